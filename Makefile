@@ -1,0 +1,39 @@
+# Two commands from a fresh clone: `make run` and `make test` (see README).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 5000
+export PORT
+
+.PHONY: install instance run test lint unit bench browser-deps clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+instance: install
+	$(BIN)/companion db upgrade
+	$(BIN)/companion init-instance
+
+run: instance
+	./scripts/run.sh
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy server/domain server/services
+
+test: lint
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python -m benchmarks.api
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The scheduler process: it says when to look; what is due lives in the database."""

@@ -1,0 +1,84 @@
+"""`companion tick` and `companion worker` (registered through the flask.commands entry point)."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import signal
+import sys
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from reminders.cycle import run_cycle, worker_identity
+from server.extensions import db
+
+log = logging.getLogger("reminders")
+
+
+def _parse_instant(value: str | None) -> dt.datetime:
+    if value is None:
+        return dt.datetime.now(dt.UTC)
+    try:
+        instant = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter("use ISO 8601 with an offset, e.g. 2026-03-08T12:00:00Z") from exc
+    if instant.tzinfo is None:
+        raise click.BadParameter("the instant needs an offset (Z or +01:00)")
+    return instant.astimezone(dt.UTC)
+
+
+@click.command("tick")
+@click.option("--at", "at", metavar="ISO8601", help="The instant to run the cycle at.")
+@with_appcontext
+def tick(at: str | None) -> None:
+    """Run one dispatch cycle at that instant (default now)."""
+    report = run_cycle(db.session, _parse_instant(at))
+    click.echo(report.line())
+
+
+@click.command("worker")
+@click.option("--interval", default=60, show_default=True, help="Seconds between cycles.")
+@with_appcontext
+def worker(interval: int) -> None:
+    """The long-running scheduler: one dispatch cycle each minute (APScheduler)."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    identity = worker_identity()
+
+    def cycle() -> None:
+        with app.app_context():
+            try:
+                report = run_cycle(db.session, dt.datetime.now(dt.UTC), identity)
+                log.info(report.line())
+            except Exception:
+                db.session.rollback()
+                log.exception("dispatch cycle failed; the next one retries")
+            finally:
+                db.session.remove()
+
+    scheduler = BlockingScheduler(timezone=dt.UTC)
+    scheduler.add_job(
+        cycle,
+        "interval",
+        seconds=interval,
+        id="dispatch",
+        next_run_time=dt.datetime.now(dt.UTC),
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=interval,
+    )
+
+    def stop(*_: Any) -> None:
+        scheduler.shutdown(wait=False)
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    click.echo(f"worker {identity}: dispatch cycle every {interval} s; Ctrl-C stops")
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        scheduler.start()

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# `make run`: the web app (gunicorn) and the reminder scheduler side by side; Ctrl-C stops both.
+set -euo pipefail
+PORT=${PORT:-5000}
+BIN=.venv/bin
+trap 'trap - EXIT INT TERM; kill 0 2>/dev/null' EXIT INT TERM
+"$BIN/companion" worker &
+"$BIN/gunicorn" --bind "127.0.0.1:${PORT}" --workers "${WEB_WORKERS:-2}" --threads 4 \
+  --access-logfile - --graceful-timeout 5 'server:create_app()' &
+echo "serving http://127.0.0.1:${PORT} (and the reminder scheduler); Ctrl-C stops both"
+wait -n

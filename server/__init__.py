@@ -1,0 +1,98 @@
+"""The clozapine companion's web app. `create_app()` is the only place an app is built."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _sqlite_single_writer(engine: Engine) -> None:
+    """SQLite: WAL, foreign keys, and every transaction takes the write lock up front
+    (BEGIN IMMEDIATE), so concurrent writers queue instead of failing mid-transaction."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, security headers, error shape."""
+    from server import config as defaults
+    from server import policy
+    from server.api import access as access_hooks
+    from server.api import build_api
+    from server.cli import register_commands
+    from server.extensions import db, limiter, migrate
+    from server.security import init_security_headers
+    from server.services.accounts import PasswordPolicy
+    from server.services.passwords import make_hasher
+    from server.web import register_web
+
+    config = dict(config or {})
+    instance_path = config.pop("INSTANCE_PATH", None) or os.environ.get(
+        "COMPANION_INSTANCE_PATH", str(PROJECT_ROOT / "instance")
+    )
+    app = Flask(__name__, instance_path=instance_path, static_folder=None)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(defaults.DEFAULTS)
+    env = config.pop("ENVIRON", None)
+    app.config.update(defaults.from_environment(app.instance_path, env))
+    app.config.update(config)
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", dt.timedelta(days=31))
+    app.config["CONTENT_DIR"] = app.config.get("CONTENT_DIR") or str(PROJECT_ROOT / "content")
+    app.config["STATIC_APP_DIR"] = app.config.get("STATIC_APP_DIR") or str(
+        PROJECT_ROOT / "pwa_static"
+    )
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+
+    app.extensions["companion.clock"] = app.config.get("CLOCK") or _utc_now
+    app.extensions["companion.passwords"] = PasswordPolicy(
+        hasher=make_hasher(
+            app.config["ARGON2_TIME_COST"],
+            app.config["ARGON2_MEMORY_COST"],
+            app.config["ARGON2_PARALLELISM"],
+        ),
+        min_length=int(app.config["PASSWORD_MIN_LENGTH"]),
+    )
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    limiter.init_app(app)
+    app.extensions["companion.api"] = build_api(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _sqlite_single_writer(db.engine)
+    access_hooks.init_app(app)
+    # flask-smorest's own route serving the OpenAPI document is public
+    openapi_view = "api-docs.openapi_json"
+    app.view_functions[openapi_view] = access_hooks.access(policy.public("openapi.read"))(
+        app.view_functions[openapi_view]
+    )
+    register_web(app)
+    register_commands(app)
+    init_security_headers(app)
+    return app

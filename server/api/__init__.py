@@ -1,0 +1,30 @@
+"""Thin blueprints: load with a schema, ask the policy, call one service, dump."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+
+
+class CompanionApi(Api):
+    """flask-smorest's Api with the contract's error shape instead of its own."""
+
+    def _register_error_handlers(self) -> None:
+        from server.api.errors import register_error_handlers
+
+        register_error_handlers(self._app)
+
+
+def build_api(app: Flask) -> Api:
+    api = CompanionApi()
+    api.init_app(app)
+    register_blueprints(api)
+    return api
+
+
+def register_blueprints(api: Api) -> None:
+    from server.api import accounts, health, patients
+    from server.api import session as session_api
+
+    for module in (health, session_api, accounts, patients):
+        api.register_blueprint(module.blp)

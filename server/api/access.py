@@ -1,0 +1,190 @@
+"""The request's side of authorization: who is signed in, CSRF, and the `access` decorator.
+
+Every view carries `@access(...)` with a rule from `server.policy`; `policy.decide` is the only
+place a decision is made. A view without a rule is refused before it runs (fail closed), and a
+test walks every route so that none ships without one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Flask, Response, current_app, g, request, session
+from flask_limiter.util import get_remote_address
+
+from server.api.errors import error_response
+from server.extensions import db
+from server.models import Patient, User
+from server.policy import Access, Actor, Decision, PatientRef, decide
+from server.services import audit
+from server.services.accounts import actor_for
+from server.services.errors import ServiceError
+
+F = TypeVar("F", bound=Callable[..., Any])
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_EXEMPT = frozenset({"session.sign_in", "accounts.activate"})
+
+
+class Denied(ServiceError):
+    def __init__(self, decision: Decision, code: str | None = None) -> None:
+        messages = {
+            Decision.UNAUTHENTICATED: ("unauthenticated", "Please sign in."),
+            Decision.FORBIDDEN: ("forbidden", "You are not allowed to do this."),
+            Decision.NOT_FOUND: ("not_found", "Not found."),
+        }
+        default_code, message = messages[decision]
+        super().__init__(message)
+        self.status = decision.value
+        self.code = code or default_code
+
+
+def now() -> dt.datetime:
+    """The current instant, from the app's clock (tests fix it)."""
+    clock = cast(Callable[[], dt.datetime], current_app.extensions["companion.clock"])
+    return clock()
+
+
+def current_user() -> User | None:
+    return cast(User | None, g.get("user"))
+
+
+def current_actor() -> Actor | None:
+    return cast(Actor | None, g.get("actor"))
+
+
+def start_session(user: User) -> str:
+    """Sign the user in on this browser; returns the CSRF token for their requests."""
+    session.clear()
+    session.permanent = True
+    token = secrets.token_urlsafe(32)
+    session.update(uid=user.id, ver=user.session_version, csrf=token, seen=now().timestamp())
+    return token
+
+
+def end_session() -> None:
+    session.clear()
+
+
+def idle_limit_minutes(role: str) -> int:
+    key = "CLINICIAN_IDLE_MINUTES" if role in ("clinician", "admin") else "PATIENT_IDLE_MINUTES"
+    return int(current_app.config[key])
+
+
+def _load_actor() -> Response | None:
+    """before_request: resolve the signed-in user, enforce idle timeout and CSRF."""
+    # g outlives a request when an app context is already pushed (tests, CLI): start clean
+    for name in ("audit", "audit_patient_id", "session_expired", "patient"):
+        g.pop(name, None)
+    g.user = None
+    g.actor = None
+    uid = session.get("uid")
+    if uid is None:
+        return None
+    user = db.session.get(User, uid)
+    if user is None or session.get("ver") != user.session_version:
+        session.clear()
+        return None
+    instant = now().timestamp()
+    if instant - float(session.get("seen", 0)) > idle_limit_minutes(user.role) * 60:
+        session.clear()
+        g.session_expired = True
+        return None
+    if instant - float(session.get("seen", 0)) > 30:
+        session["seen"] = instant
+    if request.method not in SAFE_METHODS and request.endpoint not in CSRF_EXEMPT:
+        sent = request.headers.get("X-CSRF-Token", "")
+        if not hmac.compare_digest(sent.encode(), str(session.get("csrf", "")).encode()):
+            raise Denied(Decision.FORBIDDEN, code="csrf_failed")
+    g.user = user
+    g.actor = actor_for(db.session, user)
+    return None
+
+
+def _fail_closed() -> None:
+    """before_request: a route that declared no access rule is never served."""
+    if request.endpoint is None:
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    if view is not None and getattr(view, "__access__", None) is None:
+        raise Denied(Decision.NOT_FOUND)
+
+
+def _write_audit(response: Response) -> Response:
+    """after_request: write the audit event of this request, with its outcome, in its own
+    short transaction (after the use case committed, or after a refusal rolled back)."""
+    pending = g.get("audit")
+    if pending is None:
+        return response
+    access_rule, actor, patient_id = pending
+    patient_id = g.get("audit_patient_id", patient_id)
+    try:
+        audit.write(
+            db.session,
+            audit.audit_event(
+                actor_id=actor.user_id,
+                actor_role=actor.role,
+                patient_id=patient_id,
+                action=access_rule.action,
+                method=request.method,
+                path=request.path,
+                address=get_remote_address(),
+                now=now(),
+                status=response.status_code,
+            ),
+        )
+    except Exception:  # the trail must not silently miss a row: the caller is told it failed
+        db.session.rollback()
+        current_app.logger.exception("could not write an audit event")
+        return error_response(500)
+    return response
+
+
+def audit_subject(patient_id: int) -> None:
+    """Name the patient a request concerned when the route could not know it in advance."""
+    g.audit_patient_id = patient_id
+
+
+def access(rule: Access) -> Callable[[F], F]:
+    """Declare and enforce who may call this view (see server.policy)."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            actor = current_actor()
+            target = None
+            patient = None
+            if rule.scope == "patient":
+                patient = db.session.get(Patient, kwargs["patient_id"])
+                if patient is not None:
+                    target = PatientRef(patient.id, patient.clinic_id)
+            decision = decide(rule, actor, target)
+            if decision is Decision.UNAUTHENTICATED and g.get("session_expired"):
+                raise Denied(decision, code="session_expired")
+            if actor is not None and rule.scope in ("patient", "clinic"):
+                # refusals are recorded too: a probe of a patient's records is worth knowing
+                g.audit = (rule, actor, patient.id if patient else None)
+            if decision is not Decision.ALLOW:
+                raise Denied(decision)
+            if rule.scope == "patient":
+                g.patient = patient
+            return view(*args, **kwargs)
+
+        guarded.__access__ = rule  # type: ignore[attr-defined]
+        return cast(F, guarded)
+
+    return decorate
+
+
+def current_patient() -> Patient:
+    return cast(Patient, g.patient)
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_fail_closed)
+    app.before_request(_load_actor)
+    app.after_request(_write_audit)

@@ -1,0 +1,55 @@
+"""Small helpers shared by the blueprints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+
+from server.api.access import current_actor
+from server.services.errors import Invalid
+from server.services.idempotency import Claim, Outcome, fingerprint
+
+IDEMPOTENCY_DOC = {
+    "parameters": [
+        {
+            "in": "header",
+            "name": "Idempotency-Key",
+            "required": False,
+            "schema": {"type": "string", "maxLength": 200},
+            "description": "A client-made id; the same key from the same user returns the "
+            "first answer and creates nothing new.",
+        }
+    ]
+}
+
+
+def blueprint(name: str, description: str, url_prefix: str = "/api") -> Blueprint:
+    return Blueprint(name, __name__, url_prefix=url_prefix, description=description)
+
+
+def idempotency_claim(scope: str) -> Claim | None:
+    """The request's Idempotency-Key as a claim, or None when the client sent none."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > 200 or not key.isascii():
+        raise Invalid({"Idempotency-Key": ["Use 1 to 200 ASCII characters."]})
+    actor = current_actor()
+    assert actor is not None
+    return Claim(actor.user_id, key, scope, fingerprint(request.get_json(silent=True)))
+
+
+def outcome_response(outcome: Outcome) -> ResponseReturnValue:
+    response = jsonify(outcome.body)
+    response.status_code = outcome.status
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def config(name: str) -> Any:
+    return current_app.config[name]

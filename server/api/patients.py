@@ -1,0 +1,76 @@
+"""Patients: enrolment, the list and one patient's summary, and their audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import current_app
+from flask.typing import ResponseReturnValue
+
+from server import policy
+from server.api.access import access, audit_subject, current_actor, current_patient, now
+from server.api.common import blueprint
+from server.extensions import db
+from server.schemas import (
+    AuditListOut,
+    AuditQuery,
+    PatientCreatedOut,
+    PatientIn,
+    PatientListOut,
+    PatientOut,
+)
+from server.services import accounts, audit, patients
+
+blp = blueprint("patients", "Patients")
+
+ALL_READERS = {"patient", "caregiver", "clinician", "admin"}
+
+
+@blp.route("/patients", methods=["POST"])
+@access(policy.clinic("patients.enrol", {"clinician"}))
+@blp.arguments(PatientIn)
+@blp.response(201, PatientCreatedOut)
+def enrol(args: dict[str, Any]) -> ResponseReturnValue:
+    """Enrol a patient of your clinic; the answer carries their one-time activation code."""
+    actor = current_actor()
+    assert actor is not None
+    days = int(current_app.config["ACTIVATION_CODE_DAYS"])
+    instant = now()
+    patient, code = accounts.enrol_patient(
+        db.session, actor=actor, data=args, now=instant, code_days=days
+    )
+    audit_subject(patient.id)
+    view = patients.summary(db.session, patient, instant)
+    view.update(activation_code=code, activation_expires_at=instant + dt.timedelta(days=days))
+    return view
+
+
+@blp.route("/patients", methods=["GET"])
+@access(policy.clinic("patients.list", ALL_READERS))
+@blp.response(200, PatientListOut)
+def list_patients() -> ResponseReturnValue:
+    """The patients you may see: your clinic's, yourself, or those you care for."""
+    actor = current_actor()
+    assert actor is not None
+    items = patients.visible_to(db.session, actor)
+    instant = now()
+    return {"items": [patients.summary(db.session, p, instant) for p in items]}
+
+
+@blp.route("/patients/<int:patient_id>", methods=["GET"])
+@access(policy.patient("patient.read", ALL_READERS))
+@blp.response(200, PatientOut)
+def get_patient(patient_id: int) -> ResponseReturnValue:
+    """One patient's summary with their current status."""
+    return patients.summary(db.session, current_patient(), now())
+
+
+@blp.route("/patients/<int:patient_id>/audit", methods=["GET"])
+@access(policy.patient("audit.read", {"clinician", "admin"}))
+@blp.arguments(AuditQuery, location="query")
+@blp.response(200, AuditListOut)
+def audit_trail(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
+    """Who read or changed this patient's records, newest first."""
+    rows = audit.trail(db.session, patient_id, before_id=args.get("before_id"), limit=args["limit"])
+    return {"items": rows}

@@ -1,0 +1,90 @@
+"""Configuration: defaults per environment, read from the environment inside create_app only."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(value: str | None, default: int) -> int:
+    return int(value) if value not in (None, "") else default
+
+
+def read_or_create_secret(path: Path, nbytes: int = 48) -> str:
+    """Return the secret kept in `path`, creating it once (safe when workers start together)."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(secrets.token_urlsafe(nbytes))
+    tmp.chmod(0o600)
+    try:
+        os.link(tmp, path)  # fails if another process won the race; theirs is kept
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Build the app's configuration from environment variables (see README, Configuration)."""
+    env = dict(os.environ if env is None else env)
+    instance = Path(instance_path)
+    environment = env.get("COMPANION_ENV", "development")
+    dev = environment in {"development", "test"}
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'companion.sqlite3'}"
+    secret_key = env.get("SECRET_KEY") or read_or_create_secret(instance / "secret_key")
+    return {
+        "ENV_NAME": environment,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SESSION_COOKIE_SECURE": _bool(env.get("COMPANION_SECURE_COOKIES"), not dev),
+        "CLINICIAN_IDLE_MINUTES": _int(env.get("COMPANION_CLINICIAN_IDLE_MINUTES"), 30),
+        "PATIENT_IDLE_MINUTES": _int(env.get("COMPANION_PATIENT_IDLE_MINUTES"), 60 * 24 * 30),
+        "RATELIMIT_STORAGE_URI": env.get("COMPANION_RATELIMIT_STORAGE_URI", "memory://"),
+        "VAPID_PRIVATE_KEY": env.get("COMPANION_VAPID_PRIVATE_KEY"),
+        "VAPID_SUBJECT": env.get("COMPANION_VAPID_SUBJECT", "mailto:care-team@example.org"),
+        "PUSH_ALLOW_HTTP": _bool(env.get("COMPANION_PUSH_ALLOW_HTTP")),
+        "WEBHOOK_URL": env.get("COMPANION_WEBHOOK_URL"),
+        "WEBHOOK_SECRET": env.get("COMPANION_WEBHOOK_SECRET"),
+        "SMTP_URL": env.get("COMPANION_SMTP_URL"),
+        "MAIL_FROM": env.get("COMPANION_MAIL_FROM", "companion@localhost"),
+        "PUBLIC_URL": env.get("COMPANION_PUBLIC_URL", "http://127.0.0.1:5000"),
+    }
+
+
+DEFAULTS: dict[str, Any] = {
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "companion_session",
+    "JSON_SORT_KEYS": False,
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_STRATEGY": "fixed-window",
+    "LOGIN_LIMIT_PER_ADDRESS": "30 per minute",
+    "LOGIN_FAILURES_PER_ACCOUNT": "5 per 5 minutes;20 per hour",
+    "ACTIVATION_LIMIT_PER_ADDRESS": "10 per minute",
+    "ACTIVATION_CODE_DAYS": 14,
+    "PASSWORD_MIN_LENGTH": 10,
+    # argon2id cost; tests lower it (the algorithm stays argon2id)
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_COST": 65536,
+    "ARGON2_PARALLELISM": 4,
+    "API_TITLE": "Clozapine companion API",
+    "API_VERSION": "1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "CONTENT_DIR": None,  # defaults to <project>/content
+    "STATIC_APP_DIR": None,  # defaults to <project>/pwa_static
+}

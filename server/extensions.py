@@ -1,0 +1,14 @@
+"""Flask extensions, created unbound; create_app() binds them."""
+
+from __future__ import annotations
+
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+from server.models import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)

@@ -1,0 +1,398 @@
+"""Tables and constraints (SQLAlchemy 2 typed models). No rules, no commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+ROLES = ("admin", "clinician", "patient", "caregiver")
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """An instant: stored as UTC, always returned timezone-aware (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: instants are stored in UTC")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Clinic(Base):
+    __tablename__ = "clinic"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    monitoring_profile: Mapped[str] = mapped_column(String(40), default="guideline")
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint("role in ('admin', 'clinician', 'patient', 'caregiver')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinic.id"), index=True)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), unique=True)
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    push_unreachable_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Patient(Base):
+    __tablename__ = "patient"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64))
+    clozapine_start_date: Mapped[dt.date] = mapped_column(Date)
+    benign_ethnic_neutropenia: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # who enrolled them (no foreign key: user_account already points at patient)
+    created_by_id: Mapped[int | None] = mapped_column(Integer)
+
+    clinic: Mapped[Clinic] = relationship(lazy="joined", innerjoin=True)
+
+
+class CaregiverLink(Base):
+    __tablename__ = "caregiver_link"
+    __table_args__ = (UniqueConstraint("patient_id", "caregiver_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    caregiver_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ActivationCode(Base):
+    """A one-time code: only its hash is kept."""
+
+    __tablename__ = "activation_code"
+    __table_args__ = (CheckConstraint("purpose in ('enrolment', 'caregiver')", name="purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class AuditEvent(Base):
+    """Append-only record of each read and write of patient data."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_patient_at", "patient_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
+    action: Mapped[str] = mapped_column(String(80))
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(300))
+    address: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[int | None] = mapped_column(Integer)
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a (user, Idempotency-Key) pair."""
+
+    __tablename__ = "idempotency_record"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(120))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[Any | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class WorkerHeartbeat(Base):
+    """The scheduler's dead-man switch: one row per worker, updated each cycle."""
+
+    __tablename__ = "worker_heartbeat"
+
+    worker_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    last_cycle_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    last_cycle_ms: Mapped[float | None] = mapped_column()
+    cycles: Mapped[int] = mapped_column(BigId, default=0)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+# --- clinical core -----------------------------------------------------------------------------
+
+
+class PatientState(Base):
+    """Stored summaries the time-based rules read, one row per patient, so that checking every
+    patient is one indexed query rather than a scan of every diary."""
+
+    __tablename__ = "patient_state"
+
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), primary_key=True)
+    treatment_status: Mapped[str] = mapped_column(String(30), default="not_started")
+    # diary tracking starts when the patient's login is activated: no flags before that
+    tracking_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_bowel_movement_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    third_last_bowel_movement_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_dose_taken_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    doses_due_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    anc_band: Mapped[str | None] = mapped_column(String(20))
+    anc_band_since: Mapped[dt.date | None] = mapped_column(Date)
+    last_anc_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    next_blood_test_due: Mapped[dt.date | None] = mapped_column(Date)
+    needs_retitration: Mapped[bool] = mapped_column(Boolean, default=False)
+    bowel_prompted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_state_last_bm", "last_bowel_movement_at"),
+        Index("ix_state_last_dose", "last_dose_taken_at"),
+        Index("ix_state_next_blood", "next_blood_test_due"),
+    )
+
+
+class DosePlan(Base):
+    """A version of a patient's titration plan. A new plan is a new row: history stays."""
+
+    __tablename__ = "dose_plan"
+    __table_args__ = (UniqueConstraint("patient_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    times: Mapped[list[str]] = mapped_column(JSON)
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    kind: Mapped[str] = mapped_column(String(20))  # standard, custom, retitration
+    target_mg_per_day: Mapped[float | None] = mapped_column()
+    warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Dose(Base):
+    """One scheduled dose, made from the plan in force on its local date."""
+
+    __tablename__ = "dose"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "scheduled_at"),
+        Index("ix_dose_patient_date", "patient_id", "local_date"),
+        Index("ix_dose_patient_at", "patient_id", "scheduled_at"),
+        CheckConstraint("status in ('pending', 'taken', 'skipped', 'cancelled')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    plan_id: Mapped[int] = mapped_column(ForeignKey("dose_plan.id"))
+    local_date: Mapped[dt.date] = mapped_column(Date)
+    local_time: Mapped[str] = mapped_column(String(5))
+    scheduled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    mg: Mapped[float] = mapped_column()
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    status_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    snoozed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class DoseEvent(Base):
+    """A dose marked taken or skipped: who said so, when it happened, when it was recorded."""
+
+    __tablename__ = "dose_event"
+    __table_args__ = (CheckConstraint("status in ('taken', 'skipped')", name="status"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    dose_id: Mapped[int] = mapped_column(ForeignKey("dose.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(String(200))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class BowelMovement(Base):
+    __tablename__ = "bowel_movement"
+    __table_args__ = (
+        CheckConstraint("bristol_type between 1 and 7", name="bristol"),
+        Index("ix_bm_patient_at", "patient_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    bristol_type: Mapped[int] = mapped_column(Integer)
+    notes: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SymptomReport(Base):
+    __tablename__ = "symptom_report"
+    __table_args__ = (Index("ix_symptom_patient_at", "patient_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    symptoms: Mapped[list[str]] = mapped_column(JSON)
+    temperature_c: Mapped[float | None] = mapped_column()
+    notes: Mapped[str | None] = mapped_column(Text)
+    red_flags: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class LabResult(Base):
+    """A blood test or measurement: entered by the clinic, or reported by the patient's side."""
+
+    __tablename__ = "lab_result"
+    __table_args__ = (
+        Index("ix_lab_patient_test_at", "patient_id", "test", "collected_at"),
+        CheckConstraint("source in ('clinic', 'patient', 'caregiver')", name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    test: Mapped[str] = mapped_column(String(30))
+    value: Mapped[float | None] = mapped_column()
+    unit: Mapped[str | None] = mapped_column(String(20))
+    normalised_value: Mapped[float | None] = mapped_column()
+    wbc_10e9_l: Mapped[float | None] = mapped_column()
+    collected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(12))
+    interpretation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Weight(Base):
+    __tablename__ = "weight"
+    __table_args__ = (Index("ix_weight_patient_at", "patient_id", "measured_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    measured_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    kg: Mapped[float] = mapped_column()
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class TreatmentInterruption(Base):
+    """A break in clozapine (doses missed for over 2 days): it changes the blood-test schedule."""
+
+    __tablename__ = "treatment_interruption"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    first_missed_on: Mapped[dt.date] = mapped_column(Date)
+    restarted_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Escalation(Base):
+    """A red flag for the care team. At most one unresolved per patient and rule."""
+
+    __tablename__ = "escalation"
+    __table_args__ = (
+        Index(
+            "uq_escalation_active",
+            "patient_id",
+            "rule",
+            unique=True,
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+        Index("ix_escalation_clinic_status", "clinic_id", "status"),
+        CheckConstraint("status in ('open', 'acknowledged', 'resolved')", name="status"),
+        CheckConstraint("severity in ('emergency', 'urgent', 'routine')", name="severity"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
+    rule: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(14), default="open")
+    summary: Mapped[str] = mapped_column(String(300))
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    last_notified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    notify_level: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EscalationEvent(Base):
+    """The history of an escalation: opened, added to, acknowledged, resolved, re-notified."""
+
+    __tablename__ = "escalation_event"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalation.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,93 @@
+"""Who may do what: every route's access is decided here and nowhere else.
+
+A route declares an `Access` (who it is for and what scope it touches); `decide()` answers for an
+actor and, for patient-scoped routes, the patient concerned. Records a caller may not know exist
+answer 404, never 403, so existence does not leak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+
+ALL_ROLES = ("admin", "clinician", "patient", "caregiver")
+CARE_TEAM = frozenset({"clinician", "admin"})
+
+
+class Decision(Enum):
+    ALLOW = 200
+    UNAUTHENTICATED = 401
+    FORBIDDEN = 403
+    NOT_FOUND = 404
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in user as the policy sees them."""
+
+    user_id: int
+    role: str
+    clinic_id: int | None = None
+    patient_id: int | None = None
+    caregiver_of: frozenset[int] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class PatientRef:
+    id: int
+    clinic_id: int
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a route needs. `scope` is public, signed_in, clinic or patient."""
+
+    action: str
+    scope: str
+    roles: frozenset[str] = frozenset()
+
+    def allows_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+def public(action: str) -> Access:
+    return Access(action, "public")
+
+
+def signed_in(action: str, roles: Iterable[str] = ALL_ROLES) -> Access:
+    return Access(action, "signed_in", frozenset(roles))
+
+
+def clinic(action: str, roles: Iterable[str] = CARE_TEAM) -> Access:
+    """A care-team route over the actor's own clinic (lists, escalations by id)."""
+    return Access(action, "clinic", frozenset(roles))
+
+
+def patient(action: str, roles: Iterable[str]) -> Access:
+    """A route on one patient's records, named by the `patient_id` in its path."""
+    return Access(action, "patient", frozenset(roles))
+
+
+def can_see_patient(actor: Actor, target: PatientRef) -> bool:
+    """A patient sees themself, a caregiver their linked patients, the care team their clinic."""
+    if actor.role == "patient":
+        return actor.patient_id == target.id
+    if actor.role == "caregiver":
+        return target.id in actor.caregiver_of
+    return actor.clinic_id is not None and actor.clinic_id == target.clinic_id
+
+
+def decide(access: Access, actor: Actor | None, target: PatientRef | None = None) -> Decision:
+    """The one decision every route asks for before it does anything."""
+    if access.scope == "public":
+        return Decision.ALLOW
+    if actor is None:
+        return Decision.UNAUTHENTICATED
+    if access.scope == "patient":
+        if target is None or not can_see_patient(actor, target):
+            return Decision.NOT_FOUND
+        return Decision.ALLOW if access.allows_role(actor.role) else Decision.FORBIDDEN
+    if access.scope == "clinic" and target is not None and not can_see_patient(actor, target):
+        return Decision.NOT_FOUND
+    return Decision.ALLOW if access.allows_role(actor.role) else Decision.FORBIDDEN

@@ -1,0 +1,1 @@
+"""Use cases: each takes a session and `now`, decides with the domain rules, and commits."""

@@ -1,0 +1,61 @@
+"""The audit trail: who touched which patient's data, what, when and from where."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from server.models import AuditEvent
+
+
+def audit_event(
+    *,
+    actor_id: int | None,
+    actor_role: str,
+    patient_id: int | None,
+    action: str,
+    method: str,
+    path: str,
+    address: str | None,
+    now: dt.datetime,
+    status: int | None = None,
+) -> AuditEvent:
+    return AuditEvent(
+        at=now,
+        actor_id=actor_id,
+        actor_role=actor_role,
+        patient_id=patient_id,
+        action=action,
+        method=method,
+        path=path[:300],
+        address=address,
+        status=status,
+    )
+
+
+def write(session: Session, event_row: AuditEvent) -> None:
+    """Append one event in its own transaction."""
+    session.add(event_row)
+    session.commit()
+
+
+def trail(
+    session: Session, patient_id: int, *, before_id: int | None = None, limit: int = 100
+) -> Sequence[AuditEvent]:
+    query = select(AuditEvent).where(AuditEvent.patient_id == patient_id)
+    if before_id is not None:
+        query = query.where(AuditEvent.id < before_id)
+    return session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)).all()
+
+
+@event.listens_for(AuditEvent, "before_update")
+def _refuse_update(mapper: object, connection: object, target: AuditEvent) -> None:
+    raise PermissionError("audit events are append-only")
+
+
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_delete(mapper: object, connection: object, target: AuditEvent) -> None:
+    raise PermissionError("audit events are append-only")

@@ -1,0 +1,38 @@
+"""Reading patients: who may see which, and the summary the apps show."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.models import Patient
+from server.policy import Actor
+
+
+def visible_to(session: Session, actor: Actor) -> Sequence[Patient]:
+    """The patients an actor may see, by the same rule as server.policy.can_see_patient."""
+    query = select(Patient)
+    if actor.role == "patient":
+        query = query.where(Patient.id == (actor.patient_id or -1))
+    elif actor.role == "caregiver":
+        query = query.where(Patient.id.in_(actor.caregiver_of or {-1}))
+    else:
+        query = query.where(Patient.clinic_id == (actor.clinic_id or -1))
+    return session.scalars(query.order_by(Patient.display_name, Patient.id)).all()
+
+
+def summary(session: Session, patient: Patient, now: dt.datetime) -> dict[str, Any]:
+    """The patient as the apps show them."""
+    return {
+        "id": patient.id,
+        "clinic_id": patient.clinic_id,
+        "display_name": patient.display_name,
+        "timezone": patient.timezone,
+        "clozapine_start_date": patient.clozapine_start_date,
+        "benign_ethnic_neutropenia": patient.benign_ethnic_neutropenia,
+        "created_at": patient.created_at,
+    }

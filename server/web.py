@@ -1,0 +1,62 @@
+"""Serves the progressive web app from pwa_static/ (sw.js at the root so its scope is `/`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, Flask, Response, current_app, send_from_directory
+from flask.typing import ResponseReturnValue
+
+from server import policy
+from server.api.access import access
+
+web = Blueprint("web", __name__)
+
+
+def _static_dir() -> Path:
+    return Path(current_app.config["STATIC_APP_DIR"])
+
+
+def _send(path: str, *, max_age: int = 0) -> Response:
+    response = send_from_directory(_static_dir(), path, max_age=max_age)
+    if max_age == 0:
+        response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@web.route("/", methods=["GET"])
+@access(policy.public("web.app"))
+def app_shell() -> ResponseReturnValue:
+    return _send("index.html")
+
+
+@web.route("/care/", methods=["GET"])
+@access(policy.public("web.care_app"))
+def care_shell() -> ResponseReturnValue:
+    return _send("care/index.html")
+
+
+@web.route("/sw.js", methods=["GET"])
+@access(policy.public("web.service_worker"))
+def service_worker() -> ResponseReturnValue:
+    response = _send("sw.js")
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@web.route("/manifest.webmanifest", methods=["GET"])
+@access(policy.public("web.manifest"))
+def manifest() -> ResponseReturnValue:
+    response = _send("manifest.webmanifest")
+    response.mimetype = "application/manifest+json"
+    return response
+
+
+@web.route("/static/<path:filename>", methods=["GET"])
+@access(policy.public("web.static"))
+def static_file(filename: str) -> ResponseReturnValue:
+    return _send(filename)
+
+
+def register_web(app: Flask) -> None:
+    app.register_blueprint(web)

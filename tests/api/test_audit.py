@@ -1,0 +1,59 @@
+"""The audit trail: every read and write of patient data, append-only, for the care team."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from server.extensions import db
+from server.models import AuditEvent
+from tests.support.world import World
+
+
+def test_reads_and_writes_are_recorded_with_who_what_when_where(world: World) -> None:
+    world.caregiver.get(f"/api/patients/{world.patient_id}")
+    world.patient.post(f"/api/patients/{world.patient_id}/caregiver-invites")
+    trail = world.clinician.get(f"/api/patients/{world.patient_id}/audit").get_json()["items"]
+    actions = [(e["actor_role"], e["action"], e["method"], e["status"]) for e in trail]
+    assert ("caregiver", "patient.read", "GET", 200) in actions
+    assert ("patient", "caregiver.invite", "POST", 201) in actions
+    assert ("clinician", "patients.enrol", "POST", 201) in actions
+    assert all(e["address"] == "127.0.0.1" and e["at"] for e in trail)
+    assert all(e["patient_id"] == world.patient_id for e in trail)
+
+
+def test_refused_attempts_are_recorded_too(world: World) -> None:
+    world.caregiver.get(f"/api/patients/{world.patient_id}/audit")  # 403: caregivers may not
+    trail = world.clinician.get(f"/api/patients/{world.patient_id}/audit").get_json()["items"]
+    assert any(e["actor_role"] == "caregiver" and e["status"] == 403 for e in trail)
+
+
+def test_the_trail_is_only_for_the_patients_own_care_team(world: World) -> None:
+    assert world.other_clinician.get(f"/api/patients/{world.patient_id}/audit").status_code == 404
+    assert world.patient.get(f"/api/patients/{world.patient_id}/audit").status_code == 403
+
+
+def test_the_trail_pages_backwards(world: World) -> None:
+    for _ in range(5):
+        world.caregiver.get(f"/api/patients/{world.patient_id}")
+    first = world.clinician.get(f"/api/patients/{world.patient_id}/audit?limit=2").get_json()
+    assert len(first["items"]) == 2
+    older = world.clinician.get(
+        f"/api/patients/{world.patient_id}/audit?limit=2&before_id={first['items'][-1]['id']}"
+    ).get_json()
+    assert older["items"][0]["id"] < first["items"][-1]["id"]
+
+
+def test_audit_events_cannot_be_changed_or_deleted(world: World) -> None:
+    event = db.session.query(AuditEvent).first()
+    event.action = "tampered"
+    with pytest.raises(PermissionError):
+        db.session.flush()
+    db.session.rollback()
+    # nor behind the ORM's back: the database refuses too
+    for statement in ("UPDATE audit_event SET action = 'x'", "DELETE FROM audit_event"):
+        with pytest.raises(DBAPIError):
+            db.session.execute(text(statement))
+        db.session.rollback()
+    assert db.session.query(AuditEvent).filter(AuditEvent.action == "x").count() == 0
