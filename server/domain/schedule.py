@@ -1,0 +1,283 @@
+"""The monitoring schedule: when each test is next due, and whether it is late.
+
+RULES.md section 3; guideline L97-L104 (ANC), L119-L120 (weight, glucose, lipids), L111 (ECG),
+L128 (trough level), L287 (liver tests). Intervals and interruption rules are profile data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Final
+
+from server.domain.codes import AncBand, DueStatus, MonitoredTest
+from server.domain.monitoring_profile import CalendarSchedule, Profile
+
+ANC: Final = MonitoredTest.ANC.value
+
+
+@dataclass(frozen=True)
+class DueTest:
+    """The next due date of one test; status "upcoming", "due" (today) or "overdue"."""
+
+    test: str
+    due_date: date
+    status: DueStatus
+    reason: str
+
+
+def due_status(due_date: date, today: date) -> DueStatus:
+    """upcoming before the due date, due on it, overdue after it (RULES.md 3)."""
+    if today < due_date:
+        return "upcoming"
+    if today == due_date:
+        return "due"
+    return "overdue"
+
+
+def _check_interruptions(interruptions: Sequence[tuple[date, date]]) -> list[tuple[date, date]]:
+    checked = []
+    for first_missed, restarted in interruptions:
+        if restarted < first_missed:
+            raise ValueError(
+                f"interruption restarts ({restarted}) before it began ({first_missed})"
+            )
+        checked.append((first_missed, restarted))
+    return sorted(checked)
+
+
+def _anc_regime(
+    start_date: date,
+    on_date: date,
+    profile: Profile,
+    interruptions: Sequence[tuple[date, date]],
+) -> tuple[int, str]:
+    """(interval in days, why) for ANC testing on `on_date`."""
+    clock = start_date
+    windows: list[tuple[date, date, int, str]] = []
+    for first_missed, restarted in _check_interruptions(interruptions):
+        if restarted > on_date:
+            continue  # treatment had not restarted yet on that date
+        break_days = (restarted - first_missed).days
+        days_on_treatment = (first_missed - clock).days
+        for rule in profile.interruption_rules:
+            if not rule.matches(break_days, days_on_treatment):
+                continue
+            if rule.effect == "restart":
+                clock = restarted
+                windows.clear()
+            elif rule.interval_days is not None and rule.for_weeks is not None:
+                windows.append(
+                    (
+                        restarted,
+                        restarted + timedelta(weeks=rule.for_weeks),
+                        rule.interval_days,
+                        f"{break_days}-day break: every {rule.interval_days} days for "
+                        f"{rule.for_weeks} weeks from {restarted.isoformat()}",
+                    )
+                )
+            break
+    week = max((on_date - clock).days // 7 + 1, 1)
+    phase = profile.phase_for_week(week)
+    interval = phase.interval_days
+    restarted_note = "" if clock == start_date else f" since the restart on {clock.isoformat()}"
+    reason = f"treatment week {week}{restarted_note}: {phase.label}"
+    for window_start, window_end, window_interval, why in windows:
+        if window_start <= on_date < window_end and window_interval < interval:
+            interval, reason = window_interval, why
+    return interval, reason
+
+
+def anc_phase_interval_days(
+    start_date: date,
+    on_date: date,
+    profile: Profile,
+    interruptions: Sequence[tuple[date, date]] = (),
+) -> int:
+    """Days between ANC tests on `on_date` by treatment phase and treatment breaks.
+
+    RULES.md 3. Phase by treatment week counted from start_date (week 1 = days 0-6):
+    guideline/us-label-2025 weekly weeks 1-26, every 14 days weeks 27-52, every 28 days after
+    (guideline L101-L103; "monthly" taken as 28 days); uk-smpc weekly to week 18, every 14 days
+    to week 52, every 28 after. Breaks (first day missed, day restarted; break = whole days
+    between): guideline > 2 days -> weekly for 26 weeks from the restart (guideline L104);
+    us-label-2025 >= 30 days -> restarts as a new patient from the restart date, shorter
+    breaks keep the schedule; uk-smpc on treatment > 18 weeks and a 3-27 day break -> weekly
+    for 6 weeks, >= 28 days -> a new patient (product choice where RULES.md is silent).
+    """
+    return _anc_regime(start_date, on_date, profile, interruptions)[0]
+
+
+def _latest(last_results: Mapping[str, date], *tests: str) -> date | None:
+    found = [last_results[t] for t in tests if t in last_results and last_results[t] is not None]
+    return max(found) if found else None
+
+
+def _band_interval(profile: Profile, band: str) -> int | None:
+    try:
+        return profile.band_interval_days(band)
+    except ValueError:
+        # A band this profile does not know (e.g. recorded under another profile): test as
+        # often as the profile's most frequent band.
+        intervals = [
+            r.next_test_in_days
+            for r in profile.anc_bands_general + (profile.anc_bands_ben or ())
+            if r.next_test_in_days is not None
+        ]
+        return min(intervals) if intervals else None
+
+
+def _next_anc(
+    *,
+    start_date: date,
+    profile: Profile,
+    last_results: Mapping[str, date],
+    anc_band: str | None,
+    anc_band_since: date | None,
+    interruptions: Sequence[tuple[date, date]],
+    baseline_done: Mapping[str, bool],
+) -> tuple[date, str]:
+    code = profile.anc_test
+    last = _latest(last_results, code, ANC)
+    band_due: tuple[date, str] | None = None
+    if anc_band is not None and anc_band != AncBand.NORMAL:
+        interval = _band_interval(profile, anc_band)
+        reference = max((d for d in (last, anc_band_since) if d is not None), default=None)
+        if interval is not None and reference is not None:
+            band_due = (
+                reference + timedelta(days=interval),
+                f"ANC {anc_band}: every {interval} day(s) until back in the normal band",
+            )
+    if last is None:
+        if not baseline_done.get(code, False) and not baseline_done.get(ANC, False):
+            return start_date, "baseline count before the first dose"
+        last = start_date
+    phase_due = _next_by_phase(start_date, last, profile, interruptions)
+    if band_due is not None and band_due[0] <= phase_due[0]:
+        return band_due
+    return phase_due
+
+
+def _next_by_phase(
+    start_date: date,
+    last: date,
+    profile: Profile,
+    interruptions: Sequence[tuple[date, date]],
+) -> tuple[date, str]:
+    # A step down to rarer tests takes effect after the first test of the new phase; a step
+    # up (new phase or a treatment break) takes effect at once.
+    interval_then, reason = _anc_regime(start_date, last, profile, interruptions)
+    day = last
+    while True:
+        day += timedelta(days=1)
+        interval_now, reason_now = _anc_regime(start_date, day, profile, interruptions)
+        if (day - last).days >= min(interval_then, interval_now):
+            return day, reason_now if interval_now < interval_then else reason
+
+
+def _nominal_days(schedule: CalendarSchedule) -> Iterator[int]:
+    yield from schedule.at_days
+    if schedule.then_every_days is None:
+        return
+    day = schedule.at_days[-1]
+    while True:
+        day += schedule.then_every_days
+        yield day
+
+
+def _next_calendar(
+    schedule: CalendarSchedule,
+    start_date: date,
+    last: date | None,
+    baseline_covered: bool,
+) -> date | None:
+    """Next date from the schedule not yet covered by the latest result.
+
+    A result counts for a scheduled date if taken in the second half of the interval before it
+    (or later): weight on day 5 covers day 7, and the next due is day 14.
+    """
+    days = _nominal_days(schedule)
+    first = next(days)
+    if not baseline_covered:
+        return start_date + timedelta(days=first)
+    previous = first
+    for offset in days:
+        nominal = start_date + timedelta(days=offset)
+        grace = (offset - previous) // 2
+        if last is None or last < nominal - timedelta(days=grace):
+            return nominal
+        previous = offset
+    return None
+
+
+def monitoring_schedule(
+    *,
+    start_date: date,
+    today: date,
+    profile: Profile,
+    last_results: Mapping[str, date],
+    anc_band: str | None,
+    anc_band_since: date | None,
+    interruptions: Sequence[tuple[date, date]],
+    stable_dose_since: date | None,
+    baseline_done: Mapping[str, bool] | None = None,
+) -> list[DueTest]:
+    """The next due test of each kind, soonest first (RULES.md 3).
+
+    ANC (profile.anc_test: "anc", or "wbc_neutrophils" under uk-smpc; results under either
+    code count): no result yet -> due on start_date (baseline, guideline L85). Band
+    mild/moderate/severe -> the band's frequency from the latest result (3x weekly = every 2
+    days, twice weekly = every 3 days, daily = 1). Otherwise the phase interval
+    (anc_phase_interval_days): due on the first day the time since the last result reaches the
+    interval in force then, or the one in force at the last result if shorter -- a step down
+    applies after the first test of the new phase, a step up at once.
+    Trough level: due stable_dose_since + 7 days (guideline L128 "after 5-7 days at stable
+    dose"); not listed without a stable dose or once a level was taken 5+ days into it.
+    Weight, glucose_lipids, ecg, liver_tests: the profile's calendar (guideline L119, L120,
+    L111, L287); baseline on start_date unless a result exists or baseline_done says so.
+    last_results: latest result date per test; interruptions: (first day missed, day
+    restarted).
+    """
+    done = baseline_done or {}
+    items: list[DueTest] = []
+
+    anc_due, anc_reason = _next_anc(
+        start_date=start_date,
+        profile=profile,
+        last_results=last_results,
+        anc_band=anc_band,
+        anc_band_since=anc_band_since,
+        interruptions=interruptions,
+        baseline_done=done,
+    )
+    items.append(DueTest(profile.anc_test, anc_due, due_status(anc_due, today), anc_reason))
+
+    if stable_dose_since is not None:
+        trough = profile.trough
+        last_level = last_results.get(MonitoredTest.TROUGH_LEVEL.value)
+        earliest = stable_dose_since + timedelta(days=trough.earliest_days_after_stable_dose)
+        if last_level is None or last_level < earliest:
+            due = stable_dose_since + timedelta(days=trough.due_days_after_stable_dose)
+            items.append(
+                DueTest(
+                    MonitoredTest.TROUGH_LEVEL.value,
+                    due,
+                    due_status(due, today),
+                    f"trough level {trough.earliest_days_after_stable_dose}-"
+                    f"{trough.due_days_after_stable_dose} days after the stable dose of "
+                    f"{stable_dose_since.isoformat()}, about 12 h after the last dose",
+                )
+            )
+
+    for schedule in profile.calendar_tests:
+        last = last_results.get(schedule.test)
+        covered = last is not None or done.get(schedule.test, False)
+        due_date = _next_calendar(schedule, start_date, last, covered)
+        if due_date is None:
+            continue
+        reason = schedule.label if covered else f"baseline; then {schedule.label}"
+        items.append(DueTest(schedule.test, due_date, due_status(due_date, today), reason))
+
+    order = {item.test: index for index, item in enumerate(items)}
+    return sorted(items, key=lambda item: (item.due_date, order[item.test]))

@@ -1,0 +1,342 @@
+"""Titration plans: the standard proposal, plan checks and the missed-dose rule.
+
+RULES.md section 1; guideline L50-L58 (dosing) and L76-L78, L339 (re-initiation). The plan is
+the clinician's: a generated plan is a proposal they can edit; validate_plan refuses only what
+RULES.md calls hard errors and warns about the rest.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from server.domain.dosetimes import as_utc, parse_hhmm
+
+DOSE_STEP_MG: Final = 12.5  # RULES.md 1: tablets 12.5/25/50/100/200 mg
+MAX_DAILY_MG: Final = 900.0  # RULES.md 1; guideline L58 "Up to 900 mg/day"
+MAX_FIRST_DAY_MG: Final = 25.0  # RULES.md 1; guideline L52 "12.5 mg once or twice daily"
+START_DOSE_MG: Final = 12.5  # guideline L52, L78
+EARLY_PHASE_DAYS: Final = 14  # guideline L56 "Target dose by end of week 2"
+EARLY_PHASE_CAP_MG: Final = 450.0  # guideline L56 "300-450 mg/day"
+EARLY_MAX_DAILY_RISE_MG: Final = 50.0  # guideline L55 "Increase by 25-50 mg/day"
+LATER_MAX_WEEKLY_RISE_MG: Final = 100.0  # RULES.md 1 "later raises of up to 100 mg"
+RETITRATION_AFTER: Final = timedelta(hours=48)  # guideline L78 ">2 days"
+
+_MAX_DOSE_TIMES: Final = 3
+_STANDARD_DAILY_RISE_UNITS: Final = 2  # 25 mg/day
+_LATER_RISE_UNITS: Final = 4  # 50 mg, twice weekly
+_LATER_RISE_GAPS_DAYS: Final = (4, 3)  # alternate so any 7 days hold at most two rises
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """From plan day `day` (1-based) on, until the next step: one dose per dose time (mg)."""
+
+    day: int
+    doses_mg: tuple[float, ...]
+
+    @property
+    def total_mg(self) -> float:
+        """The daily total."""
+        return float(sum(self.doses_mg))
+
+
+@dataclass(frozen=True)
+class PlanIssue:
+    """A problem found in a plan; field points at it ("steps[3].doses_mg", "steps", "times")."""
+
+    code: str
+    message: str
+    field: str
+
+
+@dataclass(frozen=True)
+class PlanCheck:
+    """Errors refuse the plan; warnings are shown to the clinician but accepted."""
+
+    errors: tuple[PlanIssue, ...]
+    warnings: tuple[PlanIssue, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether the plan has no hard errors."""
+        return not self.errors
+
+
+def normalize_times(times: Sequence[str]) -> tuple[str, ...]:
+    """Check 1-3 unique "HH:MM" dose times and return them sorted (doses follow this order)."""
+    if isinstance(times, str):
+        raise ValueError("times must be a list of 'HH:MM' strings")
+    values = list(times)
+    if not 1 <= len(values) <= _MAX_DOSE_TIMES:
+        raise ValueError(f"between 1 and {_MAX_DOSE_TIMES} dose times are needed")
+    for value in values:
+        parse_hhmm(value)
+    if len(set(values)) != len(values):
+        raise ValueError("dose times must be unique")
+    return tuple(sorted(values))
+
+
+def _to_units(mg: float, what: str) -> int:
+    if isinstance(mg, bool) or not isinstance(mg, int | float) or not math.isfinite(mg):
+        raise ValueError(f"{what} must be a number of mg")
+    units = round(mg / DOSE_STEP_MG)
+    if not math.isclose(units * DOSE_STEP_MG, mg, abs_tol=1e-9):
+        raise ValueError(f"{what} must be a multiple of {DOSE_STEP_MG} mg, not {mg}")
+    return units
+
+
+def split_daily_total(total_mg: float, slots: int) -> tuple[float, ...]:
+    """Split a daily total into `slots` doses, multiples of 12.5 mg, the largest at bedtime.
+
+    RULES.md 1 "The larger part is given at bedtime" (guideline L243, L255). Product choice:
+    each earlier dose gets total/(slots+1) rounded down to 12.5 mg and the last (bedtime) dose
+    the rest, so bedtime carries about twice any other dose (300 mg in two: 100 + 200).
+    """
+    if not 1 <= slots <= _MAX_DOSE_TIMES:
+        raise ValueError(f"between 1 and {_MAX_DOSE_TIMES} dose slots")
+    units = _to_units(total_mg, "daily total")
+    if units < 0:
+        raise ValueError("daily total must not be negative")
+    other = units // (slots + 1)
+    parts = [other] * (slots - 1) + [units - other * (slots - 1)]
+    return tuple(p * DOSE_STEP_MG for p in parts)
+
+
+def _rise_units(target_units: int) -> list[tuple[int, int]]:
+    """(day, daily total in 12.5 mg units) at each change, from day 1."""
+    totals = [(1, 1)]
+    day, current = 1, 1
+    early_goal = min(target_units, round(EARLY_PHASE_CAP_MG / DOSE_STEP_MG))
+    need = early_goal - current
+    early_rises = EARLY_PHASE_DAYS - 1  # days 2..14
+    if need <= early_rises * _STANDARD_DAILY_RISE_UNITS:
+        rises = [_STANDARD_DAILY_RISE_UNITS] * (need // _STANDARD_DAILY_RISE_UNITS)
+        if need % _STANDARD_DAILY_RISE_UNITS:
+            rises.append(need % _STANDARD_DAILY_RISE_UNITS)
+    else:
+        base, extra = divmod(need, early_rises)
+        # Smallest rises that still reach the goal by day 14; the larger ones come last.
+        rises = [base] * (early_rises - extra) + [base + 1] * extra
+    for rise in rises:
+        day += 1
+        current += rise
+        totals.append((day, current))
+    gap_index = 0
+    if current < target_units:
+        day = EARLY_PHASE_DAYS
+    while current < target_units:
+        day += _LATER_RISE_GAPS_DAYS[gap_index % len(_LATER_RISE_GAPS_DAYS)]
+        gap_index += 1
+        current += min(_LATER_RISE_UNITS, target_units - current)
+        totals.append((day, current))
+    return totals
+
+
+def standard_plan(times: Sequence[str], target_mg_per_day: float) -> list[PlanStep]:
+    """Propose the standard titration to `target_mg_per_day`; the last step is maintenance.
+
+    RULES.md 1; guideline L52-L58. Day 1: 12.5 mg once, at bedtime (product choice: the lower
+    of the two allowed starts, as first-dose hypotension and syncope are the early risk,
+    guideline L153). Then +25 mg/day; a target of 300-450 mg is reached by day 14 with the
+    smallest rises that get there (multiples of 12.5, at most 37.5 mg/day); a target above
+    450 mg reaches 450 on day 14 and then rises 50 mg twice weekly (days 18, 21, 25, 28, ...,
+    at most 100 mg in any 7 days). Doses are multiples of 12.5 mg with the largest at bedtime
+    (split_daily_total), in the order of the sorted times. ValueError: target not a multiple of
+    12.5, below 12.5 or above 900 mg; times not 1-3 unique "HH:MM".
+    """
+    ordered = normalize_times(times)
+    target_units = _to_units(target_mg_per_day, "target_mg_per_day")
+    if target_units * DOSE_STEP_MG > MAX_DAILY_MG:
+        raise ValueError(f"target above {MAX_DAILY_MG:g} mg/day (RULES.md 1)")
+    if target_units < 1:
+        raise ValueError(f"target must be at least {START_DOSE_MG} mg/day")
+    return [
+        PlanStep(day=day, doses_mg=split_daily_total(units * DOSE_STEP_MG, len(ordered)))
+        for day, units in _rise_units(target_units)
+    ]
+
+
+def retitration_proposal(times: Sequence[str], target_mg_per_day: float) -> list[PlanStep]:
+    """Re-titration after a break: restart at 12.5 mg and titrate as for a new start.
+
+    RULES.md 1 "re-titration from 12.5 mg once or twice daily"; guideline L78 "re-initiate at
+    12.5 mg once or twice daily and titrate gradually as with initial treatment". The clinician
+    confirms (and may speed up) the plan.
+    """
+    return standard_plan(times, target_mg_per_day)
+
+
+def _total_in_force(steps: Sequence[PlanStep], day: int) -> float:
+    total = 0.0
+    for step in steps:
+        if step.day > day:
+            break
+        total = step.total_mg
+    return total
+
+
+def validate_plan(steps: Sequence[PlanStep], times: Sequence[str]) -> PlanCheck:
+    """Check a plan against RULES.md 1: hard errors refuse it, warnings are shown.
+
+    Errors: empty plan; times not 1-3 unique sorted "HH:MM"; days not strictly increasing from
+    day 1; dose count != number of times; a negative dose or one not a multiple of 12.5 mg; a
+    day above 900 mg (guideline L58); a first day above 25 mg (guideline L52).
+    Warnings: a rise above 50 mg from one day to the next on days 1-14 (guideline L55), and
+    after day 14 a rise above 100 mg within 7 days, counted as the total on a step's day minus
+    the total 7 days earlier, or on day 14 if later (RULES.md 1 "up to 100 mg once or twice
+    weekly"; rises made up to day 14 belong to the first rule).
+    """
+    errors: list[PlanIssue] = []
+    warnings: list[PlanIssue] = []
+    slot_count: int | None = None
+    try:
+        ordered = normalize_times(times)
+        if tuple(times) != ordered:
+            errors.append(PlanIssue("times_not_sorted", "list dose times in time order", "times"))
+        slot_count = len(ordered)
+    except ValueError as exc:
+        errors.append(PlanIssue("invalid_times", str(exc), "times"))
+    if not steps:
+        errors.append(PlanIssue("empty_plan", "a plan needs at least one step", "steps"))
+        return PlanCheck(tuple(errors), tuple(warnings))
+
+    valid_totals = True
+    previous_day = 0
+    for index, step in enumerate(steps):
+        at = f"steps[{index}]"
+        day = step.day
+        if isinstance(day, bool) or not isinstance(day, int):
+            errors.append(PlanIssue("invalid_day", "day must be a whole number", f"{at}.day"))
+            valid_totals = False
+        elif index == 0 and day != 1:
+            errors.append(PlanIssue("first_day_not_1", "the plan starts on day 1", f"{at}.day"))
+        elif index > 0 and day <= previous_day:
+            errors.append(
+                PlanIssue("days_not_increasing", "days must strictly increase", f"{at}.day")
+            )
+        if isinstance(day, int):
+            previous_day = max(previous_day, day)
+        field = f"{at}.doses_mg"
+        if slot_count is not None and len(step.doses_mg) != slot_count:
+            errors.append(
+                PlanIssue(
+                    "dose_count_mismatch",
+                    f"{len(step.doses_mg)} doses for {slot_count} dose times",
+                    field,
+                )
+            )
+        step_ok = True
+        for dose in step.doses_mg:
+            if (
+                isinstance(dose, bool)
+                or not isinstance(dose, int | float)
+                or not math.isfinite(dose)
+            ):
+                errors.append(PlanIssue("invalid_dose", "doses are numbers of mg", field))
+                step_ok = False
+            elif dose < 0:
+                errors.append(PlanIssue("negative_dose", "doses must not be negative", field))
+                step_ok = False
+            elif not math.isclose(round(dose / DOSE_STEP_MG) * DOSE_STEP_MG, dose, abs_tol=1e-9):
+                errors.append(
+                    PlanIssue("not_multiple_of_12_5", "doses are multiples of 12.5 mg", field)
+                )
+        if not step_ok:
+            valid_totals = False
+            continue
+        total = step.total_mg
+        if total > MAX_DAILY_MG + 1e-9:
+            errors.append(
+                PlanIssue(
+                    "above_max_daily_dose",
+                    f"{total:g} mg/day is above the {MAX_DAILY_MG:g} mg/day maximum",
+                    field,
+                )
+            )
+        if index == 0 and total > MAX_FIRST_DAY_MG + 1e-9:
+            errors.append(
+                PlanIssue(
+                    "first_day_above_25",
+                    f"the first day is {total:g} mg; start at 12.5 mg once or twice daily",
+                    field,
+                )
+            )
+
+    if valid_totals and not any(
+        e.code in {"days_not_increasing", "first_day_not_1"} for e in errors
+    ):
+        warnings.extend(_rise_warnings(steps))
+    return PlanCheck(tuple(errors), tuple(warnings))
+
+
+def _rise_warnings(steps: Sequence[PlanStep]) -> list[PlanIssue]:
+    issues: list[PlanIssue] = []
+    for index in range(1, len(steps)):
+        step = steps[index]
+        field = f"steps[{index}].doses_mg"
+        if step.day <= EARLY_PHASE_DAYS:
+            rise = step.total_mg - steps[index - 1].total_mg
+            if rise > EARLY_MAX_DAILY_RISE_MG + 1e-9:
+                issues.append(
+                    PlanIssue(
+                        "rise_above_50_per_day",
+                        f"day {step.day} rises {rise:g} mg; in the first 2 weeks rises are "
+                        "25-50 mg/day",
+                        field,
+                    )
+                )
+        else:
+            since = max(step.day - 7, EARLY_PHASE_DAYS)
+            rise = step.total_mg - _total_in_force(steps, since)
+            if rise > LATER_MAX_WEEKLY_RISE_MG + 1e-9:
+                issues.append(
+                    PlanIssue(
+                        "rise_above_100_per_week",
+                        f"day {step.day} is {rise:g} mg above day {since}; after week 2 rises "
+                        "are up to 100 mg a week",
+                        field,
+                    )
+                )
+    return issues
+
+
+def daily_doses(steps: Sequence[PlanStep], day_number: int) -> tuple[float, ...]:
+    """The doses on plan day `day_number`: those of the last step with day <= day_number.
+
+    Days after the last step repeat it (the maintenance dose).
+    """
+    if day_number < 1:
+        raise ValueError("plan days start at 1")
+    in_force: PlanStep | None = None
+    for step in steps:
+        if step.day > day_number:
+            break
+        in_force = step
+    if in_force is None:
+        raise ValueError("the plan has no step on or before that day")
+    return in_force.doses_mg
+
+
+def needs_retitration(
+    last_dose_taken_at: datetime | None,
+    first_missed_due_at: datetime | None,
+    now: datetime,
+) -> bool:
+    """Whether doses were missed for more than 48 h, so the plan needs re-titration.
+
+    RULES.md 1 "Missed doses over 2 days (48 h since the last dose taken while doses were
+    due)"; guideline L78 and L339 ">2 days". Strictly more than 48 h: 48:00:00 is False,
+    48:00:01 True. No missed due dose: False. No dose ever taken: counted from the first
+    missed due dose. Naive datetimes are taken as UTC.
+    """
+    if first_missed_due_at is None:
+        return False
+    now_utc = as_utc(now)
+    if as_utc(first_missed_due_at) > now_utc:
+        return False
+    since = as_utc(last_dose_taken_at if last_dose_taken_at is not None else first_missed_due_at)
+    return now_utc - since > RETITRATION_AFTER
