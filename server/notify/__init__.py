@@ -1,0 +1,1 @@
+"""Outbound channels (web push, webhook, email) behind one small interface."""

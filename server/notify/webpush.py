@@ -1,0 +1,449 @@
+"""Web Push delivery: RFC 8291 (aes128gcm) payload encryption with RFC 8292 VAPID.
+
+The sender turns every push service answer into one of four outcomes the caller
+acts on: DELIVERED, GONE (delete the subscription), RETRY (try again later) or
+REJECTED (ours to fix; retrying will not help). It never raises for network errors.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email.utils
+import hashlib
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC
+from enum import Enum
+from http.cookiejar import DefaultCookiePolicy
+from types import TracebackType
+from typing import Any, Literal, Self, get_args
+from urllib.parse import urlsplit
+
+import http_ece
+import requests
+from cryptography.hazmat.primitives.asymmetric import ec
+from py_vapid import Vapid02, VapidException
+from pywebpush import WebPusher, WebPushException
+from requests.adapters import HTTPAdapter
+
+__all__ = [
+    "MAX_PAYLOAD_BYTES",
+    "Kind",
+    "Outcome",
+    "PushMessage",
+    "SendResult",
+    "Subscription",
+    "Urgency",
+    "WebPushSender",
+    "parse_retry_after",
+    "topic_for",
+    "validate_endpoint",
+    "validate_subscription_keys",
+]
+
+logger = logging.getLogger(__name__)
+
+Kind = Literal["dose", "blood_test", "check_in", "escalation"]
+Urgency = Literal["very-low", "low", "normal", "high"]
+KINDS: frozenset[str] = frozenset(get_args(Kind))
+URGENCIES: frozenset[str] = frozenset(get_args(Urgency))
+
+# RFC 8291 section 4: a push service need only accept 4096 octets of encrypted body.
+# aes128gcm adds a 86-octet header (salt 16, rs 4, idlen 1, keyid 65), a padding
+# delimiter octet and a 16-octet tag, leaving 3993 octets of plaintext.
+MAX_PAYLOAD_BYTES = 4096 - 86 - 1 - 16
+MAX_ENDPOINT_LENGTH = 2048
+# RFC 8030 section 5.4: at most 32 characters from the URL- and filename-safe base64 alphabet.
+_TOPIC = re.compile(r"[A-Za-z0-9_-]{1,32}")
+_DIGITS = re.compile(r"[0-9]+")
+
+# A VAPID token is signed for 12 hours (RFC 8292 allows up to 24) and reused for
+# one hour, so a reused token always has at least 11 hours left.
+VAPID_TOKEN_LIFETIME_SECONDS = 12 * 60 * 60
+VAPID_TOKEN_REUSE_SECONDS = 60 * 60
+_MAX_CACHED_ORIGINS = 1024
+
+DEFAULT_RETRY_AFTER_SECONDS = 60.0
+# A push service asking us to wait longer than a day is treated as "a day".
+MAX_RETRY_AFTER_SECONDS = 24 * 60 * 60.0
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A browser's PushSubscription: where to send, and the keys to encrypt for."""
+
+    endpoint: str
+    # The keys stay out of repr() so that logging a subscription leaks no secret.
+    p256dh: str = field(repr=False)
+    auth: str = field(repr=False)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Subscription:
+        """Read the shape of PushSubscription.toJSON(); values are checked by the validators."""
+        try:
+            endpoint = data["endpoint"]
+            keys = data["keys"]
+            p256dh, auth = keys["p256dh"], keys["auth"]
+        except (KeyError, TypeError) as exc:
+            raise ValueError("subscription needs endpoint, keys.p256dh and keys.auth") from exc
+        if not all(isinstance(value, str) for value in (endpoint, p256dh, auth)):
+            raise ValueError("subscription endpoint and keys must be strings")
+        return cls(endpoint=endpoint, p256dh=p256dh, auth=auth)
+
+
+@dataclass(frozen=True)
+class PushMessage:
+    """One notification: what the service worker shows, and how the push service treats it."""
+
+    title: str
+    body: str
+    url: str
+    tag: str
+    kind: Kind
+    ttl_seconds: int
+    urgency: Urgency = "normal"
+    topic: str | None = None
+    actions: tuple[dict[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {sorted(KINDS)}")
+        if isinstance(self.ttl_seconds, bool) or not isinstance(self.ttl_seconds, int):
+            raise ValueError("ttl_seconds must be an integer")
+        if self.ttl_seconds <= 0:
+            raise ValueError("ttl_seconds must be greater than 0")
+        if self.urgency not in URGENCIES:
+            raise ValueError(f"urgency must be one of {sorted(URGENCIES)}")
+        if self.topic is not None and not _TOPIC.fullmatch(self.topic):
+            raise ValueError(
+                "topic must be 1-32 characters of A-Z a-z 0-9 - _ (use topic_for() to derive one)"
+            )
+        object.__setattr__(self, "actions", tuple(self.actions))
+        if not all(isinstance(action, Mapping) for action in self.actions):
+            raise ValueError("each action must be a mapping such as {'action': ..., 'title': ...}")
+        if len(self.payload()) > MAX_PAYLOAD_BYTES:
+            raise ValueError(f"payload is larger than {MAX_PAYLOAD_BYTES} bytes")
+
+    def payload(self) -> bytes:
+        """The JSON the service worker receives after decryption."""
+        document: dict[str, Any] = {
+            "title": self.title,
+            "body": self.body,
+            "url": self.url,
+            "tag": self.tag,
+            "kind": self.kind,
+        }
+        if self.actions:
+            document["actions"] = [dict(action) for action in self.actions]
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class Outcome(Enum):
+    """What the caller should do next with a subscription after one send."""
+
+    DELIVERED = "delivered"
+    GONE = "gone"
+    RETRY = "retry"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The outcome of one send; `detail` is a short reason and never holds payload content."""
+
+    outcome: Outcome
+    status: int | None
+    retry_after_seconds: float | None
+    detail: str
+
+
+def topic_for(text: str) -> str:
+    """A valid RFC 8030 Topic for `text`: itself when already valid, else a stable digest."""
+    if _TOPIC.fullmatch(text):
+        return text
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")[:32]
+
+
+def validate_endpoint(endpoint: str, *, allow_http: bool) -> None:
+    """Refuse an endpoint that is not an absolute https URL (http only when allowed)."""
+    if not isinstance(endpoint, str) or not endpoint:
+        raise ValueError("endpoint must be a non-empty string")
+    if len(endpoint) > MAX_ENDPOINT_LENGTH:
+        raise ValueError(f"endpoint is longer than {MAX_ENDPOINT_LENGTH} characters")
+    if any(ch.isspace() or ord(ch) < 0x20 for ch in endpoint):
+        raise ValueError("endpoint contains whitespace or control characters")
+    parts = urlsplit(endpoint)
+    schemes = ("https", "http") if allow_http else ("https",)
+    if parts.scheme.lower() not in schemes:
+        raise ValueError("endpoint must be an https URL" + (" (or http)" if allow_http else ""))
+    if not parts.hostname:
+        raise ValueError("endpoint has no host")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("endpoint must not carry credentials")
+    try:
+        parts.port  # noqa: B018 - urlsplit only checks the port when it is read
+    except ValueError as exc:
+        raise ValueError("endpoint has an invalid port") from exc
+
+
+def validate_subscription_keys(p256dh: str, auth: str) -> None:
+    """Refuse keys that are not a P-256 public point (65 bytes, 0x04...) and a 16-byte secret."""
+    point = _b64url_decode(p256dh, "p256dh")
+    if len(point) != 65 or point[0] != 0x04:
+        raise ValueError("p256dh must be an uncompressed P-256 point (65 bytes starting 0x04)")
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+    except ValueError as exc:
+        raise ValueError("p256dh is not a point on the P-256 curve") from exc
+    if len(_b64url_decode(auth, "auth")) != 16:
+        raise ValueError("auth must be a 16-byte secret")
+
+
+def parse_retry_after(value: str | None, *, now: float) -> float | None:
+    """Seconds to wait from a Retry-After value (delay-seconds or HTTP-date), or None."""
+    if value is None:
+        return None
+    value = value.strip()
+    if _DIGITS.fullmatch(value):
+        # Compare as text length first: a 400-digit number would overflow float().
+        if len(value) > 9:
+            return MAX_RETRY_AFTER_SECONDS
+        return min(float(int(value)), MAX_RETRY_AFTER_SECONDS)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        # RFC 9110 HTTP-dates are always GMT.
+        when = when.replace(tzinfo=UTC)
+    return min(max(0.0, when.timestamp() - now), MAX_RETRY_AFTER_SECONDS)
+
+
+class WebPushSender:
+    """Encrypts and sends push messages; safe to share between threads.
+
+    `subject` is the VAPID `sub` (mailto: or https:). `proxy` is an explicit
+    http(s) proxy URL: proxies and ~/.netrc from the environment are ignored.
+    `clock` returns Unix time; it only dates VAPID tokens and HTTP-date Retry-After.
+    """
+
+    def __init__(
+        self,
+        vapid: Vapid02,
+        subject: str,
+        *,
+        timeout_seconds: float = 10.0,
+        allow_http: bool = False,
+        max_workers: int = 16,
+        proxy: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        _validate_subject(subject)
+        if timeout_seconds <= 0:
+            raise ValueError("timeout_seconds must be greater than 0")
+        if max_workers < 1:
+            raise ValueError("max_workers must be at least 1")
+        try:
+            vapid.private_key  # noqa: B018 - raises when the Vapid object holds no private key
+        except VapidException as exc:
+            raise ValueError("the VAPID object has no private key") from exc
+        self._vapid = vapid
+        self._subject = subject
+        self._timeout = timeout_seconds
+        self._allow_http = allow_http
+        self._clock = clock
+        self._authorizations: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+        self._session = _new_session(max_workers, proxy)
+        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="webpush")
+        self._closed = False
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def send(self, sub: Subscription, msg: PushMessage) -> SendResult:
+        """Encrypt and send one message; report what the push service said."""
+        try:
+            return self._send(sub, msg)
+        except Exception as exc:
+            # A bug, not a network problem: log it and let the batch go on.
+            logger.exception("Unexpected error sending a %s push", msg.kind)
+            return _rejected(f"internal error ({type(exc).__name__})")
+
+    def send_many(self, items: Sequence[tuple[Subscription, PushMessage]]) -> list[SendResult]:
+        """Send concurrently over a shared connection pool; results follow the input order."""
+        if not items:
+            return []
+        futures = [self._executor.submit(self.send, sub, msg) for sub, msg in items]
+        return [future.result() for future in futures]
+
+    def close(self) -> None:
+        """Wait for sends in flight, then release the threads and connections."""
+        if self._closed:
+            return
+        self._closed = True
+        self._executor.shutdown(wait=True)
+        self._session.close()
+
+    def _send(self, sub: Subscription, msg: PushMessage) -> SendResult:
+        try:
+            validate_endpoint(sub.endpoint, allow_http=self._allow_http)
+            validate_subscription_keys(sub.p256dh, sub.auth)
+        except ValueError as exc:
+            return _rejected(f"invalid subscription: {exc}")
+        origin = _origin(sub.endpoint)
+        try:
+            authorization = self._authorization_for(origin)
+        except VapidException:
+            return _rejected("cannot sign a VAPID token for this origin")
+
+        headers = {"Authorization": authorization, "Urgency": msg.urgency}
+        if msg.topic is not None:
+            headers["Topic"] = msg.topic
+        subscription_info = {
+            "endpoint": sub.endpoint,
+            # pywebpush appends the wrong amount of '=' for some lengths (lenient decoding
+            # saves it today); hand it correctly padded values instead.
+            "keys": {"p256dh": _padded(sub.p256dh), "auth": _padded(sub.auth)},
+        }
+        try:
+            pusher = WebPusher(subscription_info, requests_session=self._session)
+            response = pusher.send(
+                msg.payload(),
+                headers,
+                ttl=msg.ttl_seconds,
+                content_encoding="aes128gcm",
+                timeout=self._timeout,
+            )
+        except requests.Timeout:
+            return SendResult(Outcome.RETRY, None, None, "timed out")
+        except requests.TooManyRedirects as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            return _rejected("push service redirected; not followed", status)
+        except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as exc:
+            return _rejected(f"invalid endpoint ({type(exc).__name__})")
+        except requests.RequestException as exc:
+            # ConnectionError (refused, reset, DNS, TLS), ChunkedEncodingError, ...
+            return SendResult(Outcome.RETRY, None, None, f"network error ({type(exc).__name__})")
+        except (WebPushException, http_ece.ECEException, ValueError) as exc:
+            return _rejected(f"encryption failed ({type(exc).__name__})")
+        result = _classify(response.status_code, response.reason, response.headers, self._clock())
+        if result.outcome is not Outcome.DELIVERED:
+            logger.info("Push to %s: %s", origin, result.detail)
+        return result
+
+    def _authorization_for(self, origin: str) -> str:
+        """The VAPID Authorization header for an origin, re-signed at most once an hour."""
+        now = self._clock()
+        with self._lock:
+            cached = self._authorizations.get(origin)
+        if cached is not None:
+            signed_at, header = cached
+            if signed_at <= now < signed_at + VAPID_TOKEN_REUSE_SECONDS:
+                return header
+        claims = {
+            "aud": origin,
+            "sub": self._subject,
+            "exp": int(now) + VAPID_TOKEN_LIFETIME_SECONDS,
+        }
+        header = str(self._vapid.sign(claims)["Authorization"])
+        with self._lock:
+            if len(self._authorizations) >= _MAX_CACHED_ORIGINS:
+                self._authorizations.clear()
+            self._authorizations[origin] = (now, header)
+        return header
+
+
+def _classify(
+    status: int, reason: str | None, headers: Mapping[str, str], now: float
+) -> SendResult:
+    phrase = f"{status} {(reason or '').strip()[:60]}".strip()
+    if 200 <= status < 300:
+        return SendResult(Outcome.DELIVERED, status, None, f"accepted ({phrase})")
+    if status in (404, 410):
+        return SendResult(Outcome.GONE, status, None, f"subscription gone ({phrase})")
+    if status == 429:
+        wait = parse_retry_after(headers.get("Retry-After"), now=now)
+        if wait is None:
+            wait = DEFAULT_RETRY_AFTER_SECONDS
+        return SendResult(Outcome.RETRY, status, wait, f"rate limited ({phrase})")
+    if 500 <= status < 600:
+        # Honour a Retry-After a 503 may carry; otherwise the caller picks the backoff.
+        wait = parse_retry_after(headers.get("Retry-After"), now=now)
+        return SendResult(Outcome.RETRY, status, wait, f"push service error ({phrase})")
+    return SendResult(Outcome.REJECTED, status, None, f"rejected ({phrase})")
+
+
+def _rejected(detail: str, status: int | None = None) -> SendResult:
+    return SendResult(Outcome.REJECTED, status, None, detail)
+
+
+def _new_session(max_workers: int, proxy: str | None) -> requests.Session:
+    session = requests.Session()
+    # Not trust_env: it would let a ~/.netrc entry replace the VAPID Authorization
+    # header, and its per-request scan of os.environ costs a sixth of a send.
+    # A proxy, when needed, is configuration passed in explicitly.
+    session.trust_env = False
+    if proxy is not None:
+        session.proxies = {"https": proxy, "http": proxy}
+    adapter = HTTPAdapter(pool_connections=16, pool_maxsize=max_workers, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    # Endpoints come from browsers: never follow a redirect somewhere else.
+    session.max_redirects = 0
+    # Push has no use for cookies; a shared jar would carry them between subscriptions.
+    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    return session
+
+
+def _origin(endpoint: str) -> str:
+    """The VAPID `aud`: scheme://host[:port] of the endpoint, default port omitted."""
+    parts = urlsplit(endpoint)
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    if port is None or (scheme, port) in (("https", 443), ("http", 80)):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def _validate_subject(subject: str) -> None:
+    if subject.startswith("mailto:") and "@" in subject[len("mailto:") :]:
+        return
+    if subject.startswith("https://") and urlsplit(subject).hostname:
+        return
+    raise ValueError("VAPID subject must be a mailto: address or an https:// URL")
+
+
+def _padded(value: str) -> str:
+    stripped = value.rstrip("=")
+    return stripped + "=" * (-len(stripped) % 4)
+
+
+def _b64url_decode(value: str, name: str) -> bytes:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} must be a non-empty base64url string")
+    if not re.fullmatch(r"[A-Za-z0-9_-]+={0,2}", value):
+        raise ValueError(f"{name} is not base64url")
+    try:
+        return base64.urlsafe_b64decode(_padded(value))
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"{name} is not base64url") from exc
