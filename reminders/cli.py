@@ -36,7 +36,7 @@ def _parse_instant(value: str | None) -> dt.datetime:
 @with_appcontext
 def tick(at: str | None) -> None:
     """Run one dispatch cycle at that instant (default now)."""
-    report = run_cycle(db.session, _parse_instant(at))
+    report = run_cycle(db.session, _parse_instant(at), current_app.extensions["companion.content"])
     click.echo(report.line())
 
 
@@ -54,7 +54,12 @@ def worker(interval: int) -> None:
     def cycle() -> None:
         with app.app_context():
             try:
-                report = run_cycle(db.session, dt.datetime.now(dt.UTC), identity)
+                report = run_cycle(
+                    db.session,
+                    dt.datetime.now(dt.UTC),
+                    app.extensions["companion.content"],
+                    identity,
+                )
                 log.info(report.line())
             except Exception:
                 db.session.rollback()

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from server.services import heartbeat
+from server.services import heartbeat, time_rules
+from server.services.content import Content
 
 
 def worker_identity() -> str:
@@ -28,10 +29,16 @@ class CycleReport:
         return f"cycle at {self.at.isoformat()} took {self.elapsed_ms:.1f} ms {parts}".rstrip()
 
 
-def run_cycle(session: Session, now: dt.datetime, worker_id: str | None = None) -> CycleReport:
+def run_cycle(
+    session: Session, now: dt.datetime, content: Content, worker_id: str | None = None
+) -> CycleReport:
     """Run every step of the cycle at `now` and record the heartbeat."""
     started = time.perf_counter()
     report = CycleReport(at=now)
+    evaluation = time_rules.evaluate_all(session, now, content)
+    report.counts["time_rule_candidates"] = evaluation.candidates
+    report.counts["escalations_opened"] = len(evaluation.opened)
+    report.counts["prompts"] = len(evaluation.prompts)
     report.elapsed_ms = (time.perf_counter() - started) * 1000
     heartbeat.record_cycle(session, worker_id or worker_identity(), now, report.elapsed_ms)
     return report

@@ -47,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server.extensions import db, limiter, migrate
     from server.security import init_security_headers
     from server.services.accounts import PasswordPolicy
+    from server.services.content import Content
     from server.services.passwords import make_hasher
     from server.web import register_web
 
@@ -70,6 +71,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
 
     app.extensions["companion.clock"] = app.config.get("CLOCK") or _utc_now
+    app.extensions["companion.content"] = Content(app.config["CONTENT_DIR"])
     app.extensions["companion.passwords"] = PasswordPolicy(
         hasher=make_hasher(
             app.config["ARGON2_TIME_COST"],

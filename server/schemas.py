@@ -10,6 +10,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from server.domain import SYMPTOM_CODES
+
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 
@@ -127,13 +129,19 @@ class PatientOut(Out):
     created_at = Instant()
 
 
+class PatientDetailOut(PatientOut):
+    status = fields.Nested("PatientStatusOut")
+    next_blood_test = fields.Nested("NextBloodTestOut", allow_none=True)
+    open_red_flags = fields.List(fields.Nested("OpenRedFlagOut"))
+
+
 class PatientCreatedOut(PatientOut):
     activation_code = fields.String()
     activation_expires_at = Instant()
 
 
 class PatientListOut(Out):
-    items = fields.List(fields.Nested(PatientOut))
+    items = fields.List(fields.Nested(PatientDetailOut))
 
 
 class AuditEventOut(Out):
@@ -161,3 +169,329 @@ class AuditQuery(In):
 class HealthOut(Out):
     status = fields.String()
     checks = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+# --- clinical core ----------------------------------------------------------------------------
+
+HHMM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="Use 24-hour HH:MM, e.g. 08:00.")
+Text = fields.String  # alias for readability
+
+
+class CollectionQuery(In):
+    since = Instant(metadata={"description": "Only entries recorded at or after this instant."})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+
+class DosePlanStepIn(In):
+    day = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=366))
+    doses_mg = fields.List(
+        fields.Float(allow_nan=False, validate=validate.Range(min=0, max=900)),
+        required=True,
+        validate=validate.Length(min=1, max=3),
+    )
+
+
+class DosePlanIn(In):
+    start_date = fields.Date(required=True)
+    times = fields.List(
+        fields.String(validate=HHMM), required=True, validate=validate.Length(min=1, max=3)
+    )
+    titration = fields.String(validate=validate.OneOf(["standard", "retitration", "custom"]))
+    target_mg_per_day = fields.Float(allow_nan=False, validate=validate.Range(min=12.5, max=900))
+    steps = fields.List(fields.Nested(DosePlanStepIn), validate=validate.Length(min=1, max=200))
+
+
+class PlanDoseOut(Out):
+    time = fields.String()
+    mg = fields.Float()
+
+
+class PlanDayOut(Out):
+    day = fields.Integer()
+    date = fields.Date()
+    doses = fields.List(fields.Nested(PlanDoseOut))
+    total_mg = fields.Float()
+
+
+class PlanIssueOut(Out):
+    code = fields.String()
+    message = fields.String()
+    field = fields.String()
+
+
+class DosePlanOut(Out):
+    id = fields.Integer()
+    patient_id = fields.Integer()
+    version = fields.Integer()
+    kind = fields.String()
+    start_date = fields.Date()
+    times = fields.List(fields.String())
+    target_mg_per_day = fields.Float(allow_none=True)
+    steps = fields.List(fields.Dict())
+    warnings = fields.List(fields.Nested(PlanIssueOut))
+    created_at = Instant()
+    days = fields.List(fields.Nested(PlanDayOut))
+    maintenance_from = fields.Date()
+
+
+class DosesQuery(In):
+    date = fields.Date(metadata={"description": "The patient's local date; default today."})
+
+
+class DoseOut(Out):
+    id = fields.Integer()
+    scheduled_at = Instant()
+    local_date = fields.Date()
+    local_time = fields.String()
+    mg = fields.Float()
+    status = fields.String(metadata={"enum": ["pending", "taken", "skipped", "missed"]})
+    status_at = Instant(allow_none=True)
+
+
+class DayDosesOut(Out):
+    date = fields.Date()
+    doses = fields.List(fields.Nested(DoseOut))
+
+
+class DoseEventIn(In):
+    dose_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    status = fields.String(required=True, validate=validate.OneOf(["taken", "skipped"]))
+    at = Instant(required=True)
+    reason = fields.String(validate=validate.Length(max=200))
+
+
+class DoseEventOut(Out):
+    id = fields.Integer()
+    dose_id = fields.Integer()
+    status = fields.String()
+    at = fields.String(metadata={"format": "date-time"})
+    reason = fields.String(allow_none=True)
+    dose = fields.Dict()
+
+
+class DoseEventListOut(Out):
+    items = fields.List(fields.Nested(DoseEventOut))
+
+
+class BowelMovementIn(In):
+    occurred_at = Instant(required=True)
+    bristol_type = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=7))
+    notes = fields.String(validate=validate.Length(max=1000))
+
+
+class BowelMovementOut(Out):
+    id = fields.Integer()
+    occurred_at = fields.String(metadata={"format": "date-time"})
+    bristol_type = fields.Integer()
+    notes = fields.String(allow_none=True)
+    recorded_at = fields.String(metadata={"format": "date-time"})
+
+
+class BowelMovementListOut(Out):
+    items = fields.List(fields.Nested(BowelMovementOut))
+
+
+class SymptomIn(In):
+    occurred_at = Instant(required=True)
+    symptoms = fields.List(
+        fields.String(
+            validate=validate.OneOf(sorted(SYMPTOM_CODES), error="Unknown symptom code.")
+        ),
+        required=True,
+        validate=validate.Length(min=1, max=30),
+    )
+    temperature_c = fields.Float(
+        allow_none=True, allow_nan=False, validate=validate.Range(min=30, max=45)
+    )
+    notes = fields.String(validate=validate.Length(max=2000))
+
+
+class RedFlagOut(Out):
+    rule = fields.String()
+    severity = fields.String()
+    advice = fields.String(metadata={"description": "What the patient should do now."})
+    advice_code = fields.String()
+    caregiver_advice = fields.String(allow_none=True)
+    title = fields.String()
+    call_now = fields.Boolean()
+    guidance = fields.String(allow_none=True)
+
+
+class SymptomOut(Out):
+    id = fields.Integer()
+    occurred_at = fields.String(metadata={"format": "date-time"})
+    symptoms = fields.List(fields.String())
+    temperature_c = fields.Float(allow_none=True)
+    notes = fields.String(allow_none=True)
+    red_flags = fields.List(fields.Nested(RedFlagOut))
+    escalation_ids = fields.List(fields.Integer())
+    recorded_at = fields.String(metadata={"format": "date-time"})
+
+
+class SymptomListItemOut(Out):
+    id = fields.Integer()
+    occurred_at = fields.String(metadata={"format": "date-time"})
+    symptoms = fields.List(fields.String())
+    temperature_c = fields.Float(allow_none=True)
+    notes = fields.String(allow_none=True)
+    red_flags = fields.List(fields.Dict())
+    recorded_at = fields.String(metadata={"format": "date-time"})
+
+
+class SymptomListOut(Out):
+    items = fields.List(fields.Nested(SymptomListItemOut))
+
+
+class WeightIn(In):
+    measured_at = Instant(required=True)
+    kg = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=20, max=400))
+
+
+class WeightOut(Out):
+    id = fields.Integer()
+    measured_at = fields.String(metadata={"format": "date-time"})
+    kg = fields.Float()
+    recorded_at = fields.String(metadata={"format": "date-time"})
+
+
+class WeightListOut(Out):
+    items = fields.List(fields.Nested(WeightOut))
+
+
+class LabResultIn(In):
+    test = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            [
+                "anc",
+                "wbc",
+                "trough_level",
+                "fasting_glucose",
+                "lipids",
+                "alt",
+                "ast",
+                "bilirubin",
+                "ecg",
+                "troponin",
+                "crp",
+            ]
+        ),
+    )
+    value = fields.Float(required=True, allow_nan=False)
+    unit = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    collected_at = Instant(required=True)
+    wbc = fields.Float(allow_nan=False, validate=validate.Range(min=0, max=500))
+    upper_limit = fields.Float(allow_nan=False, validate=validate.Range(min=1, max=10_000))
+    symptomatic = fields.Boolean()
+
+
+class LabResultOut(Out):
+    id = fields.Integer()
+    test = fields.String()
+    value = fields.Float(allow_none=True)
+    unit = fields.String(allow_none=True)
+    wbc = fields.Float(allow_none=True)
+    collected_at = fields.String(metadata={"format": "date-time"})
+    source = fields.String(metadata={"enum": ["clinic", "patient", "caregiver"]})
+    band = fields.String(allow_none=True)
+    interpretation = fields.Dict(allow_none=True)
+    recorded_at = fields.String(metadata={"format": "date-time"})
+
+
+class LabResultListOut(Out):
+    items = fields.List(fields.Nested(LabResultOut))
+
+
+class DueTestOut(Out):
+    test = fields.String()
+    due_date = fields.Date()
+    status = fields.String(metadata={"enum": ["upcoming", "due", "overdue"]})
+    reason = fields.String()
+
+
+class BloodTestsOut(Out):
+    upcoming = fields.List(fields.Nested(DueTestOut))
+    history = fields.List(fields.Nested(LabResultOut))
+
+
+class EscalationQuery(In):
+    status = fields.String(validate=validate.OneOf(["open", "acknowledged", "resolved"]))
+    patient_id = fields.Integer(validate=validate.Range(min=1))
+
+
+class EscalationOut(Out):
+    id = fields.Integer()
+    patient_id = fields.Integer()
+    rule = fields.String()
+    severity = fields.String()
+    status = fields.String()
+    opened_at = Instant()
+    summary = fields.String()
+    acknowledged_at = Instant(allow_none=True)
+    resolved_at = Instant(allow_none=True)
+    resolution_note = fields.String(allow_none=True)
+    evidence = fields.List(fields.Dict())
+
+
+class EscalationListOut(Out):
+    escalations = fields.List(fields.Nested(EscalationOut))
+
+
+class ResolveIn(In):
+    note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class GuidanceQuery(In):
+    audience = fields.String(validate=validate.OneOf(["patient", "clinician"]))
+
+
+class GuidanceItemOut(Out):
+    slug = fields.String()
+    title = fields.String()
+    summary = fields.String()
+    topic = fields.String()
+    audience = fields.String()
+    reviewed = fields.String()
+
+
+class GuidanceListOut(Out):
+    items = fields.List(fields.Nested(GuidanceItemOut))
+
+
+class GuidancePageOut(GuidanceItemOut):
+    sources = fields.List(fields.String())
+    related = fields.List(fields.String())
+    blocks = fields.List(fields.Dict())
+
+
+class CatalogueOut(Out):
+    symptoms = fields.List(fields.Dict())
+    bristol = fields.List(fields.Dict())
+    advice = fields.Dict()
+
+
+class PatientStatusOut(Out):
+    treatment = fields.String()
+    anc_band = fields.String(allow_none=True)
+    needs_retitration = fields.Boolean()
+    last_bowel_movement_at = Instant(allow_none=True)
+    last_dose_taken_at = Instant(allow_none=True)
+    tracking_since = Instant(allow_none=True)
+
+
+class NextBloodTestOut(Out):
+    test = fields.String()
+    due_date = fields.Date()
+    status = fields.String()
+    days_away = fields.Integer()
+
+
+class OpenRedFlagOut(Out):
+    id = fields.Integer()
+    rule = fields.String()
+    severity = fields.String()
+    status = fields.String()
+    opened_at = Instant()
+    title = fields.String()
+    advice = fields.String()
+    call_now = fields.Boolean()

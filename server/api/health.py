@@ -24,3 +24,11 @@ def healthz() -> ResponseReturnValue:
     scheduler = scheduler_state(db.session, now())
     db.session.rollback()
     return {"status": "ok", "checks": {"database": "ok", "scheduler": scheduler}}
+
+
+@blp.route("/api/version", methods=["GET"])
+@access(policy.public("version.read"))
+@blp.response(200, HealthOut)
+def version() -> ResponseReturnValue:
+    """The API's name and version: a bare answer with no database work."""
+    return {"status": "ok", "checks": {"api": "clozapine-companion", "version": "1"}}

@@ -16,9 +16,9 @@ from server.schemas import (
     AuditListOut,
     AuditQuery,
     PatientCreatedOut,
+    PatientDetailOut,
     PatientIn,
     PatientListOut,
-    PatientOut,
 )
 from server.services import accounts, audit, patients
 
@@ -41,7 +41,7 @@ def enrol(args: dict[str, Any]) -> ResponseReturnValue:
         db.session, actor=actor, data=args, now=instant, code_days=days
     )
     audit_subject(patient.id)
-    view = patients.summary(db.session, patient, instant)
+    view = patients.identity(patient)
     view.update(activation_code=code, activation_expires_at=instant + dt.timedelta(days=days))
     return view
 
@@ -55,15 +55,17 @@ def list_patients() -> ResponseReturnValue:
     assert actor is not None
     items = patients.visible_to(db.session, actor)
     instant = now()
-    return {"items": [patients.summary(db.session, p, instant) for p in items]}
+    content = current_app.extensions["companion.content"]
+    return {"items": [patients.summary(db.session, p, instant, content) for p in items]}
 
 
 @blp.route("/patients/<int:patient_id>", methods=["GET"])
 @access(policy.patient("patient.read", ALL_READERS))
-@blp.response(200, PatientOut)
+@blp.response(200, PatientDetailOut)
 def get_patient(patient_id: int) -> ResponseReturnValue:
-    """One patient's summary with their current status."""
-    return patients.summary(db.session, current_patient(), now())
+    """One patient's summary with their current status, next blood test and open red flags."""
+    content = current_app.extensions["companion.content"]
+    return patients.summary(db.session, current_patient(), now(), content)
 
 
 @blp.route("/patients/<int:patient_id>/audit", methods=["GET"])

@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session
 
 from server.models import Patient
 from server.policy import Actor
+from server.services import escalations
+from server.services import state as states
+from server.services.content import Content
 
 
 def visible_to(session: Session, actor: Actor) -> Sequence[Patient]:
@@ -25,8 +28,33 @@ def visible_to(session: Session, actor: Actor) -> Sequence[Patient]:
     return session.scalars(query.order_by(Patient.display_name, Patient.id)).all()
 
 
-def summary(session: Session, patient: Patient, now: dt.datetime) -> dict[str, Any]:
-    """The patient as the apps show them."""
+def summary(
+    session: Session, patient: Patient, now: dt.datetime, content: Content | None = None
+) -> dict[str, Any]:
+    """The patient as the apps show them, with their status and open red flags."""
+    view = identity(patient)
+    view.update(states.status_view(session, patient, now))
+    flags = []
+    for escalation in escalations.open_for_patient(session, patient.id):
+        advice = content.advice_for(escalation.rule) if content else {}
+        flags.append(
+            {
+                "id": escalation.id,
+                "rule": escalation.rule,
+                "severity": escalation.severity,
+                "status": escalation.status,
+                "opened_at": escalation.opened_at,
+                "title": advice.get("title", escalation.rule),
+                "advice": advice.get("patient", ""),
+                "call_now": bool(advice.get("call_now", False)),
+            }
+        )
+    view["open_red_flags"] = flags
+    return view
+
+
+def identity(patient: Patient) -> dict[str, Any]:
+    """Who the patient is, without their clinical status."""
     return {
         "id": patient.id,
         "clinic_id": patient.clinic_id,

@@ -146,7 +146,7 @@ def test_health_reports_the_database_and_the_scheduler(app: Flask, clock: FakeCl
     client = app.test_client()
     body = client.get("/healthz").get_json()
     assert body["status"] == "ok" and body["checks"]["scheduler"] == "never"
-    run_cycle(db.session, clock.now, "test-worker")
+    run_cycle(db.session, clock.now, app.extensions["companion.content"], "test-worker")
     assert client.get("/healthz").get_json()["checks"]["scheduler"] == "ok"
     clock.advance(minutes=3)
     assert client.get("/healthz").get_json()["checks"]["scheduler"] == "ok"

@@ -134,3 +134,36 @@ class World:
             patient_id=mine["id"],
             other_patient_id=theirs["id"],
         )
+
+
+def add_anc(client: ApiClient, patient_id: int, value: float, at: str, unit: str = "cells/uL"):
+    return client.post(
+        f"/api/patients/{patient_id}/lab-results",
+        json={"test": "anc", "value": value, "unit": unit, "collected_at": at},
+    )
+
+
+def start_plan(
+    world: World,
+    patient_id: int | None = None,
+    *,
+    start: str,
+    times: tuple[str, ...] = ("08:00", "21:00"),
+    target: float = 300,
+    baseline_at: str | None = None,
+) -> dict[str, Any]:
+    """A baseline ANC of 2000 and a standard plan, as a clinician would set them up."""
+    patient_id = patient_id or world.patient_id
+    baseline = add_anc(world.clinician, patient_id, 2000, baseline_at or f"{start}T00:00:00+00:00")
+    assert baseline.status_code == 201, baseline.get_json()
+    response = world.clinician.put(
+        f"/api/patients/{patient_id}/dose-plan",
+        json={
+            "start_date": start,
+            "times": list(times),
+            "titration": "standard",
+            "target_mg_per_day": target,
+        },
+    )
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()

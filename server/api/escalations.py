@@ -1,0 +1,56 @@
+"""The care team's escalations: list, acknowledge, resolve."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.typing import ResponseReturnValue
+
+from server import policy
+from server.api.access import access, audit_subject, current_actor, now
+from server.api.common import blueprint
+from server.extensions import db
+from server.schemas import EscalationListOut, EscalationOut, EscalationQuery, ResolveIn
+from server.services import escalations
+
+blp = blueprint("escalations", "Escalations to the care team")
+CARE_TEAM = {"clinician", "admin"}
+
+
+@blp.route("/escalations", methods=["GET"])
+@access(policy.clinic("escalations.list", CARE_TEAM))
+@blp.arguments(EscalationQuery, location="query")
+@blp.response(200, EscalationListOut)
+def list_escalations(args: dict[str, Any]) -> ResponseReturnValue:
+    """Your clinic's escalations, emergency first, then oldest first."""
+    actor = current_actor()
+    assert actor is not None
+    rows = escalations.visible(
+        db.session, actor, status=args.get("status"), patient_id=args.get("patient_id")
+    )
+    return {"escalations": [escalations.view(e) for e in rows]}
+
+
+@blp.route("/escalations/<int:escalation_id>/acknowledge", methods=["POST"])
+@access(policy.clinic("escalations.acknowledge", {"clinician"}))
+@blp.response(200, EscalationOut)
+def acknowledge(escalation_id: int) -> ResponseReturnValue:
+    """You are on it: the reminders to the team stop."""
+    actor = current_actor()
+    assert actor is not None
+    escalation = escalations.acknowledge(db.session, actor, escalation_id, now())
+    audit_subject(escalation.patient_id)
+    return escalations.view(escalation)
+
+
+@blp.route("/escalations/<int:escalation_id>/resolve", methods=["POST"])
+@access(policy.clinic("escalations.resolve", {"clinician"}))
+@blp.arguments(ResolveIn)
+@blp.response(200, EscalationOut)
+def resolve(args: dict[str, Any], escalation_id: int) -> ResponseReturnValue:
+    """Close it with a note of what was done."""
+    actor = current_actor()
+    assert actor is not None
+    escalation = escalations.resolve(db.session, actor, escalation_id, args["note"], now())
+    audit_subject(escalation.patient_id)
+    return escalations.view(escalation)

@@ -1,0 +1,49 @@
+"""Guidance pages and the labels the apps need (symptoms, Bristol types, advice)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask.typing import ResponseReturnValue
+
+from server import policy
+from server.api.access import access
+from server.api.common import blueprint
+from server.schemas import CatalogueOut, GuidanceListOut, GuidancePageOut, GuidanceQuery
+from server.services.guidance import catalogue, page
+
+blp = blueprint("guidance", "Plain-language guidance")
+
+
+@blp.route("/guidance", methods=["GET"])
+@access(policy.public("guidance.list"))
+@blp.arguments(GuidanceQuery, location="query")
+@blp.response(200, GuidanceListOut)
+def list_guidance(args: dict[str, Any]) -> ResponseReturnValue:
+    """The guidance library; `audience=patient` (plain words) or `clinician`."""
+    content = current_app.extensions["companion.content"]
+    audience = args.get("audience")
+    items = [
+        p.listing()
+        for p in content.pages.values()
+        if audience is None or p.meta.get("audience") == audience
+    ]
+    return {"items": items}
+
+
+@blp.route("/guidance/<slug>", methods=["GET"])
+@access(policy.public("guidance.read"))
+@blp.response(200, GuidancePageOut)
+def get_guidance(slug: str) -> ResponseReturnValue:
+    """One page as blocks (headings, paragraphs with bold spans, lists) with its sources."""
+    return page(current_app.extensions["companion.content"], slug)
+
+
+@blp.route("/catalogue", methods=["GET"])
+@access(policy.public("catalogue.read"))
+@blp.response(200, CatalogueOut)
+def get_catalogue() -> ResponseReturnValue:
+    """Symptom labels (and which raise a red flag alone), Bristol types and advice texts, for
+    the apps to keep offline."""
+    return catalogue(current_app.extensions["companion.content"])

@@ -1,0 +1,39 @@
+"""When a scheduled dose counts as missed, and which plan day a date is (product rules)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Final
+
+from server.domain.dosetimes import as_utc
+
+# A dose not marked by 6 hours after its time is shown as missed (product choice: with doses
+# 8-13 hours apart this is before the next one; RULES.md 1 leaves the window to us). It can
+# still be recorded as taken later, up to TAKE_LATE_LIMIT.
+MISSED_AFTER: Final = timedelta(hours=6)
+TAKE_EARLY_LIMIT: Final = timedelta(hours=12)
+TAKE_LATE_LIMIT: Final = timedelta(hours=36)
+
+
+def dose_status(stored_status: str, scheduled_at: datetime, now: datetime) -> str:
+    """pending, taken or skipped as recorded; a pending dose past its window is missed."""
+    if stored_status == "pending" and as_utc(now) >= as_utc(scheduled_at) + MISSED_AFTER:
+        return "missed"
+    return stored_status
+
+
+def plan_day(plan_start: date, on: date) -> int:
+    """Plan day number (1 = the plan's start date)."""
+    return (on - plan_start).days + 1
+
+
+def event_time_problem(scheduled_at: datetime, at: datetime, now: datetime) -> str | None:
+    """Why a dose cannot have been taken or skipped at `at` (None when it is plausible)."""
+    scheduled, when = as_utc(scheduled_at), as_utc(at)
+    if when > as_utc(now) + timedelta(minutes=5):
+        return "This time is in the future."
+    if when < scheduled - TAKE_EARLY_LIMIT:
+        return "This is more than 12 hours before the dose was due."
+    if when > scheduled + TAKE_LATE_LIMIT:
+        return "This is more than 36 hours after the dose was due."
+    return None

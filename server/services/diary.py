@@ -1,0 +1,228 @@
+"""The patient's diaries: bowel movements, symptom reports (with red flags), weights."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.domain import classify_symptoms, local_date
+from server.models import BowelMovement, Patient, SymptomReport, Weight
+from server.policy import Actor
+from server.services import escalations, idempotency
+from server.services import state as states
+from server.services.content import Content
+from server.services.errors import Invalid
+
+FUTURE_SKEW = dt.timedelta(minutes=5)
+OLDEST = dt.timedelta(days=366)
+Row = TypeVar("Row", BowelMovement, SymptomReport, Weight)
+
+
+def check_log_time(field: str, at: dt.datetime, now: dt.datetime) -> None:
+    """A diary entry happened in the past year, not in the future (a little clock skew is ok)."""
+    if at > now + FUTURE_SKEW:
+        raise Invalid({field: ["This time is in the future."]})
+    if at < now - OLDEST:
+        raise Invalid({field: ["This is more than a year ago."]})
+
+
+def record_bowel_movement(
+    session: Session,
+    *,
+    actor: Actor,
+    patient: Patient,
+    data: dict[str, Any],
+    now: dt.datetime,
+    claim: idempotency.Claim | None,
+) -> idempotency.Outcome:
+    """Log a bowel movement (Bristol type 1-7) and keep the last-movement summaries current."""
+    check_log_time("occurred_at", data["occurred_at"], now)
+
+    def work() -> BowelMovement:
+        entry = BowelMovement(
+            patient_id=patient.id,
+            occurred_at=data["occurred_at"],
+            bristol_type=data["bristol_type"],
+            notes=data.get("notes"),
+            recorded_by_id=actor.user_id,
+            recorded_at=now,
+        )
+        session.add(entry)
+        session.flush()
+        state = states.get_state(session, patient, now)
+        recent = session.scalars(
+            select(BowelMovement.occurred_at)
+            .where(BowelMovement.patient_id == patient.id)
+            .order_by(BowelMovement.occurred_at.desc())
+            .limit(3)
+        ).all()
+        state.last_bowel_movement_at = recent[0]
+        state.third_last_bowel_movement_at = recent[2] if len(recent) == 3 else None
+        state.updated_at = now
+        return entry
+
+    return idempotency.run_once(session, claim, now, work, bowel_view)
+
+
+def bowel_view(entry: BowelMovement) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "occurred_at": entry.occurred_at.isoformat(),
+        "bristol_type": entry.bristol_type,
+        "notes": entry.notes,
+        "recorded_at": entry.recorded_at.isoformat(),
+    }
+
+
+def red_flag_view(flag: dict[str, Any], content: Content) -> dict[str, Any]:
+    advice = content.advice_for(flag["advice"])
+    return {
+        "rule": flag["rule"],
+        "severity": flag["severity"],
+        "advice": advice["patient"],
+        "advice_code": flag["advice"],
+        "caregiver_advice": advice.get("caregiver"),
+        "title": advice["title"],
+        "call_now": bool(advice.get("call_now", False)),
+        "guidance": advice.get("guidance"),
+    }
+
+
+def record_symptoms(
+    session: Session,
+    *,
+    actor: Actor,
+    patient: Patient,
+    data: dict[str, Any],
+    now: dt.datetime,
+    claim: idempotency.Claim | None,
+    content: Content,
+) -> idempotency.Outcome:
+    """Log a symptom report; a red flag opens (or adds to) its escalation in the same
+    transaction, and the answer carries the advice to show the patient at once."""
+    check_log_time("occurred_at", data["occurred_at"], now)
+    day = local_date(data["occurred_at"], patient.timezone)
+    days_on = (day - patient.clozapine_start_date).days + 1
+    try:
+        flags = classify_symptoms(
+            data["symptoms"],
+            temperature_c=data.get("temperature_c"),
+            days_on_clozapine=days_on if days_on >= 1 else None,
+        )
+    except ValueError as exc:
+        raise Invalid({"symptoms": [str(exc)]}) from exc
+
+    def work() -> tuple[SymptomReport, list[int]]:
+        report = SymptomReport(
+            patient_id=patient.id,
+            occurred_at=data["occurred_at"],
+            symptoms=sorted(set(data["symptoms"])),
+            temperature_c=data.get("temperature_c"),
+            notes=data.get("notes"),
+            red_flags=[{"rule": f.rule, "severity": f.severity, "advice": f.advice} for f in flags],
+            recorded_by_id=actor.user_id,
+            recorded_at=now,
+        )
+        session.add(report)
+        session.flush()
+        opened = []
+        for flag in flags:
+            title = content.advice_for(flag.advice)["title"]
+            escalation, _ = escalations.raise_flag(
+                session,
+                patient=patient,
+                rule=flag.rule,
+                severity=flag.severity,
+                summary=f"{title}: reported by the {actor.role}",
+                evidence={
+                    "kind": "symptom_report",
+                    "symptom_report_id": report.id,
+                    "symptoms": report.symptoms,
+                    "temperature_c": report.temperature_c,
+                    "reported_by": actor.role,
+                },
+                now=now,
+            )
+            opened.append(escalation.id)
+        return report, opened
+
+    def present(result: tuple[SymptomReport, list[int]]) -> dict[str, Any]:
+        report, opened = result
+        return {
+            **symptom_view(report),
+            "red_flags": [red_flag_view(f, content) for f in report.red_flags],
+            "escalation_ids": opened,
+        }
+
+    return idempotency.run_once(session, claim, now, work, present)
+
+
+def symptom_view(report: SymptomReport) -> dict[str, Any]:
+    return {
+        "id": report.id,
+        "occurred_at": report.occurred_at.isoformat(),
+        "symptoms": report.symptoms,
+        "temperature_c": report.temperature_c,
+        "notes": report.notes,
+        "red_flags": report.red_flags,
+        "recorded_at": report.recorded_at.isoformat(),
+    }
+
+
+def record_weight(
+    session: Session,
+    *,
+    actor: Actor,
+    patient: Patient,
+    data: dict[str, Any],
+    now: dt.datetime,
+    claim: idempotency.Claim | None,
+) -> idempotency.Outcome:
+    check_log_time("measured_at", data["measured_at"], now)
+
+    def work() -> Weight:
+        entry = Weight(
+            patient_id=patient.id,
+            measured_at=data["measured_at"],
+            kg=data["kg"],
+            recorded_by_id=actor.user_id,
+            recorded_at=now,
+        )
+        session.add(entry)
+        session.flush()
+        return entry
+
+    return idempotency.run_once(session, claim, now, work, weight_view)
+
+
+def weight_view(entry: Weight) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "measured_at": entry.measured_at.isoformat(),
+        "kg": entry.kg,
+        "recorded_at": entry.recorded_at.isoformat(),
+    }
+
+
+def listing(
+    session: Session,
+    model: type[Row],
+    patient: Patient,
+    *,
+    since: dt.datetime | None,
+    limit: int,
+) -> Sequence[Row]:
+    """A diary, newest first; `since` keeps entries recorded at or after that instant."""
+    when = {
+        BowelMovement: BowelMovement.occurred_at,
+        SymptomReport: SymptomReport.occurred_at,
+        Weight: Weight.measured_at,
+    }[model]
+    query = select(model).where(model.patient_id == patient.id)
+    if since is not None:
+        query = query.where(model.recorded_at >= since)
+    return session.scalars(query.order_by(when.desc()).limit(limit)).all()

@@ -1,0 +1,183 @@
+"""Escalations: a red flag for the care team, one unresolved per patient and rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.domain import severity_rank
+from server.models import Escalation, EscalationEvent, Patient
+from server.policy import Actor
+from server.services.errors import Conflict, Invalid, NotFound
+
+SEVERITY_ORDER = {"emergency": 0, "urgent": 1, "routine": 2}
+
+
+def _active(session: Session, patient_id: int, rule: str) -> Escalation | None:
+    query = select(Escalation).where(
+        Escalation.patient_id == patient_id,
+        Escalation.rule == rule,
+        Escalation.resolved_at.is_(None),
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def raise_flag(
+    session: Session,
+    *,
+    patient: Patient,
+    rule: str,
+    severity: str,
+    summary: str,
+    evidence: dict[str, Any],
+    now: dt.datetime,
+) -> tuple[Escalation, bool]:
+    """Open an escalation, or add this evidence to the unresolved one for the same rule.
+
+    Returns the escalation and whether it is new or rose in severity (worth notifying).
+    Runs inside the caller's transaction (the caller commits).
+    """
+    entry = {"at": now.isoformat(), **evidence}
+    existing = _active(session, patient.id, rule)
+    if existing is None:
+        created = Escalation(
+            patient_id=patient.id,
+            clinic_id=patient.clinic_id,
+            rule=rule,
+            severity=severity,
+            status="open",
+            summary=summary[:300],
+            evidence=[entry],
+            opened_at=now,
+            notify_level=0,
+        )
+        try:
+            with session.begin_nested():
+                session.add(created)
+                session.flush()
+        except IntegrityError:  # opened a moment ago by a concurrent request: add to it
+            existing = _active(session, patient.id, rule)
+            if existing is None:
+                raise
+        else:
+            session.add(
+                EscalationEvent(escalation_id=created.id, at=now, kind="opened", detail=entry)
+            )
+            return created, True
+    rose = severity_rank(severity) > severity_rank(existing.severity)
+    existing.evidence = [*existing.evidence, entry][-50:]
+    if rose:
+        existing.severity = severity
+        existing.summary = summary[:300]
+        existing.notify_level = 0
+        existing.last_notified_at = None
+    session.add(
+        EscalationEvent(
+            escalation_id=existing.id, at=now, kind="escalated" if rose else "added", detail=entry
+        )
+    )
+    return existing, rose
+
+
+def visible(
+    session: Session,
+    actor: Actor,
+    *,
+    status: str | None,
+    patient_id: int | None,
+    limit: int = 500,
+) -> Sequence[Escalation]:
+    """The actor's clinic's escalations, most severe and oldest first."""
+    query = select(Escalation).where(Escalation.clinic_id == (actor.clinic_id or -1))
+    if status is not None:
+        query = query.where(Escalation.status == status)
+    if patient_id is not None:
+        query = query.where(Escalation.patient_id == patient_id)
+    rows = session.scalars(query.order_by(Escalation.opened_at).limit(limit)).all()
+    return sorted(rows, key=lambda e: (SEVERITY_ORDER.get(e.severity, 9), e.opened_at))
+
+
+def open_for_patient(session: Session, patient_id: int) -> Sequence[Escalation]:
+    rows = session.scalars(
+        select(Escalation).where(
+            Escalation.patient_id == patient_id, Escalation.resolved_at.is_(None)
+        )
+    ).all()
+    return sorted(rows, key=lambda e: (SEVERITY_ORDER.get(e.severity, 9), e.opened_at))
+
+
+def get_for_clinic(session: Session, actor: Actor, escalation_id: int) -> Escalation:
+    escalation = session.get(Escalation, escalation_id)
+    if escalation is None or escalation.clinic_id != actor.clinic_id:
+        raise NotFound("No such escalation.")
+    return escalation
+
+
+def acknowledge(session: Session, actor: Actor, escalation_id: int, now: dt.datetime) -> Escalation:
+    """A clinician takes it on: the re-notification ladder stops."""
+    escalation = get_for_clinic(session, actor, escalation_id)
+    if escalation.status == "resolved":
+        raise Conflict("This escalation is already resolved.")
+    if escalation.status == "open":
+        escalation.status = "acknowledged"
+        escalation.acknowledged_at = now
+        escalation.acknowledged_by_id = actor.user_id
+        session.add(
+            EscalationEvent(
+                escalation_id=escalation.id, at=now, kind="acknowledged", actor_id=actor.user_id
+            )
+        )
+    session.commit()
+    return escalation
+
+
+def resolve(
+    session: Session, actor: Actor, escalation_id: int, note: str, now: dt.datetime
+) -> Escalation:
+    """Close it with a note of what was done."""
+    if not note.strip():
+        raise Invalid({"note": ["Say briefly how this was resolved."]})
+    escalation = get_for_clinic(session, actor, escalation_id)
+    if escalation.status == "resolved":
+        raise Conflict("This escalation is already resolved.")
+    if escalation.acknowledged_at is None:
+        escalation.acknowledged_at = now
+        escalation.acknowledged_by_id = actor.user_id
+    escalation.status = "resolved"
+    escalation.resolved_at = now
+    escalation.resolved_by_id = actor.user_id
+    escalation.resolution_note = note.strip()
+    session.add(
+        EscalationEvent(
+            escalation_id=escalation.id,
+            at=now,
+            kind="resolved",
+            actor_id=actor.user_id,
+            detail={"note": note.strip()},
+        )
+    )
+    session.commit()
+    return escalation
+
+
+def view(escalation: Escalation) -> dict[str, Any]:
+    return {
+        "id": escalation.id,
+        "patient_id": escalation.patient_id,
+        "rule": escalation.rule,
+        "severity": escalation.severity,
+        "status": escalation.status,
+        "opened_at": escalation.opened_at,
+        "summary": escalation.summary,
+        "acknowledged_at": escalation.acknowledged_at,
+        "resolved_at": escalation.resolved_at,
+        "resolution_note": escalation.resolution_note,
+        "evidence": escalation.evidence,
+    }

@@ -1,0 +1,174 @@
+"""A patient's stored summaries and the status the apps show (treatment, ANC band, tests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.domain import (
+    DueTest,
+    PlanStep,
+    load_profile,
+    local_date,
+    monitoring_schedule,
+)
+from server.models import (
+    DosePlan,
+    LabResult,
+    Patient,
+    PatientState,
+    TreatmentInterruption,
+)
+
+ANC_TESTS = ("anc", "wbc_neutrophils")
+
+
+def get_state(session: Session, patient: Patient, now: dt.datetime) -> PatientState:
+    """The patient's summary row (made on first use)."""
+    state = session.get(PatientState, patient.id)
+    if state is None:
+        state = PatientState(patient_id=patient.id, updated_at=now, treatment_status="not_started")
+        session.add(state)
+        session.flush()
+    return state
+
+
+def today_for(patient: Patient, now: dt.datetime) -> dt.date:
+    return local_date(now, patient.timezone)
+
+
+def steps_of(plan: DosePlan) -> list[PlanStep]:
+    return [PlanStep(int(s["day"]), tuple(float(d) for d in s["doses_mg"])) for s in plan.steps]
+
+
+def active_plan(session: Session, patient_id: int, on: dt.date) -> DosePlan | None:
+    """The plan in force on a local date: the newest version that has started by then."""
+    return session.scalars(
+        select(DosePlan)
+        .where(DosePlan.patient_id == patient_id, DosePlan.start_date <= on)
+        .order_by(DosePlan.version.desc())
+        .limit(1)
+    ).first()
+
+
+def latest_plan(session: Session, patient_id: int) -> DosePlan | None:
+    return session.scalars(
+        select(DosePlan)
+        .where(DosePlan.patient_id == patient_id)
+        .order_by(DosePlan.version.desc())
+        .limit(1)
+    ).first()
+
+
+def stable_dose_since(plan: DosePlan | None) -> dt.date | None:
+    """The date the plan reaches its maintenance dose (its last step)."""
+    if plan is None or not plan.steps:
+        return None
+    return plan.start_date + dt.timedelta(days=int(plan.steps[-1]["day"]) - 1)
+
+
+def schedule(session: Session, patient: Patient, now: dt.datetime) -> list[DueTest]:
+    """The next due date of each monitored test (RULES.md 3, the clinic's profile)."""
+    state = get_state(session, patient, now)
+    today = today_for(patient, now)
+    latest = session.execute(
+        select(LabResult.test, func.max(LabResult.collected_at))
+        .where(LabResult.patient_id == patient.id)
+        .group_by(LabResult.test)
+    ).all()
+    last_results: dict[str, dt.date] = {}
+    for test, collected in latest:
+        if collected is None:
+            continue
+        if isinstance(collected, str):  # SQLite max() returns text
+            collected = dt.datetime.fromisoformat(collected).replace(tzinfo=dt.UTC)
+        elif collected.tzinfo is None:
+            collected = collected.replace(tzinfo=dt.UTC)
+        key = _schedule_key(test)
+        day = local_date(collected, patient.timezone)
+        if key not in last_results or day > last_results[key]:
+            last_results[key] = day
+    interruptions = [
+        (row.first_missed_on, row.restarted_on)
+        for row in session.scalars(
+            select(TreatmentInterruption).where(
+                TreatmentInterruption.patient_id == patient.id,
+                TreatmentInterruption.restarted_on.is_not(None),
+            )
+        )
+        if row.restarted_on is not None
+    ]
+    plan = active_plan(session, patient.id, today)
+    stable = stable_dose_since(plan)
+    return monitoring_schedule(
+        start_date=patient.clozapine_start_date,
+        today=today,
+        profile=load_profile(patient.clinic.monitoring_profile),
+        last_results=last_results,
+        anc_band=state.anc_band,
+        anc_band_since=state.anc_band_since,
+        interruptions=interruptions,
+        stable_dose_since=stable if stable is not None and stable <= today else None,
+    )
+
+
+def _schedule_key(test: str) -> str:
+    return {
+        "fasting_glucose": "glucose_lipids",
+        "lipids": "glucose_lipids",
+        "alt": "liver_tests",
+        "ast": "liver_tests",
+        "bilirubin": "liver_tests",
+        "wbc": "wbc_neutrophils",
+    }.get(test, test)
+
+
+def refresh_next_blood_test(session: Session, patient: Patient, now: dt.datetime) -> DueTest | None:
+    """Store the next ANC due date (the time-based rules read it for every patient at once)."""
+    state = get_state(session, patient, now)
+    anc = next((item for item in schedule(session, patient, now) if item.test in ANC_TESTS), None)
+    state.next_blood_test_due = anc.due_date if anc else None
+    state.updated_at = now
+    return anc
+
+
+def treatment_status(session: Session, patient: Patient, now: dt.datetime) -> str:
+    """not_started, in_titration, stable, interrupted or needs_retitration."""
+    state = get_state(session, patient, now)
+    if state.needs_retitration:
+        return "needs_retitration"
+    if state.anc_band in ("moderate", "severe"):
+        return "interrupted"
+    today = today_for(patient, now)
+    plan = active_plan(session, patient.id, today)
+    if plan is None:
+        return "not_started"
+    stable = stable_dose_since(plan)
+    return "stable" if stable is not None and today >= stable else "in_titration"
+
+
+def status_view(session: Session, patient: Patient, now: dt.datetime) -> dict[str, Any]:
+    state = get_state(session, patient, now)
+    today = today_for(patient, now)
+    anc = next((item for item in schedule(session, patient, now) if item.test in ANC_TESTS), None)
+    return {
+        "status": {
+            "treatment": treatment_status(session, patient, now),
+            "anc_band": state.anc_band,
+            "needs_retitration": state.needs_retitration,
+            "last_bowel_movement_at": state.last_bowel_movement_at,
+            "last_dose_taken_at": state.last_dose_taken_at,
+            "tracking_since": state.tracking_since,
+        },
+        "next_blood_test": None
+        if anc is None
+        else {
+            "test": anc.test,
+            "due_date": anc.due_date,
+            "status": anc.status,
+            "days_away": (anc.due_date - today).days,
+        },
+    }

@@ -1,0 +1,168 @@
+"""The time-based red flags for every patient at once: no bowel movement, missed doses,
+overdue blood tests. One indexed query finds the few patients who might be due; the pure rules
+decide for each of them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, and_, case, or_, select
+from sqlalchemy.orm import Session
+
+from server.domain import TimeSummary, evaluate_time_rules, local_date
+from server.models import Escalation, Patient, PatientState, TreatmentInterruption
+from server.services import escalations
+from server.services.content import Content
+
+BOWEL_PROMPT_AFTER = dt.timedelta(hours=48)  # the earliest time rule (the 48 h prompt)
+MISSED_DOSES_AFTER = dt.timedelta(hours=48)
+WEEK = dt.timedelta(days=7)
+# A patient's local date is at most 14 hours ahead of UTC.
+MAX_ZONE_AHEAD = dt.timedelta(hours=14)
+
+
+@dataclass
+class Evaluation:
+    candidates: int = 0
+    opened: list[int] = field(default_factory=list)
+    prompts: list[tuple[int, str]] = field(default_factory=list)
+
+
+def candidates_query(now: dt.datetime) -> Select[PatientState, Patient]:
+    """Patients for whom some time rule may hold at `now` (a superset; the rules decide)."""
+    s = PatientState
+    bowel_reference = case(
+        (s.last_bowel_movement_at.is_(None), s.tracking_since), else_=s.last_bowel_movement_at
+    )
+    dose_reference = case(
+        (
+            or_(s.last_dose_taken_at.is_(None), s.last_dose_taken_at < s.doses_due_since),
+            s.doses_due_since,
+        ),
+        else_=s.last_dose_taken_at,
+    )
+    latest_local_today = (now + MAX_ZONE_AHEAD).date()
+    return (
+        select(s, Patient)
+        .join(Patient, Patient.id == s.patient_id)
+        .where(
+            or_(
+                and_(
+                    s.tracking_since.is_not(None),
+                    or_(
+                        bowel_reference <= now - BOWEL_PROMPT_AFTER,
+                        and_(
+                            s.tracking_since <= now - WEEK,
+                            or_(
+                                s.third_last_bowel_movement_at.is_(None),
+                                s.third_last_bowel_movement_at < now - WEEK,
+                            ),
+                        ),
+                        and_(
+                            s.doses_due_since.is_not(None),
+                            s.needs_retitration.is_(False),
+                            dose_reference <= now - MISSED_DOSES_AFTER,
+                        ),
+                    ),
+                ),
+                s.next_blood_test_due < latest_local_today,
+            )
+        )
+    )
+
+
+def evaluate_all(session: Session, now: dt.datetime, content: Content) -> Evaluation:
+    """One pass of every time-based rule over every patient; opens escalations, commits."""
+    result = Evaluation()
+    rows = session.execute(candidates_query(now)).all()
+    result.candidates = len(rows)
+    if not rows:
+        return result
+    ids = [state.patient_id for state, _ in rows]
+    active: dict[int, set[str]] = defaultdict(set)
+    for chunk_start in range(0, len(ids), 1000):
+        chunk = ids[chunk_start : chunk_start + 1000]
+        for patient_id, rule in session.execute(
+            select(Escalation.patient_id, Escalation.rule).where(
+                Escalation.patient_id.in_(chunk), Escalation.resolved_at.is_(None)
+            )
+        ):
+            active[patient_id].add(rule)
+    for state, patient in rows:
+        week_ago = now - WEEK
+        recent = 0 if state.last_bowel_movement_at is None else 1
+        if (
+            state.third_last_bowel_movement_at is not None
+            and state.third_last_bowel_movement_at >= week_ago
+        ):
+            recent = 3  # three or more in the week: the rule only asks whether it is fewer than 3
+        first_missed = state.doses_due_since
+        if state.last_dose_taken_at is not None and (
+            first_missed is None or state.last_dose_taken_at > first_missed
+        ):
+            first_missed = state.last_dose_taken_at
+        outcome = evaluate_time_rules(
+            TimeSummary(
+                now=now,
+                tracking_since=state.tracking_since or now,
+                last_bowel_movement_at=state.last_bowel_movement_at,
+                bowel_movements_last_7d=recent,
+                last_dose_taken_at=state.last_dose_taken_at,
+                first_missed_due_at=first_missed if state.doses_due_since else None,
+                next_blood_test_due=state.next_blood_test_due,
+                today=local_date(now, patient.timezone),
+            )
+        )
+        for flag in outcome.red_flags:
+            if state.tracking_since is None and flag.rule != "blood_test_overdue":
+                continue
+            if flag.rule in active[patient.id]:
+                continue
+            escalation, _ = escalations.raise_flag(
+                session,
+                patient=patient,
+                rule=flag.rule,
+                severity=flag.severity,
+                summary=content.advice_for(flag.advice)["title"],
+                evidence=_evidence(flag.rule, state),
+                now=now,
+            )
+            active[patient.id].add(flag.rule)
+            result.opened.append(escalation.id)
+            if flag.rule == "missed_doses_48h":
+                _mark_interruption(session, patient, state, now)
+        if state.tracking_since is not None:
+            result.prompts.extend((patient.id, prompt) for prompt in outcome.prompts)
+    session.commit()
+    return result
+
+
+def _evidence(rule: str, state: PatientState) -> dict[str, object]:
+    def iso(value: dt.datetime | dt.date | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "kind": "time_rule",
+        "rule": rule,
+        "last_bowel_movement_at": iso(state.last_bowel_movement_at),
+        "last_dose_taken_at": iso(state.last_dose_taken_at),
+        "next_blood_test_due": iso(state.next_blood_test_due),
+    }
+
+
+def _mark_interruption(
+    session: Session, patient: Patient, state: PatientState, now: dt.datetime
+) -> None:
+    """Over 2 days without clozapine: re-titration is needed and the schedule changes."""
+    state.needs_retitration = True
+    state.updated_at = now
+    last = state.last_dose_taken_at or state.doses_due_since or now
+    session.add(
+        TreatmentInterruption(
+            patient_id=patient.id,
+            first_missed_on=local_date(last, patient.timezone) + dt.timedelta(days=1),
+            created_at=now,
+        )
+    )
