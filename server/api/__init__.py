@@ -23,8 +23,9 @@ def build_api(app: Flask) -> Api:
 
 
 def register_blueprints(api: Api) -> None:
-    from server.api import accounts, clinical, escalations, guidance, health, patients
+    from server.api import accounts, clinical, escalations, guidance, health, patients, push
     from server.api import session as session_api
 
-    for module in (health, session_api, accounts, patients, clinical, escalations, guidance):
+    modules = (health, session_api, accounts, patients, clinical, escalations, guidance, push)
+    for module in modules:
         api.register_blueprint(module.blp)

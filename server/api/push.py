@@ -1,0 +1,73 @@
+"""Web push: the server's public key and the browsers' subscriptions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from flask.typing import ResponseReturnValue
+
+from server import policy
+from server.api.access import access, current_actor, now
+from server.api.common import blueprint
+from server.extensions import db
+from server.notify.vapid import application_server_key, load_or_create_vapid, vapid_from_pem
+from server.schemas import PushSubscriptionIn, PushSubscriptionOut, UnsubscribeIn, VapidKeyOut
+from server.services import push_subscriptions
+
+blp = blueprint("push", "Web push")
+
+
+def vapid() -> Any:
+    """The VAPID key: from the environment in production, else instance/ (made once)."""
+    cached = current_app.extensions.get("companion.vapid")
+    if cached is None:
+        pem = current_app.config.get("VAPID_PRIVATE_KEY")
+        cached = (
+            vapid_from_pem(pem)
+            if pem
+            else load_or_create_vapid(Path(current_app.instance_path) / "vapid_private.pem")
+        )
+        current_app.extensions["companion.vapid"] = cached
+    return cached
+
+
+@blp.route("/push/vapid-public-key", methods=["GET"])
+@access(policy.public("push.key"))
+@blp.response(200, VapidKeyOut)
+def vapid_public_key() -> ResponseReturnValue:
+    """The application server key for `pushManager.subscribe` (URL-safe base64, P-256)."""
+    return {"key": application_server_key(vapid())}
+
+
+@blp.route("/push/subscriptions", methods=["POST"])
+@access(policy.signed_in("push.subscribe"))
+@blp.arguments(PushSubscriptionIn)
+@blp.response(201, PushSubscriptionOut)
+def subscribe(args: dict[str, Any]) -> ResponseReturnValue:
+    """Register this browser's `PushSubscription.toJSON()` for the signed-in user."""
+    actor = current_actor()
+    assert actor is not None
+    row = push_subscriptions.subscribe(
+        db.session,
+        actor=actor,
+        endpoint=args["endpoint"],
+        p256dh=args["keys"]["p256dh"],
+        auth=args["keys"]["auth"],
+        allow_http=bool(current_app.config.get("PUSH_ALLOW_HTTP")),
+        now=now(),
+    )
+    return {"id": row.id, "endpoint": row.endpoint}
+
+
+@blp.route("/push/subscriptions", methods=["DELETE"])
+@access(policy.signed_in("push.unsubscribe"))
+@blp.arguments(UnsubscribeIn)
+@blp.response(204)
+def unsubscribe(args: dict[str, Any]) -> ResponseReturnValue:
+    """Forget this browser's subscription (when the user turns notifications off)."""
+    actor = current_actor()
+    assert actor is not None
+    push_subscriptions.unsubscribe(db.session, actor=actor, endpoint=args["endpoint"])
+    return None

@@ -1,0 +1,104 @@
+"""Push subscriptions through the API, checked against a real push service on loopback."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from server.extensions import db
+from server.models import PushSubscription
+from server.notify.webpush import Outcome, PushMessage, Subscription, WebPushSender
+from tests.support.push_service import PushService
+from tests.support.world import World
+
+
+@pytest.fixture
+def push_service():
+    with PushService() as service:
+        yield service
+
+
+def test_the_public_key_is_an_uncompressed_p256_point(app) -> None:
+    key = app.test_client().get("/api/push/vapid-public-key").get_json()["key"]
+    raw = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
+    assert len(raw) == 65 and raw[0] == 4
+    assert app.test_client().get("/api/push/vapid-public-key").get_json()["key"] == key
+
+
+def test_a_subscription_is_kept_and_a_push_to_it_arrives_decrypted(
+    world: World, push_service: PushService
+) -> None:
+    key = world.anonymous.get("/api/push/vapid-public-key").get_json()["key"]
+    browser = push_service.new_subscription(application_server_key=key)
+    body = {**browser, "expirationTime": None}
+    assert world.patient.post("/api/push/subscriptions", json=body).status_code == 201
+    # the same browser again updates, never duplicates
+    assert world.patient.post("/api/push/subscriptions", json=body).status_code == 201
+    row = db.session.query(PushSubscription).one()
+    from server.api.push import vapid
+
+    with world.app.test_request_context():
+        sender = WebPushSender(
+            vapid(), "mailto:test@example.org", allow_http=True, timeout_seconds=5
+        )
+    message = PushMessage(
+        title="Time for your evening dose",
+        body="Tap to mark it taken.",
+        url="/#today",
+        tag="dose-1",
+        kind="dose",
+        ttl_seconds=3600,
+    )
+    result = sender.send(Subscription(row.endpoint, row.p256dh, row.auth), message)
+    sender.close()
+    assert result.outcome is Outcome.DELIVERED
+    received = push_service.wait_for(1)
+    assert received[0].payload["kind"] == "dose"
+    assert received[0].payload["title"] == "Time for your evening dose"
+
+
+def test_a_shared_phone_moves_the_subscription_to_who_signed_in(
+    world: World, push_service: PushService
+) -> None:
+    browser = push_service.new_subscription()
+    world.patient.post("/api/push/subscriptions", json=browser)
+    world.caregiver.post("/api/push/subscriptions", json=browser)
+    row = db.session.query(PushSubscription).one()
+    assert row.user_id == world.caregiver.user["id"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"endpoint": "ftp://push.example.org/abc"}, "endpoint"),
+        ({"keys": {"p256dh": "A" * 87, "auth": "B" * 22}}, "keys"),
+        ({"keys": {"p256dh": "x"}}, "keys"),
+    ],
+)
+def test_bad_subscriptions_are_422_and_write_nothing(
+    world: World, push_service: PushService, change: dict, field: str
+) -> None:
+    body = {**push_service.new_subscription(), **change}
+    response = world.patient.post("/api/push/subscriptions", json=body)
+    assert response.status_code == 422, response.get_json()
+    assert any(name.startswith(field) for name in response.get_json()["error"]["fields"])
+    assert db.session.query(PushSubscription).count() == 0
+
+
+def test_http_endpoints_are_refused_unless_allowed_for_local_tests(
+    world: World, push_service: PushService
+) -> None:
+    world.app.config["PUSH_ALLOW_HTTP"] = False
+    response = world.patient.post("/api/push/subscriptions", json=push_service.new_subscription())
+    assert response.status_code == 422
+
+
+def test_unsubscribing_removes_only_your_own(world: World, push_service: PushService) -> None:
+    browser = push_service.new_subscription()
+    world.patient.post("/api/push/subscriptions", json=browser)
+    endpoint = {"endpoint": browser["endpoint"]}
+    assert world.caregiver.delete("/api/push/subscriptions", json=endpoint).status_code == 404
+    assert world.patient.delete("/api/push/subscriptions", json=endpoint).status_code == 204
+    assert db.session.query(PushSubscription).count() == 0
+    assert world.anonymous.delete("/api/push/subscriptions", json=endpoint).status_code == 401
