@@ -7,8 +7,10 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import ActivationCode, CaregiverLink, Patient, User
-from server.services.accounts import PasswordPolicy, get_or_create_clinic, hash_code
+from server.models import ActivationCode, CaregiverLink, DosePlan, Patient, User
+from server.services import diary, dose_plans, doses, labs
+from server.services.accounts import PasswordPolicy, actor_for, get_or_create_clinic, hash_code
+from server.services.content import Content
 
 CLINIC = "Demo clinic"
 PASSWORD = "demo-password-2026"  # noqa: S105 - printed by the command; demo data only
@@ -81,6 +83,12 @@ def seed(session: Session, policy: PasswordPolicy, now: dt.datetime) -> list[str
             )
         )
     session.commit()
+    alex = session.get(Patient, patient_user.patient_id)
+    if (
+        alex is not None
+        and not session.scalars(select(DosePlan.id).where(DosePlan.patient_id == alex.id)).first()
+    ):
+        _clinical_history(session, alex, clinician, patient_user, now)
     return [
         f"demo clinic: {CLINIC}",
         f"clinician: {CLINICIAN}",
@@ -88,3 +96,71 @@ def seed(session: Session, policy: PasswordPolicy, now: dt.datetime) -> list[str
         f"caregiver: {CAREGIVER}",
         f"password for all three: {PASSWORD}",
     ]
+
+
+def _clinical_history(
+    session: Session, patient: Patient, clinician: User, patient_user: User, now: dt.datetime
+) -> None:
+    """Three weeks on clozapine: weekly counts, a standard plan, doses mostly taken, a diary."""
+    from server import PROJECT_ROOT
+
+    content = Content(PROJECT_ROOT / "content")
+    team = actor_for(session, clinician)
+    alex = actor_for(session, patient_user)
+    start = patient.clozapine_start_date
+    begin = dt.datetime.combine(start, dt.time(7, 0), dt.UTC)
+    for week, count in enumerate((2100, 1900, 1800, 2000)):
+        at = begin - dt.timedelta(days=1) + dt.timedelta(days=7 * week)
+        if at < now:
+            labs.record_lab_result(
+                session,
+                actor=team,
+                patient=patient,
+                data={"test": "anc", "value": count, "unit": "cells/uL", "collected_at": at},
+                now=at + dt.timedelta(hours=2),
+                claim=None,
+                content=content,
+            )
+    data = {
+        "start_date": start,
+        "times": ["08:00", "21:00"],
+        "titration": "standard",
+        "target_mg_per_day": 350,
+    }
+    dose_plans.set_dose_plan(session, actor=team, patient=patient, data=data, now=begin)
+    day = start
+    while day < now.date():
+        for dose in doses.day_doses(session, patient, day):
+            when = dose.scheduled_at + dt.timedelta(minutes=10)
+            if when >= now or (day.toordinal() % 9 == 0 and dose.local_time == "08:00"):
+                continue  # now and then a morning dose is not marked
+            doses.record_dose_event(
+                session,
+                actor=alex,
+                patient=patient,
+                data={"dose_id": dose.id, "status": "taken", "at": when},
+                now=when + dt.timedelta(minutes=1),
+                claim=None,
+            )
+        if day.toordinal() % 3 != 0:
+            at = dt.datetime.combine(day, dt.time(9, 30), dt.UTC)
+            diary.record_bowel_movement(
+                session,
+                actor=alex,
+                patient=patient,
+                data={"occurred_at": at, "bristol_type": 3 + day.toordinal() % 3},
+                now=at,
+                claim=None,
+            )
+        day += dt.timedelta(days=1)
+    at = now - dt.timedelta(days=2)
+    diary.record_symptoms(
+        session,
+        actor=alex,
+        patient=patient,
+        data={"occurred_at": at, "symptoms": ["sedation", "hypersalivation"]},
+        now=at,
+        claim=None,
+        content=content,
+    )
+    session.commit()

@@ -6,7 +6,17 @@ from flask import Flask
 
 from server.cli import cli
 from server.extensions import db
-from server.models import CaregiverLink, Clinic, Patient, User, WorkerHeartbeat
+from server.models import (
+    BowelMovement,
+    CaregiverLink,
+    Clinic,
+    Dose,
+    DosePlan,
+    LabResult,
+    Patient,
+    User,
+    WorkerHeartbeat,
+)
 
 
 def test_create_user_reads_the_password_from_stdin(app: Flask) -> None:
@@ -64,6 +74,12 @@ def test_seed_demo_twice_makes_one_of_each(app: Flask) -> None:
     assert db.session.query(User).count() == 3
     assert db.session.query(Patient).count() == 1
     assert db.session.query(CaregiverLink).count() == 1
+    # a few weeks of data: a plan, doses mostly taken, a diary and weekly blood counts
+    assert db.session.query(DosePlan).count() == 1
+    taken = db.session.query(Dose).filter_by(status="taken").count()
+    assert taken >= 30
+    assert db.session.query(BowelMovement).count() >= 10
+    assert db.session.query(LabResult).filter_by(test="anc").count() >= 3
 
 
 def test_tick_runs_one_cycle_at_the_given_instant(app: Flask) -> None:
