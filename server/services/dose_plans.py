@@ -125,8 +125,8 @@ def set_dose_plan(
     state = states.get_state(session, patient, now)
     first_dose = dose_instants(start, times, patient.timezone)[0]
     if state.doses_due_since is None or state.needs_retitration:
+        # after a gap, the missed-dose clock restarts with the clinician's new plan
         state.doses_due_since = first_dose
-    if kind in ("retitration", "custom", "standard") and state.needs_retitration:
         state.needs_retitration = False
     state.updated_at = now
     states.refresh_next_blood_test(session, patient, now)
