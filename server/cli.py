@@ -77,7 +77,12 @@ def seed_demo() -> None:
     """A demo clinic, clinician, patient and caregiver with a few weeks of data."""
     from server.services.demo import seed
 
-    lines = seed(db.session, current_app.extensions["companion.passwords"], dt.datetime.now(dt.UTC))
+    lines = seed(
+        db.session,
+        current_app.extensions["companion.passwords"],
+        dt.datetime.now(dt.UTC),
+        current_app.extensions["companion.content"],
+    )
     for line in lines:
         click.echo(line)
 

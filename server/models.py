@@ -413,3 +413,8 @@ class PushSubscription(Base):
     auth: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     last_success_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+# The exports' tables live in their own module; imported here so that the metadata (and so
+# the migrations check) sees every table.
+import server.models_exports  # noqa: E402,F401

@@ -23,9 +23,28 @@ def build_api(app: Flask) -> Api:
 
 
 def register_blueprints(api: Api) -> None:
-    from server.api import accounts, clinical, escalations, guidance, health, patients, push
+    from server.api import (
+        accounts,
+        clinical,
+        escalations,
+        exports,
+        guidance,
+        health,
+        patients,
+        push,
+    )
     from server.api import session as session_api
 
-    modules = (health, session_api, accounts, patients, clinical, escalations, guidance, push)
+    modules = (
+        health,
+        session_api,
+        accounts,
+        patients,
+        clinical,
+        escalations,
+        guidance,
+        push,
+        exports,
+    )
     for module in modules:
         api.register_blueprint(module.blp)

@@ -35,7 +35,7 @@ def _user(
     return user
 
 
-def seed(session: Session, policy: PasswordPolicy, now: dt.datetime) -> list[str]:
+def seed(session: Session, policy: PasswordPolicy, now: dt.datetime, content: Content) -> list[str]:
     """Create (once) the demo accounts; running it again changes nothing."""
     clinic = get_or_create_clinic(session, CLINIC, now)
     clinician = _user(session, policy, CLINICIAN, "Dr Demo", "clinician", now)
@@ -88,7 +88,7 @@ def seed(session: Session, policy: PasswordPolicy, now: dt.datetime) -> list[str
         alex is not None
         and not session.scalars(select(DosePlan.id).where(DosePlan.patient_id == alex.id)).first()
     ):
-        _clinical_history(session, alex, clinician, patient_user, now)
+        _clinical_history(session, alex, clinician, patient_user, now, content)
     return [
         f"demo clinic: {CLINIC}",
         f"clinician: {CLINICIAN}",
@@ -99,12 +99,14 @@ def seed(session: Session, policy: PasswordPolicy, now: dt.datetime) -> list[str
 
 
 def _clinical_history(
-    session: Session, patient: Patient, clinician: User, patient_user: User, now: dt.datetime
+    session: Session,
+    patient: Patient,
+    clinician: User,
+    patient_user: User,
+    now: dt.datetime,
+    content: Content,
 ) -> None:
     """Three weeks on clozapine: weekly counts, a standard plan, doses mostly taken, a diary."""
-    from server import PROJECT_ROOT
-
-    content = Content(PROJECT_ROOT / "content")
     team = actor_for(session, clinician)
     alex = actor_for(session, patient_user)
     start = patient.clozapine_start_date

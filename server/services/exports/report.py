@@ -1,0 +1,402 @@
+"""The clinic summary: one to two pages, black and white, for a patient and a date range."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.domain import daily_doses, local_date
+from server.domain.doses import plan_day
+from server.models import BowelMovement, Dose, Escalation, LabResult, Patient
+from server.services import state as states
+
+MAX_RANGE_DAYS = 731
+DEFAULT_RANGE_DAYS = 90
+ANC_LINES = ((1500, "1500 normal"), (1000, "1000 mild"), (500, "500 moderate"))
+TABLE_ROWS = 8
+FLAG_ROWS = 8
+
+
+@dataclass
+class ReportData:
+    patient: Patient
+    start: dt.date
+    end: dt.date
+    today: dt.date
+    plan: dict[str, Any] | None
+    weeks: list[dt.date]
+    adherence: dict[dt.date, tuple[int, int]]
+    bowel: dict[dt.date, list[int]]
+    anc: list[tuple[dt.date, float, str | None, str]]
+    flags: list[Escalation]
+    upcoming: list[tuple[str, dt.date, str]]  # (test, due date, status)
+    notes: list[str] = field(default_factory=list)
+
+
+def default_range(patient: Patient, now: dt.datetime) -> tuple[dt.date, dt.date]:
+    today = states.today_for(patient, now)
+    return today - dt.timedelta(days=DEFAULT_RANGE_DAYS - 1), today
+
+
+def _week(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def _bounds(patient: Patient, start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The UTC instants of the local range [start 00:00, end+1 00:00), with a day of slack
+    each side; rows are then filtered on their local date."""
+    lo = dt.datetime.combine(start - dt.timedelta(days=1), dt.time(), dt.UTC)
+    hi = dt.datetime.combine(end + dt.timedelta(days=2), dt.time(), dt.UTC)
+    return lo, hi
+
+
+def gather(
+    session: Session, patient: Patient, start: dt.date, end: dt.date, now: dt.datetime
+) -> ReportData:
+    """Read everything the summary shows, in a handful of queries."""
+    tz = patient.timezone
+    today = states.today_for(patient, now)
+    lo, hi = _bounds(patient, start, end)
+    weeks = []
+    week = _week(start)
+    while week <= end:
+        weeks.append(week)
+        week += dt.timedelta(days=7)
+
+    adherence: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
+    rows = session.execute(
+        select(Dose.local_date, Dose.status, Dose.scheduled_at).where(
+            Dose.patient_id == patient.id,
+            Dose.local_date >= start,
+            Dose.local_date <= end,
+            Dose.status != "cancelled",
+            Dose.scheduled_at <= now,
+        )
+    ).all()
+    for day, status, _at in rows:
+        counts = adherence[_week(day)]
+        counts[1] += 1
+        if status == "taken":
+            counts[0] += 1
+
+    bowel: dict[dt.date, list[int]] = defaultdict(list)
+    for at, bristol in session.execute(
+        select(BowelMovement.occurred_at, BowelMovement.bristol_type).where(
+            BowelMovement.patient_id == patient.id,
+            BowelMovement.occurred_at >= lo,
+            BowelMovement.occurred_at < hi,
+        )
+    ).all():
+        day = local_date(at, tz)
+        if start <= day <= end:
+            bowel[_week(day)].append(bristol)
+
+    anc = []
+    for result in session.scalars(
+        select(LabResult)
+        .where(
+            LabResult.patient_id == patient.id,
+            LabResult.test == "anc",
+            LabResult.collected_at >= lo,
+            LabResult.collected_at < hi,
+        )
+        .order_by(LabResult.collected_at)
+    ):
+        day = local_date(result.collected_at, tz)
+        if start <= day <= end and result.normalised_value is not None:
+            band = (result.interpretation or {}).get("band")
+            anc.append((day, result.normalised_value, band, result.source))
+
+    flags = list(
+        session.scalars(
+            select(Escalation)
+            .where(
+                Escalation.patient_id == patient.id,
+                Escalation.opened_at < hi,
+                (Escalation.resolved_at.is_(None)) | (Escalation.resolved_at >= lo),
+            )
+            .order_by(Escalation.opened_at.desc())
+        )
+    )
+
+    plan_row = states.active_plan(session, patient.id, min(today, end)) or states.latest_plan(
+        session, patient.id
+    )
+    plan = None
+    if plan_row is not None:
+        on = max(plan_row.start_date, min(today, end))
+        doses = daily_doses(states.steps_of(plan_row), plan_day(plan_row.start_date, on))
+        plan = {
+            "version": plan_row.version,
+            "kind": plan_row.kind,
+            "start_date": plan_row.start_date,
+            "target": plan_row.target_mg_per_day,
+            "on": on,
+            "doses": list(zip(plan_row.times, doses, strict=False)),
+            "maintenance_from": states.stable_dose_since(plan_row),
+            "status": states.treatment_status(session, patient, now),
+        }
+    upcoming: list[tuple[str, dt.date, str]] = [
+        (item.test, item.due_date, str(item.status))
+        for item in states.schedule(session, patient, now)
+    ]
+    return ReportData(
+        patient=patient,
+        start=start,
+        end=end,
+        today=today,
+        plan=plan,
+        weeks=weeks,
+        adherence={k: (v[0], v[1]) for k, v in adherence.items()},
+        bowel=dict(bowel),
+        anc=anc,
+        flags=flags,
+        upcoming=upcoming,
+    )
+
+
+def latin(text: str) -> str:
+    """The core PDF fonts cover Latin-1 only: anything else is shown as '?'."""
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+class SummaryPdf(FPDF):
+    def __init__(self, title: str) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.title_text = title
+        self.set_margins(14, 12, 14)
+        self.set_auto_page_break(auto=True, margin=14)
+
+    def footer(self) -> None:
+        self.set_y(-10)
+        self.set_font("Helvetica", "", 7)
+        self.cell(0, 4, latin(f"{self.title_text} - page {self.page_no()}"), align="C")
+
+    def heading(self, text: str) -> None:
+        if self.get_y() > self.h - 40:
+            self.add_page()
+        self.ln(2)
+        self.set_font("Helvetica", "B", 11)
+        self.cell(0, 6, latin(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
+        self.ln(1)
+        self.set_font("Helvetica", "", 8.5)
+
+    def line_text(self, text: str, bold: bool = False) -> None:
+        self.set_font("Helvetica", "B" if bold else "", 8.5)
+        self.multi_cell(0, 4.2, latin(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def row(self, widths: Sequence[float], cells: list[str], bold: bool = False) -> None:
+        self.set_font("Helvetica", "B" if bold else "", 8)
+        for width, text in zip(widths, cells, strict=True):
+            self.cell(width, 4.2, latin(text)[:70], border="B" if bold else 0)
+        self.ln(4.2)
+
+
+def _bars(
+    pdf: SummaryPdf,
+    values: list[tuple[dt.date, float | None]],
+    top: float,
+    label: str,
+    height: float = 22,
+) -> None:
+    """A plain bar chart (outlined bars, no colour) of one value per week."""
+    x0, width = pdf.l_margin + 10, pdf.w - pdf.l_margin - pdf.r_margin - 10
+    y0 = pdf.get_y() + 2
+    pdf.set_font("Helvetica", "", 6.5)
+    pdf.set_xy(pdf.l_margin, y0 - 1)
+    pdf.cell(10, 3, f"{top:g}")
+    pdf.set_xy(pdf.l_margin, y0 + height - 3)
+    pdf.cell(10, 3, "0")
+    pdf.line(x0, y0 + height, x0 + width, y0 + height)
+    pdf.line(x0, y0, x0, y0 + height)
+    step = width / max(len(values), 1)
+    for index, (_week_start, value) in enumerate(values):
+        if value is None:
+            continue
+        bar = height * min(value, top) / top if top else 0
+        pdf.rect(x0 + index * step + step * 0.15, y0 + height - bar, step * 0.7, bar, style="D")
+    if values:
+        pdf.set_xy(x0, y0 + height + 0.5)
+        pdf.cell(width / 2, 3, values[0][0].strftime("%d %b %Y"))
+        pdf.set_xy(x0 + width / 2, y0 + height + 0.5)
+        pdf.cell(width / 2, 3, f"{label}   week of {values[-1][0]:%d %b %Y}", align="R")
+    pdf.set_y(y0 + height + 5)
+
+
+def _anc_chart(pdf: SummaryPdf, data: ReportData, height: float = 38) -> None:
+    """ANC over the range: solid line with square markers, dashed lines at the band limits."""
+    x0, width = pdf.l_margin + 12, pdf.w - pdf.l_margin - pdf.r_margin - 12
+    y0 = pdf.get_y() + 2
+    top = max([3000.0] + [v for _, v, _, _ in data.anc]) * 1.1
+    span = max((data.end - data.start).days, 1)
+
+    def xy(day: dt.date, value: float) -> tuple[float, float]:
+        return x0 + width * (day - data.start).days / span, y0 + height * (
+            1 - min(value, top) / top
+        )
+
+    pdf.set_line_width(0.2)
+    pdf.rect(x0, y0, width, height, style="D")
+    pdf.set_font("Helvetica", "", 6.5)
+    for value, label in ANC_LINES:
+        _, y = xy(data.start, value)
+        pdf.set_dash_pattern(dash=1.2, gap=1.2)
+        pdf.line(x0, y, x0 + width, y)
+        pdf.set_dash_pattern()
+        pdf.set_xy(pdf.l_margin - 1, y - 1.5)
+        pdf.cell(13, 3, label.split()[0])
+        pdf.set_xy(x0 + width - 22, y - 3.2)
+        pdf.cell(22, 3, label.split()[1], align="R")
+    points = [xy(day, value) for day, value, _, _ in data.anc]
+    pdf.set_line_width(0.45)
+    if len(points) > 1:
+        pdf.polyline(points)
+    for x, y in points:
+        pdf.rect(x - 0.8, y - 0.8, 1.6, 1.6, style="F")
+    pdf.set_line_width(0.2)
+    pdf.set_xy(x0, y0 + height + 0.5)
+    pdf.cell(width / 2, 3, f"{data.start:%d %b %Y}")
+    pdf.set_xy(x0 + width / 2, y0 + height + 0.5)
+    pdf.cell(width / 2, 3, f"ANC cells/uL   {data.end:%d %b %Y}", align="R")
+    pdf.set_y(y0 + height + 5)
+
+
+def render(data: ReportData, generated_at: dt.datetime, compress: bool = True) -> bytes:
+    """The summary as PDF bytes."""
+    patient = data.patient
+    pdf = SummaryPdf(f"Clozapine clinic summary: {patient.display_name}")
+    pdf.set_compression(compress)
+    pdf.set_title("Clozapine clinic summary")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 14)
+    pdf.cell(0, 7, "Clozapine clinic summary", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.line_text(
+        f"Patient: {patient.display_name}    Clinic: {patient.clinic.name}    "
+        f"Clozapine since {patient.clozapine_start_date:%d %b %Y}",
+        bold=True,
+    )
+    pdf.line_text(
+        f"Period {data.start:%d %b %Y} to {data.end:%d %b %Y}.  Generated "
+        f"{generated_at:%d %b %Y %H:%M} UTC. Entries marked (patient) or (caregiver) were "
+        "reported by them, not by the clinic."
+    )
+
+    pdf.heading("Current plan and doses")
+    if data.plan is None:
+        pdf.line_text("No dose plan recorded.")
+    else:
+        plan = data.plan
+        doses = ", ".join(f"{mg:g} mg at {t}" for t, mg in plan["doses"] if mg > 0) or "none"
+        total = sum(mg for _, mg in plan["doses"])
+        pdf.line_text(
+            f"Plan version {plan['version']} ({plan['kind']}), "
+            f"started {plan['start_date']:%d %b %Y}"
+            f"; status: {plan['status'].replace('_', ' ')}."
+        )
+        pdf.line_text(f"Doses on {plan['on']:%d %b %Y}: {doses} (total {total:g} mg/day).")
+        if plan["target"]:
+            maintenance = plan["maintenance_from"]
+            when = f" from {maintenance:%d %b %Y}" if maintenance else ""
+            pdf.line_text(f"Target {plan['target']:g} mg/day{when}.")
+
+    pdf.heading("Adherence per week (doses taken / doses scheduled and past)")
+    taken = sum(t for t, _ in data.adherence.values())
+    scheduled = sum(s for _, s in data.adherence.values())
+    overall = f"{100 * taken / scheduled:.0f}%" if scheduled else "no doses scheduled"
+    pdf.line_text(f"Over the period: {taken} / {scheduled} ({overall}).")
+    if len(data.weeks) > TABLE_ROWS:
+        _bars(
+            pdf,
+            [
+                (w, 100 * data.adherence[w][0] / data.adherence[w][1])
+                if data.adherence.get(w, (0, 0))[1]
+                else (w, None)
+                for w in data.weeks
+            ],
+            100,
+            "% taken",
+        )
+    widths = [36, 30, 30, 20]
+    pdf.row(widths, ["Week of", "Taken", "Scheduled", "%"], bold=True)
+    for week in data.weeks[-TABLE_ROWS:]:
+        t, s = data.adherence.get(week, (0, 0))
+        pdf.row(widths, [f"{week:%d %b %Y}", str(t), str(s), f"{100 * t / s:.0f}" if s else "-"])
+
+    pdf.heading(
+        "ANC results (bands: normal >= 1500, mild 1000-1499, moderate 500-999, severe < 500)"
+    )
+    if not data.anc:
+        pdf.line_text("No ANC results in this period.")
+    else:
+        _anc_chart(pdf, data)
+        widths = [36, 34, 30, 30]
+        pdf.row(widths, ["Collected", "ANC cells/uL", "Band", "Source"], bold=True)
+        for day, value, band, source in data.anc[-TABLE_ROWS:]:
+            pdf.row(widths, [f"{day:%d %b %Y}", f"{value:g}", band or "-", source])
+        if len(data.anc) > TABLE_ROWS:
+            pdf.line_text(f"Latest {TABLE_ROWS} of {len(data.anc)} shown; all are in the chart.")
+
+    pdf.heading("Bowel movements per week (Bristol types; 1-2 hard, 3-5 usual, 6-7 loose)")
+    counts = Counter(t for types in data.bowel.values() for t in types)
+    pdf.line_text(
+        "Over the period: "
+        + (", ".join(f"type {t}: {counts[t]}" for t in range(1, 8) if counts[t]) or "none logged")
+    )
+    if len(data.weeks) > TABLE_ROWS:
+        top = max([7] + [len(v) for v in data.bowel.values()])
+        _bars(pdf, [(w, float(len(data.bowel.get(w, [])))) for w in data.weeks], top, "per week")
+    widths = [36, 24, 90]
+    pdf.row(widths, ["Week of", "Count", "Bristol types"], bold=True)
+    for week in data.weeks[-TABLE_ROWS:]:
+        types = sorted(data.bowel.get(week, []))
+        pdf.row(widths, [f"{week:%d %b %Y}", str(len(types)), " ".join(map(str, types)) or "-"])
+
+    pdf.heading("Red flags and how they were closed")
+    if not data.flags:
+        pdf.line_text("No red flags in this period.")
+    for flag in data.flags[:FLAG_ROWS]:
+        if flag.status == "resolved" and flag.resolved_at is not None:
+            closed = f"resolved {flag.resolved_at:%d %b %Y}"
+            if flag.resolution_note:
+                closed += f": {flag.resolution_note}"
+        elif flag.status == "acknowledged" and flag.acknowledged_at is not None:
+            closed = f"acknowledged {flag.acknowledged_at:%d %b %Y}, still open"
+        else:
+            closed = "OPEN"
+        pdf.line_text(
+            f"{flag.opened_at:%d %b %Y} [{flag.severity}] {flag.rule.replace('_', ' ')}: "
+            f"{flag.summary} -> {closed}"
+        )
+    if len(data.flags) > FLAG_ROWS:
+        pdf.line_text(f"... and {len(data.flags) - FLAG_ROWS} earlier red flags (see the app).")
+
+    pdf.heading("Upcoming tests")
+    if not data.upcoming:
+        pdf.line_text("Nothing scheduled.")
+    widths = [50, 36, 30]
+    if data.upcoming:
+        pdf.row(widths, ["Test", "Due", "Status"], bold=True)
+    for test, due, status in data.upcoming:
+        pdf.row(widths, [test.replace("_", " "), f"{due:%d %b %Y}", status])
+    return bytes(pdf.output())
+
+
+def build_report(
+    session: Session,
+    patient: Patient,
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
+    compress: bool = True,
+) -> bytes:
+    """The clinic summary PDF for a patient and a local date range."""
+    return render(gather(session, patient, start, end, now), now, compress=compress)
