@@ -15,6 +15,8 @@ from flask.cli import with_appcontext
 
 from reminders.cycle import run_cycle, worker_identity
 from server.extensions import db
+from server.notify.vapid import vapid_for
+from server.notify.webpush import WebPushSender
 
 log = logging.getLogger("reminders")
 
@@ -31,12 +33,33 @@ def _parse_instant(value: str | None) -> dt.datetime:
     return instant.astimezone(dt.UTC)
 
 
+def make_sender(app: Any) -> WebPushSender:
+    """The push sender of this process, with the deployment's VAPID key."""
+    vapid = vapid_for(app.config.get("VAPID_PRIVATE_KEY"), app.instance_path)
+    return WebPushSender(
+        vapid,
+        app.config["VAPID_SUBJECT"],
+        allow_http=bool(app.config.get("PUSH_ALLOW_HTTP")),
+        timeout_seconds=10,
+    )
+
+
 @click.command("tick")
 @click.option("--at", "at", metavar="ISO8601", help="The instant to run the cycle at.")
 @with_appcontext
 def tick(at: str | None) -> None:
     """Run one dispatch cycle at that instant (default now)."""
-    report = run_cycle(db.session, _parse_instant(at), current_app.extensions["companion.content"])
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    sender = make_sender(app)
+    try:
+        report = run_cycle(
+            db.session,
+            _parse_instant(at),
+            app.extensions["companion.content"],
+            sender=sender,
+        )
+    finally:
+        sender.close()
     click.echo(report.line())
 
 
@@ -50,6 +73,7 @@ def worker(interval: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     identity = worker_identity()
+    sender = make_sender(app)
 
     def cycle() -> None:
         with app.app_context():
@@ -59,6 +83,7 @@ def worker(interval: int) -> None:
                     dt.datetime.now(dt.UTC),
                     app.extensions["companion.content"],
                     identity,
+                    sender,
                 )
                 log.info(report.line())
             except Exception:

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from server.services import heartbeat, time_rules
+from reminders.dispatch import drain
+from server.notify.webpush import WebPushSender
+from server.services import heartbeat, reminders, time_rules
 from server.services.content import Content
 
 
@@ -30,15 +32,28 @@ class CycleReport:
 
 
 def run_cycle(
-    session: Session, now: dt.datetime, content: Content, worker_id: str | None = None
+    session: Session,
+    now: dt.datetime,
+    content: Content,
+    worker_id: str | None = None,
+    sender: WebPushSender | None = None,
 ) -> CycleReport:
-    """Run every step of the cycle at `now` and record the heartbeat."""
+    """Run every step of the cycle at `now` and record the heartbeat: evaluate the time rules,
+    make doses ahead, add what came due to the outbox, send it (when a sender is given)."""
     started = time.perf_counter()
+    worker_id = worker_id or worker_identity()
     report = CycleReport(at=now)
     evaluation = time_rules.evaluate_all(session, now, content)
     report.counts["time_rule_candidates"] = evaluation.candidates
     report.counts["escalations_opened"] = len(evaluation.opened)
-    report.counts["prompts"] = len(evaluation.prompts)
+    report.counts["doses_made_for"] = reminders.make_doses_ahead(session, now)
+    queued = reminders.enqueue_dose_reminders(session, now)
+    queued += reminders.enqueue_calendar_reminders(session, now)
+    queued += reminders.enqueue_prompts(session, evaluation.prompts, now)
+    report.counts["queued"] = queued
+    if sender is not None:
+        for key, value in drain(session, sender, worker_id, now).items():
+            report.counts[key] = value
     report.elapsed_ms = (time.perf_counter() - started) * 1000
-    heartbeat.record_cycle(session, worker_id or worker_identity(), now, report.elapsed_ms)
+    heartbeat.record_cycle(session, worker_id, now, report.elapsed_ms)
     return report

@@ -197,6 +197,11 @@ class PatientState(Base):
     third_last_bowel_movement_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_dose_taken_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     doses_due_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # doses are made ahead, a day at a time, up to and including this local date
+    doses_made_until: Mapped[dt.date | None] = mapped_column(Date)
+    # the next reminder moments, kept here so each cycle finds them with one indexed query
+    next_blood_reminder_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    next_check_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     anc_band: Mapped[str | None] = mapped_column(String(20))
     anc_band_since: Mapped[dt.date | None] = mapped_column(Date)
     last_anc_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -240,6 +245,7 @@ class Dose(Base):
         UniqueConstraint("plan_id", "scheduled_at"),
         Index("ix_dose_patient_date", "patient_id", "local_date"),
         Index("ix_dose_patient_at", "patient_id", "scheduled_at"),
+        Index("ix_dose_status_at", "status", "scheduled_at"),
         CheckConstraint("status in ('pending', 'taken', 'skipped', 'cancelled')", name="status"),
     )
 
@@ -413,6 +419,79 @@ class PushSubscription(Base):
     auth: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     last_success_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReminderSettings(Base):
+    """A patient's reminder preferences. Quiet hours hold back check-ins and nudges only: never
+    dose reminders or red flags."""
+
+    __tablename__ = "reminder_settings"
+
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), primary_key=True)
+    quiet_start: Mapped[str | None] = mapped_column(String(5))  # "22:00"
+    quiet_end: Mapped[str | None] = mapped_column(String(5))  # "07:30"
+    check_in_time: Mapped[str] = mapped_column(String(5), default="18:00")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class OutboxMessage(Base):
+    """Something to deliver once: a reminder or an alert, to one user or one channel.
+
+    `dedupe_key` makes materialising idempotent (several workers, repeated cycles); a worker
+    claims due rows for `claimed_until` and records the outcome; an expired claim is taken over.
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        CheckConstraint(
+            "status in ('pending', 'sent', 'skipped', 'cancelled', 'failed')", name="status"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # dose, blood_test, check_in, escalation
+    channel: Mapped[str] = mapped_column(String(10), default="push")  # push, webhook, email
+    recipient_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), index=True)
+    dose_id: Mapped[int | None] = mapped_column(BigId)
+    escalation_id: Mapped[int | None] = mapped_column(BigId)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+
+
+class DispatchCursor(Base):
+    """How far the reminder scan has got: the next cycle looks from here, so a worker that was
+    down catches up and nothing in between is dropped."""
+
+    __tablename__ = "dispatch_cursor"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class PushDelivery(Base):
+    """A message delivered to one subscription: recorded so that a retry never repeats it."""
+
+    __tablename__ = "push_delivery"
+    __table_args__ = (UniqueConstraint("message_id", "subscription_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigId, ForeignKey("outbox_message.id"))
+    subscription_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[int | None] = mapped_column(Integer)
+    delivered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 # The exports' tables live in their own module; imported here so that the metadata (and so

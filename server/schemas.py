@@ -522,3 +522,24 @@ class PushSubscriptionOut(Out):
 
 class UnsubscribeIn(In):
     endpoint = fields.String(required=True, validate=validate.Length(min=10, max=2048))
+
+
+class SnoozeIn(In):
+    minutes = fields.Integer(required=True, strict=True, validate=validate.OneOf([10, 30, 60]))
+
+
+class SnoozeOut(Out):
+    dose_id = fields.Integer()
+    snoozed_until = Instant()
+
+
+class ReminderSettingsIn(In):
+    quiet_start = fields.String(allow_none=True, validate=HHMM)
+    quiet_end = fields.String(allow_none=True, validate=HHMM)
+    check_in_time = fields.String(validate=HHMM)
+
+
+class ReminderSettingsOut(Out):
+    quiet_start = fields.String(allow_none=True)
+    quiet_end = fields.String(allow_none=True)
+    check_in_time = fields.String()

@@ -32,6 +32,7 @@ def register_blueprints(api: Api) -> None:
         health,
         patients,
         push,
+        reminders,
     )
     from server.api import session as session_api
 
@@ -44,6 +45,7 @@ def register_blueprints(api: Api) -> None:
         escalations,
         guidance,
         push,
+        reminders,
         exports,
     )
     for module in modules:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -12,7 +11,7 @@ from server import policy
 from server.api.access import access, current_actor, now
 from server.api.common import blueprint
 from server.extensions import db
-from server.notify.vapid import application_server_key, load_or_create_vapid, vapid_from_pem
+from server.notify.vapid import application_server_key, vapid_for
 from server.schemas import PushSubscriptionIn, PushSubscriptionOut, UnsubscribeIn, VapidKeyOut
 from server.services import push_subscriptions
 
@@ -24,11 +23,7 @@ def vapid() -> Any:
     cached = current_app.extensions.get("companion.vapid")
     if cached is None:
         pem = current_app.config.get("VAPID_PRIVATE_KEY")
-        cached = (
-            vapid_from_pem(pem)
-            if pem
-            else load_or_create_vapid(Path(current_app.instance_path) / "vapid_private.pem")
-        )
+        cached = vapid_for(pem, current_app.instance_path)
         current_app.extensions["companion.vapid"] = cached
     return cached
 

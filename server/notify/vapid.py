@@ -101,3 +101,10 @@ def _fsync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def vapid_for(pem: str | None, instance_path: str | Path) -> Vapid02:
+    """The deployment's key: the PEM from the environment, else the one kept in instance/."""
+    if pem:
+        return vapid_from_pem(pem)
+    return load_or_create_vapid(Path(instance_path) / "vapid_private.pem")

@@ -111,6 +111,8 @@ class PushMessage:
     urgency: Urgency = "normal"
     topic: str | None = None
     actions: tuple[dict[str, str], ...] = ()
+    # ids the service worker needs to act from the notification (never names or values)
+    refs: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -142,6 +144,8 @@ class PushMessage:
         }
         if self.actions:
             document["actions"] = [dict(action) for action in self.actions]
+        for name, value in self.refs:
+            document.setdefault(name, value)
         return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 

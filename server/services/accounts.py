@@ -17,6 +17,7 @@ from server.models import ActivationCode, CaregiverLink, Clinic, Patient, Patien
 from server.policy import Actor
 from server.services import passwords
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
+from server.services.reminder_times import plan_check_in
 from server.services.state import refresh_next_blood_test
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L or U: easy to read aloud
@@ -218,6 +219,9 @@ def activate(
         state = session.get(PatientState, pending.patient_id)
         if state is not None and state.tracking_since is None:
             state.tracking_since = now  # the diary rules start with the patient's own login
+            patient = session.get(Patient, pending.patient_id)
+            if patient is not None:
+                plan_check_in(state, patient, None, now)
     # Claim the code: exactly one concurrent activation can flip used_at.
     claimed = session.execute(
         update(ActivationCode)

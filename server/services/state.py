@@ -22,6 +22,7 @@ from server.models import (
     PatientState,
     TreatmentInterruption,
 )
+from server.services.reminder_times import plan_blood_reminder
 
 ANC_TESTS = ("anc", "wbc_neutrophils")
 
@@ -130,7 +131,10 @@ def refresh_next_blood_test(session: Session, patient: Patient, now: dt.datetime
     """Store the next ANC due date (the time-based rules read it for every patient at once)."""
     state = get_state(session, patient, now)
     anc = next((item for item in schedule(session, patient, now) if item.test in ANC_TESTS), None)
-    state.next_blood_test_due = anc.due_date if anc else None
+    due = anc.due_date if anc else None
+    if due != state.next_blood_test_due or state.next_blood_reminder_at is None:
+        state.next_blood_test_due = due
+        plan_blood_reminder(state, patient, now)
     state.updated_at = now
     return anc
 

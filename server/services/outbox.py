@@ -1,0 +1,230 @@
+"""The outbox: messages to deliver once, claimed by workers under a lease.
+
+Materialising is idempotent (a unique `dedupe_key`, inserted with ON CONFLICT DO NOTHING), so
+several workers or repeated cycles add each message once. A worker claims due rows for a lease
+(PostgreSQL: FOR UPDATE SKIP LOCKED, so workers take disjoint batches; SQLite: one writer at a
+time), sends outside the transaction, and records the outcome only while its claim holds. A
+worker that dies mid-batch leaves claims that expire; the next worker takes them over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from server.models import OutboxMessage, PushDelivery, PushSubscription, User
+
+LEASE = dt.timedelta(seconds=90)
+LATE_AFTER = dt.timedelta(minutes=2)
+MAX_BACKOFF = dt.timedelta(hours=1)
+
+
+def _insert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def enqueue(session: Session, rows: Sequence[dict[str, Any]], now: dt.datetime) -> int:
+    """Add messages that are not there yet (by dedupe_key); returns how many were new.
+
+    A message whose useful moment has passed (`expires_at`) is recorded as skipped, never
+    silently dropped; one sent more than 2 minutes after its moment is marked late."""
+    if not rows:
+        return 0
+    values = []
+    for row in rows:
+        expires = row.get("expires_at")
+        due = row["due_at"]
+        status = "skipped" if expires is not None and now > expires else "pending"
+        values.append(
+            {
+                "channel": "push",
+                "payload": {},
+                **row,
+                "next_attempt_at": max(due, now) if status == "pending" else now,
+                "status": status,
+                "late": now - due > LATE_AFTER,
+                "attempts": 0,
+                "created_at": now,
+                "last_error": "expired before it could be sent" if status == "skipped" else None,
+            }
+        )
+    insert = _insert(session)
+    new = 0
+    for start in range(0, len(values), 2000):
+        statement = (
+            insert(OutboxMessage)
+            .values(values[start : start + 2000])
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(OutboxMessage.id)
+        )
+        new += len(session.execute(statement).all())
+    return new
+
+
+def claim(
+    session: Session, worker_id: str, now: dt.datetime, limit: int = 500
+) -> list[OutboxMessage]:
+    """Take up to `limit` due messages for this worker for the lease; commits the claim."""
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.status == "pending",
+            OutboxMessage.next_attempt_at <= now,
+            (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until < now),
+        )
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due.scalar_subquery()))
+        .values(
+            claimed_by=worker_id,
+            claimed_until=now + LEASE,
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    session.commit()
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Result:
+    """What happened to one claimed message."""
+
+    message_id: int
+    status: str  # sent, retry, failed, cancelled, skipped
+    retry_after: dt.timedelta | None = None
+    error: str | None = None
+    delivered_to: tuple[tuple[int, int], ...] = ()  # (subscription id, HTTP status)
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """30 s, 1 min, 2 min, ... up to an hour between attempts."""
+    return min(dt.timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def record(
+    session: Session, worker_id: str, results: Iterable[Result], now: dt.datetime
+) -> dict[str, int]:
+    """Store outcomes while this worker's claims hold (a claim taken over is left alone)."""
+    counts: dict[str, int] = {}
+    insert = _insert(session)
+    for result in results:
+        mine = (
+            (OutboxMessage.id == result.message_id)
+            & (OutboxMessage.claimed_by == worker_id)
+            & (OutboxMessage.status == "pending")
+        )
+        if result.delivered_to:
+            session.execute(
+                insert(PushDelivery)
+                .values(
+                    [
+                        {
+                            "message_id": result.message_id,
+                            "subscription_id": sub_id,
+                            "status": status,
+                            "delivered_at": now,
+                        }
+                        for sub_id, status in result.delivered_to
+                    ]
+                )
+                .on_conflict_do_nothing()
+            )
+        if result.status == "retry":
+            message = session.get(OutboxMessage, result.message_id)
+            attempts = message.attempts if message else 1
+            delay = result.retry_after or backoff(attempts)
+            later = now + delay
+            expires = message.expires_at if message else None
+            if expires is not None and later > expires:
+                values: dict[str, Any] = {
+                    "status": "skipped",
+                    "last_error": (result.error or "not delivered")[:300] + "; expired",
+                    "claimed_until": None,
+                }
+            else:
+                values = {
+                    "next_attempt_at": later,
+                    "claimed_until": None,
+                    "last_error": (result.error or "")[:300],
+                }
+        else:
+            values = {
+                "status": result.status,
+                "claimed_until": None,
+                "last_error": result.error[:300] if result.error else None,
+            }
+            if result.status == "sent":
+                values["sent_at"] = now
+        session.execute(update(OutboxMessage).where(mine).values(**values))
+        counts[result.status] = counts.get(result.status, 0) + 1
+    session.commit()
+    return counts
+
+
+def delivered(session: Session, message_ids: Sequence[int]) -> set[tuple[int, int]]:
+    """(message, subscription) pairs already delivered: a retry skips them."""
+    if not message_ids:
+        return set()
+    rows = session.execute(
+        select(PushDelivery.message_id, PushDelivery.subscription_id).where(
+            PushDelivery.message_id.in_(message_ids)
+        )
+    )
+    return {(m, s) for m, s in rows}
+
+
+def subscriptions_of(
+    session: Session, user_ids: Iterable[int]
+) -> dict[int, list[PushSubscription]]:
+    ids = sorted(set(user_ids))
+    found: dict[int, list[PushSubscription]] = {uid: [] for uid in ids}
+    for start in range(0, len(ids), 1000):
+        for row in session.scalars(
+            select(PushSubscription).where(PushSubscription.user_id.in_(ids[start : start + 1000]))
+        ):
+            found[row.user_id].append(row)
+    return found
+
+
+def forget_subscriptions(
+    session: Session, subscription_ids: Iterable[int], now: dt.datetime
+) -> None:
+    """The push service said 404/410: the subscription is gone. A user left with none is marked
+    unreachable by push (the care team sees it)."""
+    ids = sorted(set(subscription_ids))
+    if not ids:
+        return
+    users = set(
+        session.scalars(select(PushSubscription.user_id).where(PushSubscription.id.in_(ids)))
+    )
+    session.execute(delete(PushSubscription).where(PushSubscription.id.in_(ids)))
+    for user_id in users:
+        left = session.scalar(
+            select(PushSubscription.id).where(PushSubscription.user_id == user_id)
+        )
+        if left is None:
+            session.execute(
+                update(User)
+                .where(User.id == user_id, User.push_unreachable_since.is_(None))
+                .values(push_unreachable_since=now)
+            )
+    session.commit()

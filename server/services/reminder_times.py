@@ -1,0 +1,64 @@
+"""When the next blood-test reminder and daily check-in fall, and quiet hours."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from server.domain import dose_instants, local_date
+from server.models import Patient, PatientState, ReminderSettings
+
+BLOOD_REMINDER_TIME = dt.time(9, 0)
+CHECK_IN_DAYS = 28  # RULES.md 3: myocarditis watch, days 1-28
+
+
+def _local(day: dt.date, at: dt.time, zone: str) -> dt.datetime:
+    return dose_instants(day, [at.strftime("%H:%M")], zone)[0]
+
+
+def after_quiet_hours(
+    when: dt.datetime, zone: str, settings: ReminderSettings | None
+) -> dt.datetime:
+    """Move a check-in or nudge out of the patient's quiet hours (dose reminders never are)."""
+    if settings is None or not settings.quiet_start or not settings.quiet_end:
+        return when
+    local = when.astimezone(ZoneInfo(zone))
+    start = dt.time.fromisoformat(settings.quiet_start)
+    end = dt.time.fromisoformat(settings.quiet_end)
+    now_t = local.time()
+    inside = (start <= now_t < end) if start < end else (now_t >= start or now_t < end)
+    if not inside:
+        return when
+    day = local.date() if now_t < end else local.date() + dt.timedelta(days=1)
+    return _local(day, end, zone)
+
+
+def plan_blood_reminder(state: PatientState, patient: Patient, now: dt.datetime) -> None:
+    """The next blood-test reminder: 09:00 the day before the due date, then on the day."""
+    state.next_blood_reminder_at = None
+    due = state.next_blood_test_due
+    if due is None:
+        return
+    for day in (due - dt.timedelta(days=1), due):
+        moment = _local(day, BLOOD_REMINDER_TIME, patient.timezone)
+        if moment > now:
+            state.next_blood_reminder_at = moment
+            return
+
+
+def plan_check_in(
+    state: PatientState, patient: Patient, settings: ReminderSettings | None, now: dt.datetime
+) -> None:
+    """The next daily check-in in days 1-28 (RULES.md 3 myocarditis watch), at the patient's
+    check-in time, outside quiet hours."""
+    state.next_check_in_at = None
+    at = dt.time.fromisoformat(settings.check_in_time if settings else "18:00")
+    today = local_date(now, patient.timezone)
+    for day in (today, today + dt.timedelta(days=1)):
+        day_number = (day - patient.clozapine_start_date).days + 1
+        if not 1 <= day_number <= CHECK_IN_DAYS:
+            continue
+        moment = after_quiet_hours(_local(day, at, patient.timezone), patient.timezone, settings)
+        if moment > now:
+            state.next_check_in_at = moment
+            return

@@ -1,0 +1,302 @@
+"""What is due to be sent: dose reminders (with nagging and the caregiver follow-up), blood-test
+reminders, daily check-ins and diary prompts. Each cycle adds what came due since the last one
+to the outbox; the outbox sends it once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from server.domain import local_date
+from server.domain.doses import MISSED_AFTER
+from server.models import (
+    CaregiverLink,
+    DispatchCursor,
+    Dose,
+    OutboxMessage,
+    Patient,
+    PatientState,
+    ReminderSettings,
+    User,
+)
+from server.policy import Actor
+from server.services import doses as dose_service
+from server.services import outbox
+from server.services.errors import Conflict, NotFound
+from server.services.reminder_times import (
+    after_quiet_hours,
+    plan_blood_reminder,
+    plan_check_in,
+)
+
+NAG_EVERY = dt.timedelta(minutes=15)
+NAGS = 3
+CAREGIVER_AFTER = dt.timedelta(hours=1)
+LOOKBACK = dt.timedelta(hours=24)
+MAKE_DOSES_PER_CYCLE = 2000
+
+
+def _cursor(session: Session, name: str, now: dt.datetime) -> tuple[DispatchCursor, dt.datetime]:
+    row = session.get(DispatchCursor, name)
+    if row is None:
+        row = DispatchCursor(name=name, at=now - LOOKBACK)
+        session.add(row)
+    return row, max(row.at, now - LOOKBACK)
+
+
+def _logins(session: Session, patient_ids: Iterable[int]) -> dict[int, int]:
+    """patient id -> the patient's own user id (patients not yet activated have none)."""
+    ids = sorted(set(patient_ids))
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), 1000):
+        rows = session.execute(
+            select(User.patient_id, User.id).where(User.patient_id.in_(ids[start : start + 1000]))
+        )
+        found.update({pid: uid for pid, uid in rows if pid is not None})
+    return found
+
+
+def _caregivers(session: Session, patient_ids: Iterable[int]) -> dict[int, list[int]]:
+    ids = sorted(set(patient_ids))
+    found: dict[int, list[int]] = {}
+    for start in range(0, len(ids), 1000):
+        for pid, uid in session.execute(
+            select(CaregiverLink.patient_id, CaregiverLink.caregiver_id).where(
+                CaregiverLink.patient_id.in_(ids[start : start + 1000])
+            )
+        ):
+            found.setdefault(pid, []).append(uid)
+    return found
+
+
+def make_doses_ahead(session: Session, now: dt.datetime) -> int:
+    """Make the dose rows of today and tomorrow (patient-local) for patients on a plan, a
+    bounded number of patients per cycle."""
+    horizon = (now + dt.timedelta(hours=14)).date() + dt.timedelta(days=1)
+    rows = session.execute(
+        select(PatientState, Patient)
+        .join(Patient, Patient.id == PatientState.patient_id)
+        .where(
+            PatientState.doses_due_since.is_not(None),
+            (PatientState.doses_made_until.is_(None)) | (PatientState.doses_made_until < horizon),
+        )
+        .limit(MAKE_DOSES_PER_CYCLE)
+    ).all()
+    for state, patient in rows:
+        today = local_date(now, patient.timezone)
+        # from yesterday, so that a worker that was down still finds (and records) them
+        day = today - dt.timedelta(days=1)
+        if state.doses_made_until is not None:
+            day = max(day, state.doses_made_until + dt.timedelta(days=1))
+        while day <= today + dt.timedelta(days=1):
+            dose_service.materialise(session, patient, day)
+            day += dt.timedelta(days=1)
+        state.doses_made_until = max(today + dt.timedelta(days=1), horizon)
+    session.commit()
+    return len(rows)
+
+
+def _dose_rows(session: Session, start: dt.datetime, end: dt.datetime) -> Sequence[Any]:
+    return session.execute(
+        select(Dose.id, Dose.patient_id, Dose.scheduled_at, Dose.snoozed_until).where(
+            Dose.status == "pending", Dose.scheduled_at > start, Dose.scheduled_at <= end
+        )
+    ).all()
+
+
+def enqueue_dose_reminders(session: Session, now: dt.datetime) -> int:
+    """Reminders at the dose time, again every 15 minutes (3 times) while it is not marked,
+    and to linked caregivers an hour after; after a snooze, once more when it ends."""
+    cursor, since = _cursor(session, "doses", now)
+    rows: list[dict[str, Any]] = []
+    for level in range(NAGS + 1):
+        shift = NAG_EVERY * level
+        found = _dose_rows(session, since - shift, now - shift)
+        logins = _logins(session, (r.patient_id for r in found))
+        for dose_id, patient_id, scheduled_at, snoozed_until in found:
+            if patient_id not in logins or (snoozed_until is not None and snoozed_until > now):
+                continue
+            due = scheduled_at + shift
+            rows.append(
+                {
+                    "dedupe_key": f"dose:{dose_id}:{level}",
+                    "kind": "dose",
+                    "recipient_user_id": logins[patient_id],
+                    "patient_id": patient_id,
+                    "dose_id": dose_id,
+                    "due_at": due,
+                    # the first reminder is useful until the dose counts as missed; a nag
+                    # only until the next one
+                    "expires_at": scheduled_at + MISSED_AFTER if level == 0 else due + NAG_EVERY,
+                }
+            )
+    late = _dose_rows(session, since - CAREGIVER_AFTER, now - CAREGIVER_AFTER)
+    carers = _caregivers(session, (r.patient_id for r in late))
+    for dose_id, patient_id, scheduled_at, _ in late:
+        for caregiver_id in carers.get(patient_id, []):
+            rows.append(
+                {
+                    "dedupe_key": f"dose-followup:{dose_id}:{caregiver_id}",
+                    "kind": "dose",
+                    "recipient_user_id": caregiver_id,
+                    "patient_id": patient_id,
+                    "dose_id": dose_id,
+                    "due_at": scheduled_at + CAREGIVER_AFTER,
+                    "expires_at": scheduled_at + MISSED_AFTER,
+                    "payload": {"follow_up": True},
+                }
+            )
+    snoozed = session.execute(
+        select(Dose.id, Dose.patient_id, Dose.scheduled_at, Dose.snoozed_until).where(
+            Dose.status == "pending", Dose.snoozed_until > since, Dose.snoozed_until <= now
+        )
+    ).all()
+    logins = _logins(session, (r.patient_id for r in snoozed))
+    for dose_id, patient_id, scheduled_at, snoozed_until in snoozed:
+        if patient_id in logins and snoozed_until is not None:
+            rows.append(
+                {
+                    "dedupe_key": f"dose:{dose_id}:snooze:{int(snoozed_until.timestamp())}",
+                    "kind": "dose",
+                    "recipient_user_id": logins[patient_id],
+                    "patient_id": patient_id,
+                    "dose_id": dose_id,
+                    "due_at": snoozed_until,
+                    "expires_at": scheduled_at + MISSED_AFTER,
+                }
+            )
+    new = outbox.enqueue(session, rows, now)
+    cursor.at = max(cursor.at, now)
+    session.commit()
+    return new
+
+
+def settings_for(session: Session, patient_id: int) -> ReminderSettings | None:
+    return session.get(ReminderSettings, patient_id)
+
+
+def enqueue_calendar_reminders(session: Session, now: dt.datetime) -> int:
+    """Blood-test reminders and daily check-ins whose moment has come."""
+    rows: list[dict[str, Any]] = []
+    due_blood = session.execute(
+        select(PatientState, Patient)
+        .join(Patient, Patient.id == PatientState.patient_id)
+        .where(PatientState.next_blood_reminder_at <= now)
+    ).all()
+    due_check = session.execute(
+        select(PatientState, Patient)
+        .join(Patient, Patient.id == PatientState.patient_id)
+        .where(PatientState.next_check_in_at <= now)
+    ).all()
+    logins = _logins(session, [s.patient_id for s, _ in [*due_blood, *due_check]])
+    carers = _caregivers(session, [s.patient_id for s, _ in due_blood])
+    for state, patient in due_blood:
+        moment = state.next_blood_reminder_at
+        assert moment is not None and state.next_blood_test_due is not None
+        stage = (
+            "day" if local_date(moment, patient.timezone) == state.next_blood_test_due else "before"
+        )
+        for user_id in [logins.get(patient.id), *carers.get(patient.id, [])]:
+            if user_id is None:
+                continue
+            rows.append(
+                {
+                    "dedupe_key": (
+                        f"blood:{patient.id}:{state.next_blood_test_due}:{stage}:{user_id}"
+                    ),
+                    "kind": "blood_test",
+                    "recipient_user_id": user_id,
+                    "patient_id": patient.id,
+                    "due_at": moment,
+                    "expires_at": moment + dt.timedelta(hours=12),
+                    "payload": {"stage": stage},
+                }
+            )
+        plan_blood_reminder(state, patient, now)
+    for state, patient in due_check:
+        moment = state.next_check_in_at
+        assert moment is not None
+        user_id = logins.get(patient.id)
+        if user_id is not None:
+            day = local_date(moment, patient.timezone)
+            rows.append(
+                {
+                    "dedupe_key": f"check-in:{patient.id}:{day}",
+                    "kind": "check_in",
+                    "recipient_user_id": user_id,
+                    "patient_id": patient.id,
+                    "due_at": moment,
+                    "expires_at": moment + dt.timedelta(hours=6),
+                }
+            )
+        plan_check_in(state, patient, settings_for(session, patient.id), now)
+    new = outbox.enqueue(session, rows, now)
+    session.commit()
+    return new
+
+
+def enqueue_prompts(session: Session, prompts: Sequence[tuple[int, str]], now: dt.datetime) -> int:
+    """Diary prompts from the time rules (no bowel movement for 48 h, fewer than 3 a week),
+    once a day each, outside quiet hours."""
+    if not prompts:
+        return 0
+    patients = {
+        p.id: p
+        for p in session.scalars(select(Patient).where(Patient.id.in_({pid for pid, _ in prompts})))
+    }
+    logins = _logins(session, patients)
+    rows = []
+    for patient_id, prompt in prompts:
+        patient = patients.get(patient_id)
+        if patient is None or patient_id not in logins:
+            continue
+        day = local_date(now, patient.timezone)
+        due = after_quiet_hours(now, patient.timezone, settings_for(session, patient_id))
+        rows.append(
+            {
+                "dedupe_key": f"prompt:{patient_id}:{prompt}:{day}",
+                "kind": "check_in",
+                "recipient_user_id": logins[patient_id],
+                "patient_id": patient_id,
+                "due_at": due,
+                "expires_at": due + dt.timedelta(hours=12),
+                "payload": {"prompt": prompt},
+            }
+        )
+    new = outbox.enqueue(session, rows, now)
+    session.commit()
+    return new
+
+
+def snooze(
+    session: Session,
+    *,
+    actor: Actor,
+    patient: Patient,
+    dose_id: int,
+    minutes: int,
+    now: dt.datetime,
+) -> Dose:
+    """Remind again in 10, 30 or 60 minutes; the reminders due before then are held back."""
+    dose = session.get(Dose, dose_id)
+    if dose is None or dose.patient_id != patient.id:
+        raise NotFound("No such dose for this patient.", {"dose_id": ["Unknown dose."]})
+    if dose.status != "pending":
+        raise Conflict(f"This dose is already recorded as {dose.status}.")
+    dose.snoozed_until = now + dt.timedelta(minutes=minutes)
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.dose_id == dose.id,
+            OutboxMessage.status == "pending",
+            OutboxMessage.due_at < dose.snoozed_until,
+            OutboxMessage.kind == "dose",
+        )
+        .values(status="cancelled", last_error="snoozed")
+    )
+    session.commit()
+    return dose

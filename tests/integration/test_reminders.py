@@ -1,0 +1,363 @@
+"""Reminders end to end: materialised, claimed, encrypted, pushed to a real push service on
+loopback, verified and decrypted there. Once, on time, every time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+
+from reminders.cycle import run_cycle
+from reminders.dispatch import send_batch
+from server.api.push import vapid
+from server.extensions import db
+from server.models import OutboxMessage, PushSubscription, User
+from server.notify.webpush import WebPushSender
+from server.services import outbox
+from tests.support.clock import FakeClock
+from tests.support.push_service import PushService
+from tests.support.world import ApiClient, World, activate, add_anc, enrol_patient, start_plan
+
+UTC = dt.UTC
+
+
+def at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).astimezone(UTC)
+
+
+@pytest.fixture
+def push() -> Iterator[PushService]:
+    with PushService() as service:
+        yield service
+
+
+@pytest.fixture
+def sender(app: Flask) -> Iterator[WebPushSender]:
+    with app.test_request_context():
+        key = vapid()
+    with WebPushSender(key, "mailto:care@example.org", allow_http=True, timeout_seconds=2) as s:
+        yield s
+
+
+def subscribe(client: ApiClient, push: PushService) -> dict:
+    browser = push.new_subscription()
+    assert client.post("/api/push/subscriptions", json=browser).status_code == 201
+    return browser
+
+
+def tick(app: Flask, sender: WebPushSender, when: dt.datetime, worker: str = "w1") -> dict:
+    report = run_cycle(db.session, when, app.extensions["companion.content"], worker, sender)
+    return report.counts
+
+
+@pytest.fixture
+def evening(world: World, push: PushService, sender: WebPushSender) -> World:
+    """Alex (Europe/London) on a standard plan from today: day 1 is 12.5 mg at 21:00. What
+    else was due before (the 18:00 check-in) is sent first, so the tests see only doses."""
+    start_plan(world, start="2026-11-25")
+    world.patient_browser = subscribe(world.patient, push)  # type: ignore[attr-defined]
+    world.caregiver_browser = subscribe(world.caregiver, push)  # type: ignore[attr-defined]
+    tick(world.app, sender, at("2026-11-25T20:30:00+00:00"))
+    assert dose_pushes(push) == []
+    push.clear()
+    return world
+
+
+def dose_pushes(push: PushService, browser: dict | None = None) -> list:
+    found = [r for r in push.received() if r.payload["kind"] == "dose"]
+    if browser is not None:
+        sub_id = browser["endpoint"].rsplit("/", 1)[1]
+        found = [r for r in found if r.subscription_id == sub_id]
+    return found
+
+
+def test_a_dose_reminder_arrives_once_encrypted_and_lock_screen_safe(
+    evening: World, push: PushService, sender: WebPushSender
+) -> None:
+    tick(evening.app, sender, at("2026-11-25T20:59:00+00:00"))
+    assert dose_pushes(push) == []
+    tick(evening.app, sender, at("2026-11-25T21:00:00+00:00"))
+    [message] = dose_pushes(push)
+    assert message.payload["title"] == "Time for your medicine"
+    assert "clozapine" not in str(message.payload).lower() and "mg" not in message.payload["body"]
+    assert {a["action"] for a in message.payload["actions"]} == {"taken", "snooze"}
+    assert message.payload["dose_id"] > 0 and message.payload["patient_id"] == evening.patient_id
+    assert int(message.headers["TTL"]) > 0 and message.headers["Urgency"] == "high"
+    # the same minute again, and a second worker: nothing more
+    tick(evening.app, sender, at("2026-11-25T21:00:00+00:00"), "w2")
+    tick(evening.app, sender, at("2026-11-25T21:00:30+00:00"))
+    assert len(dose_pushes(push)) == 1
+
+
+def test_nagging_repeats_every_15_minutes_then_the_caregiver_is_told(
+    evening: World, push: PushService, sender: WebPushSender
+) -> None:
+    for minute in ("21:00", "21:15", "21:30", "21:45", "21:50", "22:00", "22:15"):
+        tick(evening.app, sender, at(f"2026-11-25T{minute}:00+00:00"))
+    assert len(dose_pushes(push, evening.patient_browser)) == 4  # at the time, then 3 nags
+    to_caregiver = dose_pushes(push, evening.caregiver_browser)
+    assert len(to_caregiver) == 1
+    assert to_caregiver[0].payload["title"].startswith("Alex")
+
+
+def test_nagging_stops_when_the_dose_is_marked_taken(
+    evening: World, push: PushService, sender: WebPushSender, clock: FakeClock
+) -> None:
+    tick(evening.app, sender, at("2026-11-25T21:00:00+00:00"))
+    dose_id = dose_pushes(push)[0].payload["dose_id"]
+    clock.set(at("2026-11-25T21:20:00+00:00"))
+    taken = ApiClient(evening.app, "alex@example.org").post(
+        f"/api/patients/{evening.patient_id}/dose-events",
+        json={"dose_id": dose_id, "status": "taken", "at": "2026-11-25T21:18:00+00:00"},
+    )
+    assert taken.status_code == 201
+    for minute in ("21:15", "21:30", "21:45", "22:00", "22:30"):
+        tick(evening.app, sender, at(f"2026-11-25T{minute}:00+00:00"))
+    # once marked, no nag goes out (the 21:15 one included), nor the caregiver's follow-up
+    assert len(dose_pushes(push, evening.patient_browser)) == 1
+    assert dose_pushes(push, evening.caregiver_browser) == []
+
+
+def test_snooze_holds_the_nags_and_reminds_once_when_it_ends(
+    evening: World, push: PushService, sender: WebPushSender, clock: FakeClock
+) -> None:
+    tick(evening.app, sender, at("2026-11-25T21:00:00+00:00"))
+    dose_id = dose_pushes(push)[0].payload["dose_id"]
+    clock.set(at("2026-11-25T21:05:00+00:00"))
+    alex = ApiClient(evening.app, "alex@example.org")
+    path = f"/api/patients/{evening.patient_id}/doses/{dose_id}/snooze"
+    assert alex.post(path, json={"minutes": 45}).status_code == 422
+    assert alex.post(path, json={"minutes": 30}).status_code == 200
+    for minute in ("21:15", "21:30", "21:34"):
+        tick(evening.app, sender, at(f"2026-11-25T{minute}:00+00:00"))
+    assert len(dose_pushes(push, evening.patient_browser)) == 1
+    tick(evening.app, sender, at("2026-11-25T21:35:00+00:00"))
+    assert len(dose_pushes(push, evening.patient_browser)) == 2
+
+
+def test_a_reminder_whose_moment_passed_while_no_worker_ran(
+    evening: World, push: PushService, sender: WebPushSender
+) -> None:
+    # the worker comes back at 23:00: the dose reminder is still useful (within 6 h), sent
+    # late; the nags are past their use and recorded as skipped, not dropped
+    tick(evening.app, sender, at("2026-11-25T23:00:00+00:00"))
+    assert len(dose_pushes(push, evening.patient_browser)) == 1
+    rows = {
+        m.dedupe_key.rsplit(":", 1)[-1]: m
+        for m in db.session.query(OutboxMessage)
+        .filter(OutboxMessage.dedupe_key.like("dose:%"))
+        .all()
+    }
+    assert rows["0"].status == "sent" and rows["0"].late
+    assert {rows[n].status for n in ("1", "2", "3")} == {"skipped"}
+
+
+def test_a_reminder_past_its_window_is_recorded_as_skipped(
+    evening: World, push: PushService, sender: WebPushSender
+) -> None:
+    tick(evening.app, sender, at("2026-11-26T03:30:00+00:00"))  # 6 h 30 after the dose
+    assert dose_pushes(push, evening.patient_browser) == []
+    first = db.session.query(OutboxMessage).filter(OutboxMessage.dedupe_key.like("dose:%:0")).one()
+    assert first.status == "skipped" and first.last_error
+
+
+@pytest.mark.parametrize("status", [404, 410])
+def test_a_gone_subscription_is_removed_and_the_user_marked_unreachable(
+    evening: World, push: PushService, sender: WebPushSender, status: int
+) -> None:
+    push.respond_with(evening.patient_browser["endpoint"], status)
+    tick(evening.app, sender, at("2026-11-25T21:00:00+00:00"))
+    owner = db.session.query(User).filter_by(email="alex@example.org").one()
+    assert db.session.query(PushSubscription).filter_by(user_id=owner.id).count() == 0
+    assert owner.push_unreachable_since is not None
+
+
+def test_429_waits_for_retry_after_then_delivers_once(
+    evening: World, push: PushService, sender: WebPushSender
+) -> None:
+    push.respond_with(evening.patient_browser["endpoint"], 429, {"Retry-After": "120"}, times=1)
+    tick(evening.app, sender, at("2026-11-25T21:00:00+00:00"))
+    assert dose_pushes(push) == []
+    tick(evening.app, sender, at("2026-11-25T21:01:59+00:00"))
+    assert dose_pushes(push) == []
+    tick(evening.app, sender, at("2026-11-25T21:02:00+00:00"))
+    assert len(dose_pushes(push, evening.patient_browser)) == 1
+
+
+def test_server_errors_are_retried_with_backoff(
+    evening: World, push: PushService, sender: WebPushSender
+) -> None:
+    push.respond_with(evening.patient_browser["endpoint"], 503, times=2)
+    tick(evening.app, sender, at("2026-11-25T21:00:00+00:00"))  # attempt 1: 503, wait 30 s
+    tick(evening.app, sender, at("2026-11-25T21:00:20+00:00"))  # not yet
+    assert push.attempts(evening.patient_browser["endpoint"]) == 1
+    tick(evening.app, sender, at("2026-11-25T21:00:31+00:00"))  # attempt 2: 503, wait 60 s
+    tick(evening.app, sender, at("2026-11-25T21:01:32+00:00"))  # attempt 3: delivered
+    assert len(dose_pushes(push, evening.patient_browser)) == 1
+
+
+def test_a_batch_abandoned_mid_send_is_delivered_after_the_lease_once(
+    evening: World, push: PushService, sender: WebPushSender
+) -> None:
+    from server.services import reminders
+
+    now = at("2026-11-25T21:00:00+00:00")
+    reminders.enqueue_dose_reminders(db.session, now)
+
+    class WorkerDied(Exception):
+        pass
+
+    def die(_messages):
+        raise WorkerDied
+
+    with pytest.raises(WorkerDied):
+        send_batch(db.session, sender, "dead-worker", now, after_claim=die)
+    db.session.rollback()
+    send_batch(db.session, sender, "w2", now + dt.timedelta(seconds=30))
+    assert dose_pushes(push) == []  # still claimed by the dead worker
+    later = now + outbox.LEASE + dt.timedelta(seconds=1)
+    send_batch(db.session, sender, "w2", later)
+    send_batch(db.session, sender, "w3", later + outbox.LEASE * 2)
+    assert len(dose_pushes(push)) == 1
+
+
+def test_three_ticks_at_once_deliver_each_reminder_once(
+    world: World, push: PushService, app: Flask
+) -> None:
+    # six patients, each with a dose at 21:00 (activation is rate-limited per address)
+    clinician = world.clinician
+    for n in range(6):
+        created = enrol_patient(clinician, f"P{n}", start=dt.date(2026, 11, 25))
+        assert activate(app, created["activation_code"], f"p{n}@example.org").status_code == 201
+        add_anc(clinician, created["id"], 2000, "2026-11-25T09:00:00+00:00")
+        response = clinician.put(
+            f"/api/patients/{created['id']}/dose-plan",
+            json={
+                "start_date": "2026-11-25",
+                "times": ["21:00"],
+                "titration": "standard",
+                "target_mg_per_day": 300,
+            },
+        )
+        assert response.status_code == 200
+        subscribe(ApiClient(app, f"p{n}@example.org"), push)
+    db.session.commit()
+    now = at("2026-11-25T21:00:00+00:00")
+    errors: list[Exception] = []
+    barrier = threading.Barrier(3)
+
+    def worker(name: str) -> None:
+        with app.app_context():
+            with app.test_request_context():
+                key = vapid()
+            own = WebPushSender(key, "mailto:care@example.org", allow_http=True, timeout_seconds=5)
+            try:
+                barrier.wait()
+                run_cycle(db.session, now, app.extensions["companion.content"], name, own)
+            except Exception as exc:  # reported below
+                errors.append(exc)
+            finally:
+                own.close()
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    received = dose_pushes(push)
+    assert len(received) == 6
+    assert len({r.payload["dose_id"] for r in received}) == 6
+
+
+@pytest.mark.parametrize(
+    ("zone", "day", "time", "due_utc"),
+    [
+        ("America/New_York", "2026-03-08", "02:30", "2026-03-08T07:30:00+00:00"),
+        ("America/New_York", "2026-11-01", "01:30", "2026-11-01T05:30:00+00:00"),
+        ("Europe/London", "2026-03-29", "08:00", "2026-03-29T07:00:00+00:00"),
+        ("Europe/London", "2026-10-25", "08:00", "2026-10-25T08:00:00+00:00"),
+    ],
+)
+def test_reminders_on_dst_days_arrive_at_the_wall_clock_time(
+    world: World,
+    push: PushService,
+    sender: WebPushSender,
+    clock: FakeClock,
+    zone: str,
+    day: str,
+    time: str,
+    due_utc: str,
+) -> None:
+    start = dt.date.fromisoformat(day) - dt.timedelta(days=1)
+    clock.set(dt.datetime.combine(start, dt.time(0, 0), UTC) - dt.timedelta(hours=12))
+    clinician = ApiClient(world.app, "dr.north@example.org")
+    created = enrol_patient(clinician, "Dee", timezone=zone, start=start)
+    assert activate(world.app, created["activation_code"], "dee@example.org").status_code == 201
+    add_anc(clinician, created["id"], 2000, clock.now.isoformat())
+    plan = clinician.put(
+        f"/api/patients/{created['id']}/dose-plan",
+        json={
+            "start_date": start.isoformat(),
+            "times": [time],
+            "steps": [{"day": 1, "doses_mg": [12.5]}, {"day": 2, "doses_mg": [25]}],
+        },
+    )
+    assert plan.status_code == 200
+    browser = subscribe(ApiClient(world.app, "dee@example.org"), push)
+    due = at(due_utc)
+    tick(world.app, sender, due - dt.timedelta(days=1, hours=1))  # makes the doses ahead
+    tick(world.app, sender, due - dt.timedelta(minutes=1))
+    before = [r.payload["dose_id"] for r in dose_pushes(push, browser)]
+    tick(world.app, sender, due)
+    after = [r.payload["dose_id"] for r in dose_pushes(push, browser)]
+    assert len(after) == len(before) + 1
+    assert after[-1] not in before  # the DST day's own dose, not an earlier one
+
+
+def test_blood_test_reminders_the_day_before_and_on_the_day(
+    evening: World, push: PushService, sender: WebPushSender
+) -> None:
+    # the baseline ANC of 25 Nov makes the next one due on 2 Dec (weekly)
+    for moment in (
+        "2026-12-01T08:59:00",
+        "2026-12-01T09:00:00",
+        "2026-12-01T12:00:00",
+        "2026-12-02T09:00:00",
+        "2026-12-02T10:00:00",
+    ):
+        tick(evening.app, sender, at(moment + "+00:00"))
+    blood = [r for r in push.received() if r.payload["kind"] == "blood_test"]
+    to_patient = [r for r in blood if r.subscription_id in evening.patient_browser["endpoint"]]
+    assert [r.payload["title"] for r in to_patient] == ["Blood test tomorrow", "Blood test today"]
+    assert len(blood) == 4  # the caregiver is reminded too
+
+
+def test_quiet_hours_hold_check_ins_but_never_dose_reminders(
+    world: World, push: PushService, sender: WebPushSender, clock: FakeClock
+) -> None:
+    start_plan(world, start="2026-11-25", times=("21:00",))
+    browser = subscribe(world.patient, push)
+    response = world.patient.put(
+        f"/api/patients/{world.patient_id}/reminder-settings",
+        json={"quiet_start": "17:00", "quiet_end": "23:30", "check_in_time": "18:00"},
+    )
+    assert response.status_code == 200, response.get_json()
+    assert (
+        world.patient.put(
+            f"/api/patients/{world.patient_id}/reminder-settings",
+            json={"quiet_start": "17:00", "quiet_end": None},
+        ).status_code
+        == 422
+    )
+    for moment in ("2026-11-25T18:00:00", "2026-11-25T21:00:00", "2026-11-25T23:29:00"):
+        tick(world.app, sender, at(moment + "+00:00"))
+    kinds = [r.payload["kind"] for r in push.received() if r.subscription_id in browser["endpoint"]]
+    assert kinds == ["dose"]
+    tick(world.app, sender, at("2026-11-25T23:30:00+00:00"))
+    kinds = [r.payload["kind"] for r in push.received() if r.subscription_id in browser["endpoint"]]
+    assert kinds == ["dose", "check_in"]
