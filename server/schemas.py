@@ -334,7 +334,7 @@ class SymptomListItemOut(Out):
     symptoms = fields.List(fields.String())
     temperature_c = fields.Float(allow_none=True)
     notes = fields.String(allow_none=True)
-    red_flags = fields.List(fields.Dict())
+    red_flags = fields.List(fields.Nested(RedFlagOut))
     recorded_at = fields.String(metadata={"format": "date-time"})
 
 
@@ -415,7 +415,9 @@ class BloodTestsOut(Out):
 
 
 class EscalationQuery(In):
-    status = fields.String(validate=validate.OneOf(["open", "acknowledged", "resolved"]))
+    status = fields.String(
+        validate=validate.OneOf(["open", "acknowledged", "resolved", "unresolved"])
+    )
     patient_id = fields.Integer(validate=validate.Range(min=1))
 
 
@@ -431,6 +433,11 @@ class EscalationOut(Out):
     resolved_at = Instant(allow_none=True)
     resolution_note = fields.String(allow_none=True)
     evidence = fields.List(fields.Dict())
+    patient_name = fields.String(allow_none=True)
+    title = fields.String()
+    clinician_advice = fields.String(allow_none=True)
+    acknowledged_by = fields.String(allow_none=True)
+    resolved_by = fields.String(allow_none=True)
 
 
 class EscalationListOut(Out):
@@ -470,7 +477,14 @@ class CatalogueOut(Out):
     advice = fields.Dict()
 
 
+class AdherenceOut(Out):
+    taken = fields.Integer()
+    due = fields.Integer()
+
+
 class PatientStatusOut(Out):
+    adherence_7d = fields.Nested(AdherenceOut)
+    push_reachable = fields.Boolean()
     treatment = fields.String()
     anc_band = fields.String(allow_none=True)
     needs_retitration = fields.Boolean()

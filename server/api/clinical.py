@@ -194,7 +194,16 @@ def list_symptoms(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
     rows = diary.listing(
         db.session, SymptomReport, current_patient(), since=args.get("since"), limit=args["limit"]
     )
-    return {"items": [diary.symptom_view(r) for r in rows]}
+    content = _content()
+    return {
+        "items": [
+            {
+                **diary.symptom_view(r),
+                "red_flags": [diary.red_flag_view(f, content) for f in r.red_flags],
+            }
+            for r in rows
+        ]
+    }
 
 
 @blp.route(f"{BASE}/weights", methods=["POST"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask.typing import ResponseReturnValue
 
 from server import policy
@@ -22,13 +23,15 @@ CARE_TEAM = {"clinician", "admin"}
 @blp.arguments(EscalationQuery, location="query")
 @blp.response(200, EscalationListOut)
 def list_escalations(args: dict[str, Any]) -> ResponseReturnValue:
-    """Your clinic's escalations, emergency first, then oldest first."""
+    """Your clinic's escalations, emergency first, then oldest first. `status=unresolved`
+    gives the open and the acknowledged ones together."""
     actor = current_actor()
     assert actor is not None
     rows = escalations.visible(
         db.session, actor, status=args.get("status"), patient_id=args.get("patient_id")
     )
-    return {"escalations": [escalations.view(e) for e in rows]}
+    content = current_app.extensions["companion.content"]
+    return {"escalations": escalations.views(db.session, rows, content)}
 
 
 @blp.route("/escalations/<int:escalation_id>/acknowledge", methods=["POST"])
@@ -40,7 +43,8 @@ def acknowledge(escalation_id: int) -> ResponseReturnValue:
     assert actor is not None
     escalation = escalations.acknowledge(db.session, actor, escalation_id, now())
     audit_subject(escalation.patient_id)
-    return escalations.view(escalation)
+    content = current_app.extensions["companion.content"]
+    return escalations.views(db.session, [escalation], content)[0]
 
 
 @blp.route("/escalations/<int:escalation_id>/resolve", methods=["POST"])
@@ -53,4 +57,5 @@ def resolve(args: dict[str, Any], escalation_id: int) -> ResponseReturnValue:
     assert actor is not None
     escalation = escalations.resolve(db.session, actor, escalation_id, args["note"], now())
     audit_subject(escalation.patient_id)
-    return escalations.view(escalation)
+    content = current_app.extensions["companion.content"]
+    return escalations.views(db.session, [escalation], content)[0]

@@ -96,7 +96,9 @@ def visible(
 ) -> Sequence[Escalation]:
     """The actor's clinic's escalations, most severe and oldest first."""
     query = select(Escalation).where(Escalation.clinic_id == (actor.clinic_id or -1))
-    if status is not None:
+    if status == "unresolved":
+        query = query.where(Escalation.resolved_at.is_(None))
+    elif status is not None:
         query = query.where(Escalation.status == status)
     if patient_id is not None:
         query = query.where(Escalation.patient_id == patient_id)
@@ -165,6 +167,35 @@ def resolve(
     )
     session.commit()
     return escalation
+
+
+def views(session: Session, rows: Sequence[Escalation], content: Any) -> list[dict[str, Any]]:
+    """Escalations with the patient's name, the rule's title and who acted, for the care team."""
+    from server.models import User
+
+    patient_ids = {e.patient_id for e in rows}
+    user_ids = {u for e in rows for u in (e.acknowledged_by_id, e.resolved_by_id) if u}
+    names = dict(
+        session.execute(
+            select(Patient.id, Patient.display_name).where(Patient.id.in_(patient_ids))
+        ).all()
+    )
+    people = dict(
+        session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).all()
+    )
+    result = []
+    for escalation in rows:
+        item = view(escalation)
+        advice = content.advice.get(escalation.rule, {})
+        item.update(
+            patient_name=names.get(escalation.patient_id),
+            title=advice.get("title", escalation.rule),
+            clinician_advice=advice.get("clinician"),
+            acknowledged_by=people.get(escalation.acknowledged_by_id or 0),
+            resolved_by=people.get(escalation.resolved_by_id or 0),
+        )
+        result.append(item)
+    return result
 
 
 def view(escalation: Escalation) -> dict[str, Any]:

@@ -16,11 +16,14 @@ from server.domain import (
     monitoring_schedule,
 )
 from server.models import (
+    Dose,
     DosePlan,
     LabResult,
     Patient,
     PatientState,
+    PushSubscription,
     TreatmentInterruption,
+    User,
 )
 from server.services.reminder_times import plan_blood_reminder
 
@@ -160,6 +163,8 @@ def status_view(session: Session, patient: Patient, now: dt.datetime) -> dict[st
     anc = next((item for item in schedule(session, patient, now) if item.test in ANC_TESTS), None)
     return {
         "status": {
+            "adherence_7d": adherence(session, patient, now),
+            "push_reachable": push_reachable(session, patient),
             "treatment": treatment_status(session, patient, now),
             "anc_band": state.anc_band,
             "needs_retitration": state.needs_retitration,
@@ -176,3 +181,32 @@ def status_view(session: Session, patient: Patient, now: dt.datetime) -> dict[st
             "days_away": (anc.due_date - today).days,
         },
     }
+
+
+def adherence(session: Session, patient: Patient, now: dt.datetime) -> dict[str, int]:
+    """Doses taken of those due in the last 7 days."""
+    rows = session.execute(
+        select(Dose.status, func.count())
+        .where(
+            Dose.patient_id == patient.id,
+            Dose.scheduled_at > now - dt.timedelta(days=7),
+            Dose.scheduled_at <= now,
+            Dose.status != "cancelled",
+        )
+        .group_by(Dose.status)
+    ).all()
+    counts = {status: int(n) for status, n in rows}
+    return {"taken": counts.get("taken", 0), "due": sum(counts.values())}
+
+
+def push_reachable(session: Session, patient: Patient) -> bool:
+    """Whether the patient's own login has a push subscription."""
+    return (
+        session.scalar(
+            select(PushSubscription.id)
+            .join(User, User.id == PushSubscription.user_id)
+            .where(User.patient_id == patient.id)
+            .limit(1)
+        )
+        is not None
+    )

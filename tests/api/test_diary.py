@@ -192,3 +192,19 @@ def test_weights_are_recorded(world: World) -> None:
     assert world.patient.post(path, json={"measured_at": NOW, "kg": 81.5}).status_code == 201
     assert world.patient.post(path, json={"measured_at": NOW, "kg": 5}).status_code == 422
     assert world.clinician.get(path).get_json()["items"][0]["kg"] == 81.5
+
+
+def test_escalations_carry_the_patient_the_title_and_who_acted(world: World) -> None:
+    escalation_id = post_symptoms(
+        world, {"occurred_at": NOW, "symptoms": ["chest_pain"]}
+    ).get_json()["escalation_ids"][0]
+    world.clinician.post(f"/api/escalations/{escalation_id}/acknowledge")
+    [item] = world.clinician.get("/api/escalations?status=unresolved").get_json()["escalations"]
+    assert item["patient_name"] == "Alex"
+    assert item["title"] and item["clinician_advice"]
+    assert item["acknowledged_by"] == "dr.north"
+    assert world.clinician.get("/api/escalations?status=open").get_json()["escalations"] == []
+    # the list of symptom reports gives red flags in the same shape as the report's answer
+    listed = world.patient.get(f"/api/patients/{world.patient_id}/symptoms").get_json()["items"]
+    assert listed[0]["red_flags"][0]["advice_code"] == "chest_pain"
+    assert len(listed[0]["red_flags"][0]["advice"]) > 20

@@ -149,3 +149,16 @@ def test_dose_times_on_dst_days(
     assert plan.status_code == 200, plan.get_json()
     doses = today_doses(clinician, patient_id, day)
     assert [d["scheduled_at"] for d in doses] == [expected_utc]
+
+
+def test_the_summary_counts_doses_taken_in_the_last_7_days(
+    on_plan: World, clock: FakeClock
+) -> None:
+    dose = today_doses(on_plan.patient, on_plan.patient_id)[-1]
+    clock.set(dt.datetime(2026, 11, 25, 21, 10, tzinfo=dt.UTC))
+    on_plan.patient.post(
+        f"/api/patients/{on_plan.patient_id}/dose-events",
+        json={"dose_id": dose["id"], "status": "taken", "at": "2026-11-25T21:05:00+00:00"},
+    )
+    summary = on_plan.patient.get(f"/api/patients/{on_plan.patient_id}").get_json()
+    assert summary["status"]["adherence_7d"] == {"taken": 1, "due": 1}

@@ -102,3 +102,12 @@ def test_unsubscribing_removes_only_your_own(world: World, push_service: PushSer
     assert world.patient.delete("/api/push/subscriptions", json=endpoint).status_code == 204
     assert db.session.query(PushSubscription).count() == 0
     assert world.anonymous.delete("/api/push/subscriptions", json=endpoint).status_code == 401
+
+
+def test_the_patient_summary_says_whether_push_reaches_them(
+    world: World, push_service: PushService
+) -> None:
+    path = f"/api/patients/{world.patient_id}"
+    assert world.clinician.get(path).get_json()["status"]["push_reachable"] is False
+    world.patient.post("/api/push/subscriptions", json=push_service.new_subscription())
+    assert world.clinician.get(path).get_json()["status"]["push_reachable"] is True
