@@ -14,7 +14,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from reminders.cycle import run_cycle, worker_identity
+from reminders.dispatch import Channels
 from server.extensions import db
+from server.notify.email import SmtpSettings
 from server.notify.vapid import vapid_for
 from server.notify.webpush import WebPushSender
 
@@ -33,14 +35,21 @@ def _parse_instant(value: str | None) -> dt.datetime:
     return instant.astimezone(dt.UTC)
 
 
-def make_sender(app: Any) -> WebPushSender:
-    """The push sender of this process, with the deployment's VAPID key."""
+def make_sender(app: Any) -> Channels:
+    """This process's ways out: push with the deployment's VAPID key, the webhook, email."""
     vapid = vapid_for(app.config.get("VAPID_PRIVATE_KEY"), app.instance_path)
-    return WebPushSender(
-        vapid,
-        app.config["VAPID_SUBJECT"],
-        allow_http=bool(app.config.get("PUSH_ALLOW_HTTP")),
-        timeout_seconds=10,
+    smtp_url = app.config.get("SMTP_URL")
+    return Channels(
+        push=WebPushSender(
+            vapid,
+            app.config["VAPID_SUBJECT"],
+            allow_http=bool(app.config.get("PUSH_ALLOW_HTTP")),
+            timeout_seconds=10,
+        ),
+        webhook_url=app.config.get("WEBHOOK_URL"),
+        webhook_secret=app.config.get("WEBHOOK_SECRET"),
+        smtp=SmtpSettings.from_url(smtp_url) if smtp_url else None,
+        mail_from=app.config.get("MAIL_FROM", "companion@localhost"),
     )
 
 

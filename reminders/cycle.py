@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from reminders.dispatch import drain
+from reminders.dispatch import Channels, drain
 from server.notify.webpush import WebPushSender
-from server.services import heartbeat, reminders, time_rules
+from server.services import alerts, heartbeat, reminders, time_rules
 from server.services.content import Content
 
 
@@ -36,7 +36,7 @@ def run_cycle(
     now: dt.datetime,
     content: Content,
     worker_id: str | None = None,
-    sender: WebPushSender | None = None,
+    sender: WebPushSender | Channels | None = None,
 ) -> CycleReport:
     """Run every step of the cycle at `now` and record the heartbeat: evaluate the time rules,
     make doses ahead, add what came due to the outbox, send it (when a sender is given)."""
@@ -51,6 +51,7 @@ def run_cycle(
     queued += reminders.enqueue_calendar_reminders(session, now)
     queued += reminders.enqueue_prompts(session, evaluation.prompts, now)
     report.counts["queued"] = queued
+    report.counts["renotified"] = alerts.renotify_due(session, now)
     if sender is not None:
         for key, value in drain(session, sender, worker_id, now).items():
             report.counts[key] = value

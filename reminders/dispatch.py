@@ -5,16 +5,86 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import Dose, OutboxMessage, Patient
+from server.models import Clinic, Dose, Escalation, OutboxMessage, Patient
+from server.notify.email import SmtpSettings, send_email
+from server.notify.webhook import WebhookSender
 from server.notify.webpush import Outcome, PushMessage, SendResult, Subscription, WebPushSender
 from server.services import outbox
+from server.services.alerts import settings_of
 from server.services.messages import push_message
 
 MAX_BATCHES = 400  # a bound on one cycle's sending (400 x 500 messages)
+
+
+@dataclass
+class Channels:
+    """The ways out: web push, the care-team webhook and email (each optional but push)."""
+
+    push: WebPushSender
+    webhook: WebhookSender = field(default_factory=lambda: WebhookSender(timeout_seconds=5))
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    smtp: SmtpSettings | None = None
+    mail_from: str = "companion@localhost"
+
+    def close(self) -> None:
+        self.push.close()
+        self.webhook.close()
+
+
+def channels_of(sender: WebPushSender | Channels) -> Channels:
+    return sender if isinstance(sender, Channels) else Channels(push=sender)
+
+
+def _other_channels(
+    session: Session, channels: Channels, messages: list[OutboxMessage]
+) -> list[outbox.Result]:
+    """Webhook and email deliveries: one request each, retried until accepted."""
+    results = []
+    clinics: dict[int, dict] = {}
+    for message in messages:
+        escalation = session.get(Escalation, message.escalation_id or 0)
+        clinic_id = escalation.clinic_id if escalation else 0
+        if clinic_id not in clinics:
+            clinic = session.get(Clinic, clinic_id)
+            clinics[clinic_id] = settings_of(clinic) if clinic else {}
+        settings = clinics[clinic_id]
+        if message.channel == "webhook":
+            url = settings.get("webhook_url") or channels.webhook_url
+            secret = settings.get("webhook_secret") or channels.webhook_secret
+            if not url or not secret:
+                results.append(outbox.Result(message.id, "skipped", error="no webhook configured"))
+                continue
+            sent = channels.webhook.send(url, secret, message.payload)
+        else:
+            if channels.smtp is None or not message.payload.get("to"):
+                results.append(outbox.Result(message.id, "skipped", error="no email configured"))
+                continue
+            sent = send_email(
+                channels.smtp,
+                channels.mail_from,
+                list(message.payload["to"]),
+                str(message.payload.get("subject", "")),
+                str(message.payload.get("text", "")),
+            )
+        if sent.outcome is Outcome.DELIVERED:
+            results.append(outbox.Result(message.id, "sent"))
+        else:
+            wait = sent.retry_after_seconds
+            results.append(
+                outbox.Result(
+                    message.id,
+                    "retry",
+                    retry_after=dt.timedelta(seconds=wait) if wait else None,
+                    error=sent.detail,
+                )
+            )
+    return results
 
 
 def _cancelled(session: Session, messages: list[OutboxMessage], now: dt.datetime) -> set[int]:
@@ -40,7 +110,7 @@ def _cancelled(session: Session, messages: list[OutboxMessage], now: dt.datetime
 
 def send_batch(
     session: Session,
-    sender: WebPushSender,
+    sender: WebPushSender | Channels,
     worker_id: str,
     now: dt.datetime,
     limit: int = 500,
@@ -48,11 +118,15 @@ def send_batch(
     after_claim: Callable[[list[OutboxMessage]], None] | None = None,
 ) -> dict[str, int]:
     """One claimed batch, sent and recorded. Empty dict when nothing was due."""
-    messages = [m for m in outbox.claim(session, worker_id, now, limit) if m.channel == "push"]
-    if not messages:
+    channels = channels_of(sender)
+    claimed = outbox.claim(session, worker_id, now, limit)
+    if not claimed:
         return {}
     if after_claim is not None:  # a test stands in for a worker dying here
-        after_claim(messages)
+        after_claim(claimed)
+    others = [m for m in claimed if m.channel != "push"]
+    messages = [m for m in claimed if m.channel == "push"]
+    other_results = _other_channels(session, channels, others)
     cancelled = _cancelled(session, messages, now)
     live = [m for m in messages if m.id not in cancelled]
     names = dict(
@@ -74,7 +148,7 @@ def send_batch(
                 work.append(
                     (message, sub.id, Subscription(sub.endpoint, sub.p256dh, sub.auth), note)
                 )
-    sent = sender.send_many([(sub, note) for _, _, sub, note in work])
+    sent = channels.push.send_many([(sub, note) for _, _, sub, note in work])
 
     per_message: dict[int, list[tuple[int, SendResult]]] = defaultdict(list)
     for (message, sub_id, _, _), result in zip(work, sent, strict=True):
@@ -110,14 +184,18 @@ def send_batch(
             results.append(outbox.Result(message.id, "failed", error=outcomes[0][1].detail))
         else:
             results.append(outbox.Result(message.id, "skipped", error="no push subscription"))
-    counts = outbox.record(session, worker_id, results, now)
+    counts = outbox.record(session, worker_id, [*results, *other_results], now)
     outbox.forget_subscriptions(session, gone, now)
-    counts["claimed"] = len(messages)
+    counts["claimed"] = len(claimed)
     return counts
 
 
 def drain(
-    session: Session, sender: WebPushSender, worker_id: str, now: dt.datetime, limit: int = 500
+    session: Session,
+    sender: WebPushSender | Channels,
+    worker_id: str,
+    now: dt.datetime,
+    limit: int = 500,
 ) -> dict[str, int]:
     """Send everything due now, batch after batch (bounded)."""
     totals: dict[str, int] = defaultdict(int)

@@ -557,3 +557,46 @@ class ReminderSettingsOut(Out):
     quiet_start = fields.String(allow_none=True)
     quiet_end = fields.String(allow_none=True)
     check_in_time = fields.String()
+
+
+# --- clinic settings -------------------------------------------------------------------------
+
+
+class WindowsIn(In):
+    emergency = fields.Integer(validate=validate.Range(min=1, max=240))
+    urgent = fields.Integer(validate=validate.Range(min=1, max=24 * 60))
+    routine = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=7 * 24 * 60))
+
+
+class OnCallIn(In):
+    name = fields.String(validate=validate.Length(max=120))
+    email = fields.String(allow_none=True, validate=[validate.Length(max=254), validate_email])
+    phone = fields.String(allow_none=True, validate=validate.Length(max=40))
+    user_id = fields.Integer(allow_none=True)
+
+
+class ClinicSettingsIn(In):
+    monitoring_profile = fields.String(validate=validate.Length(min=1, max=40))
+    escalation_windows_minutes = fields.Nested(WindowsIn)
+    on_call = fields.Nested(OnCallIn)
+    webhook_url = fields.Url(allow_none=True, schemes={"https", "http"}, require_tld=False)
+    webhook_secret = fields.String(allow_none=True, validate=validate.Length(min=16, max=200))
+    email_recipients = fields.List(
+        fields.String(validate=[validate.Length(max=254), validate_email]),
+        validate=validate.Length(max=20),
+    )
+    caregiver_rules = fields.List(fields.String(validate=validate.Length(max=40)))
+    timezone = fields.String(validate=validate_timezone)
+
+
+class ClinicSettingsOut(Out):
+    name = fields.String()
+    monitoring_profile = fields.String()
+    available_profiles = fields.List(fields.String())
+    escalation_windows_minutes = fields.Dict()
+    on_call = fields.Dict()
+    webhook_url = fields.String(allow_none=True)
+    webhook_secret_set = fields.Boolean()
+    email_recipients = fields.List(fields.String())
+    caregiver_rules = fields.List(fields.String())
+    timezone = fields.String()

@@ -25,6 +25,7 @@ def build_api(app: Flask) -> Api:
 def register_blueprints(api: Api) -> None:
     from server.api import (
         accounts,
+        clinic,
         clinical,
         escalations,
         exports,
@@ -47,6 +48,7 @@ def register_blueprints(api: Api) -> None:
         push,
         reminders,
         exports,
+        clinic,
     )
     for module in modules:
         api.register_blueprint(module.blp)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from server.domain import severity_rank
 from server.models import Escalation, EscalationEvent, Patient
 from server.policy import Actor
+from server.services import alerts
 from server.services.errors import Conflict, Invalid, NotFound
 
 SEVERITY_ORDER = {"emergency": 0, "urgent": 1, "routine": 2}
@@ -70,6 +71,7 @@ def raise_flag(
             session.add(
                 EscalationEvent(escalation_id=created.id, at=now, kind="opened", detail=entry)
             )
+            alerts.enqueue(session, created, "opened", now)
             return created, True
     rose = severity_rank(severity) > severity_rank(existing.severity)
     existing.evidence = [*existing.evidence, entry][-50:]
@@ -83,6 +85,8 @@ def raise_flag(
             escalation_id=existing.id, at=now, kind="escalated" if rose else "added", detail=entry
         )
     )
+    if rose:
+        alerts.enqueue(session, existing, "escalated", now)
     return existing, rose
 
 
@@ -136,6 +140,7 @@ def acknowledge(session: Session, actor: Actor, escalation_id: int, now: dt.date
                 escalation_id=escalation.id, at=now, kind="acknowledged", actor_id=actor.user_id
             )
         )
+        alerts.enqueue(session, escalation, "acknowledged", now)
     session.commit()
     return escalation
 
@@ -165,6 +170,7 @@ def resolve(
             detail={"note": note.strip()},
         )
     )
+    alerts.enqueue(session, escalation, "resolved", now)
     session.commit()
     return escalation
 

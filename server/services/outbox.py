@@ -21,6 +21,15 @@ from sqlalchemy.orm import Session
 from server.models import OutboxMessage, PushDelivery, PushSubscription, User
 
 LEASE = dt.timedelta(seconds=90)
+ROW_DEFAULTS: dict[str, Any] = {
+    "channel": "push",
+    "payload": {},
+    "recipient_user_id": None,
+    "patient_id": None,
+    "dose_id": None,
+    "escalation_id": None,
+    "expires_at": None,
+}
 LATE_AFTER = dt.timedelta(minutes=2)
 MAX_BACKOFF = dt.timedelta(hours=1)
 
@@ -43,8 +52,9 @@ def enqueue(session: Session, rows: Sequence[dict[str, Any]], now: dt.datetime) 
         status = "skipped" if expires is not None and now > expires else "pending"
         values.append(
             {
-                "channel": "push",
-                "payload": {},
+                # every row names every column: a multi-row INSERT takes its columns from the
+                # first row, so a key missing there would be silently dropped from the rest
+                **ROW_DEFAULTS,
                 **row,
                 "next_attempt_at": max(due, now) if status == "pending" else now,
                 "status": status,

@@ -1,0 +1,57 @@
+"""A clinic's settings: monitoring profile, escalation windows, on-call, webhook and email."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from server.domain import available_profiles
+from server.models import Clinic
+from server.policy import Actor
+from server.services.alerts import settings_of
+from server.services.errors import Invalid, NotFound
+
+
+def view(clinic: Clinic) -> dict[str, Any]:
+    settings = settings_of(clinic)
+    return {
+        "name": clinic.name,
+        "monitoring_profile": clinic.monitoring_profile,
+        "available_profiles": list(available_profiles()),
+        **{k: v for k, v in settings.items() if k != "webhook_secret"},
+        "webhook_secret_set": bool(settings.get("webhook_secret")),
+    }
+
+
+def current(session: Session, actor: Actor) -> Clinic:
+    clinic = session.get(Clinic, actor.clinic_id or -1)
+    if clinic is None:
+        raise NotFound("No clinic.")
+    return clinic
+
+
+def update(session: Session, actor: Actor, data: dict[str, Any]) -> Clinic:
+    """Change what was sent; the rest stays."""
+    clinic = current(session, actor)
+    if "monitoring_profile" in data:
+        if data["monitoring_profile"] not in available_profiles():
+            raise Invalid(
+                {"monitoring_profile": [f"Use one of {', '.join(available_profiles())}."]}
+            )
+        clinic.monitoring_profile = data["monitoring_profile"]
+    saved = dict(clinic.settings or {})
+    for key in (
+        "escalation_windows_minutes",
+        "on_call",
+        "webhook_url",
+        "webhook_secret",
+        "email_recipients",
+        "caregiver_rules",
+        "timezone",
+    ):
+        if key in data:
+            saved[key] = data[key]
+    clinic.settings = saved
+    session.commit()
+    return clinic

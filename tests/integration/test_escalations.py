@@ -1,0 +1,312 @@
+"""Every red flag reaches a human: webhook (signature verified), push (decrypted) and email
+(a real SMTP server) for each rule of the contract; receivers down lose nothing; the ladder
+climbs until someone acknowledges."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from collections.abc import Iterator
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+
+from reminders.cycle import run_cycle
+from reminders.dispatch import Channels
+from server.api.push import vapid
+from server.extensions import db
+from server.models import Escalation, OutboxMessage, PatientState
+from server.notify.email import SmtpSettings
+from server.notify.webpush import WebPushSender
+from tests.support.clock import FakeClock
+from tests.support.push_service import PushService
+from tests.support.webhook_receiver import WebhookReceiver
+from tests.support.world import ApiClient, World, add_anc, start_plan
+
+SECRET = "webhook-secret-for-tests"
+NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], str]] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((list(envelope.rcpt_tos), envelope.content.decode()))
+        return "250 OK"
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box, port
+    controller.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    hook = WebhookReceiver().start()
+    yield hook
+    hook.stop()
+
+
+@pytest.fixture
+def push() -> Iterator[PushService]:
+    with PushService() as service:
+        yield service
+
+
+@pytest.fixture
+def channels(app: Flask, receiver: WebhookReceiver, mailbox) -> Iterator[Channels]:
+    with app.test_request_context():
+        key = vapid()
+    out = Channels(
+        push=WebPushSender(key, "mailto:care@example.org", allow_http=True, timeout_seconds=2),
+        webhook_url=receiver.url,
+        webhook_secret=SECRET,
+        smtp=SmtpSettings("127.0.0.1", mailbox[1]),
+    )
+    yield out
+    out.close()
+
+
+@pytest.fixture
+def clinic(world: World, push: PushService) -> World:
+    """Alex's clinic with an email list and an on-call contact; its clinician subscribed."""
+    response = world.admin.put(
+        "/api/clinic/settings",
+        json={
+            "email_recipients": ["team@north.example"],
+            "on_call": {"name": "On call", "email": "oncall@north.example"},
+        },
+    )
+    assert response.status_code == 200, response.get_json()
+    world.clinician_browser = push.new_subscription()  # type: ignore[attr-defined]
+    assert (
+        world.clinician.post("/api/push/subscriptions", json=world.clinician_browser).status_code
+        == 201
+    )
+    # a recent count and bowel movement: only the rule under test fires
+    add_anc(world.clinician, world.patient_id, 2000, "2026-11-25T09:00:00+00:00")
+    world.patient.post(
+        f"/api/patients/{world.patient_id}/bowel-movements",
+        json={"occurred_at": "2026-11-25T11:00:00+00:00", "bristol_type": 4},
+    )
+    return world
+
+
+def tick(app: Flask, channels: Channels, when: dt.datetime) -> dict:
+    return run_cycle(db.session, when, app.extensions["companion.content"], "w1", channels).counts
+
+
+def verified(receiver: WebhookReceiver) -> list[dict]:
+    documents = []
+    for delivery in receiver.deliveries:
+        expected = "sha256=" + hmac.new(SECRET.encode(), delivery.body, hashlib.sha256).hexdigest()
+        assert hmac.compare_digest(delivery.headers["X-Companion-Signature"], expected)
+        documents.append(delivery.document)
+    return documents
+
+
+def escalation_pushes(push: PushService, browser: dict) -> list:
+    sub = browser["endpoint"].rsplit("/", 1)[1]
+    return [
+        r for r in push.received() if r.subscription_id == sub and r.payload["kind"] == "escalation"
+    ]
+
+
+def alex_escalations() -> list[Escalation]:
+    return db.session.query(Escalation).filter_by(patient_id=1).all()
+
+
+@pytest.mark.parametrize(
+    ("how", "rule"),
+    [
+        ({"symptoms": ["fever"]}, "fever"),
+        ({"symptoms": ["sore_throat"]}, "sore_throat"),
+        ({"symptoms": ["chest_pain"]}, "chest_pain"),
+        ({"anc": 1200}, "anc_mild"),
+        ({"anc": 700}, "anc_moderate"),
+        ({"anc": 300}, "anc_severe"),
+    ],
+)
+def test_each_red_flag_opens_one_escalation_delivered_on_every_channel(
+    clinic: World,
+    channels: Channels,
+    receiver: WebhookReceiver,
+    mailbox,
+    push: PushService,
+    how: dict,
+    rule: str,
+) -> None:
+    for _ in range(2):  # a repeat adds to the open escalation, it opens nothing new
+        if "symptoms" in how:
+            response = clinic.patient.post(
+                f"/api/patients/{clinic.patient_id}/symptoms",
+                json={"occurred_at": "2026-11-25T11:30:00+00:00", **how},
+            )
+        else:
+            response = add_anc(
+                clinic.clinician, clinic.patient_id, how["anc"], "2026-11-25T11:30:00+00:00"
+            )
+        assert response.status_code == 201
+    [escalation] = [e for e in alex_escalations() if e.rule == rule]
+    tick(clinic.app, channels, NOW)
+    opened = [d for d in verified(receiver) if d["event"] == "escalation.opened"]
+    assert [d["escalation"]["id"] for d in opened if d["escalation"]["rule"] == rule] == [
+        escalation.id
+    ]
+    assert opened[0]["escalation"]["patient_id"] == clinic.patient_id
+    assert len(escalation_pushes(push, clinic.clinician_browser)) == 1
+    box, _ = mailbox
+    assert len(box.messages) == 1 and box.messages[0][0] == ["team@north.example"]
+    # a second cycle sends nothing again
+    tick(clinic.app, channels, NOW + dt.timedelta(seconds=30))
+    alex = [d for d in verified(receiver) if d["escalation"]["patient_id"] == clinic.patient_id]
+    assert len(alex) == 1 and len(box.messages) == 1
+
+
+@pytest.mark.parametrize(
+    "rule", ["no_bowel_movement_72h", "missed_doses_48h", "blood_test_overdue"]
+)
+def test_time_based_red_flags_are_delivered_too(
+    clinic: World, channels: Channels, receiver: WebhookReceiver, clock: FakeClock, rule: str
+) -> None:
+    state = db.session.get(PatientState, clinic.patient_id)
+    when = NOW + dt.timedelta(days=1)
+    if rule == "no_bowel_movement_72h":
+        when = NOW + dt.timedelta(hours=73)
+    elif rule == "missed_doses_48h":
+        start_plan(clinic, start="2026-11-25")
+        state.last_bowel_movement_at = NOW + dt.timedelta(hours=40)
+        when = NOW + dt.timedelta(hours=58)  # the 21:00 dose on day 1 was due; none taken
+    else:
+        state.next_blood_test_due = dt.date(2026, 11, 25)
+        state.last_bowel_movement_at = NOW
+    db.session.commit()
+    tick(clinic.app, channels, when)
+    rules = [
+        d["escalation"]["rule"] for d in verified(receiver) if d["escalation"]["patient_id"] == 1
+    ]
+    assert rules.count(rule) == 1
+
+
+def test_a_receiver_down_for_an_hour_loses_nothing(
+    clinic: World, channels: Channels, receiver: WebhookReceiver
+) -> None:
+    receiver.stop()
+    clinic.patient.post(
+        f"/api/patients/{clinic.patient_id}/symptoms",
+        json={"occurred_at": "2026-11-25T11:30:00+00:00", "symptoms": ["fever"]},
+    )
+    for minutes in range(0, 60, 5):
+        tick(clinic.app, channels, NOW + dt.timedelta(minutes=minutes))
+    receiver.start()
+    for minutes in range(60, 130, 5):
+        tick(clinic.app, channels, NOW + dt.timedelta(minutes=minutes))
+    opened = [
+        d
+        for d in verified(receiver)
+        if d["event"] == "escalation.opened" and d["escalation"]["patient_id"] == clinic.patient_id
+    ]
+    assert len(opened) == 1
+    row = db.session.query(OutboxMessage).filter_by(channel="webhook", patient_id=1).one()
+    assert row.status == "sent" and row.attempts > 1
+
+
+def test_the_ladder_climbs_until_acknowledged(
+    clinic: World,
+    channels: Channels,
+    push: PushService,
+    mailbox,
+    clock: FakeClock,
+    receiver: WebhookReceiver,
+) -> None:
+    clinic.patient.post(
+        f"/api/patients/{clinic.patient_id}/symptoms",
+        json={"occurred_at": "2026-11-25T11:30:00+00:00", "symptoms": ["chest_pain"]},
+    )
+    box, _ = mailbox
+    tick(clinic.app, channels, NOW)  # opened: the care team is told
+    tick(clinic.app, channels, NOW + dt.timedelta(minutes=4, seconds=59))
+    assert len(escalation_pushes(push, clinic.clinician_browser)) == 1
+    tick(clinic.app, channels, NOW + dt.timedelta(minutes=5))  # emergency window: again
+    assert len(escalation_pushes(push, clinic.clinician_browser)) == 2
+    tick(clinic.app, channels, NOW + dt.timedelta(minutes=10))  # then the on-call contact
+    assert box.messages[-1][0] == ["oncall@north.example"]
+    sent_before = len(box.messages)
+    clock.set(NOW + dt.timedelta(minutes=11))
+    clinician = ApiClient(clinic.app, "dr.north@example.org")
+    escalation_id = alex_escalations()[0].id
+    assert clinician.post(f"/api/escalations/{escalation_id}/acknowledge").status_code == 200
+    for minutes in (15, 20, 30, 60):
+        tick(clinic.app, channels, NOW + dt.timedelta(minutes=minutes))
+    assert len(box.messages) == sent_before
+    assert len(escalation_pushes(push, clinic.clinician_browser)) == 2
+    assert "escalation.acknowledged" in receiver.events()
+
+
+def test_the_windows_are_the_clinics_settings(
+    clinic: World, channels: Channels, push: PushService
+) -> None:
+    assert (
+        clinic.clinician.put(
+            "/api/clinic/settings", json={"escalation_windows_minutes": {"urgent": 10}}
+        ).status_code
+        == 403
+    )
+    assert (
+        clinic.admin.put(
+            "/api/clinic/settings", json={"escalation_windows_minutes": {"urgent": 10}}
+        ).status_code
+        == 200
+    )
+    clinic.patient.post(
+        f"/api/patients/{clinic.patient_id}/symptoms",
+        json={"occurred_at": "2026-11-25T11:30:00+00:00", "symptoms": ["fever"]},
+    )
+    tick(clinic.app, channels, NOW)
+    tick(clinic.app, channels, NOW + dt.timedelta(minutes=9))
+    assert len(escalation_pushes(push, clinic.clinician_browser)) == 1
+    tick(clinic.app, channels, NOW + dt.timedelta(minutes=10))
+    assert len(escalation_pushes(push, clinic.clinician_browser)) == 2
+
+
+def test_linked_caregivers_are_told_and_the_resolution_reaches_the_webhook(
+    clinic: World, channels: Channels, push: PushService, receiver: WebhookReceiver
+) -> None:
+    caregiver_browser = push.new_subscription()
+    clinic.caregiver.post("/api/push/subscriptions", json=caregiver_browser)
+    body = clinic.patient.post(
+        f"/api/patients/{clinic.patient_id}/symptoms",
+        json={"occurred_at": "2026-11-25T11:30:00+00:00", "symptoms": ["chest_pain"]},
+    ).get_json()
+    tick(clinic.app, channels, NOW)
+    assert len(escalation_pushes(push, caregiver_browser)) == 1
+    escalation_id = body["escalation_ids"][0]
+    clinic.clinician.post(f"/api/escalations/{escalation_id}/resolve", json={"note": "Seen in A&E"})
+    tick(clinic.app, channels, NOW + dt.timedelta(minutes=1))
+    alex = [d["event"] for d in verified(receiver) if d["escalation"]["patient_id"] == 1]
+    assert alex == ["escalation.opened", "escalation.resolved"]
+
+
+def test_another_clinic_sees_nothing(clinic: World, channels: Channels) -> None:
+    clinic.patient.post(
+        f"/api/patients/{clinic.patient_id}/symptoms",
+        json={"occurred_at": "2026-11-25T11:30:00+00:00", "symptoms": ["fever"]},
+    )
+    assert clinic.other_clinician.get("/api/escalations").get_json()["escalations"] == []
+    escalation_id = alex_escalations()[0].id
+    assert (
+        clinic.other_clinician.post(f"/api/escalations/{escalation_id}/acknowledge").status_code
+        == 404
+    )
