@@ -14,7 +14,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from reminders.cycle import run_cycle, worker_identity
-from reminders.dispatch import Channels
+from reminders.dispatch import Channels, drain
 from server.extensions import db
 from server.notify.email import SmtpSettings
 from server.notify.vapid import vapid_for
@@ -74,12 +74,20 @@ def tick(at: str | None) -> None:
 
 @click.command("worker")
 @click.option("--interval", default=60, show_default=True, help="Seconds between cycles.")
+@click.option(
+    "--send-every",
+    default=1.0,
+    show_default=True,
+    help="Seconds between looks at the outbox, so alerts leave within seconds of being raised.",
+)
 @with_appcontext
-def worker(interval: int) -> None:
-    """The long-running scheduler: one dispatch cycle each minute (APScheduler)."""
+def worker(interval: int, send_every: float) -> None:
+    """The long-running scheduler: the dispatch cycle each minute, and the outbox sent as soon
+    as something is in it (APScheduler)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line every second
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     identity = worker_identity()
     sender = make_sender(app)
@@ -101,7 +109,28 @@ def worker(interval: int) -> None:
             finally:
                 db.session.remove()
 
+    def send() -> None:
+        with app.app_context():
+            try:
+                counts = drain(db.session, sender, identity, dt.datetime.now(dt.UTC))
+                if counts:
+                    log.info("sent %s", counts)
+            except Exception:
+                db.session.rollback()
+                log.exception("sending failed; the next look retries")
+            finally:
+                db.session.remove()
+
     scheduler = BlockingScheduler(timezone=dt.UTC)
+    scheduler.add_job(
+        send,
+        "interval",
+        seconds=send_every,
+        id="send",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=max(1, int(send_every * 5)),
+    )
     scheduler.add_job(
         cycle,
         "interval",
