@@ -9,7 +9,14 @@ import pytest
 from tests.support.world import World
 
 BODIES = [None, {}, [], "text", 12, {"unexpected": True}, {"occurred_at": "yesterday"}]
-QUERIES = ["", "?date=not-a-date", "?since=2026-13-45", "?limit=-1", "?status=maybe", "?from=x&to=y"]
+QUERIES = [
+    "",
+    "?date=not-a-date",
+    "?since=2026-13-45",
+    "?limit=-1",
+    "?status=maybe",
+    "?from=x&to=y",
+]
 
 
 @pytest.mark.parametrize("body", BODIES, ids=repr)
