@@ -29,7 +29,12 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/mypy server/domain server/services
 
-test: lint
+# Debian's Chromium for the browser tests (never a downloaded browser) and axe-core from npm.
+browser-deps:
+	test -x /usr/bin/chromium || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+	test -d tests/browser/node_modules/axe-core || npm ci --prefix tests/browser --no-audit --no-fund
+
+test: lint browser-deps
 	$(BIN)/python -m pytest
 
 bench: install

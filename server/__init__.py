@@ -44,7 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server.api import access as access_hooks
     from server.api import build_api
     from server.cli import register_commands
-    from server.extensions import db, limiter, migrate
+    from server.extensions import compress, db, limiter, migrate
     from server.security import init_security_headers
     from server.services.accounts import PasswordPolicy
     from server.services.content import Content
@@ -84,6 +84,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     limiter.init_app(app)
+    compress.init_app(app)
     app.extensions["companion.api"] = build_api(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

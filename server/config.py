@@ -59,6 +59,11 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "SMTP_URL": env.get("COMPANION_SMTP_URL"),
         "MAIL_FROM": env.get("COMPANION_MAIL_FROM", "companion@localhost"),
         "PUBLIC_URL": env.get("COMPANION_PUBLIC_URL", "http://127.0.0.1:5000"),
+        # throttling of sign-in and activation per address (Flask-Limiter notation)
+        "LOGIN_LIMIT_PER_ADDRESS": env.get("COMPANION_LOGIN_LIMIT_PER_ADDRESS", "30 per minute"),
+        "ACTIVATION_LIMIT_PER_ADDRESS": env.get(
+            "COMPANION_ACTIVATION_LIMIT_PER_ADDRESS", "10 per minute"
+        ),
     }
 
 
@@ -70,10 +75,20 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_NAME": "companion_session",
     "JSON_SORT_KEYS": False,
     "RATELIMIT_HEADERS_ENABLED": True,
+    "COMPRESS_REGISTER": False,
+    "COMPRESS_ALGORITHM": ["gzip"],
+    "COMPRESS_ALGORITHM_STREAMING": ["gzip"],
+    "COMPRESS_MIMETYPES": [
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "application/manifest+json",
+        "image/svg+xml",
+    ],
     "RATELIMIT_STRATEGY": "fixed-window",
-    "LOGIN_LIMIT_PER_ADDRESS": "30 per minute",
     "LOGIN_FAILURES_PER_ACCOUNT": "5 per 5 minutes;20 per hour",
-    "ACTIVATION_LIMIT_PER_ADDRESS": "10 per minute",
     "ACTIVATION_CODE_DAYS": 14,
     "PASSWORD_MIN_LENGTH": 10,
     # argon2id cost; tests lower it (the algorithm stays argon2id)

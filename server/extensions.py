@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -11,4 +12,7 @@ from server.models import Base
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+# gzip for the app's files and public content only (views opt in with @compress.compressed()),
+# never for answers that carry a session's secrets (BREACH)
+compress = Compress()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from server import policy
 from server.api.access import access
+from server.extensions import compress
 
 web = Blueprint("web", __name__)
 
@@ -26,18 +27,21 @@ def _send(path: str, *, max_age: int = 0) -> Response:
 
 @web.route("/", methods=["GET"])
 @access(policy.public("web.app"))
+@compress.compressed()
 def app_shell() -> ResponseReturnValue:
     return _send("index.html")
 
 
 @web.route("/care/", methods=["GET"])
 @access(policy.public("web.care_app"))
+@compress.compressed()
 def care_shell() -> ResponseReturnValue:
     return _send("care/index.html")
 
 
 @web.route("/sw.js", methods=["GET"])
 @access(policy.public("web.service_worker"))
+@compress.compressed()
 def service_worker() -> ResponseReturnValue:
     response = _send("sw.js")
     response.headers["Service-Worker-Allowed"] = "/"
@@ -46,6 +50,7 @@ def service_worker() -> ResponseReturnValue:
 
 @web.route("/manifest.webmanifest", methods=["GET"])
 @access(policy.public("web.manifest"))
+@compress.compressed()
 def manifest() -> ResponseReturnValue:
     response = _send("manifest.webmanifest")
     response.mimetype = "application/manifest+json"
@@ -54,6 +59,7 @@ def manifest() -> ResponseReturnValue:
 
 @web.route("/static/<path:filename>", methods=["GET"])
 @access(policy.public("web.static"))
+@compress.compressed()
 def static_file(filename: str) -> ResponseReturnValue:
     return _send(filename)
 

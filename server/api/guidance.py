@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from server import policy
 from server.api.access import access
 from server.api.common import blueprint
+from server.extensions import compress
 from server.schemas import CatalogueOut, GuidanceListOut, GuidancePageOut, GuidanceQuery
 from server.services.guidance import catalogue, page
 
@@ -18,6 +19,7 @@ blp = blueprint("guidance", "Plain-language guidance")
 
 @blp.route("/guidance", methods=["GET"])
 @access(policy.public("guidance.list"))
+@compress.compressed()
 @blp.arguments(GuidanceQuery, location="query")
 @blp.response(200, GuidanceListOut)
 def list_guidance(args: dict[str, Any]) -> ResponseReturnValue:
@@ -34,6 +36,7 @@ def list_guidance(args: dict[str, Any]) -> ResponseReturnValue:
 
 @blp.route("/guidance/<slug>", methods=["GET"])
 @access(policy.public("guidance.read"))
+@compress.compressed()
 @blp.response(200, GuidancePageOut)
 def get_guidance(slug: str) -> ResponseReturnValue:
     """One page as blocks (headings, paragraphs with bold spans, lists) with its sources."""
@@ -42,6 +45,7 @@ def get_guidance(slug: str) -> ResponseReturnValue:
 
 @blp.route("/catalogue", methods=["GET"])
 @access(policy.public("catalogue.read"))
+@compress.compressed()
 @blp.response(200, CatalogueOut)
 def get_catalogue() -> ResponseReturnValue:
     """Symptom labels (and which raise a red flag alone), Bristol types and advice texts, for

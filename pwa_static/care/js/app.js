@@ -1,0 +1,106 @@
+// The care-team app's entry point: strings, session, and the routes
+// #/escalations, #/patients, #/patients/<id>, #/enrol and #/signin.
+
+import { h } from '/static/js/dom.js';
+import { loadStrings, t, translateDom } from './i18n.js';
+import { restore, session, signInForm, signOut } from './session.js';
+
+const ROUTES = {
+  escalations: () => import('./escalations.js'),
+  patients: () => import('./patients.js'),
+  enrol: () => import('./enrol.js'),
+};
+
+const main = document.getElementById('main');
+let renderCount = 0;
+let firstRender = true;
+let cleanup = null;
+
+export function go(path) {
+  const target = `#/${path}`;
+  if (location.hash === target) show();
+  else location.hash = target;
+}
+
+function parseHash() {
+  const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  return { name: parts[0] || 'escalations', params: parts.slice(1) };
+}
+
+function signInView() {
+  return h('section', { class: 'stack narrow' },
+    h('h1', { tabindex: '-1' }, t('signin.title')),
+    h('p', {}, t('signin.intro')),
+    signInForm({
+      onDone: () => {
+        const { name } = parseHash();
+        go(name === 'signin' ? 'escalations' : location.hash.replace(/^#\//, '') || 'escalations');
+      },
+    }));
+}
+
+async function show() {
+  const { name, params } = parseHash();
+  const count = ++renderCount;
+  if (cleanup) { cleanup(); cleanup = null; }
+  let view;
+  let current = name;
+  if (!session.user) {
+    view = signInView();
+    current = 'signin';
+  } else if (name === 'signin') {
+    history.replaceState(null, '', '#/escalations');
+    return show();
+  } else {
+    const load = ROUTES[name] || ROUTES.escalations;
+    if (!ROUTES[name]) current = 'escalations';
+    try {
+      const module = await load();
+      const result = await module.render({ params, go, refresh: show });
+      view = result.el || result;
+      cleanup = result.cleanup || null;
+    } catch (error) {
+      console.error(error);
+      view = h('section', { class: 'stack' }, h('h1', { tabindex: '-1' }, t('error.screenTitle')),
+        h('p', {}, error && error.message ? t('error.generic', { message: error.message }) : t('error.network')),
+        h('button', { type: 'button', class: 'button', onclick: () => show() }, t('action.tryAgain')));
+    }
+  }
+  if (count !== renderCount) return undefined;
+  main.replaceChildren(view);
+  updateShell(current === 'patients' && params.length ? 'patients' : current);
+  const title = main.querySelector('h1');
+  document.title = title ? `${title.textContent} – ${t('app.name')}` : t('app.name');
+  if (!firstRender && title) title.focus();
+  firstRender = false;
+  return undefined;
+}
+
+function updateShell(current) {
+  const nav = document.getElementById('nav');
+  const who = document.getElementById('who');
+  nav.hidden = !session.user;
+  who.textContent = session.user ? t('nav.signedInAs', { name: session.user.display_name || session.user.email }) : '';
+  for (const link of nav.querySelectorAll('a[data-route]')) {
+    if (link.dataset.route === current) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+}
+
+async function start() {
+  await loadStrings();
+  translateDom();
+  document.getElementById('sign-out').addEventListener('click', async () => {
+    await signOut();
+    go('signin');
+  });
+  try {
+    await restore();
+  } catch {
+    // offline or server down: the sign-in screen says so when it is used
+  }
+  window.addEventListener('hashchange', show);
+  await show();
+}
+
+start();

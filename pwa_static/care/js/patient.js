@@ -1,0 +1,281 @@
+// One patient's page: status and red flags, doses in the last 7 days, ANC, bowel movements,
+// the timeline, entering a blood result, the dose plan, caregiver invites, reports and the audit.
+
+import { columns } from '/static/js/charts.js';
+import { h } from '/static/js/dom.js';
+import { addDays, formatDate, formatDateTime, isoDate, localInputToIso, nowForInput, t } from './i18n.js';
+import { bowelChart, ancChart } from './charts.js';
+import { call } from './session.js';
+import { bandName, bloodTestText, errorBox, failureText, field, light, patientLight, ruleTitle, severityTag, symptomName, testName } from './ui.js';
+import { planSection } from './plan.js';
+
+const weekday = (date) => new Intl.DateTimeFormat(undefined, { weekday: 'short', timeZone: 'UTC' }).format(new Date(`${date}T12:00:00Z`));
+const maybe = (promise, fallback) => promise.catch((error) => (error.status === 404 ? fallback : Promise.reject(error)));
+
+function toCells(result) {
+  if (result.value === null || result.value === undefined) return null;
+  return result.unit === '10^9/L' ? result.value * 1000 : result.value;
+}
+
+function section(id, title, ...children) {
+  return h('section', { id: `sec-${id}`, class: 'card stack', 'aria-labelledby': `h-${id}` },
+    h('h2', { id: `h-${id}`, tabindex: '-1' }, title), ...children);
+}
+
+export async function render({ params, refresh }) {
+  const id = Number(params[0]);
+  const base = `/api/patients/${id}`;
+  const patient = await call('GET', base);
+  const zone = patient.timezone;
+  const today = isoDate(new Date(), zone);
+  const days = Array.from({ length: 7 }, (_, i) => addDays(today, i - 6));
+  const [labs, bowels, symptoms, events, escalations, plan, ...doseDays] = await Promise.all([
+    call('GET', `${base}/lab-results?limit=200`),
+    call('GET', `${base}/bowel-movements?limit=300`),
+    call('GET', `${base}/symptoms?limit=100`),
+    call('GET', `${base}/dose-events?limit=100`),
+    call('GET', `/api/escalations?patient_id=${id}`),
+    maybe(call('GET', `${base}/dose-plan`), null),
+    ...days.map((date) => call('GET', `${base}/doses?date=${date}`)),
+  ]);
+  const status = patientLight(patient);
+  const name = patient.display_name;
+
+  // --- header ---------------------------------------------------------------------------------
+  const flags = patient.open_red_flags || [];
+  const header = h('div', { class: 'stack' },
+    h('p', { class: 'back' }, h('a', { href: '#/patients' }, t('patient.back'))),
+    h('h1', { tabindex: '-1' }, t('patient.title', { name })),
+    h('p', {}, t('patient.meta', {
+      date: formatDate(patient.clozapine_start_date), zone,
+      treatment: t(`treatment.${patient.status.treatment}`) === `treatment.${patient.status.treatment}` ? patient.status.treatment.replace(/_/g, ' ') : t(`treatment.${patient.status.treatment}`),
+    })),
+    patient.benign_ethnic_neutropenia ? h('p', { class: 'notice' }, t('patient.ben')) : null,
+    h('div', { class: `status-panel status-${status.level}` }, light(status.level),
+      h('ul', { class: 'reasons' }, status.reasons.map((r) => h('li', {}, r))),
+      h('p', {}, `${t('patients.col.anc')}: ${bandName(patient.status.anc_band)}. ${t('patients.col.blood')}: ${bloodTestText(patient.next_blood_test)}.`)),
+    h('div', { class: 'stack' }, h('h2', {}, t('patient.openFlags')),
+      flags.length
+        ? h('ul', { class: 'plain' }, flags.map((f) => h('li', { class: 'flag-line' }, severityTag(f.severity), ' ', ruleTitle(f.rule), ` – ${formatDateTime(f.opened_at)}`)))
+        : h('p', {}, t('patient.flagsNone')),
+      flags.length ? h('p', {}, h('a', { href: '#/escalations' }, t('patient.seeEscalations'))) : null));
+
+  // --- doses in the last 7 days ---------------------------------------------------------------
+  const perDay = doseDays.map((answer) => {
+    const doses = answer.doses || [];
+    const counted = doses.filter((d) => d.status !== 'pending');
+    return {
+      date: answer.date, planned: counted.length, taken: counted.filter((d) => d.status === 'taken').length,
+      missed: counted.filter((d) => d.status === 'missed' || d.status === 'skipped').map((d) => `${formatDate(d.local_date, 'short')} ${d.local_time} (${d.status})`),
+    };
+  });
+  const planned = perDay.reduce((n, d) => n + d.planned, 0);
+  const taken = perDay.reduce((n, d) => n + d.taken, 0);
+  const missedList = perDay.flatMap((d) => d.missed);
+  const adherence = section('doses', t('adherence.title'),
+    planned ? h('p', { class: 'lead' }, t('adherence.summary', { taken, planned, percent: Math.round((taken / planned) * 100) })) : h('p', {}, t('adherence.none')),
+    planned ? columns(perDay.map((d) => ({ label: weekday(d.date), value: d.taken, total: d.planned, text: `${d.taken}/${d.planned}` })),
+      t('adherence.chart', { list: perDay.map((d) => t('adherence.day', { date: formatDate(d.date, 'short'), taken: d.taken, planned: d.planned })).join('; ') })) : null,
+    planned ? h('p', { class: 'hint' }, t('adherence.legend')) : null,
+    missedList.length ? h('p', {}, t('adherence.missed', { list: missedList.join('; ') })) : null);
+
+  // --- ANC --------------------------------------------------------------------------------------
+  const ancHolder = h('div', { class: 'stack' });
+  function drawAnc(items) {
+    const anc = items.filter((r) => r.test === 'anc' && toCells(r) !== null);
+    if (!anc.length) { ancHolder.replaceChildren(h('p', {}, t('anc.none'))); return; }
+    const points = anc.map((r) => ({
+      at: r.collected_at, value: toCells(r), band: r.band,
+      label: formatDate(isoDate(new Date(r.collected_at), zone), 'short').replace(/^\w+,?\s/, ''),
+    }));
+    const summary = t('anc.chart', { list: points.map((p) => t('anc.point', { date: p.label, value: Math.round(p.value), band: bandName(p.band) })).join('; ') });
+    ancHolder.replaceChildren(
+      ancChart(points, summary),
+      h('p', { class: 'hint' }, t('anc.legend')),
+      h('div', { class: 'table-wrap' }, h('table', {},
+        h('caption', {}, t('anc.table.caption')),
+        h('thead', {}, h('tr', {}, ['date', 'value', 'band', 'source'].map((c) => h('th', { scope: 'col' }, t(`anc.table.${c}`))))),
+        h('tbody', {}, anc.slice(0, 12).map((r) => h('tr', {},
+          h('td', {}, formatDateTime(r.collected_at, zone)),
+          h('td', {}, `${r.value} ${r.unit}`),
+          h('td', {}, h('span', { class: `band band-${r.band}` }, bandName(r.band))),
+          h('td', {}, t(`who.${r.source}`))))))));
+  }
+  drawAnc(labs.items);
+  const labForm = labSection(base, async () => drawAnc((await call('GET', `${base}/lab-results?limit=200`)).items));
+  const ancSection = section('anc', t('anc.title'), ancHolder);
+
+  // --- bowel movements ------------------------------------------------------------------------
+  const twoWeeks = Array.from({ length: 14 }, (_, i) => addDays(today, i - 13));
+  const byDay = new Map(twoWeeks.map((d) => [d, []]));
+  for (const bm of [...bowels.items].reverse()) {
+    const date = isoDate(new Date(bm.occurred_at), zone);
+    if (byDay.has(date)) byDay.get(date).push(bm.bristol_type);
+  }
+  const bowelDays = twoWeeks.map((date) => ({ date, label: date.slice(8), types: byDay.get(date) }));
+  const lastWeek = bowelDays.slice(7).reduce((n, d) => n + d.types.length, 0);
+  const bowelSection = section('bowel', t('bowel.title'),
+    h('p', { class: 'lead' }, t('bowel.summary', { count: lastWeek })),
+    bowelChart(bowelDays, t('bowel.chart', {
+      list: bowelDays.map((d) => (d.types.length ? t('bowel.day', { date: formatDate(d.date, 'short'), count: d.types.length, types: d.types.map((n) => `type ${n}`).join(', ') }) : t('bowel.dayNone', { date: formatDate(d.date, 'short') }))).join('; '),
+    })),
+    h('p', { class: 'hint' }, t('bowel.legend')));
+
+  // --- timeline -------------------------------------------------------------------------------
+  const entries = [
+    ...events.items.map((e) => ({ at: e.at, kind: 'dose', text: e.status === 'skipped' && e.reason ? t('timeline.doseReason', { reason: e.reason }) : t(`timeline.dose.${e.status}`) })),
+    ...bowels.items.map((b) => ({ at: b.occurred_at, kind: 'bowel', text: t('timeline.bowel', { type: b.bristol_type }) + (b.notes ? ` – ${b.notes}` : '') })),
+    ...symptoms.items.map((r) => ({
+      at: r.occurred_at, kind: 'symptom',
+      text: t('timeline.symptoms', { list: [r.symptoms.map(symptomName).join(', '), r.temperature_c ? t('timeline.temperature', { value: r.temperature_c }) : ''].filter(Boolean).join(', ') }) + (r.notes ? ` – ${r.notes}` : ''),
+    })),
+    ...labs.items.map((r) => ({
+      at: r.collected_at, kind: 'lab',
+      text: r.band ? t('timeline.lab', { test: testName(r.test), value: r.value, unit: r.unit || '', band: bandName(r.band) }) : t('timeline.labOther', { test: testName(r.test), value: r.value ?? '', unit: r.unit || '' }),
+    })),
+    ...escalations.escalations.map((e) => ({ at: e.opened_at, kind: 'escalation', text: `${t('timeline.escalation', { rule: ruleTitle(e.rule), severity: t(`severity.${e.severity}`) })} – ${e.status}` })),
+  ].sort((a, b) => new Date(b.at) - new Date(a.at)).slice(0, 80);
+  const groups = [];
+  for (const entry of entries) {
+    const date = isoDate(new Date(entry.at), zone);
+    if (!groups.length || groups[groups.length - 1].date !== date) groups.push({ date, items: [] });
+    groups[groups.length - 1].items.push(entry);
+  }
+  const timeline = section('timeline', t('timeline.title'), h('p', { class: 'hint' }, t('timeline.intro')),
+    entries.length ? groups.map((g) => h('div', { class: 'timeline-day' }, h('h3', {}, formatDate(g.date)),
+      h('ul', { class: 'plain timeline' }, g.items.map((e) => h('li', { class: `tl tl-${e.kind}` },
+        h('span', { class: 'tl-time' }, new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', timeZone: zone }).format(new Date(e.at))),
+        h('span', { class: 'tl-kind' }, t(`timeline.kind.${e.kind}`)),
+        h('span', { class: 'tl-text' }, e.text))))))
+      : h('p', {}, t('timeline.none')));
+
+  // --- dose plan, invites, reports, audit ----------------------------------------------------
+  const planEl = section('plan', t('plan.title'), planSection({ base, plan, today }));
+  const invite = section('invite', t('invite.title'), inviteBlock(base));
+  const reports = section('reports', t('export.title'), h('ul', {},
+    h('li', {}, h('a', { href: `${base}/report.pdf`, download: '' }, t('export.pdf'))),
+    h('li', {}, h('a', { href: `${base}/fhir`, download: '' }, t('export.fhir')))));
+  const audit = section('audit', t('audit.title'), auditBlock(base));
+
+  const sectionsList = [['doses', 'adherence.title'], ['anc', 'anc.title'], ['lab', 'lab.title'], ['bowel', 'bowel.title'], ['timeline', 'timeline.title'], ['plan', 'plan.title'], ['invite', 'invite.title'], ['reports', 'export.title'], ['audit', 'audit.title']];
+  const toc = h('nav', { class: 'toc', 'aria-label': t('patient.sections') }, h('ul', {}, sectionsList.map(([key, label]) => h('li', {},
+    h('a', {
+      href: `#/patients/${id}/${key}`,
+      onclick: (event) => {
+        event.preventDefault();
+        const target = document.getElementById(`h-${key}`);
+        target.scrollIntoView();
+        target.focus({ preventScroll: true });
+      },
+    }, t(label))))));
+  const page = h('div', { class: 'stack wide patient-page' }, header, toc,
+    h('div', { class: 'grid' }, adherence, ancSection, section('lab', t('lab.title'), labForm), bowelSection),
+    timeline, planEl, h('div', { class: 'grid' }, invite, reports), audit);
+  if (params[1]) {
+    setTimeout(() => {
+      const target = document.getElementById(`h-${params[1]}`);
+      if (target) { target.scrollIntoView(); target.focus({ preventScroll: true }); }
+    }, 0);
+  }
+  void refresh;
+  return page;
+}
+
+function labSection(base, onSaved) {
+  const errors = errorBox();
+  const value = field(t('lab.value'), h('input', { type: 'text', inputmode: 'decimal', name: 'value', autocomplete: 'off' }), { name: 'value' });
+  const unit = field(t('lab.unit'), h('select', { name: 'unit' },
+    h('option', { value: 'cells/uL' }, t('lab.unit.cells')), h('option', { value: '10^9/L' }, t('lab.unit.giga'))), { name: 'unit' });
+  const collected = field(t('lab.collected'), h('input', { type: 'datetime-local', name: 'collected_at', value: nowForInput() }), { name: 'collected_at' });
+  const fields = { value, unit, collected_at: collected };
+  const result = h('div', { class: 'result', role: 'status' });
+  const submit = h('button', { type: 'submit', class: 'button primary' }, t('lab.submit'));
+  return h('form', {
+    class: 'stack', novalidate: true,
+    onsubmit: async (event) => {
+      event.preventDefault();
+      errors.hide();
+      result.replaceChildren();
+      Object.values(fields).forEach((f) => f.setError(''));
+      const number = Number(value.input.value.replace(',', '.'));
+      if (!value.input.value.trim() || Number.isNaN(number)) {
+        value.setError(t('lab.required'));
+        value.input.focus();
+        return;
+      }
+      submit.disabled = true;
+      try {
+        const answer = await call('POST', `${base}/lab-results`, {
+          body: { test: 'anc', value: number, unit: unit.input.value, collected_at: localInputToIso(collected.input.value) },
+        });
+        const i = answer.interpretation || {};
+        result.replaceChildren(h('div', { class: `callout result-${i.band}` },
+          h('p', { class: 'big' }, t('lab.saved', { band: bandName(i.band) })),
+          i.action_text ? h('p', {}, t('lab.action', { text: i.action_text })) : null,
+          i.next_test_due ? h('p', {}, t('lab.nextDue', { date: formatDate(i.next_test_due) })) : null,
+          i.confirm_within_24h ? h('p', { class: 'strong-note' }, t('lab.confirm')) : null));
+        value.input.value = '';
+        await onSaved();
+      } catch (error) {
+        errors.show(failureText(error));
+        for (const [key, messages] of Object.entries(error.fields || {})) {
+          if (fields[key]) fields[key].setError(messages.join(' '));
+        }
+      } finally {
+        submit.disabled = false;
+      }
+    },
+  }, h('p', {}, t('lab.intro')), errors.el, value.el, unit.el, collected.el, h('div', {}, submit), result);
+}
+
+function inviteBlock(base) {
+  const out = h('div', { role: 'status' });
+  const errors = errorBox();
+  return h('div', { class: 'stack' }, h('p', {}, t('invite.intro')), errors.el,
+    h('div', {}, h('button', {
+      type: 'button', class: 'button',
+      onclick: async (event) => {
+        errors.hide();
+        event.currentTarget.disabled = true;
+        const button = event.currentTarget;
+        try {
+          const answer = await call('POST', `${base}/caregiver-invites`);
+          out.replaceChildren(h('div', { class: 'callout code-box stack' }, h('p', {}, t('invite.code')),
+            h('p', { class: 'code' }, answer.code), h('p', {}, t('invite.expires', { when: formatDateTime(answer.expires_at) }))));
+        } catch (error) {
+          errors.show(failureText(error));
+        } finally {
+          button.disabled = false;
+        }
+      },
+    }, t('invite.make'))), out);
+}
+
+function auditBlock(base) {
+  const body = h('tbody');
+  const errors = errorBox();
+  let oldest = null;
+  const more = h('button', { type: 'button', class: 'button', hidden: true, onclick: () => load() }, t('action.showOlder'));
+  const table = h('table', { class: 'audit' },
+    h('caption', { class: 'visually-hidden' }, t('audit.caption')),
+    h('thead', {}, h('tr', {}, ['when', 'who', 'what', 'request', 'from', 'result'].map((c) => h('th', { scope: 'col' }, t(`audit.${c}`))))),
+    body);
+  const wrap = h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': t('audit.caption') }, table);
+  async function load() {
+    try {
+      const query = oldest ? `&before_id=${oldest}` : '';
+      const { items } = await call('GET', `${base}/audit?limit=25${query}`);
+      for (const e of items) {
+        body.append(h('tr', {}, h('td', {}, formatDateTime(e.at)), h('td', {}, t(`who.${e.actor_role}`)),
+          h('td', {}, e.action), h('td', { class: 'mono' }, `${e.method} ${e.path}`), h('td', {}, e.address || ''), h('td', {}, e.status === null ? '' : String(e.status))));
+      }
+      if (items.length) oldest = items[items.length - 1].id;
+      more.hidden = items.length < 25;
+      if (!body.children.length) body.append(h('tr', {}, h('td', { colspan: '6' }, t('audit.none'))));
+    } catch (error) {
+      errors.show(failureText(error));
+    }
+  }
+  load();
+  return h('div', { class: 'stack' }, h('p', {}, t('audit.intro')), errors.el, wrap, h('div', {}, more));
+}

@@ -1,0 +1,123 @@
+// Small pieces every care screen uses: labelled fields with their errors, the error box,
+// the traffic light and plain-word names.
+
+import { h, s, uid } from '/static/js/dom.js';
+import { has, t, tn } from './i18n.js';
+
+/** A labelled field: {label, input, hint}; returns {el, input, setError(text)}. */
+export function field(label, input, { hint, name } = {}) {
+  const id = input.id || uid('f');
+  input.id = id;
+  if (name) input.dataset.field = name;
+  const hintId = hint ? uid('hint') : null;
+  const errorId = uid('err');
+  const error = h('p', { id: errorId, class: 'field-error', hidden: true });
+  const described = [hintId, errorId].filter(Boolean).join(' ');
+  input.setAttribute('aria-describedby', described);
+  const el = h('div', { class: 'field' },
+    h('label', { for: id }, label),
+    hint ? h('p', { id: hintId, class: 'hint' }, hint) : null,
+    input, error);
+  return {
+    el,
+    input,
+    setError(text) {
+      error.textContent = text || '';
+      error.hidden = !text;
+      if (text) input.setAttribute('aria-invalid', 'true');
+      else input.removeAttribute('aria-invalid');
+    },
+  };
+}
+
+/** The message for a failed request, in plain words. */
+export function failureText(error) {
+  if (!error || error.isNetwork) return t('error.network');
+  if (error.needsSignIn) return t('signin.expired');
+  if (error.status === 403) return t('error.forbidden');
+  if (error.status === 404) return t('error.notFound');
+  if (error.status === 409) return t('error.conflict', { message: error.message });
+  if (error.fields) return t('error.fixFields');
+  return t('error.generic', { message: error.message || error.code });
+}
+
+export function errorBox() {
+  const box = h('div', { class: 'error-box', role: 'alert', tabindex: '-1', hidden: true });
+  return {
+    el: box,
+    show(text) { box.textContent = text; box.hidden = false; box.focus(); },
+    hide() { box.hidden = true; box.textContent = ''; },
+  };
+}
+
+export function ruleTitle(rule) {
+  return has(`rule.${rule}`) ? t(`rule.${rule}`) : rule.replace(/_/g, ' ');
+}
+
+export function symptomName(code) {
+  return has(`symptom.${code}`) ? t(`symptom.${code}`) : code.replace(/_/g, ' ');
+}
+
+export function testName(code) {
+  return has(`test.${code}`) ? t(`test.${code}`) : code.replace(/_/g, ' ');
+}
+
+export function bandName(band) {
+  return band ? (has(`band.${band}`) ? t(`band.${band}`) : band) : t('band.unknown');
+}
+
+/** Emergency, urgent or routine as a word with a shape: never colour alone. */
+export function severityTag(severity) {
+  return h('span', { class: `severity-tag severity-${severity}` }, shape(severity === 'routine' ? 'green' : severity === 'urgent' ? 'amber' : 'red'),
+    has(`severity.${severity}`) ? t(`severity.${severity}`) : severity);
+}
+
+/** The traffic-light shape: red octagon "!", amber triangle "!", green circle with a tick. */
+export function shape(level) {
+  const parts = level === 'red'
+    ? [s('polygon', { points: '6,1 14,1 19,6 19,14 14,19 6,19 1,14 1,6' }), s('path', { class: 'mark', d: 'M10 5v6M10 14v1.5' })]
+    : level === 'amber'
+      ? [s('polygon', { points: '10,1 19,18 1,18' }), s('path', { class: 'mark', d: 'M10 7v5M10 14.5v1.5' })]
+      : [s('circle', { cx: 10, cy: 10, r: 9 }), s('path', { class: 'mark', d: 'M5.5 10.5l3 3 6-7' })];
+  return s('svg', { class: `light-shape light-${level}`, viewBox: '0 0 20 20', width: 20, height: 20, 'aria-hidden': 'true', focusable: 'false' }, parts);
+}
+
+/** The traffic light of a patient summary: {level, reasons: [text]}. */
+export function patientLight(patient, now = Date.now()) {
+  const reasons = { red: [], amber: [] };
+  const flags = patient.open_red_flags || [];
+  const serious = flags.filter((f) => f.severity !== 'routine');
+  if (serious.length) reasons.red.push(tn('reason.flag', serious.length));
+  else if (flags.length) reasons.amber.push(tn('reason.flag', flags.length));
+  const status = patient.status || {};
+  const band = status.anc_band;
+  if (band === 'moderate' || band === 'severe') reasons.red.push(t('reason.ancLow', { band: bandName(band) }));
+  else if (band === 'mild') reasons.amber.push(t('reason.ancLow', { band: bandName(band) }));
+  const test = patient.next_blood_test;
+  if (test && test.status === 'overdue') reasons.red.push(t('reason.bloodOverdue'));
+  else if (test && test.status === 'due') reasons.amber.push(t('reason.bloodDue'));
+  const hours = (iso) => (iso ? (now - new Date(iso).getTime()) / 3600000 : null);
+  const bowel = hours(status.last_bowel_movement_at);
+  if (bowel !== null && bowel >= 72) reasons.red.push(t('reason.bowel72'));
+  else if (bowel !== null && bowel >= 48) reasons.amber.push(t('reason.bowel48'));
+  const dose = hours(status.last_dose_taken_at);
+  if (dose !== null && dose >= 48) reasons.amber.push(t('reason.dose48'));
+  if (status.needs_retitration) reasons.amber.push(t('reason.retitrate'));
+  if (reasons.red.length) return { level: 'red', reasons: [...reasons.red, ...reasons.amber] };
+  if (reasons.amber.length) return { level: 'amber', reasons: reasons.amber };
+  return { level: 'green', reasons: [t('reason.none')] };
+}
+
+export function light(level) {
+  return h('span', { class: `light light-${level}` }, shape(level), h('span', {}, t(`light.${level}`)));
+}
+
+export function bloodTestText(test) {
+  if (!test) return t('blood.none');
+  const date = test.due_date;
+  const name = testName(test.test);
+  if (test.status === 'overdue') return `${name}: ${t('blood.status.overdue', { date })}`;
+  if (test.status === 'due') return `${name}: ${t('blood.status.due', { date })}`;
+  if (test.days_away === 0) return `${name}: ${t('blood.status.today', { date })}`;
+  return `${name}: ${tn('blood.status.upcoming', test.days_away, { date })}`;
+}

@@ -1,0 +1,202 @@
+// The app's state: who is signed in, whose care is shown, the catalogue, the settings, and the
+// last answers kept on the phone so that the app opens and logs without a connection.
+
+import { api, setCsrf } from './api.js';
+import { kv } from './db.js';
+
+const SETTINGS_KEY = 'companion.settings';
+const DEFAULTS = { lang: null, textSize: 'standard', emergencyNumber: '112', patientId: null };
+
+function readSettings() {
+  try {
+    return { ...DEFAULTS, ...JSON.parse(localStorage.getItem(SETTINGS_KEY) || '{}') };
+  } catch {
+    return { ...DEFAULTS };
+  }
+}
+
+export const settings = readSettings();
+
+export function saveSettings(patch) {
+  Object.assign(settings, patch);
+  try {
+    localStorage.setItem(SETTINGS_KEY, JSON.stringify(settings));
+  } catch {
+    // storage full or blocked: the settings still hold for this visit
+  }
+  kv.set('settings', { ...settings }).catch(() => {});
+}
+
+export const state = {
+  user: null,
+  patients: [],
+  patientId: null,
+  catalogue: null,
+  installPrompt: null,
+  catalogueReady: Promise.resolve(null),
+  patientsReady: Promise.resolve(),
+  sessionEnded: false,
+};
+
+export function isCaregiver() {
+  return state.user?.role === 'caregiver';
+}
+
+export function currentPatient() {
+  return state.patients.find((p) => p.id === state.patientId) || null;
+}
+
+/** Whose care to show: the patient themself, or the caregiver's last choice. */
+export function patientFor(user) {
+  if (!user) return null;
+  if (user.role === 'patient') return user.patient_id;
+  const mine = user.caregiver_of || [];
+  return mine.includes(settings.patientId) ? settings.patientId : (mine[0] ?? null);
+}
+
+function choosePatient() {
+  state.patientId = patientFor(state.user);
+}
+
+export function switchPatient(id) {
+  state.patientId = id;
+  saveSettings({ patientId: id });
+}
+
+async function applySession(session) {
+  state.user = session.user;
+  setCsrf(session.csrf_token);
+  choosePatient();
+}
+
+/** After sign-in or /api/me: keep the session (the service worker needs the CSRF token). */
+export async function rememberSession(session) {
+  await applySession(session);
+  await kv.set('session', session);
+  // names and time zones for the switcher and history; Today does not wait for them
+  state.patientsReady = loadPatients();
+}
+
+export async function forgetSession() {
+  state.user = null;
+  state.patients = [];
+  state.patientId = null;
+  setCsrf(null);
+  // everything about a person goes; the catalogue and settings stay
+  const keys = await kv.keys().catch(() => []);
+  for (const key of keys) {
+    if (key !== 'catalogue' && key !== 'settings') await kv.del(key).catch(() => {});
+  }
+}
+
+/**
+ * Who is signed in: 'online' (the server said), 'offline' (kept on the phone, no server),
+ * or 'none'.
+ */
+export async function restoreSession() {
+  try {
+    const me = await api('GET', '/api/me');
+    await rememberSession(me);
+    return 'online';
+  } catch (error) {
+    if (error.isRetryable) {
+      const saved = await kv.get('session').catch(() => null);
+      if (saved) {
+        await applySession(saved);
+        state.patients = (await kv.get('patients').catch(() => null)) || [];
+        return 'offline';
+      }
+      return 'none';
+    }
+    // the session ended: the phone's copy stays until someone signs in, because entries
+    // still waiting in the outbox belong to that person
+    state.user = null;
+    const saved = await kv.get('session').catch(() => null);
+    state.sessionEnded = Boolean(saved);
+    return 'none';
+  }
+}
+
+export async function loadPatients() {
+  try {
+    const answer = await api('GET', '/api/patients');
+    state.patients = answer.items || [];
+    await kv.set('patients', state.patients);
+  } catch {
+    state.patients = (await kv.get('patients').catch(() => null)) || state.patients;
+  }
+}
+
+const CATALOGUE_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The symptom, Bristol and advice catalogue, kept on the phone for offline use: the phone's copy
+ * at once; the server's when the copy is missing or a day old (or `fresh` is asked for).
+ */
+let catalogueStarted = false;
+
+export function loadCatalogue({ fresh = false } = {}) {
+  catalogueStarted = true;
+  state.catalogueReady = (async () => {
+    const saved = await kv.get('catalogue').catch(() => null);
+    if (saved && !state.catalogue) state.catalogue = saved.data || null;
+    if (!fresh && saved && saved.savedAt && Date.now() - saved.savedAt < CATALOGUE_MAX_AGE_MS) {
+      return state.catalogue;
+    }
+    try {
+      state.catalogue = await api('GET', '/api/catalogue');
+      await kv.set('catalogue', { data: state.catalogue, savedAt: Date.now() });
+    } catch {
+      // offline or not served: the phone's copy (or the built-in English words) will do
+    }
+    return state.catalogue;
+  })();
+  return state.catalogueReady;
+}
+
+/** For the screens that list symptoms and Bristol types: wait a little, never long. */
+export function ensureCatalogue(waitMs = 3000) {
+  if (!catalogueStarted) loadCatalogue();
+  return Promise.race([state.catalogueReady, new Promise((resolve) => setTimeout(resolve, waitMs))]);
+}
+
+const preloaded = new Map();
+
+/** Today's answers, asked for while the Today screen's code is still loading (one use each). */
+export function preloadToday(pid) {
+  for (const [key, path] of todayRequests(pid)) {
+    const answer = cachedGet(key, path);
+    answer.catch(() => {}); // whoever uses it deals with a failure; none is left unhandled
+    preloaded.set(key, answer);
+  }
+}
+
+export function hasPreloaded() {
+  return preloaded.size > 0;
+}
+
+/** What the Today screen reads: [[cache key, path], ...]. */
+export function todayRequests(pid) {
+  return [[`summary:${pid}`, `/api/patients/${pid}`], [`doses:${pid}`, `/api/patients/${pid}/doses`]];
+}
+
+/**
+ * GET with a copy kept on the phone: {data, fresh, savedAt}. Offline (or a server error) gives
+ * the last copy; data is null when there is none. Other errors are thrown.
+ */
+export async function cachedGet(key, path) {
+  const early = preloaded.get(key);
+  if (early) {
+    preloaded.delete(key);
+    return early;
+  }
+  try {
+    const data = await api('GET', path);
+    kv.set(key, { data, savedAt: Date.now() }).catch(() => {});
+    return { data, fresh: true, savedAt: Date.now() };
+  } catch (error) {
+    if (!error.isRetryable) throw error;
+    const saved = await kv.get(key).catch(() => null);
+    return { data: saved ? saved.data : null, fresh: false, savedAt: saved ? saved.savedAt : null };
+  }
+}

@@ -1,0 +1,233 @@
+// Pieces every screen uses: form fields with their hints and errors, the error box, the call
+// button, and the plain-word names of symptoms, Bristol types and saved entries.
+
+import { h, uid } from './dom.js';
+import { formatDateTime, has, lang, t } from './i18n.js';
+import { isCaregiver, settings, state } from './store.js';
+
+// Used before the catalogue has ever been fetched (the first start offline).
+const SYMPTOM_CODES = [
+  'fever', 'sore_throat', 'chest_pain', 'palpitations', 'shortness_of_breath', 'fainting',
+  'dizziness', 'seizure', 'constipation', 'abdominal_pain', 'vomiting', 'muscle_stiffness',
+  'confusion', 'hypersalivation', 'sedation', 'flu_like',
+];
+const RED_FLAG_CODES = new Set([
+  'fever', 'sore_throat', 'chest_pain', 'palpitations', 'shortness_of_breath', 'fainting',
+  'seizure', 'flu_like',
+]);
+const EMERGENCY_CODES = new Set(['chest_pain', 'seizure']);
+export const FEVER_C = 38.0;
+// the advice entry that matches a symptom, for advice shown without a connection
+const ADVICE_FOR = {
+  fever: 'fever', sore_throat: 'sore_throat', flu_like: 'sore_throat', chest_pain: 'chest_pain',
+  palpitations: 'cardiac_symptoms', shortness_of_breath: 'cardiac_symptoms',
+  fainting: 'cardiac_symptoms', seizure: 'seizure',
+};
+
+function preferServerText() {
+  return lang === 'en';
+}
+
+/** The symptom choices: {code, label, hint, red_flag, severity}. */
+export function symptoms() {
+  const list = state.catalogue && state.catalogue.symptoms;
+  if (list && list.length) {
+    return list.map((item) => ({
+      ...item,
+      label: preferServerText() || !has(`symptom.${item.code}`) ? item.label : t(`symptom.${item.code}`),
+      hint: preferServerText() || !has(`symptom.${item.code}.hint`) ? item.hint : t(`symptom.${item.code}.hint`),
+    }));
+  }
+  return SYMPTOM_CODES.map((code) => ({
+    code,
+    label: t(`symptom.${code}`),
+    hint: has(`symptom.${code}.hint`) ? t(`symptom.${code}.hint`) : '',
+    red_flag: RED_FLAG_CODES.has(code),
+    severity: EMERGENCY_CODES.has(code) ? 'emergency' : RED_FLAG_CODES.has(code) ? 'urgent' : null,
+  }));
+}
+
+export function symptomLabel(code) {
+  const found = symptoms().find((item) => item.code === code);
+  return found ? found.label : code.replace(/_/g, ' ');
+}
+
+/** The Bristol types: {type, label, description, meaning}. */
+export function bristolTypes() {
+  const list = state.catalogue && state.catalogue.bristol;
+  return [1, 2, 3, 4, 5, 6, 7].map((type) => {
+    const server = list && list.find((item) => Number(item.type) === type);
+    const useServer = server && (preferServerText() || !has(`bristol.${type}.description`));
+    return {
+      type,
+      label: t('bristol.label', { type }),
+      description: useServer ? server.description : t(`bristol.${type}.description`),
+      meaning: useServer ? server.meaning : t(`bristol.${type}.meaning`),
+    };
+  });
+}
+
+/** Advice known on the phone for symptoms reported offline: [{title, text, call_now}]. */
+export function offlineAdvice(codes) {
+  const advice = (state.catalogue && state.catalogue.advice) || {};
+  const seen = new Set();
+  const found = [];
+  for (const code of codes) {
+    const key = ADVICE_FOR[code];
+    if (!key || seen.has(key) || !advice[key]) continue;
+    seen.add(key);
+    const item = advice[key];
+    found.push({
+      title: item.title,
+      text: (isCaregiver() && item.caregiver) || item.patient,
+      call_now: item.call_now,
+      emergency: EMERGENCY_CODES.has(code),
+    });
+  }
+  return found.sort((a, b) => Number(b.emergency) - Number(a.emergency));
+}
+
+/** Does this report need the "call if you cannot get online" message (urgent or emergency)? */
+export function isRedFlag(codes, temperature) {
+  const byCode = new Map(symptoms().map((item) => [item.code, item]));
+  if (temperature !== null && temperature !== undefined && temperature >= FEVER_C) return true;
+  return codes.some((code) => {
+    const item = byCode.get(code);
+    if (!item) return RED_FLAG_CODES.has(code);
+    return item.red_flag && item.severity !== 'routine';
+  });
+}
+
+// things that are not symptoms but change the care: asked apart from the symptoms
+const LIFE_CHANGES = new Set(['pregnant', 'breastfeeding', 'stopped_smoking', 'started_smoking', 'switched_to_ecig']);
+
+/** The symptom choices in three groups: warning signs, other symptoms, changes in life. */
+export function symptomGroups() {
+  const groups = { warning: [], other: [], changes: [] };
+  for (const item of symptoms()) {
+    if (LIFE_CHANGES.has(item.code)) groups.changes.push(item);
+    else if (item.red_flag && item.severity !== 'routine') groups.warning.push(item);
+    else groups.other.push(item);
+  }
+  return Object.entries(groups).filter(([, items]) => items.length);
+}
+
+export function isEmergency(code) {
+  const found = symptoms().find((item) => item.code === code);
+  return found && found.severity ? found.severity === 'emergency' : EMERGENCY_CODES.has(code);
+}
+
+// --- the device ------------------------------------------------------------------------------
+
+export function isIos() {
+  return /iphone|ipad|ipod/i.test(navigator.userAgent)
+    || (navigator.platform === 'MacIntel' && navigator.maxTouchPoints > 1);
+}
+
+export function isInstalled() {
+  return window.matchMedia('(display-mode: standalone)').matches || navigator.standalone === true;
+}
+
+// --- building blocks --------------------------------------------------------------------------
+
+/** A labelled input with an optional hint and a place for its error, all wired for screen readers. */
+export function field({ label, input, hint }) {
+  const id = input.id || uid('field');
+  input.id = id;
+  const described = [];
+  const parts = [h('label', { for: id }, label)];
+  if (hint) {
+    parts.push(h('p', { class: 'hint', id: `${id}-hint` }, hint));
+    described.push(`${id}-hint`);
+  }
+  const error = h('p', { class: 'field-error', id: `${id}-error`, hidden: true });
+  described.push(`${id}-error`);
+  input.setAttribute('aria-describedby', described.join(' '));
+  parts.push(error, input);
+  return h('div', { class: 'field' }, parts);
+}
+
+export function setFieldError(input, message) {
+  const error = document.getElementById(`${input.id}-error`);
+  if (!error) return;
+  if (message) {
+    error.textContent = message;
+    error.hidden = false;
+    input.setAttribute('aria-invalid', 'true');
+  } else {
+    error.textContent = '';
+    error.hidden = true;
+    input.removeAttribute('aria-invalid');
+  }
+}
+
+/** A box at the top of a form that says what went wrong; focused so it is read out. */
+export function errorBox() {
+  const el = h('div', { class: 'error-box', role: 'alert', tabindex: '-1', hidden: true });
+  return {
+    el,
+    show(message) {
+      el.replaceChildren(h('p', {}, message));
+      el.hidden = false;
+      el.focus();
+    },
+    clear() {
+      el.hidden = true;
+      el.replaceChildren();
+    },
+  };
+}
+
+/** Plain words for an ApiError. */
+export function messageFor(error) {
+  if (!error) return t('error.generic');
+  if (error.isNetwork) return t('error.offline');
+  if (error.code && has(`error.${error.code}`)) return t(`error.${error.code}`);
+  const details = Object.values(error.fields || {}).flat().filter(Boolean);
+  if (details.length) return details.join(' ');
+  return error.message || t('error.generic');
+}
+
+/** Show the server's field errors next to the inputs named in `inputs` ({field: input}). */
+export function showFieldErrors(inputs, fields) {
+  let first = null;
+  for (const [name, input] of Object.entries(inputs)) {
+    const messages = fields && fields[name];
+    setFieldError(input, messages ? messages.join(' ') : '');
+    if (messages && !first) first = input;
+  }
+  return first;
+}
+
+export function emergencyNumber() {
+  return String(settings.emergencyNumber || '112').replace(/[^0-9+*#]/g, '') || '112';
+}
+
+export function callButton() {
+  const number = emergencyNumber();
+  return h('a', { class: 'button danger call', href: `tel:${number}` }, t('call.button', { number }));
+}
+
+export function heading(text) {
+  return h('h1', { tabindex: '-1' }, text);
+}
+
+export function backLink(href, text) {
+  return h('p', { class: 'back' }, h('a', { href }, text));
+}
+
+/** "Bowel movement, Type 4, Mon 24 Nov 10:32" for an outbox entry. */
+export function describeEntry(entry) {
+  const when = formatDateTime(entry.body.occurred_at || entry.body.at || entry.createdAt);
+  if (entry.kind === 'bowel') return t('entry.bowel', { type: entry.body.bristol_type, when });
+  if (entry.kind === 'symptom') {
+    const names = entry.body.symptoms.map(symptomLabel);
+    if (entry.body.temperature_c !== undefined) names.push(t('entry.temperature', { value: entry.body.temperature_c }));
+    return t('entry.symptom', { what: names.join(', '), when });
+  }
+  if (entry.kind === 'dose') {
+    return t(entry.body.status === 'taken' ? 'entry.doseTaken' : 'entry.doseSkipped', { when });
+  }
+  if (entry.kind === 'lab') return t('entry.lab', { value: entry.body.value, unit: entry.body.unit, when });
+  return t('entry.other', { when });
+}

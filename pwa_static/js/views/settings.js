@@ -1,0 +1,219 @@
+// Settings: reminders (with every state explained), installing the app, caregivers, the
+// emergency number, language, text size, and signing out.
+
+import { api } from '../api.js';
+import { applyTextSize } from '../app.js';
+import { h, uid } from '../dom.js';
+import { LANGUAGES, formatDateTime, loadLanguage, t, tn, translateDom } from '../i18n.js';
+import * as outbox from '../outbox.js';
+import * as push from '../push.js';
+import { currentPatient, forgetSession, isCaregiver, saveSettings, settings, state, switchPatient } from '../store.js';
+import { emergencyNumber, errorBox, field, heading, messageFor } from '../ui.js';
+
+function section(id, title, ...children) {
+  return h('section', { class: 'card stack', 'aria-labelledby': id }, h('h2', { id }, title), children);
+}
+
+function remindersSection() {
+  const body = h('div', { class: 'stack', 'aria-live': 'polite' });
+  async function show(current, problem) {
+    const parts = [];
+    const button = (text, action) => h('button', { type: 'button', class: 'button primary', onclick: action }, text);
+    const run = (work) => async () => {
+      show('working');
+      try {
+        show(await work());
+      } catch (error) {
+        show('error', error);
+      }
+    };
+    parts.push(h('p', { class: 'state' }, h('strong', {}, t(`push.state.${current}`))));
+    if (current === 'on') {
+      parts.push(h('p', {}, t('push.onHelp')), button(t('push.turnOff'), run(push.turnOff)));
+    } else if (current === 'off') {
+      parts.push(h('p', {}, t('push.offHelp')), button(t('push.turnOn'), run(push.turnOn)));
+    } else if (current === 'denied') {
+      parts.push(h('p', {}, t('push.deniedHelp')), h('ol', {},
+        h('li', {}, t('push.deniedStep1')), h('li', {}, t('push.deniedStep2')), h('li', {}, t('push.deniedStep3'))),
+      button(t('push.checkAgain'), run(push.state)));
+    } else if (current === 'needs-install') {
+      parts.push(h('p', {}, t('push.installHelp')));
+    } else if (current === 'unsupported') {
+      parts.push(h('p', {}, t('push.unsupportedHelp')));
+    } else if (current === 'error') {
+      parts.push(h('p', {}, problem && problem.status !== undefined ? messageFor(problem) : t('push.errorHelp')),
+        button(t('action.tryAgain'), run(push.turnOn)));
+    }
+    parts.push(h('p', { class: 'hint' }, t('push.private')));
+    body.replaceChildren(...parts);
+  }
+  push.state().then((current) => show(current)).catch(() => show('unsupported'));
+  body.append(h('p', {}, t('push.checking')));
+  return section('reminders-title', t('settings.reminders'), body);
+}
+
+function installSection() {
+  const body = h('div', { class: 'stack' });
+  if (push.isInstalled()) {
+    body.append(h('p', {}, t('install.done')));
+  } else if (state.installPrompt) {
+    body.append(h('p', {}, t('install.intro')), h('button', {
+      type: 'button',
+      class: 'button primary',
+      onclick: async () => {
+        const prompt = state.installPrompt;
+        state.installPrompt = null;
+        prompt.prompt();
+        await prompt.userChoice.catch(() => null);
+      },
+    }, t('install.button')));
+  } else if (push.isIos()) {
+    body.append(h('p', {}, t('install.iosIntro')), h('ol', {},
+      h('li', {}, t('install.iosStep1')), h('li', {}, t('install.iosStep2')), h('li', {}, t('install.iosStep3'))));
+  } else {
+    body.append(h('p', {}, t('install.other')));
+  }
+  return section('install-title', t('settings.install'), body);
+}
+
+function caregiversSection() {
+  if (isCaregiver()) {
+    const mine = state.user.caregiver_of || [];
+    const names = mine.map((id) => (state.patients.find((p) => p.id === id) || {}).display_name || t('patient.unnamed', { id }));
+    const parts = [h('p', {}, t('caregiver.youCareFor', { names: names.join(', ') }))];
+    if (mine.length > 1) {
+      const select = h('select', {
+        onchange: (event) => {
+          switchPatient(Number(event.target.value));
+          location.hash = '#/today';
+        },
+      }, mine.map((id, i) => h('option', { value: String(id), selected: id === state.patientId }, names[i])));
+      parts.push(field({ label: t('patient.switch'), input: select }));
+    }
+    return section('care-title', t('settings.caring'), parts);
+  }
+  if (state.user.role !== 'patient') return null;
+  const result = h('div', { class: 'stack', 'aria-live': 'polite' });
+  const errors = errorBox();
+  const button = h('button', {
+    type: 'button',
+    class: 'button primary',
+    onclick: async () => {
+      errors.clear();
+      button.disabled = true;
+      try {
+        const invite = await api('POST', `/api/patients/${state.patientId}/caregiver-invites`);
+        result.replaceChildren(
+          h('p', {}, t('caregiver.codeIs')),
+          h('p', { class: 'code' }, invite.code),
+          h('p', {}, invite.expires_at ? t('caregiver.codeHelp', { when: formatDateTime(invite.expires_at) }) : t('caregiver.codeHelpNoDate')),
+        );
+      } catch (error) {
+        errors.show(messageFor(error));
+      } finally {
+        button.disabled = false;
+      }
+    },
+  }, t('caregiver.invite'));
+  return section('care-title', t('settings.caregivers'), h('p', {}, t('caregiver.intro')), errors.el, button, result);
+}
+
+function emergencySection() {
+  const input = h('input', { type: 'tel', name: 'emergency', autocomplete: 'off', value: emergencyNumber() });
+  const saved = h('p', { 'aria-live': 'polite', class: 'hint' });
+  const form = h('form', {
+    class: 'stack',
+    onsubmit: (event) => {
+      event.preventDefault();
+      const value = input.value.replace(/[^0-9+*#]/g, '');
+      saveSettings({ emergencyNumber: value || '112' });
+      input.value = emergencyNumber();
+      saved.textContent = t('settings.emergencySaved', { number: emergencyNumber() });
+    },
+  },
+  field({ label: t('settings.emergencyLabel'), input, hint: t('settings.emergencyHint') }),
+  h('button', { type: 'submit', class: 'button' }, t('action.save')),
+  saved);
+  return section('emergency-title', t('settings.emergency'), form);
+}
+
+function languageSection(refresh) {
+  const select = h('select', {
+    name: 'lang',
+    onchange: async (event) => {
+      saveSettings({ lang: event.target.value });
+      await loadLanguage(event.target.value);
+      translateDom();
+      refresh();
+    },
+  }, Object.entries(LANGUAGES).map(([code, name]) => h('option', { value: code, selected: code === (settings.lang || 'en') }, name)));
+  return section('language-title', t('settings.language'), field({ label: t('settings.languageLabel'), input: select }));
+}
+
+function textSizeSection() {
+  const name = uid('size');
+  return section('size-title', t('settings.textSize'),
+    h('fieldset', {},
+      h('legend', {}, t('settings.textSizeQuestion')),
+      ['standard', 'large', 'largest'].map((size) => {
+        const id = `${name}-${size}`;
+        return h('div', { class: 'choice-line' },
+          h('input', {
+            type: 'radio', name, id, value: size, checked: (settings.textSize || 'standard') === size,
+            onchange: () => {
+              saveSettings({ textSize: size });
+              applyTextSize();
+            },
+          }),
+          h('label', { for: id, class: `size-${size}` }, t(`settings.size.${size}`)));
+      })));
+}
+
+function accountSection(go) {
+  const errors = errorBox();
+  const body = h('div', { class: 'stack' });
+  async function signOut(discard) {
+    errors.clear();
+    const waiting = (await outbox.entries(state.user.id)).filter((e) => e.state === 'pending');
+    if (waiting.length && !discard) {
+      body.replaceChildren(
+        h('p', { class: 'strong-note', role: 'alert' }, tn('settings.signOutWaiting', waiting.length)),
+        h('button', { type: 'button', class: 'button primary', onclick: () => { location.hash = '#/today'; } }, t('settings.keepThem')),
+        h('button', { type: 'button', class: 'button danger', onclick: () => signOut(true) }, t('settings.signOutAnyway')),
+      );
+      return;
+    }
+    try {
+      await push.turnOff().catch(() => null);
+      await api('DELETE', '/api/session');
+    } catch (error) {
+      if (error.isNetwork) {
+        errors.show(t('settings.signOutOffline'));
+        return;
+      }
+    }
+    if (discard) await outbox.discardAll(state.user.id);
+    await forgetSession();
+    go('signin');
+  }
+  body.append(h('button', { type: 'button', class: 'button', onclick: () => signOut(false) }, t('settings.signOut')));
+  return section('account-title', t('settings.account'),
+    h('p', {}, t('settings.signedInAs', { email: state.user.email })),
+    errors.el,
+    body);
+}
+
+export async function render({ go, refresh }) {
+  await state.patientsReady;
+  const patient = currentPatient();
+  return h('div', { class: 'stack' },
+    heading(t('settings.title')),
+    isCaregiver() && patient ? h('p', { class: 'lead' }, t('settings.forPatient', { name: patient.display_name })) : null,
+    remindersSection(),
+    caregiversSection(),
+    emergencySection(),
+    textSizeSection(),
+    languageSection(refresh),
+    installSection(),
+    accountSection(go));
+}

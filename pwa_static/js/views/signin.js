@@ -1,0 +1,156 @@
+// Signing in, and using a one-time code (enrolment or caregiver) to make an account.
+
+import { afterSignIn } from '../app.js';
+import { api } from '../api.js';
+import { h } from '../dom.js';
+import { t } from '../i18n.js';
+import { rememberSession, state } from '../store.js';
+import { errorBox, field, heading, messageFor, showFieldErrors } from '../ui.js';
+
+async function signIn(email, password) {
+  const session = await api('POST', '/api/session', { body: { email, password } });
+  await rememberSession(session);
+  await afterSignIn();
+}
+
+function passwordInput(autocomplete) {
+  return h('input', { type: 'password', name: 'password', autocomplete, required: true });
+}
+
+function showPasswordToggle(input) {
+  const box = h('input', {
+    type: 'checkbox',
+    id: `${input.id}-show`,
+    onchange: (event) => { input.type = event.target.checked ? 'text' : 'password'; },
+  });
+  return h('div', { class: 'check' }, box, h('label', { for: box.id }, t('signin.showPassword')));
+}
+
+function busy(button, on, text) {
+  button.disabled = on;
+  if (text) button.textContent = text;
+}
+
+export async function render({ go }) {
+  const email = h('input', {
+    type: 'email', name: 'email', id: 'signin-email', autocomplete: 'username', required: true,
+    autocapitalize: 'none', spellcheck: 'false',
+  });
+  const password = passwordInput('current-password');
+  password.id = 'signin-password';
+  const errors = errorBox();
+  const submit = h('button', { type: 'submit', class: 'button primary' }, t('signin.submit'));
+  const notes = [];
+  if (state.sessionEnded) notes.push(h('p', { class: 'notice' }, t('signin.ended')));
+  const waiting = await pendingFromBefore();
+  if (waiting) notes.push(h('p', { class: 'notice' }, t('signin.waiting')));
+
+  const form = h('form', {
+    novalidate: true,
+    onsubmit: async (event) => {
+      event.preventDefault();
+      errors.clear();
+      if (!email.value.trim() || !password.value) {
+        showFieldErrors({ email, password }, {
+          email: email.value.trim() ? null : [t('signin.needEmail')],
+          password: password.value ? null : [t('signin.needPassword')],
+        });
+        errors.show(t('signin.fillBoth'));
+        return;
+      }
+      showFieldErrors({ email, password }, {});
+      busy(submit, true, t('signin.busy'));
+      try {
+        await signIn(email.value.trim(), password.value);
+        go('today');
+      } catch (error) {
+        busy(submit, false, t('signin.submit'));
+        errors.show(error.isNetwork ? t('signin.offline') : messageFor(error));
+      }
+    },
+  },
+  errors.el,
+  field({ label: t('signin.email'), input: email }),
+  field({ label: t('signin.password'), input: password }),
+  showPasswordToggle(password),
+  submit);
+
+  return h('section', { class: 'stack' },
+    heading(t('signin.title')),
+    h('p', { class: 'lead' }, t('signin.intro')),
+    notes,
+    form,
+    h('h2', {}, t('signin.newTitle')),
+    h('p', {}, t('signin.newIntro')),
+    h('p', {}, h('a', { href: '#/activate', class: 'button' }, t('signin.haveCode'))));
+}
+
+async function pendingFromBefore() {
+  try {
+    const { kv } = await import('../db.js');
+    const saved = await kv.get('session');
+    if (!saved) return false;
+    const { entries } = await import('../outbox.js');
+    return (await entries(saved.user.id)).some((e) => e.state === 'pending');
+  } catch {
+    return false;
+  }
+}
+
+export async function renderActivate({ go }) {
+  const code = h('input', { type: 'text', name: 'code', autocomplete: 'one-time-code', autocapitalize: 'characters', spellcheck: 'false', required: true });
+  const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false', required: true });
+  const password = passwordInput('new-password');
+  const name = h('input', { type: 'text', name: 'display_name', autocomplete: 'name', required: true });
+  const inputs = { code, email, password, display_name: name };
+  const errors = errorBox();
+  const submit = h('button', { type: 'submit', class: 'button primary' }, t('activate.submit'));
+
+  const form = h('form', {
+    novalidate: true,
+    onsubmit: async (event) => {
+      event.preventDefault();
+      errors.clear();
+      const missing = {};
+      for (const [key, input] of Object.entries(inputs)) {
+        if (!input.value.trim()) missing[key] = [t('activate.required')];
+      }
+      if (Object.keys(missing).length) {
+        showFieldErrors(inputs, missing);
+        errors.show(t('activate.fillAll'));
+        return;
+      }
+      showFieldErrors(inputs, {});
+      busy(submit, true, t('activate.busy'));
+      try {
+        await api('POST', '/api/activate', {
+          body: {
+            code: code.value.trim(),
+            email: email.value.trim(),
+            password: password.value,
+            display_name: name.value.trim(),
+          },
+        });
+        await signIn(email.value.trim(), password.value);
+        go('today');
+      } catch (error) {
+        busy(submit, false, t('activate.submit'));
+        showFieldErrors(inputs, error.fields || {});
+        errors.show(error.isNetwork ? t('activate.offline') : messageFor(error));
+      }
+    },
+  },
+  errors.el,
+  field({ label: t('activate.code'), input: code, hint: t('activate.codeHint') }),
+  field({ label: t('activate.name'), input: name, hint: t('activate.nameHint') }),
+  field({ label: t('activate.email'), input: email }),
+  field({ label: t('activate.password'), input: password, hint: t('activate.passwordHint') }),
+  showPasswordToggle(password),
+  submit);
+
+  return h('section', { class: 'stack' },
+    h('p', { class: 'back' }, h('a', { href: '#/signin' }, t('activate.back'))),
+    heading(t('activate.title')),
+    h('p', { class: 'lead' }, t('activate.intro')),
+    form);
+}

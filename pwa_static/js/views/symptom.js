@@ -1,0 +1,148 @@
+// Report a symptom: plain-word choices and a temperature; red-flag advice at once, emergency
+// first, with a call button. Offline, a red flag says to call if the person cannot get online.
+
+import { h, uid } from '../dom.js';
+import { formatNumber, t } from '../i18n.js';
+import * as outbox from '../outbox.js';
+import { ensureCatalogue, isCaregiver, state } from '../store.js';
+import {
+  FEVER_C, backLink, callButton, emergencyNumber, errorBox, field, heading, isEmergency, isRedFlag,
+  messageFor, offlineAdvice, setFieldError, symptomGroups,
+} from '../ui.js';
+
+const SEVERITY_ORDER = { emergency: 0, urgent: 1, routine: 2 };
+
+function parseTemperature(text) {
+  const cleaned = text.trim().replace(',', '.').replace(/°?\s*c$/i, '');
+  if (!cleaned) return { value: null };
+  const value = Number(cleaned);
+  if (!Number.isFinite(value)) return { error: t('symptom.tempInvalid') };
+  if (value >= 86 && value <= 113) return { error: t('symptom.tempFahrenheit') };
+  if (value < 30 || value > 45) return { error: t('symptom.tempRange') };
+  return { value: Math.round(value * 10) / 10 };
+}
+
+function adviceCard(item) {
+  return h('div', { class: `flag card severity-${item.severity || 'urgent'}` },
+    h('h3', {}, h('span', { class: 'flag-mark', 'aria-hidden': 'true' }, '!'), ' ', item.title),
+    item.severity ? h('p', { class: 'severity' }, t(`severity.${item.severity}`)) : null,
+    h('p', {}, item.text),
+    item.call_now ? callButton() : null,
+    item.guidance ? h('p', {}, h('a', { href: `#/guidance/${encodeURIComponent(item.guidance)}` }, t('symptom.readMore'))) : null);
+}
+
+function resultPanel(result, body) {
+  const panel = h('section', { class: 'stack result', 'aria-labelledby': 'result-title' });
+  if (result.outcome === 'sent') {
+    const flags = [...((result.data && result.data.red_flags) || [])]
+      .sort((a, b) => (SEVERITY_ORDER[a.severity] ?? 3) - (SEVERITY_ORDER[b.severity] ?? 3));
+    if (flags.length) {
+      panel.append(h('h2', { id: 'result-title', tabindex: '-1' }, t('symptom.actNow')));
+      panel.append(...flags.map((flag) => adviceCard({
+        title: flag.title || t('today.flagUntitled'),
+        text: (isCaregiver() && flag.caregiver_advice) || flag.advice,
+        call_now: flag.call_now,
+        severity: flag.severity,
+        guidance: flag.guidance,
+      })));
+      if (result.data.escalation_ids && result.data.escalation_ids.length) panel.append(h('p', {}, t('symptom.teamTold')));
+    } else {
+      panel.append(h('h2', { id: 'result-title', tabindex: '-1' }, t('saved.done')), h('p', {}, t('symptom.thanks')));
+    }
+  } else {
+    panel.append(h('h2', { id: 'result-title', tabindex: '-1' }, t('saved.notSent')));
+    if (isRedFlag(body.symptoms, body.temperature_c)) {
+      panel.append(h('div', { class: 'flag card severity-emergency' },
+        h('p', { class: 'big' }, t('symptom.offlineCall', { number: emergencyNumber() })),
+        callButton()));
+      panel.append(...offlineAdvice(body.symptoms).map((item) => adviceCard({ ...item, severity: item.emergency ? 'emergency' : 'urgent' })));
+    }
+    panel.append(h('p', {}, t('saved.notSentHelp')));
+  }
+  panel.append(h('a', { href: '#/today', class: 'button primary big' }, t('action.backToday')));
+  return panel;
+}
+
+export async function render() {
+  await ensureCatalogue();
+  const errors = errorBox();
+  const temperature = h('input', { type: 'text', name: 'temperature_c', inputmode: 'decimal', autocomplete: 'off', size: '6' });
+  const notes = h('textarea', { name: 'notes', rows: '3', maxlength: '1000' });
+  const urgent = h('div', { class: 'callout', hidden: true },
+    h('p', {}, t('symptom.emergencyNow', { number: emergencyNumber() })),
+    callButton());
+  const boxes = [];
+  const list = symptomGroups().map(([group, items]) => h('fieldset', { class: 'choices' },
+    h('legend', {}, t(`symptom.group.${group}`)),
+    items.map((item) => {
+      const id = uid('symptom');
+      const box = h('input', {
+        type: 'checkbox',
+        id,
+        value: item.code,
+        'aria-describedby': item.hint ? `${id}-hint` : null,
+        onchange: () => {
+          urgent.hidden = !boxes.some((b) => b.checked && isEmergency(b.value));
+        },
+      });
+      boxes.push(box);
+      return h('div', { class: 'choice-line symptom' },
+        box,
+        h('label', { for: id }, item.label),
+        item.hint ? h('p', { id: `${id}-hint`, class: 'hint' }, item.hint) : null);
+    })));
+  const submit = h('button', { type: 'submit', class: 'button primary big' }, t('symptom.send'));
+  const page = h('section', { class: 'stack' });
+
+  const form = h('form', {
+    class: 'stack',
+    novalidate: true,
+    onsubmit: async (event) => {
+      event.preventDefault();
+      errors.clear();
+      const codes = boxes.filter((b) => b.checked).map((b) => b.value);
+      const temp = parseTemperature(temperature.value);
+      setFieldError(temperature, temp.error || '');
+      if (temp.error) {
+        errors.show(temp.error);
+        return;
+      }
+      if (!codes.length && temp.value === null) {
+        errors.show(t('symptom.pickOne'));
+        return;
+      }
+      const body = { occurred_at: new Date().toISOString(), symptoms: codes };
+      if (temp.value !== null) body.temperature_c = temp.value;
+      if (notes.value.trim()) body.notes = notes.value.trim();
+      submit.disabled = true;
+      const result = await outbox.submit({
+        kind: 'symptom',
+        userId: state.user.id,
+        patientId: state.patientId,
+        path: `/api/patients/${state.patientId}/symptoms`,
+        body,
+      });
+      if (result.outcome === 'failed') {
+        submit.disabled = false;
+        errors.show(messageFor(result.error));
+        return;
+      }
+      const panel = resultPanel(result, body);
+      page.replaceChildren(backLink('#/today', t('action.backToday')), heading(t('symptom.title')), panel);
+      panel.querySelector('h2').focus();
+    },
+  },
+  errors.el,
+  list,
+  urgent,
+  field({
+    label: t('symptom.temperature'),
+    input: temperature,
+    hint: t('symptom.temperatureHint', { fever: formatNumber(FEVER_C) }),
+  }),
+  field({ label: t('symptom.notes'), input: notes }),
+  submit);
+
+  page.append(backLink('#/today', t('action.backToday')), heading(t('symptom.title')), h('p', { class: 'lead' }, t('symptom.intro')), form);
+  return page;
+}

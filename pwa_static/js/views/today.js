@@ -1,0 +1,297 @@
+// Today: open red flags first, then today's doses with a big "Taken", the two logging buttons,
+// the next blood test, and what is saved on this phone but not sent yet.
+
+import { h, uid } from '../dom.js';
+import { formatDate, formatDateTime, formatNumber, formatTime, isoDate, t, tn } from '../i18n.js';
+import * as outbox from '../outbox.js';
+import { cachedGet, currentPatient, isCaregiver, saveSettings, settings, state, todayRequests } from '../store.js';
+import { callButton, describeEntry, heading, isInstalled, isIos, messageFor } from '../ui.js';
+
+const SEVERITY_ORDER = { emergency: 0, urgent: 1, routine: 2 };
+const SKIP_REASONS = ['unwell', 'ranOut', 'told', 'other'];
+
+function nowIso() {
+  return new Date().toISOString();
+}
+
+function redFlags(summary) {
+  const flags = [...((summary && summary.open_red_flags) || [])]
+    .sort((a, b) => (SEVERITY_ORDER[a.severity] ?? 3) - (SEVERITY_ORDER[b.severity] ?? 3));
+  if (!flags.length) return null;
+  return h('section', { class: 'stack', 'aria-labelledby': 'flags-title' },
+    h('h2', { id: 'flags-title' }, t('today.flagsTitle')),
+    flags.map((flag) => h('div', { class: `flag card severity-${flag.severity || 'routine'}` },
+      h('h3', {}, h('span', { class: 'flag-mark', 'aria-hidden': 'true' }, '!'), ' ', flag.title || t('today.flagUntitled')),
+      h('p', { class: 'severity' }, t(`severity.${flag.severity || 'routine'}`)),
+      h('p', {}, flag.advice || ''),
+      flag.call_now ? callButton() : null)));
+}
+
+function bloodTest(summary) {
+  const next = summary && summary.next_blood_test;
+  const section = h('section', { class: 'card stack', 'aria-labelledby': 'blood-title' },
+    h('h2', { id: 'blood-title' }, t('today.bloodTitle')));
+  if (!next || !next.due_date) {
+    section.append(h('p', {}, t('today.bloodNone')));
+  } else {
+    const days = Number(next.days_away);
+    let when;
+    if (next.status === 'overdue' || days < 0) when = tn('today.bloodOverdue', Math.abs(days || 0));
+    else if (days === 0) when = t('today.bloodToday');
+    else if (days === 1) when = t('today.bloodTomorrow');
+    else when = tn('today.bloodInDays', days);
+    section.append(
+      h('p', { class: 'big' }, formatDate(next.due_date)),
+      h('p', { class: next.status === 'overdue' ? 'strong-note' : '' }, when),
+    );
+    if (next.status === 'overdue') section.append(h('p', {}, t('today.bloodOverdueHelp')));
+  }
+  section.append(h('p', {}, h('a', { href: '#/history/blood' }, t('today.bloodLink'))));
+  return section;
+}
+
+function doseStatusText(status, entry, tz) {
+  if (entry && entry.state === 'failed') {
+    return `${t(`dose.status.${status}`)} ${t('dose.notSaved', { message: messageFor(entry.error) })}`;
+  }
+  if (entry) {
+    const done = entry.body.status === 'taken' ? t('dose.takenAt', { time: formatTime(entry.body.at, tz) }) : t('dose.skipped');
+    return `${done} ${t('saved.notSent')}`;
+  }
+  return t(`dose.status.${status}`);
+}
+
+function doseRow(dose, entry, context) {
+  const titleId = uid('dose');
+  const status = h('p', { class: 'dose-status', tabindex: '-1' });
+  const actions = h('div', { class: 'dose-actions' });
+  const row = h('li', { class: 'dose card' },
+    h('h3', { id: titleId },
+      h('span', { class: 'dose-time' }, dose.local_time || formatTime(dose.scheduled_at, context.tz)),
+      ' ',
+      h('span', { class: 'dose-mg' }, t('dose.mg', { mg: formatNumber(dose.mg, 2) }))),
+    status,
+    actions);
+
+  let lastEntry = entry;
+
+  function show(currentEntry, message) {
+    lastEntry = currentEntry;
+    const waiting = currentEntry && currentEntry.state === 'pending' ? currentEntry : null;
+    row.dataset.status = waiting ? waiting.body.status : dose.status;
+    status.textContent = message || doseStatusText(dose.status, currentEntry, context.tz);
+    const open = !waiting && (dose.status === 'pending' || dose.status === 'missed');
+    actions.replaceChildren();
+    if (!open) return;
+    actions.append(
+      h('button', {
+        type: 'button',
+        class: 'button primary big',
+        'aria-describedby': titleId,
+        onclick: () => record('taken'),
+      }, dose.status === 'missed' ? t('dose.tookLate') : t('dose.taken')),
+      h('button', {
+        type: 'button',
+        class: 'button',
+        'aria-describedby': titleId,
+        onclick: () => skipForm(),
+      }, t('dose.skip')),
+    );
+  }
+
+  async function record(kind, reason) {
+    const body = { dose_id: dose.id, status: kind, at: nowIso() };
+    if (reason) body.reason = reason;
+    for (const button of actions.querySelectorAll('button')) button.disabled = true;
+    const result = await outbox.submit({
+      kind: 'dose',
+      userId: state.user.id,
+      patientId: context.pid,
+      path: `/api/patients/${context.pid}/dose-events`,
+      body,
+    });
+    if (result.outcome === 'sent') {
+      dose.status = kind;
+      show(null, kind === 'taken'
+        ? (result.already ? t('dose.already') : t('dose.takenAt', { time: formatTime(body.at, context.tz) }))
+        : t('dose.skipped'));
+    } else if (result.outcome === 'failed') {
+      show(null, `${t(`dose.status.${dose.status}`)} ${t('dose.notSaved', { message: messageFor(result.error) })}`);
+    } else {
+      show({ ...result.entry, state: 'pending' });
+    }
+    status.focus();
+  }
+
+  function skipForm() {
+    const name = uid('reason');
+    const details = h('textarea', { id: uid('details'), rows: '2', maxlength: '500' });
+    const legend = h('legend', {}, t('skip.question'));
+    const form = h('form', {
+      class: 'stack skip-form',
+      onsubmit: (event) => {
+        event.preventDefault();
+        const chosen = form.querySelector(`input[name="${name}"]:checked`);
+        const parts = [chosen ? t(`skip.reason.${chosen.value}`) : '', details.value.trim()].filter(Boolean);
+        record('skipped', parts.join(': ') || undefined);
+      },
+    },
+    h('fieldset', {}, legend,
+      SKIP_REASONS.map((reason) => {
+        const id = uid('skip');
+        return h('div', { class: 'choice-line' },
+          h('input', { type: 'radio', name, id, value: reason }),
+          h('label', { for: id }, t(`skip.reason.${reason}`)));
+      })),
+    h('div', { class: 'field' }, h('label', { for: details.id }, t('skip.details')), details),
+    h('p', { class: 'hint' }, t('skip.warning')),
+    h('button', { type: 'submit', class: 'button primary' }, t('skip.confirm')),
+    h('button', {
+      type: 'button',
+      class: 'button',
+      onclick: () => {
+        show(null);
+        actions.querySelector('button').focus();
+      },
+    }, t('action.cancel')));
+    actions.replaceChildren(form);
+    form.querySelector('input').focus();
+  }
+
+  function update(current) {
+    if (current) {
+      show(current);
+    } else if (lastEntry && lastEntry.state === 'pending') {
+      dose.status = lastEntry.body.status; // it was sent
+      show(null);
+    }
+  }
+
+  show(entry);
+  return { row, update };
+}
+
+function doseSection(answer, waitingByDose, context) {
+  const section = h('section', { class: 'stack', 'aria-labelledby': 'doses-title' },
+    h('h2', { id: 'doses-title', tabindex: '-1' }, t('today.doses')));
+  const rows = new Map();
+  if (!answer) {
+    section.append(h('p', {}, t('today.dosesOffline')));
+  } else if (!answer.doses.length) {
+    section.append(h('p', {}, t('today.dosesNone')));
+  } else {
+    const list = h('ul', { class: 'doses plain' });
+    for (const dose of answer.doses) {
+      const made = doseRow(dose, waitingByDose.get(dose.id), context);
+      rows.set(dose.id, made);
+      list.append(made.row);
+    }
+    section.append(list);
+  }
+  return { section, rows };
+}
+
+function waitingSection() {
+  const section = h('section', { class: 'card stack waiting', 'aria-labelledby': 'waiting-title', hidden: true });
+  async function refresh() {
+    const list = await outbox.entries(state.user.id).catch(() => []);
+    const mine = list.filter((entry) => entry.patientId === state.patientId);
+    const pending = mine.filter((entry) => entry.state === 'pending');
+    const failed = mine.filter((entry) => entry.state === 'failed');
+    section.hidden = !mine.length;
+    section.replaceChildren(h('h2', { id: 'waiting-title' }, pending.length ? t('today.waitingTitle') : t('today.failedTitle')));
+    if (pending.length) {
+      section.append(
+        h('p', {}, tn('today.waitingCount', pending.length)),
+        h('ul', {}, pending.map((entry) => h('li', {}, `${describeEntry(entry)}. ${t('saved.notSent')}`))),
+        h('button', {
+          type: 'button',
+          class: 'button',
+          onclick: async () => {
+            const { flushNow } = await import('../app.js');
+            await flushNow();
+          },
+        }, t('today.sendNow')),
+      );
+    }
+    for (const entry of failed) {
+      section.append(h('div', { class: 'problem' },
+        h('p', {}, t('today.failed', { what: describeEntry(entry), message: messageFor(entry.error) })),
+        h('button', { type: 'button', class: 'button', onclick: () => outbox.dismiss(entry.id) }, t('today.dismiss'))));
+    }
+    return list;
+  }
+  return { section, refresh };
+}
+
+/** Once, until dismissed: put the app on the Home Screen (on iPhone, reminders need it). */
+function installHint() {
+  if (settings.installHintDismissed || isInstalled() || !(state.installPrompt || isIos())) return null;
+  const hint = h('section', { class: 'card stack', 'aria-labelledby': 'install-title' },
+    h('h2', { id: 'install-title' }, t('install.hintTitle')),
+    h('p', {}, isIos() ? t('install.hintIos') : t('install.intro')),
+    h('a', { href: '#/settings', class: 'button' }, t('install.hintHow')),
+    h('button', {
+      type: 'button',
+      class: 'button',
+      onclick: () => {
+        saveSettings({ installHintDismissed: true });
+        hint.remove();
+        document.getElementById('doses-title').focus();
+      },
+    }, t('install.hintDismiss')));
+  return hint;
+}
+
+export async function render() {
+  const pid = state.patientId;
+  if (!pid) {
+    return h('section', { class: 'stack' }, heading(t('today.title')), h('p', {}, t('today.noPatient')));
+  }
+  // the summary and the doses in parallel: the summary knows the name and the time zone, and
+  // the doses without a date are the patient's today
+  const [summaryAnswer, dosesAnswer, waitingList] = await Promise.all([
+    ...todayRequests(pid).map(([key, path]) => cachedGet(key, path).catch(() => ({ data: null, fresh: false }))),
+    outbox.entries(state.user.id).catch(() => []),
+  ]);
+  const patient = summaryAnswer.data || currentPatient();
+  const tz = patient ? patient.timezone : undefined;
+  const today = isoDate(new Date(), tz);
+  const context = { pid, tz };
+  const title = isCaregiver() && patient ? t('today.titleFor', { name: patient.display_name }) : t('today.title');
+  let doses = dosesAnswer.data;
+  if (doses && !dosesAnswer.fresh && doses.date !== today) doses = null; // an old day's list is no use
+  const waitingByDose = new Map(waitingList
+    .filter((entry) => entry.kind === 'dose' && entry.patientId === pid)
+    .map((entry) => [entry.body.dose_id, entry]));
+
+  const root = h('div', { class: 'stack today' }, heading(title), h('p', { class: 'lead' }, formatDate(doses ? doses.date : today)));
+  if (!summaryAnswer.fresh || !dosesAnswer.fresh) {
+    const saved = summaryAnswer.savedAt || dosesAnswer.savedAt;
+    root.append(h('p', { class: 'notice' }, saved ? t('today.stale', { when: formatDateTime(saved) }) : t('today.offline')));
+  }
+  const flags = redFlags(summaryAnswer.data);
+  if (flags) root.append(flags);
+  const dosePart = doseSection(doses, waitingByDose, context);
+  root.append(dosePart.section);
+  root.append(h('div', { class: 'stack actions' },
+    h('button', { type: 'button', class: 'button primary big', onclick: () => { location.hash = '#/bowel'; } }, t('today.logBowel')),
+    h('button', { type: 'button', class: 'button primary big', onclick: () => { location.hash = '#/symptom'; } }, t('today.reportSymptom'))));
+  const waiting = waitingSection();
+  root.append(waiting.section);
+  root.append(bloodTest(summaryAnswer.data));
+  const hint = installHint();
+  if (hint) root.append(hint);
+  await waiting.refresh();
+
+  const stop = outbox.subscribe(async () => {
+    if (!root.isConnected) {
+      stop();
+      return;
+    }
+    const list = await waiting.refresh();
+    const byDose = new Map(list.filter((e) => e.kind === 'dose').map((e) => [e.body.dose_id, e]));
+    for (const [doseId, row] of dosePart.rows) row.update(byDose.get(doseId));
+  });
+  return root;
+}

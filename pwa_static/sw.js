@@ -1,0 +1,420 @@
+/* The service worker of the clozapine companion's patient app.
+ *
+ * - The app shell is cached under a versioned name; bump VERSION whenever a shell file changes
+ *   (old caches are deleted on activate).
+ * - Navigations go to the network first; without one, the app shell ("/") is served from the
+ *   cache so logging works offline, and any other page falls back to the offline page.
+ * - Static assets are served cache-first. /api/ is never cached: health data stays off disk caches.
+ * - push always shows a notification; dose notifications carry "Taken" and "Snooze" actions that
+ *   work without opening a window; a plain tap opens the payload's URL.
+ * - Background Sync sends the IndexedDB outbox (the same entries and lock as js/outbox.js).
+ *
+ * A classic script (not a module) so that it runs in every browser that has service workers.
+ */
+
+const VERSION = '2026-11-25.9';
+const SHELL_CACHE = `companion-shell-${VERSION}`;
+const SHELL = [
+  '/',
+  '/static/offline.html',
+  '/manifest.webmanifest',
+  '/static/css/app.css',
+  '/static/i18n/en.json',
+  '/static/icons/icon-192.png',
+  '/static/js/app.js',
+  '/static/js/api.js',
+  '/static/js/charts.js',
+  '/static/js/db.js',
+  '/static/js/dom.js',
+  '/static/js/i18n.js',
+  '/static/js/outbox.js',
+  '/static/js/pictures.js',
+  '/static/js/push.js',
+  '/static/js/store.js',
+  '/static/js/ui.js',
+  '/static/js/views/bowel.js',
+  '/static/js/views/guidance.js',
+  '/static/js/views/history.js',
+  '/static/js/views/settings.js',
+  '/static/js/views/signin.js',
+  '/static/js/views/symptom.js',
+  '/static/js/views/today.js',
+  '/static/js/views/when.js',
+];
+const APP_ASSETS = /^\/static\/(js|css|i18n|icons)\/|^\/static\/offline\.html$|^\/manifest\.webmanifest$/;
+const CARE_APP = /^\/care(\/|$)|^\/static\/care\//;
+const NAVIGATION_TIMEOUT_MS = 6000;
+const SYNC_TAG = 'companion-outbox';
+const LOCK_NAME = 'companion-outbox';
+const ENGLISH = {
+  'push.defaultTitle': 'Clozapine companion',
+  'push.defaultBody': 'Open the app to see what is due.',
+  'push.actionTaken': 'Taken',
+  'push.actionSnooze': 'Remind me in 30 minutes',
+  'push.takenDone': 'Marked as taken.',
+  'push.takenSaved': 'Saved on this phone, not sent yet. It will be sent when you are online.',
+  'push.snoozed': 'We will remind you again in 30 minutes.',
+  'push.openApp': 'Please open the app to do this.',
+};
+
+// --- install, activate ---------------------------------------------------------------------
+
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(SHELL_CACHE);
+    await cache.addAll(SHELL.map((url) => new Request(url, { cache: 'reload' })));
+    await self.skipWaiting();
+  })());
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    const names = await caches.keys();
+    await Promise.all(names
+      .filter((name) => name.startsWith('companion-') && name !== SHELL_CACHE)
+      .map((name) => caches.delete(name)));
+    if (self.registration.navigationPreload) await self.registration.navigationPreload.enable();
+    await self.clients.claim();
+  })());
+});
+
+// --- fetch ---------------------------------------------------------------------------------
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  if (request.method !== 'GET') return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith('/api/') || url.pathname === '/healthz') return; // never cached
+  if (CARE_APP.test(url.pathname)) return; // the care-team app is not this worker's business
+  if (request.mode === 'navigate') {
+    event.respondWith(navigate(event, url));
+  } else if (APP_ASSETS.test(url.pathname)) {
+    event.respondWith(cacheFirst(request));
+  }
+});
+
+function withTimeout(promise, ms) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timeout')), ms);
+    promise.then((value) => { clearTimeout(timer); resolve(value); },
+      (error) => { clearTimeout(timer); reject(error); });
+  });
+}
+
+async function navigate(event, url) {
+  const isApp = url.pathname === '/' || url.pathname === '/index.html';
+  const cache = await caches.open(SHELL_CACHE);
+  try {
+    const response = await withTimeout(
+      Promise.resolve(event.preloadResponse).then((preloaded) => preloaded || fetch(event.request)),
+      NAVIGATION_TIMEOUT_MS,
+    );
+    if (isApp && response.ok) {
+      event.waitUntil(cache.put('/', response.clone()));
+    } else if (isApp && response.status >= 500) {
+      return (await cache.match('/')) || response;
+    }
+    return response;
+  } catch {
+    const fallback = (isApp && await cache.match('/')) || await cache.match('/static/offline.html');
+    return fallback || Response.error();
+  }
+}
+
+async function cacheFirst(request) {
+  const cache = await caches.open(SHELL_CACHE);
+  const cached = await cache.match(request);
+  if (cached) return cached;
+  const response = await fetch(request);
+  if (response.ok && response.type === 'basic') await cache.put(request, response.clone());
+  return response;
+}
+
+// --- IndexedDB (the same database as js/db.js) ----------------------------------------------
+
+function openDb() {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open('companion', 1);
+    request.onupgradeneeded = () => {
+      const db = request.result;
+      if (!db.objectStoreNames.contains('outbox')) db.createObjectStore('outbox', { keyPath: 'id' });
+      if (!db.objectStoreNames.contains('kv')) db.createObjectStore('kv');
+    };
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+async function idb(storeName, mode, makeRequest) {
+  const db = await openDb();
+  try {
+    return await new Promise((resolve, reject) => {
+      const tx = db.transaction(storeName, mode);
+      const request = makeRequest(tx.objectStore(storeName));
+      tx.oncomplete = () => resolve(request ? request.result : undefined);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error);
+    });
+  } finally {
+    db.close();
+  }
+}
+
+const kvGet = (key) => idb('kv', 'readonly', (store) => store.get(key));
+const outboxAll = () => idb('outbox', 'readonly', (store) => store.getAll());
+const outboxGet = (id) => idb('outbox', 'readonly', (store) => store.get(id));
+const outboxPut = (entry) => idb('outbox', 'readwrite', (store) => store.put(entry));
+const outboxDel = (id) => idb('outbox', 'readwrite', (store) => store.delete(id));
+
+async function strings() {
+  try {
+    const settings = await kvGet('settings');
+    const lang = (settings && settings.lang) || 'en';
+    const response = await caches.match(`/static/i18n/${lang}.json`) || await caches.match('/static/i18n/en.json');
+    return { ...ENGLISH, ...(response ? await response.json() : {}) };
+  } catch {
+    return ENGLISH;
+  }
+}
+
+async function tellClients(message) {
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  for (const client of windows) client.postMessage(message);
+}
+
+function newId() {
+  if (self.crypto.randomUUID) return self.crypto.randomUUID();
+  return `${Date.now().toString(16)}-${Math.random().toString(16).slice(2)}-${Math.random().toString(16).slice(2)}`;
+}
+
+// --- the outbox ----------------------------------------------------------------------------
+
+function withLock(work) {
+  return self.navigator.locks ? self.navigator.locks.request(LOCK_NAME, work) : work();
+}
+
+async function postJson(path, body, token, key) {
+  const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
+  if (token) headers['X-CSRF-Token'] = token;
+  if (key) headers['Idempotency-Key'] = key;
+  return fetch(path, { method: 'POST', headers, body: JSON.stringify(body), credentials: 'same-origin', cache: 'no-store' });
+}
+
+async function errorOf(response) {
+  try {
+    const data = await response.json();
+    return (data && data.error) || {};
+  } catch {
+    return {};
+  }
+}
+
+// Send one entry: 'sent', 'pending' (try later), 'signin' (session ended) or 'failed'.
+async function sendEntry(entry, token) {
+  const current = await outboxGet(entry.id);
+  if (!current || current.state !== 'pending') return 'sent';
+  let response;
+  try {
+    response = await postJson(current.path, current.body, token, current.id);
+  } catch {
+    return 'offline';
+  }
+  if (response.ok || (response.status === 409 && current.kind === 'dose')) {
+    await outboxDel(current.id);
+    return 'sent';
+  }
+  const error = await errorOf(response);
+  if (response.status === 401 || (response.status === 403 && error.code === 'csrf_failed')) return 'signin';
+  if (response.status === 408 || response.status === 429 || response.status >= 500) return 'pending';
+  await outboxPut({ ...current, state: 'failed', error: { status: response.status, code: error.code, message: error.message, fields: error.fields } });
+  return 'failed';
+}
+
+async function flushOutbox() {
+  const outcomes = await withLock(async () => {
+    const session = await kvGet('session');
+    if (!session || !session.user) return [];
+    const entries = (await outboxAll())
+      .filter((entry) => entry.state === 'pending' && entry.userId === session.user.id)
+      .sort((a, b) => (a.createdAt < b.createdAt ? -1 : 1));
+    const done = [];
+    for (const entry of entries) {
+      const outcome = await sendEntry(entry, session.csrf_token);
+      done.push(outcome);
+      if (outcome === 'offline' || outcome === 'signin') break;
+    }
+    return done;
+  });
+  if (outcomes.length) await tellClients({ type: 'outbox-changed' });
+  if (outcomes.includes('offline') || outcomes.includes('pending')) {
+    throw new Error('some entries are still waiting'); // the browser retries the sync later
+  }
+}
+
+self.addEventListener('sync', (event) => {
+  if (event.tag === SYNC_TAG) event.waitUntil(flushOutbox());
+});
+
+// --- push ----------------------------------------------------------------------------------
+
+function readPayload(event) {
+  if (!event.data) return {};
+  try {
+    return event.data.json() || {};
+  } catch {
+    try {
+      return { body: event.data.text() };
+    } catch {
+      return {};
+    }
+  }
+}
+
+self.addEventListener('push', (event) => {
+  // Always show a notification: browsers revoke push from apps that receive silently.
+  event.waitUntil((async () => {
+    const payload = readPayload(event);
+    const text = await strings();
+    const wanted = (payload.actions || []).map((a) => (typeof a === 'string' ? a : a && a.action));
+    const isDose = payload.kind === 'dose' && payload.dose_id && payload.patient_id;
+    const actions = [];
+    if (isDose && (wanted.length === 0 || wanted.includes('taken'))) actions.push({ action: 'taken', title: text['push.actionTaken'] });
+    if (isDose && (wanted.length === 0 || wanted.includes('snooze'))) actions.push({ action: 'snooze', title: text['push.actionSnooze'] });
+    await self.registration.showNotification(payload.title || text['push.defaultTitle'], {
+      body: payload.body || text['push.defaultBody'],
+      tag: payload.tag || undefined,
+      renotify: Boolean(payload.tag),
+      icon: '/static/icons/icon-192.png',
+      badge: '/static/icons/icon-192.png',
+      requireInteraction: payload.kind === 'escalation',
+      actions,
+      data: {
+        url: payload.url || '/',
+        kind: payload.kind,
+        dose_id: payload.dose_id,
+        patient_id: payload.patient_id,
+      },
+    });
+  })());
+});
+
+function safeUrl(url) {
+  try {
+    const target = new URL(url || '/', self.location.origin);
+    return target.origin === self.location.origin ? target : new URL('/', self.location.origin);
+  } catch {
+    return new URL('/', self.location.origin);
+  }
+}
+
+async function openApp(url) {
+  const target = safeUrl(url);
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const app = windows.find((client) => {
+    const path = new URL(client.url).pathname;
+    return path === '/' || path === '/index.html';
+  });
+  if (app && target.pathname === '/') {
+    await app.focus();
+    app.postMessage({ type: 'navigate', url: target.href });
+    return;
+  }
+  await self.clients.openWindow(target.href);
+}
+
+async function confirm(notification, body, text) {
+  await self.registration.showNotification(notification.title || text['push.defaultTitle'], {
+    body,
+    tag: notification.tag || undefined,
+    silent: true,
+    icon: '/static/icons/icon-192.png',
+    data: notification.data,
+  });
+}
+
+async function doseAction(action, notification) {
+  const data = notification.data || {};
+  const text = await strings();
+  const session = await kvGet('session');
+  if (!session || !data.dose_id || !data.patient_id) {
+    await openApp(data.url);
+    return;
+  }
+  const base = `/api/patients/${encodeURIComponent(data.patient_id)}`;
+  if (action === 'taken') {
+    const entry = {
+      id: newId(),
+      kind: 'dose',
+      userId: session.user.id,
+      patientId: Number(data.patient_id),
+      path: `${base}/dose-events`,
+      body: { dose_id: data.dose_id, status: 'taken', at: new Date().toISOString() },
+      createdAt: new Date().toISOString(),
+      state: 'pending',
+    };
+    await outboxPut(entry);
+    const outcome = await withLock(() => sendEntry(entry, session.csrf_token));
+    await tellClients({ type: 'outbox-changed' });
+    if (outcome === 'sent') {
+      await confirm(notification, text['push.takenDone'], text);
+    } else if (outcome === 'offline' || outcome === 'pending') {
+      if (self.registration.sync) await self.registration.sync.register(SYNC_TAG).catch(() => {});
+      await confirm(notification, text['push.takenSaved'], text);
+    } else {
+      await openApp('/#/today');
+    }
+    return;
+  }
+  try {
+    const response = await postJson(`${base}/doses/${encodeURIComponent(data.dose_id)}/snooze`, { minutes: 30 }, session.csrf_token);
+    if (response.ok) {
+      await confirm(notification, text['push.snoozed'], text);
+      return;
+    }
+  } catch {
+    // offline: say so below
+  }
+  await confirm(notification, text['push.openApp'], text);
+}
+
+self.addEventListener('notificationclick', (event) => {
+  const notification = event.notification;
+  notification.close();
+  if (event.action === 'taken' || event.action === 'snooze') {
+    event.waitUntil(doseAction(event.action, notification));
+  } else {
+    event.waitUntil(openApp((notification.data || {}).url));
+  }
+});
+
+function keyBytes(base64url) {
+  const base64 = (base64url + '='.repeat((4 - (base64url.length % 4)) % 4)).replace(/-/g, '+').replace(/_/g, '/');
+  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+}
+
+self.addEventListener('pushsubscriptionchange', (event) => {
+  event.waitUntil((async () => {
+    const session = await kvGet('session');
+    if (!session) return;
+    const old = event.oldSubscription;
+    let subscription = event.newSubscription;
+    if (!subscription) {
+      let key = old && old.options && old.options.applicationServerKey;
+      if (!key) {
+        const response = await fetch('/api/push/vapid-public-key', { cache: 'no-store' });
+        key = keyBytes((await response.json()).key);
+      }
+      subscription = await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+    }
+    await postJson('/api/push/subscriptions', subscription.toJSON(), session.csrf_token);
+    if (old && old.endpoint !== subscription.endpoint) {
+      await fetch('/api/push/subscriptions', {
+        method: 'DELETE',
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': session.csrf_token },
+        body: JSON.stringify({ endpoint: old.endpoint }),
+        credentials: 'same-origin',
+      }).catch(() => {});
+    }
+  })());
+});

@@ -1,0 +1,257 @@
+"""The care-team app at /care/ in headless Chromium (desktop, 1280x800): a clinician signs in,
+sees the escalation raised by a patient's fever report under "Open escalations", acknowledges
+and resolves it; and every care screen passes an axe-core scan (WCAG 2.x A and AA)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import AXE, shot
+from tests.browser.live_server import CLINICIAN_EMAIL, PASSWORD, LiveServer, Person
+
+pytestmark = pytest.mark.browser
+
+DESKTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "en-GB"}
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+
+
+@pytest.fixture
+def desk(browser: Any, server: LiveServer) -> Iterator[Any]:
+    context = browser.new_context(base_url=server.url, **DESKTOP)
+    context.set_default_timeout(15000)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def a11y_desk(browser: Any, server: LiveServer) -> Iterator[Any]:
+    # axe is injected as a script, which the app's CSP would (rightly) refuse
+    context = browser.new_context(base_url=server.url, bypass_csp=True, **DESKTOP)
+    context.set_default_timeout(15000)
+    yield context
+    context.close()
+
+
+def care_sign_in(page: Any) -> None:
+    page.goto("/care/")
+    page.get_by_label("Email", exact=True).fill(CLINICIAN_EMAIL)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_role("heading", name="Open escalations", exact=True).wait_for()
+
+
+def report_fever(server: LiveServer, person: Person) -> list[int]:
+    api = server.new_api()
+    api.sign_in(person.email, person.password)
+    answer = api.call(
+        "POST",
+        f"/api/patients/{person.patient_id}/symptoms",
+        json={
+            "occurred_at": dt.datetime.now(dt.UTC).isoformat(),
+            "symptoms": ["fever"],
+            "temperature_c": 38.6,
+        },
+    )
+    return list(answer["escalation_ids"])
+
+
+def escalation_card(page: Any, person: Person, rule: str = "Fever") -> Any:
+    heading = page.get_by_role("heading", name=f"{rule} \u2013 {person.display_name}", exact=True)
+    return page.locator("li.escalation").filter(has=heading)
+
+
+def test_clinician_acknowledges_and_resolves_a_fever(
+    desk: Any, server: LiveServer, patient: Person
+) -> None:
+    page = desk.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    care_sign_in(page)
+    ids = report_fever(server, patient)
+    assert len(ids) == 1
+
+    card = escalation_card(page, patient)
+    for _ in range(20):  # the list refreshes every 30 s; the Refresh button asks at once
+        if card.count():
+            break
+        page.get_by_role("button", name="Refresh", exact=True).click()
+        page.wait_for_timeout(500)
+    card.wait_for()
+    assert "Fever" in card.inner_text()
+    shot(page, "care-escalations")
+
+    card.get_by_role("button", name="Acknowledge", exact=True).click()
+    card.get_by_role("button", name="Acknowledge", exact=True).wait_for(state="detached")
+    assert card.locator(".esc-status").inner_text().startswith("Acknowledged")
+    assert server.clinician.call("GET", "/api/escalations?status=acknowledged")["escalations"]
+
+    card.get_by_role("button", name="Resolve", exact=True).click()
+    note = card.get_by_label("What was done (note)")
+    note.fill("Phoned the patient; ANC taken today, normal.")
+    shot(page, "care-resolve-form")
+    card.get_by_role("button", name="Resolve with this note", exact=True).click()
+    card.wait_for(state="detached")
+
+    page.reload()
+    page.get_by_role("heading", name="Open escalations", exact=True).wait_for()
+    page.wait_for_timeout(300)
+    assert escalation_card(page, patient).count() == 0
+    resolved = server.clinician.call("GET", f"/api/escalations?patient_id={patient.patient_id}")
+    mine = [e for e in resolved["escalations"] if e["id"] == ids[0]]
+    assert mine and mine[0]["status"] == "resolved"
+    assert mine[0]["resolution_note"] == "Phoned the patient; ANC taken today, normal."
+    assert not errors, errors
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']})).violations",
+        TAGS,
+    )
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "targets": [node["target"] for node in v["nodes"]][:5],
+        }
+        for v in result
+    ]
+
+
+def check(page: Any, name: str, problems: dict[str, Any]) -> None:
+    page.wait_for_timeout(250)
+    shot(page, f"care-{name}")
+    violations = axe_violations(page)
+    if violations:
+        problems[name] = violations
+
+
+def _seed(server: LiveServer, person: Person) -> None:
+    api = server.new_api()
+    api.sign_in(person.email, person.password)
+    now = dt.datetime.now(dt.UTC)
+    base = f"/api/patients/{person.patient_id}"
+    for hours, kind in ((80, 4), (50, 2), (26, 5), (3, 1)):
+        api.call(
+            "POST",
+            f"{base}/bowel-movements",
+            json={
+                "occurred_at": (now - dt.timedelta(hours=hours)).isoformat(),
+                "bristol_type": kind,
+            },
+        )
+    for days, value in ((9, 2600), (5, 1700), (1, 1300)):
+        server.clinician.call(
+            "POST",
+            f"{base}/lab-results",
+            json={
+                "test": "anc",
+                "value": value,
+                "unit": "cells/uL",
+                "collected_at": (now - dt.timedelta(days=days)).isoformat(),
+            },
+        )
+    api.call(
+        "POST",
+        f"{base}/symptoms",
+        json={"occurred_at": now.isoformat(), "symptoms": ["chest_pain"]},
+    )
+
+
+def test_care_screens_pass_axe(a11y_desk: Any, server: LiveServer, patient: Person) -> None:
+    _seed(server, patient)
+    problems: dict[str, Any] = {}
+    page = a11y_desk.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    page.goto("/care/")
+    page.get_by_role("heading", name="Sign in to the care-team app").wait_for()
+    check(page, "sign-in", problems)
+    page.get_by_label("Email", exact=True).fill(CLINICIAN_EMAIL)
+    page.get_by_label("Password", exact=True).fill("not the password")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.locator(".error-box").first.wait_for()
+    check(page, "sign-in-error", problems)
+
+    care_sign_in(page)
+    chest_pain = escalation_card(page, patient, "Chest pain")
+    chest_pain.wait_for()
+    check(page, "open-escalations", problems)
+    chest_pain.get_by_role("button", name="Resolve", exact=True).click()
+    check(page, "resolve-open", problems)
+
+    page.goto("/care/#/patients")
+    page.get_by_role("heading", name="Patients", exact=True).wait_for()
+    page.get_by_role("link", name=patient.display_name, exact=True).wait_for()
+    check(page, "patients", problems)
+
+    page.get_by_role("link", name=patient.display_name, exact=True).click()
+    page.get_by_role("heading", name=patient.display_name, level=1).wait_for()
+    page.get_by_role("heading", name="ANC over time").wait_for()
+    page.locator("table.audit tbody tr").first.wait_for()
+    check(page, "patient", problems)
+
+    # a blood result, banded at once
+    page.get_by_label("ANC value").fill("1.2")
+    page.get_by_label("Unit").select_option("10^9/L")
+    page.get_by_role("button", name="Save result").click()
+    page.get_by_text("Saved. Band: Mild.").wait_for()
+
+    # the standard plan as a proposal, then a refused edit shown next to its day
+    page.get_by_label("Target dose per day (mg)").fill("350")
+    page.get_by_role("button", name="Make the standard plan").click()
+    page.get_by_text("Saved as version").wait_for()
+    page.get_by_label("Day 2, 21:00 dose in mg").fill("900")
+    page.get_by_role("button", name="Save plan").click()
+    refusal = page.locator(".plan-table .field-error:not([hidden])")
+    refusal.first.wait_for()
+    assert "900" in refusal.first.inner_text()
+    assert page.get_by_label("Day 2, 21:00 dose in mg").get_attribute("aria-invalid") == "true"
+
+    page.get_by_role("button", name="Make a caregiver invite code").click()
+    page.get_by_text("Invite code:").wait_for()
+    check(page, "patient-edited", problems)
+
+    page.goto("/care/#/enrol")
+    page.get_by_role("heading", name="Enrol a patient", level=1).wait_for()
+    check(page, "enrol", problems)
+    page.get_by_label("Name the patient wants to be called").fill("Morgan")
+    page.get_by_role("button", name="Enrol", exact=True).click()
+    page.get_by_role("heading", name="Morgan is enrolled.").wait_for()
+    assert page.locator(".code").inner_text().strip()
+    check(page, "enrolled", problems)
+
+    assert not problems, json.dumps(problems, indent=2)
+    assert not errors, errors
+
+
+def test_signed_out_clinician_signs_in_again_and_keeps_the_entry(
+    desk: Any, server: LiveServer, patient: Person
+) -> None:
+    page = desk.new_page()
+    care_sign_in(page)
+    page.goto(f"/care/#/patients/{patient.patient_id}")
+    page.get_by_role("heading", name="Enter a blood result").wait_for()
+    page.get_by_label("ANC value").fill("2100")
+    desk.clear_cookies()  # the server-side session is gone, as after 30 idle minutes
+    page.get_by_role("button", name="Save result").click()
+    dialog = page.get_by_role("dialog", name="Please sign in again")
+    dialog.wait_for()
+    assert page.get_by_label("ANC value").input_value() == "2100"
+    dialog.get_by_label("Password", exact=True).fill(PASSWORD)
+    if not dialog.get_by_label("Email", exact=True).input_value():
+        dialog.get_by_label("Email", exact=True).fill(CLINICIAN_EMAIL)
+    shot(page, "care-signed-out")
+    dialog.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_text("Saved. Band: Normal.").wait_for()
+    assert dialog.count() == 0

@@ -1,0 +1,102 @@
+"""Rules of the app's source that need no browser: every string the code asks for is in the
+English catalogue, pages build DOM without innerHTML, and the HTML has no inline script or style
+(the Content-Security-Policy would block them)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+APP = Path(__file__).resolve().parents[2] / "pwa_static"
+STRINGS = json.loads((APP / "i18n" / "en.json").read_text(encoding="utf-8"))
+SOURCES = sorted((APP / "js").rglob("*.js"))
+
+# keys the code builds from a value (t(`dose.status.${status}`)): every value it can have
+BUILT_KEYS = {
+    "dose.status": ["pending", "taken", "skipped", "missed"],
+    "severity": ["emergency", "urgent", "routine"],
+    "push.state": ["on", "off", "denied", "needs-install", "unsupported", "working", "error"],
+    "settings.size": ["standard", "large", "largest"],
+    "skip.reason": ["unwell", "ranOut", "told", "other"],
+    "band": ["normal", "mild", "moderate", "severe"],
+    "blood.status": ["upcoming", "due", "overdue"],
+    "symptom.group": ["warning", "other", "changes"],
+    "history": [
+        *["doses", "bowel", "symptoms", "blood"],
+        *["dosesHint", "bowelHint", "symptomsHint", "bloodHint"],
+    ],
+    "symptom": [
+        "fever", "sore_throat", "chest_pain", "palpitations", "shortness_of_breath", "fainting",
+        "dizziness", "seizure", "constipation", "abdominal_pain", "vomiting", "muscle_stiffness",
+        "confusion", "hypersalivation", "sedation", "flu_like",
+    ],
+    "bristol": [f"{n}.{part}" for n in range(1, 8) for part in ("description", "meaning")],
+}  # fmt: skip
+
+
+def test_every_static_key_is_in_the_english_catalogue() -> None:
+    missing = []
+    for source in SOURCES:
+        text = source.read_text(encoding="utf-8")
+        for key in re.findall(r"\bt\('([\w.-]+)'", text):
+            if key not in STRINGS:
+                missing.append(f"{source.name}: {key}")
+        for key in re.findall(r"\btn\('([\w.-]+)'", text):
+            for form in ("one", "other"):
+                if f"{key}.{form}" not in STRINGS:
+                    missing.append(f"{source.name}: {key}.{form}")
+    for key in re.findall(r'data-i18n="([\w.-]+)"', (APP / "index.html").read_text()):
+        if key not in STRINGS:
+            missing.append(f"index.html: {key}")
+    assert missing == []
+
+
+@pytest.mark.parametrize("prefix", sorted(BUILT_KEYS))
+def test_every_built_key_is_in_the_english_catalogue(prefix: str) -> None:
+    missing = [f"{prefix}.{v}" for v in BUILT_KEYS[prefix] if f"{prefix}.{v}" not in STRINGS]
+    assert missing == []
+
+
+def test_contract_labels() -> None:
+    assert STRINGS["symptom.fever"] == "Fever"
+    assert STRINGS["symptom.sore_throat"] == "Sore throat"
+    assert STRINGS["symptom.chest_pain"] == "Chest pain"
+    assert STRINGS["bristol.label"] == "Type {type}"
+    assert STRINGS["today.doses"] == "Today's doses"
+    assert STRINGS["dose.taken"] == "Taken"
+    assert STRINGS["today.logBowel"] == "Log bowel movement"
+    assert STRINGS["today.reportSymptom"] == "Report a symptom"
+    assert STRINGS["signin.email"] == "Email"
+    assert STRINGS["signin.password"] == "Password"
+    assert STRINGS["signin.submit"] == "Sign in"
+
+
+def test_no_inner_html_anywhere() -> None:
+    offenders = [
+        source.name
+        for source in [*SOURCES, APP / "sw.js"]
+        if re.search(
+            r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write", source.read_text()
+        )
+    ]
+    assert offenders == []
+
+
+@pytest.mark.parametrize("page", ["index.html", "offline.html"])
+def test_no_inline_script_or_style(page: str) -> None:
+    html = (APP / page).read_text(encoding="utf-8")
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline script"
+    assert not re.search(r"\sstyle=", html), "inline style attribute"
+    assert "<style" not in html
+    assert not re.search(r"\son[a-z]+=", html), "inline event handler"
+    assert not re.search(r'(src|href)="(https?:)?//', html), "external request"
+
+
+def test_no_style_attribute_set_from_scripts() -> None:
+    offenders = [
+        s.name for s in SOURCES if re.search(r"\.style\.|'style'|\"style\"", s.read_text())
+    ]
+    assert offenders == []
