@@ -404,6 +404,23 @@ class EscalationEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class Appointment(Base):
+    """A clinic appointment the care team booked (shown in the app and the calendar feed)."""
+
+    __tablename__ = "appointment"
+    __table_args__ = (Index("ix_appointment_patient_starts", "patient_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    kind: Mapped[str] = mapped_column(String(20))  # clinic, blood_test, ecg, review
+    place: Mapped[str | None] = mapped_column(String(200))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
 # --- reminders and push ------------------------------------------------------------------------
 
 

@@ -600,3 +600,25 @@ class ClinicSettingsOut(Out):
     email_recipients = fields.List(fields.String())
     caregiver_rules = fields.List(fields.String())
     timezone = fields.String()
+
+
+class AppointmentIn(In):
+    starts_at = Instant(required=True)
+    duration_minutes = fields.Integer(load_default=30, validate=validate.Range(min=5, max=480))
+    kind = fields.String(
+        load_default="clinic", validate=validate.OneOf(["clinic", "blood_test", "ecg", "review"])
+    )
+    place = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+class AppointmentOut(Out):
+    id = fields.Integer()
+    starts_at = Instant()
+    duration_minutes = fields.Integer()
+    kind = fields.String()
+    title = fields.String()
+    place = fields.String(allow_none=True)
+
+
+class AppointmentListOut(Out):
+    items = fields.List(fields.Nested(AppointmentOut))

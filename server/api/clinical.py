@@ -13,6 +13,9 @@ from server.api.common import IDEMPOTENCY_DOC, blueprint, idempotency_claim, out
 from server.extensions import db
 from server.models import BowelMovement, SymptomReport, Weight
 from server.schemas import (
+    AppointmentIn,
+    AppointmentListOut,
+    AppointmentOut,
     BloodTestsOut,
     BowelMovementIn,
     BowelMovementListOut,
@@ -35,7 +38,7 @@ from server.schemas import (
     WeightListOut,
     WeightOut,
 )
-from server.services import diary, dose_plans, doses, labs
+from server.services import appointments, diary, dose_plans, doses, labs
 
 blp = blueprint("clinical", "Dose plans, doses, diaries, lab results and blood tests")
 
@@ -274,3 +277,35 @@ def get_blood_tests(patient_id: int) -> ResponseReturnValue:
     """What is due (upcoming, due or overdue) on the clinic's monitoring profile, and what was
     done."""
     return labs.blood_tests(db.session, current_patient(), now())
+
+
+@blp.route(f"{BASE}/appointments", methods=["POST"])
+@access(policy.patient("appointments.book", CARE_TEAM))
+@blp.arguments(AppointmentIn)
+@blp.response(201, AppointmentOut)
+def book_appointment(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
+    """Book a clinic appointment (it appears in the app and in the calendar feed)."""
+    appointment = appointments.book(
+        db.session, actor=_actor(), patient=current_patient(), data=args, now=now()
+    )
+    return appointments.view(appointment)
+
+
+@blp.route(f"{BASE}/appointments", methods=["GET"])
+@access(policy.patient("appointments.read", READERS))
+@blp.response(200, AppointmentListOut)
+def list_appointments(patient_id: int) -> ResponseReturnValue:
+    """Appointments still to come, soonest first."""
+    rows = appointments.upcoming(db.session, current_patient(), now())
+    return {"items": [appointments.view(a) for a in rows]}
+
+
+@blp.route(f"{BASE}/appointments/<int:appointment_id>", methods=["DELETE"])
+@access(policy.patient("appointments.cancel", CARE_TEAM))
+@blp.response(204)
+def cancel_appointment(patient_id: int, appointment_id: int) -> ResponseReturnValue:
+    """Cancel an appointment."""
+    appointments.cancel(
+        db.session, patient=current_patient(), appointment_id=appointment_id, now=now()
+    )
+    return None

@@ -270,6 +270,38 @@ def test_calendar_feed_is_valid_ics_with_a_timezone_and_no_values(filled: World)
         assert secret not in text
 
 
+def test_booked_appointments_appear_in_the_feed_at_their_local_time(
+    filled: World, clock: FakeClock
+) -> None:
+    path = f"/api/patients/{filled.patient_id}/appointments"
+    booked = filled.clinician.post(
+        path, json={"starts_at": "2027-01-12T10:30:00+00:00", "kind": "review", "place": "Room 4"}
+    )
+    assert booked.status_code == 201, booked.get_json()
+    assert (
+        filled.patient.post(path, json={"starts_at": "2027-01-12T10:30:00+00:00"}).status_code
+        == 403
+    )
+    past = filled.clinician.post(path, json={"starts_at": "2020-01-12T10:30:00+00:00"})
+    assert past.status_code == 422 and "starts_at" in past.get_json()["error"]["fields"]
+    listed = filled.patient.get(path).get_json()["items"]
+    assert [a["title"] for a in listed] == ["Review with your team"]
+    token = _token(
+        filled.patient.post(f"/api/patients/{filled.patient_id}/calendar-feed").get_json()["url"]
+    )
+    calendar = icalendar.Calendar.from_ical(
+        filled.anonymous.get(f"/api/calendar/{token}.ics").get_data()
+    )
+    [event] = [e for e in calendar.walk("VEVENT") if str(e["SUMMARY"]) == "Review with your team"]
+    start = event["DTSTART"].dt
+    assert start.tzinfo is not None and str(event["DTSTART"].params["TZID"]) == "Europe/London"
+    assert start.astimezone(dt.UTC).isoformat() == "2027-01-12T10:30:00+00:00"
+    assert str(event["LOCATION"]) == "Room 4"
+    appointment_id = booked.get_json()["id"]
+    assert filled.clinician.delete(f"{path}/{appointment_id}").status_code == 204
+    assert filled.patient.get(path).get_json()["items"] == []
+
+
 def test_a_new_feed_revokes_the_old_and_delete_revokes(filled: World) -> None:
     path = f"/api/patients/{filled.patient_id}/calendar-feed"
     old = _token(filled.patient.post(path).get_json()["url"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from zoneinfo import ZoneInfo
 
 import icalendar
 from sqlalchemy import select, update
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from server.models import Patient
 from server.models_exports import CalendarFeed
 from server.policy import Actor
+from server.services import appointments
 from server.services import state as states
 from server.services.errors import NotFound
 
@@ -73,7 +75,8 @@ def feed_patient(session: Session, token: str) -> Patient:
 
 
 def calendar_for(session: Session, patient: Patient, now: dt.datetime) -> bytes:
-    """Upcoming blood tests as all-day events, with the patient's VTIMEZONE; no values."""
+    """Upcoming blood tests as all-day events and clinic appointments at their time, with the
+    patient's VTIMEZONE; no values, no drug names."""
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Companion//Calendar//EN")
     cal.add("version", "2.0")
@@ -99,5 +102,19 @@ def calendar_for(session: Session, patient: Patient, now: dt.datetime) -> bytes:
         event.add("dtend", item.due_date + dt.timedelta(days=1))
         event.add("summary", "Blood test")
         event.add("transp", "TRANSPARENT")
+        cal.add_component(event)
+    zone = ZoneInfo(patient.timezone)
+    for booked in appointments.upcoming(session, patient, now):
+        event = icalendar.Event()
+        event.add("uid", f"appointment-{booked.id}@companion")
+        event.add("dtstamp", now.astimezone(dt.UTC))
+        event.add("dtstart", booked.starts_at.astimezone(zone))
+        event.add(
+            "dtend",
+            (booked.starts_at + dt.timedelta(minutes=booked.duration_minutes)).astimezone(zone),
+        )
+        event.add("summary", appointments.TITLES.get(booked.kind, "Appointment"))
+        if booked.place:
+            event.add("location", booked.place)
         cal.add_component(event)
     return cal.to_ical()
