@@ -25,28 +25,27 @@ def worker_app(database_url: str, instance: Path, prefix: str):
 def test_failures_counted_by_one_worker_throttle_the_next(
     database_url: str, tmp_path: Path
 ) -> None:
-    prefix = f"companion-test-{uuid.uuid4().hex}"
+    run = uuid.uuid4().hex
+    prefix = f"companion-test-{run}"
+    email = f"dr-{run}@example.org"  # the limiter is one per process: keys must not repeat
     first = worker_app(database_url, tmp_path / "a", prefix)
     with first.app_context():
-        care_team_user(first, "dr@example.org", "Clinic")
+        care_team_user(first, email, "Clinic")
         client = first.test_client()
         for _ in range(5):
-            response = client.post(
-                "/api/session", json={"email": "dr@example.org", "password": "wrong-guess"}
-            )
+            response = client.post("/api/session", json={"email": email, "password": "wrong-guess"})
             assert response.status_code == 401
         db.session.remove()
     second = worker_app(database_url, tmp_path / "b", prefix)  # another gunicorn worker
     try:
         with second.app_context():
             response = second.test_client().post(
-                "/api/session", json={"email": "dr@example.org", "password": PASSWORD}
+                "/api/session", json={"email": email, "password": PASSWORD}
             )
             assert response.status_code == 429
             assert response.get_json()["error"]["code"] == "rate_limited"
             db.session.remove()
     finally:
         store = redis.Redis.from_url(REDIS_URL)
-        for key in store.scan_iter(f"{prefix}*"):
+        for key in store.scan_iter("LIMITS:*companion-test-*"):
             store.delete(key)
-        assert not list(store.scan_iter(f"{prefix}*"))
