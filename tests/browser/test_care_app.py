@@ -1,18 +1,32 @@
 """The care-team app at /care/ in headless Chromium (desktop, 1280x800): a clinician signs in,
 sees the escalation raised by a patient's fever report under "Open escalations", acknowledges
-and resolves it; and every care screen passes an axe-core scan (WCAG 2.x A and AA)."""
+and resolves it; every care screen passes an axe-core scan (WCAG 2.x A and AA); the banner says
+when the scheduler has stopped; and the clinic settings are changed by an administrator and
+only read by a clinician."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import re
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.browser.conftest import AXE, shot
-from tests.browser.live_server import CLINICIAN_EMAIL, PASSWORD, LiveServer, Person
+from tests.browser.live_server import (
+    BIN,
+    CLINICIAN_EMAIL,
+    PASSWORD,
+    ROOT,
+    Api,
+    LiveServer,
+    Person,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -37,9 +51,9 @@ def a11y_desk(browser: Any, server: LiveServer) -> Iterator[Any]:
     context.close()
 
 
-def care_sign_in(page: Any) -> None:
+def care_sign_in(page: Any, email: str = CLINICIAN_EMAIL) -> None:
     page.goto("/care/")
-    page.get_by_label("Email", exact=True).fill(CLINICIAN_EMAIL)
+    page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_role("heading", name="Open escalations", exact=True).wait_for()
@@ -87,7 +101,7 @@ def test_clinician_acknowledges_and_resolves_a_fever(
 
     card.get_by_role("button", name="Acknowledge", exact=True).click()
     card.get_by_role("button", name="Acknowledge", exact=True).wait_for(state="detached")
-    assert card.locator(".esc-status").inner_text().startswith("Acknowledged")
+    assert card.locator(".esc-status").inner_text().startswith("Acknowledged by Dr Browser")
     assert server.clinician.call("GET", "/api/escalations?status=acknowledged")["escalations"]
 
     card.get_by_role("button", name="Resolve", exact=True).click()
@@ -193,6 +207,12 @@ def test_care_screens_pass_axe(a11y_desk: Any, server: LiveServer, patient: Pers
     page.goto("/care/#/patients")
     page.get_by_role("heading", name="Patients", exact=True).wait_for()
     page.get_by_role("link", name=patient.display_name, exact=True).wait_for()
+    # the server's status: adherence over 7 days and push reachability (no subscription here)
+    row = page.locator("table.patients tbody tr").filter(
+        has=page.get_by_role("link", name=patient.display_name, exact=True)
+    )
+    assert "Not reachable by push" in row.inner_text()
+    assert "Check soon" in row.inner_text() or "Act now" in row.inner_text()
     check(page, "patients", problems)
 
     page.get_by_role("link", name=patient.display_name, exact=True).click()
@@ -255,3 +275,211 @@ def test_signed_out_clinician_signs_in_again_and_keeps_the_entry(
     dialog.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_text("Saved. Band: Normal.").wait_for()
     assert dialog.count() == 0
+
+
+# --- the scheduler banner ----------------------------------------------------------------------
+
+BANNER_TEXT = (
+    "Reminders and alerts are not being sent: the scheduler has not run for over 3 minutes."
+    " Tell your administrator."
+)
+
+
+def fake_health(page: Any, scheduler: str) -> None:
+    """/healthz answers as if the scheduler were `scheduler` (the real worker says "ok")."""
+    body = json.dumps({"status": "ok", "checks": {"database": "ok", "scheduler": scheduler}})
+    page.route(
+        "**/healthz",
+        lambda route: route.fulfill(status=200, content_type="application/json", body=body),
+    )
+
+
+def test_banner_says_when_the_scheduler_is_not_running(desk: Any, server: LiveServer) -> None:
+    page = desk.new_page()
+    fake_health(page, "unhealthy")
+    care_sign_in(page)
+    banner = page.get_by_role("alert").filter(has_text="Reminders and alerts are not being sent")
+    banner.wait_for()
+    assert banner.inner_text().strip() == BANNER_TEXT
+    # at the top of the app: before the header and the main content
+    assert page.evaluate(
+        "() => { const b = document.getElementById('scheduler-banner');"
+        " return !!(b.compareDocumentPosition(document.querySelector('main'))"
+        " & Node.DOCUMENT_POSITION_FOLLOWING); }"
+    )
+    shot(page, "care-scheduler-banner")
+
+    # "never" (no cycle since the instance started) says the same; "ok" takes it away
+    page.unroute("**/healthz")
+    fake_health(page, "ok")
+    page.reload()
+    page.get_by_role("heading", name="Open escalations", exact=True).wait_for()
+    page.wait_for_timeout(500)
+    assert page.locator("#scheduler-banner").inner_text().strip() == ""
+    page.unroute("**/healthz")
+    fake_health(page, "never")
+    page.reload()
+    banner.wait_for()
+    assert BANNER_TEXT in banner.inner_text()
+
+
+# --- clinic settings ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def admin(server: LiveServer) -> Person:
+    """An administrator of the live server clinician's clinic, made with the CLI the way
+    live_server.start() makes the clinician (same instance, same environment)."""
+    email = f"admin-{os.getpid()}@browser.test"
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY"}}
+    env.update(
+        COMPANION_INSTANCE_PATH=str(server.instance),
+        COMPANION_PUSH_ALLOW_HTTP="1",
+        COMPANION_ENV="development",
+        PYTHONUNBUFFERED="1",
+    )
+    result = subprocess.run(
+        [
+            str(Path(BIN) / "companion"),
+            *["create-user", "--role", "admin", "--email", email, "--name", "Ada Admin"],
+            *["--clinic", "Browser test clinic", "--password-stdin"],
+        ],
+        cwd=ROOT,
+        env=env,
+        input=PASSWORD + "\n",
+        text=True,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return Person(email, PASSWORD, 0, "Ada Admin", "Europe/London")
+
+
+def admin_api(server: LiveServer, admin: Person) -> Api:
+    api = server.new_api()
+    api.sign_in(admin.email, admin.password)
+    return api
+
+
+def open_settings(page: Any) -> None:
+    page.get_by_role("navigation", name="Care team").get_by_role(
+        "link", name="Clinic settings", exact=True
+    ).click()
+    page.get_by_role("heading", name="Clinic settings", level=1).wait_for()
+
+
+def test_admin_changes_the_urgent_window(desk: Any, server: LiveServer, admin: Person) -> None:
+    before = server.clinician.call("GET", "/api/clinic/settings")
+    page = desk.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    care_sign_in(page, admin.email)
+    open_settings(page)
+    urgent = page.get_by_label("Urgent: send again after (minutes)")
+    assert urgent.input_value() == str(before["escalation_windows_minutes"]["urgent"])
+
+    # the server refuses 0 minutes: the error is next to the field, which is marked invalid
+    urgent.fill("0")
+    page.get_by_role("button", name="Save settings").click()
+    error_id = None
+    for described in (urgent.get_attribute("aria-describedby") or "").split():
+        if page.locator(f"#{described}.field-error").count():
+            error_id = described
+    assert error_id, "the field has no error line"
+    page.locator(f"#{error_id}:not([hidden])").wait_for()
+    assert "greater than or equal to 1" in page.locator(f"#{error_id}").inner_text()
+    assert urgent.get_attribute("aria-invalid") == "true"
+    assert "correct the fields" in page.locator(".error-box").first.inner_text()
+
+    urgent.fill("20")
+    page.get_by_role("button", name="Save settings").click()
+    page.get_by_role("status").filter(has_text="Saved.").wait_for()
+    assert urgent.get_attribute("aria-invalid") is None
+
+    after = server.clinician.call("GET", "/api/clinic/settings")
+    assert after["escalation_windows_minutes"]["urgent"] == 20
+    # the rest is kept as it was
+    assert (
+        after["escalation_windows_minutes"]["emergency"]
+        == before["escalation_windows_minutes"]["emergency"]
+    )
+    assert after["caregiver_rules"] == before["caregiver_rules"]
+    assert after["monitoring_profile"] == before["monitoring_profile"]
+
+    page.reload()
+    page.get_by_role("heading", name="Clinic settings", level=1).wait_for()
+    assert page.get_by_label("Urgent: send again after (minutes)").input_value() == "20"
+    assert not errors, errors
+    admin_api(server, admin).call(
+        "PUT", "/api/clinic/settings", json={"escalation_windows_minutes": {"urgent": 30}}
+    )
+
+
+def test_clinician_sees_the_settings_read_only(desk: Any, server: LiveServer) -> None:
+    settings = server.clinician.call("GET", "/api/clinic/settings")
+    page = desk.new_page()
+    care_sign_in(page)
+    open_settings(page)
+    page.get_by_text("Only an administrator can change these settings").wait_for()
+    main = page.locator("main")
+    assert main.get_by_role("button", name="Save settings").count() == 0
+    assert main.locator("input, select, textarea").count() == 0
+    urgent = settings["escalation_windows_minutes"]["urgent"]
+    term = main.locator("dt", has_text="Urgent: send again after (minutes)")
+    assert term.locator("xpath=following-sibling::dd[1]").inner_text() == f"{urgent} minutes"
+    assert "Browser test clinic" in main.inner_text()
+    # and the server agrees: a clinician cannot change them
+    refused = server.clinician.raw(
+        "PUT", "/api/clinic/settings", json={"escalation_windows_minutes": {"urgent": 5}}
+    )
+    assert refused.status_code == 403
+
+
+def test_clinic_settings_pass_axe(a11y_desk: Any, server: LiveServer, admin: Person) -> None:
+    problems: dict[str, Any] = {}
+    page = a11y_desk.new_page()
+    fake_health(page, "unhealthy")  # the banner is scanned too
+    care_sign_in(page, admin.email)
+    open_settings(page)
+    page.get_by_role("alert").filter(has_text="Reminders and alerts").wait_for()
+    page.get_by_label("Urgent: send again after (minutes)").wait_for()
+    check(page, "settings", problems)  # care-settings.png
+
+    page.get_by_label("On-call email").fill("not an address")
+    page.get_by_label("Email recipients").fill("ward@clinic.test\nnobody")
+    page.get_by_role("button", name="Save settings").click()
+    page.locator(".field-error:not([hidden])").first.wait_for()
+    check(page, "settings-errors", problems)
+
+    clinician = a11y_desk.new_page()
+    clinician.context.clear_cookies()
+    care_sign_in(clinician)
+    open_settings(clinician)
+    check(clinician, "settings-read-only", problems)
+    assert not problems, json.dumps(problems, indent=2)
+
+
+def test_every_care_string_is_in_the_catalogue() -> None:
+    care = ROOT / "pwa_static" / "care"
+    strings = json.loads((care / "i18n" / "en.json").read_text(encoding="utf-8"))
+    missing = []
+    for source in sorted((care / "js").glob("*.js")):
+        text = source.read_text(encoding="utf-8")
+        if re.search(r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write", text):
+            missing.append(f"{source.name}: builds HTML from a string")
+        missing += [
+            f"{source.name}: {key}"
+            for key in re.findall(r"\bt\('([\w.-]+)'", text)
+            if key not in strings
+        ]
+        missing += [
+            f"{source.name}: {key}.{form}"
+            for key in re.findall(r"\btn\('([\w.-]+)'", text)
+            for form in ("one", "other")
+            if f"{key}.{form}" not in strings
+        ]
+    html = (care / "index.html").read_text(encoding="utf-8")
+    missing += [k for k in re.findall(r'data-i18n="([\w.-]+)"', html) if k not in strings]
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>|\sstyle=|<style", html)
+    assert missing == []

@@ -1,7 +1,9 @@
 // The care-team app's entry point: strings, session, and the routes
-// #/escalations, #/patients, #/patients/<id>, #/enrol and #/signin.
+// #/escalations, #/patients, #/patients/<id>, #/enrol, #/settings and #/signin; and the banner
+// that says when the scheduler has stopped (health.js).
 
 import { h } from '/static/js/dom.js';
+import { startHealthChecks } from './health.js';
 import { loadStrings, t, translateDom } from './i18n.js';
 import { restore, session, signInForm, signOut } from './session.js';
 
@@ -9,6 +11,7 @@ const ROUTES = {
   escalations: () => import('./escalations.js'),
   patients: () => import('./patients.js'),
   enrol: () => import('./enrol.js'),
+  settings: () => import('./settings.js'),
 };
 
 const main = document.getElementById('main');
@@ -90,6 +93,7 @@ function updateShell(current) {
 async function start() {
   await loadStrings();
   translateDom();
+  startHealthChecks();
   document.getElementById('sign-out').addEventListener('click', async () => {
     await signOut();
     go('signin');

@@ -3,7 +3,7 @@
 
 import { h, uid } from '/static/js/dom.js';
 import { ago, formatDateTime, formatTime, t, tn } from './i18n.js';
-import { call } from './session.js';
+import { call, session } from './session.js';
 import { errorBox, failureText, field, ruleTitle, severityTag, symptomName } from './ui.js';
 
 const RANK = { emergency: 0, urgent: 1, routine: 2 };
@@ -15,13 +15,9 @@ export function sortEscalations(list) {
 }
 
 async function load() {
-  const [open, acknowledged, patients] = await Promise.all([
-    call('GET', '/api/escalations?status=open'),
-    call('GET', '/api/escalations?status=acknowledged'),
-    call('GET', '/api/patients'),
-  ]);
-  const names = new Map(patients.items.map((p) => [p.id, p.display_name]));
-  return { items: sortEscalations([...open.escalations, ...acknowledged.escalations]), names };
+  // one call: open and acknowledged together, each with the patient's name and the rule's title
+  const { escalations } = await call('GET', '/api/escalations?status=unresolved');
+  return { items: sortEscalations(escalations) };
 }
 
 function evidenceLine(item) {
@@ -42,9 +38,9 @@ export async function render({ go }) {
   const countLine = h('p', { class: 'lead' });
   let busy = false;
 
-  function card(item, names) {
-    const name = names.get(item.patient_id) || `#${item.patient_id}`;
-    const rule = ruleTitle(item.rule);
+  function card(item) {
+    const name = item.patient_name || `#${item.patient_id}`;
+    const rule = item.title || ruleTitle(item.rule);
     const titleId = uid('esc');
     const acknowledged = item.status === 'acknowledged';
     const note = h('textarea', { name: 'note', rows: 3, maxlength: 2000 });
@@ -95,7 +91,9 @@ export async function render({ go }) {
       resolveButton.setAttribute('aria-expanded', 'true');
       note.focus();
     });
-    const ackButton = acknowledged ? null : h('button', {
+    // only clinicians acknowledge and resolve (an administrator sees the list)
+    const canAct = Boolean(session.user && session.user.role === 'clinician');
+    const ackButton = acknowledged || !canAct ? null : h('button', {
       type: 'button', class: 'button primary', 'aria-describedby': titleId,
       onclick: async (event) => {
         event.currentTarget.disabled = true;
@@ -120,9 +118,14 @@ export async function render({ go }) {
         h('span', {}, t('esc.opened', { when: formatDateTime(item.opened_at) })), ' · ',
         h('strong', {}, t('esc.waiting', { age: ago(item.opened_at) }))),
       h('p', { class: `esc-status ${acknowledged ? 'is-ack' : 'is-new'}` },
-        acknowledged ? t('esc.statusAcknowledged', { when: formatDateTime(item.acknowledged_at) }) : t('esc.statusOpen')),
+        acknowledged
+          ? (item.acknowledged_by
+            ? t('esc.statusAcknowledgedBy', { who: item.acknowledged_by, when: formatDateTime(item.acknowledged_at) })
+            : t('esc.statusAcknowledged', { when: formatDateTime(item.acknowledged_at) }))
+          : t('esc.statusOpen')),
+      item.clinician_advice ? h('p', { class: 'esc-advice' }, h('strong', {}, t('esc.advice')), ' ', item.clinician_advice) : null,
       evidence.length ? h('details', {}, h('summary', {}, t('esc.evidence')), h('ul', {}, evidence.map((line) => h('li', {}, line)))) : null,
-      h('div', { class: 'button-row' }, ackButton, resolveButton,
+      h('div', { class: 'button-row' }, ackButton, canAct ? resolveButton : null,
         h('a', { href: `#/patients/${item.patient_id}`, class: 'button link-button' }, t('esc.patientLink', { name }))),
       form);
   }
@@ -130,9 +133,9 @@ export async function render({ go }) {
   async function refresh(force = false, focusId = null) {
     if (busy && !force) return;
     try {
-      const { items, names } = await load();
+      const { items } = await load();
       errors.hide();
-      list.replaceChildren(...items.map((item) => card(item, names)));
+      list.replaceChildren(...items.map((item) => card(item)));
       countLine.textContent = items.length ? tn('esc.count', items.length) : t('esc.none');
       status.textContent = t('esc.updated', { time: formatTime(new Date()) });
       if (focusId) {

@@ -6,7 +6,7 @@ import { h } from '/static/js/dom.js';
 import { addDays, formatDate, formatDateTime, isoDate, localInputToIso, nowForInput, t } from './i18n.js';
 import { bowelChart, ancChart } from './charts.js';
 import { call } from './session.js';
-import { bandName, bloodTestText, errorBox, failureText, field, light, patientLight, ruleTitle, severityTag, symptomName, testName } from './ui.js';
+import { bandName, bloodTestText, errorBox, failureText, field, light, patientLight, pushTag, ruleTitle, severityTag, symptomName, testName } from './ui.js';
 import { planSection } from './plan.js';
 
 const weekday = (date) => new Intl.DateTimeFormat(undefined, { weekday: 'short', timeZone: 'UTC' }).format(new Date(`${date}T12:00:00Z`));
@@ -53,7 +53,8 @@ export async function render({ params, refresh }) {
     patient.benign_ethnic_neutropenia ? h('p', { class: 'notice' }, t('patient.ben')) : null,
     h('div', { class: `status-panel status-${status.level}` }, light(status.level),
       h('ul', { class: 'reasons' }, status.reasons.map((r) => h('li', {}, r))),
-      h('p', {}, `${t('patients.col.anc')}: ${bandName(patient.status.anc_band)}. ${t('patients.col.blood')}: ${bloodTestText(patient.next_blood_test)}.`)),
+      h('p', {}, `${t('patients.col.anc')}: ${bandName(patient.status.anc_band)}. ${t('patients.col.blood')}: ${bloodTestText(patient.next_blood_test)}.`),
+      h('p', {}, `${t('patients.col.push')}: `, pushTag(patient.status.push_reachable))),
     h('div', { class: 'stack' }, h('h2', {}, t('patient.openFlags')),
       flags.length
         ? h('ul', { class: 'plain' }, flags.map((f) => h('li', { class: 'flag-line' }, severityTag(f.severity), ' ', ruleTitle(f.rule), ` – ${formatDateTime(f.opened_at)}`)))
@@ -69,11 +70,12 @@ export async function render({ params, refresh }) {
       missed: counted.filter((d) => d.status === 'missed' || d.status === 'skipped').map((d) => `${formatDate(d.local_date, 'short')} ${d.local_time} (${d.status})`),
     };
   });
+  // the figure is the server's (status.adherence_7d); the chart needs the doses of each day
   const planned = perDay.reduce((n, d) => n + d.planned, 0);
-  const taken = perDay.reduce((n, d) => n + d.taken, 0);
   const missedList = perDay.flatMap((d) => d.missed);
+  const week = patient.status.adherence_7d || { taken: 0, due: 0 };
   const adherence = section('doses', t('adherence.title'),
-    planned ? h('p', { class: 'lead' }, t('adherence.summary', { taken, planned, percent: Math.round((taken / planned) * 100) })) : h('p', {}, t('adherence.none')),
+    week.due ? h('p', { class: 'lead' }, t('adherence.summary', { taken: week.taken, planned: week.due, percent: Math.round((week.taken / week.due) * 100) })) : h('p', {}, t('adherence.none')),
     planned ? columns(perDay.map((d) => ({ label: weekday(d.date), value: d.taken, total: d.planned, text: `${d.taken}/${d.planned}` })),
       t('adherence.chart', { list: perDay.map((d) => t('adherence.day', { date: formatDate(d.date, 'short'), taken: d.taken, planned: d.planned })).join('; ') })) : null,
     planned ? h('p', { class: 'hint' }, t('adherence.legend')) : null,

@@ -3,7 +3,7 @@
 import { h } from '/static/js/dom.js';
 import { ago, formatDateTime, t } from './i18n.js';
 import { call } from './session.js';
-import { bandName, bloodTestText, light, patientLight, ruleTitle } from './ui.js';
+import { adherenceText, bandName, bloodTestText, light, patientLight, pushTag, ruleTitle } from './ui.js';
 
 const ORDER = { red: 0, amber: 1, green: 2 };
 
@@ -25,7 +25,7 @@ export async function render(context) {
   const rows = items
     .map((patient) => ({ patient, light: patientLight(patient) }))
     .sort((a, b) => ORDER[a.light.level] - ORDER[b.light.level] || a.patient.display_name.localeCompare(b.patient.display_name));
-  const cols = ['name', 'status', 'flags', 'anc', 'blood', 'bowel', 'dose', 'push'].map((c) => t(`patients.col.${c}`));
+  const cols = ['name', 'status', 'flags', 'anc', 'blood', 'adherence', 'bowel', 'dose', 'push'].map((c) => t(`patients.col.${c}`));
   const table = h('table', { class: 'patients' },
     h('caption', { class: 'visually-hidden' }, t('patients.title')),
     h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, c)))),
@@ -38,9 +38,10 @@ export async function render(context) {
         cell(cols[2], flags.length ? h('ul', { class: 'reasons' }, flags.map((f) => h('li', {}, `${ruleTitle(f.rule)} (${t(`severity.${f.severity}`)})`))) : t('patients.flags.none')),
         cell(cols[3], h('span', { class: `band band-${patient.status.anc_band || 'none'}` }, bandName(patient.status.anc_band))),
         cell(cols[4], h('span', { class: test && test.status === 'overdue' ? 'overdue' : '' }, bloodTestText(test))),
-        cell(cols[5], when(patient.status.last_bowel_movement_at)),
-        cell(cols[6], when(patient.status.last_dose_taken_at)),
-        cell(cols[7], t('patients.push.unknown')));
+        cell(cols[5], adherenceText(patient.status.adherence_7d)),
+        cell(cols[6], when(patient.status.last_bowel_movement_at)),
+        cell(cols[7], when(patient.status.last_dose_taken_at)),
+        cell(cols[8], pushTag(patient.status.push_reachable)));
     })));
   return h('section', { class: 'stack wide' },
     h('h1', { tabindex: '-1' }, t('patients.title')),

@@ -103,6 +103,7 @@ export function patientLight(patient, now = Date.now()) {
   const dose = hours(status.last_dose_taken_at);
   if (dose !== null && dose >= 48) reasons.amber.push(t('reason.dose48'));
   if (status.needs_retitration) reasons.amber.push(t('reason.retitrate'));
+  if (status.push_reachable === false) reasons.amber.push(t('reason.noPush'));
   if (reasons.red.length) return { level: 'red', reasons: [...reasons.red, ...reasons.amber] };
   if (reasons.amber.length) return { level: 'amber', reasons: reasons.amber };
   return { level: 'green', reasons: [t('reason.none')] };
@@ -110,6 +111,20 @@ export function patientLight(patient, now = Date.now()) {
 
 export function light(level) {
   return h('span', { class: `light light-${level}` }, shape(level), h('span', {}, t(`light.${level}`)));
+}
+
+/** Doses taken of those due in the last 7 days, as words: "5 of 6 taken (83%)". */
+export function adherenceText(adherence) {
+  if (!adherence || !adherence.due) return t('adherence.noneDue');
+  const { taken, due } = adherence;
+  return t('adherence.short', { taken, due, percent: Math.round((taken / due) * 100) });
+}
+
+/** Push reachable or not, as a word with a shape (never colour alone). */
+export function pushTag(reachable) {
+  if (reachable === undefined || reachable === null) return h('span', {}, t('push.unknown'));
+  return h('span', { class: `push-tag ${reachable ? 'push-on' : 'push-off'}` },
+    shape(reachable ? 'green' : 'amber'), h('span', {}, t(reachable ? 'push.on' : 'push.off')));
 }
 
 export function bloodTestText(test) {
