@@ -37,8 +37,15 @@ browser-deps:
 test: lint browser-deps
 	$(BIN)/python -m pytest
 
+# The benchmarks print figures (README, Performance); they need PostgreSQL on 127.0.0.1:5432.
 bench: install
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "make bench needs PostgreSQL on 127.0.0.1:5432"; exit 1; }
 	$(BIN)/python -m benchmarks.api
+	$(BIN)/python -m benchmarks.time_rules
+	$(BIN)/python -m benchmarks.reminders
+	$(BIN)/python -m benchmarks.escalations
+	$(BIN)/python -m benchmarks.exports
+	$(BIN)/python -m benchmarks.lighthouse
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache
