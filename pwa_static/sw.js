@@ -12,7 +12,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '2026-11-25.9';
+const VERSION = '2026-11-25.10';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',

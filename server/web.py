@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, current_app, send_from_directory
+from flask import Blueprint, Flask, Response, current_app, send_from_directory, session
 from flask.typing import ResponseReturnValue
 
 from server import policy
@@ -29,7 +29,12 @@ def _send(path: str, *, max_age: int = 0) -> Response:
 @access(policy.public("web.app"))
 @compress.compressed()
 def app_shell() -> ResponseReturnValue:
-    return _send("index.html")
+    response = _send("index.html")
+    if session.get("uid") is not None:
+        # a signed-in phone will show Today first: fetch its code with the page (a signed-out
+        # first visit does not pay for it)
+        response.headers["Link"] = "</static/js/views/today.js>; rel=modulepreload"
+    return response
 
 
 @web.route("/care/", methods=["GET"])

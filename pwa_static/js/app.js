@@ -35,6 +35,7 @@ function loadOutbox() {
   }
   return outboxModule;
 }
+let started = false;
 let renderCount = 0;
 let firstRender = true;
 let announceTimer = null;
@@ -209,7 +210,8 @@ function wireShell() {
     event.preventDefault();
     main.focus();
   });
-  window.addEventListener('hashchange', show);
+  // before start() has shown the first screen, it reads the new address itself
+  window.addEventListener('hashchange', () => { if (started) show(); });
   window.addEventListener('online', () => {
     updateStatus();
     flushNow();
@@ -245,15 +247,22 @@ async function start() {
     const pid = store.patientFor(saved.user);
     if (route === 'today' && pid) store.preloadToday(pid);
   }).catch(() => {});
+  const preloadToday = () => {
+    if (store.state.user && !ROUTES[route].open) ROUTES[route].load(); // the screen's code, at once
+    if (store.state.user && store.state.patientId && route === 'today' && !store.hasPreloaded()) {
+      store.preloadToday(store.state.patientId); // in parallel with the words and the screen's code
+    }
+  };
   await Promise.all([
     loadLanguage(store.settings.lang).then(() => translateDom()),
-    store.restoreSession(),
+    // Today's answers are asked for the moment /api/me says who this is; the list of patients
+    // (for the switcher and history) waits until Today is on the screen
+    store.restoreSession({ onUser: preloadToday, patientsLater: route === 'today' }),
   ]);
-  store.state.patientsReady.then(renderPatientSwitch);
-  if (store.state.user && store.state.patientId && route === 'today' && !store.hasPreloaded()) {
-    store.preloadToday(store.state.patientId); // in parallel with the Today screen's code
-  }
+  preloadToday(); // kept on the phone, without a connection
+  started = true;
   await show();
+  afterPaint(() => store.whenPatients().then(renderPatientSwitch));
   registerServiceWorker();
   if (store.state.user) {
     flushNow();
@@ -261,10 +270,17 @@ async function start() {
   }
 }
 
+/** Work that waits until the screen just made has been painted (two frames on). */
+function afterPaint(work) {
+  requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(work, 0)));
+}
+
 /** Work that can wait until the screen is shown and the phone is not busy. */
 function whenIdle(work) {
-  if ('requestIdleCallback' in window) window.requestIdleCallback(work, { timeout: 5000 });
-  else setTimeout(work, 1000);
+  afterPaint(() => {
+    if ('requestIdleCallback' in window) window.requestIdleCallback(work, { timeout: 5000 });
+    else setTimeout(work, 1000);
+  });
 }
 
 start();

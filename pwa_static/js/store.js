@@ -69,12 +69,37 @@ async function applySession(session) {
   choosePatient();
 }
 
-/** After sign-in or /api/me: keep the session (the service worker needs the CSRF token). */
-export async function rememberSession(session) {
+let startPatients = null;
+
+/**
+ * After sign-in or /api/me: keep the session (the service worker needs the CSRF token).
+ * `onUser` runs as soon as the user is known (before the phone's copy is written), so that a
+ * screen's answers can be asked for at once; with `patientsLater` the list of patients waits
+ * until someone asks for it with whenPatients() (the Today screen does not need it).
+ */
+export async function rememberSession(session, { onUser, patientsLater = false } = {}) {
   await applySession(session);
-  await kv.set('session', session);
+  if (onUser) onUser();
   // names and time zones for the switcher and history; Today does not wait for them
-  state.patientsReady = loadPatients();
+  if (patientsLater) {
+    state.patientsReady = new Promise((resolve) => {
+      startPatients = () => resolve(loadPatients());
+    });
+  } else {
+    startPatients = null;
+    state.patientsReady = loadPatients();
+  }
+  await kv.set('session', session);
+}
+
+/** The list of patients: starts loading it if it was left for later. */
+export function whenPatients() {
+  if (startPatients) {
+    const start = startPatients;
+    startPatients = null;
+    start();
+  }
+  return state.patientsReady;
 }
 
 export async function forgetSession() {
@@ -93,10 +118,10 @@ export async function forgetSession() {
  * Who is signed in: 'online' (the server said), 'offline' (kept on the phone, no server),
  * or 'none'.
  */
-export async function restoreSession() {
+export async function restoreSession(options = {}) {
   try {
     const me = await api('GET', '/api/me');
-    await rememberSession(me);
+    await rememberSession(me, options);
     return 'online';
   } catch (error) {
     if (error.isRetryable) {

@@ -5,7 +5,7 @@ import { columns, line } from '../charts.js';
 import { h } from '../dom.js';
 import { formatDate, formatDateTime, formatNumber, has, isoDate, t } from '../i18n.js';
 import * as outbox from '../outbox.js';
-import { cachedGet, currentPatient, state } from '../store.js';
+import { cachedGet, currentPatient, state, whenPatients } from '../store.js';
 import {
   FEVER_C, backLink, bristolTypes, describeEntry, errorBox, field, heading, messageFor, showFieldErrors,
   symptomLabel,
@@ -240,7 +240,7 @@ async function blood(pid, tz) {
 }
 
 export async function render({ params }) {
-  await state.patientsReady;
+  await whenPatients();
   const pid = state.patientId;
   const tz = (currentPatient() || {}).timezone;
   const part = params[0];

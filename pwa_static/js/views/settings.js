@@ -7,7 +7,7 @@ import { h, uid } from '../dom.js';
 import { LANGUAGES, formatDateTime, loadLanguage, t, tn, translateDom } from '../i18n.js';
 import * as outbox from '../outbox.js';
 import * as push from '../push.js';
-import { currentPatient, forgetSession, isCaregiver, saveSettings, settings, state, switchPatient } from '../store.js';
+import { currentPatient, forgetSession, isCaregiver, saveSettings, settings, state, switchPatient, whenPatients } from '../store.js';
 import { emergencyNumber, errorBox, field, heading, messageFor } from '../ui.js';
 
 function section(id, title, ...children) {
@@ -204,7 +204,7 @@ function accountSection(go) {
 }
 
 export async function render({ go, refresh }) {
-  await state.patientsReady;
+  await whenPatients();
   const patient = currentPatient();
   return h('div', { class: 'stack' },
     heading(t('settings.title')),
