@@ -48,7 +48,9 @@ escalations that no report opened (by rule); the
 outbox's status counts; the CPU used by gunicorn, the worker, the receivers and everything else
 on the machine (other load disturbs the figures); any traceback in the server's or worker's log.
 Every wait is bounded; the processes (their groups) are stopped, the database dropped and the
-instance removed in `finally`.
+instance removed in `finally`. The commit measured is printed (and a warning if the code under
+test changed during the run); on PostgreSQL a session advisory lock keeps a second run from
+dropping the database under a first one.
 
     .venv/bin/python -m benchmarks.escalations [--reports 1000] [--patients 10]
         [--backend sqlite,postgresql] [--keep]

@@ -34,13 +34,24 @@ How, per run (backend x workers):
    (N - distinct), misrouted (a dose's reminder at another patient's browser), the push
    service's refusals, the outbox's final status counts and `push_delivery` rows, and where the
    CPU went during the run (each worker, the push service, this run's PostgreSQL backends, and
-   everything else on the machine, which shows when other load disturbed the run).
+   everything else on the machine, which shows when other load disturbed the run), and the
+   seconds each worker spent in each step of the cycle (the module functions `run_cycle` calls
+   are wrapped with a timer).
 4. After the last run of each backend: every dose is marked taken, then the idle cycle (5
-   warm-up cycles, then 200 measured) in a fresh worker process.
+   warm-up cycles, then 200 measured) in a fresh worker process: p50/p99/max, each step's
+   median and p99 with its SQL statements and commits per cycle, and the plans of the two
+   queries that read every `patient_state` row (PostgreSQL: EXPLAIN ANALYZE).
 
 `--profile` adds a run profiled with cProfile: one worker, `--profile-messages` reminders, with
 `send_many` made sequential so that the sends are on the profiled thread; CPU per message by
-component (encryption, HTTP client, DB, ...) and the top functions are printed.
+component (encryption, HTTP client, DB, ...), the SQL statements per message before and after
+the send, how many batches were sent with a database transaction open (on SQLite: the write
+lock held across the network), and the top functions are printed.
+
+The commit and a fingerprint of server/, reminders/ and migrations/ are printed at the start
+and checked at the end (a warning when the code under test changed during the run). On
+PostgreSQL a session advisory lock keeps a second run from dropping the database under a
+first one.
 
     .venv/bin/python -m benchmarks.reminders [--messages 100000] [--workers 1,3]
         [--backend sqlite,postgresql] [--idle-cycles 200] [--max-seconds 1800]
