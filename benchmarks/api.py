@@ -50,7 +50,6 @@ import resource
 import secrets
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -64,9 +63,9 @@ from typing import Any
 import psycopg
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.common import ROOT, free_port, log, pg_admin, pg_url
+
 BIN = Path(sys.executable).parent
-PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_DATABASE = os.environ.get("BENCH_API_DATABASE", "bench_api")
 CLINICIAN_EMAIL = "bench.clinician@example.org"
 PATIENT_EMAIL = "bench.patient@example.org"
@@ -118,10 +117,6 @@ function request()
   return wrk.format("POST", [==[%(path)s]==], headers, [==[%(body)s]==])
 end
 """
-
-
-def log(message: str = "") -> None:
-    print(message, flush=True)
 
 
 # --- CPU accounting ------------------------------------------------------------------------------
@@ -281,21 +276,6 @@ def run_wrk(
 
 
 # --- the server and its database -----------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def pg_url(database: str) -> str:
-    return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{database}"
-
-
-def pg_admin(statement: str) -> None:
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(statement)
 
 
 def recreate_pg_database(name: str) -> None:

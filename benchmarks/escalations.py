@@ -74,7 +74,6 @@ import random
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -89,9 +88,17 @@ from typing import Any
 import psycopg
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.common import (
+    ROOT,
+    code_version,
+    free_port,
+    hold_database_name,
+    log,
+    pg_admin,
+    pg_url,
+)
+
 BIN = Path(sys.executable).parent
-PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_DATABASE = "bench_escalations"
 TARGET_P99 = 2.0  # seconds
 HTTP_TIMEOUT = 30  # seconds, each request
@@ -103,42 +110,11 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 SPAWN = mp.get_context("spawn")
 
 
-def log(message: str = "") -> None:
-    print(message, flush=True)
-
-
-def code_version() -> str:
-    """The commit, and a fingerprint of the code under test (the trees of server/, reminders/
-    and migrations/ at HEAD, and any uncommitted change there): it can change while a long
-    run goes on, so it is printed at the start and compared at the end."""
-
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10, check=False
-        ).stdout.strip()
-
-    try:
-        head = git("rev-parse", "--short", "HEAD")
-        trees = git("rev-parse", "HEAD:server", "HEAD:reminders", "HEAD:migrations")
-        dirty = git("status", "--porcelain", "--", "server", "reminders", "migrations")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    fingerprint = "/".join(tree[:9] for tree in trees.split())
-    changed = " + uncommitted changes" if dirty else ""
-    return f"commit {head}; server/reminders/migrations trees {fingerprint}{changed}"
-
-
 def percentile(values: list[float], fraction: float) -> float:
     """Nearest-rank percentile (p99 of 1,000 values is the 990th smallest)."""
     ordered = sorted(values)
     rank = max(1, min(len(ordered), math.ceil(fraction * len(ordered))))
     return ordered[rank - 1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- CPU accounting ----------------------------------------------------------------------------
@@ -393,31 +369,6 @@ class Deployment:
             if blocks:
                 found[name] = blocks
         return found
-
-
-def pg_url(database: str) -> str:
-    return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{database}"
-
-
-def pg_admin(statement: str) -> None:
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(statement)  # type: ignore[arg-type]
-
-
-def hold_database_name() -> psycopg.Connection[Any]:
-    """One run at a time per database name: a session advisory lock, held by this connection
-    for the whole run, so that a second run does not drop the database under the first."""
-    conn = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=10)
-    locked = conn.execute(
-        "SELECT pg_try_advisory_lock(hashtext(%s))", (f"companion-benchmark:{PG_DATABASE}",)
-    ).fetchone()
-    if not locked or not locked[0]:
-        conn.close()
-        raise SystemExit(
-            f"another run is using the database {PG_DATABASE} (advisory lock held): not "
-            "dropping it under that run; try again when it has finished"
-        )
-    return conn
 
 
 def outbox_counts(deployment: Deployment) -> dict[str, int]:
@@ -815,7 +766,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     version = code_version()
     log(f"code measured: {version}")
-    lock = hold_database_name() if "postgresql" in backends else None
+    lock = hold_database_name(PG_DATABASE) if "postgresql" in backends else None
     secret = secrets.token_urlsafe(24)
     receivers = Receivers(secret)
     outcomes: list[Outcome] = []

@@ -89,9 +89,16 @@ from typing import Any
 
 import psycopg
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.common import (
+    ROOT,
+    code_version,
+    hold_database_name,
+    log,
+    pg_admin,
+    pg_url,
+)
+
 BIN = Path(sys.executable).parent
-PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_DATABASE = "bench_reminders"
 TARGET_SECONDS = 120.0
 TARGET_IDLE_MS = 5.0
@@ -124,31 +131,6 @@ COLUMNS = {
     "dose": "id, patient_id, plan_id, local_date, local_time, scheduled_at, mg, status",
     "push_subscription": "id, user_id, endpoint, p256dh, auth, created_at",
 }
-
-
-def log(message: str = "") -> None:
-    print(message, flush=True)
-
-
-def code_version() -> str:
-    """The commit, and a fingerprint of the code under test (the trees of server/, reminders/
-    and migrations/ at HEAD, and any uncommitted change there): it can change while a long
-    run goes on, so it is printed at the start and compared at the end."""
-
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10, check=False
-        ).stdout.strip()
-
-    try:
-        head = git("rev-parse", "--short", "HEAD")
-        trees = git("rev-parse", "HEAD:server", "HEAD:reminders", "HEAD:migrations")
-        dirty = git("status", "--porcelain", "--", "server", "reminders", "migrations")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    fingerprint = "/".join(tree[:9] for tree in trees.split())
-    changed = " + uncommitted changes" if dirty else ""
-    return f"commit {head}; server/reminders/migrations trees {fingerprint}{changed}"
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -423,31 +405,6 @@ def bulk_load(
         finally:
             conn.close()
     return seconds
-
-
-def pg_url(database: str) -> str:
-    return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{database}"
-
-
-def pg_admin(statement: str) -> None:
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(statement)  # type: ignore[arg-type]
-
-
-def hold_database_name() -> psycopg.Connection[Any]:
-    """One run at a time per database name: a session advisory lock, held by this connection
-    for the whole run, so that a second run does not drop the database under the first."""
-    conn = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=10)
-    locked = conn.execute(
-        "SELECT pg_try_advisory_lock(hashtext(%s))", (f"companion-benchmark:{PG_DATABASE}",)
-    ).fetchone()
-    if not locked or not locked[0]:
-        conn.close()
-        raise SystemExit(
-            f"another run is using the database {PG_DATABASE} (advisory lock held): not "
-            "dropping it under that run; try again when it has finished"
-        )
-    return conn
 
 
 @dataclass
@@ -1232,7 +1189,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     version = code_version()
     log(f"code measured: {version}")
-    lock = hold_database_name() if "postgresql" in backends else None
+    lock = hold_database_name(PG_DATABASE) if "postgresql" in backends else None
     count = max(args.messages, args.profile_messages if args.profile else 0)
     push = PushServiceProcess(count)
     log(

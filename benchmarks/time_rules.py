@@ -66,9 +66,9 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.common import ROOT, log, pg_admin, pg_url
+
 BIN = Path(sys.executable).parent
-PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_DATABASE = os.environ.get("BENCH_RULES_DATABASE", "bench_rules")
 TARGET_MS = 200.0
 DAY = 1440  # minutes
@@ -101,10 +101,6 @@ PLAN_STEPS = json.dumps(
         {"day": 17, "doses_mg": [150, 200]},
     ]
 )
-
-
-def log(message: str = "") -> None:
-    print(message, flush=True)
 
 
 # --- the synthetic population ------------------------------------------------------------------
@@ -202,8 +198,8 @@ class Population:
             last_anc = now_m - 30 * DAY - int(rng.random() * 10 * DAY)
         else:
             last_anc = now_m - HOUR - int(rng.random() * 27 * DAY)
-        anc = []
-        at = last_anc
+        anc = [last_anc]  # the last count may predate tracking (an overdue patient, short diary)
+        at = last_anc - ANC_EVERY_DAYS * DAY
         while at >= tracking_m:
             anc.append(at)
             at -= ANC_EVERY_DAYS * DAY
@@ -878,15 +874,6 @@ def evaluate_in_child(backend: str, url: str, instance: Path, now: dt.datetime) 
 
 
 # --- one backend ---------------------------------------------------------------------------------
-
-
-def pg_url(database: str) -> str:
-    return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{database}"
-
-
-def pg_admin(statement: str) -> None:
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(statement)
 
 
 def run_backend(backend: str, population: Population, args: argparse.Namespace) -> dict[str, Any]:

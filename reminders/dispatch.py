@@ -6,6 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,12 +42,25 @@ def channels_of(sender: WebPushSender | Channels) -> Channels:
     return sender if isinstance(sender, Channels) else Channels(push=sender)
 
 
-def _other_channels(
+@dataclass(frozen=True)
+class _Errand:
+    """A webhook or email delivery, read from the database before any network I/O."""
+
+    message_id: int
+    channel: str
+    url: str | None
+    secret: str | None
+    payload: dict[str, Any]
+
+
+def _prepare_other(
     session: Session, channels: Channels, messages: list[OutboxMessage]
-) -> list[outbox.Result]:
-    """Webhook and email deliveries: one request each, retried until accepted."""
-    results = []
-    clinics: dict[int, dict] = {}
+) -> tuple[list[_Errand], list[outbox.Result]]:
+    """What each webhook and email message needs (the clinic's targets, else the defaults);
+    those with nowhere to go are skipped, recorded with the reason."""
+    errands: list[_Errand] = []
+    skipped: list[outbox.Result] = []
+    clinics: dict[int, dict[str, Any]] = {}
     for message in messages:
         escalation = session.get(Escalation, message.escalation_id or 0)
         clinic_id = escalation.clinic_id if escalation else 0
@@ -58,27 +72,39 @@ def _other_channels(
             url = settings.get("webhook_url") or channels.webhook_url
             secret = settings.get("webhook_secret") or channels.webhook_secret
             if not url or not secret:
-                results.append(outbox.Result(message.id, "skipped", error="no webhook configured"))
+                skipped.append(outbox.Result(message.id, "skipped", error="no webhook configured"))
                 continue
-            sent = channels.webhook.send(url, secret, message.payload)
+            errands.append(_Errand(message.id, "webhook", url, secret, dict(message.payload)))
+        elif channels.smtp is None or not message.payload.get("to"):
+            skipped.append(outbox.Result(message.id, "skipped", error="no email configured"))
         else:
-            if channels.smtp is None or not message.payload.get("to"):
-                results.append(outbox.Result(message.id, "skipped", error="no email configured"))
-                continue
+            errands.append(_Errand(message.id, "email", None, None, dict(message.payload)))
+    return errands, skipped
+
+
+def _send_other(channels: Channels, errands: list[_Errand]) -> list[outbox.Result]:
+    """Webhook and email deliveries: one request each, retried until accepted."""
+    results = []
+    for errand in errands:
+        if errand.channel == "webhook":
+            assert errand.url is not None and errand.secret is not None
+            sent = channels.webhook.send(errand.url, errand.secret, errand.payload)
+        else:
+            assert channels.smtp is not None
             sent = send_email(
                 channels.smtp,
                 channels.mail_from,
-                list(message.payload["to"]),
-                str(message.payload.get("subject", "")),
-                str(message.payload.get("text", "")),
+                list(errand.payload["to"]),
+                str(errand.payload.get("subject", "")),
+                str(errand.payload.get("text", "")),
             )
         if sent.outcome is Outcome.DELIVERED:
-            results.append(outbox.Result(message.id, "sent"))
+            results.append(outbox.Result(errand.message_id, "sent"))
         else:
             wait = sent.retry_after_seconds
             results.append(
                 outbox.Result(
-                    message.id,
+                    errand.message_id,
                     "retry",
                     retry_after=dt.timedelta(seconds=wait) if wait else None,
                     error=sent.detail,
@@ -117,16 +143,21 @@ def send_batch(
     *,
     after_claim: Callable[[list[OutboxMessage]], None] | None = None,
 ) -> dict[str, int]:
-    """One claimed batch, sent and recorded. Empty dict when nothing was due."""
+    """One claimed batch, sent and recorded. Empty dict when nothing was due.
+
+    Everything the sends need is read first and the transaction ended before any network
+    I/O, so no lock (SQLite's write lock above all) is held while waiting on receivers."""
     channels = channels_of(sender)
     claimed = outbox.claim(session, worker_id, now, limit)
     if not claimed:
         return {}
     if after_claim is not None:  # a test stands in for a worker dying here
         after_claim(claimed)
-    others = [m for m in claimed if m.channel != "push"]
+    claimed_count = len(claimed)
+    errands, other_results = _prepare_other(
+        session, channels, [m for m in claimed if m.channel != "push"]
+    )
     messages = [m for m in claimed if m.channel == "push"]
-    other_results = _other_channels(session, channels, others)
     cancelled = _cancelled(session, messages, now)
     live = [m for m in messages if m.id not in cancelled]
     names = dict(
@@ -138,40 +169,46 @@ def send_batch(
     )
     subscriptions = outbox.subscriptions_of(session, (m.recipient_user_id or 0 for m in live))
     already = outbox.delivered(session, [m.id for m in live])
-    session.commit()  # nothing held open while we wait on the network
-
-    work: list[tuple[OutboxMessage, int, Subscription, PushMessage]] = []
+    # (message id, subscription ids it already reached, the sends still to make)
+    plan: list[tuple[int, bool, list[tuple[int, Subscription, PushMessage]]]] = []
     for message in live:
         note = push_message(message, names.get(message.patient_id or 0))
-        for sub in subscriptions.get(message.recipient_user_id or 0, []):
-            if (message.id, sub.id) not in already:
-                work.append(
-                    (message, sub.id, Subscription(sub.endpoint, sub.p256dh, sub.auth), note)
-                )
+        subs = subscriptions.get(message.recipient_user_id or 0, [])
+        earlier = any((message.id, sub.id) in already for sub in subs)
+        todo = [
+            (sub.id, Subscription(sub.endpoint, sub.p256dh, sub.auth), note)
+            for sub in subs
+            if (message.id, sub.id) not in already
+        ]
+        plan.append((message.id, earlier, todo))
+    results: list[outbox.Result] = [
+        outbox.Result(message_id, "cancelled", error="dose already marked")
+        for message_id in sorted(cancelled)
+    ]
+    session.commit()  # nothing held open while we wait on the network
+
+    work = [
+        (message_id, sub_id, sub, note)
+        for message_id, _, todo in plan
+        for sub_id, sub, note in todo
+    ]
     sent = channels.push.send_many([(sub, note) for _, _, sub, note in work])
+    other_results += _send_other(channels, errands)
 
     per_message: dict[int, list[tuple[int, SendResult]]] = defaultdict(list)
-    for (message, sub_id, _, _), result in zip(work, sent, strict=True):
-        per_message[message.id].append((sub_id, result))
-    results: list[outbox.Result] = []
+    for (message_id, sub_id, _, _), result in zip(work, sent, strict=True):
+        per_message[message_id].append((sub_id, result))
     gone: list[int] = []
-    for message in messages:
-        if message.id in cancelled:
-            results.append(outbox.Result(message.id, "cancelled", error="dose already marked"))
-            continue
-        outcomes = per_message.get(message.id, [])
+    for message_id, earlier, _ in plan:
+        outcomes = per_message.get(message_id, [])
         delivered = tuple((s, r.status or 0) for s, r in outcomes if r.outcome is Outcome.DELIVERED)
         gone.extend(s for s, r in outcomes if r.outcome is Outcome.GONE)
         retry = [r for _, r in outcomes if r.outcome is Outcome.RETRY]
-        earlier = any(
-            (message.id, s.id) in already
-            for s in subscriptions.get(message.recipient_user_id or 0, [])
-        )
         if retry:
             wait = max((r.retry_after_seconds or 0 for r in retry), default=0)
             results.append(
                 outbox.Result(
-                    message.id,
+                    message_id,
                     "retry",
                     retry_after=dt.timedelta(seconds=wait) if wait else None,
                     error=retry[0].detail,
@@ -179,14 +216,14 @@ def send_batch(
                 )
             )
         elif delivered or earlier:
-            results.append(outbox.Result(message.id, "sent", delivered_to=delivered))
+            results.append(outbox.Result(message_id, "sent", delivered_to=delivered))
         elif outcomes:
-            results.append(outbox.Result(message.id, "failed", error=outcomes[0][1].detail))
+            results.append(outbox.Result(message_id, "failed", error=outcomes[0][1].detail))
         else:
-            results.append(outbox.Result(message.id, "skipped", error="no push subscription"))
+            results.append(outbox.Result(message_id, "skipped", error="no push subscription"))
     counts = outbox.record(session, worker_id, [*results, *other_results], now)
     outbox.forget_subscriptions(session, gone, now)
-    counts["claimed"] = len(claimed)
+    counts["claimed"] = claimed_count
     return counts
 
 

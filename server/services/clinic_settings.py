@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from server.domain import available_profiles
-from server.models import Clinic
-from server.policy import Actor
+from server.models import Clinic, User
+from server.policy import CARE_TEAM, Actor
 from server.services.alerts import settings_of
 from server.services.errors import Invalid, NotFound
 
@@ -40,6 +40,11 @@ def update(session: Session, actor: Actor, data: dict[str, Any]) -> Clinic:
                 {"monitoring_profile": [f"Use one of {', '.join(available_profiles())}."]}
             )
         clinic.monitoring_profile = data["monitoring_profile"]
+    on_call_user = (data.get("on_call") or {}).get("user_id")
+    if on_call_user is not None:
+        member = session.get(User, on_call_user)
+        if member is None or member.clinic_id != clinic.id or member.role not in CARE_TEAM:
+            raise Invalid({"on_call.user_id": ["Choose a clinician or admin of this clinic."]})
     saved = dict(clinic.settings or {})
     for key in (
         "escalation_windows_minutes",

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server.domain import daily_doses, dose_instants
@@ -17,6 +16,7 @@ from server.policy import Actor
 from server.services import idempotency
 from server.services import state as states
 from server.services.errors import Conflict, Invalid, NotFound
+from server.services.sql import insert_for
 
 
 def materialise(session: Session, patient: Patient, on: dt.date) -> None:
@@ -41,7 +41,7 @@ def materialise(session: Session, patient: Patient, on: dt.date) -> None:
     ]
     if not rows:
         return
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     session.execute(insert(Dose).values(rows).on_conflict_do_nothing())
 
 

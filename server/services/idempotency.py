@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server.models import IdempotencyRecord
 from server.services.errors import Conflict
+from server.services.sql import insert_for
 
 T = TypeVar("T")
 
@@ -47,8 +47,7 @@ def fingerprint(payload: Any) -> str:
 
 def _reserve(session: Session, claim: Claim, now: dt.datetime) -> IdempotencyRecord | None:
     """Insert the key, or return the record already holding it."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     values = {
         "user_id": claim.user_id,
         "key": claim.key,

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server.models import OutboxMessage, PushDelivery, PushSubscription, User
+from server.services.sql import insert_for
 
 LEASE = dt.timedelta(seconds=90)
 ROW_DEFAULTS: dict[str, Any] = {
@@ -32,10 +32,6 @@ ROW_DEFAULTS: dict[str, Any] = {
 }
 LATE_AFTER = dt.timedelta(minutes=2)
 MAX_BACKOFF = dt.timedelta(hours=1)
-
-
-def _insert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def enqueue(session: Session, rows: Sequence[dict[str, Any]], now: dt.datetime) -> int:
@@ -64,7 +60,7 @@ def enqueue(session: Session, rows: Sequence[dict[str, Any]], now: dt.datetime) 
                 "last_error": "expired before it could be sent" if status == "skipped" else None,
             }
         )
-    insert = _insert(session)
+    insert = insert_for(session)
     new = 0
     for start in range(0, len(values), 2000):
         statement = (
@@ -146,7 +142,7 @@ def record(
     ]
     for start in range(0, len(deliveries), 2000):
         session.execute(
-            _insert(session)(PushDelivery)
+            insert_for(session)(PushDelivery)
             .values(deliveries[start : start + 2000])
             .on_conflict_do_nothing()
         )

@@ -32,6 +32,7 @@ from server.services.reminder_times import (
     plan_blood_reminder,
     plan_check_in,
 )
+from server.services.sql import insert_for
 
 NAG_EVERY = dt.timedelta(minutes=15)
 NAGS = 3
@@ -41,10 +42,16 @@ MAKE_DOSES_PER_CYCLE = 2000
 
 
 def _cursor(session: Session, name: str, now: dt.datetime) -> tuple[DispatchCursor, dt.datetime]:
-    row = session.get(DispatchCursor, name)
-    if row is None:
-        row = DispatchCursor(name=name, at=now - LOOKBACK)
-        session.add(row)
+    """The scan cursor, made once even when several workers start together (a plain INSERT
+    from two first cycles would collide on the primary key)."""
+    insert = insert_for(session)
+    session.execute(
+        insert(DispatchCursor)
+        .values(name=name, at=now - LOOKBACK)
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    row = session.get(DispatchCursor, name, populate_existing=True)
+    assert row is not None
     return row, max(row.at, now - LOOKBACK)
 
 

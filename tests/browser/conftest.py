@@ -116,3 +116,29 @@ def wait_for_service_worker(page: Any) -> None:
         " return navigator.serviceWorker.controller !== null; }",
         timeout=20000,
     )
+
+
+# WCAG 2.0 to 2.2, levels A and AA: every axe scan of both apps uses these
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's violations on the page, injected from tests/browser/node_modules."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `make browser-deps` (npm ci --prefix tests/browser)")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']})).violations",
+        AXE_TAGS,
+    )
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "targets": [node["target"] for node in v["nodes"]][:5],
+        }
+        for v in result
+    ]

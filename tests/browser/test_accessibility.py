@@ -10,33 +10,10 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import AXE, PHONE, shot, sign_in
+from tests.browser.conftest import PHONE, axe_violations, shot, sign_in
 from tests.browser.live_server import LiveServer, Person
 
 pytestmark = pytest.mark.browser
-
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
-
-
-def axe_violations(page: Any) -> list[dict]:
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `make browser-deps` (npm ci --prefix tests/browser)")
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags},"
-        " resultTypes: ['violations']})).violations",
-        TAGS,
-    )
-    return [
-        {
-            "id": v["id"],
-            "impact": v["impact"],
-            "help": v["help"],
-            "targets": [node["target"] for node in v["nodes"]][:5],
-        }
-        for v in result
-    ]
 
 
 def fits_at_200_percent(page: Any) -> bool:

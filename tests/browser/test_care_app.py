@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import AXE, shot
+from tests.browser.conftest import axe_violations, shot
 from tests.browser.live_server import (
     BIN,
     CLINICIAN_EMAIL,
@@ -31,7 +31,6 @@ from tests.browser.live_server import (
 pytestmark = pytest.mark.browser
 
 DESKTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "en-GB"}
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 
 
 @pytest.fixture
@@ -120,25 +119,6 @@ def test_clinician_acknowledges_and_resolves_a_fever(
     assert mine and mine[0]["status"] == "resolved"
     assert mine[0]["resolution_note"] == "Phoned the patient; ANC taken today, normal."
     assert not errors, errors
-
-
-def axe_violations(page: Any) -> list[dict[str, Any]]:
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags},"
-        " resultTypes: ['violations']})).violations",
-        TAGS,
-    )
-    return [
-        {
-            "id": v["id"],
-            "impact": v["impact"],
-            "help": v["help"],
-            "targets": [node["target"] for node in v["nodes"]][:5],
-        }
-        for v in result
-    ]
 
 
 def check(page: Any, name: str, problems: dict[str, Any]) -> None:

@@ -310,3 +310,26 @@ def test_another_clinic_sees_nothing(clinic: World, channels: Channels) -> None:
         clinic.other_clinician.post(f"/api/escalations/{escalation_id}/acknowledge").status_code
         == 404
     )
+
+
+def test_the_on_call_contact_must_belong_to_the_clinic(clinic: World) -> None:
+    from server.models import User
+
+    outsider = db.session.query(User).filter_by(email="dr.south@example.org").one()
+    insider = db.session.query(User).filter_by(email="dr.north@example.org").one()
+    refused = clinic.admin.put("/api/clinic/settings", json={"on_call": {"user_id": outsider.id}})
+    assert refused.status_code == 422
+    assert "on_call.user_id" in refused.get_json()["error"]["fields"]
+    patient = db.session.query(User).filter_by(email="alex@example.org").one()
+    assert (
+        clinic.admin.put(
+            "/api/clinic/settings", json={"on_call": {"user_id": patient.id}}
+        ).status_code
+        == 422
+    )
+    assert (
+        clinic.admin.put(
+            "/api/clinic/settings", json={"on_call": {"user_id": insider.id}}
+        ).status_code
+        == 200
+    )

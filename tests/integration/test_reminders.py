@@ -361,3 +361,49 @@ def test_quiet_hours_hold_check_ins_but_never_dose_reminders(
     tick(world.app, sender, at("2026-11-25T23:30:00+00:00"))
     kinds = [r.payload["kind"] for r in push.received() if r.subscription_id in browser["endpoint"]]
     assert kinds == ["dose", "check_in"]
+
+
+def test_no_database_transaction_is_held_while_sending(
+    evening: World, push: PushService, sender: WebPushSender
+) -> None:
+    """The sends wait on the network: nothing may be locked then (SQLite's write lock above
+    all), and no claimed row may be reloaded from the database afterwards."""
+    seen: list[bool] = []
+    original = sender.send_many
+
+    def watched(items):
+        seen.append(db.session().in_transaction())
+        return original(items)
+
+    sender.send_many = watched  # type: ignore[method-assign]
+    tick(evening.app, sender, at("2026-11-25T21:00:00+00:00"))
+    assert seen and not any(seen)
+    assert len(dose_pushes(push)) == 1
+
+
+def test_first_cycles_of_several_workers_share_one_cursor(world: World, app: Flask) -> None:
+    from server.models import DispatchCursor
+    from server.services import reminders
+
+    db.session.commit()
+    now = at("2026-11-25T21:00:00+00:00")
+    errors: list[Exception] = []
+    barrier = threading.Barrier(3)
+
+    def first_cycle() -> None:
+        with app.app_context():
+            try:
+                barrier.wait()
+                reminders.enqueue_dose_reminders(db.session, now)
+            except Exception as exc:  # reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=first_cycle) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert db.session.query(DispatchCursor).count() == 1

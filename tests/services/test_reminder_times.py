@@ -1,0 +1,79 @@
+"""When check-ins and blood-test reminders fall: the boundaries of their schedules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from server.models import Patient, PatientState, ReminderSettings
+from server.services.reminder_times import after_quiet_hours, plan_blood_reminder, plan_check_in
+
+LONDON = "Europe/London"
+
+
+def patient(start: dt.date) -> Patient:
+    return Patient(id=1, clinic_id=1, display_name="P", timezone=LONDON, clozapine_start_date=start)
+
+
+@pytest.mark.parametrize(
+    ("day_number", "expected"),
+    [
+        # RULES.md 3: myocarditis watch, daily check-in in days 1-28
+        (1, True),
+        (28, True),
+        (29, False),
+    ],
+)
+def test_the_daily_check_in_runs_in_days_1_to_28(day_number: int, expected: bool) -> None:
+    today = dt.date(2026, 11, 25)
+    start = today - dt.timedelta(days=day_number - 1)
+    state = PatientState(patient_id=1)
+    # the morning of that day: today's 18:00 check-in is the next one, if any
+    plan_check_in(state, patient(start), None, dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC))
+    if expected:
+        assert state.next_check_in_at == dt.datetime(2026, 11, 25, 18, 0, tzinfo=dt.UTC)
+    else:
+        assert state.next_check_in_at is None
+
+
+def test_after_day_28_no_check_in_is_planned_for_tomorrow() -> None:
+    start = dt.date(2026, 11, 25) - dt.timedelta(days=27)  # today is day 28
+    state = PatientState(patient_id=1)
+    plan_check_in(state, patient(start), None, dt.datetime(2026, 11, 25, 19, 0, tzinfo=dt.UTC))
+    assert state.next_check_in_at is None
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        ("2026-12-01T08:59:00+00:00", "2026-12-01T09:00:00+00:00"),  # the day before, 09:00
+        ("2026-12-01T09:00:00+00:00", "2026-12-02T09:00:00+00:00"),  # then on the day
+        ("2026-12-02T09:00:00+00:00", None),  # both passed
+    ],
+)
+def test_blood_test_reminders_the_day_before_then_on_the_day(
+    now: str, expected: str | None
+) -> None:
+    state = PatientState(patient_id=1, next_blood_test_due=dt.date(2026, 12, 2))
+    plan_blood_reminder(state, patient(dt.date(2026, 11, 1)), dt.datetime.fromisoformat(now))
+    want = dt.datetime.fromisoformat(expected) if expected else None
+    assert state.next_blood_reminder_at == want
+
+
+@pytest.mark.parametrize(
+    ("local", "expected"),
+    [
+        ("21:59", "21:59"),  # before quiet hours
+        ("22:00", "07:30"),  # quiet from 22:00 ...
+        ("07:29", "07:30"),
+        ("07:30", "07:30"),  # ... to 07:30
+    ],
+)
+def test_quiet_hours_across_midnight(local: str, expected: str) -> None:
+    settings = ReminderSettings(patient_id=1, quiet_start="22:00", quiet_end="07:30")
+    hour, minute = map(int, local.split(":"))
+    when = dt.datetime(2026, 12, 10, hour, minute, tzinfo=dt.UTC)  # GMT: local time is UTC
+    moved = after_quiet_hours(when, LONDON, settings)
+    assert moved.strftime("%H:%M") == expected
+    assert moved >= when and moved - when < dt.timedelta(hours=10)
