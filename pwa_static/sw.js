@@ -3,7 +3,8 @@
  * - The app shell is cached under a versioned name; bump VERSION whenever a shell file changes
  *   (old caches are deleted on activate).
  * - Navigations go to the network first; without one, the app shell ("/") is served from the
- *   cache so logging works offline, and any other page falls back to the offline page.
+ *   cache so logging works offline, and any other page falls back to the offline page. A page
+ *   marked no-store (a signed-in "/", which carries that person's first answers) is never cached.
  * - Static assets are served cache-first. /api/ is never cached: health data stays off disk caches.
  * - push always shows a notification; dose notifications carry "Taken" and "Snooze" actions that
  *   work without opening a window; a plain tap opens the payload's URL.
@@ -12,7 +13,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '2026-11-25.10';
+const VERSION = '2026-11-25.11';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -62,7 +63,9 @@ const ENGLISH = {
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(SHELL_CACHE);
-    await cache.addAll(SHELL.map((url) => new Request(url, { cache: 'reload' })));
+    // without the cookie: a signed-in "/" carries that person's data (server/web.py), the
+    // cached shell must not
+    await cache.addAll(SHELL.map((url) => new Request(url, { cache: 'reload', credentials: 'omit' })));
     await self.skipWaiting();
   })());
 });
@@ -110,7 +113,8 @@ async function navigate(event, url) {
       Promise.resolve(event.preloadResponse).then((preloaded) => preloaded || fetch(event.request)),
       NAVIGATION_TIMEOUT_MS,
     );
-    if (isApp && response.ok) {
+    if (isApp && response.ok && !isNoStore(response)) {
+      // a signed-in page carries health data and says no-store: it is never kept
       event.waitUntil(cache.put('/', response.clone()));
     } else if (isApp && response.status >= 500) {
       return (await cache.match('/')) || response;
@@ -120,6 +124,10 @@ async function navigate(event, url) {
     const fallback = (isApp && await cache.match('/')) || await cache.match('/static/offline.html');
     return fallback || Response.error();
   }
+}
+
+function isNoStore(response) {
+  return /(^|[\s,])no-store([\s,]|$)/i.test(response.headers.get('Cache-Control') || '');
 }
 
 async function cacheFirst(request) {

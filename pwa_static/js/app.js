@@ -262,6 +262,7 @@ async function start() {
   preloadToday(); // kept on the phone, without a connection
   started = true;
   await show();
+  store.forgetBoot(); // what came with the page is for the first screen only
   afterPaint(() => store.whenPatients().then(renderPatientSwitch));
   registerServiceWorker();
   if (store.state.user) {

@@ -27,6 +27,30 @@ export function saveSettings(patch) {
   kv.set('settings', { ...settings }).catch(() => {});
 }
 
+/**
+ * What the server put in the page for a signed-in visit (server/web.py): the session, and the
+ * answers the first screen would ask for, keyed by their path. Each is used once, on the first
+ * screen only (forgetBoot), so that no later screen shows an answer as old as the page.
+ */
+const boot = readBoot();
+
+function readBoot() {
+  const holder = document.getElementById('boot');
+  if (!holder) return { me: null, answers: {} };
+  holder.remove();
+  try {
+    const data = JSON.parse(holder.textContent);
+    return { me: data.me || null, answers: data.answers || {} };
+  } catch {
+    return { me: null, answers: {} };
+  }
+}
+
+export function forgetBoot() {
+  boot.me = null;
+  boot.answers = {};
+}
+
 export const state = {
   user: null,
   patients: [],
@@ -119,6 +143,12 @@ export async function forgetSession() {
  * or 'none'.
  */
 export async function restoreSession(options = {}) {
+  if (boot.me) {
+    const given = boot.me; // the server said, with the page
+    boot.me = null;
+    await rememberSession(given, options);
+    return 'online';
+  }
   try {
     const me = await api('GET', '/api/me');
     await rememberSession(me, options);
@@ -214,6 +244,13 @@ export async function cachedGet(key, path) {
   if (early) {
     preloaded.delete(key);
     return early;
+  }
+  if (boot.answers[path] !== undefined) {
+    const data = boot.answers[path];
+    delete boot.answers[path];
+    const savedAt = Date.now();
+    kv.set(key, { data, savedAt }).catch(() => {});
+    return { data, fresh: true, savedAt };
   }
   try {
     const data = await api('GET', path);

@@ -1,0 +1,135 @@
+"""The first screen of a signed-in visit: the page itself carries the session and Today's first
+answers (server/web.py), so Today paints without waiting for /api/me and the Today answers; that
+data is kept by no cache, and is used for the first screen only."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+import requests
+
+from tests.browser.conftest import PHONE, wait_for_service_worker
+from tests.browser.live_server import LiveServer, Person
+
+pytestmark = pytest.mark.browser
+
+BOOT = re.compile(r'<script type="application/json" id="boot">(.*?)</script>', re.S)
+
+
+def _boot(html: str) -> dict[str, Any] | None:
+    found = BOOT.findall(html)
+    assert len(found) <= 1
+    return json.loads(found[0]) if found else None
+
+
+def test_a_signed_in_page_carries_the_answers_the_api_gives(
+    server: LiveServer, patient: Person
+) -> None:
+    api = server.new_api()
+    signed_in = api.sign_in(patient.email, patient.password)
+    page = api.raw("GET", "/", headers={"Accept-Encoding": "gzip"})
+    assert page.status_code == 200
+    # health data and the CSRF token: no cache keeps it, and no compression (BREACH)
+    assert page.headers["Cache-Control"] == "no-store"
+    assert "Content-Encoding" not in page.headers
+    assert "ETag" not in page.headers
+    boot = _boot(page.text)
+    assert boot is not None
+    assert boot["me"] == api.call("GET", "/api/me")
+    assert boot["me"]["csrf_token"] == signed_in["csrf_token"]
+    pid = patient.patient_id
+    assert boot["answers"] == {
+        f"/api/patients/{pid}": api.call("GET", f"/api/patients/{pid}"),
+        f"/api/patients/{pid}/doses": api.call("GET", f"/api/patients/{pid}/doses"),
+    }
+    # the reads are on the patient's audit trail like the API's own
+    trail = server.clinician.call("GET", f"/api/patients/{pid}/audit")["items"]
+    from_page = {(e["action"], e["actor_role"]) for e in trail if e["path"] == "/"}
+    assert from_page == {("patient.read", "patient"), ("doses.read", "patient")}
+
+    # signed out: the plain shell, compressed, with nothing of anyone's
+    plain = requests.get(server.url + "/", headers={"Accept-Encoding": "gzip"}, timeout=10)
+    assert _boot(plain.text) is None
+    assert plain.headers.get("Content-Encoding") == "gzip"
+    assert plain.headers["Cache-Control"] == "no-cache"
+
+
+def test_the_care_team_gets_the_session_but_no_patient(server: LiveServer) -> None:
+    boot = _boot(server.clinician.raw("GET", "/").text)
+    assert boot is not None
+    assert boot["me"]["user"]["role"] == "clinician"
+    assert boot["answers"] == {}
+
+
+def test_no_value_can_end_the_data_block(server: LiveServer) -> None:
+    name = "</script><script>alert(1)</script> & <!-- Bo"
+    patient = server.enrol_patient(name)
+    api = server.new_api()
+    api.sign_in(patient.email, patient.password)
+    html = api.raw("GET", "/").text
+    assert "alert(1)" not in html.split('id="boot">', 1)[0]
+    block = BOOT.findall(html)[0]
+    assert "<" not in block and ">" not in block and "&" not in block
+    boot = _boot(html)
+    assert boot is not None
+    assert boot["answers"][f"/api/patients/{patient.patient_id}"]["display_name"] == name
+
+
+def test_today_paints_from_the_page_without_asking_the_api_first(
+    browser: Any, server: LiveServer, patient: Person
+) -> None:
+    context = browser.new_context(base_url=server.url, **PHONE)
+    context.set_default_timeout(15000)
+    try:
+        context.request.post(
+            "/api/session", data={"email": patient.email, "password": patient.password}
+        )
+        page = context.new_page()
+        asked: list[str] = []
+        page.on("request", lambda request: asked.append(request.url.replace(server.url, "")))
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto("/")
+        page.get_by_role("heading", name="Today's doses").wait_for()
+        page.get_by_text("Next blood test").wait_for()
+        page.wait_for_load_state("networkidle")
+        pid = patient.patient_id
+        first = {"/api/me", f"/api/patients/{pid}", f"/api/patients/{pid}/doses"}
+        assert first.isdisjoint(asked), asked
+        assert page.locator("#boot").count() == 0  # read once, then gone from the page
+        assert errors == []  # a JSON data block breaks no Content-Security-Policy
+
+        # a write works with the CSRF token that came with the page
+        taken = page.get_by_role("button", name="Taken", exact=True)
+        count = taken.count()
+        assert count >= 1
+        taken.first.click()
+        page.get_by_text(re.compile(r"^Taken at ")).wait_for()
+        doses = server.clinician.call("GET", f"/api/patients/{pid}/doses")["doses"]
+        assert [d["status"] for d in doses].count("taken") == 1
+
+        # the page's answers are for the first screen only: coming back to Today asks again
+        asked.clear()
+        page.goto("/#/history")
+        page.get_by_role("heading", name="History", exact=True).wait_for()
+        with page.expect_response(lambda r: r.url.endswith(f"/api/patients/{pid}/doses")):
+            page.goto("/#/today")
+        page.get_by_role("heading", name="Today's doses").wait_for()
+        assert page.get_by_role("button", name="Taken", exact=True).count() == count - 1
+
+        # the service worker, installed while signed in, keeps a shell with nobody's data
+        wait_for_service_worker(page)
+        page.reload()
+        page.get_by_role("heading", name="Today's doses").wait_for()
+        cached = page.evaluate(
+            "async () => { const names = await caches.keys();"
+            " const cache = await caches.open(names[0]);"
+            " return (await cache.match('/')).text(); }"
+        )
+        assert 'id="boot"' not in cached
+        assert "Today's doses" not in cached and patient.display_name not in cached
+    finally:
+        context.close()
