@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request, send_from_directory, session
 from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
+from markupsafe import escape
 
 from server import policy
 from server.api.access import access, current_actor, current_user, now
@@ -86,35 +91,172 @@ def _today_answers(actor: policy.Actor) -> dict[str, Any]:
     return answers
 
 
-def _boot_block() -> str | None:
-    """For a signed-in visit: the session and Today's first answers, as a JSON data block.
+# --- Today, drawn by the server -------------------------------------------------------------
+# The same markup as js/views/today.js draws from the same answers and the same words
+# (i18n/en.json), so that the next blood test date (the Largest Contentful Paint) is on the
+# screen as soon as the page and its stylesheet are. The app then draws the screen again, with
+# what only the phone knows (entries not sent yet, the install hint), and its buttons working;
+# until then they are disabled. A screen with an open red flag is left to the app: only the
+# phone knows which emergency number to offer.
 
-    The page's scripts read it instead of asking /api/me and the Today answers after they have
-    loaded, so the first screen paints one round trip after the page, not three. A JSON block is
-    data, never run: the Content-Security-Policy (script-src 'self') still allows no inline
-    script. `<`, `>` and `&` are escaped so that no value can end the block."""
+LOADING = '<p class="loading" data-i18n="app.loading">Loading…</p>'
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August"]
+MONTHS += ["September", "October", "November", "December"]
+MONTH_FIRST = {"", "US", "CA", "PH", "AS", "GU", "MP", "PR", "UM", "VI"}  # as Intl (CLDR) writes
+DAY_MONTH = {"GB", "AU"}  # "Tuesday 2 December"; elsewhere "Tuesday, 2 December"
+
+
+@lru_cache(maxsize=4)
+def _strings(path: Path, mtime: float) -> dict[str, str]:
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _t(key: str, **values: Any) -> str:
+    """The English text for `key` with its {placeholders} filled, as i18n.js's t() does."""
+    path = _static_dir() / "i18n" / "en.json"
+    text = _strings(path, path.stat().st_mtime)[key]
+    return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), m.group(0))), text)
+
+
+def _tn(key: str, count: int) -> str:
+    return _t(f"{key}.{'one' if count == 1 else 'other'}", count=count)
+
+
+def _region() -> str:
+    """The region of the phone's first English language (i18n.js formats dates for it)."""
+    for tag in request.accept_languages.values():
+        parts = tag.replace("_", "-").split("-")
+        if parts[0].lower() == "en":
+            return next((p.upper() for p in parts[1:] if len(p) == 2 or p.isdigit()), "")
+    return ""
+
+
+def _long_date(text: str) -> str:
+    """A YYYY-MM-DD date as Intl.DateTimeFormat writes it with weekday, day and long month."""
+    day = dt.date.fromisoformat(text)
+    weekday, month, region = WEEKDAYS[day.weekday()], MONTHS[day.month - 1], _region()
+    if region in MONTH_FIRST:
+        return f"{weekday}, {month} {day.day}"
+    if region in DAY_MONTH:
+        return f"{weekday} {day.day} {month}"
+    return (
+        f"{weekday}, {day.day:02d} {month}" if region == "ZA" else f"{weekday}, {day.day} {month}"
+    )
+
+
+def _number(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _blood_test(summary: dict[str, Any]) -> str:
+    next_test = summary.get("next_blood_test") or {}
+    parts = [f'<h2 id="blood-title">{escape(_t("today.bloodTitle"))}</h2>']
+    if not next_test.get("due_date"):
+        parts.append(f"<p>{escape(_t('today.bloodNone'))}</p>")
+    else:
+        days = int(next_test.get("days_away") or 0)
+        overdue = next_test.get("status") == "overdue" or days < 0
+        if overdue:
+            when = _tn("today.bloodOverdue", abs(days))
+        elif days in (0, 1):
+            when = _t("today.bloodToday" if days == 0 else "today.bloodTomorrow")
+        else:
+            when = _tn("today.bloodInDays", days)
+        note = "strong-note" if next_test.get("status") == "overdue" else ""
+        parts.append(f'<p class="big">{escape(_long_date(next_test["due_date"]))}</p>')
+        parts.append(f'<p class="{note}">{escape(when)}</p>')
+        if next_test.get("status") == "overdue":
+            parts.append(f"<p>{escape(_t('today.bloodOverdueHelp'))}</p>")
+    parts.append(f'<p><a href="#/history/blood">{escape(_t("today.bloodLink"))}</a></p>')
+    return f'<section class="card stack" aria-labelledby="blood-title">{"".join(parts)}</section>'
+
+
+def _dose(dose: dict[str, Any], number: int) -> str:
+    title = f"dose-page-{number}"
+    status = str(dose["status"])
+    buttons = ""
+    if status in ("pending", "missed"):
+        taken = _t("dose.tookLate" if status == "missed" else "dose.taken")
+        buttons = (
+            f'<button type="button" class="button primary big" aria-describedby="{title}"'
+            f" disabled>{escape(taken)}</button>"
+            f'<button type="button" class="button" aria-describedby="{title}" disabled>'
+            f"{escape(_t('dose.skip'))}</button>"
+        )
+    return (
+        f'<li class="dose card" data-status="{escape(status)}"><h3 id="{title}">'
+        f'<span class="dose-time">{escape(dose["local_time"])}</span> '
+        f'<span class="dose-mg">{escape(_t("dose.mg", mg=_number(dose["mg"])))}</span></h3>'
+        f'<p class="dose-status" tabindex="-1">{escape(_t(f"dose.status.{status}"))}</p>'
+        f'<div class="dose-actions">{buttons}</div></li>'
+    )
+
+
+def _today_markup(actor: policy.Actor, answers: dict[str, Any]) -> str | None:
+    """Today as js/views/today.js draws it from these answers, or None to leave it to the app."""
+    pid = actor.patient_id if actor.role == "patient" else next(iter(actor.caregiver_of), None)
+    summary = answers.get(f"/api/patients/{pid}")
+    day = answers.get(f"/api/patients/{pid}/doses")
+    if summary is None or day is None or summary.get("open_red_flags"):
+        return None
+    if any(not dose.get("local_time") for dose in day["doses"]):
+        return None
+    if actor.role == "caregiver":
+        title = _t("today.titleFor", name=summary["display_name"])
+    else:
+        title = _t("today.title")
+    if day["doses"]:
+        rows = "".join(_dose(dose, n) for n, dose in enumerate(day["doses"], 1))
+        doses = f'<ul class="doses plain">{rows}</ul>'
+    else:
+        doses = f"<p>{escape(_t('today.dosesNone'))}</p>"
+    actions = "".join(
+        f'<button type="button" class="button primary big" disabled>{escape(_t(key))}</button>'
+        for key in ("today.logBowel", "today.reportSymptom")
+    )
+    return (
+        f'<div class="stack today"><h1 tabindex="-1">{escape(title)}</h1>'
+        f'<p class="lead">{escape(_long_date(day["date"]))}</p>'
+        '<section class="stack" aria-labelledby="doses-title">'
+        f'<h2 id="doses-title" tabindex="-1">{escape(_t("today.doses"))}</h2>{doses}</section>'
+        f'<div class="stack actions">{actions}</div>{_blood_test(summary)}</div>'
+    )
+
+
+def _signed_in_page(html: str) -> str | None:
+    """The page for a signed-in visit: Today drawn in (when it can be), and the session and
+    Today's first answers as a JSON data block.
+
+    The page's scripts read the block instead of asking /api/me and the Today answers after they
+    have loaded. A JSON block is data, never run: the Content-Security-Policy (script-src 'self')
+    still allows no inline script. `<`, `>` and `&` are escaped so no value can end the block."""
     user, actor = current_user(), current_actor()
     if user is None or actor is None:
         return None
+    answers = _today_answers(actor)
     boot = {
         "me": MeOut().dump({"user": user_view(user), "csrf_token": session.get("csrf")}),
-        "answers": _today_answers(actor),
+        "answers": answers,
     }
     text = current_app.json.dumps(boot)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return f'<script type="application/json" id="boot">{text}</script>'
+    block = f'<script type="application/json" id="boot">{text}</script>'
+    today = _today_markup(actor, answers)
+    if today is not None and LOADING in html:
+        html = html.replace(LOADING, today, 1)
+    return html.replace("</body>", f"{block}\n</body>", 1)
 
 
 @web.route("/", methods=["GET"])
 @access(policy.public("web.app"))
 def app_shell() -> ResponseReturnValue:
-    boot = _boot_block()
-    if boot is None:
+    page = _signed_in_page((_static_dir() / "index.html").read_text(encoding="utf-8"))
+    if page is None:
         return compress.after_request(_send("index.html"))
-    html = (_static_dir() / "index.html").read_text(encoding="utf-8")
-    # not compressed: the page carries the session's CSRF token (BREACH), and it still fits in
-    # the first round trip of a new connection
-    response = Response(html.replace("</body>", f"{boot}\n</body>", 1), mimetype="text/html")
+    # not compressed: the page carries the session's CSRF token (BREACH); it still fits in the
+    # first round trip of a new connection
+    response = Response(page, mimetype="text/html")
     # health data: kept by no cache (the service worker caches only pages without it)
     response.headers["Cache-Control"] = "no-store"
     # a signed-in phone will show Today first: fetch its code with the page (a signed-out

@@ -1,6 +1,7 @@
-"""The first screen of a signed-in visit: the page itself carries the session and Today's first
-answers (server/web.py), so Today paints without waiting for /api/me and the Today answers; that
-data is kept by no cache, and is used for the first screen only."""
+"""The first screen of a signed-in visit: the page itself carries Today, drawn by the server as
+the app draws it, and the session and Today's first answers (server/web.py), so Today paints
+with the page and the app starts without asking /api/me and the Today answers; none of it is
+kept by any cache, and the answers are used for the first screen only."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, wait_for_service_worker
 from tests.browser.live_server import LiveServer, Person
@@ -45,6 +47,11 @@ def test_a_signed_in_page_carries_the_answers_the_api_gives(
         f"/api/patients/{pid}": api.call("GET", f"/api/patients/{pid}"),
         f"/api/patients/{pid}/doses": api.call("GET", f"/api/patients/{pid}/doses"),
     }
+    # Today is drawn in, its buttons disabled until the app has started
+    assert '<h2 id="doses-title" tabindex="-1">Today&#39;s doses</h2>' in page.text
+    assert '<h2 id="blood-title">Next blood test</h2>' in page.text
+    assert re.search(r'class="button primary big" [^>]*disabled>Taken</button>', page.text)
+    assert "Loading…" not in page.text
     # the reads are on the patient's audit trail like the API's own
     trail = server.clinician.call("GET", f"/api/patients/{pid}/audit")["items"]
     from_page = {(e["action"], e["actor_role"]) for e in trail if e["path"] == "/"}
@@ -95,6 +102,7 @@ def test_today_paints_from_the_page_without_asking_the_api_first(
         page.goto("/")
         page.get_by_role("heading", name="Today's doses").wait_for()
         page.get_by_text("Next blood test").wait_for()
+        expect(page.get_by_role("button", name="Log bowel movement")).to_be_enabled()
         page.wait_for_load_state("networkidle")
         pid = patient.patient_id
         first = {"/api/me", f"/api/patients/{pid}", f"/api/patients/{pid}/doses"}
@@ -133,3 +141,35 @@ def test_today_paints_from_the_page_without_asking_the_api_first(
         assert "Today's doses" not in cached and patient.display_name not in cached
     finally:
         context.close()
+
+
+def _main_text(browser: Any, server: LiveServer, person: Person, locale: str, js: bool) -> str:
+    context = browser.new_context(
+        base_url=server.url, **{**PHONE, "locale": locale}, java_script_enabled=js
+    )
+    context.set_default_timeout(15000)
+    try:
+        context.request.post(
+            "/api/session", data={"email": person.email, "password": person.password}
+        )
+        page = context.new_page()
+        page.goto("/")
+        page.get_by_role("heading", name="Today's doses").wait_for()
+        if js:
+            expect(page.get_by_role("button", name="Log bowel movement")).to_be_enabled()
+        else:  # drawn by the server, nothing run
+            expect(page.get_by_role("button", name="Log bowel movement")).to_be_disabled()
+        return str(page.locator("main").inner_text())
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "en-US"])
+def test_the_server_draws_today_as_the_app_does(
+    browser: Any, server: LiveServer, shared_patient: Person, locale: str
+) -> None:
+    """Word for word, dates in the phone's own format: the app's drawing then replaces the
+    server's without a visible change (and without a later, larger contentful paint)."""
+    drawn = _main_text(browser, server, shared_patient, locale, js=False)
+    assert "Next blood test" in drawn and "Taken" in drawn
+    assert drawn == _main_text(browser, server, shared_patient, locale, js=True)
