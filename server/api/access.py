@@ -14,12 +14,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Response, current_app, g, request, session
+from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask_limiter.util import get_remote_address
+from sqlalchemy import bindparam, event, select
+from sqlalchemy.orm import Session
 
 from server.api.errors import error_response
 from server.extensions import db
-from server.models import Patient, User
+from server.models import AuditEvent, Patient, User
 from server.policy import Access, Actor, Decision, PatientRef, decide
 from server.services import audit
 from server.services.accounts import actor_for
@@ -28,6 +30,9 @@ from server.services.errors import ServiceError
 F = TypeVar("F", bound=Callable[..., Any])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_EXEMPT = frozenset({"session.sign_in", "accounts.activate"})
+# built once: every request runs these, and building a statement costs more than running it
+USER_BY_ID = select(User).where(User.id == bindparam("id"))
+PATIENT_BY_ID = select(Patient).where(Patient.id == bindparam("id"))
 
 
 class Denied(ServiceError):
@@ -78,14 +83,21 @@ def idle_limit_minutes(role: str) -> int:
 def _load_actor() -> Response | None:
     """before_request: resolve the signed-in user, enforce idle timeout and CSRF."""
     # g outlives a request when an app context is already pushed (tests, CLI): start clean
-    for name in ("audit", "audit_patient_id", "session_expired", "patient"):
+    for name in (
+        "audit",
+        "audit_patient_id",
+        "audit_success_status",
+        "audit_committed",
+        "session_expired",
+        "patient",
+    ):
         g.pop(name, None)
     g.user = None
     g.actor = None
     uid = session.get("uid")
     if uid is None:
         return None
-    user = db.session.get(User, uid)
+    user = db.session.execute(USER_BY_ID, {"id": uid}).scalar_one_or_none()
     if user is None or session.get("ver") != user.session_version:
         session.clear()
         return None
@@ -114,29 +126,62 @@ def _fail_closed() -> None:
         raise Denied(Decision.NOT_FOUND)
 
 
-def _write_audit(response: Response) -> Response:
-    """after_request: write the audit event of this request, with its outcome, in its own
-    short transaction (after the use case committed, or after a refusal rolled back)."""
+def _audit_row(status: int | None) -> AuditEvent | None:
+    """This request's pending audit event with the given outcome, or None if it has none."""
     pending = g.get("audit")
     if pending is None:
-        return response
+        return None
     access_rule, actor, patient_id = pending
-    patient_id = g.get("audit_patient_id", patient_id)
+    return audit.audit_event(
+        actor_id=actor.user_id,
+        actor_role=actor.role,
+        patient_id=g.get("audit_patient_id", patient_id),
+        action=access_rule.action,
+        method=request.method,
+        path=request.path,
+        address=get_remote_address(),
+        now=now(),
+        status=status,
+    )
+
+
+def _audit_in_use_case(session: Session) -> None:
+    """before_commit: the audit event rides in the use case's own transaction (one commit per
+    request), with the status the route answers on success. If that commit fails, the row is
+    rolled back with it and `_write_audit` writes it afterwards with the real outcome."""
+    if not has_request_context() or g.get("audit_committed") is not None:
+        return
+    status = g.get("audit_success_status")
+    if status is None:
+        return
+    row = _audit_row(status)
+    if row is not None:
+        session.add(row)
+        session.info["companion.audit_status"] = status
+
+
+def _audit_committed(session: Session) -> None:
+    """after_commit: remember that this request's audit event is in the database."""
+    status = session.info.pop("companion.audit_status", None)
+    if status is not None and has_request_context():
+        g.audit_committed = status
+
+
+def _audit_rolled_back(session: Session) -> None:
+    session.info.pop("companion.audit_status", None)
+
+
+def _write_audit(response: Response) -> Response:
+    """after_request: write the audit event of this request, with its outcome, in its own short
+    transaction, unless the use case's commit already carried it with this very status (a
+    refusal, a read, or an answer that differs from the one committed gets its own row)."""
+    if g.get("audit") is None or g.get("audit_committed") == response.status_code:
+        return response
     try:
-        audit.write(
-            db.session,
-            audit.audit_event(
-                actor_id=actor.user_id,
-                actor_role=actor.role,
-                patient_id=patient_id,
-                action=access_rule.action,
-                method=request.method,
-                path=request.path,
-                address=get_remote_address(),
-                now=now(),
-                status=response.status_code,
-            ),
-        )
+        g.audit_success_status = None  # this commit is the event's own
+        row = _audit_row(response.status_code)
+        assert row is not None
+        audit.write(db.session, row)
     except Exception:  # the trail must not silently miss a row: the caller is told it failed
         db.session.rollback()
         current_app.logger.exception("could not write an audit event")
@@ -153,13 +198,19 @@ def access(rule: Access) -> Callable[[F], F]:
     """Declare and enforce who may call this view (see server.policy)."""
 
     def decorate(view: F) -> F:
+        # the status the route answers when its use case commits (flask-smorest's @response)
+        documented = getattr(view, "_apidoc", {}).get("success_status_codes") or [None]
+        success_status = int(documented[0]) if documented[0] is not None else None
+
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             actor = current_actor()
             target = None
             patient = None
             if rule.scope == "patient":
-                patient = db.session.get(Patient, kwargs["patient_id"])
+                patient = db.session.execute(
+                    PATIENT_BY_ID, {"id": kwargs["patient_id"]}
+                ).scalar_one_or_none()
                 if patient is not None:
                     target = PatientRef(patient.id, patient.clinic_id)
             decision = decide(rule, actor, target)
@@ -172,6 +223,8 @@ def access(rule: Access) -> Callable[[F], F]:
                 raise Denied(decision)
             if rule.scope == "patient":
                 g.patient = patient
+            # the event can ride in the use case's commit when its subject is known up front
+            g.audit_success_status = success_status if rule.scope == "patient" else None
             return view(*args, **kwargs)
 
         guarded.__access__ = rule  # type: ignore[attr-defined]
@@ -185,6 +238,10 @@ def current_patient() -> Patient:
 
 
 def init_app(app: Flask) -> None:
+    if not event.contains(db.session, "before_commit", _audit_in_use_case):
+        event.listen(db.session, "before_commit", _audit_in_use_case)
+        event.listen(db.session, "after_commit", _audit_committed)
+        event.listen(db.session, "after_rollback", _audit_rolled_back)
     app.before_request(_fail_closed)
     app.before_request(_load_actor)
     app.after_request(_write_audit)

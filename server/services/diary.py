@@ -53,16 +53,7 @@ def record_bowel_movement(
         )
         session.add(entry)
         session.flush()
-        state = states.get_state(session, patient, now)
-        recent = session.scalars(
-            select(BowelMovement.occurred_at)
-            .where(BowelMovement.patient_id == patient.id)
-            .order_by(BowelMovement.occurred_at.desc())
-            .limit(3)
-        ).all()
-        state.last_bowel_movement_at = recent[0]
-        state.third_last_bowel_movement_at = recent[2] if len(recent) == 3 else None
-        state.updated_at = now
+        states.refresh_bowel_summaries(session, patient, now)
         return entry
 
     return idempotency.run_once(session, claim, now, work, bowel_view)

@@ -12,9 +12,9 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from server.models import IdempotencyRecord
@@ -22,6 +22,7 @@ from server.services.errors import Conflict
 from server.services.sql import insert_for
 
 T = TypeVar("T")
+RECORDS = cast(Table, IdempotencyRecord.__table__)
 
 
 @dataclass(frozen=True)
@@ -55,12 +56,8 @@ def _reserve(session: Session, claim: Claim, now: dt.datetime) -> IdempotencyRec
         "request_hash": claim.request_hash,
         "created_at": now,
     }
-    statement = (
-        insert(IdempotencyRecord)
-        .values(**values)
-        .on_conflict_do_nothing()
-        .returning(IdempotencyRecord.key)
-    )
+    # on the Table, not the mapped class: a plain statement skips the ORM's bulk machinery
+    statement = insert(RECORDS).values(**values).on_conflict_do_nothing().returning(RECORDS.c.key)
     if session.execute(statement).first() is not None:
         return None
     return session.scalars(
@@ -96,8 +93,8 @@ def run_once(
     body = present(result)
     if claim is not None:
         session.execute(
-            update(IdempotencyRecord)
-            .where(IdempotencyRecord.user_id == claim.user_id, IdempotencyRecord.key == claim.key)
+            update(RECORDS)
+            .where(RECORDS.c.user_id == claim.user_id, RECORDS.c.key == claim.key)
             .values(status_code=status, response=body)
         )
     session.commit()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
 from server.domain import (
@@ -16,6 +16,7 @@ from server.domain import (
     monitoring_schedule,
 )
 from server.models import (
+    BowelMovement,
     Dose,
     DosePlan,
     LabResult,
@@ -28,6 +29,7 @@ from server.models import (
 from server.services.reminder_times import plan_blood_reminder
 
 ANC_TESTS = ("anc", "wbc_neutrophils")
+STATES = cast(Table, PatientState.__table__)
 
 
 def get_state(session: Session, patient: Patient, now: dt.datetime) -> PatientState:
@@ -38,6 +40,33 @@ def get_state(session: Session, patient: Patient, now: dt.datetime) -> PatientSt
         session.add(state)
         session.flush()
     return state
+
+
+def refresh_bowel_summaries(session: Session, patient: Patient, now: dt.datetime) -> None:
+    """Set the last- and third-last-movement summaries from the diary (flushed), in one UPDATE."""
+    newest = (
+        select(BowelMovement.occurred_at)
+        .where(BowelMovement.patient_id == patient.id)
+        .order_by(BowelMovement.occurred_at.desc())
+        .limit(1)
+    )
+    statement = (
+        update(STATES)
+        .where(STATES.c.patient_id == patient.id)
+        .values(
+            last_bowel_movement_at=newest.scalar_subquery(),
+            third_last_bowel_movement_at=newest.offset(2).scalar_subquery(),
+            updated_at=now,
+        )
+    )
+    if session.execute(statement).rowcount == 0:  # type: ignore[attr-defined]
+        get_state(session, patient, now)  # the first entry of a patient without a summary
+        session.execute(statement)
+    loaded = session.identity_map.get(Session.identity_key(PatientState, patient.id))
+    if loaded is not None:  # an object read earlier in this session reloads on next use
+        session.expire(
+            loaded, ["last_bowel_movement_at", "third_last_bowel_movement_at", "updated_at"]
+        )
 
 
 def today_for(patient: Patient, now: dt.datetime) -> dt.date:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from server.extensions import db
-from server.models import AuditEvent
+from server.models import AuditEvent, BowelMovement
 from tests.support.world import World
 
 
@@ -57,3 +57,44 @@ def test_audit_events_cannot_be_changed_or_deleted(world: World) -> None:
             db.session.execute(text(statement))
         db.session.rollback()
     assert db.session.query(AuditEvent).filter(AuditEvent.action == "x").count() == 0
+
+
+def _events(action: str) -> list[tuple[str, int | None]]:
+    db.session.expire_all()
+    rows = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+    ).all()
+    return [(e.method, e.status) for e in rows]
+
+
+def test_a_logged_entry_and_its_audit_event_are_one_commit(world: World) -> None:
+    commits: list[object] = []
+
+    def count(connection: object) -> None:
+        commits.append(connection)
+
+    path = f"/api/patients/{world.patient_id}/bowel-movements"
+    body = {"occurred_at": "2026-11-25T08:00:00+00:00", "bristol_type": 4}
+    event.listen(db.engine, "commit", count)
+    try:
+        first = world.patient.post(path, json=body, headers={"Idempotency-Key": "one-commit"})
+        replay = world.patient.post(path, json=body, headers={"Idempotency-Key": "one-commit"})
+    finally:
+        event.remove(db.engine, "commit", count)
+    assert first.status_code == 201 and replay.status_code == 201
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert len(commits) == 2  # one per request: the entry (or the replay) with its event
+    assert _events("bowel_movements.write") == [("POST", 201), ("POST", 201)]
+    assert db.session.scalar(select(func.count()).select_from(BowelMovement)) == 1
+
+
+def test_a_write_refused_inside_the_use_case_is_recorded_with_its_status(world: World) -> None:
+    path = f"/api/patients/{world.patient_id}/bowel-movements"
+    future = {"occurred_at": "2026-11-26T12:00:00+00:00", "bristol_type": 4}
+    assert world.patient.post(path, json=future).status_code == 422
+    taken = {"occurred_at": "2026-11-25T08:00:00+00:00", "bristol_type": 4}
+    assert world.patient.post(path, json=taken, headers={"Idempotency-Key": "k"}).status_code == 201
+    other = {"occurred_at": "2026-11-25T09:00:00+00:00", "bristol_type": 5}
+    assert world.patient.post(path, json=other, headers={"Idempotency-Key": "k"}).status_code == 409
+    assert _events("bowel_movements.write") == [("POST", 422), ("POST", 201), ("POST", 409)]
+    assert db.session.scalar(select(func.count()).select_from(BowelMovement)) == 1
