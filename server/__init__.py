@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -18,9 +18,18 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _sqlite_begin() -> str:
+    """A request's reads before its view runs (who is signed in, which patient) take no lock;
+    every other transaction takes the write lock up front."""
+    if has_request_context() and g.get("read_phase", False):
+        return "BEGIN"
+    return "BEGIN IMMEDIATE"
+
+
 def _sqlite_single_writer(engine: Engine) -> None:
-    """SQLite: WAL, foreign keys, and every transaction takes the write lock up front
-    (BEGIN IMMEDIATE), so concurrent writers queue instead of failing mid-transaction."""
+    """SQLite: WAL, foreign keys, and every transaction that may write takes the write lock up
+    front (BEGIN IMMEDIATE), so concurrent writers queue instead of failing mid-transaction (a
+    plain BEGIN that later writes fails at once if another writer committed in between)."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, record: Any) -> None:
@@ -34,7 +43,7 @@ def _sqlite_single_writer(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(_sqlite_begin())
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

@@ -94,6 +94,7 @@ def _load_actor() -> Response | None:
         g.pop(name, None)
     g.user = None
     g.actor = None
+    g.read_phase = True  # until the view runs: see _end_read_phase
     uid = session.get("uid")
     if uid is None:
         return None
@@ -115,6 +116,20 @@ def _load_actor() -> Response | None:
     g.user = user
     g.actor = actor_for(db.session, user)
     return None
+
+
+def _end_read_phase() -> None:
+    """SQLite: end the transaction of the reads that decided access (it took no lock), so the
+    view's own transaction holds the single write lock only for the use case's work. The
+    objects read stay loaded. PostgreSQL keeps one transaction for the whole request."""
+    g.read_phase = False
+    current = db.session()
+    if current.in_transaction() and current.get_bind().dialect.name == "sqlite":
+        current.expire_on_commit = False
+        try:
+            current.commit()
+        finally:
+            current.expire_on_commit = True
 
 
 def _fail_closed() -> None:
@@ -179,6 +194,8 @@ def _write_audit(response: Response) -> Response:
         return response
     try:
         g.audit_success_status = None  # this commit is the event's own
+        if g.get("read_phase"):  # refused before its view ran
+            _end_read_phase()
         row = _audit_row(response.status_code)
         assert row is not None
         audit.write(db.session, row)
@@ -223,6 +240,7 @@ def access(rule: Access) -> Callable[[F], F]:
                 raise Denied(decision)
             if rule.scope == "patient":
                 g.patient = patient
+            _end_read_phase()
             # the event can ride in the use case's commit when its subject is known up front
             g.audit_success_status = success_status if rule.scope == "patient" else None
             return view(*args, **kwargs)

@@ -68,22 +68,34 @@ def _events(action: str) -> list[tuple[str, int | None]]:
 
 
 def test_a_logged_entry_and_its_audit_event_are_one_commit(world: World) -> None:
-    commits: list[object] = []
+    transactions: list[set[str]] = []  # per transaction, the tables it wrote to
 
-    def count(connection: object) -> None:
-        commits.append(connection)
+    def began(connection: object) -> None:
+        transactions.append(set())
+
+    def wrote(conn: object, cursor: object, statement: str, *args: object) -> None:
+        words = statement.split()
+        if words[0] in ("INSERT", "UPDATE", "DELETE") and transactions:
+            transactions[-1].add(words[2] if words[0] != "UPDATE" else words[1])
 
     path = f"/api/patients/{world.patient_id}/bowel-movements"
     body = {"occurred_at": "2026-11-25T08:00:00+00:00", "bristol_type": 4}
-    event.listen(db.engine, "commit", count)
+    db.session.rollback()  # the requests share the test's session: start them afresh
+    event.listen(db.engine, "begin", began)
+    event.listen(db.engine, "before_cursor_execute", wrote)
     try:
         first = world.patient.post(path, json=body, headers={"Idempotency-Key": "one-commit"})
         replay = world.patient.post(path, json=body, headers={"Idempotency-Key": "one-commit"})
     finally:
-        event.remove(db.engine, "commit", count)
+        event.remove(db.engine, "begin", began)
+        event.remove(db.engine, "before_cursor_execute", wrote)
     assert first.status_code == 201 and replay.status_code == 201
     assert replay.headers["Idempotent-Replayed"] == "true"
-    assert len(commits) == 2  # one per request: the entry (or the replay) with its event
+    # one writing transaction per request: the entry (or the replay) with its audit event
+    assert [t for t in transactions if t] == [
+        {"idempotency_record", "bowel_movement", "patient_state", "audit_event"},
+        {"idempotency_record", "audit_event"},
+    ]
     assert _events("bowel_movements.write") == [("POST", 201), ("POST", 201)]
     assert db.session.scalar(select(func.count()).select_from(BowelMovement)) == 1
 
