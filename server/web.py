@@ -1,4 +1,7 @@
-"""Serves the progressive web app from pwa_static/ (sw.js at the root so its scope is `/`)."""
+"""Serves the progressive web app from pwa_static/ (sw.js at the root so its scope is `/`).
+
+A signed-in visit to `/` gets a page of its own: Today drawn in by the server, and the session
+and Today's first answers for the app to start from (see `_signed_in_page`)."""
 
 from __future__ import annotations
 

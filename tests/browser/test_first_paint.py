@@ -71,6 +71,20 @@ def test_the_care_team_gets_the_session_but_no_patient(server: LiveServer) -> No
     assert boot["answers"] == {}
 
 
+def test_a_caregiver_of_one_gets_that_persons_today(server: LiveServer, patient: Person) -> None:
+    carer = server.add_caregiver(patient)
+    api = server.new_api()
+    api.sign_in(carer.email, carer.password)
+    page = api.raw("GET", "/").text
+    boot = _boot(page)
+    assert boot is not None
+    assert set(boot["answers"]) == {
+        f"/api/patients/{patient.patient_id}",
+        f"/api/patients/{patient.patient_id}/doses",
+    }
+    assert f'<h1 tabindex="-1">Today: {patient.display_name}</h1>' in page
+
+
 def test_no_value_can_end_the_data_block(server: LiveServer) -> None:
     name = "</script><script>alert(1)</script> & <!-- Bo"
     patient = server.enrol_patient(name)
