@@ -17,6 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
@@ -48,6 +50,17 @@ class Api:
     def __init__(self, base: str) -> None:
         self.base = base
         self.http = requests.Session()
+        # gunicorn closes a kept-alive connection after 2 idle seconds; a GET sent on it just as
+        # it closes is reset, and is safe to send again (writes are never resent)
+        retry = Retry(
+            total=2,
+            connect=2,
+            read=2,
+            status=0,
+            allowed_methods={"GET"},
+            respect_retry_after_header=False,  # a 429 is waited out by call()
+        )
+        self.http.mount("http://", HTTPAdapter(max_retries=retry))
         self.csrf = ""
 
     def sign_in(self, email: str, password: str) -> dict[str, Any]:
