@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import Clinic, Dose, Escalation, OutboxMessage, Patient
+from server.models import Clinic, Dose, Escalation, Patient
 from server.notify.email import SmtpSettings, send_email
 from server.notify.webhook import WebhookSender
 from server.notify.webpush import Outcome, PushMessage, SendResult, Subscription, WebPushSender
@@ -54,7 +54,7 @@ class _Errand:
 
 
 def _prepare_other(
-    session: Session, channels: Channels, messages: list[OutboxMessage]
+    session: Session, channels: Channels, messages: list[outbox.Claimed]
 ) -> tuple[list[_Errand], list[outbox.Result]]:
     """What each webhook and email message needs (the clinic's targets, else the defaults);
     those with nowhere to go are skipped, recorded with the reason."""
@@ -113,12 +113,17 @@ def _send_other(channels: Channels, errands: list[_Errand]) -> list[outbox.Resul
     return results
 
 
-def _cancelled(session: Session, messages: list[OutboxMessage], now: dt.datetime) -> set[int]:
+def _cancelled(session: Session, messages: list[outbox.Claimed], now: dt.datetime) -> set[int]:
     """Dose reminders for doses marked in the meantime (or snoozed) are not sent."""
     dose_ids = {m.dose_id for m in messages if m.kind == "dose" and m.dose_id}
     if not dose_ids:
         return set()
-    doses = {d.id: d for d in session.scalars(select(Dose).where(Dose.id.in_(dose_ids)))}
+    doses = {
+        d.id: d
+        for d in session.execute(
+            select(Dose.id, Dose.status, Dose.snoozed_until).where(Dose.id.in_(dose_ids))
+        )
+    }
     cancelled = set()
     for message in messages:
         dose = doses.get(message.dose_id or -1)
@@ -141,7 +146,7 @@ def send_batch(
     now: dt.datetime,
     limit: int = 500,
     *,
-    after_claim: Callable[[list[OutboxMessage]], None] | None = None,
+    after_claim: Callable[[list[outbox.Claimed]], None] | None = None,
 ) -> dict[str, int]:
     """One claimed batch, sent and recorded. Empty dict when nothing was due.
 

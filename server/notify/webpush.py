@@ -11,27 +11,29 @@ import base64
 import binascii
 import email.utils
 import hashlib
+import http.client
 import json
 import logging
 import re
+import select
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC
+from email.message import Message
 from enum import Enum
-from http.cookiejar import DefaultCookiePolicy
 from types import TracebackType
 from typing import Any, Literal, Self, get_args
 from urllib.parse import urlsplit
 
 import http_ece
-import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02, VapidException
 from pywebpush import WebPusher, WebPushException
-from requests.adapters import HTTPAdapter
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
@@ -198,15 +200,17 @@ def validate_endpoint(endpoint: str, *, allow_http: bool) -> None:
         raise ValueError("endpoint has an invalid port") from exc
 
 
-def validate_subscription_keys(p256dh: str, auth: str) -> None:
-    """Refuse keys that are not a P-256 public point (65 bytes, 0x04...) and a 16-byte secret."""
+def validate_subscription_keys(p256dh: str, auth: str, *, curve: bool = True) -> None:
+    """Refuse keys that are not a P-256 public point (65 bytes, 0x04...) and a 16-byte secret
+    (`curve=False` skips checking that the point is on the curve)."""
     point = _b64url_decode(p256dh, "p256dh")
     if len(point) != 65 or point[0] != 0x04:
         raise ValueError("p256dh must be an uncompressed P-256 point (65 bytes starting 0x04)")
-    try:
-        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
-    except ValueError as exc:
-        raise ValueError("p256dh is not a point on the P-256 curve") from exc
+    if curve:
+        try:
+            ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+        except ValueError as exc:
+            raise ValueError("p256dh is not a point on the P-256 curve") from exc
     if len(_b64url_decode(auth, "auth")) != 16:
         raise ValueError("auth must be a 16-byte secret")
 
@@ -234,8 +238,8 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
 class WebPushSender:
     """Encrypts and sends push messages; safe to share between threads.
 
-    `subject` is the VAPID `sub` (mailto: or https:). `proxy` is an explicit
-    http(s) proxy URL: proxies and ~/.netrc from the environment are ignored.
+    `subject` is the VAPID `sub` (mailto: or https:). Nothing from the environment applies
+    (no proxy, no ~/.netrc, no cookies).
     `clock` returns Unix time; it only dates VAPID tokens and HTTP-date Retry-After.
     """
 
@@ -247,7 +251,6 @@ class WebPushSender:
         timeout_seconds: float = 10.0,
         allow_http: bool = False,
         max_workers: int = 16,
-        proxy: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         _validate_subject(subject)
@@ -266,7 +269,9 @@ class WebPushSender:
         self._clock = clock
         self._authorizations: dict[str, tuple[float, str]] = {}
         self._lock = threading.Lock()
-        self._session = _new_session(max_workers, proxy)
+        self._local = threading.local()  # each sending thread keeps its own connections
+        self._connections: list[http.client.HTTPConnection] = []
+        self._tls = ssl.create_default_context()
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="webpush")
         self._closed = False
 
@@ -303,12 +308,17 @@ class WebPushSender:
             return
         self._closed = True
         self._executor.shutdown(wait=True)
-        self._session.close()
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
 
     def _send(self, sub: Subscription, msg: PushMessage) -> SendResult:
         try:
             validate_endpoint(sub.endpoint, allow_http=self._allow_http)
-            validate_subscription_keys(sub.p256dh, sub.auth)
+            # the shapes only: the encryption's own ECDH refuses a point off the curve, before
+            # any request, and the full check (a tenth of a send's CPU) ran when it was stored
+            validate_subscription_keys(sub.p256dh, sub.auth, curve=False)
         except ValueError as exc:
             return _rejected(f"invalid subscription: {exc}")
         origin = _origin(sub.endpoint)
@@ -327,30 +337,66 @@ class WebPushSender:
             "keys": {"p256dh": _padded(sub.p256dh), "auth": _padded(sub.auth)},
         }
         try:
-            pusher = WebPusher(subscription_info, requests_session=self._session)
-            response = pusher.send(
-                msg.payload(),
-                headers,
-                ttl=msg.ttl_seconds,
-                content_encoding="aes128gcm",
-                timeout=self._timeout,
-            )
-        except requests.Timeout:
-            return SendResult(Outcome.RETRY, None, None, "timed out")
-        except requests.TooManyRedirects as exc:
-            status = exc.response.status_code if exc.response is not None else None
-            return _rejected("push service redirected; not followed", status)
-        except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as exc:
-            return _rejected(f"invalid endpoint ({type(exc).__name__})")
-        except requests.RequestException as exc:
-            # ConnectionError (refused, reset, DNS, TLS), ChunkedEncodingError, ...
-            return SendResult(Outcome.RETRY, None, None, f"network error ({type(exc).__name__})")
+            # pywebpush does the RFC 8291 encryption; the POST is ours (below)
+            body = WebPusher(subscription_info).encode(msg.payload(), "aes128gcm")["body"]
         except (WebPushException, http_ece.ECEException, ValueError) as exc:
             return _rejected(f"encryption failed ({type(exc).__name__})")
-        result = _classify(response.status_code, response.reason, response.headers, self._clock())
+        headers["Content-Encoding"] = "aes128gcm"
+        headers["TTL"] = str(msg.ttl_seconds)
+        parts = urlsplit(sub.endpoint)
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        connection = self._connection(parts.scheme.lower(), parts.hostname or "", parts.port)
+        try:
+            if connection.sock is None:
+                connection.connect()
+                assert connection.sock is not None
+                # headers and body go out as two writes: without this, Nagle's algorithm
+                # could hold the body back for the peer's delayed ACK
+                connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            connection.request("POST", target, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()  # the connection is reused only once the answer is read
+        except TimeoutError:
+            connection.close()
+            return SendResult(Outcome.RETRY, None, None, "timed out")
+        except http.client.InvalidURL as exc:
+            connection.close()
+            return _rejected(f"invalid endpoint ({type(exc).__name__})")
+        except (OSError, http.client.HTTPException) as exc:
+            # refused, reset, DNS, TLS, a broken answer, ...
+            connection.close()
+            return SendResult(Outcome.RETRY, None, None, f"network error ({type(exc).__name__})")
+        if 300 <= response.status < 400:
+            # Endpoints come from browsers: never follow a redirect somewhere else.
+            return _rejected("push service redirected; not followed", response.status)
+        result = _classify(response.status, response.reason, response.headers, self._clock())
         if result.outcome is not Outcome.DELIVERED:
             logger.info("Push to %s: %s", origin, result.detail)
         return result
+
+    def _connection(self, scheme: str, host: str, port: int | None) -> http.client.HTTPConnection:
+        """This thread's kept-alive connection to a push service (the standard library's
+        client: 0.2 ms of CPU a request here, against 0.6 ms through urllib3). One
+        the service has closed in the meantime is replaced before it is used."""
+        key = (scheme, host, port)
+        cache: dict[tuple[str, str, int | None], http.client.HTTPConnection]
+        cache = self._local.__dict__.setdefault("connections", {})
+        connection = cache.get(key)
+        if connection is not None and connection.sock is not None and _dropped(connection.sock):
+            connection.close()
+        if connection is None:
+            if scheme == "https":
+                connection = http.client.HTTPSConnection(
+                    host, port, timeout=self._timeout, context=self._tls
+                )
+            else:
+                connection = http.client.HTTPConnection(host, port, timeout=self._timeout)
+            cache[key] = connection
+            with self._lock:
+                self._connections.append(connection)
+        return connection
 
     def _authorization_for(self, origin: str) -> str:
         """The VAPID Authorization header for an origin, re-signed at most once an hour."""
@@ -375,7 +421,7 @@ class WebPushSender:
 
 
 def _classify(
-    status: int, reason: str | None, headers: Mapping[str, str], now: float
+    status: int, reason: str | None, headers: Mapping[str, str] | Message, now: float
 ) -> SendResult:
     phrase = f"{status} {(reason or '').strip()[:60]}".strip()
     if 200 <= status < 300:
@@ -398,22 +444,12 @@ def _rejected(detail: str, status: int | None = None) -> SendResult:
     return SendResult(Outcome.REJECTED, status, None, detail)
 
 
-def _new_session(max_workers: int, proxy: str | None) -> requests.Session:
-    session = requests.Session()
-    # Not trust_env: it would let a ~/.netrc entry replace the VAPID Authorization
-    # header, and its per-request scan of os.environ costs a sixth of a send.
-    # A proxy, when needed, is configuration passed in explicitly.
-    session.trust_env = False
-    if proxy is not None:
-        session.proxies = {"https": proxy, "http": proxy}
-    adapter = HTTPAdapter(pool_connections=16, pool_maxsize=max_workers, max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    # Endpoints come from browsers: never follow a redirect somewhere else.
-    session.max_redirects = 0
-    # Push has no use for cookies; a shared jar would carry them between subscriptions.
-    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-    return session
+def _dropped(sock: Any) -> bool:
+    """True when an idle kept-alive socket has something to read: the peer closed it (or
+    sent what nobody asked for); either way it is not to be reused."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def _origin(endpoint: str) -> str:

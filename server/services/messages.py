@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from server.models import OutboxMessage
 from server.notify.webpush import PushMessage
+from server.services.outbox import Claimed
 
 # How long a push service should keep trying to reach the phone (never 0).
 TTL = {"dose": 2 * 3600, "blood_test": 12 * 3600, "check_in": 6 * 3600, "escalation": 3600}
@@ -19,7 +19,7 @@ PROMPTS = {
 }
 
 
-def push_message(message: OutboxMessage, patient_name: str | None) -> PushMessage:
+def push_message(message: Claimed, patient_name: str | None) -> PushMessage:
     """The notification for one outbox message."""
     payload = message.payload or {}
     kind = message.kind
