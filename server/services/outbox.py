@@ -66,7 +66,10 @@ def enqueue(session: Session, rows: Sequence[dict[str, Any]], now: dt.datetime) 
     statement = insert_for(session)(OutboxMessage.__table__).on_conflict_do_nothing(
         index_elements=["dedupe_key"]
     )
-    return session.connection().execute(statement, values).rowcount
+    result = session.connection().execute(
+        statement.execution_options(preserve_rowcount=True), values
+    )
+    return result.rowcount
 
 
 @dataclass(frozen=True)

@@ -407,3 +407,20 @@ def test_first_cycles_of_several_workers_share_one_cursor(world: World, app: Fla
         thread.join(timeout=60)
     assert errors == []
     assert db.session.query(DispatchCursor).count() == 1
+
+
+def test_enqueue_counts_only_the_messages_that_are_new(evening: World) -> None:
+    now = at("2026-11-25T21:00:00+00:00")
+
+    def row(key: str) -> dict:
+        return {"dedupe_key": key, "kind": "check_in", "due_at": now, "payload": {"n": key}}
+
+    assert outbox.enqueue(db.session, [row("count:a"), row("count:b")], now) == 2
+    assert outbox.enqueue(db.session, [row("count:a"), row("count:c"), row("count:b")], now) == 1
+    db.session.commit()
+    stored = db.session.query(OutboxMessage).filter(OutboxMessage.dedupe_key.like("count:%"))
+    assert sorted((m.dedupe_key, m.payload["n"]) for m in stored) == [
+        ("count:a", "count:a"),
+        ("count:b", "count:b"),
+        ("count:c", "count:c"),
+    ]
