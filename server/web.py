@@ -12,18 +12,26 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, request, send_from_directory, session
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    g,
+    request,
+    send_from_directory,
+    session,
+)
 from flask.typing import ResponseReturnValue
-from flask_limiter.util import get_remote_address
 from markupsafe import escape
 
 from server import policy
-from server.api.access import access, current_actor, current_user, now
+from server.api.access import access, current_actor, current_user, now, request_audit_event
 from server.api.session import user_view
 from server.extensions import compress, db
 from server.models import Patient
 from server.schemas import DayDosesOut, MeOut, PatientDetailOut
-from server.services import audit, doses, patients
+from server.services import doses, patients
 
 web = Blueprint("web", __name__)
 
@@ -79,18 +87,8 @@ def _today_answers(actor: policy.Actor) -> dict[str, Any]:
         if policy.decide(rule, actor, target) is not policy.Decision.ALLOW:
             continue
         answers[path] = read()
-        event = audit.audit_event(
-            actor_id=actor.user_id,
-            actor_role=actor.role,
-            patient_id=patient.id,
-            action=rule.action,
-            method=request.method,
-            path=request.path,
-            address=get_remote_address(),
-            now=instant,
-            status=200,
-        )
-        audit.write(db.session, event)
+        db.session.add(request_audit_event(actor, patient.id, rule.action, 200))
+    db.session.commit()  # the page's audit events, in one transaction
     return answers
 
 
@@ -110,15 +108,29 @@ MONTH_FIRST = {"", "US", "CA", "PH", "AS", "GU", "MP", "PR", "UM", "VI"}  # as I
 DAY_MONTH = {"GB", "AU"}  # "Tuesday 2 December"; elsewhere "Tuesday, 2 December"
 
 
-@lru_cache(maxsize=4)
-def _strings(path: Path, mtime: float) -> dict[str, str]:
-    return dict(json.loads(path.read_text(encoding="utf-8")))
+@lru_cache(maxsize=8)
+def _read(path: Path, mtime: float) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def _static_text(name: str) -> str:
+    """A file of pwa_static/, read again only when it changed (checked once per request)."""
+    cache = g.setdefault("static_texts", {})
+    if name not in cache:
+        path = _static_dir() / name
+        cache[name] = _read(path, path.stat().st_mtime)
+    return str(cache[name])
+
+
+def _strings() -> dict[str, str]:
+    if "strings" not in g:
+        g.strings = dict(json.loads(_static_text("i18n/en.json")))
+    return g.strings  # type: ignore[no-any-return]
 
 
 def _t(key: str, **values: Any) -> str:
     """The English text for `key` with its {placeholders} filled, as i18n.js's t() does."""
-    path = _static_dir() / "i18n" / "en.json"
-    text = _strings(path, path.stat().st_mtime)[key]
+    text = _strings()[key]
     return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), m.group(0))), text)
 
 
@@ -254,7 +266,7 @@ def _signed_in_page(html: str) -> str | None:
 @web.route("/", methods=["GET"])
 @access(policy.public("web.app"))
 def app_shell() -> ResponseReturnValue:
-    page = _signed_in_page((_static_dir() / "index.html").read_text(encoding="utf-8"))
+    page = _signed_in_page(_static_text("index.html"))
     if page is None:
         return compress.after_request(_send("index.html"))
     # not compressed: the page carries the session's CSRF token (BREACH); it still fits in the

@@ -141,22 +141,31 @@ def _fail_closed() -> None:
         raise Denied(Decision.NOT_FOUND)
 
 
+def request_audit_event(
+    actor: Actor, patient_id: int | None, action: str, status: int | None
+) -> AuditEvent:
+    """An audit event of this request (who, from where, when, which method and path)."""
+    return audit.audit_event(
+        actor_id=actor.user_id,
+        actor_role=actor.role,
+        patient_id=patient_id,
+        action=action,
+        method=request.method,
+        path=request.path,
+        address=get_remote_address(),
+        now=now(),
+        status=status,
+    )
+
+
 def _audit_row(status: int | None) -> AuditEvent | None:
     """This request's pending audit event with the given outcome, or None if it has none."""
     pending = g.get("audit")
     if pending is None:
         return None
     access_rule, actor, patient_id = pending
-    return audit.audit_event(
-        actor_id=actor.user_id,
-        actor_role=actor.role,
-        patient_id=g.get("audit_patient_id", patient_id),
-        action=access_rule.action,
-        method=request.method,
-        path=request.path,
-        address=get_remote_address(),
-        now=now(),
-        status=status,
+    return request_audit_event(
+        actor, g.get("audit_patient_id", patient_id), access_rule.action, status
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import socket
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterator
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -814,3 +816,20 @@ def test_push_service_refuses_tampered_requests(
     assert len(push_service.received()) == (1 if expected_status == 201 else 0)
     if expected_status != 201:
         assert [r.status for r in push_service.rejections()] == [expected_status]
+
+
+def test_kept_alive_connections_are_bounded_per_thread(vapid: Vapid02) -> None:
+    # endpoints come from browsers: many push service origins must not pile up open sockets
+    with contextlib.ExitStack() as stack:
+        services = [stack.enter_context(PushService()) for _ in range(18)]
+        with WebPushSender(vapid, SUBJECT, allow_http=True, max_workers=1) as web_push:
+            for service in services:
+                assert web_push.send(subscribe(service), message()).outcome is Outcome.DELIVERED
+            kept = web_push._local.connections  # this thread's (send runs on the caller's)
+            assert len(kept) == 16
+            assert sum(1 for c in kept.values() if c.sock is not None) == 16
+            first = urlsplit(services[0].url)
+            assert ("http", first.hostname, first.port) not in kept  # the oldest was closed
+            # and a closed origin is simply reopened
+            assert web_push.send(subscribe(services[0]), message()).outcome is Outcome.DELIVERED
+            assert [len(s.received()) for s in services] == [2] + [1] * 17
