@@ -14,6 +14,7 @@ from server.domain import (
     daily_doses,
     dose_instants,
     load_profile,
+    local_date,
     normalize_times,
     retitration_proposal,
     standard_plan,
@@ -56,7 +57,8 @@ def _baseline_problem(session: Session, patient: Patient, start: dt.date) -> str
     counts = [
         to_cells_per_ul(row.value, row.unit or "cells/uL")
         for row in rows
-        if row.value is not None and row.collected_at.date() <= start
+        # the start is the patient's own date: so is the day a count was taken on
+        if row.value is not None and local_date(row.collected_at, patient.timezone) <= start
     ]
     check = baseline_allows_start(
         counts,

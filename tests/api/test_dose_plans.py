@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from server.extensions import db
 from server.models import Dose, DosePlan
 from tests.support.clock import FakeClock
-from tests.support.world import ApiClient, World, add_anc, start_plan
+from tests.support.world import ApiClient, World, add_anc, enrol_patient, start_plan
 
 TODAY = "2026-11-25"
 
@@ -64,6 +66,26 @@ def test_a_plan_needs_a_baseline_anc_first(world: World) -> None:
     assert put_plan(world, body).status_code == 422
     add_anc(world.clinician, world.patient_id, 1500, "2026-11-24T10:00:00Z")
     assert put_plan(world, body).status_code == 200
+
+
+def test_a_baseline_taken_this_evening_counts_for_a_plan_starting_today(
+    world: World, clock: FakeClock
+) -> None:
+    """The start date is the patient's: 20:00 on the 25th in Pago Pago (UTC-11) is already the
+    26th in UTC, and still counts for a plan starting on the 25th there."""
+    patient = enrol_patient(world.clinician, "Sina", timezone="Pacific/Pago_Pago")
+    clock.set(dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC))  # 21:00 on the 25th there
+    clinician = ApiClient(world.app, "dr.north@example.org")  # signed in again, later
+    taken = add_anc(clinician, patient["id"], 2000, "2026-11-25T20:00:00-11:00")
+    assert taken.status_code == 201, taken.get_json()
+    body = {
+        "start_date": TODAY,
+        "times": ["08:00", "21:00"],
+        "titration": "standard",
+        "target_mg_per_day": 300,
+    }
+    response = clinician.put(f"/api/patients/{patient['id']}/dose-plan", json=body)
+    assert response.status_code == 200, response.get_json()
 
 
 @pytest.mark.parametrize(
