@@ -8,8 +8,8 @@ tests (`tests/support/push_service.py`), which checks VAPID and the Web Push hea
 decrypts every body. With 1 and with 3 workers, on SQLite and on PostgreSQL. Target: 100,000
 delivered in under 2 minutes on this 2-core machine. Then the idle cycle: `run_cycle` with
 nothing due, 200 times at successive minutes, on the database still holding the 100,000
-patients (every reminder sent, every dose taken); p50 and p99 ms, target under 5 ms, with the
-time of each step of the cycle.
+patients (every reminder sent, today's doses taken, tomorrow's pending); p50 and p99 ms,
+target under 5 ms, with the time of each step of the cycle.
 
 How, per run (backend x workers):
 1. A fresh database (PostgreSQL `bench_reminders`, or a SQLite file in a fresh instance
@@ -18,10 +18,11 @@ How, per run (backend x workers):
 2. A bulk load bypassing the ORM (PostgreSQL `COPY`, SQLite `executemany`): a clinic and its
    clinician; N patients, each with a patient login, a `patient_state` (tracking for 60 days,
    a bowel movement yesterday, yesterday's dose taken, doses made ahead, the next blood test in
-   8 days: no time rule fires), a one-step `dose_plan` at 08:00 and one pending `dose` at
-   08:00 UTC today, and one push subscription. Every subscription is a distinct browser of the
-   push service (`PushService.new_subscription()`, made once per invocation: the time it takes
-   is printed), so each message goes to exactly one subscription.
+   8 days: no time rule fires), a one-step `dose_plan` at 08:00, a pending `dose` at 08:00
+   UTC today and another tomorrow (made ahead, as the cycle does), and one push
+   subscription. Every subscription is a distinct browser of the push service
+   (`PushService.new_subscription()`, made once per invocation: the time it takes is
+   printed), so each message goes to exactly one subscription.
 3. The measured part. The push service runs in its own OS process (it does not share a GIL with
    a worker). Each worker is a separate OS process (multiprocessing, spawn) that builds its own
    app with `server.create_app({...})` on the same database and its own `WebPushSender` with
@@ -340,6 +341,11 @@ def rows_for(
         scheduled = ts(moments.dose_at)
         for pid in range(1, n + 1):
             yield (pid, pid, pid, day.isoformat(), "08:00", scheduled, 300.0, "pending")
+        # tomorrow's doses, made ahead as the cycle makes them: pending, not yet due
+        tomorrow = day + dt.timedelta(days=1)
+        scheduled = ts(moments.dose_at + dt.timedelta(days=1))
+        for pid in range(1, n + 1):
+            yield (n + pid, pid, pid, tomorrow.isoformat(), "08:00", scheduled, 300.0, "pending")
     elif table == "push_subscription":
         for pid in range(1, n + 1):
             endpoint, p256dh, auth = browsers[pid - 1]
@@ -812,28 +818,27 @@ def explain(session: Any, query: Any) -> str:
 
 
 def explain_scans(session: Any, now: dt.datetime) -> dict[str, str]:
-    """The plans of the two queries of the idle cycle that read every patient_state row: the
-    time rules' candidates, and the doses-ahead query as `make_doses_ahead` builds it."""
-    from sqlalchemy import select
+    """The plans of the idle cycle's one question (`nothing_due`) and of the queries it asks,
+    those over every patient and every dose above all (each should be index ranges only)."""
+    from sqlalchemy import or_, select
 
-    from server.models import Patient, PatientState
-    from server.services.reminders import MAKE_DOSES_PER_CYCLE
+    from server.services import alerts, outbox
+    from server.services.reminders import calendar_query, dose_moments_query, doses_ahead_query
     from server.services.time_rules import candidates_query
 
-    horizon = (now + dt.timedelta(hours=14)).date() + dt.timedelta(days=1)
-    doses_ahead = (
-        select(PatientState, Patient)
-        .join(Patient, Patient.id == PatientState.patient_id)
-        .where(
-            PatientState.doses_due_since.is_not(None),
-            (PatientState.doses_made_until.is_(None)) | (PatientState.doses_made_until < horizon),
-        )
-        .limit(MAKE_DOSES_PER_CYCLE)
-    )
-    return {
-        "time rules (candidates_query)": explain(session, candidates_query(now)),
-        "doses ahead (as make_doses_ahead builds it)": explain(session, doses_ahead),
+    minute_ago = now - dt.timedelta(minutes=1)
+    queries = {
+        "time rules (candidates_query)": candidates_query(now),
+        "doses ahead (doses_ahead_query)": doses_ahead_query(now),
+        "dose reminders (dose_moments_query)": dose_moments_query(minute_ago, now),
+        "calendar (calendar_query)": calendar_query(now),
+        "renotify (renotify_query)": alerts.renotify_query(),
+        "outbox (due_query)": outbox.due_query(now),
     }
+    plans = {name: explain(session, query) for name, query in queries.items()}
+    probe = select(or_(*(query.exists() for query in queries.values())))
+    plans["the idle cycle's one question (nothing_due)"] = explain(session, probe)
+    return plans
 
 
 # --- one run -----------------------------------------------------------------------------------
@@ -1105,9 +1110,13 @@ def print_profile(summary: dict[str, Any] | None, messages: int) -> None:
 
 
 def run_idle(database: Database, moments: Moments, cycles: int) -> dict[str, float]:
-    """Every dose taken (so no nag is due); then the idle cycle in a fresh process."""
+    """Every dose of today taken (so no nag is due; tomorrow's stay pending); then the idle
+    cycle in a fresh process."""
     taken = sqlite_ts(moments.now) if database.backend == "sqlite" else moments.now.isoformat()
-    database.execute(f"UPDATE dose SET status = 'taken', status_at = '{taken}'")  # noqa: S608
+    database.execute(
+        f"UPDATE dose SET status = 'taken', status_at = '{taken}' "  # noqa: S608
+        f"WHERE local_date = '{moments.today.isoformat()}'"
+    )
     database.execute(f"UPDATE patient_state SET last_dose_taken_at = '{taken}'")  # noqa: S608
     if database.backend == "postgresql":
         database.execute("VACUUM ANALYZE dose")

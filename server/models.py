@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -183,6 +184,34 @@ class WorkerHeartbeat(Base):
 # --- clinical core -----------------------------------------------------------------------------
 
 
+# SQL shared by SQLite and PostgreSQL (CASE, COALESCE and comparisons of instants only, so
+# that PostgreSQL accepts it as immutable); migration 0007 creates the columns from it.
+# Diary rules: nothing before tracking starts; the 48 h rule runs from the last movement, else
+# from the start of tracking.
+BOWEL_CLOCK_SQL = (
+    "CASE WHEN tracking_since IS NULL THEN NULL "
+    "ELSE COALESCE(last_bowel_movement_at, tracking_since) END"
+)
+# fewer than 3 movements in 7 days: possible only 7 days after tracking starts and after the
+# third-last movement
+WEEK_CLOCK_SQL = (
+    "CASE WHEN tracking_since IS NULL THEN NULL "
+    "WHEN third_last_bowel_movement_at > tracking_since THEN third_last_bowel_movement_at "
+    "ELSE tracking_since END"
+)
+# missed doses: from the last dose taken, or from the first dose due when none was taken
+# since; not while re-titration is pending
+DOSE_CLOCK_SQL = (
+    "CASE WHEN tracking_since IS NULL OR doses_due_since IS NULL OR needs_retitration "
+    "THEN NULL "
+    "WHEN last_dose_taken_at >= doses_due_since THEN last_dose_taken_at "
+    "ELSE doses_due_since END"
+)
+
+
+DOSES_UNMADE_SQL = "doses_made_until IS NULL AND doses_due_since IS NOT NULL"
+
+
 class PatientState(Base):
     """Stored summaries the time-based rules read, one row per patient, so that checking every
     patient is one indexed query rather than a scan of every diary."""
@@ -209,11 +238,36 @@ class PatientState(Base):
     needs_retitration: Mapped[bool] = mapped_column(Boolean, default=False)
     bowel_prompted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # The instants the time rules' clocks run from, kept by the database itself (generated
+    # columns) from the summaries above, however those are written: each time rule is then
+    # one indexed range ("clock started at least 48 h ago"), and a cycle with nothing due
+    # reads no row (services/time_rules.py).
+    bowel_clock_from: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime, Computed(BOWEL_CLOCK_SQL)
+    )
+    week_clock_from: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime, Computed(WEEK_CLOCK_SQL)
+    )
+    dose_clock_from: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime, Computed(DOSE_CLOCK_SQL)
+    )
 
     __table_args__ = (
         Index("ix_state_last_bm", "last_bowel_movement_at"),
         Index("ix_state_last_dose", "last_dose_taken_at"),
         Index("ix_state_next_blood", "next_blood_test_due"),
+        Index("ix_state_bowel_clock", "bowel_clock_from"),
+        Index("ix_state_week_clock", "week_clock_from"),
+        Index("ix_state_dose_clock", "dose_clock_from"),
+        Index("ix_state_doses_made", "doses_made_until"),
+        # patients on a plan whose doses were never made (few): without this partial index
+        # SQLite's planner scans the table for "IS NULL"
+        Index(
+            "ix_state_doses_unmade",
+            "patient_id",
+            sqlite_where=text(DOSES_UNMADE_SQL),
+            postgresql_where=text(DOSES_UNMADE_SQL),
+        ),
     )
 
 
@@ -246,6 +300,7 @@ class Dose(Base):
         Index("ix_dose_patient_date", "patient_id", "local_date"),
         Index("ix_dose_patient_at", "patient_id", "scheduled_at"),
         Index("ix_dose_status_at", "status", "scheduled_at"),
+        Index("ix_dose_snoozed", "snoozed_until"),
         CheckConstraint("status in ('pending', 'taken', 'skipped', 'cancelled')", name="status"),
     )
 
@@ -369,6 +424,8 @@ class Escalation(Base):
             postgresql_where=text("resolved_at IS NULL"),
         ),
         Index("ix_escalation_clinic_status", "clinic_id", "status"),
+        # the open ones, every cycle (alerts.renotify_query)
+        Index("ix_escalation_status_notified", "status", "last_notified_at"),
         CheckConstraint("status in ('open', 'acknowledged', 'resolved')", name="status"),
         CheckConstraint("severity in ('emergency', 'urgent', 'routine')", name="severity"),
     )

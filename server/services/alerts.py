@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from server.models import CaregiverLink, Clinic, Escalation, EscalationEvent, Patient, User
@@ -180,13 +180,18 @@ def next_notice_at(escalation: Escalation, settings: dict[str, Any]) -> dt.datet
     return escalation.last_notified_at + dt.timedelta(minutes=int(minutes))
 
 
-def renotify_due(session: Session, now: dt.datetime) -> int:
-    """Climb the ladder for open escalations nobody acknowledged within their window."""
-    rows = session.execute(
+def renotify_query() -> Select:
+    """Open escalations that were notified (the ladder climbs from there)."""
+    return (
         select(Escalation, Clinic)
         .join(Clinic, Clinic.id == Escalation.clinic_id)
         .where(Escalation.status == "open", Escalation.last_notified_at.is_not(None))
-    ).all()
+    )
+
+
+def renotify_due(session: Session, now: dt.datetime) -> int:
+    """Climb the ladder for open escalations nobody acknowledged within their window."""
+    rows = session.execute(renotify_query()).all()
     climbed = 0
     for escalation, clinic in rows:
         due = next_notice_at(escalation, settings_of(clinic))
@@ -203,7 +208,8 @@ def renotify_due(session: Session, now: dt.datetime) -> int:
             )
         )
         climbed += 1
-    session.commit()
+    if climbed:  # otherwise the cycle's next commit ends this read
+        session.commit()
     return climbed
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from server.models import WorkerHeartbeat
@@ -13,14 +13,21 @@ STALE_AFTER = dt.timedelta(minutes=3)
 
 
 def record_cycle(session: Session, worker_id: str, now: dt.datetime, elapsed_ms: float) -> None:
-    """Note that a worker finished a dispatch cycle at `now`."""
-    row = session.get(WorkerHeartbeat, worker_id)
-    if row is None:
-        row = WorkerHeartbeat(worker_id=worker_id, last_cycle_at=now, cycles=0)
-        session.add(row)
-    row.last_cycle_at = now
-    row.last_cycle_ms = elapsed_ms
-    row.cycles = (row.cycles or 0) + 1
+    """Note that a worker finished a dispatch cycle at `now` (one UPDATE, and an INSERT the
+    first time); commits, and with it whatever the cycle left uncommitted."""
+    beat = WorkerHeartbeat
+    updated = session.execute(
+        update(beat)
+        .where(beat.worker_id == worker_id)
+        .values(last_cycle_at=now, last_cycle_ms=elapsed_ms, cycles=beat.cycles + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if updated.rowcount == 0:  # type: ignore[attr-defined]
+        session.add(
+            WorkerHeartbeat(
+                worker_id=worker_id, last_cycle_at=now, last_cycle_ms=elapsed_ms, cycles=1
+            )
+        )
     session.commit()
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 
 from server.models import OutboxMessage, PushDelivery, PushSubscription, User
@@ -90,18 +90,19 @@ class Claimed:
 _CLAIMED = [getattr(OutboxMessage, name) for name in Claimed.__dataclass_fields__]
 
 
-def claim(session: Session, worker_id: str, now: dt.datetime, limit: int = 500) -> list[Claimed]:
-    """Take up to `limit` due messages for this worker for the lease; commits the claim."""
-    due = (
-        select(OutboxMessage.id)
-        .where(
-            OutboxMessage.status == "pending",
-            OutboxMessage.next_attempt_at <= now,
-            (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until < now),
-        )
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
+def due_query(now: dt.datetime) -> Select:
+    """Messages to send now: pending, their moment come, claimed by no one (or the lease over)."""
+    return select(OutboxMessage.id).where(
+        OutboxMessage.status == "pending",
+        OutboxMessage.next_attempt_at <= now,
+        (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until < now),
     )
+
+
+def claim(session: Session, worker_id: str, now: dt.datetime, limit: int = 500) -> list[Claimed]:
+    """Take up to `limit` due messages for this worker for the lease; commits the claim (with
+    nothing to claim, no commit: the caller's next commit, or the session's end, ends it)."""
+    due = due_query(now).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     rows = session.execute(
@@ -115,6 +116,8 @@ def claim(session: Session, worker_id: str, now: dt.datetime, limit: int = 500) 
         .returning(*_CLAIMED)
         .execution_options(synchronize_session=False)
     ).all()
+    if not rows:
+        return []
     session.commit()
     return sorted((Claimed(*row) for row in rows), key=lambda m: m.id)
 

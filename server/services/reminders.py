@@ -8,12 +8,13 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import CompoundSelect, Select, select, text, union, update
 from sqlalchemy.orm import Session
 
 from server.domain import local_date
 from server.domain.doses import MISSED_AFTER
 from server.models import (
+    DOSES_UNMADE_SQL,
     CaregiverLink,
     DispatchCursor,
     Dose,
@@ -41,18 +42,33 @@ LOOKBACK = dt.timedelta(hours=24)
 MAKE_DOSES_PER_CYCLE = 2000
 
 
-def _cursor(session: Session, name: str, now: dt.datetime) -> tuple[DispatchCursor, dt.datetime]:
+def cursor_of(session: Session, name: str, now: dt.datetime) -> tuple[DispatchCursor, dt.datetime]:
     """The scan cursor, made once even when several workers start together (a plain INSERT
     from two first cycles would collide on the primary key)."""
-    insert = insert_for(session)
-    session.execute(
-        insert(DispatchCursor)
-        .values(name=name, at=now - LOOKBACK)
-        .on_conflict_do_nothing(index_elements=["name"])
-    )
     row = session.get(DispatchCursor, name, populate_existing=True)
+    if row is None:
+        session.execute(
+            insert_for(session)(DispatchCursor)
+            .values(name=name, at=now - LOOKBACK)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        row = session.get(DispatchCursor, name, populate_existing=True)
     assert row is not None
     return row, max(row.at, now - LOOKBACK)
+
+
+def cursor_at_query(name: str) -> Select:
+    return select(DispatchCursor.at).where(DispatchCursor.name == name)
+
+
+def move_cursor(session: Session, name: str, now: dt.datetime) -> None:
+    """Move the cursor on to `now` (never back), without loading it."""
+    session.execute(
+        update(DispatchCursor)
+        .where(DispatchCursor.name == name, DispatchCursor.at < now)
+        .values(at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _logins(session: Session, patient_ids: Iterable[int]) -> dict[int, int]:
@@ -80,18 +96,40 @@ def _caregivers(session: Session, patient_ids: Iterable[int]) -> dict[int, list[
     return found
 
 
+def doses_ahead_query(now: dt.datetime, limit: int = MAKE_DOSES_PER_CYCLE) -> CompoundSelect:
+    """Patients on a plan whose doses are not yet made up to the horizon: two index ranges
+    (a union: SQLite's planner scans the table for the OR of them), nothing read when all are
+    made."""
+    horizon = _horizon(now)
+    s = PatientState
+    # each part in a subquery: SQLite takes no LIMIT on a part of a compound SELECT
+    parts = [
+        select(s.patient_id)
+        .where(s.doses_due_since.is_not(None), s.doses_made_until < horizon)
+        .limit(limit)
+        .subquery(),
+        # the very terms of the partial index ix_state_doses_unmade, for SQLite to use it
+        select(s.patient_id).where(text(DOSES_UNMADE_SQL)).limit(limit).subquery(),
+    ]
+    return union(*(select(part.c.patient_id) for part in parts))
+
+
+def _horizon(now: dt.datetime) -> dt.date:
+    """The day after the latest local date anywhere (up to 14 hours ahead of UTC)."""
+    return (now + dt.timedelta(hours=14)).date() + dt.timedelta(days=1)
+
+
 def make_doses_ahead(session: Session, now: dt.datetime) -> int:
     """Make the dose rows of today and tomorrow (patient-local) for patients on a plan, a
     bounded number of patients per cycle."""
-    horizon = (now + dt.timedelta(hours=14)).date() + dt.timedelta(days=1)
+    horizon = _horizon(now)
+    ids = sorted(session.scalars(doses_ahead_query(now)))[:MAKE_DOSES_PER_CYCLE]
+    if not ids:  # the cycle's next commit ends this read
+        return 0
     rows = session.execute(
         select(PatientState, Patient)
         .join(Patient, Patient.id == PatientState.patient_id)
-        .where(
-            PatientState.doses_due_since.is_not(None),
-            (PatientState.doses_made_until.is_(None)) | (PatientState.doses_made_until < horizon),
-        )
-        .limit(MAKE_DOSES_PER_CYCLE)
+        .where(PatientState.patient_id.in_(ids))
     ).all()
     for state, patient in rows:
         today = local_date(now, patient.timezone)
@@ -107,32 +145,50 @@ def make_doses_ahead(session: Session, now: dt.datetime) -> int:
     return len(rows)
 
 
-def _dose_rows(session: Session, start: dt.datetime, end: dt.datetime) -> Sequence[Any]:
-    return session.execute(
-        select(Dose.id, Dose.patient_id, Dose.scheduled_at, Dose.snoozed_until).where(
-            Dose.status == "pending", Dose.scheduled_at > start, Dose.scheduled_at <= end
-        )
-    ).all()
+def dose_moments_query(since: dt.datetime, now: dt.datetime) -> CompoundSelect:
+    """Pending doses with a moment in (since, now]: their time, a nag's, the caregivers' hour
+    or a snooze's end. Two index ranges (a union: with an OR, PostgreSQL reads every pending
+    dose, tomorrow's included)."""
+    reach = max(NAG_EVERY * NAGS, CAREGIVER_AFTER)
+    columns = select(Dose.id, Dose.patient_id, Dose.scheduled_at, Dose.snoozed_until)
+    return union(
+        columns.where(
+            Dose.status == "pending", Dose.scheduled_at > since - reach, Dose.scheduled_at <= now
+        ),
+        columns.where(
+            Dose.status == "pending", Dose.snoozed_until > since, Dose.snoozed_until <= now
+        ),
+    )
 
 
 def enqueue_dose_reminders(session: Session, now: dt.datetime) -> int:
     """Reminders at the dose time, again every 15 minutes (3 times) while it is not marked,
-    and to linked caregivers an hour after; after a snooze, once more when it ends."""
-    cursor, since = _cursor(session, "doses", now)
+    and to linked caregivers an hour after; after a snooze, once more when it ends.
+
+    One query finds every pending dose with a moment since the last cycle (its time, a nag's,
+    the caregivers' hour, or a snooze's end); with nothing due, the cycle's next commit
+    records the cursor."""
+    cursor, since = cursor_of(session, "doses", now)
+    found = session.execute(dose_moments_query(since, now)).all()
+    cursor.at = max(cursor.at, now)
+    if not found:
+        return 0
+    logins = _logins(session, (r.patient_id for r in found))
+    late = [r for r in found if since < r.scheduled_at + CAREGIVER_AFTER <= now]
+    carers = _caregivers(session, (r.patient_id for r in late))
     rows: list[dict[str, Any]] = []
-    for level in range(NAGS + 1):
-        shift = NAG_EVERY * level
-        found = _dose_rows(session, since - shift, now - shift)
-        logins = _logins(session, (r.patient_id for r in found))
-        for dose_id, patient_id, scheduled_at, snoozed_until in found:
-            if patient_id not in logins or (snoozed_until is not None and snoozed_until > now):
+    for dose_id, patient_id, scheduled_at, snoozed_until in found:
+        user_id = logins.get(patient_id)
+        snoozed = snoozed_until is not None and snoozed_until > now
+        for level in range(NAGS + 1):
+            due = scheduled_at + NAG_EVERY * level
+            if user_id is None or snoozed or not since < due <= now:
                 continue
-            due = scheduled_at + shift
             rows.append(
                 {
                     "dedupe_key": f"dose:{dose_id}:{level}",
                     "kind": "dose",
-                    "recipient_user_id": logins[patient_id],
+                    "recipient_user_id": user_id,
                     "patient_id": patient_id,
                     "dose_id": dose_id,
                     "due_at": due,
@@ -141,35 +197,26 @@ def enqueue_dose_reminders(session: Session, now: dt.datetime) -> int:
                     "expires_at": scheduled_at + MISSED_AFTER if level == 0 else due + NAG_EVERY,
                 }
             )
-    late = _dose_rows(session, since - CAREGIVER_AFTER, now - CAREGIVER_AFTER)
-    carers = _caregivers(session, (r.patient_id for r in late))
-    for dose_id, patient_id, scheduled_at, _ in late:
-        for caregiver_id in carers.get(patient_id, []):
-            rows.append(
-                {
-                    "dedupe_key": f"dose-followup:{dose_id}:{caregiver_id}",
-                    "kind": "dose",
-                    "recipient_user_id": caregiver_id,
-                    "patient_id": patient_id,
-                    "dose_id": dose_id,
-                    "due_at": scheduled_at + CAREGIVER_AFTER,
-                    "expires_at": scheduled_at + MISSED_AFTER,
-                    "payload": {"follow_up": True},
-                }
-            )
-    snoozed = session.execute(
-        select(Dose.id, Dose.patient_id, Dose.scheduled_at, Dose.snoozed_until).where(
-            Dose.status == "pending", Dose.snoozed_until > since, Dose.snoozed_until <= now
-        )
-    ).all()
-    logins = _logins(session, (r.patient_id for r in snoozed))
-    for dose_id, patient_id, scheduled_at, snoozed_until in snoozed:
-        if patient_id in logins and snoozed_until is not None:
+        if since < scheduled_at + CAREGIVER_AFTER <= now:
+            for caregiver_id in carers.get(patient_id, []):
+                rows.append(
+                    {
+                        "dedupe_key": f"dose-followup:{dose_id}:{caregiver_id}",
+                        "kind": "dose",
+                        "recipient_user_id": caregiver_id,
+                        "patient_id": patient_id,
+                        "dose_id": dose_id,
+                        "due_at": scheduled_at + CAREGIVER_AFTER,
+                        "expires_at": scheduled_at + MISSED_AFTER,
+                        "payload": {"follow_up": True},
+                    }
+                )
+        if user_id is not None and snoozed_until is not None and since < snoozed_until <= now:
             rows.append(
                 {
                     "dedupe_key": f"dose:{dose_id}:snooze:{int(snoozed_until.timestamp())}",
                     "kind": "dose",
-                    "recipient_user_id": logins[patient_id],
+                    "recipient_user_id": user_id,
                     "patient_id": patient_id,
                     "dose_id": dose_id,
                     "due_at": snoozed_until,
@@ -177,7 +224,6 @@ def enqueue_dose_reminders(session: Session, now: dt.datetime) -> int:
                 }
             )
     new = outbox.enqueue(session, rows, now)
-    cursor.at = max(cursor.at, now)
     session.commit()
     return new
 
@@ -186,19 +232,30 @@ def settings_for(session: Session, patient_id: int) -> ReminderSettings | None:
     return session.get(ReminderSettings, patient_id)
 
 
+def calendar_query(now: dt.datetime) -> CompoundSelect:
+    """Patients with a blood-test reminder or a check-in due (two index ranges)."""
+    s = PatientState
+    return union(
+        select(s.patient_id).where(s.next_blood_reminder_at <= now),
+        select(s.patient_id).where(s.next_check_in_at <= now),
+    )
+
+
 def enqueue_calendar_reminders(session: Session, now: dt.datetime) -> int:
     """Blood-test reminders and daily check-ins whose moment has come."""
     rows: list[dict[str, Any]] = []
-    due_blood = session.execute(
+    ids = list(session.scalars(calendar_query(now)))
+    if not ids:  # the cycle's next commit ends this read
+        return 0
+    due = session.execute(
         select(PatientState, Patient)
         .join(Patient, Patient.id == PatientState.patient_id)
-        .where(PatientState.next_blood_reminder_at <= now)
+        .where(PatientState.patient_id.in_(ids))
     ).all()
-    due_check = session.execute(
-        select(PatientState, Patient)
-        .join(Patient, Patient.id == PatientState.patient_id)
-        .where(PatientState.next_check_in_at <= now)
-    ).all()
+    due_blood = [
+        (s, p) for s, p in due if s.next_blood_reminder_at and s.next_blood_reminder_at <= now
+    ]
+    due_check = [(s, p) for s, p in due if s.next_check_in_at and s.next_check_in_at <= now]
     logins = _logins(session, [s.patient_id for s, _ in [*due_blood, *due_check]])
     carers = _caregivers(session, [s.patient_id for s, _ in due_blood])
     for state, patient in due_blood:

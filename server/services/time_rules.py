@@ -8,7 +8,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, case, or_, select
+from sqlalchemy import CompoundSelect, select, union
 from sqlalchemy.orm import Session
 
 from server.domain import TimeSummary, evaluate_time_rules, local_date
@@ -30,58 +30,32 @@ class Evaluation:
     prompts: list[tuple[int, str]] = field(default_factory=list)
 
 
-def candidates_query(now: dt.datetime) -> Select:
+def candidates_query(now: dt.datetime) -> CompoundSelect:
     """Patients for whom some time rule may hold at `now` (a superset; the rules decide).
 
-    Only the summary columns the rules read are selected: building ORM objects for every
-    candidate each minute cost more than the query itself (benchmarks/time_rules.py)."""
+    Each rule's clock is a generated, indexed column of `patient_state` (models.py): the query
+    is the union of four index ranges (a union, since SQLite's planner scans the table for an
+    OR of them), and reads no row when no rule is near, as the cycle runs each minute over
+    every patient. Only the summary columns the rules read are selected: building ORM objects
+    for every candidate each minute cost more than the query itself (benchmarks/time_rules.py).
+    """
     s = PatientState
-    bowel_reference = case(
-        (s.last_bowel_movement_at.is_(None), s.tracking_since), else_=s.last_bowel_movement_at
-    )
-    dose_reference = case(
-        (
-            or_(s.last_dose_taken_at.is_(None), s.last_dose_taken_at < s.doses_due_since),
-            s.doses_due_since,
-        ),
-        else_=s.last_dose_taken_at,
-    )
     latest_local_today = (now + MAX_ZONE_AHEAD).date()
-    return (
-        select(
-            s.patient_id,
-            s.tracking_since,
-            s.last_bowel_movement_at,
-            s.third_last_bowel_movement_at,
-            s.last_dose_taken_at,
-            s.doses_due_since,
-            s.next_blood_test_due,
-            Patient.timezone,
-        )
-        .join(Patient, Patient.id == s.patient_id)
-        .where(
-            or_(
-                and_(
-                    s.tracking_since.is_not(None),
-                    or_(
-                        bowel_reference <= now - BOWEL_PROMPT_AFTER,
-                        and_(
-                            s.tracking_since <= now - WEEK,
-                            or_(
-                                s.third_last_bowel_movement_at.is_(None),
-                                s.third_last_bowel_movement_at < now - WEEK,
-                            ),
-                        ),
-                        and_(
-                            s.doses_due_since.is_not(None),
-                            s.needs_retitration.is_(False),
-                            dose_reference <= now - MISSED_DOSES_AFTER,
-                        ),
-                    ),
-                ),
-                s.next_blood_test_due < latest_local_today,
-            )
-        )
+    columns = select(
+        s.patient_id,
+        s.tracking_since,
+        s.last_bowel_movement_at,
+        s.third_last_bowel_movement_at,
+        s.last_dose_taken_at,
+        s.doses_due_since,
+        s.next_blood_test_due,
+        Patient.timezone,
+    ).join(Patient, Patient.id == s.patient_id)
+    return union(
+        columns.where(s.bowel_clock_from <= now - BOWEL_PROMPT_AFTER),
+        columns.where(s.week_clock_from <= now - WEEK),
+        columns.where(s.dose_clock_from <= now - MISSED_DOSES_AFTER),
+        columns.where(s.next_blood_test_due < latest_local_today),
     )
 
 

@@ -395,6 +395,7 @@ def test_first_cycles_of_several_workers_share_one_cursor(world: World, app: Fla
             try:
                 barrier.wait()
                 reminders.enqueue_dose_reminders(db.session, now)
+                db.session.commit()  # with nothing due, the cycle's later commit records it
             except Exception as exc:  # reported below
                 errors.append(exc)
             finally:
@@ -424,3 +425,58 @@ def test_enqueue_counts_only_the_messages_that_are_new(evening: World) -> None:
         ("count:b", "count:b"),
         ("count:c", "count:c"),
     ]
+
+
+def test_a_cycle_with_nothing_due_asks_once_and_commits_once(
+    evening: World, push: PushService, sender: WebPushSender
+) -> None:
+    """Most minutes nothing is due: the cycle asks every step's query at once, moves the cursor
+    and beats the heartbeat in one commit (issue 4: an idle cycle under 5 ms); what comes due
+    in the minutes it skipped is still found."""
+    from sqlalchemy import event
+
+    from server.models import DispatchCursor
+
+    # recent blood counts: else a blood test is overdue, a red flag looked at each minute
+    for clinician, patient_id in (
+        (evening.clinician, evening.patient_id),
+        (evening.other_clinician, evening.other_patient_id),
+    ):
+        response = add_anc(clinician, patient_id, 2000, "2026-11-25T09:00:00+00:00")
+        assert response.status_code == 201
+    # and the red flags raised before that (overdue blood tests) acknowledged: an open one is
+    # looked at each minute, for the ladder
+    for clinician in (evening.clinician, evening.other_clinician):
+        for escalation in clinician.get("/api/escalations?status=open").get_json()["escalations"]:
+            answer = clinician.post(f"/api/escalations/{escalation['id']}/acknowledge", json={})
+            assert answer.status_code == 200
+    tick(evening.app, sender, at("2026-11-25T20:39:00+00:00"))  # whatever that made is sent
+    push.clear()
+    statements: list[str] = []
+    commits: list[int] = []
+
+    def on_statement(conn, cursor, statement, *args) -> None:
+        if not statement.upper().startswith(("BEGIN", "COMMIT")):
+            statements.append(statement.split(None, 1)[0].upper())
+
+    def on_commit(conn) -> None:
+        commits.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", on_statement)
+    event.listen(db.engine, "commit", on_commit)
+    try:
+        counts = tick(evening.app, sender, at("2026-11-25T20:40:00+00:00"))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", on_statement)
+        event.remove(db.engine, "commit", on_commit)
+    assert counts["queued"] == 0 and counts["time_rule_candidates"] == 0
+    # the question (with the cursor), the cursor moved on, the heartbeat
+    assert statements == ["SELECT", "UPDATE", "UPDATE"], statements
+    assert len(commits) == 1
+    db.session.expire_all()
+    cursor = db.session.get(DispatchCursor, "doses")
+    assert cursor is not None and cursor.at == at("2026-11-25T20:40:00+00:00")
+    assert push.received() == []
+
+    tick(evening.app, sender, at("2026-11-25T21:01:00+00:00"))
+    assert len(dose_pushes(push, evening.patient_browser)) == 1  # type: ignore[attr-defined]

@@ -6,11 +6,14 @@ import datetime as dt
 
 import pytest
 from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import ColumnElement, and_, case, delete, or_, select
 
 from reminders.cycle import run_cycle
 from server.extensions import db
-from server.models import Escalation, PatientState, TreatmentInterruption
-from server.services.time_rules import evaluate_all
+from server.models import Escalation, Patient, PatientState, TreatmentInterruption
+from server.services.time_rules import candidates_query, evaluate_all
 from tests.support.clock import FakeClock
 from tests.support.world import ApiClient, World, start_plan
 
@@ -114,3 +117,135 @@ def test_the_same_cycle_twice_opens_once(world: World) -> None:
     assert first.counts["escalations_opened"] == 3
     assert second.counts["escalations_opened"] == 0
     assert db.session.query(Escalation).count() == 3
+
+
+# --- the indexed clocks select every patient the rules' own thresholds could select -------------
+
+BASE = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+# whole hours over 20 days: thresholds (48 h, 7 days) are met exactly often enough to matter
+instants = st.one_of(
+    st.none(), st.integers(min_value=0, max_value=20 * 24).map(lambda h: BASE + hours(h))
+)
+
+
+def hours(count: int) -> dt.timedelta:
+    return dt.timedelta(hours=count)
+
+
+def thresholds(now: dt.datetime) -> dict[str, ColumnElement[bool]]:
+    """Each rule's threshold written out on the summary columns themselves (the query before the
+    clocks were stored): RULES.md 4 (48 h prompt, then 72 h), fewer than 3 movements in 7 days,
+    doses missed over 48 h (not while re-titration is pending)."""
+    s = PatientState
+    bowel_reference = case(
+        (s.last_bowel_movement_at.is_(None), s.tracking_since), else_=s.last_bowel_movement_at
+    )
+    dose_reference = case(
+        (
+            or_(s.last_dose_taken_at.is_(None), s.last_dose_taken_at < s.doses_due_since),
+            s.doses_due_since,
+        ),
+        else_=s.last_dose_taken_at,
+    )
+    week_ago = now - dt.timedelta(days=7)
+    tracked = s.tracking_since.is_not(None)
+    return {
+        "bowel": and_(tracked, bowel_reference <= now - hours(48)),
+        "week": and_(
+            tracked,
+            s.tracking_since <= week_ago,
+            or_(
+                s.third_last_bowel_movement_at.is_(None),
+                s.third_last_bowel_movement_at < week_ago,
+            ),
+        ),
+        "dose": and_(
+            tracked,
+            s.doses_due_since.is_not(None),
+            s.needs_retitration.is_(False),
+            dose_reference <= now - hours(48),
+        ),
+    }
+
+
+def clocks(now: dt.datetime) -> dict[str, ColumnElement[bool]]:
+    s = PatientState
+    return {
+        "bowel": s.bowel_clock_from <= now - hours(48),
+        "week": s.week_clock_from <= now - dt.timedelta(days=7),
+        "dose": s.dose_clock_from <= now - hours(48),
+    }
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    states=st.lists(
+        st.tuples(
+            instants,  # tracking_since
+            instants,  # last bowel movement
+            instants,  # third-last bowel movement
+            instants,  # last dose taken
+            instants,  # doses due since
+            st.booleans(),  # needs re-titration
+            st.one_of(st.none(), st.integers(min_value=0, max_value=25)),  # blood test due (day)
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    now_hours=st.lists(st.integers(min_value=0, max_value=28 * 24), min_size=1, max_size=4),
+)
+def test_the_stored_clocks_select_what_the_thresholds_select(
+    world: World, states: list[tuple], now_hours: list[int]
+) -> None:
+    """The generated columns (kept by the database, however the summaries are written) select,
+    rule by rule, the patients the thresholds select; the weekly one may take a patient on
+    the very instant the week ends (the rules then decide), never later. And candidates_query
+    is their union with the overdue blood test."""
+    template = db.session.get(Patient, world.patient_id)
+    assert template is not None
+    db.session.execute(delete(PatientState))
+    for tracking, last_bm, third_bm, last_dose, due_since, retitrate, blood_day in states:
+        patient = Patient(
+            clinic_id=template.clinic_id,
+            display_name="P",
+            timezone="Europe/London",
+            clozapine_start_date=BASE.date(),
+            created_at=BASE,
+        )
+        db.session.add(patient)
+        db.session.flush()
+        db.session.add(
+            PatientState(
+                patient_id=patient.id,
+                updated_at=BASE,
+                tracking_since=tracking,
+                last_bowel_movement_at=last_bm,
+                third_last_bowel_movement_at=third_bm,
+                last_dose_taken_at=last_dose,
+                doses_due_since=due_since,
+                needs_retitration=retitrate,
+                next_blood_test_due=None
+                if blood_day is None
+                else BASE.date() + dt.timedelta(days=blood_day),
+            )
+        )
+    db.session.flush()
+
+    def ids(condition: ColumnElement[bool]) -> set[int]:
+        return set(db.session.scalars(select(PatientState.patient_id).where(condition)))
+
+    for offset in now_hours:
+        now = BASE + hours(offset)
+        exact, stored = thresholds(now), clocks(now)
+        assert ids(stored["bowel"]) == ids(exact["bowel"]), now
+        assert ids(stored["dose"]) == ids(exact["dose"]), now
+        week = ids(stored["week"])
+        assert ids(exact["week"]) <= week <= ids(thresholds(now + hours(1))["week"]), now
+        blood = ids(PatientState.next_blood_test_due < (now + hours(14)).date())
+        union = ids(stored["bowel"]) | week | ids(stored["dose"]) | blood
+        assert {row.patient_id for row in db.session.execute(candidates_query(now))} == union
+    db.session.rollback()
