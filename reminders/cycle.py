@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import socket
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import CompoundSelect, Select, or_, select
+from sqlalchemy.orm import Session, scoped_session
 
 from reminders.dispatch import Channels, drain
 from server.notify.webpush import WebPushSender
@@ -48,29 +49,40 @@ IDLE_LOOKBACK = dt.timedelta(minutes=2)
 
 def nothing_due(session: Session, now: dt.datetime, *, sending: bool) -> bool:
     """True when no step of the cycle has anything to do, asked in one statement of each
-    step's own query (most minutes, for most of the day); the dose cursor is then moved on.
-    With any answer yes, or a cursor older than IDLE_LOOKBACK, the whole cycle runs."""
-    queries = [
-        time_rules.candidates_query(now),
-        reminders.doses_ahead_query(now),
+    step's own query (most minutes, for most of the day); the caller then moves the dose
+    cursor on. With any answer yes, or a cursor older than IDLE_LOOKBACK, the whole cycle
+    runs."""
+    params = {
+        **time_rules.candidates_params(now),
+        **reminders.doses_ahead_params(now),
         # a longer range than the cursor's (it is at most IDLE_LOOKBACK old): nothing in
         # this one means nothing in that one
-        reminders.dose_moments_query(now - IDLE_LOOKBACK, now),
-        reminders.calendar_query(now),
+        **reminders.dose_moments_params(now - IDLE_LOOKBACK, now),
+        **reminders.calendar_params(now),
+        **(outbox.due_params(now) if sending else {}),
+    }
+    cursor_at, busy = session.execute(_question(sending), params).one()
+    return not busy and cursor_at is not None and cursor_at >= now - IDLE_LOOKBACK
+
+
+@functools.cache
+def _question(sending: bool) -> Select:
+    """The steps' own queries (their templates: built once, the values as parameters), each
+    part of a union asked on its own (EXISTS over the union would build it first)."""
+    queries: list[Select | CompoundSelect] = [
+        time_rules.candidates_template(),
+        reminders.doses_ahead_template(),
+        reminders.dose_moments_template(),
+        reminders.calendar_template(),
         alerts.renotify_query(),
     ]
     if sending:
-        queries.append(outbox.due_query(now))
-    cursor_at, busy = session.execute(
-        select(
-            reminders.cursor_at_query("doses").scalar_subquery(),
-            or_(*(query.exists() for query in queries)),
-        )
-    ).one()
-    if busy or cursor_at is None or cursor_at < now - IDLE_LOOKBACK:
-        return False
-    reminders.move_cursor(session, "doses", now)
-    return True
+        queries.append(outbox.due_template())
+    parts = [part for query in queries for part in getattr(query, "selects", [query])]
+    return select(
+        reminders.cursor_at_query("doses").scalar_subquery(),
+        or_(*(part.exists() for part in parts)),
+    )
 
 
 def run_cycle(
@@ -85,11 +97,20 @@ def run_cycle(
     started = time.perf_counter()
     worker_id = worker_id or worker_identity()
     report = CycleReport(at=now)
-    if nothing_due(session, now, sending=sender is not None):  # committed with the heartbeat
+    # PostgreSQL: the question and the idle cycle's one write (the cursor and the heartbeat,
+    # one statement) need no transaction around them, and so no BEGIN and COMMIT round trips
+    own = session() if isinstance(session, scoped_session) else session  # Flask-SQLAlchemy's
+    autocommit = own.get_bind().dialect.name == "postgresql" and not own.in_transaction()
+    if autocommit:
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    idle = nothing_due(session, now, sending=sender is not None)
+    if idle:
         report.counts.update(dict.fromkeys(IDLE_COUNTS, 0))
         report.elapsed_ms = (time.perf_counter() - started) * 1000
-        heartbeat.record_cycle(session, worker_id, now, report.elapsed_ms)
+        heartbeat.record_cycle(session, worker_id, now, report.elapsed_ms, cursor="doses")
         return report
+    if autocommit:
+        session.commit()  # the steps below run in transactions of their own
     evaluation = time_rules.evaluate_all(session, now, content)
     report.counts["time_rule_candidates"] = evaluation.candidates
     report.counts["escalations_opened"] = len(evaluation.opened)

@@ -7,6 +7,7 @@ nothing is sent inline and nothing is lost if a receiver is down."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -180,6 +181,7 @@ def next_notice_at(escalation: Escalation, settings: dict[str, Any]) -> dt.datet
     return escalation.last_notified_at + dt.timedelta(minutes=int(minutes))
 
 
+@functools.cache
 def renotify_query() -> Select:
     """Open escalations that were notified (the ladder climbs from there)."""
     return (

@@ -3,25 +3,37 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BindParameter, Update, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from server.models import WorkerHeartbeat
+from server.models import DispatchCursor, WorkerHeartbeat
 
 STALE_AFTER = dt.timedelta(minutes=3)
 
 
-def record_cycle(session: Session, worker_id: str, now: dt.datetime, elapsed_ms: float) -> None:
+def record_cycle(
+    session: Session,
+    worker_id: str,
+    now: dt.datetime,
+    elapsed_ms: float,
+    *,
+    cursor: str | None = None,
+) -> None:
     """Note that a worker finished a dispatch cycle at `now` (one UPDATE, and an INSERT the
-    first time); commits, and with it whatever the cycle left uncommitted."""
-    beat = WorkerHeartbeat
-    updated = session.execute(
-        update(beat)
-        .where(beat.worker_id == worker_id)
-        .values(last_cycle_at=now, last_cycle_ms=elapsed_ms, cycles=beat.cycles + 1)
-        .execution_options(synchronize_session=False)
-    )
+    first time); commits, and with it whatever the cycle left uncommitted.
+
+    `cursor`: a scan cursor (DispatchCursor) to move on to `now` as well, which an idle cycle
+    does: on PostgreSQL in the same statement (a data-modifying WITH, one round trip less).
+    The statements are built once: building them cost more than running them."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    params = {"hb_worker": worker_id, "hb_at": now, "hb_ms": elapsed_ms}
+    if cursor is not None:
+        params |= {"cur_name": cursor, "cur_at": now}
+        if not postgresql:
+            session.execute(_move_cursor(), params)
+    updated = session.execute(_beat(cursor is not None and postgresql), params)
     if updated.rowcount == 0:  # type: ignore[attr-defined]
         session.add(
             WorkerHeartbeat(
@@ -29,6 +41,37 @@ def record_cycle(session: Session, worker_id: str, now: dt.datetime, elapsed_ms:
             )
         )
     session.commit()
+
+
+@functools.cache
+def _beat(with_cursor: bool) -> Update:
+    beat = WorkerHeartbeat
+    statement = (
+        update(beat)
+        .where(beat.worker_id == bindparam("hb_worker"))
+        .values(
+            last_cycle_at=bindparam("hb_at"),
+            last_cycle_ms=bindparam("hb_ms"),
+            cycles=beat.cycles + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if with_cursor:
+        statement = statement.add_cte(_move_cursor().cte("moved"))
+    return statement
+
+
+@functools.cache
+def _move_cursor() -> Update:
+    """Move a cursor on (never back), without loading it."""
+    at: BindParameter[dt.datetime] = bindparam("cur_at")
+    return (
+        update(DispatchCursor)
+        .where(DispatchCursor.name == bindparam("cur_name"), DispatchCursor.at < at)
+        .values(at=at)
+        .returning(DispatchCursor.name)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def last_cycle_at(session: Session) -> dt.datetime | None:

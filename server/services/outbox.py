@@ -10,11 +10,12 @@ worker that dies mid-batch leaves claims that expire; the next worker takes them
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import BindParameter, Select, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from server.models import OutboxMessage, PushDelivery, PushSubscription, User
@@ -92,11 +93,22 @@ _CLAIMED = [getattr(OutboxMessage, name) for name in Claimed.__dataclass_fields_
 
 def due_query(now: dt.datetime) -> Select:
     """Messages to send now: pending, their moment come, claimed by no one (or the lease over)."""
+    return due_template().params(due_params(now))
+
+
+@functools.cache
+def due_template() -> Select:
+    """due_query with its value as a named parameter (due_params), built once."""
+    now: BindParameter[dt.datetime] = bindparam("outbox_now")
     return select(OutboxMessage.id).where(
         OutboxMessage.status == "pending",
         OutboxMessage.next_attempt_at <= now,
         (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until < now),
     )
+
+
+def due_params(now: dt.datetime) -> dict[str, object]:
+    return {"outbox_now": now}
 
 
 def claim(session: Session, worker_id: str, now: dt.datetime, limit: int = 500) -> list[Claimed]:

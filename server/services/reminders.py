@@ -5,10 +5,21 @@ to the outbox; the outbox sends it once."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, select, text, union, update
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    Integer,
+    Select,
+    bindparam,
+    select,
+    text,
+    union,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from server.domain import local_date
@@ -61,16 +72,6 @@ def cursor_at_query(name: str) -> Select:
     return select(DispatchCursor.at).where(DispatchCursor.name == name)
 
 
-def move_cursor(session: Session, name: str, now: dt.datetime) -> None:
-    """Move the cursor on to `now` (never back), without loading it."""
-    session.execute(
-        update(DispatchCursor)
-        .where(DispatchCursor.name == name, DispatchCursor.at < now)
-        .values(at=now)
-        .execution_options(synchronize_session=False)
-    )
-
-
 def _logins(session: Session, patient_ids: Iterable[int]) -> dict[int, int]:
     """patient id -> the patient's own user id (patients not yet activated have none)."""
     ids = sorted(set(patient_ids))
@@ -100,18 +101,28 @@ def doses_ahead_query(now: dt.datetime, limit: int = MAKE_DOSES_PER_CYCLE) -> Co
     """Patients on a plan whose doses are not yet made up to the horizon: two index ranges
     (a union: SQLite's planner scans the table for the OR of them), nothing read when all are
     made."""
-    horizon = _horizon(now)
+    return doses_ahead_template().params(doses_ahead_params(now, limit))
+
+
+@functools.cache
+def doses_ahead_template() -> CompoundSelect:
+    """doses_ahead_query with its values as named parameters, built once."""
     s = PatientState
+    limit = bindparam("da_limit", type_=Integer)
     # each part in a subquery: SQLite takes no LIMIT on a part of a compound SELECT
     parts = [
         select(s.patient_id)
-        .where(s.doses_due_since.is_not(None), s.doses_made_until < horizon)
+        .where(s.doses_due_since.is_not(None), s.doses_made_until < bindparam("da_horizon"))
         .limit(limit)
         .subquery(),
         # the very terms of the partial index ix_state_doses_unmade, for SQLite to use it
         select(s.patient_id).where(text(DOSES_UNMADE_SQL)).limit(limit).subquery(),
     ]
     return union(*(select(part.c.patient_id) for part in parts))
+
+
+def doses_ahead_params(now: dt.datetime, limit: int = MAKE_DOSES_PER_CYCLE) -> dict[str, object]:
+    return {"da_horizon": _horizon(now), "da_limit": limit}
 
 
 def _horizon(now: dt.datetime) -> dt.date:
@@ -149,16 +160,31 @@ def dose_moments_query(since: dt.datetime, now: dt.datetime) -> CompoundSelect:
     """Pending doses with a moment in (since, now]: their time, a nag's, the caregivers' hour
     or a snooze's end. Two index ranges (a union: with an OR, PostgreSQL reads every pending
     dose, tomorrow's included)."""
-    reach = max(NAG_EVERY * NAGS, CAREGIVER_AFTER)
+    return dose_moments_template().params(dose_moments_params(since, now))
+
+
+@functools.cache
+def dose_moments_template() -> CompoundSelect:
+    """dose_moments_query with its values as named parameters, built once."""
     columns = select(Dose.id, Dose.patient_id, Dose.scheduled_at, Dose.snoozed_until)
+    now: BindParameter[dt.datetime] = bindparam("dm_now")
     return union(
         columns.where(
-            Dose.status == "pending", Dose.scheduled_at > since - reach, Dose.scheduled_at <= now
+            Dose.status == "pending",
+            Dose.scheduled_at > bindparam("dm_reach_from"),
+            Dose.scheduled_at <= now,
         ),
         columns.where(
-            Dose.status == "pending", Dose.snoozed_until > since, Dose.snoozed_until <= now
+            Dose.status == "pending",
+            Dose.snoozed_until > bindparam("dm_since"),
+            Dose.snoozed_until <= now,
         ),
     )
+
+
+def dose_moments_params(since: dt.datetime, now: dt.datetime) -> dict[str, object]:
+    reach = max(NAG_EVERY * NAGS, CAREGIVER_AFTER)
+    return {"dm_reach_from": since - reach, "dm_since": since, "dm_now": now}
 
 
 def enqueue_dose_reminders(session: Session, now: dt.datetime) -> int:
@@ -234,11 +260,21 @@ def settings_for(session: Session, patient_id: int) -> ReminderSettings | None:
 
 def calendar_query(now: dt.datetime) -> CompoundSelect:
     """Patients with a blood-test reminder or a check-in due (two index ranges)."""
+    return calendar_template().params(calendar_params(now))
+
+
+@functools.cache
+def calendar_template() -> CompoundSelect:
     s = PatientState
+    now: BindParameter[dt.datetime] = bindparam("cal_now")
     return union(
         select(s.patient_id).where(s.next_blood_reminder_at <= now),
         select(s.patient_id).where(s.next_check_in_at <= now),
     )
+
+
+def calendar_params(now: dt.datetime) -> dict[str, object]:
+    return {"cal_now": now}
 
 
 def enqueue_calendar_reminders(session: Session, now: dt.datetime) -> int:

@@ -17,6 +17,7 @@ from server.extensions import db
 from server.models import OutboxMessage, PushSubscription, User
 from server.notify.webpush import WebPushSender
 from server.services import outbox
+from tests.conftest import BACKENDS
 from tests.support.clock import FakeClock
 from tests.support.push_service import PushService
 from tests.support.world import ApiClient, World, activate, add_anc, enrol_patient, start_plan
@@ -453,11 +454,13 @@ def test_a_cycle_with_nothing_due_asks_once_and_commits_once(
     tick(evening.app, sender, at("2026-11-25T20:39:00+00:00"))  # whatever that made is sent
     push.clear()
     statements: list[str] = []
+    texts: list[str] = []
     commits: list[int] = []
 
     def on_statement(conn, cursor, statement, *args) -> None:
         if not statement.upper().startswith(("BEGIN", "COMMIT")):
             statements.append(statement.split(None, 1)[0].upper())
+            texts.append(statement)
 
     def on_commit(conn) -> None:
         commits.append(1)
@@ -470,8 +473,13 @@ def test_a_cycle_with_nothing_due_asks_once_and_commits_once(
         event.remove(db.engine, "before_cursor_execute", on_statement)
         event.remove(db.engine, "commit", on_commit)
     assert counts["queued"] == 0 and counts["time_rule_candidates"] == 0
-    # the question (with the cursor), the cursor moved on, the heartbeat
-    assert statements == ["SELECT", "UPDATE", "UPDATE"], statements
+    # the question (with the cursor), the cursor moved on, the heartbeat (on PostgreSQL those
+    # two in one statement)
+    if db.engine.dialect.name == "postgresql":
+        assert statements == ["SELECT", "WITH"], statements
+        assert "UPDATE dispatch_cursor" in texts[1], texts[1]
+    else:
+        assert statements == ["SELECT", "UPDATE", "UPDATE"], statements
     assert len(commits) == 1
     db.session.expire_all()
     cursor = db.session.get(DispatchCursor, "doses")
@@ -480,3 +488,14 @@ def test_a_cycle_with_nothing_due_asks_once_and_commits_once(
 
     tick(evening.app, sender, at("2026-11-25T21:01:00+00:00"))
     assert len(dose_pushes(push, evening.patient_browser)) == 1  # type: ignore[attr-defined]
+
+
+if "postgresql" in BACKENDS:  # a PostgreSQL setting: the test exists where PostgreSQL runs
+
+    @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+    def test_postgresql_plans_each_statement_for_its_own_values(app: Flask) -> None:
+        """A generic plan for "due before $1" is a scan: each connection asks for plans made
+        for the values at hand (the idle cycle went from 3.7 to 13.6 ms without it)."""
+        from sqlalchemy import text
+
+        assert db.session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
