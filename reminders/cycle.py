@@ -52,7 +52,17 @@ def nothing_due(session: Session, now: dt.datetime, *, sending: bool) -> bool:
     step's own query (most minutes, for most of the day); the caller then moves the dose
     cursor on. With any answer yes, or a cursor older than IDLE_LOOKBACK, the whole cycle
     runs."""
-    params = {
+    cursor_at, busy = session.execute(_question(sending), _question_params(now, sending)).one()
+    return not busy and cursor_at is not None and cursor_at >= now - IDLE_LOOKBACK
+
+
+def question(now: dt.datetime, *, sending: bool) -> Select:
+    """The idle cycle's question with its values (to look at its plan)."""
+    return _question(sending).params(_question_params(now, sending))
+
+
+def _question_params(now: dt.datetime, sending: bool) -> dict[str, object]:
+    return {
         **time_rules.candidates_params(now),
         **reminders.doses_ahead_params(now),
         # a longer range than the cursor's (it is at most IDLE_LOOKBACK old): nothing in
@@ -61,8 +71,6 @@ def nothing_due(session: Session, now: dt.datetime, *, sending: bool) -> bool:
         **reminders.calendar_params(now),
         **(outbox.due_params(now) if sending else {}),
     }
-    cursor_at, busy = session.execute(_question(sending), params).one()
-    return not busy and cursor_at is not None and cursor_at >= now - IDLE_LOOKBACK
 
 
 @functools.cache
@@ -72,16 +80,17 @@ def _question(sending: bool) -> Select:
     queries: list[Select | CompoundSelect] = [
         time_rules.candidates_template(),
         reminders.doses_ahead_template(),
-        reminders.dose_moments_template(),
         reminders.calendar_template(),
         alerts.renotify_query(),
     ]
     if sending:
         queries.append(outbox.due_template())
     parts = [part for query in queries for part in getattr(query, "selects", [query])]
+    _, snoozed = reminders.dose_moments_template().selects  # the window: asked below
+    asked = [part.exists() for part in [*parts, snoozed]]
     return select(
         reminders.cursor_at_query("doses").scalar_subquery(),
-        or_(*(part.exists() for part in parts)),
+        or_(*asked, reminders.dose_window_probe()),
     )
 
 

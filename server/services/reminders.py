@@ -11,10 +11,12 @@ from typing import Any
 
 from sqlalchemy import (
     BindParameter,
+    ColumnElement,
     CompoundSelect,
     Integer,
     Select,
     bindparam,
+    func,
     select,
     text,
     union,
@@ -169,17 +171,31 @@ def dose_moments_template() -> CompoundSelect:
     columns = select(Dose.id, Dose.patient_id, Dose.scheduled_at, Dose.snoozed_until)
     now: BindParameter[dt.datetime] = bindparam("dm_now")
     return union(
-        columns.where(
-            Dose.status == "pending",
-            Dose.scheduled_at > bindparam("dm_reach_from"),
-            Dose.scheduled_at <= now,
-        ),
+        columns.where(*_dose_window()),
         columns.where(
             Dose.status == "pending",
             Dose.snoozed_until > bindparam("dm_since"),
             Dose.snoozed_until <= now,
         ),
     )
+
+
+@functools.cache
+def _dose_window() -> tuple[ColumnElement[bool], ...]:
+    return (
+        Dose.status == "pending",
+        Dose.scheduled_at > bindparam("dm_reach_from"),
+        Dose.scheduled_at <= bindparam("dm_now"),
+    )
+
+
+@functools.cache
+def dose_window_probe() -> ColumnElement[bool]:
+    """Whether the first part of dose_moments_query finds a row, asked so that PostgreSQL
+    reads the index: as EXISTS, with its estimate of pending doses in the window thrown by
+    the day's doses there (taken, but counted by the share of all doses still pending), it
+    scanned every dose (23 ms at 200,000 doses); min() walks the index to the window."""
+    return select(func.min(Dose.scheduled_at)).where(*_dose_window()).scalar_subquery().is_not(None)
 
 
 def dose_moments_params(since: dt.datetime, now: dt.datetime) -> dict[str, object]:
