@@ -141,11 +141,11 @@ def _fail_closed() -> None:
         raise Denied(Decision.NOT_FOUND)
 
 
-def request_audit_event(
+def request_audit_values(
     actor: Actor, patient_id: int | None, action: str, status: int | None
-) -> AuditEvent:
-    """An audit event of this request (who, from where, when, which method and path)."""
-    return audit.audit_event(
+) -> dict[str, Any]:
+    """The audit event of this request (who, from where, when, which method and path)."""
+    return audit.event_values(
         actor_id=actor.user_id,
         actor_role=actor.role,
         patient_id=patient_id,
@@ -158,13 +158,20 @@ def request_audit_event(
     )
 
 
-def _audit_row(status: int | None) -> AuditEvent | None:
+def request_audit_event(
+    actor: Actor, patient_id: int | None, action: str, status: int | None
+) -> AuditEvent:
+    """The audit event of this request as an object, to add to a unit of work."""
+    return AuditEvent(**request_audit_values(actor, patient_id, action, status))
+
+
+def _audit_row(status: int | None) -> dict[str, Any] | None:
     """This request's pending audit event with the given outcome, or None if it has none."""
     pending = g.get("audit")
     if pending is None:
         return None
     access_rule, actor, patient_id = pending
-    return request_audit_event(
+    return request_audit_values(
         actor, g.get("audit_patient_id", patient_id), access_rule.action, status
     )
 
@@ -180,7 +187,7 @@ def _audit_in_use_case(session: Session) -> None:
         return
     row = _audit_row(status)
     if row is not None:
-        session.add(row)
+        audit.append(session, row)
         session.info["companion.audit_status"] = status
 
 
