@@ -71,6 +71,7 @@ CLINICIAN_EMAIL = "bench.clinician@example.org"
 PATIENT_EMAIL = "bench.patient@example.org"
 PASSWORD = secrets.token_urlsafe(18)  # fresh accounts on every run
 TARGET_RATIO = 0.25
+SERVER_THREADS = 4  # gunicorn threads per worker, as in scripts/run.sh
 HTTP_TIMEOUT = 30  # seconds, each setup request
 START_TIMEOUT = 40  # seconds for gunicorn to answer /healthz
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -305,7 +306,7 @@ def run_cli(args: list[str], env: dict[str, str], stdin: str | None = None) -> s
 
 
 def start_gunicorn(
-    port: int, env: dict[str, str], logfile: Path, app: str
+    port: int, env: dict[str, str], logfile: Path, app: str, threads: int
 ) -> subprocess.Popen[bytes]:
     command = [
         str(BIN / "gunicorn"),
@@ -314,7 +315,7 @@ def start_gunicorn(
         "--workers",
         "2",
         "--threads",
-        "4",
+        str(threads),
         app,
     ]
     log(f"  $ {' '.join(command[:-1])} '{command[-1]}'")
@@ -495,7 +496,7 @@ def bench_backend(backend: str, wrk: str, args: argparse.Namespace) -> BackendRe
         log(f"  {created}")
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        server = start_gunicorn(port, env, logfile, args.app)
+        server = start_gunicorn(port, env, logfile, args.app, args.server_threads)
         workers = wait_for_workers(server.pid)
         login = prepare_patient(base)
         log(f"  patient {login.patient_id} enrolled, activated and signed in")
@@ -599,6 +600,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="reuse connections (default: Connection: close, as behind a proxy)",
     )
+    parser.add_argument(
+        "--server-threads",
+        type=int,
+        default=SERVER_THREADS,
+        help="gunicorn threads per worker (default: production's)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the instance dirs (logs)")
     parser.add_argument(
         "--app",
@@ -614,8 +621,9 @@ def main(argv: list[str] | None = None) -> int:
     log(f"{(version.stdout or version.stderr).splitlines()[0]}; {CPUS} CPUs")
     mode = "keep-alive connections" if args.keepalive else "'Connection: close' on each request"
     log(
-        f"gunicorn --workers 2 --threads 4; wrk -t{args.threads} -c{args.connections} "
-        f"-d{args.duration}s x {args.repeat} after a {args.warmup} s warm-up, per endpoint; {mode}"
+        f"gunicorn --workers 2 --threads {args.server_threads}; "
+        f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s x {args.repeat} "
+        f"after a {args.warmup} s warm-up, per endpoint; {mode}"
     )
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     outcomes = [bench_backend(backend, wrk, args) for backend in backends]
