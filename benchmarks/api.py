@@ -1,7 +1,8 @@
 """Throughput of the web tier: a bare endpoint against an authenticated log-entry POST.
 
 What it measures (issue 2, "Measured"): for SQLite and for PostgreSQL, gunicorn started as in
-production (`--workers 2 --threads 4 'server:create_app()'`) is driven by `wrk` on
+production (`--workers 2 --threads 1 'server:create_app()'`, as scripts/run.sh) is driven by
+`wrk` on
 
 * `GET /api/version`: no session, no database (the ceiling of the stack: gunicorn, Flask, the
   access hook, security headers, JSON);
@@ -24,13 +25,14 @@ Idempotency-Key and prints wrk's own summary as JSON. Every step is bounded in t
 (its process group) is stopped, the database dropped and the instance removed in `finally`.
 
     .venv/bin/python -m benchmarks.api [--backend sqlite|postgresql|both] [--duration 10]
-        [--warmup 3] [--repeat 3] [--threads 2] [--connections 16] [--keepalive] [--keep]
-        [--app 'server:create_app()']
+        [--warmup 3] [--repeat 3] [--threads 2] [--connections 16] [--server-threads 1]
+        [--keepalive] [--keep] [--app 'server:create_app()']
 
-Load: `-t2 -c16`, each request on a new connection (`Connection: close`). 2 workers x 4 threads
-serve 8 requests at a time; 16 connections keep every worker thread busy with one request
-queued behind it, so both workers saturate while latency stays close to the service time. In a
-sweep on PostgreSQL (5 s runs), -c64 gave the same throughput within noise at four times the
+Load: `-t2 -c16`, each request on a new connection (`Connection: close`). 2 workers x 1 thread
+serve 2 requests at a time; 16 connections keep both workers busy with requests queued behind
+them (`--server-threads` measures other thread counts: with 4 threads per worker, 16
+connections kept every thread busy with one request queued behind it). In a sweep with 4
+threads on PostgreSQL (5 s runs), -c64 gave the same throughput within noise at four times the
 p50 (bare 2,890 against 2,579 requests/s, p50 21.8 against 5.7 ms; POST 229 against 221,
 p50 285 against 70 ms). wrk's two event-loop threads use about 0.1-0.15 core. New connections
 per request, as from a proxy that does not keep upstream connections alive (nginx's default),
@@ -71,6 +73,7 @@ CLINICIAN_EMAIL = "bench.clinician@example.org"
 PATIENT_EMAIL = "bench.patient@example.org"
 PASSWORD = secrets.token_urlsafe(18)  # fresh accounts on every run
 TARGET_RATIO = 0.25
+SERVER_THREADS = 1  # gunicorn threads per worker, as in scripts/run.sh
 HTTP_TIMEOUT = 30  # seconds, each setup request
 START_TIMEOUT = 40  # seconds for gunicorn to answer /healthz
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -305,7 +308,7 @@ def run_cli(args: list[str], env: dict[str, str], stdin: str | None = None) -> s
 
 
 def start_gunicorn(
-    port: int, env: dict[str, str], logfile: Path, app: str
+    port: int, env: dict[str, str], logfile: Path, app: str, threads: int
 ) -> subprocess.Popen[bytes]:
     command = [
         str(BIN / "gunicorn"),
@@ -314,7 +317,7 @@ def start_gunicorn(
         "--workers",
         "2",
         "--threads",
-        "4",
+        str(threads),
         app,
     ]
     log(f"  $ {' '.join(command[:-1])} '{command[-1]}'")
@@ -495,7 +498,7 @@ def bench_backend(backend: str, wrk: str, args: argparse.Namespace) -> BackendRe
         log(f"  {created}")
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        server = start_gunicorn(port, env, logfile, args.app)
+        server = start_gunicorn(port, env, logfile, args.app, args.server_threads)
         workers = wait_for_workers(server.pid)
         login = prepare_patient(base)
         log(f"  patient {login.patient_id} enrolled, activated and signed in")
@@ -599,6 +602,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="reuse connections (default: Connection: close, as behind a proxy)",
     )
+    parser.add_argument(
+        "--server-threads",
+        type=int,
+        default=SERVER_THREADS,
+        help="gunicorn threads per worker (default: production's)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the instance dirs (logs)")
     parser.add_argument(
         "--app",
@@ -614,8 +623,9 @@ def main(argv: list[str] | None = None) -> int:
     log(f"{(version.stdout or version.stderr).splitlines()[0]}; {CPUS} CPUs")
     mode = "keep-alive connections" if args.keepalive else "'Connection: close' on each request"
     log(
-        f"gunicorn --workers 2 --threads 4; wrk -t{args.threads} -c{args.connections} "
-        f"-d{args.duration}s x {args.repeat} after a {args.warmup} s warm-up, per endpoint; {mode}"
+        f"gunicorn --workers 2 --threads {args.server_threads}; "
+        f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s x {args.repeat} "
+        f"after a {args.warmup} s warm-up, per endpoint; {mode}"
     )
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     outcomes = [bench_backend(backend, wrk, args) for backend in backends]

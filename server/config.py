@@ -73,6 +73,10 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_NAME": "companion_session",
+    # the cookie is signed and sent again only when the session changes; the idle timeout is
+    # enforced on the server from the session's `seen`, which moves (and so re-sends the cookie
+    # with a new expiry) at most every 30 s of use
+    "SESSION_REFRESH_EACH_REQUEST": False,
     "JSON_SORT_KEYS": False,
     "RATELIMIT_HEADERS_ENABLED": True,
     "COMPRESS_REGISTER": False,

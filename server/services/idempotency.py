@@ -14,15 +14,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server.models import IdempotencyRecord
 from server.services.errors import Conflict
-from server.services.sql import insert_for
 
 T = TypeVar("T")
 RECORDS = cast(Table, IdempotencyRecord.__table__)
+# built once (every log entry runs them), on the Table, not the mapped class: a plain statement
+# skips the ORM's bulk machinery
+RESERVE = {
+    "postgresql": postgresql.insert(RECORDS).on_conflict_do_nothing().returning(RECORDS.c.key),
+    "sqlite": sqlite.insert(RECORDS).on_conflict_do_nothing().returning(RECORDS.c.key),
+}
+ANSWER = (
+    update(RECORDS)
+    .where(RECORDS.c.user_id == bindparam("claim_user_id"), RECORDS.c.key == bindparam("claim_key"))
+    .values(status_code=bindparam("answer_status"), response=bindparam("answer_body"))
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +59,6 @@ def fingerprint(payload: Any) -> str:
 
 def _reserve(session: Session, claim: Claim, now: dt.datetime) -> IdempotencyRecord | None:
     """Insert the key, or return the record already holding it."""
-    insert = insert_for(session)
     values = {
         "user_id": claim.user_id,
         "key": claim.key,
@@ -56,9 +66,8 @@ def _reserve(session: Session, claim: Claim, now: dt.datetime) -> IdempotencyRec
         "request_hash": claim.request_hash,
         "created_at": now,
     }
-    # on the Table, not the mapped class: a plain statement skips the ORM's bulk machinery
-    statement = insert(RECORDS).values(**values).on_conflict_do_nothing().returning(RECORDS.c.key)
-    if session.execute(statement).first() is not None:
+    statement = RESERVE[session.get_bind().dialect.name]
+    if session.execute(statement, values).first() is not None:
         return None
     return session.scalars(
         select(IdempotencyRecord)
@@ -93,9 +102,13 @@ def run_once(
     body = present(result)
     if claim is not None:
         session.execute(
-            update(RECORDS)
-            .where(RECORDS.c.user_id == claim.user_id, RECORDS.c.key == claim.key)
-            .values(status_code=status, response=body)
+            ANSWER,
+            {
+                "claim_user_id": claim.user_id,
+                "claim_key": claim.key,
+                "answer_status": status,
+                "answer_body": body,
+            },
         )
     session.commit()
     return Outcome(status, body, False)

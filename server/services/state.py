@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from server.domain import (
@@ -42,26 +42,31 @@ def get_state(session: Session, patient: Patient, now: dt.datetime) -> PatientSt
     return state
 
 
+_NEWEST_BOWEL_MOVEMENT = (
+    select(BowelMovement.occurred_at)
+    .where(BowelMovement.patient_id == bindparam("summary_patient_id"))
+    .order_by(BowelMovement.occurred_at.desc())
+    .limit(1)
+)
+# built once: every bowel movement logged runs it
+_REFRESH_BOWEL_SUMMARIES = (
+    update(STATES)
+    .where(STATES.c.patient_id == bindparam("summary_patient_id"))
+    .values(
+        last_bowel_movement_at=_NEWEST_BOWEL_MOVEMENT.scalar_subquery(),
+        third_last_bowel_movement_at=_NEWEST_BOWEL_MOVEMENT.offset(2).scalar_subquery(),
+        updated_at=bindparam("summary_now"),
+    )
+)
+
+
 def refresh_bowel_summaries(session: Session, patient: Patient, now: dt.datetime) -> None:
     """Set the last- and third-last-movement summaries from the diary (flushed), in one UPDATE."""
-    newest = (
-        select(BowelMovement.occurred_at)
-        .where(BowelMovement.patient_id == patient.id)
-        .order_by(BowelMovement.occurred_at.desc())
-        .limit(1)
-    )
-    statement = (
-        update(STATES)
-        .where(STATES.c.patient_id == patient.id)
-        .values(
-            last_bowel_movement_at=newest.scalar_subquery(),
-            third_last_bowel_movement_at=newest.offset(2).scalar_subquery(),
-            updated_at=now,
-        )
-    )
-    if session.execute(statement).rowcount == 0:  # type: ignore[attr-defined]
+    statement = _REFRESH_BOWEL_SUMMARIES
+    params = {"summary_patient_id": patient.id, "summary_now": now}
+    if session.execute(statement, params).rowcount == 0:  # type: ignore[attr-defined]
         get_state(session, patient, now)  # the first entry of a patient without a summary
-        session.execute(statement)
+        session.execute(statement, params)
     loaded = session.identity_map.get(Session.identity_key(PatientState, patient.id))
     if loaded is not None:  # an object read earlier in this session reloads on next use
         session.expire(
