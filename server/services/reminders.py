@@ -296,14 +296,18 @@ def calendar_params(now: dt.datetime) -> dict[str, object]:
 def enqueue_calendar_reminders(session: Session, now: dt.datetime) -> int:
     """Blood-test reminders and daily check-ins whose moment has come."""
     rows: list[dict[str, Any]] = []
-    ids = list(session.scalars(calendar_query(now)))
+    ids = sorted(session.scalars(calendar_query(now)))
     if not ids:  # the cycle's next commit ends this read
         return 0
-    due = session.execute(
-        select(PatientState, Patient)
-        .join(Patient, Patient.id == PatientState.patient_id)
-        .where(PatientState.patient_id.in_(ids))
-    ).all()
+    due = [
+        row
+        for start in range(0, len(ids), 1000)  # bounded: SQLite takes 32,766 parameters at most
+        for row in session.execute(
+            select(PatientState, Patient)
+            .join(Patient, Patient.id == PatientState.patient_id)
+            .where(PatientState.patient_id.in_(ids[start : start + 1000]))
+        ).all()
+    ]
     due_blood = [
         (s, p) for s, p in due if s.next_blood_reminder_at and s.next_blood_reminder_at <= now
     ]

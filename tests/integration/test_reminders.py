@@ -499,3 +499,51 @@ if "postgresql" in BACKENDS:  # a PostgreSQL setting: the test exists where Post
         from sqlalchemy import text
 
         assert db.session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+
+
+def test_many_check_ins_due_at_once_are_read_in_bounded_batches(world: World) -> None:
+    """1,200 patients' check-ins due in the same minute (after a worker was down, or a clinic's
+    many new starters): every one is handled, and no statement carries more than 1,000 ids
+    (SQLite refuses more than 32,766 parameters; here its limit is lowered to 1,100)."""
+    import sqlite3
+
+    from sqlalchemy import func, insert, select
+
+    from server.models import Patient, PatientState
+    from server.services import reminders
+
+    now = at("2026-11-25T18:00:00+00:00")
+    clinic_id = db.session.get(Patient, world.patient_id).clinic_id  # type: ignore[union-attr]
+    first = 1000
+    ids = range(first, first + 1200)
+    db.session.execute(
+        insert(Patient),
+        [
+            {
+                "id": pid,
+                "clinic_id": clinic_id,
+                "display_name": f"P{pid}",
+                "timezone": "Europe/London",
+                "clozapine_start_date": dt.date(2026, 11, 20),
+                "created_at": now,
+            }
+            for pid in ids
+        ],
+    )
+    db.session.execute(
+        insert(PatientState),
+        [{"patient_id": pid, "updated_at": now, "next_check_in_at": now} for pid in ids],
+    )
+    connection = db.session.connection()
+    if db.engine.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        assert isinstance(raw, sqlite3.Connection)
+        raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 1100)
+    reminders.enqueue_calendar_reminders(db.session, now)
+    db.session.expire_all()
+    moved = db.session.scalars(
+        select(PatientState.next_check_in_at).where(PatientState.patient_id.in_(ids[:900]))
+    ).all()
+    assert len(moved) == 900 and all(m == at("2026-11-26T18:00:00+00:00") for m in moved)
+    left = db.session.scalar(select(func.count()).where(PatientState.next_check_in_at <= now))
+    assert left == 0
