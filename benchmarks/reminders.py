@@ -551,6 +551,7 @@ def worker_main(
         app = build_app(url, instance)
         now = dt.datetime.fromisoformat(now_iso)
         with app.app_context():
+            cycle_module.plan_for_values(db.engine)  # as `companion worker` does
             sender = new_sender(app)
             census: Counter[str] = Counter()
             if profile:
@@ -758,6 +759,7 @@ def idle_main(url: str, instance: str, start_iso: str, cycles: int, results: Any
         app = build_app(url, instance)
         start = dt.datetime.fromisoformat(start_iso)
         with app.app_context():
+            cycle_module.plan_for_values(db.engine)  # as `companion worker` does
 
             @event.listens_for(db.engine, "before_cursor_execute")
             def _statement(conn: Any, cursor: Any, statement: str, *args: Any) -> None:

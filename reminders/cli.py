@@ -13,7 +13,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from reminders.cycle import run_cycle, worker_identity
+from reminders.cycle import plan_for_values, run_cycle, worker_identity
 from reminders.dispatch import Channels, drain
 from server.extensions import db
 from server.notify.email import SmtpSettings
@@ -59,6 +59,7 @@ def make_sender(app: Any) -> Channels:
 def tick(at: str | None) -> None:
     """Run one dispatch cycle at that instant (default now)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    plan_for_values(db.engine)
     sender = make_sender(app)
     try:
         report = run_cycle(
@@ -89,6 +90,7 @@ def worker(interval: int, send_every: float) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line every second
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    plan_for_values(db.engine)
     identity = worker_identity()
     sender = make_sender(app)
 

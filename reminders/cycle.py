@@ -7,15 +7,38 @@ import functools
 import os
 import socket
 import time
+import weakref
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, or_, select
+from sqlalchemy import CompoundSelect, Engine, Select, event, or_, select
 from sqlalchemy.orm import Session, scoped_session
 
 from reminders.dispatch import Channels, drain
 from server.notify.webpush import WebPushSender
 from server.services import alerts, heartbeat, outbox, reminders, time_rules
 from server.services.content import Content
+
+_PLANNED_FOR_VALUES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def plan_for_values(engine: Engine) -> None:
+    """The worker's PostgreSQL connections plan each statement for its own values
+    (plan_cache_mode=force_custom_plan): psycopg prepares a statement run five times, and the
+    generic plan PostgreSQL then chose for the cycle's "due before $1" was a scan (the idle
+    cycle went from 3.7 to 13.6 ms). Not for the web workers: their statements are mostly by
+    key, and planning each one cost the authenticated POST about 15% of its throughput."""
+    if engine.dialect.name != "postgresql" or engine in _PLANNED_FOR_VALUES:
+        return
+    _PLANNED_FOR_VALUES.add(engine)
+
+    @event.listens_for(engine, "connect")
+    def _custom_plans(dbapi_connection: Any, record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET plan_cache_mode = force_custom_plan")
+        dbapi_connection.commit()
+
+    engine.dispose()  # connections made before now are made again, with it
 
 
 def worker_identity() -> str:

@@ -78,16 +78,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
-    elif uri.startswith("postgresql"):
-        # Every statement planned for its own values: psycopg prepares a statement run five
-        # times, and PostgreSQL then settles on a generic plan, which for the worker's time
-        # ranges ("due before $1") is a scan (the idle cycle measured 3.7 -> 13.6 ms).
-        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-        connect_args = dict(options.get("connect_args", {}))
-        connect_args.setdefault("options", "-c plan_cache_mode=force_custom_plan")
-        options["connect_args"] = connect_args
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
-
     app.extensions["companion.clock"] = app.config.get("CLOCK") or _utc_now
     app.extensions["companion.content"] = Content(app.config["CONTENT_DIR"])
     app.extensions["companion.passwords"] = PasswordPolicy(
