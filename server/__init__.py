@@ -10,8 +10,18 @@ from typing import Any
 from flask import Flask, g, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter, Map
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class RowId(IntegerConverter):
+    """`<int:...>` in a path: an id a row can have (PostgreSQL's integer), so that a larger
+    number is an unknown path (404), not an overflow in the database (500)."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _utc_now() -> dt.datetime:
@@ -65,6 +75,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         "COMPANION_INSTANCE_PATH", str(PROJECT_ROOT / "instance")
     )
     app = Flask(__name__, instance_path=instance_path, static_folder=None)
+    app.url_map.converters["int"] = RowId  # before any route is added
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(defaults.DEFAULTS)
     env = config.pop("ENVIRON", None)

@@ -26,12 +26,12 @@ from flask.typing import ResponseReturnValue
 from markupsafe import escape
 
 from server import policy
-from server.api.access import access, current_actor, current_user, now, request_audit_event
+from server.api.access import access, current_actor, current_user, now, request_audit_values
 from server.api.session import user_view
 from server.extensions import compress, db
 from server.models import Patient
 from server.schemas import DayDosesOut, MeOut, PatientDetailOut
-from server.services import doses, patients
+from server.services import audit, doses, patients
 
 web = Blueprint("web", __name__)
 
@@ -87,7 +87,7 @@ def _today_answers(actor: policy.Actor) -> dict[str, Any]:
         if policy.decide(rule, actor, target) is not policy.Decision.ALLOW:
             continue
         answers[path] = read()
-        db.session.add(request_audit_event(actor, patient.id, rule.action, 200))
+        audit.append(db.session, request_audit_values(actor, patient.id, rule.action, 200))
     db.session.commit()  # the page's audit events, in one transaction
     return answers
 

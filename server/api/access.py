@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from server.api.errors import error_response
 from server.extensions import db
-from server.models import AuditEvent, Patient, User
+from server.models import Patient, User
 from server.policy import Access, Actor, Decision, PatientRef, decide
 from server.services import audit
 from server.services.accounts import actor_for
@@ -187,13 +187,6 @@ def request_audit_values(
         now=now(),
         status=status,
     )
-
-
-def request_audit_event(
-    actor: Actor, patient_id: int | None, action: str, status: int | None
-) -> AuditEvent:
-    """The audit event of this request as an object, to add to a unit of work."""
-    return AuditEvent(**request_audit_values(actor, patient_id, action, status))
 
 
 def _audit_row(status: int | None) -> dict[str, Any] | None:

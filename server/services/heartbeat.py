@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-from sqlalchemy import BindParameter, Update, bindparam, func, select, update
+from sqlalchemy import Update, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from server.models import DispatchCursor, WorkerHeartbeat
+from server.models import WorkerHeartbeat
+from server.services import reminders
 
 STALE_AFTER = dt.timedelta(minutes=3)
 
@@ -32,7 +33,7 @@ def record_cycle(
     if cursor is not None:
         params |= {"cur_name": cursor, "cur_at": now}
         if not postgresql:
-            session.execute(_move_cursor(), params)
+            session.execute(reminders.move_cursor_statement(), params)
     updated = session.execute(_beat(cursor is not None and postgresql), params)
     if updated.rowcount == 0:  # type: ignore[attr-defined]
         session.add(
@@ -57,21 +58,8 @@ def _beat(with_cursor: bool) -> Update:
         .execution_options(synchronize_session=False)
     )
     if with_cursor:
-        statement = statement.add_cte(_move_cursor().cte("moved"))
+        statement = statement.add_cte(reminders.move_cursor_statement().cte("moved"))
     return statement
-
-
-@functools.cache
-def _move_cursor() -> Update:
-    """Move a cursor on (never back), without loading it."""
-    at: BindParameter[dt.datetime] = bindparam("cur_at")
-    return (
-        update(DispatchCursor)
-        .where(DispatchCursor.name == bindparam("cur_name"), DispatchCursor.at < at)
-        .values(at=at)
-        .returning(DispatchCursor.name)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def last_cycle_at(session: Session) -> dt.datetime | None:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     CompoundSelect,
     Integer,
     Select,
+    Update,
     bindparam,
     func,
     select,
@@ -72,6 +73,20 @@ def cursor_of(session: Session, name: str, now: dt.datetime) -> tuple[DispatchCu
 
 def cursor_at_query(name: str) -> Select:
     return select(DispatchCursor.at).where(DispatchCursor.name == name)
+
+
+@functools.cache
+def move_cursor_statement() -> Update:
+    """Move the cursor `cur_name` on to `cur_at` (never back), without loading it (the idle
+    cycle's write, with the heartbeat: heartbeat.record_cycle)."""
+    at: BindParameter[dt.datetime] = bindparam("cur_at")
+    return (
+        update(DispatchCursor)
+        .where(DispatchCursor.name == bindparam("cur_name"), DispatchCursor.at < at)
+        .values(at=at)
+        .returning(DispatchCursor.name)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _logins(session: Session, patient_ids: Iterable[int]) -> dict[int, int]:
@@ -216,8 +231,9 @@ def enqueue_dose_reminders(session: Session, now: dt.datetime) -> int:
     if not found:
         return 0
     logins = _logins(session, (r.patient_id for r in found))
-    late = [r for r in found if since < r.scheduled_at + CAREGIVER_AFTER <= now]
-    carers = _caregivers(session, (r.patient_id for r in late))
+    # the caregivers' hour came in this window: their follow-up is due
+    late = {r.id: r.patient_id for r in found if since < r.scheduled_at + CAREGIVER_AFTER <= now}
+    carers = _caregivers(session, late.values())
     rows: list[dict[str, Any]] = []
     for dose_id, patient_id, scheduled_at, snoozed_until in found:
         user_id = logins.get(patient_id)
@@ -239,7 +255,7 @@ def enqueue_dose_reminders(session: Session, now: dt.datetime) -> int:
                     "expires_at": scheduled_at + MISSED_AFTER if level == 0 else due + NAG_EVERY,
                 }
             )
-        if since < scheduled_at + CAREGIVER_AFTER <= now:
+        if dose_id in late:
             for caregiver_id in carers.get(patient_id, []):
                 rows.append(
                     {
