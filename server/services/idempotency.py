@@ -1,8 +1,12 @@
 """Idempotency-Key support: the first answer to a (user, key) pair is kept and replayed.
 
-The key row is inserted with ON CONFLICT DO NOTHING in the same transaction as the write it
-guards, so a concurrent duplicate waits for the first transaction and then replays its answer
-(PostgreSQL), or queues behind the single writer (SQLite); it never creates a second record.
+The use case's work runs first; then the key is inserted together with the answer, with ON
+CONFLICT DO NOTHING, in the same transaction as the work. One statement claims the key and
+keeps the answer. When the key is already held (a retry, or a concurrent duplicate, which on
+PostgreSQL waits for the first transaction's commit and on SQLite queues behind the single
+writer), the work is rolled back and the first answer replayed: a key never creates a second
+record and a duplicate never fails. A retry whose work now fails (the dose it marked is
+already taken, say) still gets the first answer.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,16 +27,14 @@ from server.services.errors import Conflict
 
 T = TypeVar("T")
 RECORDS = cast(Table, IdempotencyRecord.__table__)
-# built once (every log entry runs them), on the Table, not the mapped class: a plain statement
+# built once (every log entry runs it), on the Table, not the mapped class: a plain statement
 # skips the ORM's bulk machinery
-RESERVE = {
+CLAIM = {
     "postgresql": postgresql.insert(RECORDS).on_conflict_do_nothing().returning(RECORDS.c.key),
     "sqlite": sqlite.insert(RECORDS).on_conflict_do_nothing().returning(RECORDS.c.key),
 }
-ANSWER = (
-    update(RECORDS)
-    .where(RECORDS.c.user_id == bindparam("claim_user_id"), RECORDS.c.key == bindparam("claim_key"))
-    .values(status_code=bindparam("answer_status"), response=bindparam("answer_body"))
+PRIOR = select(IdempotencyRecord).where(
+    IdempotencyRecord.user_id == bindparam("user_id"), IdempotencyRecord.key == bindparam("key")
 )
 
 
@@ -57,23 +59,39 @@ def fingerprint(payload: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _reserve(session: Session, claim: Claim, now: dt.datetime) -> IdempotencyRecord | None:
-    """Insert the key, or return the record already holding it."""
+def _claim(session: Session, claim: Claim, now: dt.datetime, status: int, body: Any) -> bool:
+    """Insert the key with its answer; False when the key is already held."""
     values = {
         "user_id": claim.user_id,
         "key": claim.key,
         "scope": claim.scope,
         "request_hash": claim.request_hash,
+        "status_code": status,
+        "response": body,
         "created_at": now,
     }
-    statement = RESERVE[session.get_bind().dialect.name]
-    if session.execute(statement, values).first() is not None:
+    statement = CLAIM[session.get_bind().dialect.name]
+    return session.execute(statement, values).first() is not None
+
+
+def _replay(session: Session, claim: Claim) -> Outcome | None:
+    """After a rollback: the first answer to this key, or None when the key is free."""
+    prior = session.scalars(
+        PRIOR.execution_options(populate_existing=True),
+        {"user_id": claim.user_id, "key": claim.key},
+    ).one_or_none()
+    if prior is None:
         return None
-    return session.scalars(
-        select(IdempotencyRecord)
-        .where(IdempotencyRecord.user_id == claim.user_id, IdempotencyRecord.key == claim.key)
-        .execution_options(populate_existing=True)
-    ).one()
+    if prior.scope != claim.scope or prior.request_hash != claim.request_hash:
+        raise Conflict(
+            "This Idempotency-Key was already used for a different request.",
+            {"Idempotency-Key": ["Use a new key for a new entry."]},
+        )
+    if prior.status_code is None:  # never committed so: refuse rather than replay nothing
+        raise Conflict("The first request with this key is still being processed.")
+    answer = Outcome(prior.status_code, prior.response, True)
+    session.commit()
+    return answer
 
 
 def run_once(
@@ -84,32 +102,29 @@ def run_once(
     present: Callable[[T], Any],
     status: int = 201,
 ) -> Outcome:
-    """Do `work` and commit, unless this claim's key already has an answer: then replay it."""
-    if claim is not None:
-        prior = _reserve(session, claim, now)
-        if prior is not None:
-            if prior.scope != claim.scope or prior.request_hash != claim.request_hash:
-                raise Conflict(
-                    "This Idempotency-Key was already used for a different request.",
-                    {"Idempotency-Key": ["Use a new key for a new entry."]},
-                )
-            if prior.status_code is None:  # only possible if a writer died mid-way
-                raise Conflict("The first request with this key is still being processed.")
-            answer = Outcome(prior.status_code, prior.response, True)
-            session.commit()
-            return answer
-    result = work()
-    body = present(result)
-    if claim is not None:
-        session.execute(
-            ANSWER,
-            {
-                "claim_user_id": claim.user_id,
-                "claim_key": claim.key,
-                "answer_status": status,
-                "answer_body": body,
-            },
-        )
+    """Do `work` and commit, unless this claim's key already has an answer: then roll the work
+    back and replay that answer."""
+    if claim is None:
+        body = present(work())
+        session.commit()
+        return Outcome(status, body, False)
+    try:
+        body = present(work())
+        claimed = _claim(session, claim, now, status, body)
+    except Exception:
+        # the work may fail only because this is a retry (what it did is already done), or
+        # lose a race to the first request: the first answer, if there is one, wins
+        session.rollback()
+        answer = _replay(session, claim)
+        if answer is None:
+            raise
+        return answer
+    if not claimed:
+        session.rollback()
+        answer = _replay(session, claim)
+        if answer is None:  # its record was purged in between (keys are kept for days)
+            raise Conflict("The first request with this key did not finish; please retry.")
+        return answer
     session.commit()
     return Outcome(status, body, False)
 

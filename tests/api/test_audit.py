@@ -68,33 +68,48 @@ def _events(action: str) -> list[tuple[str, int | None]]:
 
 
 def test_a_logged_entry_and_its_audit_event_are_one_commit(world: World) -> None:
-    transactions: list[set[str]] = []  # per transaction, the tables it wrote to
+    transactions: list[tuple[set[str], list[str]]] = []  # per transaction: tables written, end
 
     def began(connection: object) -> None:
-        transactions.append(set())
+        transactions.append((set(), []))
+
+    def ended(outcome: str):
+        def listener(connection: object) -> None:
+            transactions[-1][1].append(outcome)
+
+        return listener
 
     def wrote(conn: object, cursor: object, statement: str, *args: object) -> None:
         words = statement.split()
         if words[0] in ("INSERT", "UPDATE", "DELETE") and transactions:
-            transactions[-1].add(words[2] if words[0] != "UPDATE" else words[1])
+            transactions[-1][0].add(words[2] if words[0] != "UPDATE" else words[1])
 
     path = f"/api/patients/{world.patient_id}/bowel-movements"
     body = {"occurred_at": "2026-11-25T08:00:00+00:00", "bristol_type": 4}
     db.session.rollback()  # the requests share the test's session: start them afresh
-    event.listen(db.engine, "begin", began)
-    event.listen(db.engine, "before_cursor_execute", wrote)
+    listeners = [
+        ("begin", began),
+        ("commit", ended("commit")),
+        ("rollback", ended("rollback")),
+        ("before_cursor_execute", wrote),
+    ]
+    for name, listener in listeners:
+        event.listen(db.engine, name, listener)
     try:
         first = world.patient.post(path, json=body, headers={"Idempotency-Key": "one-commit"})
         replay = world.patient.post(path, json=body, headers={"Idempotency-Key": "one-commit"})
     finally:
-        event.remove(db.engine, "begin", began)
-        event.remove(db.engine, "before_cursor_execute", wrote)
+        for name, listener in listeners:
+            event.remove(db.engine, name, listener)
     assert first.status_code == 201 and replay.status_code == 201
     assert replay.headers["Idempotent-Replayed"] == "true"
-    # one writing transaction per request: the entry (or the replay) with its audit event
-    assert [t for t in transactions if t] == [
-        {"idempotency_record", "bowel_movement", "patient_state", "audit_event"},
-        {"idempotency_record", "audit_event"},
+    # one writing commit per request: the entry with its audit event, then the replay's audit
+    # event (the replay's own work ran and was rolled back when its key was found taken)
+    written = [(tables, ends) for tables, ends in transactions if tables]
+    assert written == [
+        ({"bowel_movement", "patient_state", "idempotency_record", "audit_event"}, ["commit"]),
+        ({"bowel_movement", "patient_state", "idempotency_record"}, ["rollback"]),
+        ({"audit_event"}, ["commit"]),
     ]
     assert _events("bowel_movements.write") == [("POST", 201), ("POST", 201)]
     assert db.session.scalar(select(func.count()).select_from(BowelMovement)) == 1
