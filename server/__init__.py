@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from werkzeug.routing import IntegerConverter, Map
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -28,18 +30,18 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _sqlite_begin() -> str:
-    """A request's reads before its view runs (who is signed in, which patient) take no lock;
-    every other transaction takes the write lock up front."""
-    if has_request_context() and g.get("read_phase", False):
-        return "BEGIN"
-    return "BEGIN IMMEDIATE"
+def _reading_who_asks() -> bool:
+    """A request's reads before its view runs (who is signed in, which patient)."""
+    return has_request_context() and bool(g.get("read_phase", False))
 
 
 def _sqlite_single_writer(engine: Engine) -> None:
-    """SQLite: WAL, foreign keys, and every transaction that may write takes the write lock up
-    front (BEGIN IMMEDIATE), so concurrent writers queue instead of failing mid-transaction (a
-    plain BEGIN that later writes fails at once if another writer committed in between)."""
+    """SQLite: WAL, foreign keys, and every transaction that may write takes the write lock at
+    its first statement (BEGIN IMMEDIATE), so concurrent writers queue instead of failing
+    mid-transaction (a plain BEGIN that later writes fails at once if another writer committed
+    in between). A request's reads before its view runs are the exception: they run outside a
+    database transaction (each is one statement, read from one snapshot) and take no lock, and
+    the view's first statement, in the same session transaction, takes it."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, record: Any) -> None:
@@ -51,9 +53,37 @@ def _sqlite_single_writer(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql(_sqlite_begin())
+    @event.listens_for(engine, "before_cursor_execute")
+    def _write_lock_first(connection: Any, *args: Any) -> None:
+        dbapi_connection = connection.connection.dbapi_connection
+        if (
+            not dbapi_connection.in_transaction
+            and connection.in_transaction()
+            and not _reading_who_asks()
+        ):
+            dbapi_connection.execute("BEGIN IMMEDIATE")
+
+
+def _ping_after_idle(engine: Engine, seconds: float) -> None:
+    """PostgreSQL: test a pooled connection before use only when it has sat unused for
+    `seconds` (a server restart or a dropped link is found there), not before every request
+    (a round trip, about 5% of a diary entry's cost). One that fails the test is replaced
+    before the request uses it. A connection in constant use that the server dropped fails
+    its request once, and the pool then replaces all of its connections."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, record: Any) -> None:
+        record.info["companion.idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.get("companion.idle_since")
+        if idle_since is None or time.monotonic() - idle_since < seconds:
+            return  # new, or in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("the pooled connection failed its test") from exc
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -108,6 +138,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _sqlite_single_writer(db.engine)
+        else:
+            _ping_after_idle(db.engine, float(app.config["DB_PING_AFTER_IDLE_SECONDS"]))
     access_hooks.init_app(app)
     # flask-smorest's own route serving the OpenAPI document is public
     openapi_view = "api-docs.openapi_json"

@@ -69,7 +69,9 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
 
 DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+    # PostgreSQL: a pooled connection unused for this long is tested before use (server/__init__)
+    "DB_PING_AFTER_IDLE_SECONDS": 10,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_NAME": "companion_session",

@@ -150,17 +150,10 @@ def _read_user(uid: int) -> User | None:
 
 
 def _end_read_phase() -> None:
-    """SQLite: end the transaction of the reads that decided access (it took no lock), so the
-    view's own transaction holds the single write lock only for the use case's work. The
-    objects read stay loaded. PostgreSQL keeps one transaction for the whole request."""
+    """From here on the request's statements are the use case's: on SQLite the next one takes
+    the single write lock (see `server._sqlite_single_writer`), held only for the use case's
+    work; the objects read stay loaded. PostgreSQL keeps one transaction for the request."""
     g.read_phase = False
-    current = db.session()
-    if current.in_transaction() and current.get_bind().dialect.name == "sqlite":
-        current.expire_on_commit = False
-        try:
-            current.commit()
-        finally:
-            current.expire_on_commit = True
 
 
 def _fail_closed() -> None:
