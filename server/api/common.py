@@ -26,8 +26,17 @@ IDEMPOTENCY_DOC = {
 }
 
 
+class ApiBlueprint(Blueprint):
+    def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
+        """As flask-smorest's, with one schema instance per route: given a class, webargs
+        makes an instance (copying every field) on each request."""
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)
+
+
 def blueprint(name: str, description: str, url_prefix: str = "/api") -> Blueprint:
-    return Blueprint(name, __name__, url_prefix=url_prefix, description=description)
+    return ApiBlueprint(name, __name__, url_prefix=url_prefix, description=description)
 
 
 def idempotency_claim(scope: str) -> Claim | None:
