@@ -39,6 +39,51 @@ def test_a_bowel_movement_is_logged_and_listed_newest_first(world: World) -> Non
     assert summary["status"]["last_bowel_movement_at"] == NOW
 
 
+def _summaries(world: World) -> tuple[str | None, str | None]:
+    from server.models import PatientState
+
+    db.session.expire_all()
+    state = db.session.get(PatientState, world.patient_id)
+    assert state is not None
+    return (
+        state.last_bowel_movement_at and state.last_bowel_movement_at.isoformat(),
+        state.third_last_bowel_movement_at and state.third_last_bowel_movement_at.isoformat(),
+    )
+
+
+def test_the_summaries_follow_the_diary_whatever_order_entries_arrive_in(world: World) -> None:
+    """The last and third-last movements (the 72-hour and 7-day rules run from them) follow
+    the diary as entries arrive; a phone's older entry, synced late, moves neither forward."""
+    times = ["2026-11-25T06:00:00+00:00", "2026-11-23T06:00:00+00:00"]
+    for at in times:
+        assert post_bm(world, {"occurred_at": at, "bristol_type": 4}).status_code == 201
+    assert _summaries(world) == (times[0], None)
+    late = "2026-11-24T06:00:00+00:00"  # made offline yesterday, synced now
+    assert post_bm(world, {"occurred_at": late, "bristol_type": 4}).status_code == 201
+    assert _summaries(world) == (times[0], times[1])
+    older = "2026-11-20T06:00:00+00:00"
+    made = post_bm(world, {"occurred_at": older, "bristol_type": 4}, world.caregiver)
+    assert made.status_code == 201
+    assert _summaries(world) == (times[0], times[1])
+    assert post_bm(world, {"occurred_at": NOW, "bristol_type": 4}).status_code == 201
+    assert _summaries(world) == (NOW, late)
+
+
+def test_a_patient_without_a_summary_row_gets_one_with_the_first_entry(world: World) -> None:
+    from sqlalchemy import delete
+
+    from server.models import PatientState
+
+    db.session.execute(delete(PatientState).where(PatientState.patient_id == world.patient_id))
+    db.session.commit()
+    assert post_bm(world, {"occurred_at": NOW, "bristol_type": 4}).status_code == 201
+    db.session.expire_all()
+    state = db.session.get(PatientState, world.patient_id)
+    assert state is not None
+    assert state.treatment_status == "not_started" and state.needs_retitration is False
+    assert _summaries(world) == (NOW, None)
+
+
 def test_the_same_idempotency_key_logs_once(world: World) -> None:
     body = {"occurred_at": NOW, "bristol_type": 3}
     first = post_bm(world, body, key="outbox-1")
