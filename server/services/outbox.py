@@ -19,7 +19,7 @@ from sqlalchemy import BindParameter, Select, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from server.models import OutboxMessage, PushDelivery, PushSubscription, User
-from server.services.sql import insert_for
+from server.services.sql import batches, insert_for
 
 LEASE = dt.timedelta(seconds=90)
 ROW_DEFAULTS: dict[str, Any] = {
@@ -180,11 +180,11 @@ def record(
         values: dict[str, Any] = {"status": status, "claimed_until": None, "last_error": error}
         if status == "sent":
             values["sent_at"] = now
-        for start in range(0, len(ids), 1000):
+        for batch in batches(ids):
             session.execute(
                 update(OutboxMessage)
                 .where(
-                    OutboxMessage.id.in_(ids[start : start + 1000]),
+                    OutboxMessage.id.in_(batch),
                     OutboxMessage.claimed_by == worker_id,
                     OutboxMessage.status == "pending",
                 )
@@ -244,11 +244,9 @@ def subscriptions_of(session: Session, user_ids: Iterable[int]) -> dict[int, lis
     ids = sorted(set(user_ids))
     found: dict[int, list[Any]] = {uid: [] for uid in ids}
     s = PushSubscription
-    for start in range(0, len(ids), 1000):
+    for batch in batches(ids):
         for row in session.execute(
-            select(s.id, s.user_id, s.endpoint, s.p256dh, s.auth).where(
-                s.user_id.in_(ids[start : start + 1000])
-            )
+            select(s.id, s.user_id, s.endpoint, s.p256dh, s.auth).where(s.user_id.in_(batch))
         ):
             found[row.user_id].append(row)
     return found

@@ -47,7 +47,7 @@ from server.services.reminder_times import (
     plan_blood_reminder,
     plan_check_in,
 )
-from server.services.sql import insert_for
+from server.services.sql import batches, insert_for
 
 NAG_EVERY = dt.timedelta(minutes=15)
 NAGS = 3
@@ -93,10 +93,8 @@ def _logins(session: Session, patient_ids: Iterable[int]) -> dict[int, int]:
     """patient id -> the patient's own user id (patients not yet activated have none)."""
     ids = sorted(set(patient_ids))
     found: dict[int, int] = {}
-    for start in range(0, len(ids), 1000):
-        rows = session.execute(
-            select(User.patient_id, User.id).where(User.patient_id.in_(ids[start : start + 1000]))
-        )
+    for batch in batches(ids):
+        rows = session.execute(select(User.patient_id, User.id).where(User.patient_id.in_(batch)))
         found.update({pid: uid for pid, uid in rows if pid is not None})
     return found
 
@@ -104,10 +102,10 @@ def _logins(session: Session, patient_ids: Iterable[int]) -> dict[int, int]:
 def _caregivers(session: Session, patient_ids: Iterable[int]) -> dict[int, list[int]]:
     ids = sorted(set(patient_ids))
     found: dict[int, list[int]] = {}
-    for start in range(0, len(ids), 1000):
+    for batch in batches(ids):
         for pid, uid in session.execute(
             select(CaregiverLink.patient_id, CaregiverLink.caregiver_id).where(
-                CaregiverLink.patient_id.in_(ids[start : start + 1000])
+                CaregiverLink.patient_id.in_(batch)
             )
         ):
             found.setdefault(pid, []).append(uid)
@@ -286,8 +284,16 @@ def enqueue_dose_reminders(session: Session, now: dt.datetime) -> int:
     return new
 
 
-def settings_for(session: Session, patient_id: int) -> ReminderSettings | None:
-    return session.get(ReminderSettings, patient_id)
+def _settings(session: Session, patient_ids: Iterable[int]) -> dict[int, ReminderSettings]:
+    """patient id -> their reminder settings (patients who never set any have none)."""
+    ids = sorted(set(patient_ids))
+    return {
+        row.patient_id: row
+        for batch in batches(ids)
+        for row in session.scalars(
+            select(ReminderSettings).where(ReminderSettings.patient_id.in_(batch))
+        )
+    }
 
 
 def calendar_query(now: dt.datetime) -> CompoundSelect:
@@ -317,11 +323,11 @@ def enqueue_calendar_reminders(session: Session, now: dt.datetime) -> int:
         return 0
     due = [
         row
-        for start in range(0, len(ids), 1000)  # bounded: SQLite takes 32,766 parameters at most
+        for batch in batches(ids)
         for row in session.execute(
             select(PatientState, Patient)
             .join(Patient, Patient.id == PatientState.patient_id)
-            .where(PatientState.patient_id.in_(ids[start : start + 1000]))
+            .where(PatientState.patient_id.in_(batch))
         ).all()
     ]
     due_blood = [
@@ -330,6 +336,7 @@ def enqueue_calendar_reminders(session: Session, now: dt.datetime) -> int:
     due_check = [(s, p) for s, p in due if s.next_check_in_at and s.next_check_in_at <= now]
     logins = _logins(session, [s.patient_id for s, _ in [*due_blood, *due_check]])
     carers = _caregivers(session, [s.patient_id for s, _ in due_blood])
+    settings = _settings(session, [s.patient_id for s, _ in due_check])
     for state, patient in due_blood:
         moment = state.next_blood_reminder_at
         assert moment is not None and state.next_blood_test_due is not None
@@ -369,7 +376,7 @@ def enqueue_calendar_reminders(session: Session, now: dt.datetime) -> int:
                     "expires_at": moment + dt.timedelta(hours=6),
                 }
             )
-        plan_check_in(state, patient, settings_for(session, patient.id), now)
+        plan_check_in(state, patient, settings.get(patient.id), now)
     new = outbox.enqueue(session, rows, now)
     session.commit()
     return new
@@ -380,18 +387,21 @@ def enqueue_prompts(session: Session, prompts: Sequence[tuple[int, str]], now: d
     once a day each, outside quiet hours."""
     if not prompts:
         return 0
+    ids = sorted({pid for pid, _ in prompts})
     patients = {
         p.id: p
-        for p in session.scalars(select(Patient).where(Patient.id.in_({pid for pid, _ in prompts})))
+        for batch in batches(ids)
+        for p in session.scalars(select(Patient).where(Patient.id.in_(batch)))
     }
     logins = _logins(session, patients)
+    settings = _settings(session, patients)
     rows = []
     for patient_id, prompt in prompts:
         patient = patients.get(patient_id)
         if patient is None or patient_id not in logins:
             continue
         day = local_date(now, patient.timezone)
-        due = after_quiet_hours(now, patient.timezone, settings_for(session, patient_id))
+        due = after_quiet_hours(now, patient.timezone, settings.get(patient_id))
         rows.append(
             {
                 "dedupe_key": f"prompt:{patient_id}:{prompt}:{day}",

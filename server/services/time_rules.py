@@ -16,6 +16,7 @@ from server.domain import TimeSummary, evaluate_time_rules, local_date
 from server.models import Escalation, Patient, PatientState, TreatmentInterruption
 from server.services import escalations
 from server.services.content import Content
+from server.services.sql import batches
 
 BOWEL_PROMPT_AFTER = dt.timedelta(hours=48)  # the earliest time rule (the 48 h prompt)
 MISSED_DOSES_AFTER = dt.timedelta(hours=48)
@@ -83,11 +84,10 @@ def evaluate_all(session: Session, now: dt.datetime, content: Content) -> Evalua
         return result
     ids = [row.patient_id for row in rows]
     active: dict[int, set[str]] = defaultdict(set)
-    for chunk_start in range(0, len(ids), 1000):
-        chunk = ids[chunk_start : chunk_start + 1000]
+    for batch in batches(ids):
         for patient_id, rule in session.execute(
             select(Escalation.patient_id, Escalation.rule).where(
-                Escalation.patient_id.in_(chunk), Escalation.resolved_at.is_(None)
+                Escalation.patient_id.in_(batch), Escalation.resolved_at.is_(None)
             )
         ):
             active[patient_id].add(rule)

@@ -26,14 +26,18 @@ def _app(database_url: str, tmp_path: Path, ping_after_idle: float) -> Iterator[
         db.engine.dispose()
 
 
-def _drop_the_apps_connection(database_url: str) -> None:
-    """What a server restart does to the connection in the app's pool."""
+def _signed_in_then_dropped(app: Flask, database_url: str) -> World:
+    """People signed in and using the app; then the server drops the connection in the app's
+    pool, as a restart does."""
+    world = World.build(app)
+    assert world.patient.get("/api/me").status_code == 200
     pid = db.session.scalar(text("SELECT pg_backend_pid()"))
     db.session.rollback()  # back to the pool
     admin = create_engine(database_url)
     with admin.connect() as connection:
         assert connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     admin.dispose()
+    return world
 
 
 if "postgresql" in BACKENDS:  # PostgreSQL's pool: the test exists where PostgreSQL runs
@@ -50,9 +54,7 @@ if "postgresql" in BACKENDS:  # PostgreSQL's pool: the test exists where Postgre
     def test_a_dropped_connection_that_sat_unused_is_replaced_before_use(
         tested_when_idle: Flask, database_url: str
     ) -> None:
-        world = World.build(tested_when_idle)
-        assert world.patient.get("/api/me").status_code == 200
-        _drop_the_apps_connection(database_url)
+        world = _signed_in_then_dropped(tested_when_idle, database_url)
         me = world.patient.get("/api/me")
         assert me.status_code == 200, me.get_json()
         assert me.get_json()["user"]["role"] == "patient"
@@ -61,9 +63,7 @@ if "postgresql" in BACKENDS:  # PostgreSQL's pool: the test exists where Postgre
     def test_a_dropped_connection_in_constant_use_fails_one_request_then_recovers(
         tested_after_an_hour: Flask, database_url: str
     ) -> None:
-        world = World.build(tested_after_an_hour)
-        assert world.patient.get("/api/me").status_code == 200
-        _drop_the_apps_connection(database_url)
+        world = _signed_in_then_dropped(tested_after_an_hour, database_url)
         failed = world.patient.get("/api/me")
         assert failed.status_code == 500
         assert failed.get_json()["error"]["code"] == "internal_error"

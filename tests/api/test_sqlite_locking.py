@@ -2,63 +2,61 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import threading
 import time
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from server import create_app
+import pytest
+
 from server.extensions import db
-from tests.conftest import app_config
 from tests.support.world import World
 
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
-def test_signed_in_reads_wait_for_no_writer(sqlite_template: Path, tmp_path: Path) -> None:
-    target = tmp_path / "companion.sqlite3"
-    shutil.copy(sqlite_template, target)
-    app = create_app(app_config(f"sqlite:///{target}", tmp_path / "instance"))
-    with app.app_context():
-        world = World.build(app)
-        db.session.rollback()
-        writer = sqlite3.connect(target, isolation_level=None)
-        writer.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
-        try:
-            # the session's user is read outside a transaction: it does not queue behind the
-            # writer (with BEGIN IMMEDIATE it would wait out the 30 s busy timeout and fail)
-            me = world.patient.get("/api/me")
-        finally:
+
+@contextmanager
+def another_writer(release_after: float | None = None) -> Iterator[None]:
+    """Another process in the middle of a write to the app's database file: it holds the write
+    lock until the block ends, or for `release_after` seconds from its start."""
+    db.session.rollback()  # the test's own session holds nothing
+    writer = sqlite3.connect(
+        db.engine.url.database or "", isolation_level=None, check_same_thread=False
+    )
+    writer.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(release_after or 0, lambda: writer.execute("ROLLBACK"))
+    if release_after is not None:
+        release.start()
+    try:
+        yield
+    finally:
+        if release_after is None:
             writer.execute("ROLLBACK")
-            writer.close()
-        assert me.status_code == 200
-        assert me.get_json()["user"]["role"] == "patient"
-        db.session.remove()
-        db.engine.dispose()
+        else:
+            release.join()
+        writer.close()
 
 
-def test_a_writer_waits_for_another_and_then_writes(sqlite_template: Path, tmp_path: Path) -> None:
+@sqlite_only
+def test_signed_in_reads_wait_for_no_writer(world: World) -> None:
+    with another_writer():
+        # the session's user is read outside a transaction: it does not queue behind the
+        # writer (with BEGIN IMMEDIATE it would wait out the 30 s busy timeout and fail)
+        me = world.patient.get("/api/me")
+    assert me.status_code == 200
+    assert me.get_json()["user"]["role"] == "patient"
+
+
+@sqlite_only
+def test_a_writer_waits_for_another_and_then_writes(world: World) -> None:
     """A diary entry made while another process holds the write lock waits for it and is then
     written: the view's first statement takes the lock the reads before it did not."""
-    target = tmp_path / "companion.sqlite3"
-    shutil.copy(sqlite_template, target)
-    app = create_app(app_config(f"sqlite:///{target}", tmp_path / "instance"))
-    with app.app_context():
-        world = World.build(app)
-        db.session.rollback()
-        writer = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
-        writer.execute("BEGIN IMMEDIATE")
-        release = threading.Timer(0.3, lambda: writer.execute("ROLLBACK"))
-        started = time.monotonic()
-        release.start()
-        try:
-            response = world.patient.post(
-                f"/api/patients/{world.patient_id}/bowel-movements",
-                json={"occurred_at": "2026-11-25T08:00:00+00:00", "bristol_type": 4},
-            )
-        finally:
-            release.join()
-            writer.close()
-        assert response.status_code == 201, response.get_json()
-        assert time.monotonic() - started >= 0.3  # it did wait for the other writer
-        db.session.remove()
-        db.engine.dispose()
+    started = time.monotonic()
+    with another_writer(release_after=0.3):
+        response = world.patient.post(
+            f"/api/patients/{world.patient_id}/bowel-movements",
+            json={"occurred_at": "2026-11-25T08:00:00+00:00", "bristol_type": 4},
+        )
+    assert response.status_code == 201, response.get_json()
+    assert time.monotonic() - started >= 0.3  # it did wait for the other writer

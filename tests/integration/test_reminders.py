@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -102,6 +103,28 @@ def test_nagging_repeats_every_15_minutes_then_the_caregiver_is_told(
     to_caregiver = dose_pushes(push, evening.caregiver_browser)
     assert len(to_caregiver) == 1
     assert to_caregiver[0].payload["title"].startswith("Alex")
+
+
+def test_each_nag_and_the_caregivers_hour_come_on_their_minute_not_before(
+    evening: World, push: PushService, sender: WebPushSender
+) -> None:
+    """The boundaries of the dose window the cycle asks for: a nag 15 minutes after the dose
+    (not at 14), the caregivers' follow-up an hour after it (not at 59 minutes)."""
+    expected = [
+        ("21:00", 1, 0),
+        ("21:14", 1, 0),
+        ("21:15", 2, 0),
+        ("21:29", 2, 0),
+        ("21:30", 3, 0),
+        ("21:45", 4, 0),
+        ("21:59", 4, 0),
+        ("22:00", 4, 1),
+        ("22:15", 4, 1),  # three nags, then no more
+    ]
+    for minute, to_patient, to_caregiver in expected:
+        tick(evening.app, sender, at(f"2026-11-25T{minute}:00+00:00"))
+        assert len(dose_pushes(push, evening.patient_browser)) == to_patient, minute
+        assert len(dose_pushes(push, evening.caregiver_browser)) == to_caregiver, minute
 
 
 def test_nagging_stops_when_the_dose_is_marked_taken(
@@ -507,21 +530,18 @@ if "postgresql" in BACKENDS:  # a PostgreSQL setting: the test exists where Post
         assert db.session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
 
 
-def test_many_check_ins_due_at_once_are_read_in_bounded_batches(world: World) -> None:
-    """1,200 patients' check-ins due in the same minute (after a worker was down, or a clinic's
-    many new starters): every one is handled, and no statement carries more than 1,000 ids
-    (SQLite refuses more than 32,766 parameters; here its limit is lowered to 1,100)."""
+def _many_patients(world: World, now: dt.datetime, count: int, **state: Any) -> range:
+    """`count` more patients of the world's clinic, with these summary values, inserted in
+    bulk; and SQLite's limit on a statement's parameters lowered to 1,100 (from 32,766), so
+    that a statement with an IN list of more than 1,000 ids fails."""
     import sqlite3
 
-    from sqlalchemy import func, insert, select
+    from sqlalchemy import insert
 
     from server.models import Patient, PatientState
-    from server.services import reminders
 
-    now = at("2026-11-25T18:00:00+00:00")
     clinic_id = db.session.get(Patient, world.patient_id).clinic_id  # type: ignore[union-attr]
-    first = 1000
-    ids = range(first, first + 1200)
+    ids = range(1000, 1000 + count)
     db.session.execute(
         insert(Patient),
         [
@@ -537,14 +557,25 @@ def test_many_check_ins_due_at_once_are_read_in_bounded_batches(world: World) ->
         ],
     )
     db.session.execute(
-        insert(PatientState),
-        [{"patient_id": pid, "updated_at": now, "next_check_in_at": now} for pid in ids],
+        insert(PatientState), [{"patient_id": pid, "updated_at": now, **state} for pid in ids]
     )
-    connection = db.session.connection()
     if db.engine.dialect.name == "sqlite":
-        raw = connection.connection.dbapi_connection
+        raw = db.session.connection().connection.dbapi_connection
         assert isinstance(raw, sqlite3.Connection)
         raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 1100)
+    return ids
+
+
+def test_many_check_ins_due_at_once_are_read_in_bounded_batches(world: World) -> None:
+    """1,200 patients' check-ins due in the same minute (after a worker was down, or a clinic's
+    many new starters): every one is handled, and no statement carries more than 1,000 ids."""
+    from sqlalchemy import func, select
+
+    from server.models import PatientState
+    from server.services import reminders
+
+    now = at("2026-11-25T18:00:00+00:00")
+    ids = _many_patients(world, now, 1200, next_check_in_at=now)
     reminders.enqueue_calendar_reminders(db.session, now)
     db.session.expire_all()
     moved = db.session.scalars(
@@ -553,3 +584,35 @@ def test_many_check_ins_due_at_once_are_read_in_bounded_batches(world: World) ->
     assert len(moved) == 900 and all(m == at("2026-11-26T18:00:00+00:00") for m in moved)
     left = db.session.scalar(select(func.count()).where(PatientState.next_check_in_at <= now))
     assert left == 0
+
+
+def test_many_diary_prompts_at_once_are_read_in_bounded_batches(world: World) -> None:
+    """1,200 patients' "no bowel movement for 48 hours" prompts in one cycle (a worker back
+    after a day down): each is queued once, for the patient's own login, and no statement
+    carries more than 1,000 ids."""
+    from sqlalchemy import insert, select
+
+    from server.services import reminders
+
+    now = at("2026-11-25T12:00:00+00:00")
+    ids = _many_patients(world, now, 1200)
+    db.session.execute(
+        insert(User),
+        [
+            {
+                "email": f"p{pid}@example.org",
+                "display_name": f"P{pid}",
+                "role": "patient",
+                "password_hash": "-",
+                "patient_id": pid,
+                "created_at": now,
+            }
+            for pid in ids
+        ],
+    )
+    queued = reminders.enqueue_prompts(db.session, [(pid, "bowel_check_48h") for pid in ids], now)
+    assert queued == 1200
+    keys = set(
+        db.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.kind == "check_in"))
+    )
+    assert keys == {f"prompt:{pid}:bowel_check_48h:2026-11-25" for pid in ids}
