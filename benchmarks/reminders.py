@@ -124,8 +124,8 @@ COLUMNS = {
     "patient_state": (
         "patient_id, treatment_status, tracking_since, last_bowel_movement_at, "
         "third_last_bowel_movement_at, last_dose_taken_at, doses_due_since, doses_made_until, "
-        "next_blood_reminder_at, anc_band, anc_band_since, last_anc_at, next_blood_test_due, "
-        "needs_retitration, updated_at"
+        "doses_make_at, next_blood_reminder_at, anc_band, anc_band_since, last_anc_at, "
+        "next_blood_test_due, updated_at"
     ),
     "dose_plan": (
         "id, patient_id, version, start_date, times, steps, kind, target_mg_per_day, warnings, "
@@ -314,12 +314,13 @@ def rows_for(
             ts(moments.dose_at - dt.timedelta(days=1, minutes=-5)),  # yesterday's dose taken
             ts(dt.datetime.combine(start, dt.time(8, 0), dt.UTC)),  # doses due since
             (day + dt.timedelta(days=2)).isoformat(),  # doses made until
+            # the next day is made at the midnight that starts the last day made
+            ts(dt.datetime.combine(day + dt.timedelta(days=2), dt.time(0, 0), dt.UTC)),
             ts(moments.dose_at + dt.timedelta(days=7, hours=1)),  # next blood reminder
             "normal",
             start.isoformat(),
             ts(now - dt.timedelta(days=20)),
             (day + dt.timedelta(days=8)).isoformat(),  # next blood test due
-            False,
             ts(now - dt.timedelta(hours=20)),
         )
         for pid in range(1, n + 1):
@@ -333,7 +334,7 @@ def rows_for(
                 start.isoformat(),
                 '["08:00"]',
                 PLAN_STEPS,
-                "custom",
+                "maintenance",
                 300.0,
                 "[]",
                 1,

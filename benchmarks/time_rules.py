@@ -315,8 +315,6 @@ class Tables:
                 first_anc.isoformat(),
                 ts[f.anc_minutes[-1]],
                 f.next_blood_due.isoformat() if f.next_blood_due else None,
-                False,
-                None,
                 ts[max(f.last_bm_m, f.last_dose_m, now_m - 30)],
             )
 
@@ -330,7 +328,7 @@ class Tables:
                 f.start_date.isoformat(),
                 times,
                 PLAN_STEPS,
-                "standard",
+                "initiation",
                 350.0,
                 "[]",
                 f.clinician_id,
@@ -434,8 +432,7 @@ COLUMNS = {
     "patient_state": (
         "patient_id, treatment_status, tracking_since, last_bowel_movement_at, "
         "third_last_bowel_movement_at, last_dose_taken_at, doses_due_since, anc_band, "
-        "anc_band_since, last_anc_at, next_blood_test_due, needs_retitration, bowel_prompted_at, "
-        "updated_at"
+        "anc_band_since, last_anc_at, next_blood_test_due, updated_at"
     ),
     "dose_plan": (
         "id, patient_id, version, start_date, times, steps, kind, target_mg_per_day, warnings, "

@@ -200,16 +200,13 @@ WEEK_CLOCK_SQL = (
     "ELSE tracking_since END"
 )
 # missed doses: from the last dose taken, or from the first dose due when none was taken
-# since; not while re-titration is pending
+# since; none while no dose is due (no plan yet, or doses withheld or stopped: the treatment
+# course clears doses_due_since, services/state.py)
 DOSE_CLOCK_SQL = (
-    "CASE WHEN tracking_since IS NULL OR doses_due_since IS NULL OR needs_retitration "
-    "THEN NULL "
+    "CASE WHEN tracking_since IS NULL OR doses_due_since IS NULL THEN NULL "
     "WHEN last_dose_taken_at >= doses_due_since THEN last_dose_taken_at "
     "ELSE doses_due_since END"
 )
-
-
-DOSES_UNMADE_SQL = "doses_made_until IS NULL AND doses_due_since IS NOT NULL"
 
 
 class PatientState(Base):
@@ -219,15 +216,28 @@ class PatientState(Base):
     __tablename__ = "patient_state"
 
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), primary_key=True)
+    # the treatment course as last changed (server/domain/treatment.py reads the day's state
+    # from it and the plan in force)
     treatment_status: Mapped[str] = mapped_column(String(30), default="not_started")
-    # diary tracking starts when the patient's login is activated: no flags before that
+    treatment_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    treatment_cause: Mapped[str] = mapped_column(String(40), default="enrolled")
+    restart_on: Mapped[dt.date | None] = mapped_column(Date)
+    restart_cause: Mapped[str | None] = mapped_column(String(40))
+    rechallenge: Mapped[str | None] = mapped_column(String(20))
+    rechallenge_cause: Mapped[str | None] = mapped_column(String(40))
+    # the first day of the current initiation or re-titration: the days 1-28 myocarditis watch
+    # and daily check-in count from it (RULES.md 6)
+    course_started_on: Mapped[dt.date | None] = mapped_column(Date)
+    # diary tracking runs from enrolment, whoever logs, until treatment stops (RULES.md 7)
     tracking_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_bowel_movement_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     third_last_bowel_movement_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_dose_taken_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     doses_due_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    # doses are made ahead, a day at a time, up to and including this local date
+    # doses are made ahead, a day at a time, up to and including this local date; the next
+    # day is made at doses_make_at (the local midnight that starts doses_made_until)
     doses_made_until: Mapped[dt.date | None] = mapped_column(Date)
+    doses_make_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # the next reminder moments, kept here so each cycle finds them with one indexed query
     next_blood_reminder_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     next_check_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -235,8 +245,6 @@ class PatientState(Base):
     anc_band_since: Mapped[dt.date | None] = mapped_column(Date)
     last_anc_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     next_blood_test_due: Mapped[dt.date | None] = mapped_column(Date)
-    needs_retitration: Mapped[bool] = mapped_column(Boolean, default=False)
-    bowel_prompted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     # The instants the time rules' clocks run from, kept by the database itself (generated
     # columns) from the summaries above, however those are written: each time rule is then
@@ -259,15 +267,7 @@ class PatientState(Base):
         Index("ix_state_bowel_clock", "bowel_clock_from"),
         Index("ix_state_week_clock", "week_clock_from"),
         Index("ix_state_dose_clock", "dose_clock_from"),
-        Index("ix_state_doses_made", "doses_made_until"),
-        # patients on a plan whose doses were never made (few): without this partial index
-        # SQLite's planner scans the table for "IS NULL"
-        Index(
-            "ix_state_doses_unmade",
-            "patient_id",
-            sqlite_where=text(DOSES_UNMADE_SQL),
-            postgresql_where=text(DOSES_UNMADE_SQL),
-        ),
+        Index("ix_state_doses_make", "doses_make_at"),
     )
 
 
@@ -283,7 +283,11 @@ class DosePlan(Base):
     start_date: Mapped[dt.date] = mapped_column(Date)
     times: Mapped[list[str]] = mapped_column(JSON)
     steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    kind: Mapped[str] = mapped_column(String(20))  # standard, custom, retitration
+    # initiation, retitration, maintenance or taper (RULES.md 6)
+    kind: Mapped[str] = mapped_column(String(20))
+    # how the steps were made: the standard or re-titration proposal, a taper proposal, or
+    # the clinician's own
+    generator: Mapped[str] = mapped_column(String(20), default="custom")
     target_mg_per_day: Mapped[float | None] = mapped_column()
     warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
@@ -301,7 +305,9 @@ class Dose(Base):
         Index("ix_dose_patient_at", "patient_id", "scheduled_at"),
         Index("ix_dose_status_at", "status", "scheduled_at"),
         Index("ix_dose_snoozed", "snoozed_until"),
-        CheckConstraint("status in ('pending', 'taken', 'skipped', 'cancelled')", name="status"),
+        CheckConstraint(
+            "status in ('pending', 'taken', 'skipped', 'cancelled', 'withheld')", name="status"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -399,15 +405,40 @@ class Weight(Base):
 
 
 class TreatmentInterruption(Base):
-    """A break in clozapine (doses missed for over 2 days): it changes the blood-test schedule."""
+    """A break in clozapine: from the last dose taken before treatment paused (doses missed,
+    withheld or stopped) to the next dose taken. It changes the blood-test schedule."""
 
     __tablename__ = "treatment_interruption"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
-    first_missed_on: Mapped[dt.date] = mapped_column(Date)
-    restarted_on: Mapped[dt.date | None] = mapped_column(Date)
+    gap_from: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    resumed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class TreatmentEvent(Base):
+    """A change of the treatment course: a clinician's hold, resume or stop, or what the
+    product saw (a plan, a blood count, missed doses, a taper's end), with the states before
+    and after."""
+
+    __tablename__ = "treatment_event"
+    __table_args__ = (
+        Index("ix_treatment_event_patient_at", "patient_id", "at"),
+        CheckConstraint("action is null or action in ('hold', 'resume', 'stop')", name="action"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    action: Mapped[str | None] = mapped_column(String(10))
+    cause: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str] = mapped_column(String(30))
+    to_state: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str | None] = mapped_column(Text)
+    rechallenge: Mapped[str | None] = mapped_column(String(20))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
 class Escalation(Base):

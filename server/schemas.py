@@ -11,6 +11,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from server.domain import SYMPTOM_CODES
+from server.domain.treatment import COURSE_STATES, PLAN_KINDS, ClinicianAction, Rechallenge
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
@@ -129,10 +130,21 @@ class PatientOut(Out):
     created_at = Instant()
 
 
+class TreatmentAdviceOut(Out):
+    title = fields.String()
+    patient = fields.String(metadata={"description": "What to do instead, for the patient."})
+    caregiver = fields.String(metadata={"description": "The same, for the person helping."})
+
+
 class PatientDetailOut(PatientOut):
     status = fields.Nested("PatientStatusOut")
     next_blood_test = fields.Nested("NextBloodTestOut", allow_none=True)
     open_red_flags = fields.List(fields.Nested("OpenRedFlagOut"))
+    treatment_advice = fields.Nested(
+        TreatmentAdviceOut,
+        allow_none=True,
+        metadata={"description": "While doses are withheld: what to do instead (content/)."},
+    )
 
 
 class PatientCreatedOut(PatientOut):
@@ -196,8 +208,22 @@ class DosePlanIn(In):
     times = fields.List(
         fields.String(validate=HHMM), required=True, validate=validate.Length(min=1, max=3)
     )
+    kind = fields.String(
+        validate=validate.OneOf(sorted(PLAN_KINDS)),
+        metadata={
+            "description": "initiation or retitration (day 1 at 12.5-25 mg), maintenance (an "
+            "established patient or a dose change), taper (down to zero, then the course "
+            "stops). Default: initiation for a first plan, retitration while the course needs "
+            "re-titration, else maintenance."
+        },
+    )
     titration = fields.String(validate=validate.OneOf(["standard", "retitration", "custom"]))
     target_mg_per_day = fields.Float(allow_nan=False, validate=validate.Range(min=12.5, max=900))
+    taper_days = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=7, max=14),
+        metadata={"description": "A taper without steps: how many days it steps down over."},
+    )
     steps = fields.List(fields.Nested(DosePlanStepIn), validate=validate.Length(min=1, max=200))
 
 
@@ -223,7 +249,14 @@ class DosePlanOut(Out):
     id = fields.Integer()
     patient_id = fields.Integer()
     version = fields.Integer()
-    kind = fields.String()
+    kind = fields.String(metadata={"enum": sorted(PLAN_KINDS)})
+    generator = fields.String(
+        metadata={"description": "standard, retitration, maintenance, taper or custom"}
+    )
+    rechallenge = fields.String(
+        allow_none=True,
+        metadata={"description": "not_advised: restarting clozapine is not advised"},
+    )
     start_date = fields.Date()
     times = fields.List(fields.String())
     target_mg_per_day = fields.Float(allow_none=True)
@@ -244,12 +277,16 @@ class DoseOut(Out):
     local_date = fields.Date()
     local_time = fields.String()
     mg = fields.Float()
-    status = fields.String(metadata={"enum": ["pending", "taken", "skipped", "missed"]})
+    status = fields.String(metadata={"enum": ["pending", "taken", "skipped", "missed", "withheld"]})
     status_at = Instant(allow_none=True)
 
 
 class DayDosesOut(Out):
     date = fields.Date()
+    treatment = fields.String(metadata={"enum": sorted(COURSE_STATES)})
+    doses_withheld = fields.Boolean(
+        metadata={"description": "The course withholds doses: none is to be taken or marked."}
+    )
     doses = fields.List(fields.Nested(DoseOut))
 
 
@@ -485,7 +522,15 @@ class AdherenceOut(Out):
 class PatientStatusOut(Out):
     adherence_7d = fields.Nested(AdherenceOut)
     push_reachable = fields.Boolean()
-    treatment = fields.String()
+    treatment = fields.String(metadata={"enum": sorted(COURSE_STATES)})
+    treatment_since = Instant(allow_none=True)
+    treatment_cause = fields.String(metadata={"description": "Why the course is in its state."})
+    restart_on = fields.Date(
+        allow_none=True, metadata={"description": "A paused course restarts on this date."}
+    )
+    rechallenge = fields.String(allow_none=True)
+    rechallenge_cause = fields.String(allow_none=True)
+    doses_withheld = fields.Boolean()
     anc_band = fields.String(allow_none=True)
     needs_retitration = fields.Boolean()
     last_bowel_movement_at = Instant(allow_none=True)
@@ -622,3 +667,41 @@ class AppointmentOut(Out):
 
 class AppointmentListOut(Out):
     items = fields.List(fields.Nested(AppointmentOut))
+
+
+# --- the treatment course ---------------------------------------------------------------------
+
+
+class TreatmentEventIn(In):
+    action = fields.String(
+        required=True, validate=validate.OneOf([a.value for a in ClinicianAction])
+    )
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    rechallenge = fields.String(
+        validate=validate.OneOf([r.value for r in Rechallenge]),
+        metadata={"description": "Required with stop: whether a later restart is advised."},
+    )
+
+
+class TreatmentEventOut(Out):
+    id = fields.Integer()
+    at = Instant()
+    action = fields.String(allow_none=True)
+    cause = fields.String()
+    from_state = fields.String()
+    to_state = fields.String()
+    reason = fields.String(allow_none=True)
+    rechallenge = fields.String(allow_none=True)
+    warning = fields.String(
+        allow_none=True,
+        metadata={"description": "gap_over_48h: resumed after more than 48 h without a dose"},
+    )
+    by = fields.String(allow_none=True)
+
+
+class TreatmentEventCreatedOut(TreatmentEventOut):
+    status = fields.Nested(PatientStatusOut)
+
+
+class TreatmentEventListOut(Out):
+    items = fields.List(fields.Nested(TreatmentEventOut))

@@ -98,7 +98,7 @@ def _today_answers(actor: policy.Actor) -> dict[str, Any]:
 # screen as soon as the page and its stylesheet are. The app then draws the screen again, with
 # what only the phone knows (entries not sent yet, the install hint), and its buttons working;
 # until then they are disabled. A screen with an open red flag is left to the app: only the
-# phone knows which emergency number to offer.
+# phone knows which emergency number to offer; so is one whose doses are withheld.
 
 LOADING = '<p class="loading" data-i18n="app.loading">Loading…</p>'
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -214,6 +214,8 @@ def _today_markup(actor: policy.Actor, answers: dict[str, Any]) -> str | None:
     summary = answers.get(f"/api/patients/{pid}")
     day = answers.get(f"/api/patients/{pid}/doses")
     if summary is None or day is None or summary.get("open_red_flags"):
+        return None
+    if day.get("doses_withheld"):  # what to do instead is the app's to say (today.js)
         return None
     if any(not dose.get("local_time") for dose in day["doses"]):
         return None

@@ -34,6 +34,7 @@ def register_blueprints(api: Api) -> None:
         patients,
         push,
         reminders,
+        treatment,
     )
     from server.api import session as session_api
 
@@ -43,6 +44,7 @@ def register_blueprints(api: Api) -> None:
         accounts,
         patients,
         clinical,
+        treatment,
         escalations,
         guidance,
         push,

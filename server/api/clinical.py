@@ -63,16 +63,29 @@ def _content() -> Any:
 @blp.arguments(DosePlanIn)
 @blp.response(200, DosePlanOut)
 def put_dose_plan(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
-    """A new version of the plan: `titration: standard` with a target, or your own `steps`.
+    """A new version of the plan, of a `kind` (initiation, retitration, maintenance, taper):
+    `titration: standard` with a target, `kind: maintenance` with a target, `kind: taper`
+    (from today's dose over `taper_days`), or your own `steps`.
 
-    Hard errors (a day above 900 mg, a first day above 25 mg, dose counts that do not match
-    the times) are refused with 422 naming the step; rises above the usual pace come back as
-    warnings. The answer lists the doses day by day up to the maintenance dose."""
+    Hard errors (a day above 900 mg, a first day above 25 mg in an initiation or re-titration,
+    dose counts that do not match the times, a taper that does not end at zero) are refused
+    with 422 naming the step; a kind the treatment course does not allow (a paused course
+    restarts with a re-titration) is refused with the reason; rises above the usual pace and a
+    single dose above 450 mg come back as warnings. The earlier plan's doses from the start are
+    replaced by the new plan's for every day already made. The answer lists the doses day by
+    day up to the maintenance dose."""
     patient = current_patient()
+    instant = now()
     plan = dose_plans.set_dose_plan(
-        db.session, actor=_actor(), patient=patient, data=args, now=now()
+        db.session, actor=_actor(), patient=patient, data=args, now=instant
     )
-    return dose_plans.plan_view(plan, patient)
+    return dose_plans.plan_view(plan, patient, _rechallenge(patient, instant))
+
+
+def _rechallenge(patient: Any, instant: Any) -> str | None:
+    from server.services.state import get_state
+
+    return get_state(db.session, patient, instant).rechallenge
 
 
 @blp.route(f"{BASE}/dose-plan", methods=["GET"])
@@ -87,7 +100,7 @@ def get_dose_plan(patient_id: int) -> ResponseReturnValue:
     plan = latest_plan(db.session, patient.id)
     if plan is None:
         raise NotFound("No dose plan yet.")
-    return dose_plans.plan_view(plan, patient)
+    return dose_plans.plan_view(plan, patient, _rechallenge(patient, now()))
 
 
 @blp.route(f"{BASE}/doses", methods=["GET"])
@@ -95,7 +108,9 @@ def get_dose_plan(patient_id: int) -> ResponseReturnValue:
 @blp.arguments(DosesQuery, location="query")
 @blp.response(200, DayDosesOut)
 def get_doses(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
-    """The doses of one local date (default today), with pending, taken, skipped or missed."""
+    """The doses of one local date (default today): pending, taken, skipped, missed, or
+    withheld while the treatment course withholds them (`doses_withheld`). Reading makes no
+    doses: a date outside the plan's range answers with none."""
     return doses.doses_of_day(db.session, current_patient(), args.get("date"), now())
 
 
@@ -105,7 +120,8 @@ def get_doses(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
 @blp.response(201, DoseEventOut)
 @blp.doc(**IDEMPOTENCY_DOC)
 def post_dose_event(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
-    """Mark a dose taken or skipped (409 when it is already recorded so)."""
+    """Mark a dose taken or skipped (409 when it is already recorded so, and 409
+    `dose_withheld` while the treatment course withholds doses)."""
     outcome = doses.record_dose_event(
         db.session,
         actor=_actor(),

@@ -62,6 +62,7 @@ from server.domain.red_flags import (
 )
 from server.domain.schedule import (
     DueTest,
+    TreatmentBreak,
     anc_phase_interval_days,
     due_status,
     monitoring_schedule,
@@ -77,6 +78,7 @@ from server.domain.titration import (
     retitration_proposal,
     split_daily_total,
     standard_plan,
+    taper_proposal,
     validate_plan,
 )
 
@@ -114,6 +116,7 @@ __all__ = [
     "TimeRuleResult",
     "TimeSummary",
     "TrafficLight",
+    "TreatmentBreak",
     "anc_phase_interval_days",
     "as_utc",
     "available_profiles",
@@ -139,6 +142,7 @@ __all__ = [
     "severity_rank",
     "split_daily_total",
     "standard_plan",
+    "taper_proposal",
     "to_cells_per_ul",
     "traffic_light_for",
     "validate_plan",

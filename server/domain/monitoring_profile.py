@@ -49,26 +49,32 @@ class AncPhase:
 class InterruptionRule:
     """What a treatment break does to the ANC schedule (RULES.md section 3, Interruption).
 
-    Matches when min_break_days <= break < below_break_days (None: no upper bound) and, if
+    A break is measured in hours, from the last dose taken to the next (RULES.md 6: "the same
+    > 48 h definition as section 1, for the monitoring rules of section 3 as well"). Matches
+    when the break is more than `more_than_hours` (or at least `at_least_hours`: one of the
+    two is set) and below `below_hours` (None: no upper bound), and, if
     on_treatment_over_weeks is set, the patient had been treated for more than that many weeks
     when the break began. "restart": the schedule restarts as for a new patient from the
     restart date. "intensify": interval_days at most, for for_weeks from the restart date,
     then back to the phase schedule.
     """
 
-    min_break_days: int
-    below_break_days: int | None
+    more_than_hours: float | None
+    at_least_hours: float | None
+    below_hours: float | None
     on_treatment_over_weeks: int | None
     effect: InterruptionEffect
     interval_days: int | None
     for_weeks: int | None
     source: str
 
-    def matches(self, break_days: int, days_on_treatment: int) -> bool:
-        """Whether a break of break_days after days_on_treatment days triggers this rule."""
-        if break_days < self.min_break_days:
+    def matches(self, break_hours: float, days_on_treatment: int) -> bool:
+        """Whether a break of break_hours after days_on_treatment days triggers this rule."""
+        if self.more_than_hours is not None and not break_hours > self.more_than_hours:
             return False
-        if self.below_break_days is not None and break_days >= self.below_break_days:
+        if self.at_least_hours is not None and break_hours < self.at_least_hours:
+            return False
+        if self.below_hours is not None and break_hours >= self.below_hours:
             return False
         return not (
             self.on_treatment_over_weeks is not None
@@ -313,15 +319,25 @@ def _phases(raw: Any, where: str) -> tuple[AncPhase, ...]:
 def _interruption(raw: Any, where: str) -> InterruptionRule:
     obj = _obj(raw, where)
     effect = _str(obj, "effect", where)
-    min_break = _int(obj, "min_break_days", where, minimum=1)
-    below = _opt_int(obj, "below_break_days", where, minimum=min_break + 1)
+    bounds = [key for key in ("break_more_than_hours", "break_at_least_hours") if key in obj]
+    if len(bounds) != 1:
+        raise ProfileError(f"{where}: give one of break_more_than_hours or break_at_least_hours")
+    lower = _num(obj, bounds[0], where)
+    below = None if obj.get("break_below_hours") is None else _num(obj, "break_below_hours", where)
+    if below is not None and below <= lower:
+        raise ProfileError(f"{where}.break_below_hours: must be above the lower bound")
+    more_than = lower if bounds[0] == "break_more_than_hours" else None
+    at_least = lower if bounds[0] == "break_at_least_hours" else None
     over_weeks = _opt_int(obj, "on_treatment_over_weeks", where, minimum=0)
     source = _str(obj, "source", where)
     if effect == "restart":
-        return InterruptionRule(min_break, below, over_weeks, "restart", None, None, source)
+        return InterruptionRule(
+            more_than, at_least, below, over_weeks, "restart", None, None, source
+        )
     if effect == "intensify":
         return InterruptionRule(
-            min_break,
+            more_than,
+            at_least,
             below,
             over_weeks,
             "intensify",

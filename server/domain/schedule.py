@@ -36,33 +36,42 @@ def due_status(due_date: date, today: date) -> DueStatus:
     return "overdue"
 
 
-def _check_interruptions(interruptions: Sequence[tuple[date, date]]) -> list[tuple[date, date]]:
-    checked = []
-    for first_missed, restarted in interruptions:
-        if restarted < first_missed:
+@dataclass(frozen=True)
+class TreatmentBreak:
+    """A break in clozapine: from the last dose taken (its local date `started_on`) to the next
+    dose taken (`resumed_on`), `hours` long (RULES.md 6: breaks are measured in hours)."""
+
+    started_on: date
+    resumed_on: date
+    hours: float
+
+
+def _check_interruptions(interruptions: Sequence[TreatmentBreak]) -> list[TreatmentBreak]:
+    for gap in interruptions:
+        if gap.resumed_on < gap.started_on or gap.hours < 0:
             raise ValueError(
-                f"interruption restarts ({restarted}) before it began ({first_missed})"
+                f"interruption resumes ({gap.resumed_on}) before it began ({gap.started_on})"
             )
-        checked.append((first_missed, restarted))
-    return sorted(checked)
+    return sorted(interruptions, key=lambda gap: (gap.started_on, gap.resumed_on))
 
 
 def _anc_regime(
     start_date: date,
     on_date: date,
     profile: Profile,
-    interruptions: Sequence[tuple[date, date]],
+    interruptions: Sequence[TreatmentBreak],
 ) -> tuple[int, str]:
     """(interval in days, why) for ANC testing on `on_date`."""
     clock = start_date
     windows: list[tuple[date, date, int, str]] = []
-    for first_missed, restarted in _check_interruptions(interruptions):
+    for gap in _check_interruptions(interruptions):
+        restarted = gap.resumed_on
         if restarted > on_date:
             continue  # treatment had not restarted yet on that date
-        break_days = (restarted - first_missed).days
-        days_on_treatment = (first_missed - clock).days
+        # the days treated before the break, its last dose's day included
+        days_on_treatment = (gap.started_on - clock).days + 1
         for rule in profile.interruption_rules:
-            if not rule.matches(break_days, days_on_treatment):
+            if not rule.matches(gap.hours, days_on_treatment):
                 continue
             if rule.effect == "restart":
                 clock = restarted
@@ -73,7 +82,7 @@ def _anc_regime(
                         restarted,
                         restarted + timedelta(weeks=rule.for_weeks),
                         rule.interval_days,
-                        f"{break_days}-day break: every {rule.interval_days} days for "
+                        f"{gap.hours:.0f}-hour break: every {rule.interval_days} days for "
                         f"{rule.for_weeks} weeks from {restarted.isoformat()}",
                     )
                 )
@@ -93,18 +102,19 @@ def anc_phase_interval_days(
     start_date: date,
     on_date: date,
     profile: Profile,
-    interruptions: Sequence[tuple[date, date]] = (),
+    interruptions: Sequence[TreatmentBreak] = (),
 ) -> int:
     """Days between ANC tests on `on_date` by treatment phase and treatment breaks.
 
     RULES.md 3. Phase by treatment week counted from start_date (week 1 = days 0-6):
     guideline/us-label-2025 weekly weeks 1-26, every 14 days weeks 27-52, every 28 days after
     (guideline L101-L103; "monthly" taken as 28 days); uk-smpc weekly to week 18, every 14 days
-    to week 52, every 28 after. Breaks (first day missed, day restarted; break = whole days
-    between): guideline > 2 days -> weekly for 26 weeks from the restart (guideline L104);
-    us-label-2025 >= 30 days -> restarts as a new patient from the restart date, shorter
-    breaks keep the schedule; uk-smpc on treatment > 18 weeks and a 3-27 day break -> weekly
-    for 6 weeks, >= 28 days -> a new patient (product choice where RULES.md is silent).
+    to week 52, every 28 after. Breaks (TreatmentBreak: from the last dose to the next, in
+    hours): guideline > 48 h -> weekly for 26 weeks from the restart (guideline L104);
+    us-label-2025 >= 720 h (30 days) -> restarts as a new patient from the restart date, shorter
+    breaks keep the schedule; uk-smpc on treatment > 18 weeks and a 72-671 hour break ->
+    weekly for 6 weeks, >= 672 hours (4 weeks) -> a new patient (product choice where RULES.md
+    is silent). RULES.md 6: a 59 h break is one of more than 2 days.
     """
     return _anc_regime(start_date, on_date, profile, interruptions)[0]
 
@@ -135,7 +145,7 @@ def _next_anc(
     last_results: Mapping[str, date],
     anc_band: str | None,
     anc_band_since: date | None,
-    interruptions: Sequence[tuple[date, date]],
+    interruptions: Sequence[TreatmentBreak],
     baseline_done: Mapping[str, bool],
 ) -> tuple[date, str]:
     code = profile.anc_test
@@ -163,7 +173,7 @@ def _next_by_phase(
     start_date: date,
     last: date,
     profile: Profile,
-    interruptions: Sequence[tuple[date, date]],
+    interruptions: Sequence[TreatmentBreak],
 ) -> tuple[date, str]:
     # A step down to rarer tests takes effect after the first test of the new phase; a step
     # up (new phase or a treatment break) takes effect at once.
@@ -211,6 +221,25 @@ def _next_calendar(
     return None
 
 
+def _after_stop(
+    profile: Profile,
+    today: date,
+    last_results: Mapping[str, date],
+    anc_band: str | None,
+    anc_band_since: date | None,
+) -> list[DueTest]:
+    if anc_band is None or anc_band == AncBand.NORMAL:
+        return []
+    interval = _band_interval(profile, anc_band)
+    last = _latest(last_results, profile.anc_test, ANC)
+    reference = max((d for d in (last, anc_band_since) if d is not None), default=None)
+    if interval is None or reference is None:
+        return []
+    due = reference + timedelta(days=interval)
+    why = f"ANC {anc_band} after stopping: every {interval} day(s) until back in the normal band"
+    return [DueTest(profile.anc_test, due, due_status(due, today), why)]
+
+
 def monitoring_schedule(
     *,
     start_date: date,
@@ -219,9 +248,10 @@ def monitoring_schedule(
     last_results: Mapping[str, date],
     anc_band: str | None,
     anc_band_since: date | None,
-    interruptions: Sequence[tuple[date, date]],
+    interruptions: Sequence[TreatmentBreak],
     stable_dose_since: date | None,
     baseline_done: Mapping[str, bool] | None = None,
+    stopped: bool = False,
 ) -> list[DueTest]:
     """The next due test of each kind, soonest first (RULES.md 3).
 
@@ -236,10 +266,14 @@ def monitoring_schedule(
     dose"); not listed without a stable dose or once a level was taken 5+ days into it.
     Weight, glucose_lipids, ecg, liver_tests: the profile's calendar (guideline L119, L120,
     L111, L287); baseline on start_date unless a result exists or baseline_done says so.
-    last_results: latest result date per test; interruptions: (first day missed, day
-    restarted).
+    last_results: latest result date per test; interruptions: the treatment breaks.
+    stopped: the course has stopped (RULES.md 6 "monitoring continues where the profile asks,
+    e.g. ANC after stopping for a low count"): only the ANC while its band is below normal, at
+    the band's frequency; nothing else is due.
     """
     done = baseline_done or {}
+    if stopped:
+        return _after_stop(profile, today, last_results, anc_band, anc_band_since)
     items: list[DueTest] = []
 
     anc_due, anc_reason = _next_anc(

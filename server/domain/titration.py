@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from server.domain.dosetimes import as_utc, parse_hhmm
+from server.domain.treatment import STARTS_LOW, PlanKind
 
 DOSE_STEP_MG: Final = 12.5  # RULES.md 1: tablets 12.5/25/50/100/200 mg
 MAX_DAILY_MG: Final = 900.0  # RULES.md 1; guideline L58 "Up to 900 mg/day"
@@ -24,6 +25,11 @@ EARLY_PHASE_CAP_MG: Final = 450.0  # guideline L56 "300-450 mg/day"
 EARLY_MAX_DAILY_RISE_MG: Final = 50.0  # guideline L55 "Increase by 25-50 mg/day"
 LATER_MAX_WEEKLY_RISE_MG: Final = 100.0  # RULES.md 1 "later raises of up to 100 mg"
 RETITRATION_AFTER: Final = timedelta(hours=48)  # guideline L78 ">2 days"
+# RULES.md 6: "a single dose above 450 mg is a warning, since the guideline divides the usual
+# range into 2-3 doses" (guideline L57 "300-600 mg/day, divided into 2-3 doses").
+SINGLE_DOSE_WARNING_MG: Final = 450.0
+TAPER_MIN_DAYS: Final = 7  # guideline L74 "taper gradually over 1-2 weeks"
+TAPER_MAX_DAYS: Final = 14
 
 _MAX_DOSE_TIMES: Final = 3
 _STANDARD_DAILY_RISE_UNITS: Final = 2  # 25 mg/day
@@ -179,16 +185,28 @@ def _total_in_force(steps: Sequence[PlanStep], day: int) -> float:
     return total
 
 
-def validate_plan(steps: Sequence[PlanStep], times: Sequence[str]) -> PlanCheck:
-    """Check a plan against RULES.md 1: hard errors refuse it, warnings are shown.
+def validate_plan(
+    steps: Sequence[PlanStep],
+    times: Sequence[str],
+    kind: str = PlanKind.INITIATION,
+    *,
+    previous_daily_mg: float | None = None,
+) -> PlanCheck:
+    """Check a plan of `kind` against RULES.md 1 and 6: hard errors refuse it, warnings show.
 
-    Errors: empty plan; times not 1-3 unique sorted "HH:MM"; days not strictly increasing from
-    day 1; dose count != number of times; a negative dose or one not a multiple of 12.5 mg; a
-    day above 900 mg (guideline L58); a first day above 25 mg (guideline L52).
-    Warnings: a rise above 50 mg from one day to the next on days 1-14 (guideline L55), and
-    after day 14 a rise above 100 mg within 7 days, counted as the total on a step's day minus
-    the total 7 days earlier, or on day 14 if later (RULES.md 1 "up to 100 mg once or twice
-    weekly"; rises made up to day 14 belong to the first rule).
+    Errors for every kind: empty plan; times not 1-3 unique sorted "HH:MM"; days not strictly
+    increasing from day 1; dose count != number of times; a negative dose or one not a
+    multiple of 12.5 mg; a day above 900 mg (guideline L58). An initiation or re-titration
+    plan: a first day above 25 mg (guideline L52, L78). Any kind but a taper: a plan that ends
+    with no dose (a stop is a taper or the clinician's stop, RULES.md 6). A taper: a dose that
+    rises, or a last step that is not zero (guideline L74).
+    Warnings: in an initiation or re-titration plan, a rise above 50 mg from one day to the
+    next on days 1-14 (guideline L55), and after day 14 a rise above 100 mg within 7 days,
+    counted as the total on a step's day minus the total 7 days earlier, or on day 14 if later
+    (RULES.md 1 "up to 100 mg once or twice weekly"; rises made up to day 14 belong to the
+    first rule); in a maintenance plan, a rise above 100 mg within 7 days, the first day
+    counted from `previous_daily_mg` (the dose in force before it); a single dose above 450 mg
+    (RULES.md 6); a taper shorter than 1 or longer than 2 weeks (guideline L74).
     """
     errors: list[PlanIssue] = []
     warnings: list[PlanIssue] = []
@@ -257,7 +275,16 @@ def validate_plan(steps: Sequence[PlanStep], times: Sequence[str]) -> PlanCheck:
                     field,
                 )
             )
-        if index == 0 and total > MAX_FIRST_DAY_MG + 1e-9:
+        if max(step.doses_mg, default=0.0) > SINGLE_DOSE_WARNING_MG + 1e-9:
+            warnings.append(
+                PlanIssue(
+                    "single_dose_above_450",
+                    f"a single dose above {SINGLE_DOSE_WARNING_MG:g} mg; the usual range is "
+                    "divided into 2-3 doses",
+                    field,
+                )
+            )
+        if index == 0 and kind in STARTS_LOW and total > MAX_FIRST_DAY_MG + 1e-9:
             errors.append(
                 PlanIssue(
                     "first_day_above_25",
@@ -266,11 +293,111 @@ def validate_plan(steps: Sequence[PlanStep], times: Sequence[str]) -> PlanCheck:
                 )
             )
 
-    if valid_totals and not any(
+    ordered_days = valid_totals and not any(
         e.code in {"days_not_increasing", "first_day_not_1"} for e in errors
-    ):
-        warnings.extend(_rise_warnings(steps))
+    )
+    if ordered_days and kind == PlanKind.TAPER:
+        errors.extend(_taper_errors(steps))
+        warnings.extend(_taper_warnings(steps))
+    elif ordered_days:
+        if steps[-1].total_mg <= 0:
+            errors.append(
+                PlanIssue(
+                    "plan_ends_without_dose",
+                    "the plan ends with no dose: to stop clozapine, taper it or stop treatment",
+                    f"steps[{len(steps) - 1}].doses_mg",
+                )
+            )
+        if kind in STARTS_LOW:
+            warnings.extend(_rise_warnings(steps))
+        else:
+            warnings.extend(_maintenance_rise_warnings(steps, previous_daily_mg))
     return PlanCheck(tuple(errors), tuple(warnings))
+
+
+def _maintenance_rise_warnings(
+    steps: Sequence[PlanStep], previous_daily_mg: float | None
+) -> list[PlanIssue]:
+    """RULES.md 1: "later raises of up to 100 mg once or twice weekly", for a dose change:
+    each step against the total in force 7 days before it (before day 1: the dose in force
+    before this plan, when known)."""
+    issues: list[PlanIssue] = []
+    for index, step in enumerate(steps):
+        since = step.day - 7
+        reference = previous_daily_mg if since < 1 else _total_in_force(steps, since)
+        if reference is None:
+            continue
+        rise = step.total_mg - reference
+        if rise > LATER_MAX_WEEKLY_RISE_MG + 1e-9:
+            before = "the dose before this plan" if since < 1 else f"day {since}"
+            issues.append(
+                PlanIssue(
+                    "rise_above_100_per_week",
+                    f"day {step.day} is {rise:g} mg above {before}; later rises are up to "
+                    "100 mg a week",
+                    f"steps[{index}].doses_mg",
+                )
+            )
+    return issues
+
+
+def _taper_errors(steps: Sequence[PlanStep]) -> list[PlanIssue]:
+    """A taper steps down and ends at zero (guideline L74; RULES.md 6)."""
+    issues: list[PlanIssue] = []
+    for index in range(1, len(steps)):
+        if steps[index].total_mg > steps[index - 1].total_mg + 1e-9:
+            issues.append(
+                PlanIssue(
+                    "taper_rises",
+                    f"day {steps[index].day} rises; a taper only steps down",
+                    f"steps[{index}].doses_mg",
+                )
+            )
+    if steps[-1].total_mg > 0 or len(steps) < 2:
+        issues.append(
+            PlanIssue(
+                "taper_must_end_at_zero",
+                "a taper's last step has no dose (it ends the course)",
+                f"steps[{len(steps) - 1}].doses_mg",
+            )
+        )
+    return issues
+
+
+def _taper_warnings(steps: Sequence[PlanStep]) -> list[PlanIssue]:
+    days = steps[-1].day - 1  # days with a dose before the first day without
+    if len(steps) >= 2 and not TAPER_MIN_DAYS <= days <= TAPER_MAX_DAYS:
+        return [
+            PlanIssue(
+                "taper_not_1_to_2_weeks",
+                f"this taper lasts {days} days; the guideline tapers over 1-2 weeks",
+                f"steps[{len(steps) - 1}].day",
+            )
+        ]
+    return []
+
+
+def taper_proposal(
+    times: Sequence[str], from_mg_per_day: float, days: int = TAPER_MAX_DAYS
+) -> list[PlanStep]:
+    """Propose a taper from `from_mg_per_day` to zero over `days` days (guideline L74 "taper
+    gradually over 1-2 weeks"): day d of n takes (n - d + 1)/(n + 1) of the dose, rounded up
+    to 12.5 mg (so every day of the n has a dose), the larger part at bedtime; day n + 1 is the
+    first without a dose. ValueError: days outside 7-14, a dose not a multiple of 12.5 mg or
+    not above zero."""
+    ordered = normalize_times(times)
+    if not TAPER_MIN_DAYS <= days <= TAPER_MAX_DAYS:
+        raise ValueError(f"a taper lasts {TAPER_MIN_DAYS}-{TAPER_MAX_DAYS} days")
+    units = _to_units(from_mg_per_day, "the dose to taper from")
+    if units < 1:
+        raise ValueError("there is no dose to taper from")
+    steps: list[PlanStep] = []
+    for day in range(1, days + 2):
+        total = -(-units * (days - day + 1) // (days + 1)) * DOSE_STEP_MG  # rounded up
+        if steps and math.isclose(steps[-1].total_mg, total):
+            continue
+        steps.append(PlanStep(day, split_daily_total(total, len(ordered))))
+    return steps
 
 
 def _rise_warnings(steps: Sequence[PlanStep]) -> list[PlanIssue]:

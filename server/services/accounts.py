@@ -13,12 +13,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.models import ActivationCode, CaregiverLink, Clinic, Patient, PatientState, User
+from server.models import ActivationCode, CaregiverLink, Clinic, Patient, User
 from server.policy import Actor
 from server.services import passwords
+from server.services import state as states
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
-from server.services.reminder_times import plan_check_in
-from server.services.state import refresh_next_blood_test
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L or U: easy to read aloud
 CODE_LENGTH = 12
@@ -143,9 +142,7 @@ def enrol_patient(
     )
     session.add(patient)
     session.flush()
-    session.add(PatientState(patient_id=patient.id, updated_at=now, treatment_status="not_started"))
-    session.flush()
-    refresh_next_blood_test(session, patient, now)
+    states.enrolled(session, patient, now)
     code = issue_code(
         session, patient=patient, purpose="enrolment", by=actor, now=now, days=code_days
     )
@@ -216,12 +213,6 @@ def activate(
         if taken is not None:
             raise invalid
         user.patient_id = pending.patient_id
-        state = session.get(PatientState, pending.patient_id)
-        if state is not None and state.tracking_since is None:
-            state.tracking_since = now  # the diary rules start with the patient's own login
-            patient = session.get(Patient, pending.patient_id)
-            if patient is not None:
-                plan_check_in(state, patient, None, now)
     # Claim the code: exactly one concurrent activation can flip used_at.
     claimed = session.execute(
         update(ActivationCode)

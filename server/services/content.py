@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 BOLD = re.compile(r"\*\*(.+?)\*\*")
+TREATMENT_KEYS = ("title", "patient", "caregiver")
 
 
 def spans(text: str) -> list[dict[str, Any]]:
@@ -98,6 +99,18 @@ class Content:
     @cached_property
     def bristol(self) -> dict[str, dict[str, Any]]:
         return dict(self._toml("bristol.toml")["bristol"])
+
+    @cached_property
+    def treatment(self) -> dict[str, dict[str, Any]]:
+        return dict(self._toml("treatment.toml")["treatment"])
+
+    def treatment_for(self, state: str, restart_on: str | None) -> dict[str, str] | None:
+        """What a patient and their helper are told while the course withholds doses (a test
+        checks every such state has it); a planned restart says its date."""
+        entry = self.treatment.get("restart" if restart_on else state)
+        if entry is None:
+            return None
+        return {key: str(entry[key]).replace("{date}", restart_on or "") for key in TREATMENT_KEYS}
 
     def advice_for(self, code: str) -> dict[str, Any]:
         """The advice for a rule or prompt code (a test checks every code has it)."""

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import ActivationCode, CaregiverLink, DosePlan, Patient, User
-from server.services import diary, dose_plans, doses, labs
+from server.services import course, diary, dose_plans, doses, labs
 from server.services.accounts import PasswordPolicy, actor_for, get_or_create_clinic, hash_code
 from server.services.content import Content
 
@@ -132,6 +132,8 @@ def _clinical_history(
     dose_plans.set_dose_plan(session, actor=team, patient=patient, data=data, now=begin)
     day = start
     while day < now.date():
+        # the doses as the worker makes them, a day ahead, at the patient's midnight
+        course.make_ahead(session, patient, dt.datetime.combine(day, dt.time(0, 5), dt.UTC))
         for dose in doses.day_doses(session, patient, day):
             when = dose.scheduled_at + dt.timedelta(minutes=10)
             if when >= now or (day.toordinal() % 9 == 0 and dose.local_time == "08:00"):

@@ -56,7 +56,7 @@ def record_bowel_movement(
             "recorded_at": now,
         }
         entry["id"] = session.execute(INSERT_BOWEL_MOVEMENT, entry).scalar_one()
-        states.refresh_bowel_summaries(session, patient, now)
+        states.bowel_movement_logged(session, patient, now)
         return entry
 
     return idempotency.run_once(session, claim, now, work, bowel_view)
@@ -103,7 +103,7 @@ def record_symptoms(
     transaction, and the answer carries the advice to show the patient at once."""
     check_log_time("occurred_at", data["occurred_at"], now)
     day = local_date(data["occurred_at"], patient.timezone)
-    days_on = (day - patient.clozapine_start_date).days + 1
+    days_on = (day - states.watch_from(session, patient, now)).days + 1
     try:
         flags = classify_symptoms(
             data["symptoms"],

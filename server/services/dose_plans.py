@@ -5,46 +5,97 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.domain import (
     PlanStep,
     baseline_allows_start,
     daily_doses,
-    dose_instants,
     load_profile,
     local_date,
     normalize_times,
     retitration_proposal,
+    split_daily_total,
     standard_plan,
+    taper_proposal,
     to_cells_per_ul,
     validate_plan,
 )
-from server.models import Dose, DosePlan, LabResult, Patient
+from server.domain.doses import plan_day
+from server.domain.titration import TAPER_MAX_DAYS
+from server.domain.treatment import STARTS_LOW, PlanKind, Rechallenge
+from server.models import DosePlan, LabResult, Patient
 from server.policy import Actor
+from server.services import course
 from server.services import state as states
 from server.services.errors import Invalid
 
 MAX_PLAN_DAYS = 366
 
 
-def _steps(data: dict[str, Any], times: tuple[str, ...]) -> tuple[str, list[PlanStep]]:
-    if "steps" in data and data.get("titration") not in (None, "custom"):
+def _steps(
+    session: Session,
+    patient: Patient,
+    data: dict[str, Any],
+    kind: str,
+    times: tuple[str, ...],
+    today: dt.date,
+) -> tuple[str, list[PlanStep]]:
+    """(generator, steps): the clinician's own steps, or a proposal: the standard titration or a
+    re-titration (asked for, or for an initiation or re-titration with a target), one
+    maintenance step at the target dose, or a taper from the dose in force."""
+    generator = data.get("titration")
+    if "steps" in data and generator not in (None, "custom"):
         raise Invalid({"titration": ["Give either a titration kind or your own steps, not both."]})
     if "steps" in data:
         return "custom", [PlanStep(s["day"], tuple(s["doses_mg"])) for s in data["steps"]]
-    kind = data.get("titration")
+    if kind == PlanKind.TAPER:
+        return "taper", _taper(session, patient, data, times, today)
     target = data.get("target_mg_per_day")
-    if kind not in ("standard", "retitration"):
-        raise Invalid({"titration": ["Use standard or retitration, or give steps."]})
     if target is None:
         raise Invalid({"target_mg_per_day": ["The target daily dose is needed."]})
+    if generator is None:
+        generator = {"maintenance": "maintenance", "retitration": "retitration"}.get(
+            kind, "standard"
+        )
     try:
-        make = standard_plan if kind == "standard" else retitration_proposal
-        return kind, make(times, target)
+        if generator == "maintenance":
+            return generator, [PlanStep(1, split_daily_total(target, len(times)))]
+        if generator not in ("standard", "retitration"):
+            raise Invalid({"titration": ["Use standard or retitration, or give steps."]})
+        make = standard_plan if generator == "standard" else retitration_proposal
+        return generator, make(times, target)
     except ValueError as exc:
         raise Invalid({"target_mg_per_day": [str(exc)]}) from exc
+
+
+def _taper(
+    session: Session,
+    patient: Patient,
+    data: dict[str, Any],
+    times: tuple[str, ...],
+    today: dt.date,
+) -> list[PlanStep]:
+    """A taper proposal from the daily dose in force on the taper's first day (or the target
+    given), over `taper_days` (7-14, default 14)."""
+    start: dt.date = data["start_date"]
+    current = _daily_total(session, patient, max(start, today))
+    from_mg = data.get("target_mg_per_day") or current
+    if not from_mg:
+        raise Invalid({"target_mg_per_day": ["There is no dose in force to taper from."]})
+    try:
+        return taper_proposal(times, from_mg, data.get("taper_days", TAPER_MAX_DAYS))
+    except ValueError as exc:
+        raise Invalid({"taper_days": [str(exc)]}) from exc
+
+
+def _daily_total(session: Session, patient: Patient, on: dt.date) -> float | None:
+    """The daily dose the plan in force gives on a local date."""
+    plan = states.active_plan(session, patient.id, on)
+    if plan is None or on < plan.start_date:
+        return None
+    return float(sum(daily_doses(states.steps_of(plan), plan_day(plan.start_date, on))))
 
 
 def _baseline_problem(session: Session, patient: Patient, start: dt.date) -> str | None:
@@ -71,33 +122,46 @@ def _baseline_problem(session: Session, patient: Patient, start: dt.date) -> str
 def set_dose_plan(
     session: Session, *, actor: Actor, patient: Patient, data: dict[str, Any], now: dt.datetime
 ) -> DosePlan:
-    """Make a new plan version from the standard generator or the clinician's steps.
+    """Make a new plan version of a kind (RULES.md 6): initiation or re-titration (day 1 at
+    12.5-25 mg), maintenance (an established patient or a dose change), or a taper to zero.
 
-    Refused (422, naming the field) on any hard error of RULES.md 1; warnings are kept on the
-    plan and shown. Pending doses from the start date on are replaced; recorded ones stay.
+    Refused (422, naming the field) on any hard error of RULES.md 1, and (409 or 422) when the
+    treatment course does not allow the kind; warnings are kept on the plan and shown. The
+    earlier plans' unrecorded doses from the start are replaced, and the new plan's doses made
+    for every day already made, in the same transaction; recorded doses stay.
     """
     try:
         times = normalize_times(data["times"])
     except ValueError as exc:
         raise Invalid({"times": [str(exc)]}) from exc
-    kind, steps = _steps(data, times)
-    check = validate_plan(steps, times)
-    if check.errors:
-        fields: dict[str, list[str]] = {}
-        for issue in check.errors:
-            fields.setdefault(issue.field, []).append(issue.message)
-        raise Invalid(fields, "The plan is not safe to use as written.")
     start: dt.date = data["start_date"]
     today = states.today_for(patient, now)
     if start < today:
         raise Invalid({"start_date": ["A new plan starts today or later: history is kept."]})
     if start > today + dt.timedelta(days=MAX_PLAN_DAYS):
         raise Invalid({"start_date": ["Start within the next year."]})
+    kind = course.check_plan(session, patient, data.get("kind"), now)
+    generator, steps = _steps(session, patient, data, kind, times, today)
     previous = states.latest_plan(session, patient.id)
-    if previous is None:
+    check = validate_plan(
+        steps,
+        times,
+        kind,
+        previous_daily_mg=_daily_total(session, patient, start - dt.timedelta(days=1)),
+    )
+    if check.errors:
+        fields: dict[str, list[str]] = {}
+        for issue in check.errors:
+            fields.setdefault(issue.field, []).append(issue.message)
+        raise Invalid(fields, "The plan is not safe to use as written.")
+    if kind == PlanKind.INITIATION or (previous is None and kind == PlanKind.RETITRATION):
         problem = _baseline_problem(session, patient, start)
         if problem:
             raise Invalid({"start_date": [f"A baseline blood count is needed first: {problem}"]})
+    warnings = [{"code": w.code, "message": w.message, "field": w.field} for w in check.warnings]
+    state = states.get_state(session, patient, now)
+    if state.rechallenge == Rechallenge.NOT_ADVISED and kind in STARTS_LOW:
+        warnings.insert(0, RECHALLENGE_WARNING)
     plan = DosePlan(
         patient_id=patient.id,
         version=(previous.version + 1) if previous else 1,
@@ -105,8 +169,9 @@ def set_dose_plan(
         times=list(times),
         steps=[{"day": s.day, "doses_mg": list(s.doses_mg)} for s in steps],
         kind=kind,
+        generator=generator,
         target_mg_per_day=data.get("target_mg_per_day"),
-        warnings=[{"code": w.code, "message": w.message, "field": w.field} for w in check.warnings],
+        warnings=warnings,
         created_by_id=actor.user_id,
         created_at=now,
     )
@@ -114,30 +179,24 @@ def set_dose_plan(
         previous.superseded_at = now
     session.add(plan)
     session.flush()
-    session.execute(
-        update(Dose)
-        .where(
-            Dose.patient_id == patient.id,
-            Dose.plan_id != plan.id,
-            Dose.local_date >= start,
-            Dose.status == "pending",
-        )
-        .values(status="cancelled", status_at=now)
-    )
-    state = states.get_state(session, patient, now)
-    first_dose = dose_instants(start, times, patient.timezone)[0]
-    if state.doses_due_since is None or state.needs_retitration:
-        # after a gap, the missed-dose clock restarts with the clinician's new plan
-        state.doses_due_since = first_dose
-        state.needs_retitration = False
-    state.updated_at = now
-    states.refresh_next_blood_test(session, patient, now)
+    course.plan_set(session, patient, plan, now)
     session.commit()
     return plan
 
 
-def plan_view(plan: DosePlan, patient: Patient) -> dict[str, Any]:
-    """The plan and its day-by-day doses up to the maintenance dose."""
+# RULES.md 6: "the patient carries a 'rechallenge not advised' marker that every later plan
+# shows the clinician" (guideline L139, L149, L182).
+RECHALLENGE_WARNING = {
+    "code": "rechallenge_not_advised",
+    "message": "Restarting clozapine is not advised for this patient (a severe low count or "
+    "myocarditis): go ahead only if you judge the benefit greater than the risk.",
+    "field": "kind",
+}
+
+
+def plan_view(plan: DosePlan, patient: Patient, rechallenge: str | None = None) -> dict[str, Any]:
+    """The plan and its day-by-day doses up to the maintenance dose (or a taper's end), with
+    the course's "rechallenge not advised" marker (RULES.md 6: shown on every later plan)."""
     steps = states.steps_of(plan)
     last_day = steps[-1].day if steps else 1
     days = []
@@ -158,6 +217,8 @@ def plan_view(plan: DosePlan, patient: Patient) -> dict[str, Any]:
         "patient_id": patient.id,
         "version": plan.version,
         "kind": plan.kind,
+        "generator": plan.generator,
+        "rechallenge": rechallenge,
         "start_date": plan.start_date,
         "times": plan.times,
         "target_mg_per_day": plan.target_mg_per_day,

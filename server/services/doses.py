@@ -6,26 +6,52 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.domain import daily_doses, dose_instants
-from server.domain.doses import dose_status, event_time_problem, plan_day
-from server.models import Dose, DoseEvent, Patient, TreatmentInterruption
+from server.domain.doses import MISSED_AFTER, dose_status, event_time_problem, plan_day
+from server.models import Dose, DoseEvent, DosePlan, Patient
 from server.policy import Actor
 from server.services import idempotency
 from server.services import state as states
 from server.services.errors import Conflict, Invalid, NotFound
 from server.services.sql import insert_for
 
+# How far ahead the first dose of a plan is looked for (a plan's first days may have no dose
+# at some times, never a week without one).
+FIRST_DOSE_WITHIN_DAYS = 14
 
-def materialise(session: Session, patient: Patient, on: dt.date) -> None:
-    """Insert the day's doses from the plan in force (once: a unique key per plan and time)."""
+
+def planned_doses(
+    plan: DosePlan, patient: Patient, on: dt.date
+) -> list[tuple[str, dt.datetime, float]]:
+    """(time, instant, mg) of each dose the plan gives on a local date (none of 0 mg)."""
+    if on < plan.start_date:
+        return []
+    doses = daily_doses(states.steps_of(plan), plan_day(plan.start_date, on))
+    instants = dose_instants(on, plan.times, patient.timezone)
+    return [
+        (time, instant, mg)
+        for time, instant, mg in zip(plan.times, instants, doses, strict=True)
+        if mg > 0
+    ]
+
+
+def materialise(
+    session: Session,
+    patient: Patient,
+    on: dt.date,
+    *,
+    status: str = "pending",
+    not_before: dt.datetime | None = None,
+) -> None:
+    """Insert the day's doses from the plan in force (once: a unique key per plan and time),
+    as `status` (pending, or withheld while the course withholds them); none before
+    `not_before` (a plan made today has no doses before it was made)."""
     plan = states.active_plan(session, patient.id, on)
     if plan is None:
         return
-    doses = daily_doses(states.steps_of(plan), plan_day(plan.start_date, on))
-    instants = dose_instants(on, plan.times, patient.timezone)
     rows = [
         {
             "patient_id": patient.id,
@@ -34,10 +60,10 @@ def materialise(session: Session, patient: Patient, on: dt.date) -> None:
             "local_time": time,
             "scheduled_at": instant,
             "mg": mg,
-            "status": "pending",
+            "status": status,
         }
-        for time, instant, mg in zip(plan.times, instants, doses, strict=True)
-        if mg > 0
+        for time, instant, mg in planned_doses(plan, patient, on)
+        if not_before is None or instant >= not_before
     ]
     if not rows:
         return
@@ -45,8 +71,73 @@ def materialise(session: Session, patient: Patient, on: dt.date) -> None:
     session.execute(insert(Dose).values(rows).on_conflict_do_nothing())
 
 
+def first_dose_after(
+    session: Session, patient: Patient, after: dt.datetime, plan: DosePlan | None = None
+) -> dt.datetime | None:
+    """The first dose (above 0 mg) the plans give after an instant: the missed-dose clock
+    starts there (RULES.md 6 "The missed-dose clock starts at the first non-zero dose")."""
+    day = states.today_for(patient, after)
+    for _ in range(FIRST_DOSE_WITHIN_DAYS + 1):
+        in_force = plan if plan is not None and plan.start_date <= day else None
+        in_force = in_force or states.active_plan(session, patient.id, day)
+        if in_force is not None:
+            for _, instant, _ in planned_doses(in_force, patient, day):
+                if instant > after:
+                    return instant
+        day += dt.timedelta(days=1)
+    return None
+
+
+def withhold(session: Session, patient: Patient, now: dt.datetime, *, stop: bool) -> list[int]:
+    """Doses not yet taken that are still to come (or not yet missed) are withheld (RULES.md
+    6), or cancelled when treatment stops; doses already missed stay as they were. Returns
+    their ids (their queued reminders are then cancelled)."""
+    found = session.execute(
+        update(Dose)
+        .where(
+            Dose.patient_id == patient.id,
+            Dose.status == "pending",
+            Dose.scheduled_at > now - MISSED_AFTER,
+        )
+        .values(status="cancelled" if stop else "withheld", status_at=now)
+        .returning(Dose.id)
+        .execution_options(synchronize_session=False)
+    )
+    return [row.id for row in found]
+
+
+def release(session: Session, patient: Patient, now: dt.datetime) -> None:
+    """A resumed course: its withheld doses still to come are due again."""
+    session.execute(
+        update(Dose)
+        .where(Dose.patient_id == patient.id, Dose.status == "withheld", Dose.scheduled_at > now)
+        .values(status="pending", status_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def replace_from(
+    session: Session, patient: Patient, plan: DosePlan, start: dt.date, now: dt.datetime
+) -> list[int]:
+    """A new plan from `start`: the earlier plans' doses from then on that were not recorded
+    (pending or withheld) are cancelled; returns their ids."""
+    found = session.execute(
+        update(Dose)
+        .where(
+            Dose.patient_id == patient.id,
+            Dose.plan_id != plan.id,
+            Dose.local_date >= start,
+            Dose.status.in_(("pending", "withheld")),
+        )
+        .values(status="cancelled", status_at=now)
+        .returning(Dose.id)
+        .execution_options(synchronize_session=False)
+    )
+    return [row.id for row in found]
+
+
 def day_doses(session: Session, patient: Patient, on: dt.date) -> Sequence[Dose]:
-    materialise(session, patient, on)
+    """The doses made for a local date (reading never makes them: the plan and the worker do)."""
     return session.scalars(
         select(Dose)
         .where(Dose.patient_id == patient.id, Dose.local_date == on, Dose.status != "cancelled")
@@ -69,10 +160,15 @@ def dose_view(dose: Dose, now: dt.datetime) -> dict[str, Any]:
 def doses_of_day(
     session: Session, patient: Patient, on: dt.date | None, now: dt.datetime
 ) -> dict[str, Any]:
+    """A day's doses (default today) and whether the treatment course withholds them."""
     day = on or states.today_for(patient, now)
-    doses = day_doses(session, patient, day)
-    session.commit()  # materialised rows are kept
-    return {"date": day, "doses": [dose_view(d, now) for d in doses]}
+    view = states.course_view(session, patient, now)
+    return {
+        "date": day,
+        "treatment": view.state,
+        "doses_withheld": view.doses_withheld,
+        "doses": [dose_view(d, now) for d in day_doses(session, patient, day)],
+    }
 
 
 def _record_event(
@@ -83,6 +179,12 @@ def _record_event(
         raise NotFound("No such dose for this patient.", {"dose_id": ["Unknown dose."]})
     if dose.status == "cancelled":
         raise Conflict("This dose was replaced by a newer plan.", {"dose_id": ["Replaced."]})
+    if dose.status == "withheld" or states.course_view(session, patient, now).doses_withheld:
+        raise Conflict(
+            "This dose is withheld: do not take it. The care team will say when to restart.",
+            {"dose_id": ["Withheld."]},
+            code="dose_withheld",
+        )
     if dose.status == data["status"]:
         raise Conflict(
             f"This dose is already recorded as {dose.status}.", {"dose_id": ["Already recorded."]}
@@ -103,23 +205,9 @@ def _record_event(
     dose.status = data["status"]
     dose.status_at = data["at"]
     session.flush()
-    state = states.get_state(session, patient, now)
-    state.last_dose_taken_at = session.scalar(
-        select(func.max(Dose.status_at)).where(
-            Dose.patient_id == patient.id, Dose.status == "taken"
-        )
-    )
+    states.dose_taken(session, patient, now)
     if data["status"] == "taken":
-        gap = session.scalars(
-            select(TreatmentInterruption).where(
-                TreatmentInterruption.patient_id == patient.id,
-                TreatmentInterruption.restarted_on.is_(None),
-            )
-        ).first()
-        if gap is not None:
-            gap.restarted_on = states.today_for(patient, data["at"])
-            states.refresh_next_blood_test(session, patient, now)
-    state.updated_at = now
+        states.interruption_ended(session, patient, data["at"], now)
     return event, dose
 
 

@@ -7,10 +7,14 @@ class ServiceError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, fields: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self, message: str, fields: dict[str, list[str]] | None = None, code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.fields = fields
+        if code is not None:  # a more precise code than the class's (CONTRACT.md: dose_withheld)
+            self.code = code
 
 
 class NotFound(ServiceError):
@@ -35,9 +39,12 @@ class Invalid(ServiceError):
     code = "validation_failed"
 
     def __init__(
-        self, fields: dict[str, list[str]], message: str = "Some values are not valid."
+        self,
+        fields: dict[str, list[str]],
+        message: str = "Some values are not valid.",
+        code: str | None = None,
     ) -> None:
-        super().__init__(message, fields)
+        super().__init__(message, fields, code)
 
 
 class Unauthenticated(ServiceError):

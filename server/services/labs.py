@@ -14,12 +14,11 @@ from server.domain import (
     interpret_anc,
     interpret_uk_traffic_light,
     load_profile,
-    local_date,
     to_cells_per_ul,
 )
 from server.models import LabResult, Patient
 from server.policy import Actor
-from server.services import escalations, idempotency
+from server.services import course, escalations, idempotency
 from server.services import state as states
 from server.services.content import Content
 from server.services.diary import check_log_time
@@ -136,16 +135,19 @@ def record_lab_result(
         )
         session.add(result)
         session.flush()
-        state = states.get_state(session, patient, now)
         flag_rule, severity, summary = None, None, ""
         if test == "anc":
             reading = _interpret(session, patient, result, now)
-            latest = state.last_anc_at is None or result.collected_at >= state.last_anc_at
-            if latest:
-                if reading["band"] != state.anc_band:
-                    state.anc_band_since = local_date(result.collected_at, patient.timezone)
-                state.anc_band = reading["band"]
-                state.last_anc_at = result.collected_at
+            if source == "clinic":  # RULES.md 7: only the clinic's results decide the course
+                course.clinic_anc(
+                    session,
+                    patient,
+                    band=reading["band"],
+                    action=reading["action"],
+                    collected_at=result.collected_at,
+                    result_id=result.id,
+                    now=now,
+                )
             flag_rule, severity = reading["escalation_rule"], reading["severity"]
             summary = f"ANC {value:g} {unit} ({reading['band']})"
         if test in ("alt", "ast") and data.get("upper_limit"):
@@ -155,7 +157,7 @@ def record_lab_result(
             if liver is not None:
                 flag_rule, severity = liver.rule, liver.severity
                 summary = f"{test.upper()} {value:g} U/L with symptoms"
-        anc_due = states.refresh_next_blood_test(session, patient, now)
+        anc_due = states.blood_schedule_refreshed(session, patient, now)
         interpretation: dict[str, Any] = {}
         if test == "anc":
             interpretation = {

@@ -73,6 +73,29 @@ def enqueue(session: Session, rows: Sequence[dict[str, Any]], now: dt.datetime) 
     return result.rowcount
 
 
+def cancel_dose_reminders(
+    session: Session, patient_id: int, dose_ids: Sequence[int] | None, reason: str
+) -> None:
+    """Dose reminders not yet sent are not to be sent: those of `dose_ids`, or every one of the
+    patient's when None (doses withheld: RULES.md 6). A batch already claimed checks each
+    dose's status again before it sends (reminders/dispatch.py)."""
+    if dose_ids is not None and not dose_ids:
+        return
+    query = update(OutboxMessage).where(
+        OutboxMessage.patient_id == patient_id,
+        OutboxMessage.kind == "dose",
+        OutboxMessage.status == "pending",
+    )
+    targets: Iterable[Sequence[int] | None] = [None] if dose_ids is None else batches(dose_ids)
+    for batch in targets:
+        scoped = query if batch is None else query.where(OutboxMessage.dose_id.in_(batch))
+        session.execute(
+            scoped.values(status="cancelled", last_error=reason).execution_options(
+                synchronize_session=False
+            )
+        )
+
+
 @dataclass(frozen=True)
 class Claimed:
     """A claimed message: what sending it needs, read by the claim itself (RETURNING)."""

@@ -50,6 +50,13 @@ def summary(
             }
         )
     view["open_red_flags"] = flags
+    status = view["status"]
+    restart = status["restart_on"].isoformat() if status["restart_on"] else None
+    view["treatment_advice"] = (
+        content.treatment_for(status["treatment"], restart)
+        if content and status["doses_withheld"]
+        else None
+    )
     return view
 
 

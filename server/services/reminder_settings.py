@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from server.models import Patient, ReminderSettings
 from server.services import state as states
 from server.services.errors import Invalid
-from server.services.reminder_times import plan_check_in
 
 
 def view(session: Session, patient: Patient) -> dict[str, Any]:
@@ -42,8 +41,6 @@ def update(
     row.quiet_end = merged["quiet_end"]
     row.check_in_time = merged["check_in_time"]
     row.updated_at = now
-    state = states.get_state(session, patient, now)
-    if state.tracking_since is not None:
-        plan_check_in(state, patient, row, now)
+    states.check_in_planned(states.get_state(session, patient, now), patient, row, now)
     session.commit()
     return view(session, patient)

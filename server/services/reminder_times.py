@@ -6,7 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from server.domain import dose_instants, local_date
-from server.models import Patient, PatientState, ReminderSettings
+from server.models import ReminderSettings
 
 BLOOD_REMINDER_TIME = dt.time(9, 0)
 CHECK_IN_DAYS = 28  # RULES.md 3: myocarditis watch, days 1-28
@@ -33,32 +33,32 @@ def after_quiet_hours(
     return _local(day, end, zone)
 
 
-def plan_blood_reminder(state: PatientState, patient: Patient, now: dt.datetime) -> None:
+def next_blood_reminder(due: dt.date | None, zone: str, now: dt.datetime) -> dt.datetime | None:
     """The next blood-test reminder: 09:00 the day before the due date, then on the day."""
-    state.next_blood_reminder_at = None
-    due = state.next_blood_test_due
     if due is None:
-        return
+        return None
     for day in (due - dt.timedelta(days=1), due):
-        moment = _local(day, BLOOD_REMINDER_TIME, patient.timezone)
+        moment = _local(day, BLOOD_REMINDER_TIME, zone)
         if moment > now:
-            state.next_blood_reminder_at = moment
-            return
+            return moment
+    return None
 
 
-def plan_check_in(
-    state: PatientState, patient: Patient, settings: ReminderSettings | None, now: dt.datetime
-) -> None:
-    """The next daily check-in in days 1-28 (RULES.md 3 myocarditis watch), at the patient's
+def next_check_in(
+    watch_from: dt.date | None, zone: str, settings: ReminderSettings | None, now: dt.datetime
+) -> dt.datetime | None:
+    """The next daily check-in in days 1-28 of the myocarditis watch counted from `watch_from`
+    (RULES.md 3; RULES.md 6: the watch starts again with a re-titration), at the patient's
     check-in time, outside quiet hours."""
-    state.next_check_in_at = None
+    if watch_from is None:
+        return None
     at = dt.time.fromisoformat(settings.check_in_time if settings else "18:00")
-    today = local_date(now, patient.timezone)
+    today = local_date(now, zone)
     for day in (today, today + dt.timedelta(days=1)):
-        day_number = (day - patient.clozapine_start_date).days + 1
+        day_number = (day - watch_from).days + 1
         if not 1 <= day_number <= CHECK_IN_DAYS:
             continue
-        moment = after_quiet_hours(_local(day, at, patient.timezone), patient.timezone, settings)
+        moment = after_quiet_hours(_local(day, at, zone), zone, settings)
         if moment > now:
-            state.next_check_in_at = moment
-            return
+            return moment
+    return None

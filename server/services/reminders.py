@@ -19,7 +19,6 @@ from sqlalchemy import (
     bindparam,
     func,
     select,
-    text,
     union,
     update,
 )
@@ -28,7 +27,6 @@ from sqlalchemy.orm import Session
 from server.domain import local_date
 from server.domain.doses import MISSED_AFTER
 from server.models import (
-    DOSES_UNMADE_SQL,
     CaregiverLink,
     DispatchCursor,
     Dose,
@@ -39,14 +37,10 @@ from server.models import (
     User,
 )
 from server.policy import Actor
-from server.services import doses as dose_service
-from server.services import outbox
+from server.services import course, outbox
+from server.services import state as states
 from server.services.errors import Conflict, NotFound
-from server.services.reminder_times import (
-    after_quiet_hours,
-    plan_blood_reminder,
-    plan_check_in,
-)
+from server.services.reminder_times import after_quiet_hours
 from server.services.sql import batches, insert_for
 
 NAG_EVERY = dt.timedelta(minutes=15)
@@ -99,6 +93,22 @@ def _logins(session: Session, patient_ids: Iterable[int]) -> dict[int, int]:
     return found
 
 
+def _loggers(session: Session, patient_ids: Iterable[int]) -> dict[int, list[tuple[int, str]]]:
+    """patient id -> who logs for them, with the suffix of their message keys: the patient's
+    own login (no suffix: the keys it always had), else their linked caregivers (RULES.md 7:
+    "Prompts go to whoever logs")."""
+    ids = sorted(set(patient_ids))
+    logins = _logins(session, ids)
+    carers = _caregivers(session, [pid for pid in ids if pid not in logins])
+    found: dict[int, list[tuple[int, str]]] = {}
+    for pid in ids:
+        if pid in logins:
+            found[pid] = [(logins[pid], "")]
+        elif pid in carers:
+            found[pid] = [(uid, f":caregiver-{uid}") for uid in carers[pid]]
+    return found
+
+
 def _caregivers(session: Session, patient_ids: Iterable[int]) -> dict[int, list[int]]:
     ids = sorted(set(patient_ids))
     found: dict[int, list[int]] = {}
@@ -112,63 +122,44 @@ def _caregivers(session: Session, patient_ids: Iterable[int]) -> dict[int, list[
     return found
 
 
-def doses_ahead_query(now: dt.datetime, limit: int = MAKE_DOSES_PER_CYCLE) -> CompoundSelect:
-    """Patients on a plan whose doses are not yet made up to the horizon: two index ranges
-    (a union: SQLite's planner scans the table for the OR of them), nothing read when all are
-    made."""
+def doses_ahead_query(now: dt.datetime, limit: int = MAKE_DOSES_PER_CYCLE) -> Select:
+    """Patients whose next day of doses is to be made by now (one index range, the soonest
+    first; nothing read when all are made)."""
     return doses_ahead_template().params(doses_ahead_params(now, limit))
 
 
 @functools.cache
-def doses_ahead_template() -> CompoundSelect:
+def doses_ahead_template() -> Select:
     """doses_ahead_query with its values as named parameters, built once."""
     s = PatientState
-    limit = bindparam("da_limit", type_=Integer)
-    # each part in a subquery: SQLite takes no LIMIT on a part of a compound SELECT
-    parts = [
+    return (
         select(s.patient_id)
-        .where(s.doses_due_since.is_not(None), s.doses_made_until < bindparam("da_horizon"))
-        .limit(limit)
-        .subquery(),
-        # the very terms of the partial index ix_state_doses_unmade, for SQLite to use it
-        select(s.patient_id).where(text(DOSES_UNMADE_SQL)).limit(limit).subquery(),
-    ]
-    return union(*(select(part.c.patient_id) for part in parts))
+        .where(s.doses_make_at <= bindparam("da_now"))
+        .order_by(s.doses_make_at)
+        .limit(bindparam("da_limit", type_=Integer))
+    )
 
 
 def doses_ahead_params(now: dt.datetime, limit: int = MAKE_DOSES_PER_CYCLE) -> dict[str, object]:
-    return {"da_horizon": _horizon(now), "da_limit": limit}
-
-
-def _horizon(now: dt.datetime) -> dt.date:
-    """The day after the latest local date anywhere (up to 14 hours ahead of UTC)."""
-    return (now + dt.timedelta(hours=14)).date() + dt.timedelta(days=1)
+    return {"da_now": now, "da_limit": limit}
 
 
 def make_doses_ahead(session: Session, now: dt.datetime) -> int:
-    """Make the dose rows of today and tomorrow (patient-local) for patients on a plan, a
-    bounded number of patients per cycle."""
-    horizon = _horizon(now)
-    ids = sorted(session.scalars(doses_ahead_query(now)))[:MAKE_DOSES_PER_CYCLE]
+    """Make the dose rows of today and tomorrow (patient-local) for patients whose next day is
+    due to be made, as their treatment course has them (services/course.py), a bounded number
+    of patients per cycle."""
+    ids = sorted(session.scalars(doses_ahead_query(now)))
     if not ids:  # the cycle's next commit ends this read
         return 0
-    rows = session.execute(
-        select(PatientState, Patient)
-        .join(Patient, Patient.id == PatientState.patient_id)
-        .where(PatientState.patient_id.in_(ids))
-    ).all()
-    for state, patient in rows:
-        today = local_date(now, patient.timezone)
-        # from yesterday, so that a worker that was down still finds (and records) them
-        day = today - dt.timedelta(days=1)
-        if state.doses_made_until is not None:
-            day = max(day, state.doses_made_until + dt.timedelta(days=1))
-        while day <= today + dt.timedelta(days=1):
-            dose_service.materialise(session, patient, day)
-            day += dt.timedelta(days=1)
-        state.doses_made_until = max(today + dt.timedelta(days=1), horizon)
+    patients = [
+        patient
+        for batch in batches(ids)
+        for patient in session.scalars(select(Patient).where(Patient.id.in_(batch)))
+    ]
+    for patient in patients:
+        course.make_ahead(session, patient, now)
     session.commit()
-    return len(rows)
+    return len(patients)
 
 
 def dose_moments_query(since: dt.datetime, now: dt.datetime) -> CompoundSelect:
@@ -228,31 +219,33 @@ def enqueue_dose_reminders(session: Session, now: dt.datetime) -> int:
     cursor.at = max(cursor.at, now)
     if not found:
         return 0
-    logins = _logins(session, (r.patient_id for r in found))
+    loggers = _loggers(session, (r.patient_id for r in found))
     # the caregivers' hour came in this window: their follow-up is due
     late = {r.id: r.patient_id for r in found if since < r.scheduled_at + CAREGIVER_AFTER <= now}
     carers = _caregivers(session, late.values())
     rows: list[dict[str, Any]] = []
     for dose_id, patient_id, scheduled_at, snoozed_until in found:
-        user_id = logins.get(patient_id)
         snoozed = snoozed_until is not None and snoozed_until > now
         for level in range(NAGS + 1):
             due = scheduled_at + NAG_EVERY * level
-            if user_id is None or snoozed or not since < due <= now:
+            if snoozed or not since < due <= now:
                 continue
-            rows.append(
-                {
-                    "dedupe_key": f"dose:{dose_id}:{level}",
-                    "kind": "dose",
-                    "recipient_user_id": user_id,
-                    "patient_id": patient_id,
-                    "dose_id": dose_id,
-                    "due_at": due,
-                    # the first reminder is useful until the dose counts as missed; a nag
-                    # only until the next one
-                    "expires_at": scheduled_at + MISSED_AFTER if level == 0 else due + NAG_EVERY,
-                }
-            )
+            for user_id, suffix in loggers.get(patient_id, []):
+                rows.append(
+                    {
+                        "dedupe_key": f"dose:{dose_id}:{level}{suffix}",
+                        "kind": "dose",
+                        "recipient_user_id": user_id,
+                        "patient_id": patient_id,
+                        "dose_id": dose_id,
+                        "due_at": due,
+                        # the first reminder is useful until the dose counts as missed; a
+                        # nag only until the next one
+                        "expires_at": (
+                            scheduled_at + MISSED_AFTER if level == 0 else due + NAG_EVERY
+                        ),
+                    }
+                )
         if dose_id in late:
             for caregiver_id in carers.get(patient_id, []):
                 rows.append(
@@ -267,18 +260,21 @@ def enqueue_dose_reminders(session: Session, now: dt.datetime) -> int:
                         "payload": {"follow_up": True},
                     }
                 )
-        if user_id is not None and snoozed_until is not None and since < snoozed_until <= now:
-            rows.append(
-                {
-                    "dedupe_key": f"dose:{dose_id}:snooze:{int(snoozed_until.timestamp())}",
-                    "kind": "dose",
-                    "recipient_user_id": user_id,
-                    "patient_id": patient_id,
-                    "dose_id": dose_id,
-                    "due_at": snoozed_until,
-                    "expires_at": scheduled_at + MISSED_AFTER,
-                }
-            )
+        if snoozed_until is not None and since < snoozed_until <= now:
+            for user_id, suffix in loggers.get(patient_id, []):
+                rows.append(
+                    {
+                        "dedupe_key": (
+                            f"dose:{dose_id}:snooze:{int(snoozed_until.timestamp())}{suffix}"
+                        ),
+                        "kind": "dose",
+                        "recipient_user_id": user_id,
+                        "patient_id": patient_id,
+                        "dose_id": dose_id,
+                        "due_at": snoozed_until,
+                        "expires_at": scheduled_at + MISSED_AFTER,
+                    }
+                )
     new = outbox.enqueue(session, rows, now)
     session.commit()
     return new
@@ -334,7 +330,8 @@ def enqueue_calendar_reminders(session: Session, now: dt.datetime) -> int:
         (s, p) for s, p in due if s.next_blood_reminder_at and s.next_blood_reminder_at <= now
     ]
     due_check = [(s, p) for s, p in due if s.next_check_in_at and s.next_check_in_at <= now]
-    logins = _logins(session, [s.patient_id for s, _ in [*due_blood, *due_check]])
+    logins = _logins(session, [s.patient_id for s, _ in due_blood])
+    loggers = _loggers(session, [s.patient_id for s, _ in due_check])
     carers = _caregivers(session, [s.patient_id for s, _ in due_blood])
     settings = _settings(session, [s.patient_id for s, _ in due_check])
     for state, patient in due_blood:
@@ -359,16 +356,15 @@ def enqueue_calendar_reminders(session: Session, now: dt.datetime) -> int:
                     "payload": {"stage": stage},
                 }
             )
-        plan_blood_reminder(state, patient, now)
+        states.blood_reminder_planned(state, patient, now)
     for state, patient in due_check:
         moment = state.next_check_in_at
         assert moment is not None
-        user_id = logins.get(patient.id)
-        if user_id is not None:
-            day = local_date(moment, patient.timezone)
+        day = local_date(moment, patient.timezone)
+        for user_id, suffix in loggers.get(patient.id, []):
             rows.append(
                 {
-                    "dedupe_key": f"check-in:{patient.id}:{day}",
+                    "dedupe_key": f"check-in:{patient.id}:{day}{suffix}",
                     "kind": "check_in",
                     "recipient_user_id": user_id,
                     "patient_id": patient.id,
@@ -376,7 +372,7 @@ def enqueue_calendar_reminders(session: Session, now: dt.datetime) -> int:
                     "expires_at": moment + dt.timedelta(hours=6),
                 }
             )
-        plan_check_in(state, patient, settings.get(patient.id), now)
+        states.check_in_planned(state, patient, settings.get(patient.id), now)
     new = outbox.enqueue(session, rows, now)
     session.commit()
     return new
@@ -393,26 +389,27 @@ def enqueue_prompts(session: Session, prompts: Sequence[tuple[int, str]], now: d
         for batch in batches(ids)
         for p in session.scalars(select(Patient).where(Patient.id.in_(batch)))
     }
-    logins = _logins(session, patients)
+    loggers = _loggers(session, patients)
     settings = _settings(session, patients)
     rows = []
     for patient_id, prompt in prompts:
         patient = patients.get(patient_id)
-        if patient is None or patient_id not in logins:
+        if patient is None:
             continue
         day = local_date(now, patient.timezone)
         due = after_quiet_hours(now, patient.timezone, settings.get(patient_id))
-        rows.append(
-            {
-                "dedupe_key": f"prompt:{patient_id}:{prompt}:{day}",
-                "kind": "check_in",
-                "recipient_user_id": logins[patient_id],
-                "patient_id": patient_id,
-                "due_at": due,
-                "expires_at": due + dt.timedelta(hours=12),
-                "payload": {"prompt": prompt},
-            }
-        )
+        for user_id, suffix in loggers.get(patient_id, []):
+            rows.append(
+                {
+                    "dedupe_key": f"prompt:{patient_id}:{prompt}:{day}{suffix}",
+                    "kind": "check_in",
+                    "recipient_user_id": user_id,
+                    "patient_id": patient_id,
+                    "due_at": due,
+                    "expires_at": due + dt.timedelta(hours=12),
+                    "payload": {"prompt": prompt},
+                }
+            )
     new = outbox.enqueue(session, rows, now)
     session.commit()
     return new

@@ -1,4 +1,12 @@
-"""A patient's stored summaries and the status the apps show (treatment, ANC band, tests)."""
+"""A patient's stored summary (`patient_state`) and the status the apps show.
+
+This module is the only writer of `patient_state`: every change is one of the named
+transitions below (enrolled, bowel_movement_logged, dose_taken, course_changed,
+clinic_anc_recorded, blood_schedule_refreshed, check_in_planned, blood_reminder_planned,
+doses_made). The treatment course's rules are pure (server/domain/treatment.py); what a
+transition does to doses and reminders is services/course.py's. A test checks that no other
+module writes these columns (tests/services/test_summary_owner.py).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +19,13 @@ from sqlalchemy.orm import Session
 from server.domain import (
     DueTest,
     PlanStep,
+    TreatmentBreak,
+    dose_instants,
     load_profile,
     local_date,
     monitoring_schedule,
 )
+from server.domain import treatment as course_rules
 from server.models import (
     BowelMovement,
     Dose,
@@ -23,55 +34,27 @@ from server.models import (
     Patient,
     PatientState,
     PushSubscription,
+    ReminderSettings,
     TreatmentInterruption,
     User,
 )
-from server.services.reminder_times import plan_blood_reminder
+from server.services.reminder_times import next_blood_reminder, next_check_in
 
 ANC_TESTS = ("anc", "wbc_neutrophils")
 STATES = cast(Table, PatientState.__table__)
 
 
+# --- reading -----------------------------------------------------------------------------------
+
+
 def get_state(session: Session, patient: Patient, now: dt.datetime) -> PatientState:
-    """The patient's summary row (made on first use)."""
+    """The patient's summary row (made on first use, as at enrolment)."""
     state = session.get(PatientState, patient.id)
     if state is None:
-        state = PatientState(patient_id=patient.id, updated_at=now, treatment_status="not_started")
+        state = _new_state(patient, now)
         session.add(state)
         session.flush()
     return state
-
-
-_NEWEST_BOWEL_MOVEMENT = (
-    select(BowelMovement.occurred_at)
-    .where(BowelMovement.patient_id == bindparam("summary_patient_id"))
-    .order_by(BowelMovement.occurred_at.desc())
-    .limit(1)
-)
-# built once: every bowel movement logged runs it
-_REFRESH_BOWEL_SUMMARIES = (
-    update(STATES)
-    .where(STATES.c.patient_id == bindparam("summary_patient_id"))
-    .values(
-        last_bowel_movement_at=_NEWEST_BOWEL_MOVEMENT.scalar_subquery(),
-        third_last_bowel_movement_at=_NEWEST_BOWEL_MOVEMENT.offset(2).scalar_subquery(),
-        updated_at=bindparam("summary_now"),
-    )
-)
-
-
-def refresh_bowel_summaries(session: Session, patient: Patient, now: dt.datetime) -> None:
-    """Set the last- and third-last-movement summaries from the diary (flushed), in one UPDATE."""
-    statement = _REFRESH_BOWEL_SUMMARIES
-    params = {"summary_patient_id": patient.id, "summary_now": now}
-    if session.execute(statement, params).rowcount == 0:  # type: ignore[attr-defined]
-        get_state(session, patient, now)  # the first entry of a patient without a summary
-        session.execute(statement, params)
-    loaded = session.identity_map.get(Session.identity_key(PatientState, patient.id))
-    if loaded is not None:  # an object read earlier in this session reloads on next use
-        session.expire(
-            loaded, ["last_bowel_movement_at", "third_last_bowel_movement_at", "updated_at"]
-        )
 
 
 def today_for(patient: Patient, now: dt.datetime) -> dt.date:
@@ -108,6 +91,73 @@ def stable_dose_since(plan: DosePlan | None) -> dt.date | None:
     return plan.start_date + dt.timedelta(days=int(plan.steps[-1]["day"]) - 1)
 
 
+def plan_shape(plan: DosePlan | None) -> course_rules.PlanShape | None:
+    """What the course's state needs to know of a plan (server/domain/treatment.py)."""
+    if plan is None or not plan.steps:
+        return None
+    steady = stable_dose_since(plan)
+    assert steady is not None
+    zero_from = None
+    if plan.kind == course_rules.PlanKind.TAPER and not any(plan.steps[-1]["doses_mg"]):
+        zero_from = steady
+    return course_rules.PlanShape(plan.kind, plan.start_date, steady, zero_from)
+
+
+def watch_from(session: Session, patient: Patient, now: dt.datetime) -> dt.date:
+    """Day 1 of the myocarditis watch: the current course's start (RULES.md 6: it starts again
+    with a re-titration), else the clozapine start date."""
+    return get_state(session, patient, now).course_started_on or patient.clozapine_start_date
+
+
+def course_of(state: PatientState) -> course_rules.Course:
+    """The course as last changed, from its stored columns."""
+    return course_rules.Course(
+        state=state.treatment_status,
+        since=state.treatment_since,
+        cause=state.treatment_cause,
+        restart_on=state.restart_on,
+        restart_cause=state.restart_cause,
+        rechallenge=state.rechallenge,
+        rechallenge_cause=state.rechallenge_cause,
+    )
+
+
+def course_view(
+    session: Session, patient: Patient, now: dt.datetime, on: dt.date | None = None
+) -> course_rules.CourseView:
+    """The state of the patient's treatment on a local date (default today)."""
+    day = on or today_for(patient, now)
+    state = get_state(session, patient, now)
+    return course_rules.current(
+        course_of(state), plan_shape(active_plan(session, patient.id, day)), day
+    )
+
+
+def treatment_status(session: Session, patient: Patient, now: dt.datetime) -> str:
+    """One of RULES.md 6's seven states, today."""
+    return course_view(session, patient, now).state
+
+
+def breaks(session: Session, patient: Patient) -> list[TreatmentBreak]:
+    """The patient's ended treatment breaks, in hours (RULES.md 6)."""
+    return [
+        TreatmentBreak(
+            started_on=local_date(row.gap_from, patient.timezone),
+            resumed_on=local_date(row.resumed_at, patient.timezone),
+            hours=(row.resumed_at - row.gap_from).total_seconds() / 3600,
+        )
+        for row in session.scalars(
+            select(TreatmentInterruption)
+            .where(
+                TreatmentInterruption.patient_id == patient.id,
+                TreatmentInterruption.resumed_at.is_not(None),
+            )
+            .order_by(TreatmentInterruption.gap_from)
+        )
+        if row.resumed_at is not None
+    ]
+
+
 def schedule(session: Session, patient: Patient, now: dt.datetime) -> list[DueTest]:
     """The next due date of each monitored test (RULES.md 3, the clinic's profile)."""
     state = get_state(session, patient, now)
@@ -129,18 +179,9 @@ def schedule(session: Session, patient: Patient, now: dt.datetime) -> list[DueTe
         day = local_date(collected, patient.timezone)
         if key not in last_results or day > last_results[key]:
             last_results[key] = day
-    interruptions = [
-        (row.first_missed_on, row.restarted_on)
-        for row in session.scalars(
-            select(TreatmentInterruption).where(
-                TreatmentInterruption.patient_id == patient.id,
-                TreatmentInterruption.restarted_on.is_not(None),
-            )
-        )
-        if row.restarted_on is not None
-    ]
     plan = active_plan(session, patient.id, today)
-    stable = stable_dose_since(plan)
+    view = course_rules.current(course_of(state), plan_shape(plan), today)
+    stable = stable_dose_since(plan) if view.state == course_rules.CourseState.STABLE else None
     return monitoring_schedule(
         start_date=patient.clozapine_start_date,
         today=today,
@@ -148,8 +189,9 @@ def schedule(session: Session, patient: Patient, now: dt.datetime) -> list[DueTe
         last_results=last_results,
         anc_band=state.anc_band,
         anc_band_since=state.anc_band_since,
-        interruptions=interruptions,
+        interruptions=breaks(session, patient),
         stable_dose_since=stable if stable is not None and stable <= today else None,
+        stopped=view.state == course_rules.CourseState.STOPPED,
     )
 
 
@@ -164,44 +206,24 @@ def _schedule_key(test: str) -> str:
     }.get(test, test)
 
 
-def refresh_next_blood_test(session: Session, patient: Patient, now: dt.datetime) -> DueTest | None:
-    """Store the next ANC due date (the time-based rules read it for every patient at once)."""
-    state = get_state(session, patient, now)
-    anc = next((item for item in schedule(session, patient, now) if item.test in ANC_TESTS), None)
-    due = anc.due_date if anc else None
-    if due != state.next_blood_test_due or state.next_blood_reminder_at is None:
-        state.next_blood_test_due = due
-        plan_blood_reminder(state, patient, now)
-    state.updated_at = now
-    return anc
-
-
-def treatment_status(session: Session, patient: Patient, now: dt.datetime) -> str:
-    """not_started, in_titration, stable, interrupted or needs_retitration."""
-    state = get_state(session, patient, now)
-    if state.needs_retitration:
-        return "needs_retitration"
-    if state.anc_band in ("moderate", "severe"):
-        return "interrupted"
-    today = today_for(patient, now)
-    plan = active_plan(session, patient.id, today)
-    if plan is None:
-        return "not_started"
-    stable = stable_dose_since(plan)
-    return "stable" if stable is not None and today >= stable else "in_titration"
-
-
 def status_view(session: Session, patient: Patient, now: dt.datetime) -> dict[str, Any]:
     state = get_state(session, patient, now)
     today = today_for(patient, now)
+    view = course_view(session, patient, now)
     anc = next((item for item in schedule(session, patient, now) if item.test in ANC_TESTS), None)
     return {
         "status": {
             "adherence_7d": adherence(session, patient, now),
             "push_reachable": push_reachable(session, patient),
-            "treatment": treatment_status(session, patient, now),
+            "treatment": view.state,
+            "treatment_since": _since_instant(view.since, patient),
+            "treatment_cause": view.cause,
+            "restart_on": view.restart_on,
+            "rechallenge": state.rechallenge,
+            "rechallenge_cause": state.rechallenge_cause,
+            "doses_withheld": view.doses_withheld,
             "anc_band": state.anc_band,
-            "needs_retitration": state.needs_retitration,
+            "needs_retitration": view.state == course_rules.CourseState.NEEDS_RETITRATION,
             "last_bowel_movement_at": state.last_bowel_movement_at,
             "last_dose_taken_at": state.last_dose_taken_at,
             "tracking_since": state.tracking_since,
@@ -217,15 +239,26 @@ def status_view(session: Session, patient: Patient, now: dt.datetime) -> dict[st
     }
 
 
+def _since_instant(since: dt.datetime | dt.date | None, patient: Patient) -> dt.datetime | None:
+    """A transition's instant, or the local midnight that starts a date the calendar chose."""
+    if since is None or isinstance(since, dt.datetime):
+        return since
+    return local_midnight(since, patient.timezone)
+
+
+def local_midnight(day: dt.date, zone: str) -> dt.datetime:
+    return dose_instants(day, ["00:00"], zone)[0]
+
+
 def adherence(session: Session, patient: Patient, now: dt.datetime) -> dict[str, int]:
-    """Doses taken of those due in the last 7 days."""
+    """Doses taken of those due in the last 7 days (withheld and cancelled ones were not due)."""
     rows = session.execute(
         select(Dose.status, func.count())
         .where(
             Dose.patient_id == patient.id,
             Dose.scheduled_at > now - dt.timedelta(days=7),
             Dose.scheduled_at <= now,
-            Dose.status != "cancelled",
+            Dose.status.not_in(("cancelled", "withheld")),
         )
         .group_by(Dose.status)
     ).all()
@@ -244,3 +277,215 @@ def push_reachable(session: Session, patient: Patient) -> bool:
         )
         is not None
     )
+
+
+# --- transitions: the only writes of patient_state ------------------------------------------
+
+
+def _new_state(patient: Patient, now: dt.datetime) -> PatientState:
+    return PatientState(
+        patient_id=patient.id,
+        updated_at=now,
+        treatment_status=course_rules.CourseState.NOT_STARTED.value,
+        treatment_cause=course_rules.Cause.ENROLLED.value,
+        # RULES.md 7: every enrolled patient is tracked from enrolment, whoever logs
+        tracking_since=now,
+    )
+
+
+def enrolled(session: Session, patient: Patient, now: dt.datetime) -> PatientState:
+    """A patient's summary at enrolment: tracking starts, the first blood test is due, and
+    the daily check-in of days 1-28 from the clozapine start date."""
+    state = get_state(session, patient, now)
+    blood_schedule_refreshed(session, patient, now)
+    check_in_planned(state, patient, None, now)
+    return state
+
+
+_NEWEST_BOWEL_MOVEMENT = (
+    select(BowelMovement.occurred_at)
+    .where(BowelMovement.patient_id == bindparam("summary_patient_id"))
+    .order_by(BowelMovement.occurred_at.desc())
+    .limit(1)
+)
+# built once: every bowel movement logged runs it
+_REFRESH_BOWEL_SUMMARIES = (
+    update(STATES)
+    .where(STATES.c.patient_id == bindparam("summary_patient_id"))
+    .values(
+        last_bowel_movement_at=_NEWEST_BOWEL_MOVEMENT.scalar_subquery(),
+        third_last_bowel_movement_at=_NEWEST_BOWEL_MOVEMENT.offset(2).scalar_subquery(),
+        updated_at=bindparam("summary_now"),
+    )
+)
+
+
+def bowel_movement_logged(session: Session, patient: Patient, now: dt.datetime) -> None:
+    """Set the last- and third-last-movement summaries from the diary (flushed), in one UPDATE."""
+    statement = _REFRESH_BOWEL_SUMMARIES
+    params = {"summary_patient_id": patient.id, "summary_now": now}
+    if session.execute(statement, params).rowcount == 0:  # type: ignore[attr-defined]
+        get_state(session, patient, now)  # the first entry of a patient without a summary
+        session.execute(statement, params)
+    loaded = session.identity_map.get(Session.identity_key(PatientState, patient.id))
+    if loaded is not None:  # an object read earlier in this session reloads on next use
+        session.expire(
+            loaded, ["last_bowel_movement_at", "third_last_bowel_movement_at", "updated_at"]
+        )
+
+
+def dose_taken(session: Session, patient: Patient, now: dt.datetime) -> dt.datetime | None:
+    """The last dose taken, from the doses (a dose marked taken, or unmarked); a break in
+    treatment ends with the first dose taken after it. Returns the last dose taken."""
+    state = get_state(session, patient, now)
+    state.last_dose_taken_at = session.scalar(
+        select(func.max(Dose.status_at)).where(
+            Dose.patient_id == patient.id, Dose.status == "taken"
+        )
+    )
+    state.updated_at = now
+    return state.last_dose_taken_at
+
+
+def course_changed(
+    session: Session,
+    patient: Patient,
+    course: course_rules.Course,
+    now: dt.datetime,
+    *,
+    course_started_on: dt.date | None = None,
+) -> PatientState:
+    """Store the course as changed by a transition of server/domain/treatment.py.
+
+    course_started_on: a new course (an initiation or re-titration) whose days 1-28
+    myocarditis watch starts that day. A stopped course ends diary tracking; a course that
+    starts again resumes it.
+    """
+    state = get_state(session, patient, now)
+    state.treatment_status = course.state
+    state.treatment_since = course.since
+    state.treatment_cause = course.cause
+    state.restart_on = course.restart_on
+    state.restart_cause = course.restart_cause
+    state.rechallenge = course.rechallenge
+    state.rechallenge_cause = course.rechallenge_cause
+    if course.state == course_rules.CourseState.STOPPED and course.restart_on is None:
+        state.tracking_since = None
+    elif state.tracking_since is None:
+        state.tracking_since = now
+    if course_started_on is not None:
+        state.course_started_on = course_started_on
+        check_in_planned(state, patient, session.get(ReminderSettings, patient.id), now)
+    state.updated_at = now
+    return state
+
+
+def doses_due(
+    session: Session, patient: Patient, first_due: dt.datetime | None, now: dt.datetime
+) -> None:
+    """Doses are due from `first_due` (the missed-dose clock runs from it), or none are (None:
+    not started, withheld or stopped)."""
+    state = get_state(session, patient, now)
+    state.doses_due_since = first_due
+    state.updated_at = now
+
+
+def clinic_anc_recorded(
+    session: Session, patient: Patient, band: str, collected_at: dt.datetime, now: dt.datetime
+) -> bool:
+    """Keep the band of the newest clinic count (an older result entered late changes nothing);
+    True when this count is the newest."""
+    state = get_state(session, patient, now)
+    if state.last_anc_at is not None and collected_at < state.last_anc_at:
+        return False
+    if band != state.anc_band:
+        state.anc_band_since = local_date(collected_at, patient.timezone)
+    state.anc_band = band
+    state.last_anc_at = collected_at
+    state.updated_at = now
+    return True
+
+
+def blood_schedule_refreshed(
+    session: Session, patient: Patient, now: dt.datetime
+) -> DueTest | None:
+    """Store the next ANC due date (the time-based rules read it for every patient at once) and
+    plan its reminder."""
+    state = get_state(session, patient, now)
+    anc = next((item for item in schedule(session, patient, now) if item.test in ANC_TESTS), None)
+    due = anc.due_date if anc else None
+    if due != state.next_blood_test_due or state.next_blood_reminder_at is None:
+        state.next_blood_test_due = due
+        state.next_blood_reminder_at = next_blood_reminder(due, patient.timezone, now)
+    state.updated_at = now
+    return anc
+
+
+def blood_reminder_planned(state: PatientState, patient: Patient, now: dt.datetime) -> None:
+    """After a blood-test reminder went out: the next one (the day itself, or none)."""
+    state.next_blood_reminder_at = next_blood_reminder(
+        state.next_blood_test_due, patient.timezone, now
+    )
+
+
+def check_in_planned(
+    state: PatientState, patient: Patient, settings: ReminderSettings | None, now: dt.datetime
+) -> None:
+    """The next daily check-in of the myocarditis watch (days 1-28 of the current course), at
+    the patient's check-in time (`settings`: theirs, or None for the defaults), outside quiet
+    hours; none while the diary is not tracked."""
+    first_day = state.course_started_on or patient.clozapine_start_date
+    state.next_check_in_at = (
+        next_check_in(first_day, patient.timezone, settings, now)
+        if state.tracking_since is not None
+        else None
+    )
+
+
+def doses_made(
+    state: PatientState, patient: Patient, made_until: dt.date, now: dt.datetime
+) -> None:
+    """Doses exist up to `made_until` (the patient's local date); the next day is made at the
+    local midnight that starts it."""
+    state.doses_made_until = made_until
+    state.doses_make_at = local_midnight(made_until, patient.timezone)
+    state.updated_at = now
+
+
+def interruption_started(
+    session: Session, patient: Patient, now: dt.datetime
+) -> TreatmentInterruption | None:
+    """A break in treatment begins at the last dose taken (or now, if none was): one open at a
+    time (a hold that becomes an interruption is one break)."""
+    open_gap = _open_interruption(session, patient)
+    if open_gap is not None:
+        return open_gap
+    state = get_state(session, patient, now)
+    gap = TreatmentInterruption(
+        patient_id=patient.id, gap_from=state.last_dose_taken_at or now, created_at=now
+    )
+    session.add(gap)
+    return gap
+
+
+def interruption_ended(
+    session: Session, patient: Patient, resumed_at: dt.datetime, now: dt.datetime
+) -> bool:
+    """The first dose taken after a break ends it; the blood-test schedule follows (RULES.md 3
+    Interruption). True when a break ended."""
+    gap = _open_interruption(session, patient)
+    if gap is None or resumed_at <= gap.gap_from:
+        return False
+    gap.resumed_at = resumed_at
+    session.flush()
+    blood_schedule_refreshed(session, patient, now)
+    return True
+
+
+def _open_interruption(session: Session, patient: Patient) -> TreatmentInterruption | None:
+    return session.scalars(
+        select(TreatmentInterruption).where(
+            TreatmentInterruption.patient_id == patient.id,
+            TreatmentInterruption.resumed_at.is_(None),
+        )
+    ).first()

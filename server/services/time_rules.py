@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import CompoundSelect, bindparam, select, union
 from sqlalchemy.orm import Session
 
-from server.domain import TimeSummary, evaluate_time_rules, local_date
-from server.models import Escalation, Patient, PatientState, TreatmentInterruption
-from server.services import escalations
+from server.domain import Rule, TimeSummary, evaluate_time_rules, local_date
+from server.models import Escalation, Patient, PatientState
+from server.services import course, escalations
 from server.services.content import Content
 from server.services.sql import batches
 
@@ -119,12 +119,17 @@ def evaluate_all(session: Session, now: dt.datetime, content: Content) -> Evalua
         for flag in outcome.red_flags:
             if row.tracking_since is None and flag.rule != "blood_test_overdue":
                 continue
-            if flag.rule in active[row.patient_id]:
+            missed = flag.rule == Rule.MISSED_DOSES_48H
+            if flag.rule in active[row.patient_id] and not missed:
                 continue
             # only now are the patient's objects loaded: a few per minute, not every candidate
             patient = session.get(Patient, row.patient_id)
             state = session.get(PatientState, row.patient_id)
             assert patient is not None and state is not None
+            # RULES.md 6: missed doses over 48 h pause an active course for re-titration,
+            # every time it happens (an escalation still open or acknowledged is added to)
+            if missed and not course.missed_doses(session, patient, now):
+                continue
             escalation, _ = escalations.raise_flag(
                 session,
                 patient=patient,
@@ -136,8 +141,6 @@ def evaluate_all(session: Session, now: dt.datetime, content: Content) -> Evalua
             )
             active[row.patient_id].add(flag.rule)
             result.opened.append(escalation.id)
-            if flag.rule == "missed_doses_48h":
-                _mark_interruption(session, patient, state, now)
         if row.tracking_since is not None:
             result.prompts.extend((row.patient_id, prompt) for prompt in outcome.prompts)
     session.commit()
@@ -155,19 +158,3 @@ def _evidence(rule: str, state: PatientState) -> dict[str, object]:
         "last_dose_taken_at": iso(state.last_dose_taken_at),
         "next_blood_test_due": iso(state.next_blood_test_due),
     }
-
-
-def _mark_interruption(
-    session: Session, patient: Patient, state: PatientState, now: dt.datetime
-) -> None:
-    """Over 2 days without clozapine: re-titration is needed and the schedule changes."""
-    state.needs_retitration = True
-    state.updated_at = now
-    last = state.last_dose_taken_at or state.doses_due_since or now
-    session.add(
-        TreatmentInterruption(
-            patient_id=patient.id,
-            first_missed_on=local_date(last, patient.timezone) + dt.timedelta(days=1),
-            created_at=now,
-        )
-    )

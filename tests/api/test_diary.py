@@ -80,7 +80,7 @@ def test_a_patient_without_a_summary_row_gets_one_with_the_first_entry(world: Wo
     db.session.expire_all()
     state = db.session.get(PatientState, world.patient_id)
     assert state is not None
-    assert state.treatment_status == "not_started" and state.needs_retitration is False
+    assert state.treatment_status == "not_started" and state.tracking_since is not None
     assert _summaries(world) == (NOW, None)
 
 

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from server.extensions import db
 from server.models import DoseEvent
 from tests.support.clock import FakeClock
-from tests.support.world import ApiClient, World, activate, add_anc, enrol_patient
+from tests.support.world import (
+    ApiClient,
+    World,
+    activate,
+    add_anc,
+    enrol_patient,
+    worker_makes_doses,
+)
 
 
 def today_doses(client: ApiClient, patient_id: int, date: str | None = None) -> list[dict]:
@@ -31,6 +39,10 @@ def on_plan(world: World) -> World:
 def test_the_days_doses_follow_the_plan_in_the_patients_zone(
     on_plan: World, clock: FakeClock
 ) -> None:
+    # the worker makes each day's doses a day ahead; reading makes none
+    assert today_doses(on_plan.patient, on_plan.patient_id, "2026-12-10") == []
+    clock.set(dt.datetime(2026, 12, 9, 0, 5, tzinfo=dt.UTC))
+    worker_makes_doses(clock.now)
     doses = today_doses(on_plan.patient, on_plan.patient_id, "2026-12-10")
     assert [d["local_time"] for d in doses] == ["08:00", "21:00"]
     # London is on GMT in December: 08:00 local is 08:00Z
@@ -130,7 +142,8 @@ def test_dose_times_on_dst_days(
     world: World, clock: FakeClock, zone: str, day: str, time: str, expected_utc: str
 ) -> None:
     start = dt.date.fromisoformat(day) - dt.timedelta(days=1)
-    clock.set(dt.datetime.combine(start, dt.time(0, 0), dt.UTC) - dt.timedelta(hours=12))
+    # noon of the day before, in the patient's zone: the plan makes today's and tomorrow's doses
+    clock.set(dt.datetime.combine(start, dt.time(12, 0), ZoneInfo(zone)).astimezone(dt.UTC))
     clinician = ApiClient(world.app, "dr.north@example.org")
     created = enrol_patient(clinician, "Dee", timezone=zone, start=start)
     assert (

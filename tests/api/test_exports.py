@@ -17,7 +17,7 @@ from server.extensions import db
 from server.models import AuditEvent, BowelMovement, Escalation, LabResult, Patient, User
 from server.models_exports import CalendarFeed
 from tests.support.clock import FakeClock
-from tests.support.world import ApiClient, World, add_anc, start_plan
+from tests.support.world import ApiClient, World, add_anc, start_plan, worker_makes_doses
 
 
 def _doses(client: ApiClient, patient_id: int, date: str) -> list[dict]:
@@ -34,6 +34,7 @@ def filled(world: World, clock: FakeClock) -> World:
     clock.set(dt.datetime(2026, 11, 20, 0, 30, tzinfo=dt.UTC))  # a plan starts today or later
     start_plan(world, start="2026-11-20")
     clock.set(now)
+    worker_makes_doses(now, since=dt.datetime(2026, 11, 20, 0, 30, tzinfo=dt.UTC))
     base = f"/api/patients/{pid}"
     first = _doses(world.patient, pid, "2026-11-24")[0]
     second = _doses(world.patient, pid, "2026-11-25")[0]

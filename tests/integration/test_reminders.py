@@ -557,7 +557,9 @@ def _many_patients(world: World, now: dt.datetime, count: int, **state: Any) -> 
         ],
     )
     db.session.execute(
-        insert(PatientState), [{"patient_id": pid, "updated_at": now, **state} for pid in ids]
+        insert(PatientState),
+        # tracked from enrolment, as every enrolled patient is (RULES.md 7)
+        [{"patient_id": pid, "updated_at": now, "tracking_since": now, **state} for pid in ids],
     )
     if db.engine.dialect.name == "sqlite":
         raw = db.session.connection().connection.dbapi_connection
@@ -616,3 +618,56 @@ def test_many_diary_prompts_at_once_are_read_in_bounded_batches(world: World) ->
         db.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.kind == "check_in"))
     )
     assert keys == {f"prompt:{pid}:bowel_check_48h:2026-11-25" for pid in ids}
+
+
+# --- the treatment course withholds doses (RULES.md 6; CONTRACT.md "Treatment course (v2)") --
+
+
+def test_a_reminder_queued_before_the_course_was_held_is_not_sent(
+    evening: World, push: PushService, sender: WebPushSender, clock: FakeClock
+) -> None:
+    """The 21:00 reminder is in the outbox (the worker queued it, not yet sent) when the
+    clinician holds treatment at 21:00:30: it never reaches the phone, nor do the nags or the
+    caregiver's follow-up."""
+    run_cycle(
+        db.session,
+        at("2026-11-25T21:00:00+00:00"),
+        evening.app.extensions["companion.content"],
+        "w1",
+    )
+    queued = db.session.query(OutboxMessage).filter(OutboxMessage.kind == "dose").one()
+    assert queued.status == "pending"
+    clock.set(at("2026-11-25T21:00:30+00:00"))
+    nurse = ApiClient(evening.app, "dr.north@example.org")
+    held = nurse.post(
+        f"/api/patients/{evening.patient_id}/treatment-events",
+        json={"action": "hold", "reason": "Fever: count first"},
+    )
+    assert held.status_code == 201, held.get_json()
+    for minute in ("21:01", "21:15", "21:30", "21:45", "22:00", "22:30"):
+        tick(evening.app, sender, at(f"2026-11-25T{minute}:00+00:00"))
+    assert dose_pushes(push) == []
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, queued.id).status == "cancelled"
+
+
+def test_no_dose_reminder_after_missed_doses_over_48_hours(
+    evening: World, push: PushService, sender: WebPushSender, clock: FakeClock
+) -> None:
+    """Issue 13: after missed doses over 48 h the usual doses were still reminded. Alex takes
+    the first dose, then nothing: from 48 h on, no dose push reaches anyone."""
+    tick(evening.app, sender, at("2026-11-25T21:00:00+00:00"))
+    dose_id = dose_pushes(push)[0].payload["dose_id"]
+    clock.set(at("2026-11-25T21:02:00+00:00"))
+    taken = ApiClient(evening.app, "alex@example.org").post(
+        f"/api/patients/{evening.patient_id}/dose-events",
+        json={"dose_id": dose_id, "status": "taken", "at": "2026-11-25T21:01:00+00:00"},
+    )
+    assert taken.status_code == 201
+    moment = at("2026-11-27T21:02:00+00:00")  # 48 h 1 min after the dose
+    tick(evening.app, sender, moment)
+    push.clear()
+    while moment < at("2026-11-29T23:00:00+00:00"):
+        moment += dt.timedelta(minutes=15)
+        tick(evening.app, sender, moment)
+    assert dose_pushes(push) == []

@@ -8,6 +8,7 @@ import pytest
 
 from server import PROJECT_ROOT
 from server.domain import ADVICE_CODES, SYMPTOM_CODES
+from server.domain.treatment import NO_DOSES
 from server.services.content import Content, blocks
 
 CONTENT = Content(PROJECT_ROOT / "content")
@@ -77,3 +78,25 @@ def test_the_api_serves_guidance_and_the_catalogue(app) -> None:
 
 def test_content_is_the_projects_own_folder() -> None:
     assert Path(CONTENT.directory).is_dir()
+
+
+@pytest.mark.parametrize("state", sorted(NO_DOSES))
+def test_every_state_that_withholds_doses_tells_patient_and_helper_what_to_do(state: str) -> None:
+    """RULES.md 6: the Today screen says plainly what to do instead (CONTENT, not code)."""
+    told = CONTENT.treatment_for(state, None)
+    assert told is not None and all(told[key].strip() for key in ("title", "patient", "caregiver"))
+    planned = CONTENT.treatment_for(state, "2026-12-03")
+    assert planned is not None and "2026-12-03" in planned["patient"]
+
+
+def test_a_paused_course_says_do_not_restart_at_the_usual_dose() -> None:
+    """Issue 13: "do not restart at your usual dose"; "your team will contact you"."""
+    assert (
+        "do not restart at your usual dose"
+        in CONTENT.treatment["needs_retitration"]["patient"].lower()
+    )
+    for state in ("interrupted", "held"):
+        assert (
+            "your team will contact you before your next dose"
+            in CONTENT.treatment[state]["patient"]
+        )

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, text
 
+from server import create_app
 from server.extensions import db
 from server.models import Base
+from tests.conftest import BACKENDS, PG_URL, app_config, sqlalchemy_url
 
 
 def test_migrations_match_the_models(app: Flask) -> None:
@@ -15,3 +24,112 @@ def test_migrations_match_the_models(app: Flask) -> None:
         context = MigrationContext.configure(connection)
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
+
+
+# --- 0008: what the treatment course reads from the summaries stored before it ----------------
+
+
+@pytest.fixture(params=BACKENDS)
+def at_0007(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    """An empty database migrated to 0007 (SQLite file, or a schema of its own on PostgreSQL)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    else:
+        base = sqlalchemy_url(PG_URL)
+        engine = create_engine(base)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS migration_data CASCADE"))
+            conn.execute(text("CREATE SCHEMA migration_data"))
+        engine.dispose()
+        url = f"{base}?options=-csearch_path%3Dmigration_data"
+    application = create_app(app_config(url, tmp_path / "instance"))
+    with application.app_context():
+        upgrade(revision="0007_time_rule_clocks")
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_0008_carries_each_patients_course_over(at_0007: Flask) -> None:
+    times = {"now": "2026-11-25 12:00:00", "soon": "2099-01-01 08:00:00"}
+
+    def run(sql: str) -> None:
+        with db.engine.begin() as conn:
+            conn.execute(text(sql), times)
+
+    run(
+        "INSERT INTO clinic (id, name, monitoring_profile, settings, created_at) "
+        "VALUES (1, 'C', 'guideline', '{}', :now)"
+    )
+    run(
+        "INSERT INTO user_account (id, email, display_name, role, password_hash, clinic_id, "
+        "session_version, created_at) VALUES (1, 'dr@x.org', 'Dr', 'clinician', '-', 1, 1, :now)"
+    )
+    run(
+        "INSERT INTO patient (id, clinic_id, display_name, timezone, clozapine_start_date, "
+        "benign_ethnic_neutropenia, created_at) VALUES "
+        "(1, 1, 'P', 'Europe/London', '2026-11-01', false, :now), "
+        "(2, 1, 'P', 'Europe/London', '2026-11-01', false, :now), "
+        "(3, 1, 'P', 'Europe/London', '2026-11-01', false, :now)"
+    )
+    # 1 needed re-titration; 2 was on a plan, never activated (not tracked); 3 had no plan
+    run(
+        "INSERT INTO patient_state (patient_id, treatment_status, tracking_since, doses_due_since, "
+        "doses_made_until, needs_retitration, updated_at) VALUES "
+        "(1, 'not_started', :now, :now, '2026-11-26', true, :now), "
+        "(2, 'not_started', NULL, :now, '2026-11-26', false, :now), "
+        "(3, 'not_started', :now, NULL, NULL, false, :now)"
+    )
+    run(
+        "INSERT INTO dose_plan (id, patient_id, version, start_date, times, steps, kind, "
+        "warnings, created_by_id, created_at) VALUES (1, 1, 1, '2026-11-01', '[\"08:00\"]', "
+        "'[{\"day\": 1, \"doses_mg\": [12.5]}]', 'standard', '[]', 1, :now)"
+    )
+    run(
+        "INSERT INTO dose (id, patient_id, plan_id, local_date, local_time, scheduled_at, mg, "
+        "status) VALUES (1, 1, 1, '2099-01-01', '08:00', :soon, 12.5, 'pending')"
+    )
+    run(
+        "INSERT INTO treatment_interruption (id, patient_id, first_missed_on, restarted_on, "
+        "created_at) VALUES (1, 1, '2026-11-20', '2026-11-23', :now)"
+    )
+    upgrade()
+    with db.engine.connect() as conn:
+        states = conn.execute(
+            text(
+                "SELECT patient_id, treatment_status, treatment_cause, doses_due_since IS NULL, "
+                "tracking_since IS NOT NULL, doses_make_at IS NOT NULL FROM patient_state "
+                "ORDER BY patient_id"
+            )
+        ).all()
+        assert [tuple(row) for row in states] == [
+            (1, "needs_retitration", "missed_doses_48h", True, True, True),
+            (2, "in_titration", "initiation_plan", False, True, True),
+            (3, "not_started", "enrolled", True, True, False),
+        ]
+        assert conn.execute(text("SELECT status FROM dose")).scalar_one() == "withheld"
+        assert conn.execute(text("SELECT kind, generator FROM dose_plan")).one() == (
+            "initiation",
+            "standard",
+        )
+        gap = conn.execute(text("SELECT gap_from, resumed_at FROM treatment_interruption")).one()
+    hours = (_instant(gap[1]) - _instant(gap[0])).total_seconds() / 3600
+    assert hours == 4 * 24  # from the day before the first missed day to the restart
+    downgrade(revision="0007_time_rule_clocks")
+    with db.engine.connect() as conn:
+        flags = conn.execute(
+            text("SELECT needs_retitration FROM patient_state ORDER BY patient_id")
+        ).scalars()
+        assert [bool(flag) for flag in flags] == [True, False, False]
+    upgrade()
+
+
+def _instant(value: object) -> dt.datetime:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    assert isinstance(value, dt.datetime)
+    return (
+        value.replace(tzinfo=None)
+        if value.tzinfo is None
+        else value.astimezone(dt.UTC).replace(tzinfo=None)
+    )

@@ -6,14 +6,10 @@ import datetime as dt
 
 import pytest
 
-from server.models import Patient, PatientState, ReminderSettings
-from server.services.reminder_times import after_quiet_hours, plan_blood_reminder, plan_check_in
+from server.models import ReminderSettings
+from server.services.reminder_times import after_quiet_hours, next_blood_reminder, next_check_in
 
 LONDON = "Europe/London"
-
-
-def patient(start: dt.date) -> Patient:
-    return Patient(id=1, clinic_id=1, display_name="P", timezone=LONDON, clozapine_start_date=start)
 
 
 @pytest.mark.parametrize(
@@ -28,20 +24,19 @@ def patient(start: dt.date) -> Patient:
 def test_the_daily_check_in_runs_in_days_1_to_28(day_number: int, expected: bool) -> None:
     today = dt.date(2026, 11, 25)
     start = today - dt.timedelta(days=day_number - 1)
-    state = PatientState(patient_id=1)
     # the morning of that day: today's 18:00 check-in is the next one, if any
-    plan_check_in(state, patient(start), None, dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC))
+    moment = next_check_in(start, LONDON, None, dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC))
     if expected:
-        assert state.next_check_in_at == dt.datetime(2026, 11, 25, 18, 0, tzinfo=dt.UTC)
+        assert moment == dt.datetime(2026, 11, 25, 18, 0, tzinfo=dt.UTC)
     else:
-        assert state.next_check_in_at is None
+        assert moment is None
 
 
 def test_after_day_28_no_check_in_is_planned_for_tomorrow() -> None:
     start = dt.date(2026, 11, 25) - dt.timedelta(days=27)  # today is day 28
-    state = PatientState(patient_id=1)
-    plan_check_in(state, patient(start), None, dt.datetime(2026, 11, 25, 19, 0, tzinfo=dt.UTC))
-    assert state.next_check_in_at is None
+    assert (
+        next_check_in(start, LONDON, None, dt.datetime(2026, 11, 25, 19, 0, tzinfo=dt.UTC)) is None
+    )
 
 
 @pytest.mark.parametrize(
@@ -55,10 +50,9 @@ def test_after_day_28_no_check_in_is_planned_for_tomorrow() -> None:
 def test_blood_test_reminders_the_day_before_then_on_the_day(
     now: str, expected: str | None
 ) -> None:
-    state = PatientState(patient_id=1, next_blood_test_due=dt.date(2026, 12, 2))
-    plan_blood_reminder(state, patient(dt.date(2026, 11, 1)), dt.datetime.fromisoformat(now))
+    moment = next_blood_reminder(dt.date(2026, 12, 2), LONDON, dt.datetime.fromisoformat(now))
     want = dt.datetime.fromisoformat(expected) if expected else None
-    assert state.next_blood_reminder_at == want
+    assert moment == want
 
 
 @pytest.mark.parametrize(

@@ -89,7 +89,7 @@ def test_missed_doses_over_48_hours_need_retitration(world: World, clock: FakeCl
     assert "missed_doses_48h" not in rules_at(world.app, taken_at + dt.timedelta(hours=48))
     assert "missed_doses_48h" in rules_at(world.app, taken_at + dt.timedelta(hours=48, seconds=1))
     state = db.session.get(PatientState, world.patient_id)
-    assert state.needs_retitration
+    assert state.treatment_status == "needs_retitration"
     assert db.session.query(TreatmentInterruption).count() == 1
     clock.set(taken_at + dt.timedelta(hours=49))
     clinician = ApiClient(world.app, "dr.north@example.org")
@@ -135,7 +135,7 @@ def hours(count: int) -> dt.timedelta:
 def thresholds(now: dt.datetime) -> dict[str, ColumnElement[bool]]:
     """Each rule's threshold written out on the summary columns themselves (the query before the
     clocks were stored): RULES.md 4 (48 h prompt, then 72 h), fewer than 3 movements in 7 days,
-    doses missed over 48 h (not while re-titration is pending)."""
+    doses missed over 48 h (only while doses are due)."""
     s = PatientState
     bowel_reference = case(
         (s.last_bowel_movement_at.is_(None), s.tracking_since), else_=s.last_bowel_movement_at
@@ -162,7 +162,6 @@ def thresholds(now: dt.datetime) -> dict[str, ColumnElement[bool]]:
         "dose": and_(
             tracked,
             s.doses_due_since.is_not(None),
-            s.needs_retitration.is_(False),
             dose_reference <= now - hours(48),
         ),
     }
@@ -190,7 +189,6 @@ def clocks(now: dt.datetime) -> dict[str, ColumnElement[bool]]:
             instants,  # third-last bowel movement
             instants,  # last dose taken
             instants,  # doses due since
-            st.booleans(),  # needs re-titration
             st.one_of(st.none(), st.integers(min_value=0, max_value=25)),  # blood test due (day)
         ),
         min_size=1,
@@ -208,7 +206,7 @@ def test_the_stored_clocks_select_what_the_thresholds_select(
     template = db.session.get(Patient, world.patient_id)
     assert template is not None
     db.session.execute(delete(PatientState))
-    for tracking, last_bm, third_bm, last_dose, due_since, retitrate, blood_day in states:
+    for tracking, last_bm, third_bm, last_dose, due_since, blood_day in states:
         patient = Patient(
             clinic_id=template.clinic_id,
             display_name="P",
@@ -227,7 +225,6 @@ def test_the_stored_clocks_select_what_the_thresholds_select(
                 third_last_bowel_movement_at=third_bm,
                 last_dose_taken_at=last_dose,
                 doses_due_since=due_since,
-                needs_retitration=retitrate,
                 next_blood_test_due=None
                 if blood_day is None
                 else BASE.date() + dt.timedelta(days=blood_day),

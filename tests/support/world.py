@@ -167,3 +167,15 @@ def start_plan(
     )
     assert response.status_code == 200, response.get_json()
     return response.get_json()
+
+
+def worker_makes_doses(until: dt.datetime, since: dt.datetime | None = None) -> None:
+    """The doses the worker's cycle would have made by `until` (a day ahead, each patient at
+    their own midnight), running its step a day at a time from `since`."""
+    from server.services.reminders import make_doses_ahead
+
+    moment = since or until
+    while moment < until:
+        make_doses_ahead(db.session, moment)
+        moment += dt.timedelta(days=1)
+    make_doses_ahead(db.session, until)

@@ -16,6 +16,7 @@ from server.domain import (
     MONITORING_CODES,
     RULE_CODES,
     ProfileError,
+    TreatmentBreak,
     anc_phase_interval_days,
     available_profiles,
     interpret_anc,
@@ -87,8 +88,8 @@ def test_a_new_profile_is_just_a_json_file(tmp_path: Path) -> None:
     ]
     data["anc"]["interruptions"] = [
         {
-            "min_break_days": 5,
-            "below_break_days": None,
+            "break_at_least_hours": 120,
+            "break_below_hours": None,
             "on_treatment_over_weeks": None,
             "effect": "intensify",
             "interval_days": 3,
@@ -137,9 +138,11 @@ def test_a_new_profile_is_just_a_json_file(tmp_path: Path) -> None:
     start = date(2026, 1, 5)
     assert anc_phase_interval_days(start, start + timedelta(days=83), profile, []) == 7
     assert anc_phase_interval_days(start, start + timedelta(days=84), profile, []) == 21
-    gap = [(start + timedelta(days=100), start + timedelta(days=105))]
+    gap = [TreatmentBreak(start + timedelta(days=100), start + timedelta(days=105), 120.0)]
     assert anc_phase_interval_days(start, start + timedelta(days=106), profile, gap) == 3
     assert anc_phase_interval_days(start, start + timedelta(days=119), profile, gap) == 21
+    short = [TreatmentBreak(start + timedelta(days=100), start + timedelta(days=105), 119.9)]
+    assert anc_phase_interval_days(start, start + timedelta(days=106), profile, short) == 21
     # Schedule: the file's test code and the extra calendar test.
     items = monitoring_schedule(
         start_date=start,
@@ -181,6 +184,10 @@ def _broken(change: str) -> Any:
         anc["bands"]["general"][1]["severity"] = None
     elif change == "bad_effect":
         anc["interruptions"][0]["effect"] = "pause"
+    elif change == "break_without_bound":
+        del anc["interruptions"][0]["break_more_than_hours"]
+    elif change == "break_bounds_reversed":
+        anc["interruptions"][0]["break_below_hours"] = 24
     elif change == "interval_not_int":
         anc["phases"][0]["interval_days"] = 7.5
     elif change == "calendar_not_increasing":
@@ -198,6 +205,8 @@ def _broken(change: str) -> Any:
         "gap_in_phases",
         "open_phase_not_last",
         "bands_not_decreasing",
+        "break_without_bound",
+        "break_bounds_reversed",
         "no_zero_band",
         "unknown_rule",
         "unknown_band",

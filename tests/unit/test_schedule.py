@@ -10,6 +10,7 @@ import pytest
 from server.domain import (
     DueTest,
     Profile,
+    TreatmentBreak,
     anc_phase_interval_days,
     due_status,
     load_profile,
@@ -27,8 +28,12 @@ def day(n: int) -> date:
     return START + timedelta(days=n)
 
 
-def gap(first_missed: int, restarted: int) -> tuple[date, date]:
-    return (day(first_missed), day(restarted))
+def gap(first_missed: int, restarted: int, hours: float | None = None) -> TreatmentBreak:
+    """A break whose first missed day is `first_missed` (the last dose the evening before, at
+    21:00) and whose next dose is at 09:00 on `restarted`: (restarted - first_missed) days
+    and 12 hours, unless `hours` says otherwise."""
+    length = hours if hours is not None else (restarted - first_missed) * 24 + 12
+    return TreatmentBreak(day(first_missed - 1), day(restarted), length)
 
 
 # --- phase intervals ------------------------------------------------------------------------
@@ -63,15 +68,19 @@ def test_phase_interval_boundaries(profile: Profile, on_day: int, interval: int)
 @pytest.mark.parametrize(
     ("profile", "gaps", "on_day", "interval"),
     [
-        # guideline L104: "After any dose interruption >2 days: Return to weekly ... 6 months".
-        (GUIDELINE, [gap(300, 302)], 305, 14),  # 2-day break: schedule unchanged
+        # guideline L104: "After any dose interruption >2 days: Return to weekly ... 6 months";
+        # RULES.md 6: measured in hours, more than 48 h (a 59 h break is more than 2 days).
+        (GUIDELINE, [gap(300, 302, hours=48)], 305, 14),  # 48:00: schedule unchanged
+        (GUIDELINE, [gap(300, 302, hours=48 + 1 / 60)], 305, 7),  # 48:01: weekly
+        (GUIDELINE, [gap(300, 302, hours=59)], 305, 7),  # the 59 h break of issue 13
         (GUIDELINE, [gap(300, 303)], 305, 7),  # 3-day break: weekly from the restart
         (GUIDELINE, [gap(300, 303)], 302, 14),  # not yet restarted on that date
         (GUIDELINE, [gap(300, 303)], 303 + 181, 7),  # last day of the 26 weeks
         (GUIDELINE, [gap(300, 303)], 303 + 182, 28),  # then back to the phase (week 70)
         (GUIDELINE, [gap(400, 410)], 410 + 182, 28),  # a break after a year: weekly, then monthly
-        # us-label-2025 (RULES.md 3): under 30 days keeps the schedule ...
-        (US, [gap(300, 329)], 330, 14),
+        # us-label-2025 (RULES.md 3): under 30 days (720 h) keeps the schedule ...
+        (US, [gap(300, 329, hours=719.9)], 330, 14),
+        (US, [gap(300, 329, hours=720)], 330, 7),
         # ... 30 days or more restarts as a new patient, phases counted from the restart.
         (US, [gap(300, 330)], 330, 7),
         (US, [gap(300, 330)], 330 + 181, 7),
@@ -82,16 +91,18 @@ def test_phase_interval_boundaries(profile: Profile, on_day: int, interval: int)
         (UK, [gap(127, 130)], 130 + 41, 7),
         (UK, [gap(127, 130)], 130 + 42, 14),
         (UK, [gap(127, 129)], 130, 14),  # 2-day break: unchanged
+        (UK, [gap(127, 130, hours=71.9)], 130, 14),  # just under 3 days (72 h)
+        (UK, [gap(127, 130, hours=72)], 130, 7),  # 3 days
         (UK, [gap(126, 129)], 130, 14),  # exactly 18 weeks on treatment: not "over 18 weeks"
-        (UK, [gap(200, 227)], 228, 7),  # 27 days: still the 6-week rule
+        (UK, [gap(200, 227, hours=671.9)], 228, 7),  # under 4 weeks: still the 6-week rule
         (UK, [gap(200, 227)], 227 + 42, 14),
         # 4 weeks or more: RULES.md is silent; product choice = a new patient (weekly 18 wk).
-        (UK, [gap(200, 228)], 228 + 125, 7),
+        (UK, [gap(200, 228, hours=672)], 228 + 125, 7),
         (UK, [gap(200, 228)], 228 + 126, 14),
     ],
 )
 def test_phase_interval_after_interruptions(
-    profile: Profile, gaps: list[tuple[date, date]], on_day: int, interval: int
+    profile: Profile, gaps: list[TreatmentBreak], on_day: int, interval: int
 ) -> None:
     assert anc_phase_interval_days(START, day(on_day), profile, gaps) == interval
 
@@ -111,7 +122,7 @@ def schedule(
     profile: Profile = GUIDELINE,
     band: str | None = None,
     band_since: int | None = None,
-    gaps: Sequence[tuple[date, date]] = (),
+    gaps: Sequence[TreatmentBreak] = (),
     stable: int | None = None,
     baseline_done: Mapping[str, bool] | None = None,
 ) -> dict[str, DueTest]:
@@ -167,7 +178,8 @@ def test_anc_next_due_by_phase(profile: Profile, last_anc: int, due: int) -> Non
         # guideline: a 3-day break in the 2-weekly phase makes the test due 7 days after the
         # last result (weekly from the restart, guideline L104).
         (GUIDELINE, [gap(300, 303)], 298, 305),
-        (GUIDELINE, [gap(300, 302)], 298, 312),  # 2-day break: unchanged
+        (GUIDELINE, [gap(300, 302, hours=48)], 298, 312),  # 48 h: unchanged
+        (GUIDELINE, [gap(300, 302)], 298, 305),  # 60 h (more than 2 days): weekly
         # A 10-day break: weekly applies from the restart, and 12 days have passed: due then.
         (GUIDELINE, [gap(300, 310)], 298, 310),
         # A 20-day break: the 2-weekly test fell due during the break (day 312).
@@ -182,7 +194,7 @@ def test_anc_next_due_by_phase(profile: Profile, last_anc: int, due: int) -> Non
     ],
 )
 def test_anc_next_due_after_interruptions(
-    profile: Profile, gaps: list[tuple[date, date]], last_anc: int, due: int
+    profile: Profile, gaps: list[TreatmentBreak], last_anc: int, due: int
 ) -> None:
     code = profile.anc_test
     got = schedule(today=last_anc, last={code: last_anc}, profile=profile, gaps=gaps)[code]

@@ -1,0 +1,340 @@
+"""The treatment course's use cases: a plan set, a clinic count, missed doses, a taper's end,
+and a clinician's hold, resume or stop, with what each does to the doses, the reminders and
+the record (RULES.md 6).
+
+The rules that decide are pure (server/domain/treatment.py); the patient's summary is written
+by services/state.py; every change of state is a `treatment_event` row, in the same
+transaction as its effects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.domain import load_profile
+from server.domain import treatment as rules
+from server.models import DosePlan, Patient, TreatmentEvent, User
+from server.policy import Actor
+from server.services import doses, outbox
+from server.services import state as states
+from server.services.errors import Conflict, Invalid
+
+DAYS_MADE_AHEAD = 1  # today and tomorrow (patient-local) exist at any time
+
+
+def _refused(refusal: rules.TransitionRefused) -> Conflict | Invalid:
+    if refusal.field is not None:
+        return Invalid({refusal.field: [refusal.message]}, refusal.message, refusal.code)
+    return Conflict(refusal.message, code=refusal.code)
+
+
+def _record(
+    session: Session,
+    patient: Patient,
+    before: rules.CourseView,
+    after: rules.Course,
+    now: dt.datetime,
+    *,
+    actor_id: int | None = None,
+    action: str | None = None,
+    reason: str | None = None,
+    rechallenge: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> TreatmentEvent:
+    view = states.course_view(session, patient, now)
+    event = TreatmentEvent(
+        patient_id=patient.id,
+        at=now,
+        action=action,
+        cause=view.cause if view.state == after.state else after.cause,
+        from_state=before.state,
+        to_state=view.state,
+        reason=reason,
+        rechallenge=rechallenge,
+        detail=detail or {},
+        actor_id=actor_id,
+    )
+    session.add(event)
+    return event
+
+
+def _pause(
+    session: Session, patient: Patient, before: rules.CourseView, now: dt.datetime, *, stop: bool
+) -> None:
+    """Doses stop being offered: those still to come are withheld (or cancelled, for a stop),
+    their queued reminders cancelled, and the missed-dose clock stops; a break begins."""
+    withheld = doses.withhold(session, patient, now, stop=stop)
+    outbox.cancel_dose_reminders(session, patient.id, withheld or None, "treatment withheld")
+    states.doses_due(session, patient, None, now)
+    if before.state != rules.CourseState.NOT_STARTED:
+        states.interruption_started(session, patient, now)
+
+
+def _change(
+    session: Session,
+    patient: Patient,
+    before: rules.CourseView,
+    after: rules.Course,
+    now: dt.datetime,
+) -> rules.CourseView:
+    """Store `after` and apply what the change of state means for the doses."""
+    states.course_changed(session, patient, after, now)
+    view = states.course_view(session, patient, now)
+    if view.state in rules.NO_DOSES and before.state not in rules.NO_DOSES:
+        _pause(session, patient, before, now, stop=view.state == rules.CourseState.STOPPED)
+    elif view.state == rules.CourseState.STOPPED:  # a paused course stops: nothing is to come
+        _pause(session, patient, before, now, stop=True)
+    return view
+
+
+# --- a plan ------------------------------------------------------------------------------------
+
+
+def check_plan(session: Session, patient: Patient, kind: str | None, now: dt.datetime) -> str:
+    """The plan's kind (the contract's default when left out), refused when the course does
+    not allow it (RULES.md 6)."""
+    view = states.course_view(session, patient, now)
+    has_plan = states.latest_plan(session, patient.id) is not None
+    chosen = kind or rules.default_plan_kind(view, has_plan)
+    try:
+        rules.check_plan_kind(view, chosen)
+        if chosen in rules.STARTS_LOW:
+            rules.check_anc_recovered(view, _band_treatment(session, patient, now))
+    except rules.TransitionRefused as refusal:
+        raise _refused(refusal) from None
+    return chosen
+
+
+def plan_set(session: Session, patient: Patient, plan: DosePlan, now: dt.datetime) -> None:
+    """A new plan version (flushed): the earlier plans' doses from its start are replaced by its
+    own for every day already made (so no reminder is lost), the course moves on, and the
+    missed-dose clock restarts with a new course (RULES.md 6; issue: a plan change never loses
+    the day's reminders)."""
+    today = states.today_for(patient, now)
+    before = states.course_view(session, patient, now)
+    state = states.get_state(session, patient, now)
+    after = rules.after_plan(
+        states.course_of(state), before, plan.kind, plan.start_date, today, now
+    )
+    starts_course = plan.kind in rules.STARTS_LOW
+    states.course_changed(
+        session, patient, after, now, course_started_on=plan.start_date if starts_course else None
+    )
+    replaced = doses.replace_from(session, patient, plan, plan.start_date, now)
+    outbox.cancel_dose_reminders(session, patient.id, replaced, "replaced by a new plan")
+    made_until = max(state.doses_made_until or today, today + dt.timedelta(days=DAYS_MADE_AHEAD))
+    make_days(session, patient, max(plan.start_date, today), made_until, now, not_before=now)
+    states.doses_made(state, patient, made_until, now)
+    if starts_course or before.state not in rules.ACTIVE or state.doses_due_since is None:
+        first = max(now, states.local_midnight(plan.start_date, patient.timezone))
+        states.doses_due(
+            session, patient, doses.first_dose_after(session, patient, first, plan), now
+        )
+    _record(
+        session,
+        patient,
+        before,
+        after,
+        now,
+        actor_id=plan.created_by_id,
+        detail={"plan_id": plan.id, "version": plan.version, "kind": plan.kind},
+    )
+    states.blood_schedule_refreshed(session, patient, now)
+
+
+def make_days(
+    session: Session,
+    patient: Patient,
+    first: dt.date,
+    last: dt.date,
+    now: dt.datetime,
+    *,
+    not_before: dt.datetime | None = None,
+) -> None:
+    """Make the doses of each local date from `first` to `last` as the course has them that
+    day: due, withheld, or none once stopped."""
+    state = states.get_state(session, patient, now)
+    course = states.course_of(state)
+    day = first
+    while day <= last:
+        plan = states.active_plan(session, patient.id, day)
+        view = rules.current(course, states.plan_shape(plan), day)
+        if view.state != rules.CourseState.STOPPED:
+            status = "withheld" if view.state in rules.WITHHELD else "pending"
+            doses.materialise(session, patient, day, status=status, not_before=not_before)
+        day += dt.timedelta(days=1)
+
+
+def make_ahead(session: Session, patient: Patient, now: dt.datetime) -> None:
+    """The worker's step for one patient: today's and tomorrow's doses (from yesterday, so that
+    a worker that was down still finds them)."""
+    state = states.get_state(session, patient, now)
+    today = states.today_for(patient, now)
+    first = today - dt.timedelta(days=1)
+    if state.doses_made_until is not None:
+        first = max(first, state.doses_made_until + dt.timedelta(days=1))
+    last = today + dt.timedelta(days=DAYS_MADE_AHEAD)
+    make_days(session, patient, first, last, now)
+    states.doses_made(state, patient, last, now)
+
+
+# --- what the product sees ---------------------------------------------------------------------
+
+
+def _band_treatment(
+    session: Session, patient: Patient, now: dt.datetime
+) -> rules.AncTreatment | None:
+    """What the newest clinic count's band means for treatment (None: no count yet)."""
+    band = states.get_state(session, patient, now).anc_band
+    if band is None:
+        return None
+    profile = load_profile(patient.clinic.monitoring_profile)
+    actions = [
+        (r.band, r.action) for r in profile.band_rules(ben=patient.benign_ethnic_neutropenia)
+    ]
+    if profile.traffic_light is not None:
+        actions += [(r.band, r.action) for r in profile.traffic_light.lights]
+    return rules.anc_treatment(next((a for b, a in actions if b == band), "continue"))
+
+
+def clinic_anc(
+    session: Session,
+    patient: Patient,
+    *,
+    band: str,
+    action: str,
+    collected_at: dt.datetime,
+    result_id: int,
+    now: dt.datetime,
+) -> None:
+    """A clinic blood count: its band is kept when it is the newest, and a band whose
+    treatment is interrupt or stop (UK red) interrupts the course (RULES.md 6)."""
+    if not states.clinic_anc_recorded(session, patient, band, collected_at, now):
+        return
+    before = states.course_view(session, patient, now)
+    state = states.get_state(session, patient, now)
+    profile = load_profile(patient.clinic.monitoring_profile)
+    treatment = rules.anc_treatment(action)
+    marker = rules.rechallenge_marker_after_anc(
+        treatment,
+        ben=patient.benign_ethnic_neutropenia,
+        uk_lights=profile.traffic_light is not None,
+    )
+    course = states.course_of(state)
+    after = rules.after_clinic_anc(course, before, treatment, marker=marker, now=now)
+    if after == course:
+        return
+    view = _change(session, patient, before, after, now)
+    if view.state != before.state:
+        _record(session, patient, before, after, now, detail={"lab_result_id": result_id})
+
+
+def missed_doses(session: Session, patient: Patient, now: dt.datetime) -> bool:
+    """Missed doses over 48 h (the time rule held): an active course needs re-titration, every
+    time (True); a taper that ended is recorded as stopped instead (RULES.md 6)."""
+    before = states.course_view(session, patient, now)
+    course = states.course_of(states.get_state(session, patient, now))
+    ended = rules.after_taper(course, before)
+    if ended is not None:
+        _change(session, patient, before, ended, now)
+        _record(session, patient, before, ended, now)
+        return False
+    after = rules.after_missed_doses(course, before, now)
+    if after is None:
+        return False
+    _change(session, patient, before, after, now)
+    _record(session, patient, before, after, now)
+    return True
+
+
+# --- a clinician's act -------------------------------------------------------------------------
+
+
+def act(
+    session: Session, *, actor: Actor, patient: Patient, data: dict[str, Any], now: dt.datetime
+) -> tuple[TreatmentEvent, str | None]:
+    """A clinician holds, resumes or stops treatment (CONTRACT.md `treatment-events`), with a
+    reason; resuming an interrupted course needs a recovered count; a resume after more than
+    48 h without a dose comes back with a warning. Commits."""
+    action, reason = data["action"], data["reason"].strip()
+    if not reason:
+        raise Invalid({"reason": ["Say why, in a few words."]})
+    rechallenge = data.get("rechallenge")
+    if rechallenge is not None and action != rules.ClinicianAction.STOP:
+        raise Invalid({"rechallenge": ["Only a stop says whether a restart is advised."]})
+    before = states.course_view(session, patient, now)
+    state = states.get_state(session, patient, now)
+    try:
+        if action == rules.ClinicianAction.RESUME:
+            rules.check_anc_recovered(before, _band_treatment(session, patient, now))
+        after = rules.after_clinician(
+            states.course_of(state), before, action, now, rechallenge=rechallenge
+        )
+    except rules.TransitionRefused as refusal:
+        raise _refused(refusal) from None
+    warning = None
+    if action == rules.ClinicianAction.RESUME:
+        last = state.last_dose_taken_at
+        hours = None if last is None else (now - last).total_seconds() / 3600
+        warning = rules.gap_warning(hours)
+        states.course_changed(session, patient, after, now)
+        doses.release(session, patient, now)
+        states.doses_due(session, patient, doses.first_dose_after(session, patient, now), now)
+    else:
+        _change(session, patient, before, after, now)
+    event = _record(
+        session,
+        patient,
+        before,
+        after,
+        now,
+        actor_id=actor.user_id,
+        action=action,
+        reason=reason,
+        rechallenge=rechallenge,
+        detail={"warning": warning} if warning else {},
+    )
+    states.blood_schedule_refreshed(session, patient, now)
+    session.commit()
+    return event, warning
+
+
+def events(session: Session, patient: Patient, limit: int = 200) -> Sequence[TreatmentEvent]:
+    """The course's history, newest first."""
+    return session.scalars(
+        select(TreatmentEvent)
+        .where(TreatmentEvent.patient_id == patient.id)
+        .order_by(TreatmentEvent.at.desc(), TreatmentEvent.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def event_views(session: Session, rows: Sequence[TreatmentEvent]) -> list[dict[str, Any]]:
+    """Events with who acted, for the care team and the patient's timeline."""
+    people = dict(
+        session.execute(
+            select(User.id, User.display_name).where(
+                User.id.in_({row.actor_id for row in rows if row.actor_id})
+            )
+        ).all()
+    )
+    return [
+        {
+            "id": row.id,
+            "at": row.at,
+            "action": row.action,
+            "cause": row.cause,
+            "from_state": row.from_state,
+            "to_state": row.to_state,
+            "reason": row.reason,
+            "rechallenge": row.rechallenge,
+            "warning": (row.detail or {}).get("warning"),
+            "by": people.get(row.actor_id or 0),
+        }
+        for row in rows
+    ]

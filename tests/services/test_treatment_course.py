@@ -1,0 +1,621 @@
+"""The treatment course end to end through the API and the worker's cycle: withheld doses,
+plan kinds, a clinician's hold, resume and stop, breaks in hours (RULES.md 6; CONTRACT.md
+"Treatment course (v2)"; guideline L74, L78, L104, L139-L149, L339)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from reminders.cycle import run_cycle
+from server.extensions import db
+from server.models import (
+    AuditEvent,
+    Dose,
+    Escalation,
+    OutboxMessage,
+    PatientState,
+    TreatmentEvent,
+    TreatmentInterruption,
+)
+from tests.support.clock import FakeClock
+from tests.support.world import (
+    ApiClient,
+    World,
+    activate,
+    add_anc,
+    enrol_patient,
+    start_plan,
+    worker_makes_doses,
+)
+
+UTC = dt.UTC
+TAKEN = dt.datetime(2026, 11, 25, 21, 0, tzinfo=UTC)  # day 1's only dose, 12.5 mg at bedtime
+
+
+def at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).astimezone(UTC)
+
+
+def tick(app: Flask, when: dt.datetime) -> dict[str, int]:
+    """One dispatch cycle without sending: time rules, doses made ahead, reminders queued."""
+    return run_cycle(db.session, when, app.extensions["companion.content"], "w1").counts
+
+
+def nurse(world: World) -> ApiClient:
+    """The clinician, signed in now (care-team sessions end after 30 idle minutes)."""
+    return ApiClient(world.app, "dr.north@example.org")
+
+
+def summary(world: World, client: ApiClient | None = None) -> dict[str, Any]:
+    response = (client or nurse(world)).get(f"/api/patients/{world.patient_id}")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["status"]
+
+
+def day(world: World, date: str, client: ApiClient | None = None) -> dict[str, Any]:
+    response = (client or world.patient).get(f"/api/patients/{world.patient_id}/doses?date={date}")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def mark(
+    world: World, dose_id: int, status: str, when: dt.datetime, client: ApiClient | None = None
+):
+    return (client or world.patient).post(
+        f"/api/patients/{world.patient_id}/dose-events",
+        json={"dose_id": dose_id, "status": status, "at": when.isoformat()},
+    )
+
+
+def act(world: World, body: dict[str, Any], client: ApiClient | None = None):
+    return (client or nurse(world)).post(
+        f"/api/patients/{world.patient_id}/treatment-events", json=body
+    )
+
+
+def plan(world: World, body: dict[str, Any]):
+    return nurse(world).put(
+        f"/api/patients/{world.patient_id}/dose-plan", json={"times": ["08:00", "21:00"], **body}
+    )
+
+
+@pytest.fixture
+def taking(world: World, clock: FakeClock) -> World:
+    """Alex on the standard plan from today (a baseline count in the morning), the first dose
+    taken at 21:00; the diary kept so that only dose rules can fire."""
+    start_plan(world, start="2026-11-25", baseline_at="2026-11-25T09:00:00+00:00")
+    first = day(world, "2026-11-25")["doses"]
+    assert [(d["local_time"], d["mg"]) for d in first] == [("21:00", 12.5)]
+    clock.set(TAKEN + dt.timedelta(minutes=5))
+    assert mark(world, first[0]["id"], "taken", TAKEN).status_code == 201
+    state = db.session.get(PatientState, world.patient_id)
+    state.last_bowel_movement_at = TAKEN + dt.timedelta(days=10)  # quiet bowel rules
+    db.session.commit()
+    return world
+
+
+def missed(world: World, clock: FakeClock, hours: float = 48, minutes: float = 1) -> dt.datetime:
+    """The cycle runs `hours` and `minutes` after the last dose taken, with nothing taken since."""
+    when = TAKEN + dt.timedelta(hours=hours, minutes=minutes)
+    clock.set(when)
+    tick(world.app, when)
+    return when
+
+
+# --- missed doses over 48 h: needs_retitration, withheld doses (RULES.md 1, 6) ----------------
+
+
+def test_47_59_is_not_a_break_and_48_01_withholds_every_dose(
+    taking: World, clock: FakeClock
+) -> None:
+    missed(taking, clock, hours=47, minutes=59)
+    assert summary(taking)["treatment"] == "in_titration"
+    assert {d["status"] for d in day(taking, "2026-11-27")["doses"]} == {"missed", "pending"}
+
+    when = missed(taking, clock, hours=48, minutes=1)
+    status = summary(taking)
+    assert status["treatment"] == "needs_retitration" and status["doses_withheld"] is True
+    assert status["treatment_cause"] == "missed_doses_48h"
+    assert at(status["treatment_since"]) == when
+    today = day(taking, "2026-11-27")
+    assert today["treatment"] == "needs_retitration" and today["doses_withheld"] is True
+    # the morning dose was missed before; the evening one (still to come) is withheld
+    assert [(d["local_time"], d["status"]) for d in today["doses"]] == [
+        ("08:00", "missed"),
+        ("21:00", "withheld"),
+    ]
+    assert all(d["status"] == "withheld" for d in day(taking, "2026-11-28")["doses"])
+    # "a client that marks it gets a conflict": taken, skipped, late or not, patient or carer
+    for dose in today["doses"]:
+        for status_, who in (("taken", taking.patient), ("skipped", taking.caregiver)):
+            refused = mark(taking, dose["id"], status_, when, who)
+            assert refused.status_code == 409
+            assert refused.get_json()["error"]["code"] == "dose_withheld"
+    assert (
+        db.session.scalar(select(func.count()).select_from(Dose).where(Dose.status == "taken")) == 1
+    )
+    escalation = db.session.scalars(
+        select(Escalation).where(Escalation.rule == "missed_doses_48h")
+    ).one()
+    assert escalation.severity == "urgent"
+
+
+def test_no_dose_reminder_is_queued_for_withheld_doses(taking: World, clock: FakeClock) -> None:
+    missed(taking, clock)
+    # the next two days' dose times pass with the worker running every 15 minutes
+    moment = clock.now
+    while moment < at("2026-11-29T23:00:00+00:00"):
+        moment += dt.timedelta(minutes=15)
+        tick(taking.app, moment)
+    reminders = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "dose", OutboxMessage.due_at > clock.now)
+    ).all()
+    assert reminders == []
+
+
+def test_a_second_gap_needs_retitration_again(taking: World, clock: FakeClock) -> None:
+    missed(taking, clock)
+    escalation = db.session.scalars(
+        select(Escalation).where(Escalation.rule == "missed_doses_48h")
+    ).one()
+    ack = nurse(taking).post(f"/api/escalations/{escalation.id}/acknowledge")
+    assert ack.status_code == 200
+    # the next morning the nurse re-titrates from today; the default kind is a re-titration
+    clock.set(at("2026-11-28T09:00:00+00:00"))
+    answer = plan(taking, {"start_date": "2026-11-28", "target_mg_per_day": 300})
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["kind"] == "retitration"
+    assert summary(taking)["treatment"] == "in_titration"
+    # day 1 of the re-titration: 12.5 mg at bedtime, due (the withheld doses are replaced)
+    doses = day(taking, "2026-11-28")["doses"]
+    assert [(d["local_time"], d["mg"], d["status"]) for d in doses] == [("21:00", 12.5, "pending")]
+    taken = at("2026-11-28T21:02:00+00:00")
+    clock.set(taken)
+    assert mark(taking, doses[0]["id"], "taken", taken).status_code == 201
+    # a second gap of more than 48 h, with the first escalation acknowledged, not resolved
+    later = taken + dt.timedelta(hours=48, minutes=1)
+    clock.set(later)
+    tick(taking.app, later)
+    status = summary(taking)
+    assert status["treatment"] == "needs_retitration"
+    assert at(status["treatment_since"]) == later
+    refreshed = db.session.get(Escalation, escalation.id)
+    assert len(refreshed.evidence) == 2  # the new gap is added to it
+    causes = db.session.scalars(select(TreatmentEvent.cause).order_by(TreatmentEvent.id)).all()
+    assert causes.count("missed_doses_48h") == 2
+
+
+# --- a clinician's hold, resume and stop (CONTRACT.md treatment-events) -----------------------
+
+
+def test_hold_and_resume_with_a_reason(taking: World, clock: FakeClock) -> None:
+    clock.set(at("2026-11-26T07:00:00+00:00"))
+    worker_makes_doses(clock.now)
+    held = act(taking, {"action": "hold", "reason": "Chest infection: review tomorrow"})
+    assert held.status_code == 201, held.get_json()
+    body = held.get_json()
+    assert (body["from_state"], body["to_state"], body["status"]["treatment"]) == (
+        "in_titration",
+        "held",
+        "held",
+    )
+    assert {d["status"] for d in day(taking, "2026-11-26")["doses"]} == {"withheld"}
+    # hold again: not from held
+    again = act(taking, {"action": "hold", "reason": "x"})
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "invalid_transition"
+    clock.set(at("2026-11-26T20:00:00+00:00"))  # 23 h after the last dose
+    resumed = act(taking, {"action": "resume", "reason": "Infection treated, counts fine"})
+    assert resumed.status_code == 201 and resumed.get_json()["warning"] is None
+    assert resumed.get_json()["status"]["treatment"] == "in_titration"
+    doses = day(taking, "2026-11-26")["doses"]
+    # the 08:00 stays withheld (it passed during the hold); 21:00 is due again
+    assert [(d["local_time"], d["status"]) for d in doses] == [
+        ("08:00", "withheld"),
+        ("21:00", "pending"),
+    ]
+    history = nurse(taking).get(f"/api/patients/{taking.patient_id}/treatment-events")
+    actions = [(e["action"], e["reason"]) for e in history.get_json()["items"]]
+    assert actions[:2] == [
+        ("resume", "Infection treated, counts fine"),
+        ("hold", "Chest infection: review tomorrow"),
+    ]
+    audited = db.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.patient_id == taking.patient_id)
+    ).all()
+    assert "treatment.write" in audited
+
+
+def test_a_resume_after_more_than_48_hours_comes_with_a_warning(
+    taking: World, clock: FakeClock
+) -> None:
+    clock.set(at("2026-11-26T07:00:00+00:00"))
+    assert act(taking, {"action": "hold", "reason": "procedure"}).status_code == 201
+    clock.set(TAKEN + dt.timedelta(hours=48, minutes=1))
+    resumed = act(taking, {"action": "resume", "reason": "Doses were taken, not logged"})
+    assert resumed.status_code == 201 and resumed.get_json()["warning"] == "gap_over_48h"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"action": "hold", "reason": "   "}, 422, "reason"),
+        ({"action": "hold"}, 422, "reason"),
+        ({"action": "pause", "reason": "x"}, 422, "action"),
+        ({"action": "stop", "reason": "myocarditis"}, 422, "rechallenge"),
+        ({"action": "hold", "reason": "x", "rechallenge": "advised"}, 422, "rechallenge"),
+        ({"action": "resume", "reason": "x"}, 409, None),  # not paused
+    ],
+)
+def test_bad_treatment_events_are_refused_and_write_nothing(
+    taking: World, body: dict[str, Any], status: int, field: str | None
+) -> None:
+    before = summary(taking)
+    refused = act(taking, body)
+    assert refused.status_code == status, refused.get_json()
+    if field:
+        assert field in refused.get_json()["error"]["fields"]
+    assert summary(taking) == before
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(TreatmentEvent)
+            .where(TreatmentEvent.action.is_not(None))
+        )
+        == 0
+    )
+
+
+def test_only_the_patients_clinic_acts_on_the_course(taking: World) -> None:
+    body = {"action": "hold", "reason": "x"}
+    path = f"/api/patients/{taking.patient_id}/treatment-events"
+    assert ApiClient(taking.app, "dr.south@example.org").post(path, json=body).status_code == 404
+    assert taking.patient.post(path, json=body).status_code == 403
+    assert taking.caregiver.post(path, json=body).status_code == 403
+    assert ApiClient(taking.app, "admin.north@example.org").post(path, json=body).status_code == 403
+    assert taking.patient.get(path).status_code == 403
+    assert ApiClient(taking.app, "dr.south@example.org").get(path).status_code == 404
+    assert summary(taking)["treatment"] == "in_titration"
+
+
+def test_a_stop_ends_doses_tracking_and_flags(taking: World, clock: FakeClock) -> None:
+    clock.set(at("2026-11-26T07:00:00+00:00"))
+    worker_makes_doses(clock.now)
+    stopped = act(
+        taking,
+        {"action": "stop", "reason": "Suspected myocarditis", "rechallenge": "not_advised"},
+    )
+    assert stopped.status_code == 201, stopped.get_json()
+    status = stopped.get_json()["status"]
+    assert status["treatment"] == "stopped" and status["rechallenge"] == "not_advised"
+    assert day(taking, "2026-11-26")["doses"] == []  # "no doses"
+    # days later: no missed-dose flag and no bowel flag (tracking ended)
+    tick(taking.app, at("2026-12-01T12:00:00+00:00"))
+    rules = db.session.scalars(
+        select(Escalation.rule).where(Escalation.patient_id == taking.patient_id)
+    ).all()
+    assert rules == []  # nor an overdue blood test: a normal count needs no more after a stop
+    assert summary(taking)["tracking_since"] is None
+    # every later plan shows the marker; a restart must start low
+    refused = plan(
+        taking, {"start_date": "2026-12-01", "kind": "maintenance", "target_mg_per_day": 300}
+    )
+    assert refused.status_code == 422
+    clock.set(at("2026-12-01T12:00:00+00:00"))
+    add_anc(nurse(taking), taking.patient_id, 2100, "2026-12-01T09:00:00+00:00")
+    restart = plan(
+        taking, {"start_date": "2026-12-01", "kind": "initiation", "target_mg_per_day": 300}
+    )
+    assert restart.status_code == 200, restart.get_json()
+    assert restart.get_json()["rechallenge"] == "not_advised"
+    assert restart.get_json()["warnings"][0]["code"] == "rechallenge_not_advised"
+    assert summary(taking)["treatment"] == "in_titration"
+
+
+# --- a clinic count interrupts (RULES.md 6; guideline L139-L141) ------------------------------
+
+
+def test_a_clinic_count_interrupts_and_a_recovered_count_lets_the_team_resume(
+    taking: World, clock: FakeClock
+) -> None:
+    clock.set(at("2026-11-26T10:00:00+00:00"))
+    worker_makes_doses(clock.now)
+    # the patient's own copy decides nothing (RULES.md 7)
+    assert (
+        add_anc(taking.patient, taking.patient_id, 400, "2026-11-26T09:00:00+00:00").status_code
+        == 201
+    )
+    assert summary(taking)["treatment"] == "in_titration"
+    assert (
+        add_anc(nurse(taking), taking.patient_id, 700, "2026-11-26T09:30:00+00:00").status_code
+        == 201
+    )
+    status = summary(taking)
+    assert (status["treatment"], status["treatment_cause"]) == ("interrupted", "anc_interrupt")
+    assert status["rechallenge"] is None
+    assert all(d["status"] == "withheld" for d in day(taking, "2026-11-26")["doses"][1:])
+    refused = act(taking, {"action": "resume", "reason": "feels well"})
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["code"] == "anc_not_recovered"
+    relapse = plan(
+        taking, {"start_date": "2026-11-27", "kind": "retitration", "target_mg_per_day": 300}
+    )
+    assert relapse.status_code == 409 and relapse.get_json()["error"]["code"] == "anc_not_recovered"
+    clock.set(at("2026-11-27T11:00:00+00:00"))
+    add_anc(nurse(taking), taking.patient_id, 1600, "2026-11-27T09:00:00+00:00")
+    assert summary(taking)["treatment"] == "interrupted"  # leaving is the clinician's act
+    assert act(taking, {"action": "resume", "reason": "ANC 1600"}).status_code == 201
+    assert summary(taking)["treatment"] == "in_titration"
+
+
+def test_a_count_below_500_interrupts_with_rechallenge_not_advised(taking: World) -> None:
+    assert (
+        add_anc(nurse(taking), taking.patient_id, 400, "2026-11-25T21:03:00+00:00").status_code
+        == 201
+    )
+    status = summary(taking)
+    assert (status["treatment"], status["treatment_cause"]) == ("interrupted", "anc_stop")
+    assert (status["rechallenge"], status["rechallenge_cause"]) == ("not_advised", "anc_stop")
+    shown = nurse(taking).get(f"/api/patients/{taking.patient_id}/dose-plan").get_json()
+    assert shown["rechallenge"] == "not_advised"
+
+
+# --- plan kinds (RULES.md 6; CONTRACT.md defaults) --------------------------------------------
+
+
+def test_an_established_patient_enters_on_a_maintenance_dose(world: World) -> None:
+    answer = plan(
+        world, {"start_date": "2026-11-25", "kind": "maintenance", "target_mg_per_day": 400}
+    )
+    assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    assert body["kind"] == "maintenance" and body["days"][0]["total_mg"] == 400
+    assert summary(world)["treatment"] == "stable"
+    evening = day(world, "2026-11-25")["doses"]
+    assert [(d["local_time"], d["mg"]) for d in evening] == [("21:00", 275.0)]
+    big = plan(world, {"start_date": "2026-11-26", "steps": [{"day": 1, "doses_mg": [0, 500]}]})
+    assert big.status_code == 200 and "single_dose_above_450" in {
+        w["code"] for w in big.get_json()["warnings"]
+    }
+
+
+def test_a_paused_course_takes_a_retitration_plan_only(taking: World, clock: FakeClock) -> None:
+    missed(taking, clock)
+    refused = plan(
+        taking, {"start_date": "2026-11-28", "kind": "maintenance", "target_mg_per_day": 300}
+    )
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["code"] == "retitration_needed"
+    too_high = plan(
+        taking, {"start_date": "2026-11-28", "steps": [{"day": 1, "doses_mg": [100, 200]}]}
+    )
+    assert too_high.status_code == 422  # a re-titration starts at 12.5-25 mg (guideline L78)
+    assert db.session.scalar(select(func.count()).select_from(Dose).where(Dose.plan_id > 1)) == 0
+
+
+def test_a_restart_tomorrow_keeps_today_withheld(taking: World, clock: FakeClock) -> None:
+    missed(taking, clock)
+    answer = plan(taking, {"start_date": "2026-11-28", "target_mg_per_day": 300})
+    assert answer.status_code == 200, answer.get_json()
+    status = summary(taking)
+    assert (status["treatment"], status["restart_on"]) == ("needs_retitration", "2026-11-28")
+    assert day(taking, "2026-11-27")["doses_withheld"] is True
+    assert [
+        (d["local_time"], d["mg"], d["status"]) for d in day(taking, "2026-11-28")["doses"]
+    ] == [("21:00", 12.5, "pending")]
+    clock.set(at("2026-11-28T09:00:00+00:00"))
+    assert summary(taking)["treatment"] == "in_titration"
+
+
+def test_a_taper_ends_the_course_as_stopped_without_a_false_alarm(
+    world: World, clock: FakeClock
+) -> None:
+    assert (
+        plan(
+            world, {"start_date": "2026-11-25", "kind": "maintenance", "target_mg_per_day": 300}
+        ).status_code
+        == 200
+    )
+    clock.set(at("2026-11-26T06:00:00+00:00"))
+    taper = plan(world, {"start_date": "2026-11-26", "kind": "taper", "taper_days": 7})
+    assert taper.status_code == 200, taper.get_json()
+    days = taper.get_json()["days"]
+    assert days[-1]["total_mg"] == 0 and days[-1]["date"] == "2026-12-03"
+    assert summary(world)["treatment"] == "in_titration"
+    # the patient takes every taper dose
+    moment = at("2026-11-26T00:30:00+00:00")
+    while moment < at("2026-12-05T00:00:00+00:00"):
+        worker_makes_doses(moment)
+        for dose in day(world, moment.date().isoformat())["doses"]:
+            when = at(dose["scheduled_at"]) + dt.timedelta(minutes=2)
+            clock.set(when)
+            assert mark(world, dose["id"], "taken", when).status_code == 201
+        moment += dt.timedelta(days=1)
+    clock.set(at("2026-12-03T12:00:00+00:00"))
+    assert summary(world)["treatment"] == "stopped"
+    assert day(world, "2026-12-03")["doses"] == []
+    # 48 h after the last taper dose: no missed-dose flag; the stop is recorded
+    tick(world.app, at("2026-12-06T12:00:00+00:00"))
+    rules = db.session.scalars(
+        select(Escalation.rule).where(Escalation.patient_id == world.patient_id)
+    ).all()
+    assert "missed_doses_48h" not in rules
+    state = db.session.get(PatientState, world.patient_id)
+    assert state.treatment_status == "stopped" and state.treatment_cause == "taper_completed"
+
+
+# --- a plan change never loses the day's reminders (issue 17, finding 3) ---------------------
+
+
+def test_a_plan_change_makes_todays_and_tomorrows_doses_at_once(
+    taking: World, clock: FakeClock
+) -> None:
+    clock.set(at("2026-11-26T12:00:00+00:00"))
+    tick(taking.app, clock.now)  # the worker has made today and tomorrow
+    before = {d["local_time"] for d in day(taking, "2026-11-27")["doses"]}
+    assert before == {"08:00", "21:00"}
+    changed = plan(
+        taking,
+        {
+            "start_date": "2026-11-26",
+            "times": ["09:00", "22:00"],
+            "kind": "maintenance",
+            "target_mg_per_day": 50,
+        },
+    )
+    assert changed.status_code == 200, changed.get_json()
+    for date in ("2026-11-26", "2026-11-27"):
+        times = [
+            (d["local_time"], d["mg"])
+            for d in day(taking, date)["doses"]
+            if d["status"] == "pending"
+        ]
+        assert (
+            times == [("22:00", 37.5)]
+            if date == "2026-11-26"
+            else times == [("09:00", 12.5), ("22:00", 37.5)]
+        )
+    # the new evening dose is reminded at 22:00; the replaced 21:00 is not
+    tick(taking.app, at("2026-11-26T21:00:30+00:00"))
+    tick(taking.app, at("2026-11-26T22:00:30+00:00"))
+    due = db.session.scalars(
+        select(OutboxMessage.due_at).where(
+            OutboxMessage.kind == "dose", OutboxMessage.status == "pending"
+        )
+    ).all()
+    assert due == [at("2026-11-26T22:00:00+00:00")]
+
+
+def test_reading_doses_writes_nothing(taking: World) -> None:
+    count = db.session.scalar(select(func.count()).select_from(Dose))
+    for date in ("2026-12-20", "9999-12-31", "2025-01-01"):
+        assert day(taking, date)["doses"] == []
+    assert db.session.scalar(select(func.count()).select_from(Dose)) == count
+
+
+# --- tracking for every enrolled patient, whoever logs (RULES.md 7) --------------------------
+
+
+def test_a_patient_whose_caregiver_logs_everything_is_tracked(
+    world: World, clock: FakeClock
+) -> None:
+    team = nurse(world)
+    created = enrol_patient(team, "Robin", start=dt.date(2026, 11, 25))
+    pid = created["id"]
+    invite = team.post(f"/api/patients/{pid}/caregiver-invites").get_json()["code"]
+    assert activate(world.app, invite, "kim@example.org").status_code == 201
+    kim = ApiClient(world.app, "kim@example.org")
+    assert add_anc(team, pid, 2000, "2026-11-25T09:00:00+00:00").status_code == 201
+    answer = team.put(
+        f"/api/patients/{pid}/dose-plan",
+        json={"start_date": "2026-11-25", "times": ["21:00"], "target_mg_per_day": 100},
+    )
+    assert answer.status_code == 200, answer.get_json()
+    # the 21:00 dose is reminded to Kim, who logs for Robin
+    tick(world.app, at("2026-11-25T21:00:30+00:00"))
+    kim_id = kim.user["id"]
+    reminded = db.session.scalars(
+        select(OutboxMessage.recipient_user_id).where(
+            OutboxMessage.kind == "dose", OutboxMessage.patient_id == pid
+        )
+    ).all()
+    assert reminded == [kim_id]
+    # nothing logged: the 48 h prompt goes to Kim, then the 72 h and missed-dose flags open
+    tick(world.app, at("2026-11-27T12:30:00+00:00"))
+    prompts = db.session.scalars(
+        select(OutboxMessage.recipient_user_id).where(
+            OutboxMessage.patient_id == pid,
+            OutboxMessage.payload["prompt"].as_string() == "bowel_check_48h",
+        )
+    ).all()
+    assert prompts == [kim_id]
+    tick(world.app, at("2026-11-28T12:30:00+00:00"))
+    rules = set(db.session.scalars(select(Escalation.rule).where(Escalation.patient_id == pid)))
+    assert {"no_bowel_movement_72h", "missed_doses_48h"} <= rules
+
+
+# --- breaks in hours change the blood-test schedule (RULES.md 6; guideline L104) -------------
+
+
+def test_a_59_hour_break_brings_weekly_counts_back(world: World, clock: FakeClock) -> None:
+    """Treated since March (the 2-weekly phase in November): a 59 h break that the app flagged
+    is a break of more than 2 days, so the next count is due in 7 days, not 14."""
+    team = nurse(world)
+    created = enrol_patient(team, "Morgan", start=dt.date(2026, 3, 2))
+    pid = created["id"]
+    assert activate(world.app, created["activation_code"], "morgan@example.org").status_code == 201
+    morgan = ApiClient(world.app, "morgan@example.org")
+    assert add_anc(team, pid, 2100, "2026-11-25T09:00:00+00:00").status_code == 201
+    first = team.put(
+        f"/api/patients/{pid}/dose-plan",
+        json={
+            "start_date": "2026-11-25",
+            "times": ["21:00"],
+            "kind": "maintenance",
+            "target_mg_per_day": 350,
+        },
+    )
+    assert first.status_code == 200, first.get_json()
+    evening = morgan.get(f"/api/patients/{pid}/doses").get_json()["doses"][0]
+    clock.set(TAKEN + dt.timedelta(minutes=1))
+    assert (
+        morgan.post(
+            f"/api/patients/{pid}/dose-events",
+            json={"dose_id": evening["id"], "status": "taken", "at": TAKEN.isoformat()},
+        ).status_code
+        == 201
+    )
+    blood = morgan.get(f"/api/patients/{pid}").get_json()["next_blood_test"]
+    assert blood["due_date"] == "2026-12-09"  # every 2 weeks from the count of Nov 25
+    tick(world.app, TAKEN + dt.timedelta(hours=48, minutes=1))
+    restart = at("2026-11-28T08:00:00+00:00")  # 59 h after the last dose
+    clock.set(restart - dt.timedelta(hours=1))
+    answer = nurse(world).put(
+        f"/api/patients/{pid}/dose-plan",
+        json={
+            "start_date": "2026-11-28",
+            "times": ["08:00"],
+            "steps": [{"day": 1, "doses_mg": [12.5]}, {"day": 2, "doses_mg": [25]}],
+        },
+    )
+    assert answer.status_code == 200, answer.get_json()
+    dose = morgan.get(f"/api/patients/{pid}/doses").get_json()["doses"][0]
+    clock.set(restart + dt.timedelta(minutes=5))
+    assert (
+        morgan.post(
+            f"/api/patients/{pid}/dose-events",
+            json={"dose_id": dose["id"], "status": "taken", "at": restart.isoformat()},
+        ).status_code
+        == 201
+    )
+    gap = db.session.scalars(
+        select(TreatmentInterruption).where(TreatmentInterruption.patient_id == pid)
+    ).one()
+    assert (gap.resumed_at - gap.gap_from) == dt.timedelta(hours=59)
+    blood = morgan.get(f"/api/patients/{pid}").get_json()["next_blood_test"]
+    assert blood["due_date"] == "2026-12-02"  # weekly from the count of Nov 25
+
+
+def test_a_retitration_starts_the_myocarditis_watch_again(world: World, clock: FakeClock) -> None:
+    """RULES.md 6: "After re-titration the days 1-28 myocarditis watch and daily check-in start
+    again" (Alex started on Nov 1: day 25 today; a re-titration from Dec 10 is day 1 again)."""
+    assert (
+        plan(
+            world, {"start_date": "2026-11-25", "kind": "maintenance", "target_mg_per_day": 300}
+        ).status_code
+        == 200
+    )
+    clock.set(at("2026-12-10T06:00:00+00:00"))
+    state = db.session.get(PatientState, world.patient_id)
+    db.session.refresh(state)
+    assert act(world, {"action": "hold", "reason": "unwell"}).status_code == 201
+    add_anc(nurse(world), world.patient_id, 2000, "2026-12-10T05:00:00+00:00")
+    assert plan(world, {"start_date": "2026-12-10", "target_mg_per_day": 300}).status_code == 200
+    db.session.expire_all()
+    state = db.session.get(PatientState, world.patient_id)
+    assert state.course_started_on == dt.date(2026, 12, 10)
+    assert state.next_check_in_at == at("2026-12-10T18:00:00+00:00")

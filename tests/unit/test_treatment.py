@@ -1,0 +1,472 @@
+"""The treatment course as a state machine: RULES.md section 6; guideline L74, L78, L139-L149,
+L179-L182, L339."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from server.domain import PlanStep, taper_proposal, validate_plan
+from server.domain.treatment import (
+    NEW_COURSE,
+    AncTreatment,
+    Cause,
+    Course,
+    CourseState,
+    PlanShape,
+    TransitionRefused,
+    after_clinic_anc,
+    after_clinician,
+    after_missed_doses,
+    after_plan,
+    after_taper,
+    anc_treatment,
+    check_anc_recovered,
+    check_plan_kind,
+    current,
+    default_plan_kind,
+    gap_warning,
+    rechallenge_marker_after_anc,
+)
+
+NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+TODAY = date(2026, 12, 2)
+S = CourseState
+TITRATION = PlanShape("initiation", TODAY, steady_from=TODAY + timedelta(days=13))
+MAINTENANCE = PlanShape("maintenance", TODAY, steady_from=TODAY)
+
+
+def course(state: str, **kw: object) -> Course:
+    return replace(NEW_COURSE, state=state, since=NOW - timedelta(days=30), **kw)  # type: ignore[arg-type]
+
+
+def view(state: str, plan: PlanShape | None = TITRATION, **kw: object):
+    return current(course(state, **kw), plan, TODAY)
+
+
+# --- the state on a day (RULES.md 6 table) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stored", "plan", "day", "state", "cause"),
+    [
+        # not_started: "no plan yet"
+        (S.NOT_STARTED, None, TODAY, S.NOT_STARTED, Cause.ENROLLED),
+        # an active course whose plan has not begun yet is not started
+        (S.IN_TITRATION, None, TODAY, S.NOT_STARTED, Cause.ENROLLED),
+        # in_titration: "an initiation or re-titration plan is rising" ...
+        (S.IN_TITRATION, TITRATION, TODAY + timedelta(days=12), S.IN_TITRATION, "initiation_plan"),
+        # ... stable: "the plan has reached its steady dose" (its last step's day)
+        (S.IN_TITRATION, TITRATION, TODAY + timedelta(days=13), S.STABLE, "steady_dose_reached"),
+        # a maintenance plan of one step is steady from its first day
+        (S.STABLE, MAINTENANCE, TODAY, S.STABLE, "maintenance_plan"),
+        # paused states hold whatever the plan says
+        (S.HELD, TITRATION, TODAY + timedelta(days=20), S.HELD, Cause.ENROLLED),
+        (S.INTERRUPTED, MAINTENANCE, TODAY, S.INTERRUPTED, Cause.ENROLLED),
+        (S.NEEDS_RETITRATION, MAINTENANCE, TODAY, S.NEEDS_RETITRATION, Cause.ENROLLED),
+        (S.STOPPED, MAINTENANCE, TODAY, S.STOPPED, Cause.ENROLLED),
+    ],
+)
+def test_the_state_on_a_day(
+    stored: str, plan: PlanShape | None, day: date, state: str, cause: str
+) -> None:
+    got = current(course(stored), plan, day)
+    assert (got.state, got.cause) == (state, cause)
+
+
+def test_a_taper_is_in_titration_until_its_first_day_without_a_dose_then_stopped() -> None:
+    """RULES.md 6: "taper steps down to zero over 1-2 weeks and then ends the course as
+    stopped"; a taper is a changing dose, so no trough level is due during it."""
+    taper = PlanShape("taper", TODAY, TODAY + timedelta(days=14), TODAY + timedelta(days=14))
+    assert current(course(S.STABLE), taper, TODAY + timedelta(days=13)).state == S.IN_TITRATION
+    ended = current(course(S.STABLE), taper, TODAY + timedelta(days=14))
+    assert (ended.state, ended.since, ended.cause) == (
+        S.STOPPED,
+        TODAY + timedelta(days=14),
+        Cause.TAPER_COMPLETED,
+    )
+    assert ended.doses_withheld
+    recorded = after_taper(course(S.STABLE), ended)
+    assert recorded is not None and recorded.state == S.STOPPED
+    assert after_taper(course(S.STOPPED), ended) is None  # recorded once
+
+
+@pytest.mark.parametrize(
+    ("state", "withheld"),
+    [
+        (S.NOT_STARTED, False),
+        (S.IN_TITRATION, False),
+        (S.STABLE, False),
+        # RULES.md 6: "interrupted, held, needs_retitration and stopped ... doses withheld"
+        (S.INTERRUPTED, True),
+        (S.HELD, True),
+        (S.NEEDS_RETITRATION, True),
+        (S.STOPPED, True),
+    ],
+)
+def test_which_states_withhold_doses(state: str, withheld: bool) -> None:
+    assert view(state, MAINTENANCE).doses_withheld is withheld
+
+
+# --- missed doses (RULES.md 1 and 6; guideline L78, L339) -------------------------------------
+
+
+@pytest.mark.parametrize("state", [S.IN_TITRATION, S.STABLE])
+def test_missed_doses_pause_an_active_course_every_time(state: str) -> None:
+    first = after_missed_doses(course(state), view(state), NOW)
+    assert first is not None and first.state == S.NEEDS_RETITRATION
+    assert first.cause == Cause.MISSED_DOSES and first.since == NOW
+    # re-titrated, then a second gap: needs re-titration again (issue 13's "second gap")
+    again = after_plan(first, current(first, TITRATION, TODAY), "retitration", TODAY, TODAY, NOW)
+    assert current(again, TITRATION, TODAY).state == S.IN_TITRATION
+    later = NOW + timedelta(days=5)
+    second = after_missed_doses(again, current(again, TITRATION, TODAY), later)
+    assert second is not None and second.state == S.NEEDS_RETITRATION and second.since == later
+
+
+@pytest.mark.parametrize(
+    "state", [S.NOT_STARTED, S.HELD, S.INTERRUPTED, S.NEEDS_RETITRATION, S.STOPPED]
+)
+def test_no_dose_was_due_so_none_was_missed(state: str) -> None:
+    assert after_missed_doses(course(state), view(state), NOW) is None
+
+
+# --- a clinic blood count (RULES.md 6; guideline L139-L141) ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "treatment"),
+    [
+        ("continue", AncTreatment.CONTINUE),
+        ("continue_monitor_closely", AncTreatment.CONTINUE),
+        ("continue_hematology_consult", AncTreatment.CONTINUE),
+        ("interrupt_hematology_consult", AncTreatment.INTERRUPT),  # 500-999 (L140)
+        ("stop_hematology_consult", AncTreatment.STOP),  # < 500 (L139)
+        ("stop_no_rechallenge", AncTreatment.STOP),  # UK red
+    ],
+)
+def test_a_bands_action_says_what_treatment_does(action: str, treatment: AncTreatment) -> None:
+    assert anc_treatment(action) is treatment
+
+
+@pytest.mark.parametrize(
+    ("state", "treatment", "after", "cause"),
+    [
+        (S.STABLE, AncTreatment.INTERRUPT, S.INTERRUPTED, Cause.ANC_INTERRUPT),
+        (S.IN_TITRATION, AncTreatment.STOP, S.INTERRUPTED, Cause.ANC_STOP),
+        (S.STABLE, AncTreatment.CONTINUE, S.STABLE, Cause.ENROLLED),
+        # the count is the stronger reason for a paused course
+        (S.HELD, AncTreatment.INTERRUPT, S.INTERRUPTED, Cause.ANC_INTERRUPT),
+        (S.NEEDS_RETITRATION, AncTreatment.STOP, S.INTERRUPTED, Cause.ANC_STOP),
+        # nothing to interrupt
+        (S.NOT_STARTED, AncTreatment.STOP, S.NOT_STARTED, Cause.ENROLLED),
+        (S.STOPPED, AncTreatment.INTERRUPT, S.STOPPED, Cause.ENROLLED),
+    ],
+)
+def test_a_clinic_count_in_an_interrupt_or_stop_band_interrupts(
+    state: str, treatment: AncTreatment, after: str, cause: str
+) -> None:
+    changed = after_clinic_anc(course(state), view(state), treatment, marker=False, now=NOW)
+    assert (changed.state, changed.cause) == (after, cause)
+
+
+def test_a_count_calls_off_a_planned_restart() -> None:
+    planned = course(S.NEEDS_RETITRATION, restart_on=TODAY + timedelta(days=1))
+    changed = after_clinic_anc(
+        planned, current(planned, TITRATION, TODAY), AncTreatment.INTERRUPT, marker=False, now=NOW
+    )
+    assert changed.state == S.INTERRUPTED and changed.restart_on is None
+
+
+@pytest.mark.parametrize(
+    ("treatment", "ben", "uk", "marker"),
+    [
+        # RULES.md 6 "After ANC < 500 (UK red) ... rechallenge not advised" (L139, L149)
+        (AncTreatment.STOP, False, False, True),
+        (AncTreatment.STOP, False, True, True),
+        # BEN severe is "interrupt" in its own table: no marker
+        (AncTreatment.INTERRUPT, True, False, False),
+        (AncTreatment.INTERRUPT, False, False, False),
+        # RULES.md 7: no "no rechallenge" wording for BEN patients under the UK lights
+        (AncTreatment.STOP, True, True, False),
+    ],
+)
+def test_the_rechallenge_marker_after_a_count(
+    treatment: AncTreatment, ben: bool, uk: bool, marker: bool
+) -> None:
+    assert rechallenge_marker_after_anc(treatment, ben=ben, uk_lights=uk) is marker
+
+
+def test_the_marker_stays_across_later_states() -> None:
+    marked = after_clinic_anc(
+        course(S.STABLE), view(S.STABLE), AncTreatment.STOP, marker=True, now=NOW
+    )
+    assert marked.rechallenge_not_advised
+    resumed = after_clinician(marked, current(marked, TITRATION, TODAY), "resume", NOW)
+    assert resumed.rechallenge_not_advised
+
+
+@pytest.mark.parametrize(
+    ("band_treatment", "refused"),
+    [
+        (AncTreatment.CONTINUE, False),  # L140: "then may resume" once >= 1000
+        (AncTreatment.INTERRUPT, True),
+        (AncTreatment.STOP, True),
+        (None, True),
+    ],
+)
+def test_leaving_interrupted_needs_a_recovered_count(
+    band_treatment: AncTreatment | None, refused: bool
+) -> None:
+    if refused:
+        with pytest.raises(TransitionRefused) as caught:
+            check_anc_recovered(view(S.INTERRUPTED), band_treatment)
+        assert caught.value.code == "anc_not_recovered"
+    else:
+        check_anc_recovered(view(S.INTERRUPTED), band_treatment)
+    check_anc_recovered(view(S.HELD), None)  # only an interrupted course waits for a count
+
+
+# --- a clinician's act (CONTRACT.md treatment-events) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("state", "action", "after", "code"),
+    [
+        (S.IN_TITRATION, "hold", S.HELD, None),
+        (S.STABLE, "hold", S.HELD, None),
+        (S.HELD, "hold", None, "invalid_transition"),
+        (S.NOT_STARTED, "hold", None, "invalid_transition"),
+        (S.HELD, "resume", S.IN_TITRATION, None),
+        (S.INTERRUPTED, "resume", S.IN_TITRATION, None),
+        (S.NEEDS_RETITRATION, "resume", S.IN_TITRATION, None),
+        (S.STABLE, "resume", None, "invalid_transition"),
+        (S.STOPPED, "resume", None, "invalid_transition"),
+        (S.STABLE, "stop", S.STOPPED, None),
+        (S.HELD, "stop", S.STOPPED, None),
+        (S.NOT_STARTED, "stop", None, "invalid_transition"),
+        (S.STOPPED, "stop", None, "invalid_transition"),
+    ],
+)
+def test_clinician_actions(state: str, action: str, after: str | None, code: str | None) -> None:
+    if code is not None:
+        with pytest.raises(TransitionRefused) as caught:
+            after_clinician(course(state), view(state), action, NOW, rechallenge="advised")
+        assert caught.value.code == code
+        return
+    changed = after_clinician(course(state), view(state), action, NOW, rechallenge="advised")
+    assert changed.state == after and changed.since == NOW
+
+
+def test_a_resumed_course_reads_its_plan_again() -> None:
+    resumed = after_clinician(course(S.HELD), view(S.HELD), "resume", NOW)
+    steady = current(resumed, TITRATION, TODAY + timedelta(days=20))
+    assert (steady.state, steady.cause, steady.since) == (S.STABLE, Cause.CLINICIAN_RESUME, NOW)
+
+
+def test_a_stop_says_whether_a_restart_is_advised() -> None:
+    with pytest.raises(TransitionRefused) as caught:
+        after_clinician(course(S.STABLE), view(S.STABLE), "stop", NOW)
+    assert caught.value.field == "rechallenge"
+    # guideline L182: "Do not rechallenge if myocarditis confirmed"
+    stopped = after_clinician(
+        course(S.STABLE), view(S.STABLE), "stop", NOW, rechallenge="not_advised"
+    )
+    assert stopped.rechallenge_not_advised and stopped.rechallenge_cause == Cause.CLINICIAN_STOP
+    advised = after_clinician(course(S.STABLE), view(S.STABLE), "stop", NOW, rechallenge="advised")
+    assert not advised.rechallenge_not_advised
+
+
+@pytest.mark.parametrize(
+    ("hours", "warning"),
+    [(None, None), (47.99, None), (48.0, None), (48.01, "gap_over_48h"), (59, "gap_over_48h")],
+)
+def test_a_resume_after_more_than_48_hours_warns(hours: float | None, warning: str | None) -> None:
+    """RULES.md 1, 6 (guideline L78): after more than 2 days the usual dose is not restarted."""
+    assert gap_warning(hours) == warning
+
+
+# --- plan kinds (RULES.md 6 "Plan kinds"; CONTRACT.md defaults) ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("state", "has_plan", "kind"),
+    [
+        (S.NOT_STARTED, False, "initiation"),
+        (S.NEEDS_RETITRATION, True, "retitration"),
+        (S.STABLE, True, "maintenance"),
+        (S.IN_TITRATION, True, "maintenance"),
+        # a paused course takes a re-titration only: the default follows (CONTRACT.md says
+        # needs_retitration; held and interrupted allow nothing else)
+        (S.HELD, True, "retitration"),
+        (S.INTERRUPTED, True, "retitration"),
+        (S.STOPPED, True, "initiation"),
+    ],
+)
+def test_the_default_plan_kind(state: str, has_plan: bool, kind: str) -> None:
+    assert default_plan_kind(view(state), has_plan) == kind
+
+
+@pytest.mark.parametrize(
+    ("state", "kind", "code"),
+    [
+        (S.NOT_STARTED, "initiation", None),
+        (S.NOT_STARTED, "maintenance", None),  # an established patient
+        (S.NOT_STARTED, "retitration", None),
+        (S.NOT_STARTED, "taper", "taper_needs_active_course"),
+        (S.STABLE, "maintenance", None),  # a dose change
+        (S.STABLE, "taper", None),
+        (S.STABLE, "retitration", None),
+        (S.STABLE, "initiation", "already_started"),
+        # leaving a paused course takes a re-titration (guideline L78)
+        (S.NEEDS_RETITRATION, "retitration", None),
+        (S.NEEDS_RETITRATION, "maintenance", "retitration_needed"),
+        (S.HELD, "maintenance", "retitration_needed"),
+        (S.INTERRUPTED, "taper", "retitration_needed"),
+        # a restart after a stop starts low
+        (S.STOPPED, "initiation", None),
+        (S.STOPPED, "retitration", None),
+        (S.STOPPED, "maintenance", "restart_needs_low_start"),
+        (S.STOPPED, "taper", "restart_needs_low_start"),
+        (S.STABLE, "weekly", "invalid_plan_kind"),
+    ],
+)
+def test_which_plan_kinds_a_course_allows(state: str, kind: str, code: str | None) -> None:
+    if code is None:
+        check_plan_kind(view(state), kind)
+        return
+    with pytest.raises(TransitionRefused) as caught:
+        check_plan_kind(view(state), kind)
+    assert caught.value.code == code
+
+
+def test_a_restart_plan_waits_for_its_first_day() -> None:
+    paused = course(S.NEEDS_RETITRATION)
+    tomorrow = TODAY + timedelta(days=1)
+    planned = after_plan(
+        paused, current(paused, TITRATION, TODAY), "retitration", tomorrow, TODAY, NOW
+    )
+    assert planned.state == S.NEEDS_RETITRATION and planned.restart_on == tomorrow
+    plan = PlanShape("retitration", tomorrow, tomorrow + timedelta(days=13))
+    assert current(planned, None, TODAY).state == S.NEEDS_RETITRATION
+    restarted = current(planned, plan, tomorrow)
+    assert (restarted.state, restarted.cause, restarted.since) == (
+        S.IN_TITRATION,
+        "retitration_plan",
+        tomorrow,
+    )
+    # today's plan: from now
+    now_plan = after_plan(
+        paused, current(paused, TITRATION, TODAY), "retitration", TODAY, TODAY, NOW
+    )
+    assert now_plan.state == S.IN_TITRATION and now_plan.restart_on is None
+
+
+# --- plan checks by kind (RULES.md 1 and 6; guideline L52, L57, L74) -------------------------
+
+TIMES = ["08:00", "21:00"]
+
+
+def codes(issues: tuple[object, ...]) -> set[str]:
+    return {getattr(i, "code") for i in issues}  # noqa: B009
+
+
+@pytest.mark.parametrize(
+    ("kind", "steps", "errors", "warnings"),
+    [
+        # "initiation and retitration start at <= 25 mg on day 1"
+        ("initiation", [PlanStep(1, (12.5, 25.0))], {"first_day_above_25"}, set()),
+        ("retitration", [PlanStep(1, (12.5, 25.0))], {"first_day_above_25"}, set()),
+        ("retitration", [PlanStep(1, (12.5, 12.5))], set(), set()),
+        # "maintenance enters an established patient or a dose change at any valid dose"
+        ("maintenance", [PlanStep(1, (150.0, 250.0))], set(), set()),
+        ("maintenance", [PlanStep(1, (450.0, 450.0))], set(), set()),  # 900: the maximum
+        (
+            "maintenance",
+            [PlanStep(1, (450.0, 462.5))],
+            {"above_max_daily_dose"},
+            {"single_dose_above_450"},
+        ),
+        # "a single dose above 450 mg is a warning"
+        ("maintenance", [PlanStep(1, (0.0, 462.5))], set(), {"single_dose_above_450"}),
+        # a plan is not a way to stop: a taper or the clinician's stop is
+        ("maintenance", [PlanStep(1, (0.0, 0.0))], {"plan_ends_without_dose"}, set()),
+        (
+            "initiation",
+            [PlanStep(1, (0.0, 12.5)), PlanStep(2, (0.0, 0.0))],
+            {"plan_ends_without_dose"},
+            set(),
+        ),
+        # "taper steps down to zero over 1-2 weeks" (guideline L74)
+        ("taper", [PlanStep(1, (100.0, 200.0)), PlanStep(8, (0.0, 0.0))], set(), set()),
+        ("taper", [PlanStep(1, (100.0, 200.0)), PlanStep(15, (0.0, 0.0))], set(), set()),
+        (
+            "taper",
+            [PlanStep(1, (100.0, 200.0)), PlanStep(7, (0.0, 0.0))],
+            set(),
+            {"taper_not_1_to_2_weeks"},
+        ),
+        (
+            "taper",
+            [PlanStep(1, (100.0, 200.0)), PlanStep(16, (0.0, 0.0))],
+            set(),
+            {"taper_not_1_to_2_weeks"},
+        ),
+        (
+            "taper",
+            [PlanStep(1, (100.0, 200.0)), PlanStep(8, (50.0, 50.0))],
+            {"taper_must_end_at_zero"},
+            set(),
+        ),
+        (
+            "taper",
+            [PlanStep(1, (100.0, 100.0)), PlanStep(4, (100.0, 150.0)), PlanStep(9, (0.0, 0.0))],
+            {"taper_rises"},
+            set(),
+        ),
+    ],
+)
+def test_plan_checks_by_kind(
+    kind: str, steps: list[PlanStep], errors: set[str], warnings: set[str]
+) -> None:
+    check = validate_plan(steps, TIMES, kind)
+    assert codes(check.errors) == errors
+    assert codes(check.warnings) == warnings
+
+
+@pytest.mark.parametrize(
+    ("previous", "first_day", "warned"),
+    [
+        # RULES.md 1 "later raises of up to 100 mg once or twice weekly"
+        (300.0, (150.0, 250.0), False),  # +100
+        (300.0, (150.0, 262.5), True),  # +112.5
+        (None, (150.0, 262.5), False),  # an established patient: nothing to compare with
+    ],
+)
+def test_a_dose_change_rising_over_100_mg_a_week_warns(
+    previous: float | None, first_day: tuple[float, float], warned: bool
+) -> None:
+    check = validate_plan(
+        [PlanStep(1, first_day)], TIMES, "maintenance", previous_daily_mg=previous
+    )
+    assert ("rise_above_100_per_week" in codes(check.warnings)) is warned
+
+
+@pytest.mark.parametrize("days", [7, 10, 14])
+@pytest.mark.parametrize("from_mg", [12.5, 100.0, 400.0, 900.0])
+def test_the_taper_proposal_steps_down_to_zero_in_1_to_2_weeks(days: int, from_mg: float) -> None:
+    steps = taper_proposal(TIMES, from_mg, days)
+    totals = [s.total_mg for s in steps]
+    assert totals == sorted(totals, reverse=True) and totals[-1] == 0
+    assert totals[0] <= from_mg and steps[-1].day == days + 1
+    assert all(total > 0 for total in totals[:-1])  # a dose every day until the last
+    assert validate_plan(steps, TIMES, "taper").ok
+    assert codes(validate_plan(steps, TIMES, "taper").warnings) <= {"single_dose_above_450"}
+
+
+@pytest.mark.parametrize("days", [6, 15])
+def test_a_taper_proposal_outside_1_to_2_weeks_is_refused(days: int) -> None:
+    with pytest.raises(ValueError):
+        taper_proposal(TIMES, 300, days)
