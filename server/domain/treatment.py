@@ -296,8 +296,10 @@ def after_clinic_anc(
     a band whose treatment is interrupt or stop (UK: red)" -> interrupted). A course that is
     held or needs re-titration is now interrupted by the count (the stronger reason, and it is
     what must recover before a restart); a planned restart is called off. `marker`: the count
-    carries "rechallenge not advised" (rechallenge_marker_after_anc), kept in every state."""
-    if marker:
+    carries "rechallenge not advised" (rechallenge_marker_after_anc), kept in every state once
+    clozapine has been taken (a count before the first plan is a baseline: it refuses the
+    start, RULES.md 2, and there is nothing to rechallenge)."""
+    if marker and view.state != CourseState.NOT_STARTED:
         course = replace(
             course, rechallenge=Rechallenge.NOT_ADVISED, rechallenge_cause=Cause.ANC_STOP
         )
@@ -343,13 +345,15 @@ def after_missed_doses(course: Course, view: CourseView, now: datetime) -> Cours
     )
 
 
-def after_taper(course: Course, view: CourseView) -> Course | None:
-    """Record the end of a taper that current() already reads as stopped (None otherwise)."""
+def after_taper(course: Course, view: CourseView, ended_at: datetime) -> Course | None:
+    """Record the end of a taper that current() already reads as stopped (None otherwise);
+    `ended_at`: the start of its first day without a dose."""
     if view.state != CourseState.STOPPED or course.state == CourseState.STOPPED:
         return None
     return replace(
         course,
         state=CourseState.STOPPED,
+        since=ended_at,
         cause=Cause.TAPER_COMPLETED,
         restart_on=None,
         restart_cause=None,

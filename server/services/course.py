@@ -239,7 +239,13 @@ def missed_doses(session: Session, patient: Patient, now: dt.datetime) -> bool:
     time (True); a taper that ended is recorded as stopped instead (RULES.md 6)."""
     before = states.course_view(session, patient, now)
     course = states.course_of(states.get_state(session, patient, now))
-    ended = rules.after_taper(course, before)
+    since = before.since
+    ended_at = (
+        states.local_midnight(since, patient.timezone)
+        if isinstance(since, dt.date) and not isinstance(since, dt.datetime)
+        else now
+    )
+    ended = rules.after_taper(course, before, ended_at)
     if ended is not None:
         _change(session, patient, before, ended, now)
         _record(session, patient, before, ended, now)

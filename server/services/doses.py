@@ -120,13 +120,15 @@ def replace_from(
     session: Session, patient: Patient, plan: DosePlan, start: dt.date, now: dt.datetime
 ) -> list[int]:
     """A new plan from `start`: the earlier plans' doses from then on that were not recorded
-    (pending or withheld) are cancelled; returns their ids."""
+    (pending or withheld) and are still to come are cancelled (those already due stay, as
+    missed or withheld, for the record); returns their ids."""
     found = session.execute(
         update(Dose)
         .where(
             Dose.patient_id == patient.id,
             Dose.plan_id != plan.id,
             Dose.local_date >= start,
+            Dose.scheduled_at > now,
             Dose.status.in_(("pending", "withheld")),
         )
         .values(status="cancelled", status_at=now)

@@ -171,12 +171,16 @@ def test_a_second_gap_needs_retitration_again(taking: World, clock: FakeClock) -
     assert answer.status_code == 200, answer.get_json()
     assert answer.get_json()["kind"] == "retitration"
     assert summary(taking)["treatment"] == "in_titration"
-    # day 1 of the re-titration: 12.5 mg at bedtime, due (the withheld doses are replaced)
+    # day 1 of the re-titration: 12.5 mg at bedtime, due; the withheld doses still to come
+    # are replaced, the morning's stays withheld for the record
     doses = day(taking, "2026-11-28")["doses"]
-    assert [(d["local_time"], d["mg"], d["status"]) for d in doses] == [("21:00", 12.5, "pending")]
+    assert [(d["local_time"], d["mg"], d["status"]) for d in doses] == [
+        ("08:00", 25.0, "withheld"),
+        ("21:00", 12.5, "pending"),
+    ]
     taken = at("2026-11-28T21:02:00+00:00")
     clock.set(taken)
-    assert mark(taking, doses[0]["id"], "taken", taken).status_code == 201
+    assert mark(taking, doses[1]["id"], "taken", taken).status_code == 201
     # a second gap of more than 48 h, with the first escalation acknowledged, not resolved
     later = taken + dt.timedelta(hours=48, minutes=1)
     clock.set(later)
@@ -446,6 +450,8 @@ def test_a_taper_ends_the_course_as_stopped_without_a_false_alarm(
     assert "missed_doses_48h" not in rules
     state = db.session.get(PatientState, world.patient_id)
     assert state.treatment_status == "stopped" and state.treatment_cause == "taper_completed"
+    assert state.treatment_since == at("2026-12-03T00:00:00+00:00")  # London, GMT
+    assert summary(world)["treatment_since"] == "2026-12-03T00:00:00+00:00"
 
 
 # --- a plan change never loses the day's reminders (issue 17, finding 3) ---------------------
@@ -468,26 +474,27 @@ def test_a_plan_change_makes_todays_and_tomorrows_doses_at_once(
         },
     )
     assert changed.status_code == 200, changed.get_json()
-    for date in ("2026-11-26", "2026-11-27"):
-        times = [
-            (d["local_time"], d["mg"])
-            for d in day(taking, date)["doses"]
-            if d["status"] == "pending"
-        ]
-        assert (
-            times == [("22:00", 37.5)]
-            if date == "2026-11-26"
-            else times == [("09:00", 12.5), ("22:00", 37.5)]
-        )
+    # the doses still to come are the new plan's; the morning's, already due, stays as it was
+    doses = [(d["local_time"], d["mg"], d["status"]) for d in day(taking, "2026-11-26")["doses"]]
+    assert doses == [("08:00", 12.5, "pending"), ("22:00", 37.5, "pending")]
+    tomorrow = [(d["local_time"], d["mg"]) for d in day(taking, "2026-11-27")["doses"]]
+    assert tomorrow == [("09:00", 12.5), ("22:00", 37.5)]
     # the new evening dose is reminded at 22:00; the replaced 21:00 is not
     tick(taking.app, at("2026-11-26T21:00:30+00:00"))
     tick(taking.app, at("2026-11-26T22:00:30+00:00"))
-    due = db.session.scalars(
-        select(OutboxMessage.due_at).where(
-            OutboxMessage.kind == "dose", OutboxMessage.status == "pending"
-        )
-    ).all()
-    assert due == [at("2026-11-26T22:00:00+00:00")]
+    due = set(
+        db.session.execute(
+            select(OutboxMessage.due_at, Dose.status)
+            .join(Dose, Dose.id == OutboxMessage.dose_id)
+            .where(OutboxMessage.kind == "dose", OutboxMessage.status == "pending")
+        ).all()
+    )
+    # the old morning dose (already due, not marked) is still reminded; nothing of 21:00
+    assert due == {
+        (at("2026-11-26T08:00:00+00:00"), "pending"),
+        (at("2026-11-26T09:00:00+00:00"), "pending"),  # its caregiver follow-up
+        (at("2026-11-26T22:00:00+00:00"), "pending"),
+    }
 
 
 def test_reading_doses_writes_nothing(taking: World) -> None:

@@ -88,9 +88,10 @@ def test_a_taper_is_in_titration_until_its_first_day_without_a_dose_then_stopped
         Cause.TAPER_COMPLETED,
     )
     assert ended.doses_withheld
-    recorded = after_taper(course(S.STABLE), ended)
-    assert recorded is not None and recorded.state == S.STOPPED
-    assert after_taper(course(S.STOPPED), ended) is None  # recorded once
+    end = datetime(2026, 12, 16, 0, 0, tzinfo=UTC)
+    recorded = after_taper(course(S.STABLE), ended, end)
+    assert recorded is not None and (recorded.state, recorded.since) == (S.STOPPED, end)
+    assert after_taper(course(S.STOPPED), ended, end) is None  # recorded once
 
 
 @pytest.mark.parametrize(
@@ -197,6 +198,17 @@ def test_the_rechallenge_marker_after_a_count(
     treatment: AncTreatment, ben: bool, uk: bool, marker: bool
 ) -> None:
     assert rechallenge_marker_after_anc(treatment, ben=ben, uk_lights=uk) is marker
+
+
+def test_a_baseline_below_500_refuses_the_start_and_leaves_no_marker() -> None:
+    before = after_clinic_anc(
+        course(S.NOT_STARTED), view(S.NOT_STARTED, None), AncTreatment.STOP, marker=True, now=NOW
+    )
+    assert before.state == S.NOT_STARTED and not before.rechallenge_not_advised
+    stopped = after_clinic_anc(
+        course(S.STOPPED), view(S.STOPPED), AncTreatment.STOP, marker=True, now=NOW
+    )
+    assert stopped.rechallenge_not_advised  # after treatment, a low count still counts
 
 
 def test_the_marker_stays_across_later_states() -> None:
