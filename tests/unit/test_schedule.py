@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from server.domain import (
+    CountReading,
     DueTest,
     Profile,
     anc_phase_interval_days,
@@ -29,6 +30,13 @@ def day(n: int) -> date:
 
 def gap(first_missed: int, restarted: int) -> tuple[date, date]:
     return (day(first_missed), day(restarted))
+
+
+def every_step_down(gaps: Sequence[tuple[date, date]] = ()) -> set[tuple[date, int]]:
+    """The care team confirmed every uk-smpc step down (weeks 19 and 53), from the start and
+    from any restart: the phase tests below read the phases themselves."""
+    clocks = {START} | {restarted for _, restarted in gaps}
+    return {(clock, week) for clock in clocks for week in (19, 53)}
 
 
 # --- phase intervals ------------------------------------------------------------------------
@@ -57,7 +65,8 @@ def gap(first_missed: int, restarted: int) -> tuple[date, date]:
     ],
 )
 def test_phase_interval_boundaries(profile: Profile, on_day: int, interval: int) -> None:
-    assert anc_phase_interval_days(START, day(on_day), profile, []) == interval
+    confirmed = every_step_down()
+    assert anc_phase_interval_days(START, day(on_day), profile, [], confirmed) == interval
 
 
 @pytest.mark.parametrize(
@@ -93,7 +102,8 @@ def test_phase_interval_boundaries(profile: Profile, on_day: int, interval: int)
 def test_phase_interval_after_interruptions(
     profile: Profile, gaps: list[tuple[date, date]], on_day: int, interval: int
 ) -> None:
-    assert anc_phase_interval_days(START, day(on_day), profile, gaps) == interval
+    confirmed = every_step_down(gaps)
+    assert anc_phase_interval_days(START, day(on_day), profile, gaps, confirmed) == interval
 
 
 def test_interruption_ending_before_it_starts_is_refused() -> None:
@@ -114,6 +124,8 @@ def schedule(
     gaps: Sequence[tuple[date, date]] = (),
     stable: int | None = None,
     baseline_done: Mapping[str, bool] | None = None,
+    recent: Sequence[CountReading] = (),
+    confirmed: set[tuple[date, int]] | None = None,
 ) -> dict[str, DueTest]:
     items = monitoring_schedule(
         start_date=START,
@@ -125,6 +137,8 @@ def schedule(
         interruptions=gaps,
         stable_dose_since=None if stable is None else day(stable),
         baseline_done=baseline_done,
+        recent_counts=recent,
+        confirmed_step_downs=every_step_down(gaps) if confirmed is None else confirmed,
     )
     assert [i.due_date for i in items] == sorted(i.due_date for i in items)  # soonest first
     return {i.test: i for i in items}
