@@ -23,9 +23,9 @@ from server.models import (
     Patient,
     PatientState,
     PushSubscription,
-    TreatmentInterruption,
     User,
 )
+from server.services import schedule_inputs
 from server.services.reminder_times import plan_blood_reminder
 
 ANC_TESTS = ("anc", "wbc_neutrophils")
@@ -114,7 +114,8 @@ def schedule(session: Session, patient: Patient, now: dt.datetime) -> list[DueTe
     today = today_for(patient, now)
     latest = session.execute(
         select(LabResult.test, func.max(LabResult.collected_at))
-        .where(LabResult.patient_id == patient.id)
+        # only the clinic's results decide the schedule (RULES.md 7 "Whose result counts")
+        .where(LabResult.patient_id == patient.id, LabResult.source == "clinic")
         .group_by(LabResult.test)
     ).all()
     last_results: dict[str, dt.date] = {}
@@ -129,27 +130,23 @@ def schedule(session: Session, patient: Patient, now: dt.datetime) -> list[DueTe
         day = local_date(collected, patient.timezone)
         if key not in last_results or day > last_results[key]:
             last_results[key] = day
-    interruptions = [
-        (row.first_missed_on, row.restarted_on)
-        for row in session.scalars(
-            select(TreatmentInterruption).where(
-                TreatmentInterruption.patient_id == patient.id,
-                TreatmentInterruption.restarted_on.is_not(None),
-            )
-        )
-        if row.restarted_on is not None
-    ]
+    interruptions = schedule_inputs.treatment_breaks(session, patient)
     plan = active_plan(session, patient.id, today)
     stable = stable_dose_since(plan)
+    profile = load_profile(patient.clinic.monitoring_profile)
     return monitoring_schedule(
         start_date=patient.clozapine_start_date,
         today=today,
-        profile=load_profile(patient.clinic.monitoring_profile),
+        profile=profile,
         last_results=last_results,
         anc_band=state.anc_band,
         anc_band_since=state.anc_band_since,
         interruptions=interruptions,
         stable_dose_since=stable if stable is not None and stable <= today else None,
+        recent_counts=schedule_inputs.recent_clinic_counts(session, patient),
+        confirmed_step_downs=schedule_inputs.confirmed_step_downs(session, patient)
+        if profile.step_down_needs_confirmation
+        else frozenset(),
     )
 
 
