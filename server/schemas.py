@@ -483,7 +483,7 @@ class CareTaskListOut(Out):
     items = fields.List(fields.Nested(CareTaskOut))
 
 
-class NextBloodTestOut(Out):
+class ScheduledAncOut(Out):
     test = fields.String()
     due_date = fields.Date()
     reason = fields.String()
@@ -492,7 +492,7 @@ class NextBloodTestOut(Out):
 class CareTaskConfirmedOut(Out):
     id = fields.String()
     confirmed_at = fields.DateTime(format="iso")
-    next_blood_test = fields.Nested(NextBloodTestOut, allow_none=True)
+    next_blood_test = fields.Nested(ScheduledAncOut, allow_none=True)
 
 
 class DueTestOut(Out):

@@ -74,6 +74,7 @@ def test_a_mistyped_copy_never_replaces_the_clinic_result(world: World) -> None:
     status = summary(world)
     assert status["status"]["anc_band"] == "severe"
     assert status["next_blood_test"]["due_date"] == "2026-11-26"
+    assert status["next_blood_test"]["days_away"] == 1
     # the copy far from the clinic's value on the same day is shown to the team
     assert escalations()["result_discrepancy"] == "routine"
     listed = world.clinician.get(f"/api/patients/{world.patient_id}/lab-results").get_json()
