@@ -340,7 +340,6 @@ def test_a_repeat_emergency_on_an_acknowledged_escalation_alerts_again_once_per_
     channels: Channels,
     push: PushService,
     mailbox,
-    clock: FakeClock,
     receiver: WebhookReceiver,
 ) -> None:
     """Issue 14 defect: a repeat chest pain on an acknowledged (not resolved) escalation
