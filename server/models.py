@@ -385,11 +385,29 @@ class LabResult(Base):
     unit: Mapped[str | None] = mapped_column(String(20))
     normalised_value: Mapped[float | None] = mapped_column()
     wbc_10e9_l: Mapped[float | None] = mapped_column()
+    # the laboratory's upper limit of normal, in the result's unit (troponin, ALT, AST, ...)
+    upper_limit: Mapped[float | None] = mapped_column()
+    symptomatic: Mapped[bool | None] = mapped_column(Boolean)  # liver tests: with symptoms
     collected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(12))
     interpretation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class AncStepDownConfirmation(Base):
+    """The care team confirmed a step down of the ANC schedule (RULES.md 3, uk-smpc): the
+    phase starting at `from_week`, weeks counted from `clock_from` (the start or a restart)."""
+
+    __tablename__ = "anc_step_down_confirmation"
+    __table_args__ = (UniqueConstraint("patient_id", "clock_from", "from_week"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    clock_from: Mapped[dt.date] = mapped_column(Date)
+    from_week: Mapped[int] = mapped_column(Integer)
+    confirmed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    confirmed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
 
 
 class Weight(Base):

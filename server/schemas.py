@@ -8,7 +8,7 @@ import zoneinfo
 from functools import cache
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from server.domain import SYMPTOM_CODES
 from server.domain.treatment import COURSE_STATES, PLAN_KINDS, ClinicianAction, Rechallenge
@@ -335,12 +335,26 @@ class SymptomIn(In):
             validate=validate.OneOf(sorted(SYMPTOM_CODES), error="Unknown symptom code.")
         ),
         required=True,
-        validate=validate.Length(min=1, max=30),
+        validate=validate.Length(max=30),
+        metadata={"description": "May be empty when temperature_c is given."},
     )
+    # The plausible range (30-45 C) is checked by the service: a temperature outside it is
+    # refused on its own field while the symptoms of the report are still recorded.
     temperature_c = fields.Float(
-        allow_none=True, allow_nan=False, validate=validate.Range(min=30, max=45)
+        allow_none=True,
+        allow_nan=False,
+        metadata={
+            "description": "Body temperature in C, 30-45. Outside that range it is not saved: "
+            "the report is recorded without it and the answer's refused_fields says why (with "
+            "no symptom ticked, the report is refused: 422 on temperature_c)."
+        },
     )
     notes = fields.String(validate=validate.Length(max=2000))
+
+    @validates_schema
+    def _something_to_report(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data.get("symptoms") and data.get("temperature_c") is None:
+            raise ValidationError("Tick a symptom or give a temperature.", "symptoms")
 
 
 class RedFlagOut(Out):
@@ -362,6 +376,14 @@ class SymptomOut(Out):
     notes = fields.String(allow_none=True)
     red_flags = fields.List(fields.Nested(RedFlagOut))
     escalation_ids = fields.List(fields.Integer())
+    refused_fields = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={
+            "description": "Fields of the report that were not saved, with why (the rest of "
+            "the report was recorded), e.g. an implausible temperature_c."
+        },
+    )
     recorded_at = fields.String(metadata={"format": "date-time"})
 
 
@@ -418,8 +440,24 @@ class LabResultIn(In):
     unit = fields.String(required=True, validate=validate.Length(min=1, max=20))
     collected_at = Instant(required=True)
     wbc = fields.Float(allow_nan=False, validate=validate.Range(min=0, max=500))
-    upper_limit = fields.Float(allow_nan=False, validate=validate.Range(min=1, max=10_000))
-    symptomatic = fields.Boolean()
+    upper_limit = fields.Float(
+        allow_nan=False,
+        validate=validate.Range(min=1, max=10_000),
+        metadata={
+            "description": "The laboratory's upper limit of normal, in the result's unit; "
+            "required from the care team for troponin, alt and ast (they are read against it)."
+        },
+    )
+    symptomatic = fields.Boolean(
+        metadata={"description": "alt/ast: the patient has symptoms of liver injury."}
+    )
+
+
+class DiscrepancyOut(Out):
+    clinic_result_id = fields.Integer()
+    clinic_value = fields.Float()
+    clinic_unit = fields.String(allow_none=True)
+    clinic_collected_at = fields.String(metadata={"format": "date-time"})
 
 
 class LabResultOut(Out):
@@ -428,15 +466,70 @@ class LabResultOut(Out):
     value = fields.Float(allow_none=True)
     unit = fields.String(allow_none=True)
     wbc = fields.Float(allow_none=True)
+    upper_limit = fields.Float(allow_none=True)
+    symptomatic = fields.Boolean(allow_none=True)
     collected_at = fields.String(metadata={"format": "date-time"})
-    source = fields.String(metadata={"enum": ["clinic", "patient", "caregiver"]})
+    source = fields.String(
+        metadata={
+            "enum": ["clinic", "patient", "caregiver"],
+            "description": "Who recorded it: only the clinic's results decide the band, the "
+            "baseline, the schedule and the treatment state.",
+        }
+    )
+    counts = fields.Boolean(metadata={"description": "Whether it is the clinic's result."})
     band = fields.String(allow_none=True)
-    interpretation = fields.Dict(allow_none=True)
+    interpretation = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "A clinic count: band, traffic_light (UK), action, next_test_due, "
+            "confirm_within_24h; the care team also reads action_text, monitoring and the "
+            "escalation. A marker, level or liver test: finding and multiple_of_upper_limit. "
+            "The patient's side gets no action_text but `advice` {code, title, text} in its "
+            "own words. A copy: counts false."
+        },
+    )
+    discrepancy = fields.Nested(
+        DiscrepancyOut,
+        allow_none=True,
+        metadata={"description": "A copy far from the clinic's value of the same day."},
+    )
     recorded_at = fields.String(metadata={"format": "date-time"})
 
 
 class LabResultListOut(Out):
     items = fields.List(fields.Nested(LabResultOut))
+
+
+class StepDownDetailOut(Out):
+    clock_from = fields.Date(metadata={"description": "Treatment weeks count from this date."})
+    from_week = fields.Integer()
+    from_interval_days = fields.Integer()
+    to_interval_days = fields.Integer()
+
+
+class CareTaskOut(Out):
+    id = fields.String()
+    kind = fields.String(metadata={"enum": ["anc_step_down"]})
+    patient_id = fields.Integer()
+    patient_name = fields.String()
+    since = fields.Date()
+    detail = fields.Nested(StepDownDetailOut)
+
+
+class CareTaskListOut(Out):
+    items = fields.List(fields.Nested(CareTaskOut))
+
+
+class ScheduledAncOut(Out):
+    test = fields.String()
+    due_date = fields.Date()
+    reason = fields.String()
+
+
+class CareTaskConfirmedOut(Out):
+    id = fields.String()
+    confirmed_at = fields.DateTime(format="iso")
+    next_blood_test = fields.Nested(ScheduledAncOut, allow_none=True)
 
 
 class DueTestOut(Out):

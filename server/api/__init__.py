@@ -25,6 +25,7 @@ def build_api(app: Flask) -> Api:
 def register_blueprints(api: Api) -> None:
     from server.api import (
         accounts,
+        care_tasks,
         clinic,
         clinical,
         escalations,
@@ -51,6 +52,7 @@ def register_blueprints(api: Api) -> None:
         reminders,
         exports,
         clinic,
+        care_tasks,
     )
     for module in modules:
         api.register_blueprint(module.blp)

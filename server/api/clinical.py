@@ -261,9 +261,12 @@ def list_weights(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
 @blp.response(201, LabResultOut)
 @blp.doc(**IDEMPOTENCY_DOC)
 def post_lab_result(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
-    """Record a result. The care team's are the clinic's record; a patient's or caregiver's
-    copy is kept and marked as reported by them. An ANC comes back banded, with the action and
-    the next test due; a low band opens its escalation."""
+    """Record a result. Only the care team's (the clinic's) results count: an ANC (or, under
+    the UK profile, a WBC) comes back banded with the action and the next test due, and a low
+    band opens its escalation; troponin (with `upper_limit`), CRP, a trough level and ALT/AST
+    (with `upper_limit`) are read by their rules. A patient's or caregiver's copy is kept,
+    marked as theirs (`source`), and decides nothing; one far from the clinic's value of the
+    same day is shown to the team as a discrepancy (`result_discrepancy`)."""
     outcome = labs.record_lab_result(
         db.session,
         actor=_actor(),
@@ -281,9 +284,11 @@ def post_lab_result(args: dict[str, Any], patient_id: int) -> ResponseReturnValu
 @blp.arguments(CollectionQuery, location="query")
 @blp.response(200, LabResultListOut)
 def list_lab_results(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
-    """Lab results, newest first."""
+    """Lab results, newest first, each with its source; the patient's side sees its own words,
+    never the clinician's action text."""
     rows = labs.results(db.session, current_patient(), since=args.get("since"), limit=args["limit"])
-    return {"items": [labs.lab_view(r) for r in rows]}
+    role, content = _actor().role, _content()
+    return {"items": [labs.lab_view(r, content, reader_role=role) for r in rows]}
 
 
 @blp.route(f"{BASE}/blood-tests", methods=["GET"])
@@ -292,7 +297,9 @@ def list_lab_results(args: dict[str, Any], patient_id: int) -> ResponseReturnVal
 def get_blood_tests(patient_id: int) -> ResponseReturnValue:
     """What is due (upcoming, due or overdue) on the clinic's monitoring profile, and what was
     done."""
-    return labs.blood_tests(db.session, current_patient(), now())
+    return labs.blood_tests(
+        db.session, current_patient(), now(), content=_content(), reader_role=_actor().role
+    )
 
 
 @blp.route(f"{BASE}/appointments", methods=["POST"])

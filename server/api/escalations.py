@@ -14,7 +14,15 @@ from server.extensions import db
 from server.schemas import EscalationListOut, EscalationOut, EscalationQuery, ResolveIn
 from server.services import escalations
 
-blp = blueprint("escalations", "Escalations to the care team")
+blp = blueprint(
+    "escalations",
+    "Escalations to the care team. Each escalation that opens (or rises in severity), is "
+    'acknowledged or is resolved is POSTed to the clinic\'s webhook as {"event": '
+    '"escalation.opened" | "escalation.acknowledged" | "escalation.resolved", '
+    '"escalation": {...}}; a new emergency report on an escalation that is acknowledged '
+    'but not resolved is posted as "escalation.updated" (once per report) and alerts the '
+    "care team again by push and email.",
+)
 CARE_TEAM = {"clinician", "admin"}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Final
 
 from server.domain.codes import AncBand, TrafficLight
@@ -77,13 +78,27 @@ def _is_first_below_normal(band: str, previous_band: str | None) -> bool:
     return band != AncBand.NORMAL and previous_band in (None, AncBand.NORMAL)
 
 
+def _without_ben_cutoffs(profile: Profile, ben: bool) -> bool:
+    # RULES.md 2 and 7: UK BEN cut-offs are not encoded, so a BEN patient read on the general
+    # cut-offs is not given the general "no rechallenge" wording.
+    return ben and profile.anc_bands_ben is None
+
+
 def _from_rule(
-    rule: AncBandRule | TrafficLightRule, previous_band: str | None, light: str | None
+    rule: AncBandRule | TrafficLightRule,
+    previous_band: str | None,
+    light: str | None,
+    *,
+    ben_unsourced: bool = False,
 ) -> AncInterpretation:
+    action, action_text = rule.action, rule.action_text
+    if ben_unsourced and rule.action_without_ben_cutoffs is not None:
+        action = rule.action_without_ben_cutoffs
+        action_text = rule.action_text_without_ben_cutoffs or action_text
     return AncInterpretation(
         band=rule.band,
-        action=rule.action,
-        action_text=rule.action_text,
+        action=action,
+        action_text=action_text,
         monitoring=rule.monitoring,
         next_test_in_days=rule.next_test_in_days,
         confirm_within_24h=_is_first_below_normal(rule.band, previous_band),
@@ -107,24 +122,57 @@ def interpret_anc(
     L146), severe < 500 (stop; L139). BEN: normal >= 1000, mild 500-999 (continue, hematology
     consult), severe < 500 (interrupt) -- no moderate band. uk-smpc applies the neutrophil
     cut-offs of its traffic lights (green >= 2.0, amber 1.5-2.0, red < 1.5 x10^9/L); its BEN
-    cut-offs are not sourced (RULES.md 2), so BEN patients get the general (stricter) table.
-    Escalations: mild anc_mild urgent, moderate anc_moderate urgent, severe anc_severe
-    emergency. ValueError for a negative count or one above 100000 cells/uL.
+    cut-offs are not sourced (RULES.md 2), so BEN patients get the general (stricter) table,
+    without its "no rechallenge" wording (RULES.md 7). Escalations: mild anc_mild urgent,
+    moderate anc_moderate urgent, severe anc_severe emergency. ValueError for a negative count
+    or one above 100000 cells/uL.
     """
     value = _check_anc(anc_cells_per_ul)
     for rule in profile.band_rules(ben=ben):
         if value >= rule.min_cells_per_ul:
-            return _from_rule(rule, previous_band, None)
+            return _from_rule(
+                rule, previous_band, None, ben_unsourced=_without_ben_cutoffs(profile, ben)
+            )
     raise AssertionError("band tables end at 0 cells/uL")  # guaranteed by profile parsing
 
 
 def traffic_light_for(wbc_10e9_l: float, neutrophils_10e9_l: float, profile: Profile) -> str:
     """The UK light: red if WBC or neutrophils under the red cut-offs, green if both at or
     above the green ones, amber otherwise (RULES.md 2, uk-smpc)."""
+    return traffic_light_of(profile, wbc_10e9_l=wbc_10e9_l, neutrophils_10e9_l=neutrophils_10e9_l)
+
+
+def traffic_light_of(
+    profile: Profile,
+    *,
+    wbc_10e9_l: float | None = None,
+    neutrophils_10e9_l: float | None = None,
+) -> str:
+    """The UK light of the counts a result carries: a WBC alone, neutrophils alone, or both.
+
+    RULES.md 2 (uk-smpc cut-offs) and 7 ("A WBC entered as its own test is read by the
+    traffic light"): red if any count given is under its red cut-off, green if every count
+    given is at or above its green one, amber otherwise.
+    """
     scheme = profile.traffic_light
     if scheme is None:
         raise ValueError(f"profile {profile.name!r} does not use traffic lights")
-    for name, value in (("WBC", wbc_10e9_l), ("neutrophils", neutrophils_10e9_l)):
+    counts = [
+        (name, value, red, green)
+        for name, value, red, green in (
+            ("WBC", wbc_10e9_l, scheme.red_wbc_below, scheme.green_wbc_min),
+            (
+                "neutrophils",
+                neutrophils_10e9_l,
+                scheme.red_neutrophils_below,
+                scheme.green_neutrophils_min,
+            ),
+        )
+        if value is not None
+    ]
+    if not counts:
+        raise ValueError("a WBC or a neutrophil count is needed")
+    for name, value, _, _ in counts:
         if (
             isinstance(value, bool)
             or not isinstance(value, int | float)
@@ -133,9 +181,9 @@ def traffic_light_for(wbc_10e9_l: float, neutrophils_10e9_l: float, profile: Pro
             raise ValueError(f"{name} must be a finite number (x10^9/L)")
         if not 0 <= value <= MAX_WBC_10E9_L:
             raise ValueError(f"{name} must be between 0 and {MAX_WBC_10E9_L:g} x10^9/L")
-    if wbc_10e9_l < scheme.red_wbc_below or neutrophils_10e9_l < scheme.red_neutrophils_below:
+    if any(value < red for _, value, red, _ in counts):
         return TrafficLight.RED.value
-    if wbc_10e9_l >= scheme.green_wbc_min and neutrophils_10e9_l >= scheme.green_neutrophils_min:
+    if all(value >= green for _, value, _, green in counts):
         return TrafficLight.GREEN.value
     return TrafficLight.AMBER.value
 
@@ -154,9 +202,36 @@ def interpret_uk_traffic_light(
     green); red WBC < 3.0 or neutrophils < 1.5 (band severe, anc_severe emergency, stop at
     once, daily tests until two greens, no rechallenge). Cut-offs come from the profile.
     """
-    light = traffic_light_for(wbc_10e9_l, neutrophils_10e9_l, profile)
+    return interpret_uk_counts(
+        profile,
+        wbc_10e9_l=wbc_10e9_l,
+        neutrophils_10e9_l=neutrophils_10e9_l,
+        previous_band=previous_band,
+    )
+
+
+def interpret_uk_counts(
+    profile: Profile,
+    *,
+    wbc_10e9_l: float | None = None,
+    neutrophils_10e9_l: float | None = None,
+    ben: bool = False,
+    previous_band: str | None = None,
+) -> AncInterpretation:
+    """Interpret whatever counts a UK result carries (a WBC alone, neutrophils alone, or both)
+    as a traffic light (traffic_light_of), with the light's meaning from the profile.
+
+    RULES.md 2 (uk-smpc) and 7 (a WBC alone is read; BEN patients get no "no rechallenge"
+    wording while UK BEN cut-offs are not encoded).
+    """
+    light = traffic_light_of(profile, wbc_10e9_l=wbc_10e9_l, neutrophils_10e9_l=neutrophils_10e9_l)
     assert profile.traffic_light is not None
-    return _from_rule(profile.traffic_light.rule_for(light), previous_band, light)
+    return _from_rule(
+        profile.traffic_light.rule_for(light),
+        previous_band,
+        light,
+        ben_unsourced=_without_ben_cutoffs(profile, ben),
+    )
 
 
 def baseline_allows_start(
@@ -194,4 +269,38 @@ def baseline_allows_start(
     return BaselineCheck(
         False,
         f"baseline ANC below {minimum:g}/uL ({who}): clozapine cannot start",
+    )
+
+
+def baseline_allows_start_on(
+    counts: Sequence[tuple[date, float]],
+    *,
+    start_date: date,
+    ben: bool,
+    profile: Profile,
+) -> BaselineCheck:
+    """Whether the clinic's baseline counts, (collection date, cells/uL) oldest first, allow a
+    plan starting on start_date.
+
+    RULES.md 7 "Baseline": a count older than the profile's max_age_days (10) before the start
+    does not count (10 days before counts, 11 does not); counts after the start are not a
+    baseline. Then baseline_allows_start (RULES.md 2; guideline L89). The refusal names the
+    stale count's date when only stale counts stood in the way.
+    """
+    max_age = profile.baseline.max_age_days
+    oldest = start_date - timedelta(days=max_age)
+    recent = [cells for day, cells in counts if oldest <= day <= start_date]
+    stale = [day for day, _ in counts if day < oldest]
+    check = baseline_allows_start(recent, ben=ben, profile=profile)
+    if check.ok or not stale:
+        return check
+    rule = profile.baseline
+    needed = rule.ben_counts_required if ben and rule.ben_min_cells_per_ul is not None else 1
+    if len(recent) >= needed:
+        return check
+    return BaselineCheck(
+        False,
+        f"the latest baseline ANC ({max(stale).isoformat()}) is more than {max_age} days "
+        f"before the start ({start_date.isoformat()}) and no longer counts; "
+        "a new count is needed",
     )

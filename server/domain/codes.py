@@ -91,6 +91,10 @@ class Rule(StrEnum):
     SMOKING_CHANGE = "smoking_change"
     FAINTING_OR_DIZZINESS = "fainting_or_dizziness"
     LIVER_TESTS_HIGH = "liver_tests_high"
+    MYOCARDITIS_MARKERS = "myocarditis_markers"
+    CLOZAPINE_LEVEL_HIGH = "clozapine_level_high"
+    RESULT_DISCREPANCY = "result_discrepancy"
+    REPORTED_LOW_COUNT = "reported_low_count"
 
 
 RULE_CODES: Final[frozenset[str]] = frozenset(r.value for r in Rule)
@@ -109,8 +113,20 @@ class Prompt(StrEnum):
 
 PROMPT_CODES: Final[frozenset[str]] = frozenset(p.value for p in Prompt)
 
-# The advice shown for a red flag has the code of its rule; prompts are advice too.
-ADVICE_CODES: Final[frozenset[str]] = RULE_CODES | PROMPT_CODES
+
+class Advice(StrEnum):
+    """Advice codes that are not a rule's own (RULES.md section 7): a rule read with another
+    signal, or a result explained to the patient's side."""
+
+    NEUTROPENIC_FEVER = "neutropenic_fever"  # fever or sore throat while the count is low
+    LIVER_TESTS_RAISED = "liver_tests_raised"  # liver_tests_high without symptoms
+    RESULT_NORMAL = "result_normal"  # a clinic count in the normal band
+    OWN_COPY = "own_copy"  # a patient's or caregiver's copy of a result
+
+
+# The advice shown for a red flag has the code of its rule unless the rule was read with
+# another signal; prompts and result notes are advice too.
+ADVICE_CODES: Final[frozenset[str]] = RULE_CODES | PROMPT_CODES | frozenset(a.value for a in Advice)
 
 
 class AncBand(StrEnum):
@@ -123,6 +139,14 @@ class AncBand(StrEnum):
 
 
 ANC_BANDS: Final[frozenset[str]] = frozenset(b.value for b in AncBand)
+
+
+class ResultSource(StrEnum):
+    """Who recorded a result (RULES.md section 7 "Whose result counts")."""
+
+    CLINIC = "clinic"  # the care team, or a laboratory sending to it: the result that counts
+    PATIENT = "patient"  # the patient's own copy
+    CAREGIVER = "caregiver"  # a caregiver's copy
 
 
 class TrafficLight(StrEnum):

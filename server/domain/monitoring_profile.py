@@ -94,6 +94,10 @@ class AncBandRule:
     next_test_in_days: int | None
     escalation_rule: str | None
     severity: str | None
+    # For BEN patients under a profile without BEN cut-offs (uk-smpc): the action and its text
+    # without "no rechallenge" wording (RULES.md 2 and 7, UK profile). None: as above.
+    action_without_ben_cutoffs: str | None = None
+    action_text_without_ben_cutoffs: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,8 @@ class TrafficLightRule:
     next_test_in_days: int | None
     escalation_rule: str | None
     severity: str | None
+    action_without_ben_cutoffs: str | None = None
+    action_text_without_ben_cutoffs: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,9 @@ class TrafficLightScheme:
     red_wbc_below: float
     red_neutrophils_below: float
     lights: tuple[TrafficLightRule, ...]
+    # After a red result, tests stay at the red frequency until this many greens in a row
+    # (RULES.md 2 "daily tests until two greens"). None: the light's own frequency applies.
+    greens_to_end_red_frequency: int | None = None
 
     def rule_for(self, light: str) -> TrafficLightRule:
         """The rule of one light."""
@@ -135,6 +144,8 @@ class BaselineRule:
     general_min_cells_per_ul: float
     ben_min_cells_per_ul: float | None
     ben_counts_required: int
+    # RULES.md 7 "Baseline": a count older than this many days before the start does not count.
+    max_age_days: int = 10
 
 
 @dataclass(frozen=True)
@@ -171,6 +182,8 @@ class Profile:
     baseline: BaselineRule
     trough: TroughRule
     calendar_tests: tuple[CalendarSchedule, ...]
+    # RULES.md 3 (uk-smpc): "the care team confirms each step down" of the ANC phases.
+    step_down_needs_confirmation: bool = False
 
     def band_rules(self, *, ben: bool) -> tuple[AncBandRule, ...]:
         """The ANC table for the population; BEN falls back to the general table if unset."""
@@ -283,6 +296,7 @@ def parse_profile(data: Any, *, expected_name: str | None = None) -> Profile:
         baseline=_baseline(anc.get("baseline"), "$.anc.baseline"),
         trough=_trough(root.get("trough_level"), "$.trough_level"),
         calendar_tests=_calendar_tests(root.get("calendar_tests"), "$.calendar_tests"),
+        step_down_needs_confirmation=_opt_bool(anc, "step_down_needs_confirmation", "$.anc"),
     )
 
 
@@ -362,6 +376,15 @@ def _outcome_fields(obj: Mapping[str, Any], where: str) -> dict[str, Any]:
         raise ProfileError(f"{where}: escalation_rule and severity are set together")
     if band == "normal" and escalation is not None:
         raise ProfileError(f"{where}: the normal band does not escalate")
+    without_ben = obj.get("without_ben_cutoffs")
+    ben_fields: dict[str, Any] = {}
+    if without_ben is not None:
+        at = f"{where}.without_ben_cutoffs"
+        ben_obj = _obj(without_ben, at)
+        ben_fields = {
+            "action_without_ben_cutoffs": _code(ben_obj, "action", at),
+            "action_text_without_ben_cutoffs": _str(ben_obj, "action_text", at),
+        }
     return {
         "band": band,
         "action": _code(obj, "action", where),
@@ -370,6 +393,7 @@ def _outcome_fields(obj: Mapping[str, Any], where: str) -> dict[str, Any]:
         "next_test_in_days": _opt_int(obj, "next_test_in_days", where, minimum=1),
         "escalation_rule": escalation,
         "severity": severity,
+        **ben_fields,
     }
 
 
@@ -416,6 +440,7 @@ def _traffic_light(raw: Any, where: str) -> TrafficLightScheme:
         red_wbc_below=_num(red, "wbc_below", f"{where}.red"),
         red_neutrophils_below=_num(red, "neutrophils_below", f"{where}.red"),
         lights=tuple(lights),
+        greens_to_end_red_frequency=_opt_int(obj, "greens_to_end_red_frequency", where, minimum=1),
     )
     if not (
         scheme.red_wbc_below <= scheme.green_wbc_min
@@ -432,6 +457,9 @@ def _baseline(raw: Any, where: str) -> BaselineRule:
         general_min_cells_per_ul=_num(obj, "general_min_cells_per_ul", where),
         ben_min_cells_per_ul=None if ben_min is None else _num(obj, "ben_min_cells_per_ul", where),
         ben_counts_required=_int(obj, "ben_counts_required", where, minimum=1),
+        max_age_days=_int(obj, "max_age_days", where, minimum=0)
+        if "max_age_days" in obj
+        else BaselineRule.max_age_days,
     )
 
 
@@ -520,6 +548,13 @@ def _int(obj: Mapping[str, Any], key: str, where: str, *, minimum: int) -> int:
 def _opt_int(obj: Mapping[str, Any], key: str, where: str, *, minimum: int) -> int | None:
     value = obj.get(key)
     return None if value is None else _as_int(value, f"{where}.{key}", minimum)
+
+
+def _opt_bool(obj: Mapping[str, Any], key: str, where: str) -> bool:
+    value = obj.get(key, False)
+    if not isinstance(value, bool):
+        raise ProfileError(f"{where}.{key}: expected true or false")
+    return value
 
 
 def _num(obj: Mapping[str, Any], key: str, where: str) -> float:

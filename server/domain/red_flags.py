@@ -15,6 +15,7 @@ from typing import Final
 from server.domain.codes import (
     RULE_ORDER,
     SYMPTOM_CODES,
+    Advice,
     Prompt,
     Rule,
     Severity,
@@ -55,11 +56,23 @@ class RedFlag:
     advice: str
 
 
-def _flag(rule: Rule, severity: Severity) -> RedFlag:
-    return RedFlag(rule=rule.value, severity=severity.value, advice=rule.value)
+def _flag(rule: Rule, severity: Severity, advice: Advice | None = None) -> RedFlag:
+    return RedFlag(rule=rule.value, severity=severity.value, advice=(advice or rule).value)
 
 
-def _sorted(flags: Collection[RedFlag]) -> list[RedFlag]:
+def is_plausible_temperature(temperature_c: object) -> bool:
+    """Whether a body temperature in C is a finite number from 30 to 45 (a typo guard: a value
+    outside it is refused on its own field, RULES.md 7 "Temperature alone")."""
+    return (
+        not isinstance(temperature_c, bool)
+        and isinstance(temperature_c, int | float)
+        and math.isfinite(temperature_c)
+        and MIN_PLAUSIBLE_C <= temperature_c <= MAX_PLAUSIBLE_C
+    )
+
+
+def sort_flags(flags: Collection[RedFlag]) -> list[RedFlag]:
+    """Emergency first, then by the rules' declaration order."""
     return sorted(flags, key=lambda f: (-severity_rank(f.severity), RULE_ORDER.index(f.rule)))
 
 
@@ -73,8 +86,10 @@ def classify_symptoms(
 
     chest_pain emergency (guideline L309). cardiac_symptoms: palpitations, shortness of breath
     or fainting, urgent; emergency when fever is present on days 1-28 (myocarditis, guideline
-    L112, L174-L175) or when days_on_clozapine is unknown (None; the cautious reading). fever:
-    temperature >= 38.0 C or fever reported, urgent (guideline L302). sore_throat: sore throat,
+    L112, L174-L175) or when days_on_clozapine is unknown (None; the cautious reading); unusual
+    tiredness in days 1-28 is cardiac_symptoms too (RULES.md 7 "Tiredness"; guideline L174
+    "unexplained fatigue"). fever: temperature >= 38.0 C or fever reported, urgent, a
+    temperature alone included (RULES.md 7; guideline L302). sore_throat: sore throat,
     mouth sores or flu-like illness, urgent (guideline L302). bowel_obstruction_signs:
     constipation with abdominal pain, vomiting or a swollen belly, or diarrhoea after
     constipation (its code says constipation came first), emergency (guideline L221, L232).
@@ -89,12 +104,7 @@ def classify_symptoms(
     unknown = reported - SYMPTOM_CODES
     if unknown:
         raise ValueError(f"unknown symptom code(s): {', '.join(sorted(unknown))}")
-    if temperature_c is not None and (
-        isinstance(temperature_c, bool)
-        or not isinstance(temperature_c, int | float)
-        or not math.isfinite(temperature_c)
-        or not MIN_PLAUSIBLE_C <= temperature_c <= MAX_PLAUSIBLE_C
-    ):
+    if temperature_c is not None and not is_plausible_temperature(temperature_c):
         raise ValueError(
             f"temperature must be between {MIN_PLAUSIBLE_C:g} and {MAX_PLAUSIBLE_C:g} C"
         )
@@ -103,10 +113,12 @@ def classify_symptoms(
         MYOCARDITIS_WATCH_DAYS
     )
 
+    tired_in_window = Symptom.UNUSUAL_TIREDNESS in reported and in_myocarditis_window
+
     flags: list[RedFlag] = []
     if Symptom.CHEST_PAIN in reported:
         flags.append(_flag(Rule.CHEST_PAIN, Severity.EMERGENCY))
-    if reported & _CARDIAC:
+    if reported & _CARDIAC or tired_in_window:
         severity = Severity.EMERGENCY if fever and in_myocarditis_window else Severity.URGENT
         flags.append(_flag(Rule.CARDIAC_SYMPTOMS, severity))
     if fever:
@@ -129,7 +141,7 @@ def classify_symptoms(
         flags.append(_flag(Rule.SMOKING_CHANGE, Severity.ROUTINE))
     if reported & _DIZZINESS:
         flags.append(_flag(Rule.FAINTING_OR_DIZZINESS, Severity.ROUTINE))
-    return _sorted(flags)
+    return sort_flags(flags)
 
 
 def hours_since(earlier: datetime, now: datetime) -> float:
@@ -202,16 +214,18 @@ def evaluate_time_rules(summary: TimeSummary) -> TimeRuleResult:
     if days is not None and 1 <= days <= MYOCARDITIS_WATCH_DAYS:
         prompts.append(Prompt.DAILY_CHECK_IN.value)
 
-    return TimeRuleResult(red_flags=tuple(_sorted(flags)), prompts=tuple(prompts))
+    return TimeRuleResult(red_flags=tuple(sort_flags(flags)), prompts=tuple(prompts))
 
 
 def check_liver_tests(
     alt_or_ast_u_per_l: float, upper_limit: float, *, symptomatic: bool
 ) -> RedFlag | None:
-    """liver_tests_high (urgent) when ALT/AST is above 3x the upper limit with symptoms.
+    """liver_tests_high when ALT/AST is above 3x the upper limit: urgent with symptoms, routine
+    (shown to the team, advice liver_tests_raised) without.
 
-    RULES.md 3 "> 3x upper limit with symptoms is a red flag"; guideline L292. Exactly 3x is
-    not above. ValueError for a negative value or a non-positive upper limit.
+    RULES.md 3 "> 3x upper limit with symptoms is a red flag" and 7 "Liver tests ... without
+    symptoms -> shown to the team (routine)"; guideline L288, L292. Exactly 3x is not above.
+    ValueError for a negative value or a non-positive upper limit.
     """
     for name, value in (("ALT/AST", alt_or_ast_u_per_l), ("upper limit", upper_limit)):
         if (
@@ -224,6 +238,8 @@ def check_liver_tests(
         raise ValueError("ALT/AST must not be negative")
     if upper_limit <= 0:
         raise ValueError("the upper limit of normal must be positive")
-    if symptomatic and alt_or_ast_u_per_l > LIVER_MULTIPLE_OF_ULN * upper_limit:
+    if alt_or_ast_u_per_l <= LIVER_MULTIPLE_OF_ULN * upper_limit:
+        return None
+    if symptomatic:
         return _flag(Rule.LIVER_TESTS_HIGH, Severity.URGENT)
-    return None
+    return _flag(Rule.LIVER_TESTS_HIGH, Severity.ROUTINE, Advice.LIVER_TESTS_RAISED)

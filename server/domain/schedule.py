@@ -6,13 +6,13 @@ L128 (trough level), L287 (liver tests). Intervals and interruption rules are pr
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
 
-from server.domain.codes import AncBand, DueStatus, MonitoredTest
-from server.domain.monitoring_profile import CalendarSchedule, Profile
+from server.domain.codes import AncBand, DueStatus, MonitoredTest, TrafficLight
+from server.domain.monitoring_profile import AncPhase, CalendarSchedule, Profile
 
 ANC: Final = MonitoredTest.ANC.value
 
@@ -25,6 +25,39 @@ class DueTest:
     due_date: date
     status: DueStatus
     reason: str
+
+
+@dataclass(frozen=True)
+class CountReading:
+    """One clinic count (ANC, WBC or both) as the schedule reads it; sequences are newest first.
+
+    first_below_normal: the count was the first below the normal band (RULES.md 2, 7: repeat
+    within 24 h). traffic_light: set under a traffic-light profile (uk-smpc).
+    """
+
+    collected_on: date
+    band: str
+    traffic_light: str | None = None
+    first_below_normal: bool = False
+
+
+@dataclass(frozen=True)
+class StepDown:
+    """A step down of the ANC schedule that waits for the care team (RULES.md 3, uk-smpc).
+
+    clock_from: the date treatment weeks count from (the start, or a restart after a long
+    break); from_week: the first week of the rarer phase, reached on reached_on.
+    """
+
+    clock_from: date
+    from_week: int
+    from_interval_days: int
+    to_interval_days: int
+    reached_on: date
+
+
+# A confirmed step down: (clock_from, from_week).
+ConfirmedStepDowns = Collection[tuple[date, int]]
 
 
 def due_status(due_date: date, today: date) -> DueStatus:
@@ -55,13 +88,13 @@ def _check_interruptions(interruptions: Sequence[TreatmentBreak]) -> list[Treatm
     return sorted(interruptions, key=lambda gap: (gap.started_on, gap.resumed_on))
 
 
-def _anc_regime(
+def _treatment_clock(
     start_date: date,
     on_date: date,
     profile: Profile,
     interruptions: Sequence[TreatmentBreak],
-) -> tuple[int, str]:
-    """(interval in days, why) for ANC testing on `on_date`."""
+) -> tuple[date, list[tuple[date, date, int, str]]]:
+    """The date treatment weeks count from on `on_date`, and the intensified windows."""
     clock = start_date
     windows: list[tuple[date, date, int, str]] = []
     for gap in _check_interruptions(interruptions):
@@ -87,15 +120,102 @@ def _anc_regime(
                     )
                 )
             break
+    return clock, windows
+
+
+def _phase_in_force(
+    profile: Profile, week: int, clock: date, confirmed: ConfirmedStepDowns
+) -> tuple[AncPhase, AncPhase | None]:
+    """The phase in force in `week`, held at the last step down the care team confirmed when
+    the profile asks for confirmation; and the rarer phase waiting for it (None: none)."""
+    phase = profile.anc_phases[0]
+    for candidate in profile.anc_phases[1:]:
+        if candidate.from_week > week:
+            break
+        if (
+            profile.step_down_needs_confirmation
+            and candidate.interval_days > phase.interval_days
+            and (clock, candidate.from_week) not in confirmed
+        ):
+            return phase, candidate
+        phase = candidate
+    return phase, None
+
+
+def _anc_regime(
+    start_date: date,
+    on_date: date,
+    profile: Profile,
+    interruptions: Sequence[TreatmentBreak],
+    confirmed: ConfirmedStepDowns = frozenset(),
+) -> tuple[int, str]:
+    """(interval in days, why) for ANC testing on `on_date`."""
+    clock, windows = _treatment_clock(start_date, on_date, profile, interruptions)
     week = max((on_date - clock).days // 7 + 1, 1)
-    phase = profile.phase_for_week(week)
+    phase, waiting = _phase_in_force(profile, week, clock, confirmed)
     interval = phase.interval_days
     restarted_note = "" if clock == start_date else f" since the restart on {clock.isoformat()}"
     reason = f"treatment week {week}{restarted_note}: {phase.label}"
+    if waiting is not None:
+        reason += (
+            f"; the step down to every {waiting.interval_days} days waits for the care "
+            "team's confirmation"
+        )
     for window_start, window_end, window_interval, why in windows:
         if window_start <= on_date < window_end and window_interval < interval:
             interval, reason = window_interval, why
     return interval, reason
+
+
+def pending_step_downs(
+    start_date: date,
+    today: date,
+    profile: Profile,
+    interruptions: Sequence[TreatmentBreak] = (),
+    confirmed: ConfirmedStepDowns = frozenset(),
+) -> list[StepDown]:
+    """The step down of the ANC schedule waiting for the care team's confirmation today.
+
+    RULES.md 3 (uk-smpc): "the care team confirms each step down" (weekly to every 2 weeks
+    from week 19, to every 4 weeks from week 53). Until confirmed, the schedule keeps the
+    more frequent phase. Empty for profiles that do not ask for confirmation.
+    """
+    if not profile.step_down_needs_confirmation:
+        return []
+    clock, _ = _treatment_clock(start_date, today, profile, interruptions)
+    week = max((today - clock).days // 7 + 1, 1)
+    phase, waiting = _phase_in_force(profile, week, clock, confirmed)
+    if waiting is None:
+        return []
+    return [
+        StepDown(
+            clock_from=clock,
+            from_week=waiting.from_week,
+            from_interval_days=phase.interval_days,
+            to_interval_days=waiting.interval_days,
+            reached_on=clock + timedelta(weeks=waiting.from_week - 1),
+        )
+    ]
+
+
+def red_frequency_holds(readings: Sequence[CountReading], greens_needed: int) -> bool:
+    """Whether tests stay at the red frequency: a red result not yet followed by
+    `greens_needed` green results in a row (readings newest first).
+
+    RULES.md 2 (uk-smpc) "red ... daily tests until two greens"; RULES.md 7 "after red, tests
+    are daily until two greens". An amber between greens starts the count again.
+    """
+    run = 0
+    for reading in readings:
+        if reading.traffic_light == TrafficLight.GREEN:
+            run += 1
+            if run >= greens_needed:
+                return False
+        elif reading.traffic_light == TrafficLight.RED:
+            return True
+        else:
+            run = 0
+    return False
 
 
 def anc_phase_interval_days(
@@ -103,6 +223,7 @@ def anc_phase_interval_days(
     on_date: date,
     profile: Profile,
     interruptions: Sequence[TreatmentBreak] = (),
+    confirmed_step_downs: ConfirmedStepDowns = frozenset(),
 ) -> int:
     """Days between ANC tests on `on_date` by treatment phase and treatment breaks.
 
@@ -115,8 +236,10 @@ def anc_phase_interval_days(
     breaks keep the schedule; uk-smpc on treatment > 18 weeks and a 72-671 hour break ->
     weekly for 6 weeks, >= 672 hours (4 weeks) -> a new patient (product choice where RULES.md
     is silent). RULES.md 6: a 59 h break is one of more than 2 days.
+    uk-smpc's step downs wait for the care team (confirmed_step_downs: (clock_from,
+    from_week), see pending_step_downs); until then the more frequent phase holds.
     """
-    return _anc_regime(start_date, on_date, profile, interruptions)[0]
+    return _anc_regime(start_date, on_date, profile, interruptions, confirmed_step_downs)[0]
 
 
 def _latest(last_results: Mapping[str, date], *tests: str) -> date | None:
@@ -138,6 +261,32 @@ def _band_interval(profile: Profile, band: str) -> int | None:
         return min(intervals) if intervals else None
 
 
+def _reading_due(profile: Profile, readings: Sequence[CountReading]) -> list[tuple[date, str]]:
+    """Due dates the latest clinic counts set on their own (RULES.md 2 and 7)."""
+    if not readings:
+        return []
+    newest = readings[0]
+    due: list[tuple[date, str]] = []
+    if newest.first_below_normal:
+        due.append(
+            (
+                newest.collected_on + timedelta(days=1),
+                "a first count below normal: repeat within 24 h to confirm",
+            )
+        )
+    scheme = profile.traffic_light
+    greens = scheme.greens_to_end_red_frequency if scheme is not None else None
+    if scheme is not None and greens and red_frequency_holds(readings, greens):
+        every = scheme.rule_for(TrafficLight.RED.value).next_test_in_days or 1
+        due.append(
+            (
+                newest.collected_on + timedelta(days=every),
+                f"after a red result: every {every} day(s) until {greens} green results in a row",
+            )
+        )
+    return due
+
+
 def _next_anc(
     *,
     start_date: date,
@@ -147,6 +296,8 @@ def _next_anc(
     anc_band_since: date | None,
     interruptions: Sequence[TreatmentBreak],
     baseline_done: Mapping[str, bool],
+    recent_counts: Sequence[CountReading] = (),
+    confirmed_step_downs: ConfirmedStepDowns = frozenset(),
 ) -> tuple[date, str]:
     code = profile.anc_test
     last = _latest(last_results, code, ANC)
@@ -163,10 +314,11 @@ def _next_anc(
         if not baseline_done.get(code, False) and not baseline_done.get(ANC, False):
             return start_date, "baseline count before the first dose"
         last = start_date
-    phase_due = _next_by_phase(start_date, last, profile, interruptions)
-    if band_due is not None and band_due[0] <= phase_due[0]:
-        return band_due
-    return phase_due
+    phase_due = _next_by_phase(start_date, last, profile, interruptions, confirmed_step_downs)
+    candidates = [phase_due, *_reading_due(profile, recent_counts)]
+    if band_due is not None:
+        candidates.insert(0, band_due)
+    return min(candidates, key=lambda item: item[0])  # the first of equals: band, then phase
 
 
 def _next_by_phase(
@@ -174,14 +326,15 @@ def _next_by_phase(
     last: date,
     profile: Profile,
     interruptions: Sequence[TreatmentBreak],
+    confirmed: ConfirmedStepDowns = frozenset(),
 ) -> tuple[date, str]:
     # A step down to rarer tests takes effect after the first test of the new phase; a step
     # up (new phase or a treatment break) takes effect at once.
-    interval_then, reason = _anc_regime(start_date, last, profile, interruptions)
+    interval_then, reason = _anc_regime(start_date, last, profile, interruptions, confirmed)
     day = last
     while True:
         day += timedelta(days=1)
-        interval_now, reason_now = _anc_regime(start_date, day, profile, interruptions)
+        interval_now, reason_now = _anc_regime(start_date, day, profile, interruptions, confirmed)
         if (day - last).days >= min(interval_then, interval_now):
             return day, reason_now if interval_now < interval_then else reason
 
@@ -251,6 +404,8 @@ def monitoring_schedule(
     interruptions: Sequence[TreatmentBreak],
     stable_dose_since: date | None,
     baseline_done: Mapping[str, bool] | None = None,
+    recent_counts: Sequence[CountReading] = (),
+    confirmed_step_downs: ConfirmedStepDowns = frozenset(),
     stopped: bool = False,
 ) -> list[DueTest]:
     """The next due test of each kind, soonest first (RULES.md 3).
@@ -261,7 +416,12 @@ def monitoring_schedule(
     days, twice weekly = every 3 days, daily = 1). Otherwise the phase interval
     (anc_phase_interval_days): due on the first day the time since the last result reaches the
     interval in force then, or the one in force at the last result if shorter -- a step down
-    applies after the first test of the new phase, a step up at once.
+    applies after the first test of the new phase, a step up at once; under a profile whose
+    step downs need the care team (uk-smpc), a step down waits for its confirmation
+    (confirmed_step_downs: (clock_from, from_week); see pending_step_downs). The latest clinic
+    counts (recent_counts, newest first) can bring it forward: a first count below normal is
+    due again the day after (RULES.md 7 "First low count"; guideline L141), and after a red
+    UK result tests stay daily until two greens in a row (red_frequency_holds).
     Trough level: due stable_dose_since + 7 days (guideline L128 "after 5-7 days at stable
     dose"); not listed without a stable dose or once a level was taken 5+ days into it.
     Weight, glucose_lipids, ecg, liver_tests: the profile's calendar (guideline L119, L120,
@@ -284,6 +444,8 @@ def monitoring_schedule(
         anc_band_since=anc_band_since,
         interruptions=interruptions,
         baseline_done=done,
+        recent_counts=recent_counts,
+        confirmed_step_downs=confirmed_step_downs,
     )
     items.append(DueTest(profile.anc_test, anc_due, due_status(anc_due, today), anc_reason))
 

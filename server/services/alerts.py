@@ -73,15 +73,17 @@ def _care_team(session: Session, clinic_id: int) -> list[int]:
 
 
 def enqueue(session: Session, escalation: Escalation, event: str, now: dt.datetime) -> int:
-    """Add the deliveries for one event: opened, escalated, renotify-N, acknowledged, resolved."""
+    """Add the deliveries for one event: opened, escalated, renotify-N, updated-<report> (a
+    new emergency report on an acknowledged escalation), acknowledged, resolved."""
     clinic = session.get(Clinic, escalation.clinic_id)
     settings = settings_of(clinic) if clinic else settings_of(Clinic(settings={}))
+    updated = event.startswith("updated-")
     webhook_event = {
         "opened": "escalation.opened",
         "escalated": "escalation.opened",
         "acknowledged": "escalation.acknowledged",
         "resolved": "escalation.resolved",
-    }.get(event)
+    }.get(event, "escalation.updated" if updated else None)
     base = f"escalation:{escalation.id}:{event}"
     rows: list[dict[str, Any]] = []
     common = {"patient_id": escalation.patient_id, "escalation_id": escalation.id, "due_at": now}
@@ -104,6 +106,13 @@ def enqueue(session: Session, escalation: Escalation, event: str, now: dt.dateti
         "body": "A patient needs the care team. Open the app to acknowledge.",
         "url": "/care/#/escalations",
     }
+    if updated:
+        alert = {
+            "title": f"{escalation.severity.capitalize()} again: "
+            f"{escalation.summary.split(':')[0]}",
+            "body": "A new report on an alert the team acknowledged. Open the app to see it.",
+            "url": "/care/#/escalations",
+        }
     recipients = [] if to_on_call else _care_team(session, escalation.clinic_id)
     on_call_user = settings["on_call"].get("user_id")
     if to_on_call and on_call_user:

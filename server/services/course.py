@@ -211,11 +211,11 @@ def clinic_anc(
     collected_at: dt.datetime,
     result_id: int,
     now: dt.datetime,
-) -> None:
-    """A clinic blood count: its band is kept when it is the newest, and a band whose
+) -> bool:
+    """A clinic blood count: its band is kept when it is the newest (True), and a band whose
     treatment is interrupt or stop (UK red) interrupts the course (RULES.md 6)."""
     if not states.clinic_anc_recorded(session, patient, band, collected_at, now):
-        return
+        return False
     before = states.course_view(session, patient, now)
     state = states.get_state(session, patient, now)
     profile = load_profile(patient.clinic.monitoring_profile)
@@ -227,11 +227,11 @@ def clinic_anc(
     )
     course = states.course_of(state)
     after = rules.after_clinic_anc(course, before, treatment, marker=marker, now=now)
-    if after == course:
-        return
-    view = _change(session, patient, before, after, now)
-    if view.state != before.state:
-        _record(session, patient, before, after, now, detail={"lab_result_id": result_id})
+    if after != course:
+        view = _change(session, patient, before, after, now)
+        if view.state != before.state:
+            _record(session, patient, before, after, now, detail={"lab_result_id": result_id})
+    return True
 
 
 def missed_doses(session: Session, patient: Patient, now: dt.datetime) -> bool:

@@ -6,11 +6,11 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
-from server.domain import classify_symptoms, local_date
-from server.models import BowelMovement, Patient, SymptomReport, Weight
+from server.domain import hours_since, is_plausible_temperature, local_date, read_symptom_report
+from server.models import BowelMovement, Patient, PatientState, SymptomReport, Weight
 from server.policy import Actor
 from server.services import escalations, idempotency
 from server.services import state as states
@@ -89,6 +89,33 @@ def red_flag_view(flag: dict[str, Any], content: Content) -> dict[str, Any]:
     }
 
 
+def _temperature_refusal(value: float) -> str:
+    """Why a temperature was not saved, in plain words (the app shows its own)."""
+    if 86 <= value <= 113:
+        return (
+            "This looks like °F. Enter the temperature in °C, between 30 and 45 (for example 38.5)."
+        )
+    return "Please check the temperature: enter it in °C, between 30 and 45 (for example 38.5)."
+
+
+def _hours_without_bowel_movement(
+    session: Session, patient: Patient, state: PatientState | None, at: dt.datetime
+) -> float | None:
+    """Hours from the last bowel movement logged at or before `at` (or from when tracking
+    began) to `at`; None when the diary cannot say (RULES.md 7 "Obstruction from the diary")."""
+    last = session.scalar(
+        select(func.max(BowelMovement.occurred_at)).where(
+            BowelMovement.patient_id == patient.id, BowelMovement.occurred_at <= at
+        )
+    )
+    if isinstance(last, str):  # SQLite max() returns text
+        last = dt.datetime.fromisoformat(last)
+    reference = last or (state.tracking_since if state is not None else None)
+    if reference is None or hours_since(reference, at) < 0:
+        return None
+    return hours_since(reference, at)
+
+
 def record_symptoms(
     session: Session,
     *,
@@ -99,16 +126,35 @@ def record_symptoms(
     claim: idempotency.Claim | None,
     content: Content,
 ) -> idempotency.Outcome:
-    """Log a symptom report; a red flag opens (or adds to) its escalation in the same
-    transaction, and the answer carries the advice to show the patient at once."""
+    """Log a symptom report (a temperature alone is one); a red flag opens (or adds to) its
+    escalation in the same transaction, and the answer carries the advice to show the patient
+    at once. The report is read with the clinic's current ANC band and the bowel diary
+    (RULES.md 7). An implausible temperature is refused on its own field: the symptoms are
+    still recorded and flagged, and the answer's refused_fields says why."""
     check_log_time("occurred_at", data["occurred_at"], now)
-    day = local_date(data["occurred_at"], patient.timezone)
+    occurred_at: dt.datetime = data["occurred_at"]
+    day = local_date(occurred_at, patient.timezone)
+    # day 1 of the myocarditis watch: the current course's start (RULES.md 6)
     days_on = (day - states.watch_from(session, patient, now)).days + 1
+    symptoms = data["symptoms"]
+    temperature = data.get("temperature_c")
+    refused: dict[str, list[str]] = {}
+    if temperature is not None and not is_plausible_temperature(temperature):
+        refused["temperature_c"] = [_temperature_refusal(temperature)]
+        if not symptoms:
+            raise Invalid(refused)
+        temperature = None
+    state = session.get(PatientState, patient.id)
     try:
-        flags = classify_symptoms(
-            data["symptoms"],
-            temperature_c=data.get("temperature_c"),
+        flags = read_symptom_report(
+            symptoms,
+            temperature_c=temperature,
             days_on_clozapine=days_on if days_on >= 1 else None,
+            # the clinic's band only: a patient's copy never sets it (RULES.md 7)
+            clinic_anc_band=state.anc_band if state is not None else None,
+            hours_without_bowel_movement=_hours_without_bowel_movement(
+                session, patient, state, occurred_at
+            ),
         )
     except ValueError as exc:
         raise Invalid({"symptoms": [str(exc)]}) from exc
@@ -116,9 +162,9 @@ def record_symptoms(
     def work() -> tuple[SymptomReport, list[int]]:
         report = SymptomReport(
             patient_id=patient.id,
-            occurred_at=data["occurred_at"],
-            symptoms=sorted(set(data["symptoms"])),
-            temperature_c=data.get("temperature_c"),
+            occurred_at=occurred_at,
+            symptoms=sorted(set(symptoms)),
+            temperature_c=temperature,
             notes=data.get("notes"),
             red_flags=[{"rule": f.rule, "severity": f.severity, "advice": f.advice} for f in flags],
             recorded_by_id=actor.user_id,
@@ -140,9 +186,11 @@ def record_symptoms(
                     "symptom_report_id": report.id,
                     "symptoms": report.symptoms,
                     "temperature_c": report.temperature_c,
+                    **({"temperature_refused": data["temperature_c"]} if refused else {}),
                     "reported_by": actor.role,
                 },
                 now=now,
+                advice=flag.advice,
             )
             opened.append(escalation.id)
         return report, opened
@@ -153,6 +201,7 @@ def record_symptoms(
             **symptom_view(report),
             "red_flags": [red_flag_view(f, content) for f in report.red_flags],
             "escalation_ids": opened,
+            **({"refused_fields": refused} if refused else {}),
         }
 
     return idempotency.run_once(session, claim, now, work, present)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from server.domain import (
     PlanStep,
-    baseline_allows_start,
+    baseline_allows_start_on,
     daily_doses,
     load_profile,
     local_date,
@@ -99,20 +99,29 @@ def _daily_total(session: Session, patient: Patient, on: dt.date) -> float | Non
 
 
 def _baseline_problem(session: Session, patient: Patient, start: dt.date) -> str | None:
-    """RULES.md 2: the plan cannot start without a baseline ANC >= 1500 (BEN >= 1000)."""
+    """RULES.md 2: the plan cannot start without a baseline ANC >= 1500 (BEN >= 1000); RULES.md
+    7: only the clinic's counts, taken no more than 10 days before the start."""
     rows = session.scalars(
         select(LabResult)
-        .where(LabResult.patient_id == patient.id, LabResult.test == "anc")
+        .where(
+            LabResult.patient_id == patient.id,
+            LabResult.test == "anc",
+            LabResult.source == "clinic",
+        )
         .order_by(LabResult.collected_at)
     ).all()
     counts = [
-        to_cells_per_ul(row.value, row.unit or "cells/uL")
-        for row in rows
         # the start is the patient's own date: so is the day a count was taken on
-        if row.value is not None and local_date(row.collected_at, patient.timezone) <= start
+        (
+            local_date(row.collected_at, patient.timezone),
+            to_cells_per_ul(row.value, row.unit or "cells/uL"),
+        )
+        for row in rows
+        if row.value is not None
     ]
-    check = baseline_allows_start(
+    check = baseline_allows_start_on(
         counts,
+        start_date=start,
         ben=patient.benign_ethnic_neutropenia,
         profile=load_profile(patient.clinic.monitoring_profile),
     )

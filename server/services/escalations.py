@@ -39,13 +39,21 @@ def raise_flag(
     summary: str,
     evidence: dict[str, Any],
     now: dt.datetime,
+    advice: str | None = None,
+    new_occurrence: bool = False,
 ) -> tuple[Escalation, bool]:
     """Open an escalation, or add this evidence to the unresolved one for the same rule.
 
     Returns the escalation and whether it is new or rose in severity (worth notifying).
+    A new emergency report on an escalation that is acknowledged but not resolved alerts the
+    care team again, once per report (RULES.md 7 "Repeat emergencies"); so does a new
+    occurrence of what the rule watches (`new_occurrence`: a second break in treatment after
+    a re-titration, RULES.md 6 "every time it happens").
+    advice: the advice code when it is not the rule's own (a rule read with another signal,
+    RULES.md 7); kept with the evidence so the apps show the right words (advice_code).
     Runs inside the caller's transaction (the caller commits).
     """
-    entry = {"at": now.isoformat(), **evidence}
+    entry = {"at": now.isoformat(), **evidence, "severity": severity, "advice": advice or rule}
     existing = _active(session, patient.id, rule)
     if existing is None:
         created = Escalation(
@@ -80,14 +88,40 @@ def raise_flag(
         existing.summary = summary[:300]
         existing.notify_level = 0
         existing.last_notified_at = None
-    session.add(
-        EscalationEvent(
-            escalation_id=existing.id, at=now, kind="escalated" if rose else "added", detail=entry
-        )
+    realert = not rose and (
+        is_repeat_emergency(existing, severity)
+        or (new_occurrence and existing.status == "acknowledged")
     )
+    kind = "escalated" if rose else "updated" if realert else "added"
+    session.add(EscalationEvent(escalation_id=existing.id, at=now, kind=kind, detail=entry))
     if rose:
         alerts.enqueue(session, existing, "escalated", now)
+    elif realert:
+        alerts.enqueue(session, existing, f"updated-{_evidence_key(evidence, now)}", now)
     return existing, rose
+
+
+def is_repeat_emergency(escalation: Escalation, severity: str) -> bool:
+    """Whether new evidence alerts the team again: an emergency report on an escalation
+    someone acknowledged but nobody resolved (RULES.md 7; an open one is on its ladder)."""
+    return escalation.status == "acknowledged" and severity == "emergency"
+
+
+def _evidence_key(evidence: dict[str, Any], now: dt.datetime) -> str:
+    """The report behind a piece of evidence (deduplicates the alert per report)."""
+    for field in ("symptom_report_id", "lab_result_id"):
+        if evidence.get(field) is not None:
+            return f"{evidence.get('kind', 'report')}:{evidence[field]}"
+    return f"at:{now.isoformat()}"
+
+
+def advice_code(escalation: Escalation) -> str:
+    """The advice to show for an escalation: that of its latest evidence at its current
+    severity (fever while the count is low has advice of its own), else the rule's."""
+    for entry in reversed(escalation.evidence or []):
+        if entry.get("advice") and entry.get("severity") == escalation.severity:
+            return str(entry["advice"])
+    return escalation.rule
 
 
 def visible(
@@ -192,7 +226,9 @@ def views(session: Session, rows: Sequence[Escalation], content: Any) -> list[di
     result = []
     for escalation in rows:
         item = view(escalation)
-        advice = content.advice.get(escalation.rule, {})
+        advice = content.advice.get(advice_code(escalation)) or content.advice.get(
+            escalation.rule, {}
+        )
         item.update(
             patient_name=names.get(escalation.patient_id),
             title=advice.get("title", escalation.rule),

@@ -1,28 +1,48 @@
-"""Lab results and the blood-test schedule: ANC bands, escalations, the next test due."""
+"""Lab results and the blood-test schedule.
+
+Only the clinic's results count (RULES.md 7 "Whose result counts"): a clinic count sets the
+band and the schedule and escalates a low band; a clinic troponin, CRP, level or liver test is
+read by its rule. A patient's or caregiver's copy is kept and shown as theirs, never read as
+the clinic's; one far from the clinic's value of the same day is shown to the team as a
+discrepancy, and a low copy with no clinic count that day asks the team to check.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.domain import (
-    check_liver_tests,
+    AncBand,
+    AncInterpretation,
+    Prompt,
+    ResultReading,
+    ResultSource,
+    Rule,
+    Severity,
     interpret_anc,
-    interpret_uk_traffic_light,
+    interpret_uk_counts,
+    is_far_from,
     load_profile,
+    local_date,
+    read_result,
     to_cells_per_ul,
 )
-from server.models import LabResult, Patient
-from server.policy import Actor
-from server.services import course, escalations, idempotency
+from server.domain.signals import READ_TESTS
+from server.models import LabResult, Patient, ReminderSettings
+from server.policy import CARE_TEAM, Actor
+from server.services import course, escalations, idempotency, outbox
 from server.services import state as states
 from server.services.content import Content
 from server.services.diary import check_log_time
 from server.services.errors import Invalid
+from server.services.recipients import who_logs_for
+from server.services.reminder_times import after_quiet_hours
 
 # The tests the product records, and the units each accepts (the first is canonical).
 UNITS: dict[str, tuple[str, ...]] = {
@@ -57,6 +77,11 @@ TO_CANONICAL = {
     "mg/dL:lipids": 1 / 38.67,
     "mg/dL:bilirubin": 17.1,
 }
+COUNT_TESTS = ("anc", "wbc")
+REPEAT_PROMPT_FOR = dt.timedelta(hours=24)
+# What the patient's side is shown of an interpretation; the clinician's action text stays
+# with the care team (RULES.md 7: the patient's side gets its own words from content/).
+PATIENT_SIDE_KEYS = ("band", "traffic_light", "confirm_within_24h", "next_test_due", "counts")
 
 
 def _canonical(test: str, value: float, unit: str) -> float:
@@ -65,23 +90,78 @@ def _canonical(test: str, value: float, unit: str) -> float:
     return value * TO_CANONICAL.get(f"{unit}:{test}", 1.0)
 
 
-def _interpret(
-    session: Session, patient: Patient, result: LabResult, now: dt.datetime
-) -> dict[str, Any]:
-    state = states.get_state(session, patient, now)
+def _days_on_clozapine(
+    session: Session, patient: Patient, at: dt.datetime, now: dt.datetime
+) -> int:
+    """Day of the current course (1 = its first day; RULES.md 6: a re-titration starts the
+    myocarditis watch again)."""
+    return (local_date(at, patient.timezone) - states.watch_from(session, patient, now)).days + 1
+
+
+def _local_day_bounds(patient: Patient, at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The patient's local calendar day of `at`, as UTC instants [start, end)."""
+    zone = ZoneInfo(patient.timezone)
+    day = local_date(at, patient.timezone)
+    start = dt.datetime.combine(day, dt.time(0), zone)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), zone)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def _same_day(
+    session: Session, patient: Patient, result: LabResult, tests: Sequence[str], clinic: bool
+) -> list[LabResult]:
+    """Other results of `tests` on the result's local day, clinic or copies, newest first."""
+    start, end = _local_day_bounds(patient, result.collected_at)
+    source = LabResult.source == ResultSource.CLINIC.value
+    return list(
+        session.scalars(
+            select(LabResult)
+            .where(
+                LabResult.patient_id == patient.id,
+                LabResult.id != result.id,
+                LabResult.test.in_(tests),
+                LabResult.collected_at >= start,
+                LabResult.collected_at < end,
+                source if clinic else ~source,
+            )
+            .order_by(LabResult.collected_at.desc(), LabResult.id.desc())
+        )
+    )
+
+
+def _read_count(
+    session: Session, patient: Patient, result: LabResult, previous_band: str | None
+) -> AncInterpretation | None:
+    """The band (and UK light) of a count: an ANC, or under a traffic-light profile a WBC, read
+    with the other count of the same sample (the same collection instant) when there is one.
+    None for a WBC under a profile without traffic lights."""
     profile = load_profile(patient.clinic.monitoring_profile)
-    cells = result.normalised_value or 0.0
-    if profile.traffic_light is not None and result.wbc_10e9_l is not None:
-        reading = interpret_uk_traffic_light(
-            result.wbc_10e9_l, cells / 1000, profile, previous_band=state.anc_band
-        )
-    else:
-        reading = interpret_anc(
-            cells,
-            ben=patient.benign_ethnic_neutropenia,
-            profile=profile,
-            previous_band=state.anc_band,
-        )
+    ben = patient.benign_ethnic_neutropenia
+    value = result.normalised_value or 0.0
+    if profile.traffic_light is None:
+        if result.test != "anc":
+            return None
+        return interpret_anc(value, ben=ben, profile=profile, previous_band=previous_band)
+    counts: dict[str, float | None] = {"anc": None, "wbc": None}
+    counts[result.test] = value
+    if result.wbc_10e9_l is not None:
+        counts["wbc"] = result.wbc_10e9_l
+    if result.source == ResultSource.CLINIC.value:
+        other = "wbc" if result.test == "anc" else "anc"
+        for row in _same_day(session, patient, result, [other], clinic=True):
+            if row.collected_at == result.collected_at and counts[other] is None:
+                counts[other] = row.normalised_value
+    neutrophils = counts["anc"]
+    return interpret_uk_counts(
+        profile,
+        wbc_10e9_l=counts["wbc"],
+        neutrophils_10e9_l=None if neutrophils is None else neutrophils / 1000,
+        ben=ben,
+        previous_band=previous_band,
+    )
+
+
+def _count_view(reading: AncInterpretation) -> dict[str, Any]:
     return {
         "band": reading.band,
         "action": reading.action,
@@ -92,7 +172,207 @@ def _interpret(
         "traffic_light": reading.traffic_light,
         "escalation_rule": reading.escalation_rule,
         "severity": reading.severity,
+        "advice_code": reading.escalation_rule or "result_normal",
+        "counts": True,
     }
+
+
+def _prompt_repeat(session: Session, patient: Patient, result: LabResult, now: dt.datetime) -> int:
+    """The repeat prompt of a first low count, to whoever logs for the patient, once per
+    result, outside quiet hours (RULES.md 7 "First low count ... the patient is prompted")."""
+    due = after_quiet_hours(now, patient.timezone, session.get(ReminderSettings, patient.id))
+    rows = [
+        {
+            "dedupe_key": f"anc-repeat:{result.id}:{user_id}",
+            "kind": "blood_test",
+            "recipient_user_id": user_id,
+            "patient_id": patient.id,
+            "due_at": due,
+            "expires_at": due + REPEAT_PROMPT_FOR,
+            "payload": {"prompt": Prompt.ANC_REPEAT_WITHIN_24H.value},
+        }
+        for user_id in who_logs_for(session, patient.id)
+    ]
+    return outbox.enqueue(session, rows, now)
+
+
+def _marker_view(reading: ResultReading) -> dict[str, Any]:
+    flag = reading.flag
+    return {
+        "finding": reading.finding,
+        "multiple_of_upper_limit": reading.multiple_of_upper_limit,
+        "escalation_rule": flag.rule if flag else None,
+        "severity": flag.severity if flag else None,
+        "counts": True,
+    }
+
+
+def _raise(
+    session: Session,
+    patient: Patient,
+    content: Content,
+    *,
+    rule: str,
+    severity: str,
+    detail: str,
+    result: LabResult,
+    now: dt.datetime,
+    advice: str | None = None,
+    **evidence: Any,
+) -> None:
+    """Open (or add to) the rule's escalation for a result. The summary starts with the rule's
+    title: the care team's push shows only that part (no lab values on a lock screen)."""
+    escalations.raise_flag(
+        session,
+        patient=patient,
+        rule=rule,
+        severity=severity,
+        summary=f"{content.advice_for(advice or rule)['title']}: {detail}",
+        evidence={
+            "kind": "lab_result",
+            "lab_result_id": result.id,
+            "source": result.source,
+            **evidence,
+        },
+        now=now,
+        advice=advice,
+    )
+
+
+def _describe(result: LabResult) -> str:
+    return f"{result.test.upper().replace('_', ' ')} {result.value:g} {result.unit or ''}".strip()
+
+
+def _mark_discrepancies(
+    session: Session,
+    patient: Patient,
+    content: Content,
+    pairs: Sequence[tuple[LabResult, LabResult]],
+    now: dt.datetime,
+) -> None:
+    """Show the team each copy far from the clinic's value of the same day (RULES.md 7)."""
+    for copy, clinic in pairs:
+        copy.interpretation = {
+            **(copy.interpretation or {}),
+            "discrepancy": {
+                "clinic_result_id": clinic.id,
+                "clinic_value": clinic.value,
+                "clinic_unit": clinic.unit,
+                "clinic_collected_at": clinic.collected_at.isoformat(),
+            },
+        }
+        day = local_date(copy.collected_at, patient.timezone).isoformat()
+        _raise(
+            session,
+            patient,
+            content,
+            rule=Rule.RESULT_DISCREPANCY.value,
+            severity=Severity.ROUTINE.value,
+            detail=(
+                f"on {day}, {_describe(copy)} reported by the {copy.source}, "
+                f"{_describe(clinic)} from the clinic"
+            ),
+            result=copy,
+            now=now,
+            clinic_result_id=clinic.id,
+        )
+
+
+def _far(copy: LabResult, clinic: LabResult) -> bool:
+    if copy.normalised_value is None or clinic.normalised_value is None:
+        return False
+    return is_far_from(copy.normalised_value, clinic.normalised_value)
+
+
+def _read_clinic_result(
+    session: Session, patient: Patient, content: Content, result: LabResult, now: dt.datetime
+) -> dict[str, Any] | None:
+    """Read a clinic result: a count sets the band and may escalate and prompt a repeat; a
+    marker, level or liver test is read by its rule. Returns the interpretation to store."""
+    state = states.get_state(session, patient, now)
+    flag: tuple[str, str, str, str | None] | None = None
+    interpretation: dict[str, Any] | None = None
+    if result.test in COUNT_TESTS:
+        reading = _read_count(session, patient, result, state.anc_band)
+        if reading is not None:
+            # RULES.md 6, 7: the clinic's count keeps the band when it is the newest, and may
+            # interrupt the treatment course
+            applied = course.clinic_anc(
+                session,
+                patient,
+                band=reading.band,
+                action=reading.action,
+                collected_at=result.collected_at,
+                result_id=result.id,
+                now=now,
+            )
+            interpretation = _count_view(reading)
+            if reading.escalation_rule and reading.severity:
+                summary = f"{_describe(result)} ({reading.traffic_light or reading.band})"
+                flag = (reading.escalation_rule, reading.severity, summary, None)
+            if applied and reading.confirm_within_24h:
+                _prompt_repeat(session, patient, result, now)
+    else:
+        marker = read_result(
+            result.test,
+            result.normalised_value or 0.0,
+            upper_limit=result.upper_limit,
+            symptomatic=bool(result.symptomatic),
+            days_on_clozapine=_days_on_clozapine(session, patient, result.collected_at, now),
+        )
+        if marker is not None:
+            interpretation = _marker_view(marker)
+            if marker.flag is not None:
+                limit = f", upper limit {result.upper_limit:g}" if result.upper_limit else ""
+                symptoms = " with symptoms" if result.symptomatic else ""
+                flag = (
+                    marker.flag.rule,
+                    marker.flag.severity,
+                    f"{_describe(result)}{limit}{symptoms}",
+                    marker.flag.advice,
+                )
+    if flag is not None:
+        rule, severity, detail, advice = flag
+        _raise(
+            session, patient, content, rule=rule, severity=severity, detail=detail,
+            result=result, now=now, advice=advice,
+        )  # fmt: skip
+    copies = _same_day(session, patient, result, [result.test], clinic=False)
+    pairs = [(copy, result) for copy in copies if _far(copy, result)]
+    _mark_discrepancies(session, patient, content, pairs, now)
+    return interpretation
+
+
+def _read_copy(
+    session: Session, patient: Patient, content: Content, result: LabResult, now: dt.datetime
+) -> None:
+    """A patient's or caregiver's copy: compared with the clinic's value of the same day; a
+    low count with no clinic count that day asks the team to check. It decides nothing."""
+    clinic = _same_day(session, patient, result, [result.test], clinic=True)
+    if clinic:
+        if _far(result, clinic[0]):
+            _mark_discrepancies(session, patient, content, [(result, clinic[0])], now)
+        return
+    if result.test not in COUNT_TESTS:
+        return
+    reading = _read_count(session, patient, result, None)
+    if reading is None or reading.band == AncBand.NORMAL:
+        return
+    if _same_day(session, patient, result, list(COUNT_TESTS), clinic=True):
+        return
+    _raise(
+        session,
+        patient,
+        content,
+        rule=Rule.REPORTED_LOW_COUNT.value,
+        severity=Severity.URGENT.value,
+        detail=(
+            f"{_describe(result)} reported by the {result.source} ({reading.band}), no clinic "
+            "count that day: check with the laboratory"
+        ),
+        result=result,
+        now=now,
+    )
 
 
 def record_lab_result(
@@ -105,7 +385,8 @@ def record_lab_result(
     claim: idempotency.Claim | None,
     content: Content,
 ) -> idempotency.Outcome:
-    """Record a result; an ANC is banded, updates the schedule and escalates a low band."""
+    """Record a result. The clinic's is read (RULES.md 2, 3, 7); a copy is kept as the
+    patient's or caregiver's and compared with the clinic's value of the same day."""
     test, unit, value = data["test"], data.get("unit"), data.get("value")
     if unit not in UNITS[test]:
         raise Invalid({"unit": [f"Use one of: {', '.join(UNITS[test])}."]})
@@ -118,7 +399,15 @@ def record_lab_result(
     if data.get("wbc") is not None and test != "anc":
         raise Invalid({"wbc": ["A WBC count goes with an ANC result only."]})
     check_log_time("collected_at", data["collected_at"], now)
-    source = "clinic" if actor.role in ("clinician", "admin") else actor.role
+    source = ResultSource.CLINIC.value if actor.role in CARE_TEAM else actor.role
+    if (
+        source == ResultSource.CLINIC.value
+        and READ_TESTS.get(test)
+        and data.get("upper_limit") is None
+    ):
+        raise Invalid(
+            {"upper_limit": [f"Give the laboratory's upper limit: {test} is read against it."]}
+        )
 
     def work() -> LabResult:
         result = LabResult(
@@ -128,6 +417,8 @@ def record_lab_result(
             unit=unit,
             normalised_value=canonical,
             wbc_10e9_l=data.get("wbc"),
+            upper_limit=data.get("upper_limit"),
+            symptomatic=data.get("symptomatic"),
             collected_at=data["collected_at"],
             source=source,
             recorded_by_id=actor.user_id,
@@ -135,63 +426,67 @@ def record_lab_result(
         )
         session.add(result)
         session.flush()
-        flag_rule, severity, summary = None, None, ""
-        if test == "anc":
-            reading = _interpret(session, patient, result, now)
-            if source == "clinic":  # RULES.md 7: only the clinic's results decide the course
-                course.clinic_anc(
-                    session,
-                    patient,
-                    band=reading["band"],
-                    action=reading["action"],
-                    collected_at=result.collected_at,
-                    result_id=result.id,
-                    now=now,
-                )
-            flag_rule, severity = reading["escalation_rule"], reading["severity"]
-            summary = f"ANC {value:g} {unit} ({reading['band']})"
-        if test in ("alt", "ast") and data.get("upper_limit"):
-            liver = check_liver_tests(
-                canonical, data["upper_limit"], symptomatic=bool(data.get("symptomatic"))
-            )
-            if liver is not None:
-                flag_rule, severity = liver.rule, liver.severity
-                summary = f"{test.upper()} {value:g} U/L with symptoms"
+        clinic = source == ResultSource.CLINIC.value
+        if clinic:
+            result.interpretation = _read_clinic_result(session, patient, content, result, now)
+        else:
+            result.interpretation = {"counts": False, "advice_code": "own_copy"}
+            _read_copy(session, patient, content, result, now)  # may mark it a discrepancy
+        # the schedule reads the stored reading of this count (a first low one, a red one)
         anc_due = states.blood_schedule_refreshed(session, patient, now)
-        interpretation: dict[str, Any] = {}
-        if test == "anc":
-            interpretation = {
-                **reading,
-                "next_test_due": anc_due.due_date.isoformat() if anc_due else None,
-            }
-        result.interpretation = interpretation or None
-        if flag_rule is not None and severity is not None:
-            escalations.raise_flag(
-                session,
-                patient=patient,
-                rule=flag_rule,
-                severity=severity,
-                summary=summary + ("" if source == "clinic" else f", reported by the {source}"),
-                evidence={"kind": "lab_result", "lab_result_id": result.id, "source": source},
-                now=now,
-            )
+        if result.interpretation is not None and (test in COUNT_TESTS or not clinic):
+            due = anc_due.due_date.isoformat() if anc_due else None
+            result.interpretation = {**result.interpretation, "next_test_due": due}
         return result
 
-    return idempotency.run_once(session, claim, now, work, lambda r: lab_view(r, content))
+    return idempotency.run_once(
+        session, claim, now, work, lambda r: lab_view(r, content, reader_role=actor.role)
+    )
 
 
-def lab_view(result: LabResult, content: Content | None = None) -> dict[str, Any]:
-    interpretation = result.interpretation
+def _patient_side(
+    interpretation: dict[str, Any], content: Content | None, role: str
+) -> dict[str, Any]:
+    """What the patient's side sees of an interpretation: no clinician action text; the
+    advice in their own words from content/ (RULES.md 7 "Whose result counts")."""
+    shown = {key: interpretation[key] for key in PATIENT_SIDE_KEYS if key in interpretation}
+    code = interpretation.get("advice_code")
+    if code and content is not None and code in content.advice:
+        advice = content.advice_for(code)
+        text = advice.get("caregiver") if role == "caregiver" else None
+        shown["advice"] = {
+            "code": code,
+            "title": advice["title"],
+            "text": text or advice["patient"],
+        }
+    return shown
+
+
+def lab_view(
+    result: LabResult, content: Content | None = None, *, reader_role: str | None = None
+) -> dict[str, Any]:
+    """A result as the API answers it; reader_role: the caller's role (the patient's side
+    never receives the clinician's action text). None: the care team's view."""
+    interpretation = result.interpretation or None
+    discrepancy = (interpretation or {}).get("discrepancy")
+    if interpretation is not None and reader_role is not None and reader_role not in CARE_TEAM:
+        interpretation = _patient_side(interpretation, content, reader_role)
+    elif interpretation is not None:
+        interpretation = {k: v for k, v in interpretation.items() if k != "discrepancy"}
     return {
         "id": result.id,
         "test": result.test,
         "value": result.value,
         "unit": result.unit,
         "wbc": result.wbc_10e9_l,
+        "upper_limit": result.upper_limit,
+        "symptomatic": result.symptomatic,
         "collected_at": result.collected_at.isoformat(),
         "source": result.source,
-        "band": interpretation.get("band") if interpretation else None,
-        "interpretation": interpretation,
+        "counts": result.source == ResultSource.CLINIC.value,
+        "band": (result.interpretation or {}).get("band"),
+        "interpretation": interpretation or None,
+        "discrepancy": discrepancy,
         "recorded_at": result.recorded_at.isoformat(),
     }
 
@@ -205,11 +500,21 @@ def results(
     return session.scalars(query.order_by(LabResult.collected_at.desc()).limit(limit)).all()
 
 
-def blood_tests(session: Session, patient: Patient, now: dt.datetime) -> dict[str, Any]:
+def blood_tests(
+    session: Session,
+    patient: Patient,
+    now: dt.datetime,
+    *,
+    content: Content | None = None,
+    reader_role: str | None = None,
+) -> dict[str, Any]:
     """What is due (upcoming, due or overdue) and what was done."""
     upcoming = [
         {"test": item.test, "due_date": item.due_date, "status": item.status, "reason": item.reason}
         for item in states.schedule(session, patient, now)
     ]
-    history = [lab_view(r) for r in results(session, patient, since=None, limit=200)]
+    history = [
+        lab_view(r, content, reader_role=reader_role)
+        for r in results(session, patient, since=None, limit=200)
+    ]
     return {"upcoming": upcoming, "history": history}

@@ -52,6 +52,16 @@ def push_message(message: Claimed, patient_name: str | None) -> PushMessage:
                 ("patient_id", int(message.patient_id or 0)),
             ),
         )
+    if kind == "blood_test" and payload.get("prompt") == "anc_repeat_within_24h":
+        return PushMessage(
+            title="A repeat blood test",
+            body="Your team needs another blood test within a day. Tap for details.",
+            url="/#today",
+            tag=f"blood-repeat-{message.patient_id}",
+            kind="blood_test",
+            ttl_seconds=TTL["blood_test"],
+            urgency="high",
+        )
     if kind == "blood_test":
         when = "today" if payload.get("stage") == "day" else "tomorrow"
         return PushMessage(

@@ -36,7 +36,7 @@ def summary(
     view.update(states.status_view(session, patient, now))
     flags = []
     for escalation in escalations.open_for_patient(session, patient.id):
-        advice = content.advice_for(escalation.rule) if content else {}
+        advice = content.advice_for(escalations.advice_code(escalation)) if content else {}
         flags.append(
             {
                 "id": escalation.id,

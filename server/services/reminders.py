@@ -27,17 +27,15 @@ from sqlalchemy.orm import Session
 from server.domain import local_date
 from server.domain.doses import MISSED_AFTER
 from server.models import (
-    CaregiverLink,
     DispatchCursor,
     Dose,
     OutboxMessage,
     Patient,
     PatientState,
     ReminderSettings,
-    User,
 )
 from server.policy import Actor
-from server.services import course, outbox
+from server.services import course, outbox, recipients
 from server.services import state as states
 from server.services.errors import Conflict, NotFound
 from server.services.reminder_times import after_quiet_hours
@@ -81,45 +79,6 @@ def move_cursor_statement() -> Update:
         .returning(DispatchCursor.name)
         .execution_options(synchronize_session=False)
     )
-
-
-def _logins(session: Session, patient_ids: Iterable[int]) -> dict[int, int]:
-    """patient id -> the patient's own user id (patients not yet activated have none)."""
-    ids = sorted(set(patient_ids))
-    found: dict[int, int] = {}
-    for batch in batches(ids):
-        rows = session.execute(select(User.patient_id, User.id).where(User.patient_id.in_(batch)))
-        found.update({pid: uid for pid, uid in rows if pid is not None})
-    return found
-
-
-def _loggers(session: Session, patient_ids: Iterable[int]) -> dict[int, list[tuple[int, str]]]:
-    """patient id -> who logs for them, with the suffix of their message keys: the patient's
-    own login (no suffix: the keys it always had), else their linked caregivers (RULES.md 7:
-    "Prompts go to whoever logs")."""
-    ids = sorted(set(patient_ids))
-    logins = _logins(session, ids)
-    carers = _caregivers(session, [pid for pid in ids if pid not in logins])
-    found: dict[int, list[tuple[int, str]]] = {}
-    for pid in ids:
-        if pid in logins:
-            found[pid] = [(logins[pid], "")]
-        elif pid in carers:
-            found[pid] = [(uid, f":caregiver-{uid}") for uid in carers[pid]]
-    return found
-
-
-def _caregivers(session: Session, patient_ids: Iterable[int]) -> dict[int, list[int]]:
-    ids = sorted(set(patient_ids))
-    found: dict[int, list[int]] = {}
-    for batch in batches(ids):
-        for pid, uid in session.execute(
-            select(CaregiverLink.patient_id, CaregiverLink.caregiver_id).where(
-                CaregiverLink.patient_id.in_(batch)
-            )
-        ):
-            found.setdefault(pid, []).append(uid)
-    return found
 
 
 def doses_ahead_query(now: dt.datetime, limit: int = MAKE_DOSES_PER_CYCLE) -> Select:
@@ -219,10 +178,10 @@ def enqueue_dose_reminders(session: Session, now: dt.datetime) -> int:
     cursor.at = max(cursor.at, now)
     if not found:
         return 0
-    loggers = _loggers(session, (r.patient_id for r in found))
+    loggers = recipients.loggers(session, (r.patient_id for r in found))
     # the caregivers' hour came in this window: their follow-up is due
     late = {r.id: r.patient_id for r in found if since < r.scheduled_at + CAREGIVER_AFTER <= now}
-    carers = _caregivers(session, late.values())
+    carers = recipients.caregivers(session, late.values())
     rows: list[dict[str, Any]] = []
     for dose_id, patient_id, scheduled_at, snoozed_until in found:
         snoozed = snoozed_until is not None and snoozed_until > now
@@ -330,9 +289,9 @@ def enqueue_calendar_reminders(session: Session, now: dt.datetime) -> int:
         (s, p) for s, p in due if s.next_blood_reminder_at and s.next_blood_reminder_at <= now
     ]
     due_check = [(s, p) for s, p in due if s.next_check_in_at and s.next_check_in_at <= now]
-    logins = _logins(session, [s.patient_id for s, _ in due_blood])
-    loggers = _loggers(session, [s.patient_id for s, _ in due_check])
-    carers = _caregivers(session, [s.patient_id for s, _ in due_blood])
+    logins = recipients.logins(session, [s.patient_id for s, _ in due_blood])
+    loggers = recipients.loggers(session, [s.patient_id for s, _ in due_check])
+    carers = recipients.caregivers(session, [s.patient_id for s, _ in due_blood])
     settings = _settings(session, [s.patient_id for s, _ in due_check])
     for state, patient in due_blood:
         moment = state.next_blood_reminder_at
@@ -389,7 +348,7 @@ def enqueue_prompts(session: Session, prompts: Sequence[tuple[int, str]], now: d
         for batch in batches(ids)
         for p in session.scalars(select(Patient).where(Patient.id.in_(batch)))
     }
-    loggers = _loggers(session, patients)
+    loggers = recipients.loggers(session, patients)
     settings = _settings(session, patients)
     rows = []
     for patient_id, prompt in prompts:

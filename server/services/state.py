@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from server.domain import (
     DueTest,
     PlanStep,
-    TreatmentBreak,
     dose_instants,
     load_profile,
     local_date,
@@ -38,6 +37,7 @@ from server.models import (
     TreatmentInterruption,
     User,
 )
+from server.services import schedule_inputs
 from server.services.reminder_times import next_blood_reminder, next_check_in
 
 ANC_TESTS = ("anc", "wbc_neutrophils")
@@ -138,33 +138,14 @@ def treatment_status(session: Session, patient: Patient, now: dt.datetime) -> st
     return course_view(session, patient, now).state
 
 
-def breaks(session: Session, patient: Patient) -> list[TreatmentBreak]:
-    """The patient's ended treatment breaks, in hours (RULES.md 6)."""
-    return [
-        TreatmentBreak(
-            started_on=local_date(row.gap_from, patient.timezone),
-            resumed_on=local_date(row.resumed_at, patient.timezone),
-            hours=(row.resumed_at - row.gap_from).total_seconds() / 3600,
-        )
-        for row in session.scalars(
-            select(TreatmentInterruption)
-            .where(
-                TreatmentInterruption.patient_id == patient.id,
-                TreatmentInterruption.resumed_at.is_not(None),
-            )
-            .order_by(TreatmentInterruption.gap_from)
-        )
-        if row.resumed_at is not None
-    ]
-
-
 def schedule(session: Session, patient: Patient, now: dt.datetime) -> list[DueTest]:
     """The next due date of each monitored test (RULES.md 3, the clinic's profile)."""
     state = get_state(session, patient, now)
     today = today_for(patient, now)
     latest = session.execute(
         select(LabResult.test, func.max(LabResult.collected_at))
-        .where(LabResult.patient_id == patient.id)
+        # only the clinic's results decide the schedule (RULES.md 7 "Whose result counts")
+        .where(LabResult.patient_id == patient.id, LabResult.source == "clinic")
         .group_by(LabResult.test)
     ).all()
     last_results: dict[str, dt.date] = {}
@@ -182,15 +163,20 @@ def schedule(session: Session, patient: Patient, now: dt.datetime) -> list[DueTe
     plan = active_plan(session, patient.id, today)
     view = course_rules.current(course_of(state), plan_shape(plan), today)
     stable = stable_dose_since(plan) if view.state == course_rules.CourseState.STABLE else None
+    profile = load_profile(patient.clinic.monitoring_profile)
     return monitoring_schedule(
         start_date=patient.clozapine_start_date,
         today=today,
-        profile=load_profile(patient.clinic.monitoring_profile),
+        profile=profile,
         last_results=last_results,
         anc_band=state.anc_band,
         anc_band_since=state.anc_band_since,
-        interruptions=breaks(session, patient),
+        interruptions=schedule_inputs.treatment_breaks(session, patient),
         stable_dose_since=stable if stable is not None and stable <= today else None,
+        recent_counts=schedule_inputs.recent_clinic_counts(session, patient),
+        confirmed_step_downs=schedule_inputs.confirmed_step_downs(session, patient)
+        if profile.step_down_needs_confirmation
+        else frozenset(),
         stopped=view.state == course_rules.CourseState.STOPPED,
     )
 

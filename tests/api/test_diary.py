@@ -187,7 +187,10 @@ def test_emergencies_come_first(world: World) -> None:
     [
         ({"occurred_at": NOW, "symptoms": ["itchy_elbow"]}, "symptoms[0]"),
         ({"occurred_at": NOW, "symptoms": []}, "symptoms"),
-        ({"occurred_at": NOW, "symptoms": ["fever"], "temperature_c": 50}, "temperature_c"),
+        # a temperature alone that cannot be right (RULES.md 7: refused on its own field; with
+        # symptoms ticked they are still recorded: tests/api/test_signals.py)
+        ({"occurred_at": NOW, "symptoms": [], "temperature_c": 50}, "temperature_c"),
+        # not a number at all: a malformed request, refused whole
         ({"occurred_at": NOW, "symptoms": ["fever"], "temperature_c": "hot"}, "temperature_c"),
         ({"occurred_at": "2026-11-26T11:00:00+00:00", "symptoms": ["fever"]}, "occurred_at"),
     ],

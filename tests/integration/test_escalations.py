@@ -333,3 +333,52 @@ def test_the_on_call_contact_must_belong_to_the_clinic(clinic: World) -> None:
         ).status_code
         == 200
     )
+
+
+def test_a_repeat_emergency_on_an_acknowledged_escalation_alerts_again_once_per_report(
+    clinic: World,
+    channels: Channels,
+    push: PushService,
+    mailbox,
+    receiver: WebhookReceiver,
+) -> None:
+    """Issue 14 defect: a repeat chest pain on an acknowledged (not resolved) escalation
+    reached nobody (RULES.md 7 "Repeat emergencies"; guideline L309)."""
+    path = f"/api/patients/{clinic.patient_id}/symptoms"
+    first = clinic.patient.post(
+        path, json={"occurred_at": "2026-11-25T11:30:00+00:00", "symptoms": ["chest_pain"]}
+    ).get_json()
+    tick(clinic.app, channels, NOW)
+    escalation_id = first["escalation_ids"][0]
+    assert clinic.clinician.post(f"/api/escalations/{escalation_id}/acknowledge").status_code == 200
+    tick(clinic.app, channels, NOW + dt.timedelta(minutes=1))
+    box, _ = mailbox
+    pushes, mails = len(escalation_pushes(push, clinic.clinician_browser)), len(box.messages)
+    # a new report of chest pain, twice with the same Idempotency-Key: one new report
+    for _ in range(2):
+        again = clinic.patient.post(
+            path,
+            json={"occurred_at": "2026-11-25T11:50:00+00:00", "symptoms": ["chest_pain"]},
+            headers={"Idempotency-Key": "repeat-chest-pain"},
+        )
+        assert again.get_json()["escalation_ids"] == [escalation_id]
+    tick(clinic.app, channels, NOW + dt.timedelta(minutes=15))
+    tick(clinic.app, channels, NOW + dt.timedelta(minutes=16))
+    updated = [d for d in verified(receiver) if d["event"] == "escalation.updated"]
+    assert [d["escalation"]["id"] for d in updated] == [escalation_id]
+    assert updated[0]["escalation"]["status"] == "acknowledged"
+    assert len(escalation_pushes(push, clinic.clinician_browser)) == pushes + 1
+    assert len(box.messages) == mails + 1
+    # an urgent repeat (fever) on its own acknowledged escalation does not alert again
+    fever = clinic.patient.post(
+        path, json={"occurred_at": "2026-11-25T11:52:00+00:00", "symptoms": ["fever"]}
+    ).get_json()
+    tick(clinic.app, channels, NOW + dt.timedelta(minutes=20))
+    clinic.clinician.post(f"/api/escalations/{fever['escalation_ids'][0]}/acknowledge")
+    tick(clinic.app, channels, NOW + dt.timedelta(minutes=21))
+    before = len(verified(receiver))
+    clinic.patient.post(
+        path, json={"occurred_at": "2026-11-25T11:55:00+00:00", "symptoms": ["fever"]}
+    )
+    tick(clinic.app, channels, NOW + dt.timedelta(minutes=25))
+    assert [d["event"] for d in verified(receiver)[before:]] == []

@@ -100,3 +100,53 @@ def test_a_paused_course_says_do_not_restart_at_the_usual_dose() -> None:
             "your team will contact you before your next dose"
             in CONTENT.treatment[state]["patient"]
         )
+
+
+def _sentences(text: str) -> list[str]:
+    import re
+
+    return [s for s in re.split(r"(?<=[.!?])\s+|\n", text) if s.strip()]
+
+
+def _patient_texts() -> list[tuple[str, str]]:
+    texts = [(f"page {p.slug}", p.body) for p in CONTENT.pages.values()]
+    for code, advice in CONTENT.advice.items():
+        texts += [(f"advice {code}.{k}", advice[k]) for k in ("patient", "caregiver")]
+    return texts
+
+
+def test_chest_pain_never_reads_today() -> None:
+    """Issue 14: chest pain is an emergency (RULES.md 4; guideline L309 "immediately"): no
+    sentence about it, nor the lead-in of a list that names it, says "today"."""
+    for where, text in _patient_texts():
+        for sentence in _sentences(text):
+            if "chest pain" in sentence.lower():
+                assert "today" not in sentence.lower(), (where, sentence)
+    for page in CONTENT.pages.values():
+        lead = ""
+        for block in blocks(page.body):
+            if block["type"] == "ul":
+                items = [" ".join(span["text"] for span in item) for item in block["items"]]
+                if any("chest pain" in item.lower() for item in items):
+                    assert "today" not in lead.lower(), (page.slug, lead)
+            lead = " ".join(span["text"] for span in block.get("spans", []))
+
+
+def test_missed_doses_are_more_than_48_hours() -> None:
+    """RULES.md 1 and 6: a break is more than 48 h (guideline L78, L339 "> 2 days")."""
+    for where, text in _patient_texts():
+        assert "48 hours or more" not in text, where
+    assert "more than 48 hours" in CONTENT.pages["missed-doses"].body
+
+
+def test_the_pages_say_what_the_app_now_does() -> None:
+    """Issue 14: the promises the pages make are kept (a temperature alone is a report, the
+    team is alerted again, a low count makes fever an emergency, the diary reads obstruction,
+    a copy is shown as yours)."""
+    assert "temperature on its own" in CONTENT.pages["infection-and-fever"].body
+    assert "alerted again" in CONTENT.pages["red-flags"].body
+    assert "While your count is low" in CONTENT.pages["red-flags"].body
+    assert "even if you did not tick" in CONTENT.pages["constipation"].body
+    assert "added by you" in CONTENT.pages["blood-tests"].body
+    fever_low = CONTENT.advice_for("neutropenic_fever")
+    assert fever_low["call_now"] and "today" not in fever_low["patient"]

@@ -189,7 +189,15 @@ def test_a_second_gap_needs_retitration_again(taking: World, clock: FakeClock) -
     assert status["treatment"] == "needs_retitration"
     assert at(status["treatment_since"]) == later
     refreshed = db.session.get(Escalation, escalation.id)
-    assert len(refreshed.evidence) == 2  # the new gap is added to it
+    assert len(refreshed.evidence) == 2  # the new gap is added to it ...
+    # ... and the care team is told again: push, webhook (escalation.updated) and email
+    realerts = db.session.scalars(
+        select(OutboxMessage.channel).where(
+            OutboxMessage.escalation_id == escalation.id,
+            OutboxMessage.dedupe_key.like("%:updated-%"),
+        )
+    ).all()
+    assert "webhook" in realerts and "push" in realerts
     causes = db.session.scalars(select(TreatmentEvent.cause).order_by(TreatmentEvent.id)).all()
     assert causes.count("missed_doses_48h") == 2
 

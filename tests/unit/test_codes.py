@@ -31,6 +31,15 @@ RULES = {
     "anc_moderate", "anc_severe", "blood_test_overdue", "pregnancy_reported",
     "breastfeeding_reported", "smoking_change", "fainting_or_dizziness", "liver_tests_high",
 }  # fmt: skip
+# CONTRACT.md "Treatment course (v2)": further rule codes; RULES.md 7 (whose result counts).
+RULES_V2 = {
+    "myocarditis_markers",
+    "clozapine_level_high",
+    "result_discrepancy",
+    "reported_low_count",
+}
+# Advice for a rule read with another signal, and for results shown to the patient's side.
+ADVICE_ONLY = {"neutropenic_fever", "liver_tests_raised", "result_normal", "own_copy"}
 PROMPTS = {"bowel_check_48h", "bowel_fewer_than_3_in_7d", "anc_repeat_within_24h", "daily_check_in"}
 
 
@@ -39,9 +48,9 @@ def test_symptom_codes_cover_the_contract() -> None:
 
 
 def test_rule_prompt_and_advice_codes() -> None:
-    assert RULE_CODES == RULES
+    assert RULE_CODES == RULES | RULES_V2
     assert PROMPT_CODES == PROMPTS
-    assert ADVICE_CODES == RULES | PROMPTS
+    assert ADVICE_CODES == RULES | RULES_V2 | PROMPTS | ADVICE_ONLY
 
 
 def test_severity_values_are_the_contract_codes() -> None:

@@ -101,6 +101,19 @@ def flags(
         ({"switched_to_ecig"}, None, 60, [("smoking_change", "routine")]),
         ({"dizziness"}, None, 60, [("fainting_or_dizziness", "routine")]),
         ({"dizziness_on_standing"}, None, 60, [("fainting_or_dizziness", "routine")]),
+        # Unusual tiredness in days 1-28 is cardiac_symptoms (RULES.md 7 "Tiredness"; guideline
+        # L174 "Unexplained fatigue" among myocarditis signs), with fever an emergency.
+        ({"unusual_tiredness"}, None, 1, [("cardiac_symptoms", "urgent")]),
+        ({"unusual_tiredness"}, None, 28, [("cardiac_symptoms", "urgent")]),
+        ({"unusual_tiredness"}, None, 29, []),
+        ({"unusual_tiredness"}, None, 0, []),  # before the first dose
+        ({"unusual_tiredness"}, None, None, [("cardiac_symptoms", "urgent")]),
+        (
+            {"unusual_tiredness"},
+            38.2,
+            14,
+            [("cardiac_symptoms", "emergency"), ("fever", "urgent")],
+        ),
         # No rule (recorded for the team only).
         ({"hypersalivation", "sedation", "unusual_tiredness"}, None, 60, []),
         (set(), None, 60, []),
@@ -300,22 +313,27 @@ def test_hours_since() -> None:
     assert hours_since(NOW + timedelta(hours=1), NOW) == -1
 
 
-# --- liver tests (RULES.md 3; guideline L292 "ALT/AST >3x upper limit ... with symptoms") ---
+# --- liver tests (RULES.md 3 and 7; guideline L288, L292 "ALT/AST >3x upper limit") ---------
 
 
 @pytest.mark.parametrize(
     ("value", "uln", "symptomatic", "flag"),
     [
-        (120.0, 40.0, True, False),  # exactly 3x: not above
-        (120.1, 40.0, True, True),
-        (500.0, 40.0, False, False),  # no symptoms: no red flag
-        (30.0, 40.0, True, False),
+        (120.0, 40.0, True, None),  # exactly 3x: not above
+        (120.1, 40.0, True, ("urgent", "liver_tests_high")),
+        # RULES.md 7 "Liver tests": above 3x without symptoms is shown to the team (routine)
+        (120.0, 40.0, False, None),
+        (120.1, 40.0, False, ("routine", "liver_tests_raised")),
+        (500.0, 40.0, False, ("routine", "liver_tests_raised")),
+        (30.0, 40.0, True, None),
     ],
 )
-def test_check_liver_tests(value: float, uln: float, symptomatic: bool, flag: bool) -> None:
+def test_check_liver_tests(
+    value: float, uln: float, symptomatic: bool, flag: tuple[str, str] | None
+) -> None:
     result = check_liver_tests(value, uln, symptomatic=symptomatic)
     if flag:
-        assert result == RedFlag("liver_tests_high", "urgent", "liver_tests_high")
+        assert result == RedFlag("liver_tests_high", *flag)
     else:
         assert result is None
 

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from server.domain import (
+    CountReading,
     DueTest,
     Profile,
     TreatmentBreak,
@@ -36,6 +37,13 @@ def gap(first_missed: int, restarted: int, hours: float | None = None) -> Treatm
     return TreatmentBreak(day(first_missed - 1), day(restarted), length)
 
 
+def every_step_down(gaps: Sequence[TreatmentBreak] = ()) -> set[tuple[date, int]]:
+    """The care team confirmed every uk-smpc step down (weeks 19 and 53), from the start and
+    from any restart: the phase tests below read the phases themselves."""
+    clocks = {START} | {g.resumed_on for g in gaps}
+    return {(clock, week) for clock in clocks for week in (19, 53)}
+
+
 # --- phase intervals ------------------------------------------------------------------------
 
 
@@ -62,7 +70,8 @@ def gap(first_missed: int, restarted: int, hours: float | None = None) -> Treatm
     ],
 )
 def test_phase_interval_boundaries(profile: Profile, on_day: int, interval: int) -> None:
-    assert anc_phase_interval_days(START, day(on_day), profile, []) == interval
+    confirmed = every_step_down()
+    assert anc_phase_interval_days(START, day(on_day), profile, [], confirmed) == interval
 
 
 @pytest.mark.parametrize(
@@ -104,7 +113,8 @@ def test_phase_interval_boundaries(profile: Profile, on_day: int, interval: int)
 def test_phase_interval_after_interruptions(
     profile: Profile, gaps: list[TreatmentBreak], on_day: int, interval: int
 ) -> None:
-    assert anc_phase_interval_days(START, day(on_day), profile, gaps) == interval
+    confirmed = every_step_down(gaps)
+    assert anc_phase_interval_days(START, day(on_day), profile, gaps, confirmed) == interval
 
 
 def test_interruption_ending_before_it_starts_is_refused() -> None:
@@ -125,6 +135,8 @@ def schedule(
     gaps: Sequence[TreatmentBreak] = (),
     stable: int | None = None,
     baseline_done: Mapping[str, bool] | None = None,
+    recent: Sequence[CountReading] = (),
+    confirmed: set[tuple[date, int]] | None = None,
 ) -> dict[str, DueTest]:
     items = monitoring_schedule(
         start_date=START,
@@ -136,6 +148,8 @@ def schedule(
         interruptions=gaps,
         stable_dose_since=None if stable is None else day(stable),
         baseline_done=baseline_done,
+        recent_counts=recent,
+        confirmed_step_downs=every_step_down(gaps) if confirmed is None else confirmed,
     )
     assert [i.due_date for i in items] == sorted(i.due_date for i in items)  # soonest first
     return {i.test: i for i in items}

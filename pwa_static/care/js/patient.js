@@ -86,26 +86,34 @@ export async function render({ params, refresh }) {
   function drawAnc(items) {
     const anc = items.filter((r) => r.test === 'anc' && toCells(r) !== null);
     if (!anc.length) { ancHolder.replaceChildren(h('p', {}, t('anc.none'))); return; }
-    const points = anc.map((r) => ({
+    // the chart is the clinic's counts: a copy is listed below, marked, and never plotted
+    const points = anc.filter((r) => r.source === 'clinic').map((r) => ({
       at: r.collected_at, value: toCells(r), band: r.band,
       label: formatDate(isoDate(new Date(r.collected_at), zone), 'short').replace(/^\w+,?\s/, ''),
     }));
     const summary = t('anc.chart', { list: points.map((p) => t('anc.point', { date: p.label, value: Math.round(p.value), band: bandName(p.band) })).join('; ') });
     ancHolder.replaceChildren(
-      ancChart(points, summary),
-      h('p', { class: 'hint' }, t('anc.legend')),
+      points.length ? ancChart(points, summary) : h('p', {}, t('anc.noClinic')),
+      points.length ? h('p', { class: 'hint' }, t('anc.legend')) : null,
       h('div', { class: 'table-wrap' }, h('table', {},
         h('caption', {}, t('anc.table.caption')),
         h('thead', {}, h('tr', {}, ['date', 'value', 'band', 'source'].map((c) => h('th', { scope: 'col' }, t(`anc.table.${c}`))))),
         h('tbody', {}, anc.slice(0, 12).map((r) => h('tr', {},
           h('td', {}, formatDateTime(r.collected_at, zone)),
           h('td', {}, `${r.value} ${r.unit}`),
-          h('td', {}, h('span', { class: `band band-${r.band}` }, bandName(r.band))),
-          h('td', {}, t(`who.${r.source}`))))))));
+          h('td', {}, r.band ? h('span', { class: `band band-${r.band}` }, bandName(r.band)) : t('result.noBand')),
+          h('td', {}, sourceText(r))))))));
   }
   drawAnc(labs.items);
-  const labForm = labSection(base, async () => drawAnc((await call('GET', `${base}/lab-results?limit=200`)).items));
+  const markersHolder = h('div', { class: 'stack' }, markersTable(labs.items, zone));
+  const labForm = labSection(base, async () => {
+    const { items } = await call('GET', `${base}/lab-results?limit=200`);
+    drawAnc(items);
+    markersHolder.replaceChildren(markersTable(items, zone));
+  });
   const ancSection = section('anc', t('anc.title'), ancHolder);
+  const markersSection = section('markers', t('markers.title'), h('p', { class: 'hint' }, t('markers.intro')), markersHolder);
+  const tasks = tasksSection(base, async () => drawAnc((await call('GET', `${base}/lab-results?limit=200`)).items));
 
   // --- bowel movements ------------------------------------------------------------------------
   const twoWeeks = Array.from({ length: 14 }, (_, i) => addDays(today, i - 13));
@@ -159,7 +167,7 @@ export async function render({ params, refresh }) {
     h('li', {}, h('a', { href: `${base}/fhir`, download: '' }, t('export.fhir')))));
   const audit = section('audit', t('audit.title'), auditBlock(base));
 
-  const sectionsList = [['doses', 'adherence.title'], ['anc', 'anc.title'], ['lab', 'lab.title'], ['bowel', 'bowel.title'], ['timeline', 'timeline.title'], ['plan', 'plan.title'], ['invite', 'invite.title'], ['reports', 'export.title'], ['audit', 'audit.title']];
+  const sectionsList = [['doses', 'adherence.title'], ['anc', 'anc.title'], ['markers', 'markers.title'], ['lab', 'lab.title'], ['bowel', 'bowel.title'], ['timeline', 'timeline.title'], ['plan', 'plan.title'], ['invite', 'invite.title'], ['reports', 'export.title'], ['audit', 'audit.title']];
   const toc = h('nav', { class: 'toc', 'aria-label': t('patient.sections') }, h('ul', {}, sectionsList.map(([key, label]) => h('li', {},
     h('a', {
       href: `#/patients/${id}/${key}`,
@@ -170,8 +178,8 @@ export async function render({ params, refresh }) {
         target.focus({ preventScroll: true });
       },
     }, t(label))))));
-  const page = h('div', { class: 'stack wide patient-page' }, header, toc,
-    h('div', { class: 'grid' }, adherence, ancSection, section('lab', t('lab.title'), labForm), bowelSection),
+  const page = h('div', { class: 'stack wide patient-page' }, header, tasks, toc,
+    h('div', { class: 'grid' }, adherence, ancSection, markersSection, section('lab', t('lab.title'), labForm), bowelSection),
     timeline, planEl, h('div', { class: 'grid' }, invite, reports), audit);
   if (params[1]) {
     setTimeout(() => {
@@ -183,15 +191,126 @@ export async function render({ params, refresh }) {
   return page;
 }
 
+// --- results: sources, discrepancies, markers and levels with their limits (RULES.md 7) --------
+
+// The tests the care team enters here, their units, and whether the rule needs the upper limit.
+const LAB_TESTS = {
+  anc: { units: ['cells/uL', '10^9/L'] },
+  wbc: { units: ['10^9/L'] },
+  troponin: { units: ['ng/L'], limit: true },
+  crp: { units: ['mg/L'] },
+  trough_level: { units: ['ng/mL'] },
+  alt: { units: ['U/L'], limit: true, symptoms: true },
+  ast: { units: ['U/L'], limit: true, symptoms: true },
+};
+const MARKER_TESTS = ['troponin', 'crp', 'trough_level', 'alt', 'ast'];
+
+function unitLabel(unit) {
+  if (unit === 'cells/uL') return t('lab.unit.cells');
+  if (unit === '10^9/L') return t('lab.unit.giga');
+  return unit;
+}
+
+/** Who entered a result; a copy says it does not count, and a discrepancy says so. */
+function sourceText(r) {
+  const who = r.source === 'clinic' ? t('who.clinic') : t('result.copy', { who: t(`who.${r.source}`) });
+  if (!r.discrepancy) return who;
+  return h('span', {}, who, h('br'), h('strong', { class: 'discrepancy' },
+    t('result.differs', { value: r.discrepancy.clinic_value, unit: r.discrepancy.clinic_unit || '' })));
+}
+
+function findingText(r) {
+  const i = r.interpretation || {};
+  if (!i.finding) return r.source === 'clinic' ? '' : t('result.noBand');
+  const key = `finding.${i.finding}`;
+  const text = t(key, { multiple: i.multiple_of_upper_limit ?? '' });
+  return text === key ? i.finding.replace(/_/g, ' ') : text;
+}
+
+/** Troponin, CRP, clozapine levels and liver tests, newest first, with their limits. */
+function markersTable(items, zone) {
+  const rows = items.filter((r) => MARKER_TESTS.includes(r.test));
+  if (!rows.length) return h('p', {}, t('markers.none'));
+  return h('div', { class: 'table-wrap' }, h('table', {},
+    h('caption', {}, t('markers.caption')),
+    h('thead', {}, h('tr', {}, ['date', 'test', 'value', 'limit', 'reading', 'source'].map((c) => h('th', { scope: 'col' }, t(`markers.col.${c}`))))),
+    h('tbody', {}, rows.slice(0, 30).map((r) => h('tr', {},
+      h('td', {}, formatDateTime(r.collected_at, zone)),
+      h('td', {}, testName(r.test)),
+      h('td', {}, `${r.value} ${r.unit || ''}`),
+      h('td', {}, r.upper_limit === null || r.upper_limit === undefined ? t('markers.noLimit') : `${r.upper_limit} ${r.unit || ''}`),
+      h('td', {}, findingText(r), (r.interpretation || {}).severity ? h('span', {}, ' ', severityTag(r.interpretation.severity)) : null),
+      h('td', {}, sourceText(r)))))));
+}
+
+/** The care team's tasks for this patient: step downs of the ANC schedule to confirm. */
+function tasksSection(base, onConfirmed) {
+  const holder = h('section', { class: 'card stack', 'aria-labelledby': 'h-tasks', hidden: true },
+    h('h2', { id: 'h-tasks', tabindex: '-1' }, t('tasks.title')));
+  const list = h('ul', { class: 'plain stack' });
+  const out = h('div', { role: 'status' });
+  const errors = errorBox();
+  holder.append(h('p', {}, t('tasks.intro')), errors.el, list, out);
+  async function load() {
+    try {
+      const { items } = await call('GET', `${base}/care-tasks`);
+      holder.hidden = !items.length && !out.textContent;
+      list.replaceChildren(...items.map((task) => h('li', { class: 'task' },
+        h('p', {}, t('tasks.stepDown', {
+          from: task.detail.from_interval_days, to: task.detail.to_interval_days,
+          week: task.detail.from_week, date: formatDate(task.since),
+        })),
+        h('button', {
+          type: 'button', class: 'button primary',
+          onclick: async (event) => {
+            const button = event.currentTarget;
+            button.disabled = true;
+            errors.hide();
+            try {
+              const answer = await call('POST', `${base}/care-tasks/${encodeURIComponent(task.id)}/confirm`);
+              out.replaceChildren(h('p', { class: 'callout' }, t('tasks.confirmed', {
+                date: answer.next_blood_test ? formatDate(answer.next_blood_test.due_date) : '–',
+              })));
+              await onConfirmed();
+              await load();
+            } catch (error) {
+              errors.show(failureText(error));
+              button.disabled = false;
+            }
+          },
+        }, t('tasks.confirm')))));
+    } catch (error) {
+      holder.hidden = false;
+      errors.show(failureText(error));
+    }
+  }
+  load();
+  return holder;
+}
+
 function labSection(base, onSaved) {
   const errors = errorBox();
+  const test = field(t('lab.test'), h('select', { name: 'test' },
+    Object.keys(LAB_TESTS).map((code) => h('option', { value: code }, testName(code)))), { name: 'test' });
   const value = field(t('lab.value'), h('input', { type: 'text', inputmode: 'decimal', name: 'value', autocomplete: 'off' }), { name: 'value' });
-  const unit = field(t('lab.unit'), h('select', { name: 'unit' },
-    h('option', { value: 'cells/uL' }, t('lab.unit.cells')), h('option', { value: '10^9/L' }, t('lab.unit.giga'))), { name: 'unit' });
+  const unit = field(t('lab.unit'), h('select', { name: 'unit' }), { name: 'unit' });
+  const limit = field(t('lab.upperLimit'), h('input', { type: 'text', inputmode: 'decimal', name: 'upper_limit', autocomplete: 'off' }),
+    { name: 'upper_limit', hint: t('lab.upperLimitHint') });
+  const symptomatic = h('input', { type: 'checkbox', name: 'symptomatic', id: 'lab-symptomatic' });
+  const symptomaticLine = h('div', { class: 'choice-line' }, symptomatic, h('label', { for: 'lab-symptomatic' }, t('lab.symptomatic')));
   const collected = field(t('lab.collected'), h('input', { type: 'datetime-local', name: 'collected_at', value: nowForInput() }), { name: 'collected_at' });
-  const fields = { value, unit, collected_at: collected };
+  const fields = { test, value, unit, upper_limit: limit, collected_at: collected };
   const result = h('div', { class: 'result', role: 'status' });
   const submit = h('button', { type: 'submit', class: 'button primary' }, t('lab.submit'));
+  function fit() {
+    const chosen = LAB_TESTS[test.input.value];
+    value.el.querySelector('label').textContent = test.input.value === 'anc' ? t('lab.value') : t('lab.valueOf', { test: testName(test.input.value) });
+    unit.input.replaceChildren(...chosen.units.map((u) => h('option', { value: u }, unitLabel(u))));
+    limit.el.hidden = !chosen.limit && test.input.value !== 'crp';
+    symptomaticLine.hidden = !chosen.symptoms;
+  }
+  test.input.addEventListener('change', fit);
+  fit();
   return h('form', {
     class: 'stack', novalidate: true,
     onsubmit: async (event) => {
@@ -205,18 +324,35 @@ function labSection(base, onSaved) {
         value.input.focus();
         return;
       }
+      const chosen = LAB_TESTS[test.input.value];
+      const body = { test: test.input.value, value: number, unit: unit.input.value, collected_at: localInputToIso(collected.input.value) };
+      if (!limit.el.hidden && limit.input.value.trim()) {
+        const upper = Number(limit.input.value.replace(',', '.'));
+        if (Number.isNaN(upper)) {
+          limit.setError(t('lab.required'));
+          limit.input.focus();
+          return;
+        }
+        body.upper_limit = upper;
+      } else if (chosen.limit) {
+        limit.setError(t('lab.upperLimitNeeded'));
+        limit.input.focus();
+        return;
+      }
+      if (chosen.symptoms) body.symptomatic = symptomatic.checked;
       submit.disabled = true;
       try {
-        const answer = await call('POST', `${base}/lab-results`, {
-          body: { test: 'anc', value: number, unit: unit.input.value, collected_at: localInputToIso(collected.input.value) },
-        });
+        const answer = await call('POST', `${base}/lab-results`, { body });
         const i = answer.interpretation || {};
-        result.replaceChildren(h('div', { class: `callout result-${i.band}` },
-          h('p', { class: 'big' }, t('lab.saved', { band: bandName(i.band) })),
+        result.replaceChildren(h('div', { class: `callout result-${i.band || 'marker'}` },
+          i.band ? h('p', { class: 'big' }, t('lab.saved', { band: bandName(i.band) })) : h('p', { class: 'big' }, t('lab.savedMarker', { reading: findingText(answer) || t('result.noBand') })),
+          i.traffic_light ? h('p', {}, t('lab.light', { light: t(`uklight.${i.traffic_light}`) })) : null,
           i.action_text ? h('p', {}, t('lab.action', { text: i.action_text })) : null,
           i.next_test_due ? h('p', {}, t('lab.nextDue', { date: formatDate(i.next_test_due) })) : null,
-          i.confirm_within_24h ? h('p', { class: 'strong-note' }, t('lab.confirm')) : null));
+          i.confirm_within_24h ? h('p', { class: 'strong-note' }, t('lab.confirm')) : null,
+          i.escalation_rule ? h('p', {}, t('lab.escalated', { rule: ruleTitle(i.escalation_rule) })) : null));
         value.input.value = '';
+        limit.input.value = '';
         await onSaved();
       } catch (error) {
         errors.show(failureText(error));
@@ -227,7 +363,7 @@ function labSection(base, onSaved) {
         submit.disabled = false;
       }
     },
-  }, h('p', {}, t('lab.intro')), errors.el, value.el, unit.el, collected.el, h('div', {}, submit), result);
+  }, h('p', {}, t('lab.intro')), errors.el, test.el, value.el, unit.el, limit.el, symptomaticLine, collected.el, h('div', {}, submit), result);
 }
 
 function inviteBlock(base) {

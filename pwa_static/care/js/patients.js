@@ -16,12 +16,18 @@ function when(iso) {
   return `${ago(iso)} (${formatDateTime(iso)})`;
 }
 
+/** Patients with a task for the care team (a step down of the schedule to confirm). */
+async function patientsWithTasks() {
+  const { items } = await call('GET', '/api/care-tasks');
+  return new Set(items.map((task) => task.patient_id));
+}
+
 export async function render(context) {
   if (context.params.length) {
     const module = await import('./patient.js');
     return module.render(context);
   }
-  const { items } = await call('GET', '/api/patients');
+  const [{ items }, withTasks] = await Promise.all([call('GET', '/api/patients'), patientsWithTasks()]);
   const rows = items
     .map((patient) => ({ patient, light: patientLight(patient) }))
     .sort((a, b) => ORDER[a.light.level] - ORDER[b.light.level] || a.patient.display_name.localeCompare(b.patient.display_name));
@@ -34,7 +40,8 @@ export async function render(context) {
       const test = patient.next_blood_test;
       return h('tr', { class: `row-${status.level}` },
         h('th', { scope: 'row', 'data-label': cols[0] }, h('a', { href: `#/patients/${patient.id}` }, patient.display_name)),
-        cell(cols[1], light(status.level), h('ul', { class: 'reasons' }, status.reasons.map((r) => h('li', {}, r)))),
+        cell(cols[1], light(status.level), h('ul', { class: 'reasons' }, status.reasons.map((r) => h('li', {}, r)),
+          withTasks.has(patient.id) ? h('li', {}, t('patients.task')) : null)),
         cell(cols[2], flags.length ? h('ul', { class: 'reasons' }, flags.map((f) => h('li', {}, `${ruleTitle(f.rule)} (${t(`severity.${f.severity}`)})`))) : t('patients.flags.none')),
         cell(cols[3], h('span', { class: `band band-${patient.status.anc_band || 'none'}` }, bandName(patient.status.anc_band))),
         cell(cols[4], h('span', { class: test && test.status === 'overdue' ? 'overdue' : '' }, bloodTestText(test))),

@@ -144,6 +144,12 @@ function testName(test) {
   return has(`test.${test}`) ? t(`test.${test}`) : t('test.other', { name: String(test).replace(/_/g, ' ') });
 }
 
+function unitText(unit) {
+  if (unit === '10^9/L') return t('lab.unit.si');
+  if (unit === 'cells/uL') return t('lab.unit.cells');
+  return unit || '';
+}
+
 function bandText(band) {
   return has(`band.${band}`) ? t(`band.${band}`) : band || t('band.unknown');
 }
@@ -184,9 +190,11 @@ function addResultForm(pid) {
         return;
       }
       const info = result.data && result.data.interpretation;
+      // a copy decides nothing (RULES.md 7): it is shown as yours, in your own words
       outcome.replaceChildren(
         h('p', { class: 'strong-note' }, result.outcome === 'sent' ? t('saved.done') : t('saved.notSent')),
-        info ? h('p', {}, t('lab.band', { band: bandText(info.band) })) : null,
+        info && info.advice ? h('p', {}, info.advice.text) : null,
+        info && info.counts && info.band ? h('p', {}, t('lab.band', { band: bandText(info.band) })) : null,
         info && info.next_test_due ? h('p', {}, t('lab.next', { date: formatDate(String(info.next_test_due).slice(0, 10)) })) : null,
       );
       value.value = '';
@@ -207,7 +215,9 @@ async function blood(pid, tz) {
   const answer = await cachedGet(`blood:${pid}`, `/api/patients/${pid}/blood-tests`);
   const data = answer.data || { upcoming: [], history: [] };
   const history = data.history || [];
-  const chronological = [...history].sort((a, b) => (a.collected_at < b.collected_at ? -1 : 1)).slice(-8);
+  // the chart is the clinic's neutrophil counts: the ones that count (RULES.md 7)
+  const chronological = history.filter((item) => item.test === 'anc' && item.source === 'clinic' && item.value !== null)
+    .sort((a, b) => (a.collected_at < b.collected_at ? -1 : 1)).slice(-8);
   const summary = chronological.length
     ? t('history.bloodSummary', { count: chronological.length, band: bandText(chronological[chronological.length - 1].band) })
     : '';
@@ -231,9 +241,10 @@ async function blood(pid, tz) {
     history.length
       ? h('ul', { class: 'plain rows' }, history.map((item) => h('li', {},
         h('h3', { class: 'row-title' }, formatDate(isoDate(new Date(item.collected_at), tz))),
-        h('p', {}, `${testName(item.test)}: ${formatNumber(item.value, 2)} ${item.unit === '10^9/L' ? t('lab.unit.si') : t('lab.unit.cells')}`),
-        h('p', { class: `band band-${item.band}` }, t('lab.band', { band: bandText(item.band) })),
-        h('p', { class: 'hint' }, item.source === 'clinic' || item.source === 'lab' ? t('lab.fromClinic') : t('lab.fromYou')))))
+        h('p', {}, `${testName(item.test)}: ${formatNumber(item.value, 2)} ${unitText(item.unit)}`),
+        item.band && item.source === 'clinic' ? h('p', { class: `band band-${item.band}` }, t('lab.band', { band: bandText(item.band) })) : null,
+        h('p', { class: 'hint' }, item.source === 'clinic' ? t('lab.fromClinic') : t('lab.fromYou')),
+        item.discrepancy ? h('p', { class: 'notice' }, t('lab.differs')) : null)))
       : h('p', {}, t('history.none')),
     waitingList(await waiting('lab')),
     addResultForm(pid));

@@ -12,6 +12,13 @@ import {
 
 const SEVERITY_ORDER = { emergency: 0, urgent: 1, routine: 2 };
 
+// The server's field errors in this screen's own plain words (never a validator's message).
+const PLAIN_FIELD_ERROR = { temperature_c: 'symptom.tempRange', symptoms: 'symptom.pickOne' };
+
+function plainFieldErrors(fields) {
+  return Object.keys(fields || {}).filter((name) => PLAIN_FIELD_ERROR[name]).map((name) => t(PLAIN_FIELD_ERROR[name]));
+}
+
 function parseTemperature(text) {
   const cleaned = text.trim().replace(',', '.').replace(/°?\s*c$/i, '');
   if (!cleaned) return { value: null };
@@ -31,7 +38,15 @@ function adviceCard(item) {
     item.guidance ? h('p', {}, h('a', { href: `#/guidance/${encodeURIComponent(item.guidance)}` }, t('symptom.readMore'))) : null);
 }
 
-function resultPanel(result, body) {
+// A temperature that could not be right is not sent; what was ticked still is (RULES.md 7).
+function temperatureNote(result, localError) {
+  const refused = (result.data && result.data.refused_fields) || {};
+  const why = localError || plainFieldErrors(refused)[0];
+  if (!why) return null;
+  return h('p', { class: 'notice', role: 'status' }, t('symptom.tempNotSent', { why }));
+}
+
+function resultPanel(result, body, localError) {
   const panel = h('section', { class: 'stack result', 'aria-labelledby': 'result-title' });
   if (result.outcome === 'sent') {
     const flags = [...((result.data && result.data.red_flags) || [])]
@@ -59,6 +74,8 @@ function resultPanel(result, body) {
     }
     panel.append(h('p', {}, t('saved.notSentHelp')));
   }
+  const note = temperatureNote(result, localError);
+  if (note) panel.append(note);
   panel.append(h('a', { href: '#/today', class: 'button primary big' }, t('action.backToday')));
   return panel;
 }
@@ -103,7 +120,8 @@ export async function render() {
       const codes = boxes.filter((b) => b.checked).map((b) => b.value);
       const temp = parseTemperature(temperature.value);
       setFieldError(temperature, temp.error || '');
-      if (temp.error) {
+      // a wrong temperature alone is not sent; with symptoms ticked, they are sent without it
+      if (temp.error && !codes.length) {
         errors.show(temp.error);
         return;
       }
@@ -112,7 +130,7 @@ export async function render() {
         return;
       }
       const body = { occurred_at: new Date().toISOString(), symptoms: codes };
-      if (temp.value !== null) body.temperature_c = temp.value;
+      if (!temp.error && temp.value !== null) body.temperature_c = temp.value;
       if (notes.value.trim()) body.notes = notes.value.trim();
       submit.disabled = true;
       const result = await outbox.submit({
@@ -124,10 +142,12 @@ export async function render() {
       });
       if (result.outcome === 'failed') {
         submit.disabled = false;
-        errors.show(messageFor(result.error));
+        const plain = plainFieldErrors(result.error && result.error.fields);
+        if (result.error && result.error.fields && result.error.fields.temperature_c) setFieldError(temperature, t('symptom.tempRange'));
+        errors.show(plain.length ? plain.join(' ') : messageFor(result.error));
         return;
       }
-      const panel = resultPanel(result, body);
+      const panel = resultPanel(result, body, temp.error);
       page.replaceChildren(backLink('#/today', t('action.backToday')), heading(t('symptom.title')), panel);
       panel.querySelector('h2').focus();
     },
