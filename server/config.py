@@ -18,6 +18,10 @@ def _int(value: str | None, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _list(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
 def read_or_create_secret(path: Path, nbytes: int = 48) -> str:
     """Return the secret kept in `path`, creating it once (safe when workers start together)."""
     if path.exists():
@@ -59,6 +63,14 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "SMTP_URL": env.get("COMPANION_SMTP_URL"),
         "MAIL_FROM": env.get("COMPANION_MAIL_FROM", "companion@localhost"),
         "PUBLIC_URL": env.get("COMPANION_PUBLIC_URL", "http://127.0.0.1:5000"),
+        # how many proxies in front of the app set X-Forwarded-For/-Proto/-Host/-Port: 0
+        # trusts none of those headers (a server reached directly cannot be fooled by them)
+        "TRUSTED_PROXIES": _int(env.get("COMPANION_TRUSTED_PROXIES"), 0),
+        # /metrics: a bearer token, and/or addresses or networks allowed without one
+        "METRICS_TOKEN": env.get("COMPANION_METRICS_TOKEN") or None,
+        "METRICS_ALLOW": _list(env.get("COMPANION_METRICS_ALLOW")),
+        # error reporting (sentry-sdk) when a DSN is set
+        "SENTRY_DSN": env.get("COMPANION_SENTRY_DSN") or None,
         # throttling of sign-in and activation per address (Flask-Limiter notation)
         "LOGIN_LIMIT_PER_ADDRESS": env.get("COMPANION_LOGIN_LIMIT_PER_ADDRESS", "30 per minute"),
         "ACTIVATION_LIMIT_PER_ADDRESS": env.get(
