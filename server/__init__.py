@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import os
 import time
 from pathlib import Path
@@ -101,6 +102,16 @@ def trust_proxies(app: Flask, hops: int) -> None:
         )
 
 
+def check_limiter_storage(uri: str) -> None:
+    """Redis is an optional extra: say so plainly when it is configured but not installed."""
+    if uri.startswith(("redis", "rediss")) and importlib.util.find_spec("redis") is None:
+        raise RuntimeError(
+            "COMPANION_RATELIMIT_STORAGE_URI is a Redis URL but the redis package is not "
+            "installed: install the app with its redis extra (pip install "
+            "'clozapine-companion[redis]'; the image and requirements.lock have it)"
+        )
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints, security headers, error shape."""
     from server import config as defaults
@@ -147,6 +158,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    check_limiter_storage(str(app.config["RATELIMIT_STORAGE_URI"]))
     limiter.init_app(app)
     compress.init_app(app)
     app.extensions["companion.api"] = build_api(app)
