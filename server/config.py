@@ -41,7 +41,8 @@ def read_or_create_secret(path: Path, nbytes: int = 48) -> str:
 
 def from_environment(instance_path: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Build the app's configuration from environment variables (see README, Configuration)."""
-    env = dict(os.environ if env is None else env)
+    # an empty value counts as unset (compose.yaml passes `${NAME:-}` through as "")
+    env = {name: value for name, value in (os.environ if env is None else env).items() if value}
     instance = Path(instance_path)
     environment = env.get("COMPANION_ENV", "development")
     dev = environment in {"development", "test"}
@@ -55,6 +56,8 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "CLINICIAN_IDLE_MINUTES": _int(env.get("COMPANION_CLINICIAN_IDLE_MINUTES"), 30),
         "PATIENT_IDLE_MINUTES": _int(env.get("COMPANION_PATIENT_IDLE_MINUTES"), 60 * 24 * 30),
         "RATELIMIT_STORAGE_URI": env.get("COMPANION_RATELIMIT_STORAGE_URI", "memory://"),
+        # keeps this deployment's counters apart in a Redis shared with others
+        "RATELIMIT_KEY_PREFIX": env.get("COMPANION_RATELIMIT_KEY_PREFIX", ""),
         "VAPID_PRIVATE_KEY": env.get("COMPANION_VAPID_PRIVATE_KEY"),
         "VAPID_SUBJECT": env.get("COMPANION_VAPID_SUBJECT", "mailto:care-team@example.org"),
         "PUSH_ALLOW_HTTP": _bool(env.get("COMPANION_PUSH_ALLOW_HTTP")),
@@ -71,6 +74,9 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "METRICS_ALLOW": _list(env.get("COMPANION_METRICS_ALLOW")),
         # error reporting (sentry-sdk) when a DSN is set
         "SENTRY_DSN": env.get("COMPANION_SENTRY_DSN") or None,
+        # the worker's logs (the web's are set in gunicorn.conf.py from the same variables)
+        "LOG_FORMAT": env.get("COMPANION_LOG_FORMAT", "json"),
+        "LOG_LEVEL": env.get("COMPANION_LOG_LEVEL", "INFO"),
         # throttling of sign-in and activation per address (Flask-Limiter notation)
         "LOGIN_LIMIT_PER_ADDRESS": env.get("COMPANION_LOGIN_LIMIT_PER_ADDRESS", "30 per minute"),
         "ACTIVATION_LIMIT_PER_ADDRESS": env.get(
