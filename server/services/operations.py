@@ -5,6 +5,7 @@ outcomes, how fast escalations are acknowledged, and the scheduler's heartbeat."
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -40,6 +41,11 @@ def _utc(instant: dt.datetime | None) -> dt.datetime | None:
     return instant
 
 
+def _earliest(instants: Iterable[dt.datetime | None]) -> dt.datetime | None:
+    known = [_utc(instant) for instant in instants if instant is not None]
+    return min(known) if known else None  # type: ignore[type-var]
+
+
 def _age(now: dt.datetime, instant: dt.datetime | None) -> float | None:
     instant = _utc(instant)
     return None if instant is None else max((now - instant).total_seconds(), 0.0)
@@ -53,13 +59,8 @@ def snapshot(session: Session, now: dt.datetime) -> Operations:
         message.status == "pending",
         message.due_at <= now,
     )
-    due_messages: dict[str, int] = {}
-    oldest: dt.datetime | None = None
-    for channel, count, first_due in session.execute(due.group_by(message.channel)):
-        due_messages[channel] = int(count)
-        first_due = _utc(first_due)
-        if first_due is not None and (oldest is None or first_due < oldest):
-            oldest = first_due
+    due_rows = session.execute(due.group_by(message.channel)).all()
+    due_messages = {channel: int(count) for channel, count, _ in due_rows}
     outcomes = {
         (channel, status): int(count)
         for status, channel, count in session.execute(
@@ -76,25 +77,19 @@ def snapshot(session: Session, now: dt.datetime) -> Operations:
             )
         )
     ]
-    unacknowledged: dict[str, int] = {}
-    oldest_open: dt.datetime | None = None
-    for severity, count, first in session.execute(
+    open_rows = session.execute(
         select(Escalation.severity, func.count(), func.min(Escalation.opened_at))
         .where(Escalation.status == "open")
         .group_by(Escalation.severity)
-    ):
-        unacknowledged[severity] = int(count)
-        first = _utc(first)
-        if first is not None and (oldest_open is None or first < oldest_open):
-            oldest_open = first
+    ).all()
     last_beat = session.scalar(select(func.max(WorkerHeartbeat.last_cycle_at)))
     return Operations(
         now=now,
         due_messages=due_messages,
-        oldest_due_age=_age(now, oldest),
+        oldest_due_age=_age(now, _earliest(first for _, _, first in due_rows)),
         outcomes=outcomes,
         acknowledgement_seconds=acknowledged,
-        unacknowledged=unacknowledged,
-        oldest_unacknowledged_age=_age(now, oldest_open),
+        unacknowledged={severity: int(count) for severity, count, _ in open_rows},
+        oldest_unacknowledged_age=_age(now, _earliest(first for _, _, first in open_rows)),
         heartbeat_age=_age(now, last_beat),
     )
