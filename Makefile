@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 5000
 export PORT
 
-.PHONY: install instance run test lint lock lock-check unit bench browser-deps clean
+.PHONY: install instance run test lint lock lock-check unit bench browser-deps test-tools clean
 
 # Installs exactly what requirements-dev.lock pins (with hashes), then the app itself.
 $(STAMP): pyproject.toml requirements-dev.lock
@@ -45,7 +45,11 @@ browser-deps:
 	test -x /usr/bin/chromium || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 	test -d tests/browser/node_modules/axe-core || npm ci --prefix tests/browser --no-audit --no-fund
 
-test: lint lock-check browser-deps
+# the sqlite3 shell, for the test of the README's SQLite backups
+test-tools:
+	command -v sqlite3 >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q sqlite3; }
+
+test: lint lock-check browser-deps test-tools
 	$(BIN)/python -m pytest
 
 # The benchmarks print figures (README, Performance); they need PostgreSQL on 127.0.0.1:5432.
