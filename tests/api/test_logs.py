@@ -43,7 +43,8 @@ def test_a_request_line_carries_its_ids(world: World, lines: io.StringIO) -> Non
     response = world.clinician.get(f"/api/patients/{world.patient_id}")
     assert response.status_code == 200
     [line] = request_lines(lines)
-    assert line["message"] == "request" and line["level"] == "INFO"
+    assert line["message"].startswith("GET /api/patients/<int:patient_id> 200 ")
+    assert line["level"] == "INFO"
     assert line["request_id"] == response.headers["X-Request-Id"]
     assert len(line["request_id"]) == 32
     assert line["user_id"] == world.clinician.user["id"]
