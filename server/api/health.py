@@ -39,6 +39,16 @@ def version() -> ResponseReturnValue:
 
 @blp.route("/metrics", methods=["GET"])
 @access(policy.public("metrics.read"))
+@blp.doc(
+    responses={
+        "200": {
+            "description": "Prometheus text exposition format",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+        "403": {"description": "Neither the token nor an allowed address"},
+        "404": {"description": "Metrics are not configured"},
+    }
+)
 def prometheus_metrics() -> ResponseReturnValue:
     """Prometheus text format: the outbox's backlog and outcomes, escalation acknowledgement
     times, the worker's heartbeat age. Needs `Authorization: Bearer <COMPANION_METRICS_TOKEN>`
