@@ -6,15 +6,26 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 5000
 export PORT
 
-.PHONY: install instance run test lint unit bench browser-deps clean
+.PHONY: install instance run test lint lock lock-check unit bench browser-deps test-tools clean
 
-$(STAMP): pyproject.toml
+# Installs exactly what requirements-dev.lock pins (with hashes), then the app itself.
+$(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# After changing dependencies in pyproject.toml: rewrite requirements.lock (the image's) and
+# requirements-dev.lock, keeping the versions already pinned; `make lock UPGRADE=1` moves
+# every package to the newest version pyproject.toml allows.
+lock: install
+	$(BIN)/python scripts/lock.py $(if $(UPGRADE),--upgrade)
+
+lock-check: install
+	$(BIN)/python scripts/lock.py --check
 
 instance: install
 	$(BIN)/companion db upgrade
@@ -34,7 +45,11 @@ browser-deps:
 	test -x /usr/bin/chromium || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 	test -d tests/browser/node_modules/axe-core || npm ci --prefix tests/browser --no-audit --no-fund
 
-test: lint browser-deps
+# the sqlite3 shell, for the test of the README's SQLite backups
+test-tools:
+	command -v sqlite3 >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q sqlite3; }
+
+test: lint lock-check browser-deps test-tools
 	$(BIN)/python -m pytest
 
 # The benchmarks print figures (README, Performance); they need PostgreSQL on 127.0.0.1:5432.

@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import logging.config
 import signal
 import sys
+import uuid
 from typing import Any
 
 import click
@@ -16,6 +18,7 @@ from flask.cli import with_appcontext
 from reminders.cycle import plan_for_values, run_cycle, worker_identity
 from reminders.dispatch import Channels, drain
 from server.extensions import db
+from server.logs import dict_config, log_context
 from server.notify.email import SmtpSettings
 from server.notify.vapid import vapid_for
 from server.notify.webpush import WebPushSender
@@ -33,6 +36,11 @@ def _parse_instant(value: str | None) -> dt.datetime:
     if instant.tzinfo is None:
         raise click.BadParameter("the instant needs an offset (Z or +01:00)")
     return instant.astimezone(dt.UTC)
+
+
+def _cycle_id(job: str) -> str:
+    """An id for one run of a job, on each of its log lines (and error reports)."""
+    return f"{job}-{uuid.uuid4().hex[:12]}"
 
 
 def make_sender(app: Any) -> Channels:
@@ -87,15 +95,15 @@ def worker(interval: int, send_every: float) -> None:
     as something is in it (APScheduler)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line every second
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # one JSON line per event, each with its cycle's id (COMPANION_LOG_FORMAT=text for people)
+    logging.config.dictConfig(dict_config(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"]))
     plan_for_values(db.engine)
     identity = worker_identity()
     sender = make_sender(app)
 
     def cycle() -> None:
-        with app.app_context():
+        with app.app_context(), log_context(worker_id=identity, cycle_id=_cycle_id("dispatch")):
             try:
                 report = run_cycle(
                     db.session,
@@ -104,7 +112,7 @@ def worker(interval: int, send_every: float) -> None:
                     identity,
                     sender,
                 )
-                log.info(report.line())
+                log.info(report.line(), extra={"counts": report.counts})
             except Exception:
                 db.session.rollback()
                 log.exception("dispatch cycle failed; the next one retries")
@@ -112,11 +120,11 @@ def worker(interval: int, send_every: float) -> None:
                 db.session.remove()
 
     def send() -> None:
-        with app.app_context():
+        with app.app_context(), log_context(worker_id=identity, cycle_id=_cycle_id("send")):
             try:
                 counts = drain(db.session, sender, identity, dt.datetime.now(dt.UTC))
                 if counts:
-                    log.info("sent %s", counts)
+                    log.info("sent %s", counts, extra={"counts": counts})
             except Exception:
                 db.session.rollback()
                 log.exception("sending failed; the next look retries")
@@ -149,6 +157,11 @@ def worker(interval: int, send_every: float) -> None:
         sys.exit(0)
 
     signal.signal(signal.SIGTERM, stop)
-    click.echo(f"worker {identity}: dispatch cycle every {interval} s; Ctrl-C stops")
+    log.info(
+        "worker %s: dispatch cycle every %s s; Ctrl-C stops",
+        identity,
+        interval,
+        extra={"worker_id": identity},
+    )
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()

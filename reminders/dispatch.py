@@ -88,7 +88,9 @@ def _send_other(channels: Channels, errands: list[_Errand]) -> list[outbox.Resul
     for errand in errands:
         if errand.channel == "webhook":
             assert errand.url is not None and errand.secret is not None
-            sent = channels.webhook.send(errand.url, errand.secret, errand.payload)
+            sent = channels.webhook.send(
+                errand.url, errand.secret, errand.payload, message_id=f"msg_{errand.message_id}"
+            )
         else:
             assert channels.smtp is not None
             sent = send_email(

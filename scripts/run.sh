@@ -3,12 +3,12 @@
 set -euo pipefail
 PORT=${PORT:-5000}
 BIN=.venv/bin
+# logs as readable lines in a terminal (the image and compose.yaml keep JSON)
+export COMPANION_LOG_FORMAT=${COMPANION_LOG_FORMAT:-text}
 trap 'trap - EXIT INT TERM; kill 0 2>/dev/null' EXIT INT TERM
 "$BIN/companion" worker &
-# one thread per worker: threads of one process contend for its interpreter lock, and 1 served
-# both plain and database-bound requests faster than 2 or 4 (README, Performance); requests
-# run side by side in the workers
-"$BIN/gunicorn" --bind "127.0.0.1:${PORT}" --workers "${WEB_WORKERS:-2}" --threads 1 \
-  --access-logfile - --graceful-timeout 5 'server:create_app()' &
+# gunicorn.conf.py as in production (one thread per worker: README, Performance), on loopback
+"$BIN/gunicorn" --config gunicorn.conf.py --bind "127.0.0.1:${PORT}" \
+  --workers "${WEB_WORKERS:-2}" --graceful-timeout 5 &
 echo "serving http://127.0.0.1:${PORT} (and the reminder scheduler); Ctrl-C stops both"
 wait -n

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import os
 import time
 from pathlib import Path
@@ -12,6 +13,7 @@ from flask import Flask, g, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -86,10 +88,34 @@ def _ping_after_idle(engine: Engine, seconds: float) -> None:
             raise DisconnectionError("the pooled connection failed its test") from exc
 
 
+def trust_proxies(app: Flask, hops: int) -> None:
+    """Behind `hops` proxies, take the client's address, scheme, host and port from the
+    X-Forwarded-* headers they set (the rightmost `hops` values, the ones our proxies wrote):
+    the sign-in limits count per client, the audit records the client, and external URLs
+    (the calendar feed) come out as the client saw them (https). With 0, the headers are
+    ignored, so a client talking to the server directly cannot pretend to be someone else."""
+    if hops < 0:
+        raise ValueError("COMPANION_TRUSTED_PROXIES must be 0 or more")
+    if hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
+
+
+def check_limiter_storage(uri: str) -> None:
+    """Redis is an optional extra: say so plainly when it is configured but not installed."""
+    if uri.startswith(("redis", "rediss")) and importlib.util.find_spec("redis") is None:
+        raise RuntimeError(
+            "COMPANION_RATELIMIT_STORAGE_URI is a Redis URL but the redis package is not "
+            "installed: install the app with its redis extra (pip install "
+            "'clozapine-companion[redis]'; the image and requirements.lock have it)"
+        )
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints, security headers, error shape."""
     from server import config as defaults
-    from server import policy
+    from server import error_reports, logs, policy
     from server.api import access as access_hooks
     from server.api import build_api
     from server.cli import register_commands
@@ -132,6 +158,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    check_limiter_storage(str(app.config["RATELIMIT_STORAGE_URI"]))
     limiter.init_app(app)
     compress.init_app(app)
     app.extensions["companion.api"] = build_api(app)
@@ -149,4 +176,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_web(app)
     register_commands(app)
     init_security_headers(app)
+    logs.init_app(app)
+    error_reports.init_app(app)
+    trust_proxies(app, int(app.config["TRUSTED_PROXIES"]))
     return app

@@ -18,6 +18,10 @@ def _int(value: str | None, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _list(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
 def read_or_create_secret(path: Path, nbytes: int = 48) -> str:
     """Return the secret kept in `path`, creating it once (safe when workers start together)."""
     if path.exists():
@@ -37,7 +41,8 @@ def read_or_create_secret(path: Path, nbytes: int = 48) -> str:
 
 def from_environment(instance_path: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Build the app's configuration from environment variables (see README, Configuration)."""
-    env = dict(os.environ if env is None else env)
+    # an empty value counts as unset (compose.yaml passes `${NAME:-}` through as "")
+    env = {name: value for name, value in (os.environ if env is None else env).items() if value}
     instance = Path(instance_path)
     environment = env.get("COMPANION_ENV", "development")
     dev = environment in {"development", "test"}
@@ -51,6 +56,8 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "CLINICIAN_IDLE_MINUTES": _int(env.get("COMPANION_CLINICIAN_IDLE_MINUTES"), 30),
         "PATIENT_IDLE_MINUTES": _int(env.get("COMPANION_PATIENT_IDLE_MINUTES"), 60 * 24 * 30),
         "RATELIMIT_STORAGE_URI": env.get("COMPANION_RATELIMIT_STORAGE_URI", "memory://"),
+        # keeps this deployment's counters apart in a Redis shared with others
+        "RATELIMIT_KEY_PREFIX": env.get("COMPANION_RATELIMIT_KEY_PREFIX", ""),
         "VAPID_PRIVATE_KEY": env.get("COMPANION_VAPID_PRIVATE_KEY"),
         "VAPID_SUBJECT": env.get("COMPANION_VAPID_SUBJECT", "mailto:care-team@example.org"),
         "PUSH_ALLOW_HTTP": _bool(env.get("COMPANION_PUSH_ALLOW_HTTP")),
@@ -59,6 +66,17 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "SMTP_URL": env.get("COMPANION_SMTP_URL"),
         "MAIL_FROM": env.get("COMPANION_MAIL_FROM", "companion@localhost"),
         "PUBLIC_URL": env.get("COMPANION_PUBLIC_URL", "http://127.0.0.1:5000"),
+        # how many proxies in front of the app set X-Forwarded-For/-Proto/-Host/-Port: 0
+        # trusts none of those headers (a server reached directly cannot be fooled by them)
+        "TRUSTED_PROXIES": _int(env.get("COMPANION_TRUSTED_PROXIES"), 0),
+        # /metrics: a bearer token, and/or addresses or networks allowed without one
+        "METRICS_TOKEN": env.get("COMPANION_METRICS_TOKEN") or None,
+        "METRICS_ALLOW": _list(env.get("COMPANION_METRICS_ALLOW")),
+        # error reporting (sentry-sdk) when a DSN is set
+        "SENTRY_DSN": env.get("COMPANION_SENTRY_DSN") or None,
+        # the worker's logs (the web's are set in gunicorn.conf.py from the same variables)
+        "LOG_FORMAT": env.get("COMPANION_LOG_FORMAT", "json"),
+        "LOG_LEVEL": env.get("COMPANION_LOG_LEVEL", "INFO"),
         # throttling of sign-in and activation per address (Flask-Limiter notation)
         "LOGIN_LIMIT_PER_ADDRESS": env.get("COMPANION_LOGIN_LIMIT_PER_ADDRESS", "30 per minute"),
         "ACTIVATION_LIMIT_PER_ADDRESS": env.get(
