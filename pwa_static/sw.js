@@ -13,7 +13,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '2026-11-25.11';
+const VERSION = '2026-12-02.2';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -228,11 +228,16 @@ async function sendEntry(entry, token) {
   } catch {
     return 'offline';
   }
-  if (response.ok || (response.status === 409 && current.kind === 'dose')) {
+  if (response.ok) {
     await outboxDel(current.id);
     return 'sent';
   }
   const error = await errorOf(response);
+  // a dose already recorded is what was wanted; a dose paused since (dose_withheld) is refused
+  if (response.status === 409 && current.kind === 'dose' && error.code !== 'dose_withheld') {
+    await outboxDel(current.id);
+    return 'sent';
+  }
   if (response.status === 401 || (response.status === 403 && error.code === 'csrf_failed')) return 'signin';
   if (response.status === 408 || response.status === 429 || response.status >= 500) return 'pending';
   await outboxPut({ ...current, state: 'failed', error: { status: response.status, code: error.code, message: error.message, fields: error.fields } });

@@ -54,8 +54,10 @@ async function attempt(entry) {
     await outboxStore.del(current.id);
     return { outcome: 'sent', data };
   } catch (error) {
-    if (error.status === 409 && current.kind === 'dose') {
-      await outboxStore.del(current.id); // already recorded: that is what was wanted
+    // already recorded: that is what was wanted; but a dose the care team has paused since
+    // (dose_withheld) was not recorded, and the person must be told
+    if (error.status === 409 && current.kind === 'dose' && error.code !== 'dose_withheld') {
+      await outboxStore.del(current.id);
       return { outcome: 'sent', data: null, already: true };
     }
     if (error.needsSignIn) return { outcome: 'signin', error };

@@ -110,6 +110,11 @@ class LiveServer:
     def new_api(self) -> Api:
         return Api(self.url)
 
+    def tick(self, at: dt.datetime) -> None:
+        """One dispatch cycle at `at` on this server's instance (`companion tick --at`): the way
+        to reach a time rule's moment (missed doses over 48 h) without waiting for it."""
+        _run(["tick", "--at", at.isoformat()], _environment(self.instance))
+
     def enrol_patient(self, name: str | None = None, *, dose_plan: bool = True) -> Person:
         """A patient of the clinician's clinic with their own login and today's dose plan."""
         number = next(_numbers)
@@ -193,12 +198,10 @@ def _run(args: list[str], env: dict[str, str], stdin: str | None = None) -> None
         raise RuntimeError(f"companion {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
 
 
-def start(instance: Path) -> LiveServer:
-    """Migrate a fresh instance, create the clinician, start scripts/run.sh, wait for /healthz."""
-    port = free_port()
+def _environment(instance: Path) -> dict[str, str]:
+    """The environment of the server and of the `companion` commands run on its instance."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY"}}
     env.update(
-        PORT=str(port),
         COMPANION_INSTANCE_PATH=str(instance),
         COMPANION_PUSH_ALLOW_HTTP="1",
         COMPANION_ENV="development",
@@ -207,6 +210,14 @@ def start(instance: Path) -> LiveServer:
         COMPANION_ACTIVATION_LIMIT_PER_ADDRESS="600 per minute",
         PYTHONUNBUFFERED="1",
     )
+    return env
+
+
+def start(instance: Path) -> LiveServer:
+    """Migrate a fresh instance, create the clinician, start scripts/run.sh, wait for /healthz."""
+    port = free_port()
+    env = _environment(instance)
+    env["PORT"] = str(port)
     _run(["db", "upgrade"], env)
     _run(["init-instance"], env)
     _run(

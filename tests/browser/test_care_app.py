@@ -207,9 +207,10 @@ def test_care_screens_pass_axe(a11y_desk: Any, server: LiveServer, patient: Pers
     page.get_by_role("button", name="Save result").click()
     page.get_by_text("Saved. Band: Mild.").wait_for()
 
-    # the standard plan as a proposal, then a refused edit shown next to its day
+    # a titration proposal (a restart from 12.5 mg), then a refused edit shown next to its day
+    page.get_by_label("Restart after a break (from 12.5 mg)").check()
     page.get_by_label("Target dose per day (mg)").fill("350")
-    page.get_by_role("button", name="Make the standard plan").click()
+    page.get_by_role("button", name="Make the re-titration plan").click()
     page.get_by_text("Saved as version").wait_for()
     page.get_by_label("Day 2, 21:00 dose in mg").fill("900")
     page.get_by_role("button", name="Save plan").click()

@@ -16,7 +16,7 @@ SOURCES = sorted((APP / "js").rglob("*.js"))
 
 # keys the code builds from a value (t(`dose.status.${status}`)): every value it can have
 BUILT_KEYS = {
-    "dose.status": ["pending", "taken", "skipped", "missed"],
+    "dose.status": ["pending", "taken", "skipped", "missed", "withheld"],
     "severity": ["emergency", "urgent", "routine"],
     "push.state": ["on", "off", "denied", "needs-install", "unsupported", "working", "error"],
     "settings.size": ["standard", "large", "largest"],

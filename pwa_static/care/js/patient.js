@@ -1,5 +1,6 @@
-// One patient's page: status and red flags, doses in the last 7 days, ANC, bowel movements,
-// the timeline, entering a blood result, the dose plan, caregiver invites, reports and the audit.
+// One patient's page: status and red flags, the treatment course, doses in the last 7 days, ANC,
+// bowel movements, the timeline, entering a blood result, the dose plan, caregiver invites,
+// reports and the audit.
 
 import { columns } from '/static/js/charts.js';
 import { h } from '/static/js/dom.js';
@@ -8,6 +9,7 @@ import { bowelChart, ancChart } from './charts.js';
 import { call } from './session.js';
 import { bandName, bloodTestText, errorBox, failureText, field, light, patientLight, pushTag, ruleTitle, severityTag, symptomName, testName } from './ui.js';
 import { planSection } from './plan.js';
+import { courseEntries, courseName, courseSection, redrawPatient, takeNotice } from './treatment.js';
 
 const weekday = (date) => new Intl.DateTimeFormat(undefined, { weekday: 'short', timeZone: 'UTC' }).format(new Date(`${date}T12:00:00Z`));
 const maybe = (promise, fallback) => promise.catch((error) => (error.status === 404 ? fallback : Promise.reject(error)));
@@ -22,9 +24,11 @@ function section(id, title, ...children) {
     h('h2', { id: `h-${id}`, tabindex: '-1' }, title), ...children);
 }
 
-export async function render({ params, refresh }) {
+export async function render({ params, refresh, go }) {
   const id = Number(params[0]);
   const base = `/api/patients/${id}`;
+  const courseEvents = call('GET', `${base}/treatment-events`); // the course's history (treatment.js)
+  courseEvents.catch(() => {}); // awaited below; a failure fails the page there
   const patient = await call('GET', base);
   const zone = patient.timezone;
   const today = isoDate(new Date(), zone);
@@ -48,7 +52,7 @@ export async function render({ params, refresh }) {
     h('h1', { tabindex: '-1' }, t('patient.title', { name })),
     h('p', {}, t('patient.meta', {
       date: formatDate(patient.clozapine_start_date), zone,
-      treatment: t(`treatment.${patient.status.treatment}`) === `treatment.${patient.status.treatment}` ? patient.status.treatment.replace(/_/g, ' ') : t(`treatment.${patient.status.treatment}`),
+      treatment: courseName(patient.status),
     })),
     patient.benign_ethnic_neutropenia ? h('p', { class: 'notice' }, t('patient.ben')) : null,
     h('div', { class: `status-panel status-${status.level}` }, light(status.level),
@@ -64,7 +68,7 @@ export async function render({ params, refresh }) {
   // --- doses in the last 7 days ---------------------------------------------------------------
   const perDay = doseDays.map((answer) => {
     const doses = answer.doses || [];
-    const counted = doses.filter((d) => d.status !== 'pending');
+    const counted = doses.filter((d) => d.status !== 'pending' && d.status !== 'withheld'); // withheld: not due
     return {
       date: answer.date, planned: counted.length, taken: counted.filter((d) => d.status === 'taken').length,
       missed: counted.filter((d) => d.status === 'missed' || d.status === 'skipped').map((d) => `${formatDate(d.local_date, 'short')} ${d.local_time} (${d.status})`),
@@ -133,6 +137,7 @@ export async function render({ params, refresh }) {
 
   // --- timeline -------------------------------------------------------------------------------
   const entries = [
+    ...courseEntries((await courseEvents).items),
     ...events.items.map((e) => ({ at: e.at, kind: 'dose', text: e.status === 'skipped' && e.reason ? t('timeline.doseReason', { reason: e.reason }) : t(`timeline.dose.${e.status}`) })),
     ...bowels.items.map((b) => ({ at: b.occurred_at, kind: 'bowel', text: t('timeline.bowel', { type: b.bristol_type }) + (b.notes ? ` – ${b.notes}` : '') })),
     ...symptoms.items.map((r) => ({
@@ -160,14 +165,22 @@ export async function render({ params, refresh }) {
       : h('p', {}, t('timeline.none')));
 
   // --- dose plan, invites, reports, audit ----------------------------------------------------
-  const planEl = section('plan', t('plan.title'), planSection({ base, plan, today }));
+  const planEl = section('plan', t('plan.title'), planSection({
+    base, plan, today, status: patient.status, notice: takeNotice(id, 'plan'),
+    onSaved: (notice) => redrawPatient(go, id, 'plan', notice),
+  }));
+  // --- the treatment course: state, why, and hold / resume / stop (treatment.js) ------------
+  const courseEl = section('treatment', t('course.title'), courseSection({
+    base, patient, notice: takeNotice(id, 'treatment'),
+    onSaved: (notice) => redrawPatient(go, id, 'treatment', notice),
+  }));
   const invite = section('invite', t('invite.title'), inviteBlock(base));
   const reports = section('reports', t('export.title'), h('ul', {},
     h('li', {}, h('a', { href: `${base}/report.pdf`, download: '' }, t('export.pdf'))),
     h('li', {}, h('a', { href: `${base}/fhir`, download: '' }, t('export.fhir')))));
   const audit = section('audit', t('audit.title'), auditBlock(base));
 
-  const sectionsList = [['doses', 'adherence.title'], ['anc', 'anc.title'], ['markers', 'markers.title'], ['lab', 'lab.title'], ['bowel', 'bowel.title'], ['timeline', 'timeline.title'], ['plan', 'plan.title'], ['invite', 'invite.title'], ['reports', 'export.title'], ['audit', 'audit.title']];
+  const sectionsList = [['treatment', 'course.title'], ['doses', 'adherence.title'], ['anc', 'anc.title'], ['markers', 'markers.title'], ['lab', 'lab.title'], ['bowel', 'bowel.title'], ['timeline', 'timeline.title'], ['plan', 'plan.title'], ['invite', 'invite.title'], ['reports', 'export.title'], ['audit', 'audit.title']];
   const toc = h('nav', { class: 'toc', 'aria-label': t('patient.sections') }, h('ul', {}, sectionsList.map(([key, label]) => h('li', {},
     h('a', {
       href: `#/patients/${id}/${key}`,
@@ -178,7 +191,7 @@ export async function render({ params, refresh }) {
         target.focus({ preventScroll: true });
       },
     }, t(label))))));
-  const page = h('div', { class: 'stack wide patient-page' }, header, tasks, toc,
+  const page = h('div', { class: 'stack wide patient-page' }, header, tasks, toc, courseEl,
     h('div', { class: 'grid' }, adherence, ancSection, markersSection, section('lab', t('lab.title'), labForm), bowelSection),
     timeline, planEl, h('div', { class: 'grid' }, invite, reports), audit);
   if (params[1]) {

@@ -1,28 +1,91 @@
-// Editing the dose plan: the standard titration made by the server as a starting point, then the
-// days edited one by one and saved as a new version. Warnings are listed; refusals (422) are
-// shown next to the day or field the server names (e.g. `steps[1].doses_mg`).
+// Editing the dose plan: a kind of plan in a nurse's words (start, restart from 12.5 mg, change
+// the dose, taper to stop) made by the server from a few fields, then the days edited one by one
+// and saved as a new version. The "restart not advised" marker is shown first; warnings are
+// listed; refusals (422, 409) are shown next to the field or day the server names (`kind`,
+// `taper_days`, `steps[1].doses_mg`). After a save the patient page is drawn again.
 
 import { h, uid } from '/static/js/dom.js';
 import { addDays, formatDate, t } from './i18n.js';
 import { call } from './session.js';
-import { errorBox, failureText, field } from './ui.js';
+import { rechallengeMarker } from './treatment.js';
+import { choiceField, errorBox, failureText, field } from './ui.js';
 
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
+const KINDS = ['initiation', 'retitration', 'maintenance', 'taper'];
+const PAUSED = new Set(['interrupted', 'held', 'needs_retitration']);
 
-export function planSection({ base, plan, today }) {
-  let current = plan;
-  let steps = plan ? plan.steps.map((s) => ({ day: s.day, doses_mg: [...s.doses_mg] })) : [];
+/**
+ * The kind the server takes when none is given (CONTRACT.md "Treatment course (v2)";
+ * server/domain/treatment.py default_plan_kind): a first plan or a restart after a stop starts
+ * clozapine, a paused course restarts from 12.5 mg, anything else changes the dose.
+ */
+export function defaultKind(status, plan) {
+  const state = status ? status.treatment : null;
+  if (!plan || state === 'stopped') return 'initiation';
+  if (PAUSED.has(state)) return 'retitration';
+  return 'maintenance';
+}
+
+function mgValue(input) {
+  const mg = Number(input.value.replace(',', '.'));
+  return Number.isNaN(mg) ? input.value : mg;
+}
+
+export function planSection({ base, plan, today, status, notice, onSaved }) {
+  const current = plan;
+  const steps = plan ? plan.steps.map((s) => ({ day: s.day, doses_mg: [...s.doses_mg] })) : [];
   const errors = errorBox();
   const summary = h('p', { class: 'lead' });
   const warnings = h('div', { class: 'stack', role: 'status' });
-  const start = field(t('plan.start'), h('input', { type: 'date', name: 'start_date', value: plan ? plan.start_date : today }), { name: 'start_date' });
+  const kind = choiceField(t('plan.kindLegend'), uid('kind'), KINDS.map((k) => [k, t(`plan.kind.${k}`), t(`plan.kindHint.${k}`)]), {
+    onchange: () => showKind(),
+  });
+  kind.choose(defaultKind(status, plan));
+  const lastTotal = plan && plan.days && plan.days.length ? plan.days[plan.days.length - 1].total_mg : null;
+  const start = field(t('plan.start'), h('input', { type: 'date', name: 'start_date', value: plan && plan.start_date > today ? plan.start_date : today }), { name: 'start_date' });
   const times = field(t('plan.times'), h('input', { type: 'text', name: 'times', value: plan ? plan.times.join(', ') : '08:00, 21:00', autocomplete: 'off' }), { hint: t('plan.timesHint'), name: 'times' });
-  const target = field(t('plan.target'), h('input', { type: 'text', inputmode: 'decimal', name: 'target_mg_per_day', value: plan && plan.target_mg_per_day ? String(plan.target_mg_per_day) : '300', autocomplete: 'off' }), { name: 'target_mg_per_day' });
-  const topFields = { start_date: start, times, target_mg_per_day: target };
+  const target = field(t('plan.target'), h('input', {
+    type: 'text', inputmode: 'decimal', name: 'target_mg_per_day', autocomplete: 'off',
+    value: String((plan && plan.target_mg_per_day) || lastTotal || 300),
+  }), { name: 'target_mg_per_day' });
+  const taperFrom = field(t('plan.taperFrom'), h('input', { type: 'text', inputmode: 'decimal', name: 'taper_from', autocomplete: 'off', value: '' }), { hint: t('plan.taperFromHint') });
+  const taperDays = field(t('plan.taperDays'), h('input', { type: 'text', inputmode: 'numeric', name: 'taper_days', autocomplete: 'off', value: '14' }), { hint: t('plan.taperDaysHint'), name: 'taper_days' });
+  const make = h('button', { type: 'button', class: 'button', onclick: () => save(proposal()) });
   const rowsBody = h('tbody');
   const rowErrors = new Map();
   const table = h('table', { class: 'plan-table' });
   const editor = h('div', { class: 'stack' });
+
+  // the field the server names: target_mg_per_day is the taper's "from" dose in a taper
+  function topField(key) {
+    if (key === 'kind') return kind;
+    if (key === 'target_mg_per_day') return kind.value() === 'taper' ? taperFrom : target;
+    return { start_date: start, times, taper_days: taperDays }[key] || null;
+  }
+
+  function showKind() {
+    const chosen = kind.value();
+    const isTaper = chosen === 'taper';
+    target.el.hidden = isTaper;
+    taperFrom.el.hidden = !isTaper;
+    taperDays.el.hidden = !isTaper;
+    target.el.querySelector('label').textContent = t(chosen === 'maintenance' ? 'plan.dose' : 'plan.target');
+    make.textContent = t(`plan.make.${chosen}`);
+  }
+
+  function proposal() {
+    const chosen = kind.value();
+    const body = { kind: chosen };
+    if (chosen === 'taper') {
+      const days = Number(taperDays.input.value.trim());
+      body.taper_days = Number.isInteger(days) && taperDays.input.value.trim() ? days : taperDays.input.value;
+      if (taperFrom.input.value.trim()) body.target_mg_per_day = mgValue(taperFrom.input);
+      return body;
+    }
+    if (chosen === 'initiation') body.titration = 'standard';
+    body.target_mg_per_day = mgValue(target.input);
+    return body;
+  }
 
   function parseTimes() {
     const list = times.input.value.split(',').map((x) => x.trim()).filter(Boolean);
@@ -31,15 +94,19 @@ export function planSection({ base, plan, today }) {
 
   function describe() {
     if (!current) { summary.textContent = t('plan.none'); return; }
-    summary.textContent = t('plan.current', {
+    const words = {
       version: current.version, kind: t(`plan.kind.${current.kind}`), date: formatDate(current.start_date),
       times: current.times.join(', '), maintenance: current.maintenance_from ? formatDate(current.maintenance_from) : '–',
-    });
+    };
+    summary.textContent = current.kind === 'taper' && current.maintenance_from
+      ? t('plan.currentTaper', { ...words, last: formatDate(addDays(current.maintenance_from, -1)) })
+      : t('plan.current', words);
   }
 
   function showWarnings(list) {
     warnings.replaceChildren();
-    if (list === null) return;
+    if (notice) warnings.append(h('p', { class: 'saved-line' }, notice.text));
+    if (!list || (!list.length && !notice)) return;
     warnings.append(list.length
       ? h('div', { class: 'notice stack' }, h('p', { class: 'strong-note' }, t('plan.warnings')), h('ul', {}, list.map((w) => h('li', {}, w.message))))
       : h('p', {}, t('plan.noWarnings')));
@@ -51,7 +118,9 @@ export function planSection({ base, plan, today }) {
 
   function clearErrors() {
     errors.hide();
-    Object.values(topFields).forEach((f) => f.setError(''));
+    for (const key of ['kind', 'start_date', 'times', 'target_mg_per_day', 'taper_days']) topField(key).setError('');
+    taperFrom.setError('');
+    target.setError('');
     for (const holder of rowErrors.values()) {
       holder.error.hidden = true;
       holder.error.textContent = '';
@@ -100,9 +169,12 @@ export function planSection({ base, plan, today }) {
     let first = null;
     for (const [key, messages] of Object.entries(error.fields || {})) {
       const text = messages.join(' ');
-      const top = topFields[key.replace(/\[\d+\]$/, '')];
+      const top = topField(key.replace(/\[\d+\]$/, ''));
       const row = rowErrors.get(key) || rowErrors.get(key.replace(/\[\d+\]$/, '')) || rowErrors.get(key.replace(/\.[a-z_]+(\[\d+\])?$/, '.doses_mg'));
-      if (top) { top.setError(text); first = first || top.input; } else if (row) {
+      if (top) {
+        top.setError(text);
+        first = first || top.input || top.inputs[0];
+      } else if (row) {
         row.error.textContent = text;
         row.error.hidden = false;
         row.inputs.forEach((i) => i.setAttribute('aria-invalid', 'true'));
@@ -117,35 +189,30 @@ export function planSection({ base, plan, today }) {
 
   async function save(body) {
     clearErrors();
-    showWarnings(null);
     const doseTimes = parseTimes();
     if (!doseTimes) { times.setError(t('plan.timesHint')); times.input.focus(); return; }
+    const buttons = [make, saveButton];
+    buttons.forEach((b) => { b.disabled = true; });
     try {
       const answer = await call('PUT', `${base}/dose-plan`, { body: { start_date: start.input.value, times: doseTimes, ...body } });
-      current = answer;
-      steps = answer.steps.map((s) => ({ day: s.day, doses_mg: [...s.doses_mg] }));
-      describe();
-      drawRows();
-      showWarnings(answer.warnings || []);
-      warnings.prepend(h('p', { class: 'strong-note' }, t('plan.saved', { version: answer.version })));
+      onSaved({ text: t('plan.saved', { version: answer.version }) });
     } catch (error) {
+      buttons.forEach((b) => { b.disabled = false; });
       showRefusal(error);
     }
   }
 
-  const propose = h('button', {
-    type: 'button', class: 'button',
-    onclick: () => {
-      const mg = Number(target.input.value.replace(',', '.'));
-      save({ titration: 'standard', target_mg_per_day: Number.isNaN(mg) ? target.input.value : mg });
-    },
-  }, t('plan.propose'));
-  const saveButton = h('button', { type: 'button', class: 'button primary', onclick: () => save({ steps: steps.map((s) => ({ day: s.day, doses_mg: s.doses_mg })) }) }, t('plan.save'));
+  const saveButton = h('button', {
+    type: 'button', class: 'button primary',
+    onclick: () => save({ kind: kind.value(), steps: steps.map((s) => ({ day: s.day, doses_mg: s.doses_mg })) }),
+  }, t('plan.save'));
   times.input.addEventListener('change', () => { if (parseTimes()) drawRows(); });
   start.input.addEventListener('change', () => drawRows());
 
   describe();
   drawRows();
+  showKind();
+  showWarnings(current ? current.warnings : null);
   editor.append(h('h3', {}, t('plan.editTitle')), h('p', { class: 'hint' }, t('plan.editIntro')),
     h('div', { class: 'table-wrap', role: 'region', tabindex: '0', 'aria-label': t('plan.editTitle') }, table),
     h('div', { class: 'button-row' },
@@ -162,8 +229,9 @@ export function planSection({ base, plan, today }) {
       h('button', { type: 'button', class: 'button', onclick: () => { steps.pop(); drawRows(); } }, t('plan.removeDay')),
       saveButton));
   if (!steps.length) editor.hidden = true;
-  return h('div', { class: 'stack' }, summary, errors.el,
+  const marked = { ...(status || {}), rechallenge: (status && status.rechallenge) || (plan && plan.rechallenge) };
+  return h('div', { class: 'stack' }, rechallengeMarker(marked), summary, errors.el, warnings,
     h('div', { class: 'stack plan-settings' }, h('h3', {}, t('plan.proposeTitle')), h('p', { class: 'hint' }, t('plan.proposeIntro')),
-      h('div', { class: 'field-row' }, start.el, times.el, target.el), h('div', {}, propose)),
-    warnings, editor);
+      kind.el, h('div', { class: 'field-row' }, start.el, times.el, target.el, taperFrom.el, taperDays.el), h('div', {}, make)),
+    editor);
 }

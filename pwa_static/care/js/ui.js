@@ -30,6 +30,39 @@ export function field(label, input, { hint, name } = {}) {
   };
 }
 
+/**
+ * A group of radio buttons with its legend and a place for its error: `choices` is
+ * [[value, label, hint?], ...]; returns {el, inputs, value(), choose(value), setError(text)}.
+ */
+export function choiceField(legend, name, choices, { onchange } = {}) {
+  const errorId = uid('err');
+  const error = h('p', { id: errorId, class: 'field-error', hidden: true });
+  const inputs = [];
+  const lines = choices.map(([value, label, hint]) => {
+    const input = h('input', { type: 'radio', name, value, id: uid(name), onchange });
+    const hintId = hint ? uid('hint') : null;
+    if (hintId) input.setAttribute('aria-describedby', hintId);
+    inputs.push(input);
+    return h('div', { class: 'choice-line' }, input, h('label', { for: input.id }, label),
+      hint ? h('p', { id: hintId, class: 'hint' }, hint) : null);
+  });
+  const el = h('fieldset', { class: 'choice-set', 'aria-describedby': errorId }, h('legend', {}, legend), lines, error);
+  return {
+    el,
+    inputs,
+    value: () => (inputs.find((i) => i.checked) || {}).value || null,
+    choose(value) { for (const i of inputs) i.checked = i.value === value; },
+    setError(text) {
+      error.textContent = text || '';
+      error.hidden = !text;
+      for (const i of inputs) {
+        if (text) i.setAttribute('aria-invalid', 'true');
+        else i.removeAttribute('aria-invalid');
+      }
+    },
+  };
+}
+
 /** The message for a failed request, in plain words. */
 export function failureText(error) {
   if (!error || error.isNetwork) return t('error.network');
@@ -101,8 +134,11 @@ export function patientLight(patient, now = Date.now()) {
   if (bowel !== null && bowel >= 72) reasons.red.push(t('reason.bowel72'));
   else if (bowel !== null && bowel >= 48) reasons.amber.push(t('reason.bowel48'));
   const dose = hours(status.last_dose_taken_at);
-  if (dose !== null && dose >= 48) reasons.amber.push(t('reason.dose48'));
-  if (status.needs_retitration) reasons.amber.push(t('reason.retitrate'));
+  // a paused course (RULES.md 6) waits for the care team: its doses are withheld meanwhile
+  if (status.treatment === 'interrupted') reasons.red.push(t('reason.interrupted'));
+  if (status.needs_retitration) reasons.red.push(t('reason.retitrate'));
+  if (status.treatment === 'held') reasons.amber.push(t('reason.held'));
+  if (dose !== null && dose >= 48 && !status.doses_withheld) reasons.amber.push(t('reason.dose48'));
   if (status.push_reachable === false) reasons.amber.push(t('reason.noPush'));
   if (reasons.red.length) return { level: 'red', reasons: [...reasons.red, ...reasons.amber] };
   if (reasons.amber.length) return { level: 'amber', reasons: reasons.amber };

@@ -54,7 +54,8 @@ async function doses(pid, tz) {
   const rows = days.map((day, i) => {
     const list = (answers[i].data && answers[i].data.doses) || [];
     const taken = list.filter((d) => d.status === 'taken').length;
-    return { day, list, taken, total: list.length, known: Boolean(answers[i].data) };
+    const due = list.filter((d) => d.status !== 'withheld').length; // a paused dose was not due
+    return { day, list, taken, total: due, known: Boolean(answers[i].data) };
   });
   const known = rows.filter((r) => r.known);
   const taken = known.reduce((n, r) => n + r.taken, 0);

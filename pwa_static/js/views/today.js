@@ -1,5 +1,6 @@
-// Today: open red flags first, then today's doses with a big "Taken", the two logging buttons,
-// the next blood test, and what is saved on this phone but not sent yet.
+// Today: while the care team has paused clozapine, what to do instead comes first (and no dose is
+// offered as "Taken"); then open red flags, today's doses with a big "Taken", the two logging
+// buttons, the next blood test, and what is saved on this phone but not sent yet.
 
 import { h, uid } from '../dom.js';
 import { formatDate, formatDateTime, formatNumber, formatTime, isoDate, t, tn } from '../i18n.js';
@@ -27,6 +28,28 @@ function redFlags(summary) {
       flag.call_now ? callButton() : null)));
 }
 
+/**
+ * RULES.md 6: while the treatment course withholds doses (interrupted, held, needs
+ * re-titration, stopped), a card that says what to do instead. The words are the care team's
+ * (content/treatment.toml through the API): the patient's own, or the helper's for a caregiver;
+ * a planned restart's date is shown in the phone's own format.
+ */
+function treatmentCard(summary) {
+  const advice = summary && summary.treatment_advice;
+  const restart = summary && summary.status ? summary.status.restart_on : null;
+  let text = advice ? (isCaregiver() ? advice.caregiver : advice.patient) : t('treatment.fallback');
+  if (advice && restart) text = text.split(restart).join(formatDate(restart));
+  return h('section', { class: 'card stack treatment-card', 'aria-labelledby': 'treatment-title' },
+    h('h2', { id: 'treatment-title' },
+      h('span', { class: 'flag-mark', 'aria-hidden': 'true' }, '!'), ' ', advice ? advice.title : t('treatment.fallbackTitle')),
+    h('p', { class: 'lead' }, text));
+}
+
+/** Whether the course withholds today's doses, by either answer (the safe side when they differ). */
+function dosesWithheld(summary, doses) {
+  return Boolean((summary && summary.status && summary.status.doses_withheld) || (doses && doses.doses_withheld));
+}
+
 function bloodTest(summary) {
   const next = summary && summary.next_blood_test;
   const section = h('section', { class: 'card stack', 'aria-labelledby': 'blood-title' },
@@ -50,6 +73,11 @@ function bloodTest(summary) {
   return section;
 }
 
+/** A dose the course withholds (or one not taken while it does): never offered as one to take. */
+function isWithheldRow(dose, context) {
+  return dose.status === 'withheld' || (context.withheld && dose.status !== 'taken' && dose.status !== 'skipped');
+}
+
 function doseStatusText(status, entry, tz) {
   if (entry && entry.state === 'failed') {
     return `${t(`dose.status.${status}`)} ${t('dose.notSaved', { message: messageFor(entry.error) })}`;
@@ -65,11 +93,15 @@ function doseRow(dose, entry, context) {
   const titleId = uid('dose');
   const status = h('p', { class: 'dose-status', tabindex: '-1' });
   const actions = h('div', { class: 'dose-actions' });
-  const row = h('li', { class: 'dose card' },
+  // a withheld dose shows no amount: nothing on the screen reads as a dose to take
+  const withheld = isWithheldRow(dose, context);
+  const row = h('li', { class: withheld ? 'dose card withheld' : 'dose card' },
     h('h3', { id: titleId },
       h('span', { class: 'dose-time' }, dose.local_time || formatTime(dose.scheduled_at, context.tz)),
       ' ',
-      h('span', { class: 'dose-mg' }, t('dose.mg', { mg: formatNumber(dose.mg, 2) }))),
+      withheld
+        ? h('span', { class: 'dose-stop' }, t('dose.doNotTake'))
+        : h('span', { class: 'dose-mg' }, t('dose.mg', { mg: formatNumber(dose.mg, 2) }))),
     status,
     actions);
 
@@ -78,9 +110,10 @@ function doseRow(dose, entry, context) {
   function show(currentEntry, message) {
     lastEntry = currentEntry;
     const waiting = currentEntry && currentEntry.state === 'pending' ? currentEntry : null;
-    row.dataset.status = waiting ? waiting.body.status : dose.status;
-    status.textContent = message || doseStatusText(dose.status, currentEntry, context.tz);
-    const open = !waiting && (dose.status === 'pending' || dose.status === 'missed');
+    const paused = isWithheldRow(dose, context);
+    row.dataset.status = waiting ? waiting.body.status : paused ? 'withheld' : dose.status;
+    status.textContent = message || doseStatusText(paused && !currentEntry ? 'withheld' : dose.status, currentEntry, context.tz);
+    const open = !paused && !waiting && (dose.status === 'pending' || dose.status === 'missed');
     actions.replaceChildren();
     if (!open) return;
     actions.append(
@@ -115,6 +148,9 @@ function doseRow(dose, entry, context) {
       show(null, kind === 'taken'
         ? (result.already ? t('dose.already') : t('dose.takenAt', { time: formatTime(body.at, context.tz) }))
         : t('dose.skipped'));
+    } else if (result.outcome === 'failed' && result.error && result.error.code === 'dose_withheld') {
+      context.refresh(); // the care team paused clozapine meanwhile: Today says what to do
+      return;
     } else if (result.outcome === 'failed') {
       show(null, `${t(`dose.status.${dose.status}`)} ${t('dose.notSaved', { message: messageFor(result.error) })}`);
     } else {
@@ -243,7 +279,7 @@ function installHint() {
   return hint;
 }
 
-export async function render() {
+export async function render({ refresh } = {}) {
   const pid = state.patientId;
   if (!pid) {
     return h('section', { class: 'stack' }, heading(t('today.title')), h('p', {}, t('today.noPatient')));
@@ -257,10 +293,11 @@ export async function render() {
   const patient = summaryAnswer.data || currentPatient();
   const tz = patient ? patient.timezone : undefined;
   const today = isoDate(new Date(), tz);
-  const context = { pid, tz };
   const title = isCaregiver() && patient ? t('today.titleFor', { name: patient.display_name }) : t('today.title');
   let doses = dosesAnswer.data;
   if (doses && !dosesAnswer.fresh && doses.date !== today) doses = null; // an old day's list is no use
+  const withheld = dosesWithheld(summaryAnswer.data, doses);
+  const context = { pid, tz, withheld, refresh: refresh || (() => {}) };
   const waitingByDose = new Map(waitingList
     .filter((entry) => entry.kind === 'dose' && entry.patientId === pid)
     .map((entry) => [entry.body.dose_id, entry]));
@@ -270,6 +307,7 @@ export async function render() {
     const saved = summaryAnswer.savedAt || dosesAnswer.savedAt;
     root.append(h('p', { class: 'notice' }, saved ? t('today.stale', { when: formatDateTime(saved) }) : t('today.offline')));
   }
+  if (withheld) root.append(treatmentCard(summaryAnswer.data));
   const flags = redFlags(summaryAnswer.data);
   if (flags) root.append(flags);
   const dosePart = doseSection(doses, waitingByDose, context);
@@ -284,9 +322,18 @@ export async function render() {
   if (hint) root.append(hint);
   await waiting.refresh();
 
-  const stop = outbox.subscribe(async () => {
+  const stop = outbox.subscribe(async (detail) => {
     if (!root.isConnected) {
       stop();
+      return;
+    }
+    // a dose marked on this phone and refused because the care team paused clozapine meanwhile:
+    // Today is drawn again to say what to do instead
+    const paused = detail && detail.type === 'flushed' && detail.results.some((r) => r.outcome === 'failed'
+      && r.error && r.error.code === 'dose_withheld' && r.entry.patientId === pid);
+    if (paused && !context.withheld) {
+      stop();
+      context.refresh();
       return;
     }
     const list = await waiting.refresh();
