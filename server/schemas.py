@@ -624,6 +624,16 @@ class PatientStatusOut(Out):
     rechallenge = fields.String(allow_none=True)
     rechallenge_cause = fields.String(allow_none=True)
     doses_withheld = fields.Boolean()
+    treatment_actions = fields.List(
+        fields.String(),
+        metadata={"description": "The clinician actions (hold, resume, stop) the state allows."},
+    )
+    plan_kinds = fields.List(
+        fields.String(), metadata={"description": "The plan kinds the state allows."}
+    )
+    default_plan_kind = fields.String(
+        metadata={"description": "The kind a new plan takes when none is given."}
+    )
     anc_band = fields.String(allow_none=True)
     needs_retitration = fields.Boolean()
     last_bowel_movement_at = Instant(allow_none=True)

@@ -424,6 +424,30 @@ def after_clinician(
     raise TransitionRefused("invalid_action", f"Unknown action {action!r}.", "action")
 
 
+def allowed_actions(course: Course, view: CourseView, now: datetime) -> list[str]:
+    """The clinician actions the state allows (the apps offer these and no others)."""
+    allowed = []
+    for action in ClinicianAction:
+        try:
+            after_clinician(course, view, action, now, rechallenge=Rechallenge.ADVISED)
+        except TransitionRefused:
+            continue
+        allowed.append(action.value)
+    return allowed
+
+
+def allowed_plan_kinds(view: CourseView) -> list[str]:
+    """The plan kinds the state allows, in the order the apps offer them."""
+    allowed = []
+    for kind in PlanKind:
+        try:
+            check_plan_kind(view, kind)
+        except TransitionRefused:
+            continue
+        allowed.append(kind.value)
+    return allowed
+
+
 def check_anc_recovered(view: CourseView, band_treatment: AncTreatment | None) -> None:
     """Leaving `interrupted` needs the latest clinic count out of the interrupt and stop bands
     (guideline L140: "monitor daily until ANC >= 1000/uL, then may resume"): TransitionRefused

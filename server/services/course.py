@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.domain import load_profile
+from server.domain import Rule, load_profile
 from server.domain import treatment as rules
 from server.models import DosePlan, Patient, TreatmentEvent, User
 from server.policy import Actor
-from server.services import doses, outbox
+from server.services import doses, escalations, outbox
 from server.services import state as states
 from server.services.errors import Conflict, Invalid
 
@@ -144,6 +144,15 @@ def plan_set(session: Session, patient: Patient, plan: DosePlan, now: dt.datetim
         actor_id=plan.created_by_id,
         detail={"plan_id": plan.id, "version": plan.version, "kind": plan.kind},
     )
+    if before.state == rules.CourseState.NEEDS_RETITRATION:
+        escalations.resolved_by_treatment(
+            session,
+            patient.id,
+            Rule.MISSED_DOSES_48H,
+            plan.created_by_id,
+            f"Re-titration plan (version {plan.version}) from {plan.start_date.isoformat()}.",
+            now,
+        )
     states.blood_schedule_refreshed(session, patient, now)
 
 
@@ -291,6 +300,10 @@ def act(
         states.course_changed(session, patient, after, now)
         doses.release(session, patient, now)
         states.doses_due(session, patient, doses.first_dose_after(session, patient, now), now)
+        if before.state == rules.CourseState.NEEDS_RETITRATION:
+            escalations.resolved_by_treatment(
+                session, patient.id, Rule.MISSED_DOSES_48H, actor.user_id, f"Resumed: {reason}", now
+            )
     else:
         _change(session, patient, before, after, now)
     event = _record(

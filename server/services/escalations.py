@@ -40,15 +40,12 @@ def raise_flag(
     evidence: dict[str, Any],
     now: dt.datetime,
     advice: str | None = None,
-    new_occurrence: bool = False,
 ) -> tuple[Escalation, bool]:
     """Open an escalation, or add this evidence to the unresolved one for the same rule.
 
     Returns the escalation and whether it is new or rose in severity (worth notifying).
     A new emergency report on an escalation that is acknowledged but not resolved alerts the
-    care team again, once per report (RULES.md 7 "Repeat emergencies"); so does a new
-    occurrence of what the rule watches (`new_occurrence`: a second break in treatment after
-    a re-titration, RULES.md 6 "every time it happens").
+    care team again, once per report (RULES.md 7 "Repeat emergencies").
     advice: the advice code when it is not the rule's own (a rule read with another signal,
     RULES.md 7); kept with the evidence so the apps show the right words (advice_code).
     Runs inside the caller's transaction (the caller commits).
@@ -88,10 +85,7 @@ def raise_flag(
         existing.summary = summary[:300]
         existing.notify_level = 0
         existing.last_notified_at = None
-    realert = not rose and (
-        is_repeat_emergency(existing, severity)
-        or (new_occurrence and existing.status == "acknowledged")
-    )
+    realert = not rose and is_repeat_emergency(existing, severity)
     kind = "escalated" if rose else "updated" if realert else "added"
     session.add(EscalationEvent(escalation_id=existing.id, at=now, kind=kind, detail=entry))
     if rose:
@@ -188,25 +182,44 @@ def resolve(
     escalation = get_for_clinic(session, actor, escalation_id)
     if escalation.status == "resolved":
         raise Conflict("This escalation is already resolved.")
+    _close(session, escalation, actor.user_id, note.strip(), now)
+    session.commit()
+    return escalation
+
+
+def resolved_by_treatment(
+    session: Session, patient_id: int, rule: str, actor_id: int | None, note: str, now: dt.datetime
+) -> Escalation | None:
+    """The clinician's act on the treatment course answers an open escalation (a re-titration
+    plan or a resume answers "missed doses over 48 h"): it is resolved with what they did, in
+    the caller's transaction, so the patient no longer reads "do not restart" beside the
+    dose they are now to take."""
+    escalation = _active(session, patient_id, rule)
+    if escalation is not None:
+        _close(session, escalation, actor_id, note, now)
+    return escalation
+
+
+def _close(
+    session: Session, escalation: Escalation, actor_id: int | None, note: str, now: dt.datetime
+) -> None:
     if escalation.acknowledged_at is None:
         escalation.acknowledged_at = now
-        escalation.acknowledged_by_id = actor.user_id
+        escalation.acknowledged_by_id = actor_id
     escalation.status = "resolved"
     escalation.resolved_at = now
-    escalation.resolved_by_id = actor.user_id
-    escalation.resolution_note = note.strip()
+    escalation.resolved_by_id = actor_id
+    escalation.resolution_note = note
     session.add(
         EscalationEvent(
             escalation_id=escalation.id,
             at=now,
             kind="resolved",
-            actor_id=actor.user_id,
-            detail={"note": note.strip()},
+            actor_id=actor_id,
+            detail={"note": note},
         )
     )
     alerts.enqueue(session, escalation, "resolved", now)
-    session.commit()
-    return escalation
 
 
 def views(session: Session, rows: Sequence[Escalation], content: Any) -> list[dict[str, Any]]:

@@ -208,6 +208,12 @@ def status_view(session: Session, patient: Patient, now: dt.datetime) -> dict[st
             "rechallenge": state.rechallenge,
             "rechallenge_cause": state.rechallenge_cause,
             "doses_withheld": view.doses_withheld,
+            # what the care team may do now: the apps offer these and no others
+            "treatment_actions": course_rules.allowed_actions(course_of(state), view, now),
+            "plan_kinds": course_rules.allowed_plan_kinds(view),
+            "default_plan_kind": course_rules.default_plan_kind(
+                view, latest_plan(session, patient.id) is not None
+            ),
             "anc_band": state.anc_band,
             "needs_retitration": view.state == course_rules.CourseState.NEEDS_RETITRATION,
             "last_bowel_movement_at": state.last_bowel_movement_at,

@@ -138,7 +138,6 @@ def evaluate_all(session: Session, now: dt.datetime, content: Content) -> Evalua
                 summary=content.advice_for(flag.advice)["title"],
                 evidence=_evidence(flag.rule, state),
                 now=now,
-                new_occurrence=missed,
             )
             active[row.patient_id].add(flag.rule)
             result.opened.append(escalation.id)

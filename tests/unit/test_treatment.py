@@ -22,6 +22,8 @@ from server.domain.treatment import (
     after_missed_doses,
     after_plan,
     after_taper,
+    allowed_actions,
+    allowed_plan_kinds,
     anc_treatment,
     check_anc_recovered,
     check_plan_kind,
@@ -482,3 +484,24 @@ def test_the_taper_proposal_steps_down_to_zero_in_1_to_2_weeks(days: int, from_m
 def test_a_taper_proposal_outside_1_to_2_weeks_is_refused(days: int) -> None:
     with pytest.raises(ValueError):
         taper_proposal(TIMES, 300, days)
+
+
+@pytest.mark.parametrize(
+    ("state", "actions", "kinds"),
+    [
+        (S.NOT_STARTED, [], ["initiation", "retitration", "maintenance"]),
+        (S.IN_TITRATION, ["hold", "stop"], ["retitration", "maintenance", "taper"]),
+        (S.STABLE, ["hold", "stop"], ["retitration", "maintenance", "taper"]),
+        (S.HELD, ["resume", "stop"], ["retitration"]),
+        (S.INTERRUPTED, ["resume", "stop"], ["retitration"]),
+        (S.NEEDS_RETITRATION, ["resume", "stop"], ["retitration"]),
+        (S.STOPPED, [], ["initiation", "retitration"]),
+    ],
+)
+def test_what_each_state_lets_the_care_team_do(
+    state: str, actions: list[str], kinds: list[str]
+) -> None:
+    """The apps offer what these say (one copy of the rules: after_clinician, check_plan_kind)."""
+    shown = view(state, MAINTENANCE)
+    assert allowed_actions(course(state), shown, NOW) == actions
+    assert allowed_plan_kinds(shown) == kinds

@@ -12,18 +12,16 @@ import { choiceField, errorBox, failureText, field } from './ui.js';
 
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
 const KINDS = ['initiation', 'retitration', 'maintenance', 'taper'];
-const PAUSED = new Set(['interrupted', 'held', 'needs_retitration']);
-
 /**
- * The kind the server takes when none is given (CONTRACT.md "Treatment course (v2)";
- * server/domain/treatment.py default_plan_kind): a first plan or a restart after a stop starts
- * clozapine, a paused course restarts from 12.5 mg, anything else changes the dose.
+ * The kind the server takes when none is given, and the kinds it allows now: both come with
+ * the patient's status (server/domain/treatment.py), so the editor keeps no copy of the rules.
  */
-export function defaultKind(status, plan) {
-  const state = status ? status.treatment : null;
-  if (!plan || state === 'stopped') return 'initiation';
-  if (PAUSED.has(state)) return 'retitration';
-  return 'maintenance';
+export function defaultKind(status) {
+  return (status && status.default_plan_kind) || 'initiation';
+}
+
+function allowedKinds(status) {
+  return (status && status.plan_kinds) || KINDS;
 }
 
 function mgValue(input) {
@@ -37,10 +35,10 @@ export function planSection({ base, plan, today, status, notice, onSaved }) {
   const errors = errorBox();
   const summary = h('p', { class: 'lead' });
   const warnings = h('div', { class: 'stack', role: 'status' });
-  const kind = choiceField(t('plan.kindLegend'), uid('kind'), KINDS.map((k) => [k, t(`plan.kind.${k}`), t(`plan.kindHint.${k}`)]), {
+  const kind = choiceField(t('plan.kindLegend'), uid('kind'), KINDS.filter((k) => allowedKinds(status).includes(k)).map((k) => [k, t(`plan.kind.${k}`), t(`plan.kindHint.${k}`)]), {
     onchange: () => showKind(),
   });
-  kind.choose(defaultKind(status, plan));
+  kind.choose(defaultKind(status));
   const lastTotal = plan && plan.days && plan.days.length ? plan.days[plan.days.length - 1].total_mg : null;
   const start = field(t('plan.start'), h('input', { type: 'date', name: 'start_date', value: plan && plan.start_date > today ? plan.start_date : today }), { name: 'start_date' });
   const times = field(t('plan.times'), h('input', { type: 'text', name: 'times', value: plan ? plan.times.join(', ') : '08:00, 21:00', autocomplete: 'off' }), { hint: t('plan.timesHint'), name: 'times' });

@@ -90,15 +90,6 @@ export function noticeBox(notice) {
 
 // --- the patient page's section -------------------------------------------------------------
 
-// What a clinician may do in each state (server/domain/treatment.py after_clinician refuses the
-// rest with invalid_transition; offering only these keeps the buttons honest).
-const ACTIONS_FOR = {
-  in_titration: ['hold', 'stop'],
-  stable: ['hold', 'stop'],
-  interrupted: ['resume', 'stop'],
-  held: ['resume', 'stop'],
-  needs_retitration: ['resume', 'stop'],
-};
 const REASONS = {
   hold: ['illness', 'procedure', 'suspected_myocarditis', 'side_effects', 'other'],
   resume: ['doses_taken', 'short_gap', 'cause_passed', 'count_recovered', 'other'],
@@ -217,7 +208,7 @@ export function courseSection({ base, patient, notice, onSaved }) {
 
   function showButtons() {
     holder.replaceChildren();
-    buttons.replaceChildren(...(ACTIONS_FOR[state] || []).map((action) => h('button', {
+    buttons.replaceChildren(...(status.treatment_actions || []).map((action) => h('button', {
       type: 'button',
       class: 'button',
       onclick: () => openForm(action),
