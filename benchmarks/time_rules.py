@@ -67,6 +67,10 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from benchmarks.common import ROOT, log, pg_admin, pg_url
+from server.domain.monitoring_profile import DEFAULT_PROFILE, load_profile
+from server.domain.red_flags import BOWEL_PROMPT_AFTER
+from server.domain.schedule import anc_phase_interval_days
+from server.domain.titration import RETITRATION_AFTER
 
 BIN = Path(sys.executable).parent
 PG_DATABASE = os.environ.get("BENCH_RULES_DATABASE", "bench_rules")
@@ -74,7 +78,14 @@ TARGET_MS = 200.0
 DAY = 1440  # minutes
 HOUR = 60
 PATIENTS_PER_CLINIC = 2000
-ANC_EVERY_DAYS = 28
+# The generator's patients sit where the rules' thresholds put them (read from the domain, not
+# copied): a long-established patient tested every ANC_EVERY_DAYS; 2% past the bowel prompt
+# (48-96 h), 1% past re-titration's missed-dose clock.
+ANC_EVERY_DAYS = anc_phase_interval_days(
+    dt.date(2000, 1, 1), dt.date(2010, 1, 1), load_profile(DEFAULT_PROFILE)
+)
+BOWEL_PROMPT_M = int(BOWEL_PROMPT_AFTER.total_seconds()) // 60
+MISSED_DOSES_M = int(RETITRATION_AFTER.total_seconds()) // 60
 BIG_TABLES = ("bowel_movement", "lab_result")  # secondary indexes dropped during the load
 BYTES_PER_DIARY_ROW = 220  # heap + 3 indexes + WAL headroom, measured on PostgreSQL 15
 ZONES = (
@@ -186,18 +197,18 @@ class Population:
         stopped = rng.random() < 0.01
         overdue = rng.random() < 0.01
         if constipated:  # none for 2-4 days
-            last_bm = now_m - 48 * HOUR - int(rng.random() * 48 * HOUR)
+            last_bm = now_m - BOWEL_PROMPT_M - int(rng.random() * BOWEL_PROMPT_M)
         else:  # within the last 36 h
             last_bm = now_m - 10 - int(rng.random() * 36 * HOUR)
         if stopped:
-            last_dose = now_m - 50 * HOUR - int(rng.random() * 20 * HOUR)
+            last_dose = now_m - MISSED_DOSES_M - 2 * HOUR - int(rng.random() * 20 * HOUR)
         else:
             last_dose = now_m - 30 - int(rng.random() * 13 * HOUR)
-        # an ANC every 28 days; the last one 0-27 days ago, or 30-40 days for the overdue
+        # an ANC every ANC_EVERY_DAYS; the last one within that, or 2-12 days past it if overdue
         if overdue:
-            last_anc = now_m - 30 * DAY - int(rng.random() * 10 * DAY)
+            last_anc = now_m - (ANC_EVERY_DAYS + 2) * DAY - int(rng.random() * 10 * DAY)
         else:
-            last_anc = now_m - HOUR - int(rng.random() * 27 * DAY)
+            last_anc = now_m - HOUR - int(rng.random() * (ANC_EVERY_DAYS - 1) * DAY)
         anc = [last_anc]  # the last count may predate tracking (an overdue patient, short diary)
         at = last_anc - ANC_EVERY_DAYS * DAY
         while at >= tracking_m:
