@@ -1,7 +1,8 @@
 /* The service worker of the clozapine companion's patient app.
  *
- * - The app shell is cached under a versioned name; bump VERSION whenever a shell file changes
- *   (old caches are deleted on activate).
+ * - The app shell is cached under a versioned name: VERSION is a fingerprint of the SHELL files
+ *   (`scripts/shell_version.py --write`; a test fails when it is stale); old caches are
+ *   deleted on activate.
  * - Navigations go to the network first; without one, the app shell ("/") is served from the
  *   cache so logging works offline, and any other page falls back to the offline page. A page
  *   marked no-store (a signed-in "/", which carries that person's first answers) is never cached.
@@ -13,7 +14,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '2026-12-02.2';
+const VERSION = 'd5124d490248';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',

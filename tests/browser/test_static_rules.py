@@ -100,3 +100,53 @@ def test_no_style_attribute_set_from_scripts() -> None:
         s.name for s in SOURCES if re.search(r"\.style\.|'style'|\"style\"", s.read_text())
     ]
     assert offenders == []
+
+
+def _shell_version_module():  # scripts/ is not a package: load the script as a module
+    import importlib.util
+
+    path = APP.parent / "scripts" / "shell_version.py"
+    spec = importlib.util.spec_from_file_location("shell_version", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_shell_cache_is_renamed_whenever_a_shell_file_changes() -> None:
+    shell = _shell_version_module()
+    source = (APP / "sw.js").read_text(encoding="utf-8")
+    assert shell.current_version(source) == shell.shell_version(source), (
+        "a file of the service worker's SHELL changed but its cache name did not: phones would "
+        "keep the old app. Run `.venv/bin/python scripts/shell_version.py --write`."
+    )
+
+
+def test_the_fingerprint_follows_every_byte_of_the_shell(tmp_path: Path) -> None:
+    import shutil
+
+    shell = _shell_version_module()
+    copy = tmp_path / "pwa_static"
+    shutil.copytree(APP, copy)
+    source = (copy / "sw.js").read_text(encoding="utf-8")
+    before = shell.shell_version(source, copy)
+    for url in ("/", "/static/css/app.css", "/static/js/views/today.js"):
+        path = shell.shell_file(url, copy)
+        original = path.read_bytes()
+        path.write_bytes(original + b" ")
+        assert shell.shell_version(source, copy) != before, url
+        path.write_bytes(original)
+    assert shell.shell_version(source, copy) == before
+
+
+def test_the_shell_lists_every_file_of_the_patient_app() -> None:
+    shell = _shell_version_module()
+    listed = {shell.shell_file(url) for url in shell.shell_paths((APP / "sw.js").read_text())}
+    assert all(path.is_file() for path in listed), sorted(p for p in listed if not p.is_file())
+    app_files = {
+        path
+        for folder in ("js", "css", "i18n")
+        for path in (APP / folder).rglob("*")
+        if path.is_file()
+    }
+    assert app_files - listed == set(), "files the app loads offline but the shell does not cache"
