@@ -14,7 +14,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = 'd5124d490248';
+const VERSION = '1b2c374f6e59';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',

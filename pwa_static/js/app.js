@@ -40,7 +40,7 @@ let renderCount = 0;
 let firstRender = true;
 let announceTimer = null;
 
-export function go(path) {
+function go(path) {
   const target = `#/${path}`;
   if (location.hash === target) show();
   else location.hash = target;
@@ -70,7 +70,8 @@ async function show() {
   let view;
   try {
     const module = await spec.load();
-    view = await module[spec.entry || 'render']({ params, go, refresh: show });
+    // what a screen may ask of the app; screens never import this module
+    view = await module[spec.entry || 'render']({ params, go, refresh: show, flushNow, afterSignIn, applyTextSize });
   } catch (error) {
     console.error(error);
     view = h('section', {}, h('h1', { tabindex: '-1' }, t('error.screenTitle')), h('p', {}, t('error.screen')),
@@ -148,7 +149,7 @@ function announce(text) {
   announceTimer = setTimeout(() => updateStatus(), 6000);
 }
 
-export async function flushNow() {
+async function flushNow() {
   const user = store.state.user;
   if (!user) return;
   const outbox = await loadOutbox();
@@ -198,7 +199,7 @@ function registerServiceWorker() {
   });
 }
 
-export function applyTextSize() {
+function applyTextSize() {
   const root = document.documentElement;
   root.classList.remove('text-large', 'text-largest');
   if (store.settings.textSize === 'large') root.classList.add('text-large');
@@ -228,7 +229,7 @@ function wireShell() {
 }
 
 /** After a successful sign-in (signin.js): send what was waiting, fetch the catalogue. */
-export async function afterSignIn() {
+async function afterSignIn() {
   store.state.sessionEnded = false;
   whenIdle(() => store.loadCatalogue());
   flushNow();

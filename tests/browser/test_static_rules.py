@@ -150,3 +150,14 @@ def test_the_shell_lists_every_file_of_the_patient_app() -> None:
         if path.is_file()
     }
     assert app_files - listed == set(), "files the app loads offline but the shell does not cache"
+
+
+def test_screens_never_reach_back_into_the_router() -> None:
+    """app.js routes and hands each screen what it may ask of the app (go, refresh, flushNow,
+    afterSignIn, applyTextSize); a screen importing app.js would make a cycle."""
+    importing = [
+        path.relative_to(APP).as_posix()
+        for path in (APP / "js").rglob("*.js")
+        if path.name != "app.js" and re.search(r"""['"][./]*app\.js['"]""", path.read_text())
+    ]
+    assert importing == []

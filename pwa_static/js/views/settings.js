@@ -2,7 +2,6 @@
 // emergency number, language, text size, and signing out.
 
 import { api } from '../api.js';
-import { applyTextSize } from '../app.js';
 import { h, uid } from '../dom.js';
 import { LANGUAGES, formatDateTime, loadLanguage, t, tn, translateDom } from '../i18n.js';
 import * as outbox from '../outbox.js';
@@ -150,7 +149,7 @@ function languageSection(refresh) {
   return section('language-title', t('settings.language'), field({ label: t('settings.languageLabel'), input: select }));
 }
 
-function textSizeSection() {
+function textSizeSection(applyTextSize) {
   const name = uid('size');
   return section('size-title', t('settings.textSize'),
     h('fieldset', {},
@@ -203,7 +202,7 @@ function accountSection(go) {
     body);
 }
 
-export async function render({ go, refresh }) {
+export async function render({ go, refresh, applyTextSize }) {
   await whenPatients();
   const patient = currentPatient();
   return h('div', { class: 'stack' },
@@ -212,7 +211,7 @@ export async function render({ go, refresh }) {
     remindersSection(),
     caregiversSection(),
     emergencySection(),
-    textSizeSection(),
+    textSizeSection(applyTextSize),
     languageSection(refresh),
     installSection(),
     accountSection(go));

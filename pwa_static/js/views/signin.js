@@ -1,13 +1,12 @@
 // Signing in, and using a one-time code (enrolment or caregiver) to make an account.
 
-import { afterSignIn } from '../app.js';
 import { api } from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { rememberSession, state } from '../store.js';
 import { errorBox, field, heading, messageFor, showFieldErrors } from '../ui.js';
 
-async function signIn(email, password) {
+async function signIn(email, password, afterSignIn) {
   const session = await api('POST', '/api/session', { body: { email, password } });
   await rememberSession(session);
   await afterSignIn();
@@ -31,7 +30,7 @@ function busy(button, on, text) {
   if (text) button.textContent = text;
 }
 
-export async function render({ go }) {
+export async function render({ go, afterSignIn }) {
   const email = h('input', {
     type: 'email', name: 'email', id: 'signin-email', autocomplete: 'username', required: true,
     autocapitalize: 'none', spellcheck: 'false',
@@ -61,7 +60,7 @@ export async function render({ go }) {
       showFieldErrors({ email, password }, {});
       busy(submit, true, t('signin.busy'));
       try {
-        await signIn(email.value.trim(), password.value);
+        await signIn(email.value.trim(), password.value, afterSignIn);
         go('today');
       } catch (error) {
         busy(submit, false, t('signin.submit'));
@@ -97,7 +96,7 @@ async function pendingFromBefore() {
   }
 }
 
-export async function renderActivate({ go }) {
+export async function renderActivate({ go, afterSignIn }) {
   const code = h('input', { type: 'text', name: 'code', autocomplete: 'one-time-code', autocapitalize: 'characters', spellcheck: 'false', required: true });
   const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false', required: true });
   const password = passwordInput('new-password');
@@ -131,7 +130,7 @@ export async function renderActivate({ go }) {
             display_name: name.value.trim(),
           },
         });
-        await signIn(email.value.trim(), password.value);
+        await signIn(email.value.trim(), password.value, afterSignIn);
         go('today');
       } catch (error) {
         busy(submit, false, t('activate.submit'));

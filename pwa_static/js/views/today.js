@@ -227,7 +227,7 @@ function doseSection(answer, waitingByDose, context) {
   return { section, rows };
 }
 
-function waitingSection() {
+function waitingSection(flushNow) {
   const section = h('section', { class: 'card stack waiting', 'aria-labelledby': 'waiting-title', hidden: true });
   async function refresh() {
     const list = await outbox.entries(state.user.id).catch(() => []);
@@ -243,10 +243,7 @@ function waitingSection() {
         h('button', {
           type: 'button',
           class: 'button',
-          onclick: async () => {
-            const { flushNow } = await import('../app.js');
-            await flushNow();
-          },
+          onclick: () => flushNow(),
         }, t('today.sendNow')),
       );
     }
@@ -279,7 +276,7 @@ function installHint() {
   return hint;
 }
 
-export async function render({ refresh } = {}) {
+export async function render({ refresh, flushNow } = {}) {
   const pid = state.patientId;
   if (!pid) {
     return h('section', { class: 'stack' }, heading(t('today.title')), h('p', {}, t('today.noPatient')));
@@ -315,7 +312,7 @@ export async function render({ refresh } = {}) {
   root.append(h('div', { class: 'stack actions' },
     h('button', { type: 'button', class: 'button primary big', onclick: () => { location.hash = '#/bowel'; } }, t('today.logBowel')),
     h('button', { type: 'button', class: 'button primary big', onclick: () => { location.hash = '#/symptom'; } }, t('today.reportSymptom'))));
-  const waiting = waitingSection();
+  const waiting = waitingSection(flushNow);
   root.append(waiting.section);
   root.append(bloodTest(summaryAnswer.data));
   const hint = installHint();
