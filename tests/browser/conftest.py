@@ -118,6 +118,18 @@ def wait_for_service_worker(page: Any) -> None:
     )
 
 
+def doses_once_sent(server: Any, page: Any, patient_id: int) -> list[dict[str, Any]]:
+    """The patient's doses as the server has them once a dose marked taken has arrived.
+    "Taken at" shows as soon as the phone has it; the server has it once the outbox sent it."""
+    doses: list[dict[str, Any]] = []
+    for _ in range(50):
+        doses = server.clinician.call("GET", f"/api/patients/{patient_id}/doses")["doses"]
+        if any(d["status"] == "taken" for d in doses):
+            break
+        page.wait_for_timeout(200)
+    return doses
+
+
 # WCAG 2.0 to 2.2, levels A and AA: every axe scan of both apps uses these
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 

@@ -13,7 +13,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, wait_for_service_worker
+from tests.browser.conftest import PHONE, doses_once_sent, wait_for_service_worker
 from tests.browser.live_server import LiveServer, Person
 
 pytestmark = pytest.mark.browser
@@ -130,7 +130,7 @@ def test_today_paints_from_the_page_without_asking_the_api_first(
         assert count >= 1
         taken.first.click()
         page.get_by_text(re.compile(r"^Taken at ")).wait_for()
-        doses = server.clinician.call("GET", f"/api/patients/{pid}/doses")["doses"]
+        doses = doses_once_sent(server, page, pid)
         assert [d["status"] for d in doses].count("taken") == 1
 
         # the page's answers are for the first screen only: coming back to Today asks again

@@ -18,7 +18,14 @@ from typing import Any
 import pytest
 
 from tests.browser import live_server
-from tests.browser.conftest import PHONE, axe_violations, shot, sign_in, wait_for_service_worker
+from tests.browser.conftest import (
+    PHONE,
+    axe_violations,
+    doses_once_sent,
+    shot,
+    sign_in,
+    wait_for_service_worker,
+)
 from tests.browser.live_server import LiveServer, Person
 from tests.browser.test_care_app import DESKTOP, care_sign_in
 
@@ -225,15 +232,8 @@ def test_a_patient_who_needs_retitration_is_told_what_to_do_and_the_nurse_restar
     shot(page, "course-patient-after-retitration")
     taken.first.click()
     page.get_by_text("Taken at ").first.wait_for()
-    # "Taken at" shows as soon as the phone has it; the server has it once the outbox sent it
-    taken_doses: list[tuple[float, str]] = []
-    for _ in range(50):
-        doses = server.clinician.call("GET", f"/api/patients/{person.patient_id}/doses")["doses"]
-        taken_doses = [(d["mg"], d["status"]) for d in doses if d["status"] == "taken"]
-        if taken_doses:
-            break
-        page.wait_for_timeout(200)
-    assert taken_doses == [(12.5, "taken")]
+    doses = doses_once_sent(server, page, person.patient_id)
+    assert [(d["mg"], d["status"]) for d in doses if d["status"] == "taken"] == [(12.5, "taken")]
     assert not errors, errors
     assert not problems, json.dumps(problems, indent=2)
 
