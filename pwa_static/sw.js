@@ -14,7 +14,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '1b2c374f6e59';
+const VERSION = '1cbedb7e4c30';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -22,6 +22,7 @@ const SHELL = [
   '/manifest.webmanifest',
   '/static/css/app.css',
   '/static/i18n/en.json',
+  '/static/i18n/languages.json',
   '/static/icons/icon-192.png',
   '/static/js/app.js',
   '/static/js/api.js',

@@ -588,7 +588,14 @@ class GuidanceItemOut(Out):
     summary = fields.String()
     topic = fields.String()
     audience = fields.String()
-    reviewed = fields.String()
+    reviewed = fields.String(
+        allow_none=True,
+        metadata={"description": "the last clinical review; null while a translation awaits one"},
+    )
+    language = fields.String(metadata={"description": "the language of this text (BCP 47)"})
+    awaiting_review = fields.Boolean(
+        metadata={"description": "a translation not yet reviewed by a fluent clinician"}
+    )
 
 
 class GuidanceListOut(Out):

@@ -27,11 +27,13 @@ from markupsafe import escape
 
 from server import policy
 from server.api.access import access, current_actor, current_user, now, request_audit_values
+from server.api.common import reader_content
 from server.api.session import user_view
 from server.extensions import compress, db
 from server.models import Patient
 from server.schemas import DayDosesOut, MeOut, PatientDetailOut
 from server.services import audit, doses, patients
+from server.services.content import ENGLISH
 
 web = Blueprint("web", __name__)
 
@@ -66,7 +68,7 @@ def _today_answers(actor: policy.Actor) -> dict[str, Any]:
         return {}
     target = policy.PatientRef(patient.id, patient.clinic_id)
     instant = now()
-    content = current_app.extensions["companion.content"]
+    content = reader_content(page=True)
     reads = [
         (
             "patients.get_patient",
@@ -259,7 +261,10 @@ def _signed_in_page(html: str) -> str | None:
     text = current_app.json.dumps(boot)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     block = f'<script type="application/json" id="boot">{text}</script>'
-    today = _today_markup(actor, answers)
+    # drawn in English only: in another language the app draws it (issue 19: the server's
+    # words and dates in the reader's language are still to come)
+    english = g.get("content_language", ENGLISH) == ENGLISH
+    today = _today_markup(actor, answers) if english else None
     if today is not None and LOADING in html:
         html = html.replace(LOADING, today, 1)
     return html.replace("</body>", f"{block}\n</body>", 1)

@@ -1,6 +1,8 @@
 // The one fetch wrapper: JSON in and out, the CSRF header, Idempotency-Key, and the contract's
 // error shape {"error": {"code", "message", "fields"?}} turned into an ApiError.
 
+import { lang } from './i18n.js';
+
 let csrfToken = null;
 
 export function setCsrf(token) {
@@ -31,7 +33,8 @@ export class ApiError extends Error {
 }
 
 export async function api(method, path, { body, key, timeout = 20000 } = {}) {
-  const headers = { Accept: 'application/json' };
+  // the server's words (advice, guidance, labels) in the language this person chose
+  const headers = { Accept: 'application/json', 'Accept-Language': lang };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   if (key) headers['Idempotency-Key'] = key;

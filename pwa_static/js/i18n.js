@@ -1,7 +1,18 @@
-// Every word the app shows comes from /static/i18n/<lang>.json: a second language is one more
-// file there and one more line in LANGUAGES. Missing keys fall back to English.
+// Every word the app shows comes from /static/i18n/<lang>.json: a language is that file and its
+// name in /static/i18n/languages.json (content/README.md, "Adding a language"). Missing keys
+// fall back to English.
 
-export const LANGUAGES = { en: 'English' };
+let languageNames = null;
+
+/** The languages the app speaks, {code: name in that language}, from languages.json. */
+export async function languages() {
+  if (!languageNames) {
+    languageNames = fetch('/static/i18n/languages.json')
+      .then((response) => (response.ok ? response.json() : { en: 'English' }))
+      .catch(() => ({ en: 'English' }));
+  }
+  return languageNames;
+}
 
 let strings = {};
 let english = {};
@@ -14,23 +25,26 @@ async function fetchStrings(code) {
   return response.json();
 }
 
-function pick(wanted) {
+function pick(wanted, available) {
   const candidates = [wanted, ...(navigator.languages || [navigator.language || 'en'])];
   for (const candidate of candidates) {
     if (!candidate) continue;
     const code = candidate.toLowerCase().split('-')[0];
-    if (code in LANGUAGES) return code;
+    if (code in available) return code;
   }
   return 'en';
 }
 
 export async function loadLanguage(wanted) {
-  const code = pick(wanted);
-  english = await fetchStrings('en');
+  const [available, englishStrings] = await Promise.all([languages(), fetchStrings('en')]);
+  const code = pick(wanted, available);
+  english = englishStrings;
   strings = code === 'en' ? english : await fetchStrings(code).catch(() => english);
   lang = code;
   locale = (navigator.languages || []).find((l) => l.toLowerCase().split('-')[0] === code) || code;
   document.documentElement.lang = code;
+  // the server reads it on a page load, to answer the first screen in this language
+  document.cookie = `companion_lang=${code}; path=/; max-age=31536000; SameSite=Lax`;
   document.documentElement.dir = strings['meta.dir'] || 'ltr';
   return code;
 }

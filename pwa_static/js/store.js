@@ -3,6 +3,7 @@
 
 import { api, setCsrf } from './api.js';
 import { kv } from './db.js';
+import { lang } from './i18n.js';
 
 const SETTINGS_KEY = 'companion.settings';
 const DEFAULTS = { lang: null, textSize: 'standard', emergencyNumber: '112', patientId: null };
@@ -134,7 +135,7 @@ export async function forgetSession() {
   // everything about a person goes; the catalogue and settings stay
   const keys = await kv.keys().catch(() => []);
   for (const key of keys) {
-    if (key !== 'catalogue' && key !== 'settings') await kv.del(key).catch(() => {});
+    if (!key.startsWith('catalogue') && key !== 'settings') await kv.del(key).catch(() => {});
   }
 }
 
@@ -193,14 +194,15 @@ let catalogueStarted = false;
 export function loadCatalogue({ fresh = false } = {}) {
   catalogueStarted = true;
   state.catalogueReady = (async () => {
-    const saved = await kv.get('catalogue').catch(() => null);
+    const key = `catalogue:${lang}`; // the words are in the language this person chose
+    const saved = await kv.get(key).catch(() => null);
     if (saved && !state.catalogue) state.catalogue = saved.data || null;
     if (!fresh && saved && saved.savedAt && Date.now() - saved.savedAt < CATALOGUE_MAX_AGE_MS) {
       return state.catalogue;
     }
     try {
       state.catalogue = await api('GET', '/api/catalogue');
-      await kv.set('catalogue', { data: state.catalogue, savedAt: Date.now() });
+      await kv.set(key, { data: state.catalogue, savedAt: Date.now() });
     } catch {
       // offline or not served: the phone's copy (or the built-in English words) will do
     }

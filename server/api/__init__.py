@@ -16,9 +16,12 @@ class CompanionApi(Api):
 
 
 def build_api(app: Flask) -> Api:
+    from server.api.common import say_content_language
+
     api = CompanionApi()
     api.init_app(app)
     register_blueprints(api)
+    app.after_request(say_content_language)
     return api
 
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.typing import ResponseReturnValue
 
 from server import policy
 from server.api.access import access, current_actor, current_patient, now
-from server.api.common import IDEMPOTENCY_DOC, blueprint, idempotency_claim, outcome_response
+from server.api.common import (
+    IDEMPOTENCY_DOC,
+    blueprint,
+    idempotency_claim,
+    outcome_response,
+    reader_content,
+)
 from server.extensions import db
 from server.models import BowelMovement, SymptomReport, Weight
 from server.schemas import (
@@ -55,7 +60,7 @@ def _actor() -> Any:
 
 
 def _content() -> Any:
-    return current_app.extensions["companion.content"]
+    return reader_content()
 
 
 @blp.route(f"{BASE}/dose-plan", methods=["PUT"])

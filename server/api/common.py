@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 
 from server.api.access import current_actor
+from server.services.content import ENGLISH, Content
 from server.services.errors import Invalid
 from server.services.idempotency import Claim, Outcome, fingerprint
 
@@ -33,6 +34,33 @@ class ApiBlueprint(Blueprint):
         if isinstance(schema, type):
             schema = schema()
         return super().arguments(schema, *args, **kwargs)
+
+
+LANGUAGE_COOKIE = "companion_lang"  # the app's chosen language, for page loads (i18n.js)
+
+
+def reader_content(*, page: bool = False) -> Content:
+    """The text in the language the reader asked for: the apps send the person's chosen language
+    as Accept-Language on every API call; a page load (`page`) carries it in a cookie the app
+    sets, or the browser's own languages. English where there is no translation. The answer
+    says which (Content-Language) and that it varies (Vary: Accept-Language)."""
+    content: Content = current_app.extensions["companion.content"]
+    chosen = request.cookies.get(LANGUAGE_COOKIE) if page else None
+    if chosen in content.languages:
+        tag = str(chosen)
+    else:
+        tag = request.accept_languages.best_match(content.languages, default=ENGLISH) or ENGLISH
+    g.content_language = tag
+    return content.in_language(tag)
+
+
+def say_content_language(response: Any) -> Any:
+    """after_request: an answer made with `reader_content` says its language."""
+    tag = g.get("content_language")
+    if tag:
+        response.headers["Content-Language"] = tag
+        response.vary.add("Accept-Language")
+    return response
 
 
 def blueprint(name: str, description: str, url_prefix: str = "/api") -> Blueprint:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.typing import ResponseReturnValue
 
 from server import policy
 from server.api.access import access
-from server.api.common import blueprint
+from server.api.common import blueprint, reader_content
 from server.extensions import compress
 from server.schemas import CatalogueOut, GuidanceListOut, GuidancePageOut, GuidanceQuery
 from server.services.guidance import catalogue, page
@@ -23,8 +22,9 @@ blp = blueprint("guidance", "Plain-language guidance")
 @blp.arguments(GuidanceQuery, location="query")
 @blp.response(200, GuidanceListOut)
 def list_guidance(args: dict[str, Any]) -> ResponseReturnValue:
-    """The guidance library; `audience=patient` (plain words) or `clinician`."""
-    content = current_app.extensions["companion.content"]
+    """The guidance library; `audience=patient` (plain words) or `clinician`. In the language
+    of Accept-Language where translated (a translation awaiting clinical review says so)."""
+    content = reader_content()
     audience = args.get("audience")
     items = [
         p.listing()
@@ -40,7 +40,7 @@ def list_guidance(args: dict[str, Any]) -> ResponseReturnValue:
 @blp.response(200, GuidancePageOut)
 def get_guidance(slug: str) -> ResponseReturnValue:
     """One page as blocks (headings, paragraphs with bold spans, lists) with its sources."""
-    return page(current_app.extensions["companion.content"], slug)
+    return page(reader_content(), slug)
 
 
 @blp.route("/catalogue", methods=["GET"])
@@ -50,4 +50,4 @@ def get_guidance(slug: str) -> ResponseReturnValue:
 def get_catalogue() -> ResponseReturnValue:
     """Symptom labels (and which raise a red flag alone), Bristol types and advice texts, for
     the apps to keep offline."""
-    return catalogue(current_app.extensions["companion.content"])
+    return catalogue(reader_content())

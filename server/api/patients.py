@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from server import policy
 from server.api.access import access, audit_subject, current_actor, current_patient, now
-from server.api.common import blueprint
+from server.api.common import blueprint, reader_content
 from server.extensions import db
 from server.schemas import (
     AuditListOut,
@@ -55,7 +55,7 @@ def list_patients() -> ResponseReturnValue:
     assert actor is not None
     items = patients.visible_to(db.session, actor)
     instant = now()
-    content = current_app.extensions["companion.content"]
+    content = reader_content()
     return {"items": [patients.summary(db.session, p, instant, content) for p in items]}
 
 
@@ -64,7 +64,7 @@ def list_patients() -> ResponseReturnValue:
 @blp.response(200, PatientDetailOut)
 def get_patient(patient_id: int) -> ResponseReturnValue:
     """One patient's summary with their current status, next blood test and open red flags."""
-    content = current_app.extensions["companion.content"]
+    content = reader_content()
     return patients.summary(db.session, current_patient(), now(), content)
 
 

@@ -1,4 +1,10 @@
-"""Patient- and clinician-facing text from content/: guidance pages, advice, labels."""
+"""Patient- and clinician-facing text from content/: guidance pages, advice, labels.
+
+English lives at the top of content/; a language is a folder `content/<tag>/` mirroring it
+(content/README.md, "Adding a language"). `Content.in_language(tag)` reads that folder over
+English, key by key: whatever a translation lacks is read in English. Text the product stores
+(an escalation's summary, which the care team reads) is always made from `Content.english`.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 BOLD = re.compile(r"\*\*(.+?)\*\*")
+ENGLISH = "en"
+# a BCP 47 tag as content/ folders use it: es, pt-BR, zh-Hant, es-419
+LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Z][a-z]{3})?(-(?:[A-Z]{2}|\d{3}))?")
 TREATMENT_KEYS = ("title", "patient", "caregiver")
 
 
@@ -51,14 +60,28 @@ def blocks(body: str) -> list[dict[str, Any]]:
 class Page:
     meta: dict[str, Any]
     body: str
+    language: str = ENGLISH
 
     @property
     def slug(self) -> str:
         return str(self.meta["slug"])
 
+    @property
+    def awaiting_review(self) -> bool:
+        """A translation awaits review by a clinician fluent in its language until its front
+        matter names the reviewer and the date (English pages are reviewed by definition)."""
+        if self.language == ENGLISH:
+            return False
+        return not (self.meta.get("reviewer") and self.meta.get("reviewed"))
+
     def listing(self) -> dict[str, Any]:
-        keys = ("slug", "title", "summary", "topic", "audience", "reviewed")
-        return {key: self.meta.get(key) for key in keys}
+        keys = ("slug", "title", "summary", "topic", "audience")
+        return {
+            **{key: self.meta.get(key) for key in keys},
+            "reviewed": None if self.awaiting_review else self.meta.get("reviewed"),
+            "language": self.language,
+            "awaiting_review": self.awaiting_review,
+        }
 
     def full(self) -> dict[str, Any]:
         return {
@@ -69,40 +92,95 @@ class Page:
         }
 
 
+def _read_pages(folder: Path, language: str) -> dict[str, Page]:
+    found: dict[str, Page] = {}
+    for path in sorted((folder / "guidance").glob("*.md")):
+        _, front, body = path.read_text(encoding="utf-8").split("+++", 2)
+        meta = tomllib.loads(front)
+        found[meta["slug"]] = Page(meta, body, language)
+    return found
+
+
 class Content:
-    """Loaded once per process from a directory; files are small."""
+    """Loaded once per process from a directory; files are small. English unless made by
+    `in_language`, which reads a translation over English."""
 
-    def __init__(self, directory: str | Path) -> None:
+    def __init__(
+        self, directory: str | Path, language: str = ENGLISH, *, english: Content | None = None
+    ) -> None:
         self.directory = Path(directory)
+        self.language = language
+        self._english = english
+        self._languages: dict[str, Content] = {}
 
-    def _toml(self, name: str) -> dict[str, Any]:
-        return tomllib.loads((self.directory / name).read_text(encoding="utf-8"))
+    @property
+    def english(self) -> Content:
+        return self._english or self
+
+    @cached_property
+    def languages(self) -> tuple[str, ...]:
+        """English, then every folder of content/ named by a language tag."""
+        found = sorted(
+            path.name
+            for path in self.english.directory.iterdir()
+            if path.is_dir() and LANGUAGE_TAG.fullmatch(path.name) and path.name != ENGLISH
+        )
+        return (ENGLISH, *found)
+
+    def in_language(self, tag: str) -> Content:
+        """This text in `tag` (one of `languages`), English where the translation is silent."""
+        english = self.english
+        if tag == ENGLISH:
+            return english
+        if tag not in english.languages:
+            raise ValueError(f"no content in {tag!r}")
+        if tag not in english._languages:
+            english._languages[tag] = Content(english.directory, tag, english=english)
+        return english._languages[tag]
+
+    def _table(self, name: str, table: str) -> dict[str, dict[str, Any]]:
+        english = tomllib.loads((self.english.directory / name).read_text(encoding="utf-8"))
+        entries = {key: dict(value) for key, value in english[table].items()}
+        if self.language != ENGLISH:
+            path = self.directory / self.language / name
+            if path.is_file():
+                translated = tomllib.loads(path.read_text(encoding="utf-8")).get(table, {})
+                for key, values in translated.items():
+                    if key in entries:  # a translation adds words, never codes
+                        entries[key].update(values)
+        return entries
 
     @cached_property
     def pages(self) -> dict[str, Page]:
-        found: dict[str, Page] = {}
-        for path in sorted((self.directory / "guidance").glob("*.md")):
-            text = path.read_text(encoding="utf-8")
-            _, front, body = text.split("+++", 2)
-            meta = tomllib.loads(front)
-            found[meta["slug"]] = Page(meta, body)
+        english = _read_pages(self.directory, ENGLISH)
+        if self.language == ENGLISH:
+            return english
+        found = dict(english)
+        for slug, page in _read_pages(self.directory / self.language, self.language).items():
+            if slug in found:  # sources and related are the English page's
+                meta = {
+                    **page.meta,
+                    "sources": found[slug].meta.get("sources", []),
+                    "related": found[slug].meta.get("related", []),
+                }
+                found[slug] = Page(meta, page.body, self.language)
         return found
 
     @cached_property
     def advice(self) -> dict[str, dict[str, Any]]:
-        return dict(self._toml("advice.toml")["advice"])
+        return self._table("advice.toml", "advice")
 
     @cached_property
     def symptoms(self) -> dict[str, dict[str, Any]]:
-        return dict(self._toml("symptoms.toml")["symptoms"])
+        return self._table("symptoms.toml", "symptoms")
 
     @cached_property
     def bristol(self) -> dict[str, dict[str, Any]]:
-        return dict(self._toml("bristol.toml")["bristol"])
+        return self._table("bristol.toml", "bristol")
 
     @cached_property
     def treatment(self) -> dict[str, dict[str, Any]]:
-        return dict(self._toml("treatment.toml")["treatment"])
+        return self._table("treatment.toml", "treatment")
 
     def treatment_for(self, state: str, restart_on: str | None) -> dict[str, str] | None:
         """What a patient and their helper are told while the course withholds doses (a test

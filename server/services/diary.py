@@ -174,7 +174,7 @@ def record_symptoms(
         session.flush()
         opened = []
         for flag in flags:
-            title = content.advice_for(flag.advice)["title"]
+            title = content.english.advice_for(flag.advice)["title"]  # the care team's words
             escalation, _ = escalations.raise_flag(
                 session,
                 patient=patient,

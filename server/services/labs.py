@@ -227,7 +227,7 @@ def _raise(
         patient=patient,
         rule=rule,
         severity=severity,
-        summary=f"{content.advice_for(advice or rule)['title']}: {detail}",
+        summary=f"{content.english.advice_for(advice or rule)['title']}: {detail}",
         evidence={
             "kind": "lab_result",
             "lab_result_id": result.id,

@@ -2,7 +2,7 @@
 // nodes only. Pages read once are kept on the phone so they can be read again offline.
 
 import { h } from '../dom.js';
-import { formatDate, t } from '../i18n.js';
+import { formatDate, lang, t } from '../i18n.js';
 import { cachedGet } from '../store.js';
 import { backLink, heading, messageFor } from '../ui.js';
 
@@ -27,13 +27,13 @@ function reviewed(date) {
 }
 
 async function article(slug) {
-  const answer = await cachedGet(`guide:${slug}`, `/api/guidance/${encodeURIComponent(slug)}`);
+  const answer = await cachedGet(`guide:${lang}:${slug}`, `/api/guidance/${encodeURIComponent(slug)}`);
   const page = answer.data;
   if (!page) {
     return h('section', { class: 'stack' }, backLink('#/guidance', t('guidance.back')), heading(t('guidance.title')),
       h('p', {}, t('guidance.offline')));
   }
-  const list = await cachedGet('guidance', '/api/guidance?audience=patient').catch(() => ({ data: null }));
+  const list = await cachedGet(`guidance:${lang}`, '/api/guidance?audience=patient').catch(() => ({ data: null }));
   const titles = new Map(((list.data && list.data.items) || []).map((item) => [item.slug, item.title]));
   const related = (page.related || []).map((item) => (typeof item === 'string' ? { slug: item, title: titles.get(item) || item } : item));
   return h('article', { class: 'stack guide' },
@@ -45,6 +45,7 @@ async function article(slug) {
       h('h2', { id: 'related-title' }, t('guidance.related')),
       h('ul', {}, related.map((item) => h('li', {}, h('a', { href: `#/guidance/${encodeURIComponent(item.slug)}` }, item.title || item.slug))))) : null,
     h('footer', { class: 'hint stack' },
+      page.awaiting_review ? h('p', { class: 'notice' }, t('guidance.awaitingReview')) : null,
       page.reviewed ? h('p', {}, t('guidance.reviewed', { date: reviewed(page.reviewed) })) : null,
       (page.sources || []).length ? h('p', {}, t('guidance.sources', { sources: page.sources.map(sourceText).join('; ') })) : null));
 }
@@ -52,7 +53,7 @@ async function article(slug) {
 export async function render({ params }) {
   try {
     if (params[0]) return await article(params[0]);
-    const answer = await cachedGet('guidance', '/api/guidance?audience=patient');
+    const answer = await cachedGet(`guidance:${lang}`, '/api/guidance?audience=patient');
     const items = (answer.data && answer.data.items) || [];
     return h('section', { class: 'stack' },
       heading(t('guidance.title')),

@@ -3,10 +3,10 @@
 
 import { api } from '../api.js';
 import { h, uid } from '../dom.js';
-import { LANGUAGES, formatDateTime, loadLanguage, t, tn, translateDom } from '../i18n.js';
+import { formatDateTime, languages, loadLanguage, t, tn, translateDom } from '../i18n.js';
 import * as outbox from '../outbox.js';
 import * as push from '../push.js';
-import { currentPatient, forgetSession, isCaregiver, saveSettings, settings, state, switchPatient, whenPatients } from '../store.js';
+import { currentPatient, forgetSession, isCaregiver, loadCatalogue, saveSettings, settings, state, switchPatient, whenPatients } from '../store.js';
 import { emergencyNumber, errorBox, field, heading, messageFor } from '../ui.js';
 
 function section(id, title, ...children) {
@@ -136,16 +136,17 @@ function emergencySection() {
   return section('emergency-title', t('settings.emergency'), form);
 }
 
-function languageSection(refresh) {
+function languageSection(refresh, names) {
   const select = h('select', {
     name: 'lang',
     onchange: async (event) => {
       saveSettings({ lang: event.target.value });
       await loadLanguage(event.target.value);
       translateDom();
+      loadCatalogue(); // symptom and Bristol words, advice: in the new language
       refresh();
     },
-  }, Object.entries(LANGUAGES).map(([code, name]) => h('option', { value: code, selected: code === (settings.lang || 'en') }, name)));
+  }, Object.entries(names).map(([code, name]) => h('option', { value: code, lang: code, selected: code === (settings.lang || 'en') }, name)));
   return section('language-title', t('settings.language'), field({ label: t('settings.languageLabel'), input: select }));
 }
 
@@ -212,7 +213,7 @@ export async function render({ go, refresh, applyTextSize }) {
     caregiversSection(),
     emergencySection(),
     textSizeSection(applyTextSize),
-    languageSection(refresh),
+    languageSection(refresh, await languages()),
     installSection(),
     accountSection(go));
 }

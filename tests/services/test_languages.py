@@ -1,0 +1,168 @@
+"""Languages are sets of files (issue 19): every catalogue has every English key and no other,
+every translation mirrors English, and the API answers in the reader's language with English
+wherever a translation is silent. Text the product stores stays in English."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from server.services.content import ENGLISH, LANGUAGE_TAG, Content
+from tests.support.world import World
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTENT = Content(ROOT / "content")
+I18N = ROOT / "pwa_static" / "i18n"
+NAMES = json.loads((I18N / "languages.json").read_text(encoding="utf-8"))
+TRANSLATIONS = [tag for tag in CONTENT.languages if tag != ENGLISH]
+TABLES = {
+    "advice.toml": "advice",
+    "symptoms.toml": "symptoms",
+    "bristol.toml": "bristol",
+    "treatment.toml": "treatment",
+}
+
+
+def _catalogue(code: str) -> dict[str, str]:
+    return json.loads((I18N / f"{code}.json").read_text(encoding="utf-8"))
+
+
+def test_spanish_is_offered_and_every_language_has_its_files() -> None:
+    assert "es" in TRANSLATIONS and "es" in NAMES
+    catalogues = {path.stem for path in I18N.glob("*.json")} - {"languages"}
+    assert set(NAMES) == catalogues, "languages.json names exactly the catalogues there are"
+    assert set(CONTENT.languages) <= set(NAMES), "content in a language the app cannot show"
+    assert all(LANGUAGE_TAG.fullmatch(code) for code in NAMES)
+
+
+@pytest.mark.parametrize("code", sorted(set(NAMES) - {ENGLISH}))
+def test_a_catalogue_has_every_english_key_and_no_other(code: str) -> None:
+    english, other = _catalogue(ENGLISH), _catalogue(code)
+    assert sorted(set(english) - set(other)) == [], f"missing in {code}.json"
+    assert sorted(set(other) - set(english)) == [], f"in {code}.json but not in English"
+    for key, text in english.items():
+        placeholders = sorted(part.split("}")[0] for part in text.split("{")[1:])
+        theirs = sorted(part.split("}")[0] for part in other[key].split("{")[1:])
+        assert placeholders == theirs, f"{code}.json {key}: placeholders differ"
+
+
+@pytest.mark.parametrize("tag", TRANSLATIONS)
+def test_a_translation_mirrors_english_and_adds_no_codes(tag: str) -> None:
+    folder = ROOT / "content" / tag
+    english_pages = {p.slug: p for p in CONTENT.pages.values()}
+    for path in sorted((folder / "guidance").glob("*.md")):
+        meta = tomllib.loads(path.read_text(encoding="utf-8").split("+++")[1])
+        twin = english_pages.get(meta["slug"])
+        assert twin is not None and path.stem == meta["slug"], path
+        assert twin.meta["audience"] == "patient", f"{path}: clinician pages stay English"
+        assert set(twin.meta) | {"translated_from", "reviewer"} == set(meta), path
+        assert meta["translated_from"] == twin.meta["reviewed"], f"{path} is out of date"
+    patient_pages = {slug for slug, p in english_pages.items() if p.meta["audience"] == "patient"}
+    translated = {path.stem for path in (folder / "guidance").glob("*.md")}
+    assert patient_pages == translated, "every patient page is translated"
+    for name, table in TABLES.items():
+        english = tomllib.loads((ROOT / "content" / name).read_text(encoding="utf-8"))[table]
+        other = tomllib.loads((folder / name).read_text(encoding="utf-8"))[table]
+        assert set(other) == set(english), f"{tag}/{name}: the same codes as English"
+        for code, values in other.items():
+            assert set(values) <= set(english[code]), f"{tag}/{name} {code}: keys not in English"
+
+
+def test_a_translation_reads_over_english_key_by_key() -> None:
+    spanish = CONTENT.in_language("es")
+    assert spanish.advice["fever"]["title"] == "Fiebre"
+    # the clinician's note is not translated: English fills it in
+    assert spanish.advice["fever"]["clinician"] == CONTENT.advice["fever"]["clinician"]
+    assert spanish.advice["fever"]["call_now"] is True
+    assert spanish.english is CONTENT and CONTENT.in_language("en") is CONTENT
+    page = spanish.pages["pregnancy"]
+    assert page.language == "es" and page.awaiting_review
+    assert page.listing()["reviewed"] is None
+    assert spanish.pages["pregnancy-for-clinicians"].language == ENGLISH
+    with pytest.raises(ValueError):
+        CONTENT.in_language("xx")
+
+
+def test_a_reviewed_translation_shows_its_review(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    path = tmp_path / "content" / "es" / "guidance" / "pregnancy.md"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace('reviewer = ""', 'reviewer = "Dra. Ejemplo"')
+    path.write_text(text.replace('reviewed = ""', 'reviewed = "2026-12-01"'), encoding="utf-8")
+    page = Content(tmp_path / "content").in_language("es").pages["pregnancy"]
+    assert not page.awaiting_review and page.listing()["reviewed"] == "2026-12-01"
+
+
+def test_the_api_answers_in_the_readers_language(world: World) -> None:
+    spanish = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
+    page = world.anonymous.get("/api/guidance/pregnancy", headers=spanish)
+    assert page.status_code == 200
+    assert page.headers["Content-Language"] == "es"
+    assert "Accept-Language" in page.headers["Vary"]
+    body = page.get_json()
+    assert body["title"] == "Embarazo" and body["language"] == "es"
+    assert body["awaiting_review"] is True and body["reviewed"] is None
+    assert body["sources"] == CONTENT.pages["pregnancy"].meta["sources"]
+
+    english = world.anonymous.get("/api/guidance/pregnancy", headers={"Accept-Language": "fr"})
+    assert english.get_json()["title"] == "Pregnancy"
+    assert english.get_json()["awaiting_review"] is False
+    assert english.headers["Content-Language"] == "en"
+
+    listing = world.anonymous.get("/api/guidance?audience=patient", headers=spanish).get_json()
+    assert {item["language"] for item in listing["items"]} == {"es"}
+    catalogue = world.anonymous.get("/api/catalogue", headers=spanish).get_json()
+    labels = {item["code"]: item["label"] for item in catalogue["symptoms"]}
+    assert labels["fever"] == "Fiebre"
+    assert catalogue["advice"]["fever"]["title"] == "Fiebre"
+
+
+def test_a_caregiver_reads_spanish_while_the_care_team_stores_english(world: World) -> None:
+    pid = world.patient_id
+    reported = world.patient.post(
+        f"/api/patients/{pid}/symptoms",
+        json={"occurred_at": "2026-01-01T09:00:00Z", "symptoms": ["chest_pain"]},
+        headers={"Accept-Language": "es"},
+    )
+    assert reported.status_code == 201, reported.get_json()
+    spanish = world.caregiver.get(f"/api/patients/{pid}", headers={"Accept-Language": "es"})
+    flags = spanish.get_json()["open_red_flags"]
+    assert [f["title"] for f in flags] == ["Dolor en el pecho"]
+    english = world.patient.get(f"/api/patients/{pid}", headers={"Accept-Language": "en"})
+    assert [f["title"] for f in english.get_json()["open_red_flags"]] == ["Chest pain"]
+    listed = world.clinician.get("/api/escalations").get_json()["escalations"]
+    assert [e["summary"].split(":")[0] for e in listed] == ["Chest pain"]
+
+
+def test_a_page_load_reads_the_language_the_app_chose(world: World) -> None:
+    """The signed-in page carries Today's first answers: in the app's chosen language (its
+    cookie), and Today is then drawn by the app, not in English by the server."""
+    import re
+
+    pid = world.patient_id
+    world.patient.post(
+        f"/api/patients/{pid}/symptoms",
+        json={"occurred_at": "2026-01-01T09:00:00Z", "symptoms": ["chest_pain"]},
+    )
+
+    def boot(language: str) -> tuple[dict, str]:
+        world.patient.client.set_cookie("companion_lang", language)
+        html = world.patient.get("/", headers={"Accept-Language": "en-GB"}).get_data(as_text=True)
+        found = re.search(r'<script type="application/json" id="boot">(.*?)</script>', html)
+        assert found is not None
+        return json.loads(found.group(1)), html
+
+    spanish, _ = boot("es")
+    flags = spanish["answers"][f"/api/patients/{pid}"]["open_red_flags"]
+    assert [f["title"] for f in flags] == ["Dolor en el pecho"]
+    english, _ = boot("en")
+    flags = english["answers"][f"/api/patients/{pid}"]["open_red_flags"]
+    assert [f["title"] for f in flags] == ["Chest pain"]
+    unknown, _ = boot("xx")  # a language the product does not have: the browser's
+    flags = unknown["answers"][f"/api/patients/{pid}"]["open_red_flags"]
+    assert [f["title"] for f in flags] == ["Chest pain"]
