@@ -18,12 +18,8 @@ CONTENT = Content(ROOT / "content")
 I18N = ROOT / "pwa_static" / "i18n"
 NAMES = json.loads((I18N / "languages.json").read_text(encoding="utf-8"))
 TRANSLATIONS = [tag for tag in CONTENT.languages if tag != ENGLISH]
-TABLES = {
-    "advice.toml": "advice",
-    "symptoms.toml": "symptoms",
-    "bristol.toml": "bristol",
-    "treatment.toml": "treatment",
-}
+# every table of content/ (advice.toml holds [advice.*], and so on)
+TABLES = {path.name: path.stem for path in sorted((ROOT / "content").glob("*.toml"))}
 
 
 def _catalogue(code: str) -> dict[str, str]:
