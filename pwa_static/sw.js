@@ -14,7 +14,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '1cbedb7e4c30';
+const VERSION = 'c84595332a31';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',

@@ -3,7 +3,7 @@
 
 import { kv } from './db.js';
 import { h } from './dom.js';
-import { loadLanguage, t, tn, translateDom } from './i18n.js';
+import { loadLanguage, t, tellServerLanguage, tn, translateDom } from './i18n.js';
 import * as store from './store.js';
 
 // A screen's module and the shared modules it imports are fetched together, not one after the
@@ -255,7 +255,10 @@ async function start() {
     }
   };
   await Promise.all([
-    loadLanguage(store.settings.lang).then(() => translateDom()),
+    loadLanguage(store.settings.lang).then((code) => {
+      tellServerLanguage(code);
+      translateDom();
+    }),
     // Today's answers are asked for the moment /api/me says who this is; the list of patients
     // (for the switcher and history) waits until Today is on the screen
     store.restoreSession({ onUser: preloadToday, patientsLater: route === 'today' }),

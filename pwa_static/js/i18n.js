@@ -1,13 +1,15 @@
-// Every word the app shows comes from /static/i18n/<lang>.json: a language is that file and its
-// name in /static/i18n/languages.json (content/README.md, "Adding a language"). Missing keys
-// fall back to English.
+// The one i18n module of both apps. Every word an app shows comes from its catalogue folder
+// (the patient app's /static/i18n, the care-team app's /static/care/i18n): <lang>.json, and the
+// names of the languages it has in languages.json (content/README.md, "Adding a language").
+// Missing keys fall back to English; dates, numbers and plurals are the browser's Intl.
 
+let base = '/static/i18n';
 let languageNames = null;
 
-/** The languages the app speaks, {code: name in that language}, from languages.json. */
+/** The languages the app speaks, {code: name in that language}; English only without a list. */
 export async function languages() {
   if (!languageNames) {
-    languageNames = fetch('/static/i18n/languages.json')
+    languageNames = fetch(`${base}/languages.json`)
       .then((response) => (response.ok ? response.json() : { en: 'English' }))
       .catch(() => ({ en: 'English' }));
   }
@@ -20,7 +22,7 @@ export let lang = 'en';
 let locale = 'en'; // for dates and numbers: the phone's own variant of the language (en-GB)
 
 async function fetchStrings(code) {
-  const response = await fetch(`/static/i18n/${code}.json`);
+  const response = await fetch(`${base}/${code}.json`);
   if (!response.ok) throw new Error(`no strings for ${code}`);
   return response.json();
 }
@@ -35,7 +37,13 @@ function pick(wanted, available) {
   return 'en';
 }
 
-export async function loadLanguage(wanted) {
+/** Load the words of `wanted` (or the browser's first language the app has), from `catalogues`
+ * (the app's folder of catalogues; the patient app's by default). */
+export async function loadLanguage(wanted, { catalogues = base } = {}) {
+  if (catalogues !== base) {
+    base = catalogues;
+    languageNames = null;
+  }
   const [available, englishStrings] = await Promise.all([languages(), fetchStrings('en')]);
   const code = pick(wanted, available);
   english = englishStrings;
@@ -43,10 +51,13 @@ export async function loadLanguage(wanted) {
   lang = code;
   locale = (navigator.languages || []).find((l) => l.toLowerCase().split('-')[0] === code) || code;
   document.documentElement.lang = code;
-  // the server reads it on a page load, to answer the first screen in this language
-  document.cookie = `companion_lang=${code}; path=/; max-age=31536000; SameSite=Lax`;
   document.documentElement.dir = strings['meta.dir'] || 'ltr';
   return code;
+}
+
+/** The patient app's choice, for the server: a page load answers the first screen in it. */
+export function tellServerLanguage(code) {
+  document.cookie = `companion_lang=${code}; path=/; max-age=31536000; SameSite=Lax`;
 }
 
 /** The text for `key`, with {name} placeholders filled from `vars`. */
@@ -86,14 +97,17 @@ export function isoDate(instant = new Date(), timeZone = undefined) {
   return `${part('year')}-${part('month')}-${part('day')}`;
 }
 
-/** A calendar date (YYYY-MM-DD) as words, e.g. "Tuesday 2 December". */
+const DATE_STYLES = {
+  long: { weekday: 'long', day: 'numeric', month: 'long' }, // "Tuesday 2 December"
+  short: { weekday: 'short', day: 'numeric', month: 'short' }, // "Tue 2 Dec"
+  dated: { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' }, // "Tue 2 Dec 2026"
+};
+
+/** A calendar date (YYYY-MM-DD) as words, in one of DATE_STYLES. */
 export function formatDate(dateText, style = 'long') {
   const [y, m, d] = dateText.split('-').map(Number);
   const date = new Date(Date.UTC(y, m - 1, d, 12));
-  const options = style === 'short'
-    ? { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' }
-    : { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'UTC' };
-  return new Intl.DateTimeFormat(locale, options).format(date);
+  return new Intl.DateTimeFormat(locale, { ...DATE_STYLES[style], timeZone: 'UTC' }).format(date);
 }
 
 export function formatTime(instant, timeZone = undefined) {
@@ -101,10 +115,11 @@ export function formatTime(instant, timeZone = undefined) {
     .format(new Date(instant));
 }
 
-export function formatDateTime(instant, timeZone = undefined) {
-  return new Intl.DateTimeFormat(locale, {
-    weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZone,
-  }).format(new Date(instant));
+/** An instant with its day and time; `dated` adds the year (records the care team reads). */
+export function formatDateTime(instant, timeZone = undefined, { dated = false } = {}) {
+  const day = dated ? { day: 'numeric', month: 'short', year: 'numeric' } : { weekday: 'short', day: 'numeric', month: 'short' };
+  return new Intl.DateTimeFormat(locale, { ...day, hour: '2-digit', minute: '2-digit', timeZone })
+    .format(new Date(instant));
 }
 
 export function formatNumber(value, digits = 1) {

@@ -3,7 +3,7 @@
 
 import { api } from '../api.js';
 import { h, uid } from '../dom.js';
-import { formatDateTime, languages, loadLanguage, t, tn, translateDom } from '../i18n.js';
+import { formatDateTime, languages, loadLanguage, t, tellServerLanguage, tn, translateDom } from '../i18n.js';
 import * as outbox from '../outbox.js';
 import * as push from '../push.js';
 import { currentPatient, forgetSession, isCaregiver, loadCatalogue, saveSettings, settings, state, switchPatient, whenPatients } from '../store.js';
@@ -141,7 +141,7 @@ function languageSection(refresh, names) {
     name: 'lang',
     onchange: async (event) => {
       saveSettings({ lang: event.target.value });
-      await loadLanguage(event.target.value);
+      tellServerLanguage(await loadLanguage(event.target.value));
       translateDom();
       loadCatalogue(); // symptom and Bristol words, advice: in the new language
       refresh();
