@@ -101,6 +101,10 @@ class Content:
         return dict(self._toml("bristol.toml")["bristol"])
 
     @cached_property
+    def supply(self) -> dict[str, dict[str, Any]]:
+        return dict(self._toml("supply.toml")["supply"])
+
+    @cached_property
     def treatment(self) -> dict[str, dict[str, Any]]:
         return dict(self._toml("treatment.toml")["treatment"])
 
