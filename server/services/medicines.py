@@ -64,10 +64,12 @@ def _get(session: Session, patient: Patient, medicine_id: int) -> Medicine:
 
 
 def day_slots(medicine: Medicine, patient: Patient, on: dt.date) -> list[dt.datetime]:
-    """The instants of a medicine's doses on a local date (none for clozapine: the plan's)."""
+    """The instants of a medicine's doses on a local date (none for clozapine: the plan's),
+    from the moment it was listed."""
     if medicine.kind == MedicineKind.CLOZAPINE or not medicine.times:
         return []
-    return sorted(dose_instants(on, medicine.times, patient.timezone))
+    found = sorted(dose_instants(on, medicine.times, patient.timezone))
+    return [slot for slot in found if slot >= medicine.created_at]
 
 
 def _events(
@@ -514,7 +516,7 @@ def enqueue_reminders(session: Session, now: dt.datetime) -> int:
             select(Medicine, Patient)
             .join(Patient, Patient.id == Medicine.patient_id)
             .where(Medicine.id.in_(batch))
-        ).tuples()
+        )
     ]
     doses = [(m, p) for m, p in found if m.next_reminder_at and m.next_reminder_at <= now]
     refills = [
