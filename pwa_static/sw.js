@@ -13,7 +13,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '2026-12-02.2';
+const VERSION = '2026-12-02.3';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -36,6 +36,7 @@ const SHELL = [
   '/static/js/views/bowel.js',
   '/static/js/views/guidance.js',
   '/static/js/views/history.js',
+  '/static/js/views/medicines.js',
   '/static/js/views/settings.js',
   '/static/js/views/signin.js',
   '/static/js/views/symptom.js',

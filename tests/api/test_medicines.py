@@ -221,7 +221,7 @@ def test_i_have_run_out_opens_one_routine_escalation(world: World, clock: FakeCl
     listed = nurse.get("/api/escalations?status=open").get_json()["escalations"]
     [escalation] = [e for e in listed if e["patient_id"] == world.patient_id]
     assert (escalation["rule"], escalation["severity"]) == ("out_of_clozapine", "routine")
-    assert escalation["summary"] == "You have run out of clozapine: reported by the caregiver"
+    assert escalation["summary"] == "Run out of clozapine: reported by the caregiver"
     assert len(escalation["evidence"]) == 2  # the second report adds to the open one
 
 
