@@ -230,3 +230,27 @@ def test_the_openapi_describes_medicines(app: Flask) -> None:
     assert "/api/patients/{patient_id}/medicines" in spec["paths"]
     assert "/api/patients/{patient_id}/medicine-events" in spec["paths"]
     assert "patch" in spec["paths"]["/api/patients/{patient_id}/medicines/{medicine_id}"]
+
+
+def test_medicines_are_in_the_account_zip_and_go_with_the_account(world: World) -> None:
+    import io
+    import json
+    import zipfile
+
+    made = world.patient.post(path(world), json=LAXATIVE).get_json()
+    marked = world.patient.post(
+        path(world, "medicine-events"),
+        json={
+            "medicine_id": made["id"],
+            "scheduled_at": "2026-11-25T22:00:00+00:00",
+            "status": "taken",
+            "at": "2026-11-25T12:00:00+00:00",
+        },
+    )
+    assert marked.status_code == 201
+    archive = zipfile.ZipFile(io.BytesIO(world.patient.get(path(world, "export.zip")).get_data()))
+    assert [m["name"] for m in json.loads(archive.read("medicines.json"))] == ["Senna"]
+    assert len(json.loads(archive.read("medicine_events.json"))) == 1
+    assert world.patient.post(path(world, "deletion-request"), json={}).status_code == 202
+    assert world.admin.delete(f"/api/patients/{world.patient_id}").status_code == 200
+    assert count(Medicine) == 0 and count(MedicineEvent) == 0
