@@ -17,7 +17,7 @@ from sqlalchemy import BindParameter, CompoundSelect, bindparam, or_, select, un
 from sqlalchemy.orm import Session
 
 from server.domain import dose_instants, local_date
-from server.domain.doses import MISSED_AFTER, dose_status, event_time_problem
+from server.domain.doses import MISSED_AFTER, TAKE_EARLY_LIMIT, dose_status, event_time_problem
 from server.domain.supply import (
     BloodForSupply,
     MedicineKind,
@@ -184,6 +184,8 @@ def _check(data: dict[str, Any], kind: str) -> dict[str, Any]:
     """The fields a medicine of a kind takes, checked (clozapine takes its times from the plan
     and counts its stock in tablets of one strength)."""
     values = dict(data)
+    if "name" in values and not values["name"].strip():
+        raise Invalid({"name": ["Give the medicine's name."]})
     if kind == MedicineKind.CLOZAPINE:
         if values.get("times"):
             raise Invalid({"times": ["Clozapine's times come from the dose plan."]})
@@ -326,11 +328,11 @@ def _uses(
         yield from _clozapine_uses(session, medicine, patient, now, today)
         return
     units = medicine.units_per_dose or 1.0
-    first = day_slots(medicine, patient, today)
-    marked = set(_events(session, [medicine.id], now, first[-1]) if first else {})
+    # a dose can be marked up to 12 hours before its time: those are off the stock already
+    marked = set(_events(session, [medicine.id], now, now + TAKE_EARLY_LIMIT))
     for offset in range(FORECAST_DAYS):
         day = today + dt.timedelta(days=offset)
-        for slot in day_slots(medicine, patient, day) if offset else first:
+        for slot in day_slots(medicine, patient, day):
             if slot > now and (medicine.id, slot) not in marked:
                 yield day, units
 

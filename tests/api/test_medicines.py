@@ -84,6 +84,7 @@ def test_bad_requests_are_refused_and_write_nothing(world: World) -> None:
         ({"kind": "clozapine", "name": "Clozapine", "stock": 50}, 422, "strength_mg"),
         ({"kind": "clozapine", "name": "Clozapine", "stock": 50, "strength_mg": 30}, 422, None),
         ({**LAXATIVE, "colour": "red"}, 422, "colour"),
+        ({**LAXATIVE, "name": "   "}, 422, "name"),
     ]
     for body, status, field in bad:
         answer = world.clinician.post(path(world), json=body)
@@ -123,13 +124,29 @@ def test_a_dose_taken_comes_off_the_stock_once(world: World, clock: FakeClock) -
     listing = world.patient.get(path(world)).get_json()["items"][0]
     assert listing["stock"] == 18 and listing["runs_out_on"] == "2026-11-30"
     assert listing["today"][0]["status"] == "taken"
+    # tomorrow morning's dose marked 11 hours early, tonight: off the stock once, not twice
+    clock.set(dt.datetime(2026, 11, 25, 21, 0, tzinfo=dt.UTC))
+    early_evening = {
+        **event,
+        "scheduled_at": "2026-11-26T08:00:00+00:00",
+        "at": "2026-11-25T21:00:00+00:00",
+    }
+    answer = world.patient.post(path(world, "medicine-events"), json=early_evening)
+    assert answer.status_code == 201, answer.get_json()
+    assert answer.get_json()["stock"] == 16
+    # a count of 2 now covers tomorrow evening's dose (the morning's is marked): out on the 27th
+    recount = world.patient.request(
+        "PATCH", f"{path(world)}/{made['id']}", json={"stock": 2}
+    ).get_json()
+    assert recount["runs_out_on"] == "2026-11-27"
+    clock.set(dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC))
     # a time the medicine has no dose at, and a time too far from the dose
     wrong = {**event, "scheduled_at": "2026-11-25T21:00:00+00:00"}
     assert world.patient.post(path(world, "medicine-events"), json=wrong).status_code == 422
     early = {**event, "scheduled_at": "2026-11-27T08:00:00+00:00"}
     answer = world.patient.post(path(world, "medicine-events"), json=early)
     assert answer.status_code == 422 and "at" in answer.get_json()["error"]["fields"]
-    assert count(MedicineEvent) == 1
+    assert count(MedicineEvent) == 2
 
 
 def test_a_new_count_and_stopping(world: World, clock: FakeClock) -> None:
