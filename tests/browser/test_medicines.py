@@ -102,6 +102,21 @@ def test_the_nurse_adds_a_laxative_the_patient_takes_it_and_says_when_clozapine_
     section = page.locator("section.other-medicines")
     section.get_by_text("Senna: about 38 left. Got more?").wait_for()
 
+    # --- the patient lists one of their own ----------------------------------------------
+    section.get_by_role("link", name="Add or change my other medicines").click()
+    page.get_by_role("heading", name="My other medicines", level=1).wait_for()
+    form = page.locator("form").filter(has=page.get_by_role("heading", name="Add a medicine"))
+    form.get_by_label("Another medicine").check()
+    form.get_by_label("Name", exact=True).fill("Vitamin D")
+    form.get_by_label("When do you take it?").fill(f"{second:%H:%M}")
+    form.get_by_label("How many do you have now? (you can leave this empty)").fill("30")
+    form.get_by_role("button", name="Add this medicine").click()
+    page.get_by_role("heading", name="Vitamin D", level=2).wait_for()
+    check(page, "patient-medicines-page", problems)
+    page.get_by_role("link", name="Back to Today").click()
+    page.locator("section.other-medicines li.medicine-dose").nth(2).wait_for()
+    assert page.locator("section.other-medicines li.medicine-dose").count() == 3
+
     # --- "I have run out" of clozapine: what to do, and the care team is told ---------------
     dose = page.locator("li.dose").filter(has=page.get_by_role("button", name="Skip", exact=True))
     dose.first.get_by_role("button", name="Skip", exact=True).click()
