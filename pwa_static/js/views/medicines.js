@@ -210,9 +210,11 @@ function addForm(context, refresh) {
         if (dose.value.trim()) body.dose_text = dose.value.trim();
       }
       if (stock.value.trim() !== '') body.stock = Number(stock.value.trim().replace(',', '.'));
+      const badCount = Number.isNaN(body.stock) || body.stock < 0;
       setFieldError(name, body.name ? '' : t('medicines.nameNeeded'));
-      if (!body.name) {
-        name.focus();
+      setFieldError(stock, badCount ? t('medicines.countNeeded') : '');
+      if (!body.name || badCount) {
+        (body.name ? stock : name).focus();
         return;
       }
       try {
