@@ -7,34 +7,19 @@ screen touched passes axe-core."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser.conftest import PHONE, axe_violations, shot, sign_in
+from tests.browser.conftest import axe_violations, shot, sign_in
 from tests.browser.live_server import LiveServer
-from tests.browser.test_care_app import DESKTOP, care_sign_in
+from tests.browser.test_care_app import care_sign_in
+from tests.browser.test_treatment_course import desk_a11y, phone_a11y
+
+__all__ = ["desk_a11y", "phone_a11y"]  # CSP-bypassing contexts for axe, as fixtures
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def phone_a11y(browser: Any, server: LiveServer) -> Iterator[Any]:
-    # axe is injected as a script, which the app's CSP would (rightly) refuse
-    context = browser.new_context(base_url=server.url, bypass_csp=True, **PHONE)
-    context.set_default_timeout(15000)
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def desk_a11y(browser: Any, server: LiveServer) -> Iterator[Any]:
-    context = browser.new_context(base_url=server.url, bypass_csp=True, **DESKTOP)
-    context.set_default_timeout(15000)
-    yield context
-    context.close()
 
 
 def check(page: Any, name: str, problems: dict[str, Any]) -> None:

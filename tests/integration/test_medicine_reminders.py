@@ -5,48 +5,14 @@ decrypted there. Once each, on their minute, never a day early."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
-import pytest
-from flask import Flask
-
-from reminders.cycle import run_cycle
-from server.api.push import vapid
-from server.extensions import db
 from server.notify.webpush import WebPushSender
+from tests.integration.test_reminders import at, push, sender, subscribe, tick
 from tests.support.clock import FakeClock
 from tests.support.push_service import PushService, Received
 from tests.support.world import ApiClient, World, start_plan
 
-UTC = dt.UTC
-
-
-def at(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).astimezone(UTC)
-
-
-@pytest.fixture
-def push() -> Iterator[PushService]:
-    with PushService() as service:
-        yield service
-
-
-@pytest.fixture
-def sender(app: Flask) -> Iterator[WebPushSender]:
-    with app.test_request_context():
-        key = vapid()
-    with WebPushSender(key, "mailto:care@example.org", allow_http=True, timeout_seconds=2) as s:
-        yield s
-
-
-def subscribe(client: ApiClient, push: PushService) -> dict:
-    browser = push.new_subscription()
-    assert client.post("/api/push/subscriptions", json=browser).status_code == 201
-    return browser
-
-
-def tick(app: Flask, sender: WebPushSender, when: dt.datetime, worker: str = "w1") -> None:
-    run_cycle(db.session, when, app.extensions["companion.content"], worker, sender)
+__all__ = ["push", "sender"]  # the push service on loopback and the sender, as fixtures
 
 
 def tagged(push: PushService, prefix: str, browser: dict | None = None) -> list[Received]:
