@@ -108,13 +108,15 @@ export function otherMedicinesSection(context) {
     } catch {
       return;
     }
-    if (!answer || !answer.data) return;
-    const items = answer.data.items || [];
+    // none listed: nothing on Today (the page is reached from Settings), so that the screen the
+    // server drew first stays as it was
+    if (!answer || !answer.data || !(answer.data.items || []).length) return;
+    const items = answer.data.items;
     const due = items.flatMap((m) => (m.today || []).map((dose) => [m, dose]))
       .sort((a, b) => a[1].scheduled_at.localeCompare(b[1].scheduled_at));
     const notes = items.map(supplyNote).filter(Boolean);
     const counts = items.map((m) => countForm(m, context)).filter(Boolean);
-    const link = h('p', {}, h('a', { href: '#/medicines' }, items.length ? t('medicines.change') : t('medicines.addFirst')));
+    const link = h('p', {}, h('a', { href: '#/medicines' }, t('medicines.change')));
     if (!due.length && !notes.length && !counts.length) {
       section.append(link); // nothing due: only the way to list one
     } else {
