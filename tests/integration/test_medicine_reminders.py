@@ -157,3 +157,28 @@ def test_a_clozapine_refill_reminder_says_whether_the_blood_result_is_in(
     assert item["blood_for_supply"] == "needed"
     assert item["supply_note"]["code"] == "clozapine_blood_needed"
     assert "blood test" in item["supply_note"]["text"]
+
+
+def test_a_count_that_lasts_less_than_a_week_is_reminded_at_once_with_the_result_in(
+    world: World, push: PushService, sender: WebPushSender
+) -> None:
+    """Two 25 mg tablets on a titration from tomorrow last a few days, and the clinic's count
+    of today stays current past then (the next is due in a week): the reminder goes at once and
+    says the blood result for the next supply is in."""
+    start_plan(world, start="2026-11-26", baseline_at="2026-11-25T09:00:00+00:00")
+    browser = subscribe(world.patient, push)
+    made = world.clinician.post(
+        medicines(world),
+        json={"kind": "clozapine", "name": "Clozapine", "strength_mg": 25, "stock": 2},
+    )
+    runs_out = made.get_json()["runs_out_on"]
+    assert runs_out is not None and runs_out < "2026-12-02"
+    assert made.get_json()["blood_for_supply"] == "in"
+    tick(world.app, sender, at("2026-11-25T12:00:00+00:00"))
+    [message] = tagged(push, "refill-", browser)
+    assert message.payload["body"] == (
+        "Your medicine runs out in about a week. Your blood result for the next supply is in: "
+        "order more now."
+    )
+    tick(world.app, sender, at("2026-11-25T12:01:00+00:00"), "w2")
+    assert len(tagged(push, "refill-")) == 1
