@@ -14,7 +14,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = 'c84595332a31';
+const VERSION = 'b7dfb1887268';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -38,6 +38,7 @@ const SHELL = [
   '/static/js/views/bowel.js',
   '/static/js/views/guidance.js',
   '/static/js/views/history.js',
+  '/static/js/views/medicines.js',
   '/static/js/views/settings.js',
   '/static/js/views/signin.js',
   '/static/js/views/symptom.js',

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from reminders.dispatch import Channels, drain
 from server.notify.webpush import WebPushSender
-from server.services import alerts, heartbeat, outbox, reminders, time_rules
+from server.services import alerts, heartbeat, medicines, outbox, reminders, time_rules
 from server.services.content import Content
 
 _PLANNED_FOR_VALUES: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -92,6 +92,7 @@ def _question_params(now: dt.datetime, sending: bool) -> dict[str, object]:
         # this one means nothing in that one
         **reminders.dose_moments_params(now - IDLE_LOOKBACK, now),
         **reminders.calendar_params(now),
+        **medicines.due_params(now),
         **(outbox.due_params(now) if sending else {}),
     }
 
@@ -104,6 +105,7 @@ def _question(sending: bool) -> Select:
         time_rules.candidates_template(),
         reminders.doses_ahead_template(),
         reminders.calendar_template(),
+        medicines.due_template(),
         alerts.renotify_query(),
     ]
     if sending:
@@ -150,6 +152,7 @@ def run_cycle(
     queued = reminders.enqueue_dose_reminders(session, now)
     queued += reminders.enqueue_calendar_reminders(session, now)
     queued += reminders.enqueue_prompts(session, evaluation.prompts, now)
+    queued += medicines.enqueue_reminders(session, now)
     report.counts["queued"] = queued
     report.counts["renotified"] = alerts.renotify_due(session, now)
     if sender is not None:

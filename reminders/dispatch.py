@@ -15,7 +15,7 @@ from server.models import Clinic, Dose, Escalation, Patient
 from server.notify.email import SmtpSettings, send_email
 from server.notify.webhook import WebhookSender
 from server.notify.webpush import Outcome, PushMessage, SendResult, Subscription, WebPushSender
-from server.services import outbox
+from server.services import medicines, outbox
 from server.services.alerts import settings_of
 from server.services.messages import push_message
 
@@ -116,17 +116,18 @@ def _send_other(channels: Channels, errands: list[_Errand]) -> list[outbox.Resul
 
 
 def _cancelled(session: Session, messages: list[outbox.Claimed], now: dt.datetime) -> set[int]:
-    """Dose reminders for doses marked in the meantime (or snoozed) are not sent."""
+    """Dose reminders for doses marked in the meantime (or snoozed) are not sent, nor those of
+    other medicines marked meanwhile."""
+    cancelled = medicines.already_marked(session, messages)
     dose_ids = {m.dose_id for m in messages if m.kind == "dose" and m.dose_id}
     if not dose_ids:
-        return set()
+        return cancelled
     doses = {
         d.id: d
         for d in session.execute(
             select(Dose.id, Dose.status, Dose.snoozed_until).where(Dose.id.in_(dose_ids))
         )
     }
-    cancelled = set()
     for message in messages:
         dose = doses.get(message.dose_id or -1)
         if message.kind != "dose" or dose is None:

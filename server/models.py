@@ -334,6 +334,8 @@ class DoseEvent(Base):
     status: Mapped[str] = mapped_column(String(12))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str | None] = mapped_column(String(200))
+    # why a skip, as a code the rules read (ran_out tells the care team: domain/supply.py)
+    reason_code: Mapped[str | None] = mapped_column(String(20))
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
 
@@ -525,6 +527,70 @@ class Appointment(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- other medicines and supply ----------------------------------------------------------------
+
+
+class Medicine(Base):
+    """A medicine the patient takes besides their clozapine doses (laxatives first), or their
+    clozapine itself as a stock of tablets of one strength. Its doses are the wall-clock
+    `times` in the patient's zone (clozapine's come from the plan). The next reminder and the
+    refill reminder are kept here, so that each cycle finds them with one indexed query."""
+
+    __tablename__ = "medicine"
+    __table_args__ = (
+        CheckConstraint("kind in ('clozapine', 'laxative', 'other')", name="kind"),
+        # one clozapine stock per patient (the plan says how much of it each dose uses)
+        Index(
+            "uq_medicine_clozapine",
+            "patient_id",
+            unique=True,
+            sqlite_where=text("kind = 'clozapine' AND stopped_at IS NULL"),
+            postgresql_where=text("kind = 'clozapine' AND stopped_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    name: Mapped[str] = mapped_column(String(120))
+    times: Mapped[list[str]] = mapped_column(JSON, default=list)
+    dose_text: Mapped[str | None] = mapped_column(String(120))  # "2 tablets", "1 sachet"
+    units_per_dose: Mapped[float | None] = mapped_column()  # what one dose takes from the stock
+    strength_mg: Mapped[float | None] = mapped_column()  # clozapine: the tablets' strength
+    stock: Mapped[float | None] = mapped_column()  # units on hand, less each dose taken since
+    stock_counted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    runs_out_on: Mapped[dt.date | None] = mapped_column(Date)
+    next_reminder_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    next_refill_reminder_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    refill_reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    stopped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class MedicineEvent(Base):
+    """A dose of another medicine marked taken or skipped: the slot it was for (its scheduled
+    instant), when it happened, who said so."""
+
+    __tablename__ = "medicine_event"
+    __table_args__ = (
+        UniqueConstraint("medicine_id", "scheduled_at"),
+        Index("ix_medicine_event_patient_at", "patient_id", "scheduled_at"),
+        CheckConstraint("status in ('taken', 'skipped')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    medicine_id: Mapped[int] = mapped_column(ForeignKey("medicine.id"))
+    scheduled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(12))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(String(20))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 # --- reminders and push ------------------------------------------------------------------------

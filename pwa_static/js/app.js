@@ -20,6 +20,7 @@ const ROUTES = {
   history: { load: withShared(() => import('./views/history.js'), ui, outboxCode, () => import('./charts.js')), nav: 'history' },
   guidance: { load: withShared(() => import('./views/guidance.js'), ui), nav: 'guidance' },
   settings: { load: withShared(() => import('./views/settings.js'), ui, outboxCode, () => import('./push.js')), nav: 'settings' },
+  medicines: { load: withShared(() => import('./views/medicines.js'), ui, outboxCode) },
 };
 
 const main = document.getElementById('main');

@@ -228,6 +228,9 @@ export function describeEntry(entry) {
   if (entry.kind === 'dose') {
     return t(entry.body.status === 'taken' ? 'entry.doseTaken' : 'entry.doseSkipped', { when });
   }
+  if (entry.kind === 'medicine') {
+    return t(entry.body.status === 'taken' ? 'entry.medicineTaken' : 'entry.medicineSkipped', { when });
+  }
   if (entry.kind === 'lab') return t('entry.lab', { value: entry.body.value, unit: entry.body.unit, when });
   return t('entry.other', { when });
 }

@@ -126,7 +126,9 @@ def get_doses(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
 @blp.doc(**IDEMPOTENCY_DOC)
 def post_dose_event(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
     """Mark a dose taken or skipped (409 when it is already recorded so, and 409
-    `dose_withheld` while the treatment course withholds doses)."""
+    `dose_withheld` while the treatment course withholds doses). A dose taken comes off the
+    clozapine stock (`/medicines`); a skip with `reason_code: ran_out` opens (or adds to) the
+    care team's routine `out_of_clozapine` escalation."""
     outcome = doses.record_dose_event(
         db.session,
         actor=_actor(),
@@ -134,6 +136,7 @@ def post_dose_event(args: dict[str, Any], patient_id: int) -> ResponseReturnValu
         data=args,
         now=now(),
         claim=idempotency_claim("dose-events"),
+        content=_content(),
     )
     return outcome_response(outcome)
 

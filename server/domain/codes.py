@@ -95,6 +95,8 @@ class Rule(StrEnum):
     CLOZAPINE_LEVEL_HIGH = "clozapine_level_high"
     RESULT_DISCREPANCY = "result_discrepancy"
     REPORTED_LOW_COUNT = "reported_low_count"
+    # a clozapine dose skipped because the supply ran out (server/domain/supply.py)
+    OUT_OF_CLOZAPINE = "out_of_clozapine"
 
 
 RULE_CODES: Final[frozenset[str]] = frozenset(r.value for r in Rule)

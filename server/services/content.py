@@ -179,6 +179,10 @@ class Content:
         return self._table("bristol.toml", "bristol")
 
     @cached_property
+    def supply(self) -> dict[str, dict[str, Any]]:
+        return self._table("supply.toml", "supply")
+
+    @cached_property
     def treatment(self) -> dict[str, dict[str, Any]]:
         return self._table("treatment.toml", "treatment")
 

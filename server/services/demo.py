@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import ActivationCode, CaregiverLink, DosePlan, Patient, User
-from server.services import course, diary, dose_plans, doses, labs
+from server.services import course, diary, dose_plans, doses, labs, medicines
 from server.services.accounts import PasswordPolicy, actor_for, get_or_create_clinic, hash_code
 from server.services.content import Content
 
@@ -157,6 +157,13 @@ def _clinical_history(
                 claim=None,
             )
         day += dt.timedelta(days=1)
+    # a laxative at breakfast and bedtime, and a clozapine count that runs low within a week
+    for medicine in (
+        {"kind": "laxative", "name": "Senna", "times": ["08:00", "21:00"], "dose_text": "2 tablets",
+         "units_per_dose": 2, "stock": 60},
+        {"kind": "clozapine", "name": "Clozapine", "strength_mg": 25, "stock": 40},
+    ):  # fmt: skip
+        medicines.add_medicine(session, actor=team, patient=patient, data=medicine, now=now)
     at = now - dt.timedelta(days=2)
     diary.record_symptoms(
         session,

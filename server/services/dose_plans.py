@@ -27,7 +27,7 @@ from server.domain.titration import TAPER_MAX_DAYS
 from server.domain.treatment import STARTS_LOW, PlanKind, Rechallenge
 from server.models import DosePlan, LabResult, Patient
 from server.policy import Actor
-from server.services import course
+from server.services import course, medicines
 from server.services import state as states
 from server.services.errors import Invalid
 
@@ -189,6 +189,7 @@ def set_dose_plan(
     session.add(plan)
     session.flush()
     course.plan_set(session, patient, plan, now)
+    medicines.clozapine_plan_changed(session, patient, now)
     session.commit()
     return plan
 

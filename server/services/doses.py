@@ -13,7 +13,7 @@ from server.domain import daily_doses, dose_instants
 from server.domain.doses import MISSED_AFTER, dose_status, event_time_problem, plan_day
 from server.models import Dose, DoseEvent, DosePlan, Patient
 from server.policy import Actor
-from server.services import idempotency
+from server.services import idempotency, medicines
 from server.services import state as states
 from server.services.errors import Conflict, Invalid, NotFound
 from server.services.sql import insert_for
@@ -174,7 +174,12 @@ def doses_of_day(
 
 
 def _record_event(
-    session: Session, actor: Actor, patient: Patient, data: dict[str, Any], now: dt.datetime
+    session: Session,
+    actor: Actor,
+    patient: Patient,
+    data: dict[str, Any],
+    now: dt.datetime,
+    content: Any = None,
 ) -> tuple[DoseEvent, Dose]:
     dose = session.get(Dose, data["dose_id"])
     if dose is None or dose.patient_id != patient.id:
@@ -200,6 +205,7 @@ def _record_event(
         status=data["status"],
         at=data["at"],
         reason=data.get("reason"),
+        reason_code=data.get("reason_code"),
         recorded_by_id=actor.user_id,
         recorded_at=now,
     )
@@ -207,6 +213,16 @@ def _record_event(
     dose.status = data["status"]
     dose.status_at = data["at"]
     session.flush()
+    medicines.clozapine_dose_recorded(
+        session,
+        actor=actor,
+        patient=patient,
+        dose=dose,
+        status=data["status"],
+        reason=data.get("reason_code"),
+        now=now,
+        content=content,
+    )
     states.dose_taken(session, patient, now)
     if data["status"] == "taken":
         states.interruption_ended(session, patient, data["at"], now)
@@ -221,8 +237,11 @@ def record_dose_event(
     data: dict[str, Any],
     now: dt.datetime,
     claim: idempotency.Claim | None,
+    content: Any = None,
 ) -> idempotency.Outcome:
-    """Mark a dose taken or skipped; the same Idempotency-Key answers once."""
+    """Mark a dose taken or skipped; the same Idempotency-Key answers once. A dose taken comes
+    off the clozapine stock; one skipped because the patient has run out tells the care team
+    (services/medicines.py)."""
 
     def present(result: tuple[DoseEvent, Dose]) -> dict[str, Any]:
         event, dose = result
@@ -232,6 +251,7 @@ def record_dose_event(
             "status": event.status,
             "at": event.at.isoformat(),
             "reason": event.reason,
+            "reason_code": event.reason_code,
             "dose": {
                 "id": dose.id,
                 "scheduled_at": dose.scheduled_at.isoformat(),
@@ -241,7 +261,11 @@ def record_dose_event(
         }
 
     return idempotency.run_once(
-        session, claim, now, lambda: _record_event(session, actor, patient, data, now), present
+        session,
+        claim,
+        now,
+        lambda: _record_event(session, actor, patient, data, now, content),
+        present,
     )
 
 

@@ -52,6 +52,8 @@ def push_message(message: Claimed, patient_name: str | None) -> PushMessage:
                 ("patient_id", int(message.patient_id or 0)),
             ),
         )
+    if kind in ("medicine", "refill"):
+        return medicine_message(message)
     if kind == "blood_test" and payload.get("prompt") == "anc_repeat_within_24h":
         return PushMessage(
             title="A repeat blood test",
@@ -93,4 +95,37 @@ def push_message(message: Claimed, patient_name: str | None) -> PushMessage:
         kind="escalation",
         ttl_seconds=TTL["escalation"],
         urgency="high",
+    )
+
+
+def medicine_message(message: Claimed) -> PushMessage:
+    """A dose of another medicine, or a stock running low (a week before it runs out; for
+    clozapine, whether the blood result the next supply needs is in). Sent as kind "dose" (the
+    contract's kinds); no medicine's name on the lock screen."""
+    payload = message.payload or {}
+    if message.kind == "medicine":
+        return PushMessage(
+            title="Time for your other medicine",
+            body="Tap to see which one, then mark it taken.",
+            url="/#today",
+            tag=f"medicine-{payload.get('medicine_id')}-{payload.get('slot', '')}"[:120],
+            kind="dose",
+            ttl_seconds=TTL["dose"],
+            urgency="high",
+        )
+    body = "One of your medicines runs out in about a week. Order more now."
+    if payload.get("clozapine"):
+        body = {
+            "in": "Your medicine runs out in about a week. Your blood result for the next "
+            "supply is in: order more now.",
+            "needed": "Your medicine runs out in about a week. The next supply needs a new "
+            "blood test first: book it now.",
+        }.get(str(payload.get("blood")), body)
+    return PushMessage(
+        title="Time to get more medicine",
+        body=body,
+        url="/#today",
+        tag=f"refill-{payload.get('medicine_id')}",
+        kind="dose",
+        ttl_seconds=TTL["blood_test"],
     )

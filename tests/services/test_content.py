@@ -150,3 +150,14 @@ def test_the_pages_say_what_the_app_now_does() -> None:
     assert "added by you" in CONTENT.pages["blood-tests"].body
     fever_low = CONTENT.advice_for("neutropenic_fever")
     assert fever_low["call_now"] and "today" not in fever_low["patient"]
+
+
+def test_every_supply_note_has_text() -> None:
+    """services/medicines.py reads `refill` and `clozapine_blood_<BloodForSupply>`."""
+    from server.domain.supply import BloodForSupply
+
+    codes = {"refill", *(f"clozapine_blood_{b.value}" for b in BloodForSupply)}
+    assert set(CONTENT.supply) == codes
+    for code in codes:
+        for key in ("title", "patient", "caregiver", "clinician"):
+            assert CONTENT.supply[code][key].strip(), (code, key)

@@ -38,6 +38,8 @@ RULES_V2 = {
     "result_discrepancy",
     "reported_low_count",
 }
+# Issue 16: a clozapine dose skipped because the supply ran out (RULES.md has no line for it).
+RULES_SUPPLY = {"out_of_clozapine"}
 # Advice for a rule read with another signal, and for results shown to the patient's side.
 ADVICE_ONLY = {"neutropenic_fever", "liver_tests_raised", "result_normal", "own_copy"}
 PROMPTS = {"bowel_check_48h", "bowel_fewer_than_3_in_7d", "anc_repeat_within_24h", "daily_check_in"}
@@ -48,9 +50,9 @@ def test_symptom_codes_cover_the_contract() -> None:
 
 
 def test_rule_prompt_and_advice_codes() -> None:
-    assert RULE_CODES == RULES | RULES_V2
+    assert RULE_CODES == RULES | RULES_V2 | RULES_SUPPLY
     assert PROMPT_CODES == PROMPTS
-    assert ADVICE_CODES == RULES | RULES_V2 | PROMPTS | ADVICE_ONLY
+    assert ADVICE_CODES == RULES | RULES_V2 | RULES_SUPPLY | PROMPTS | ADVICE_ONLY
 
 
 def test_severity_values_are_the_contract_codes() -> None:

@@ -210,6 +210,8 @@ export async function render({ go, refresh, applyTextSize }) {
     heading(t('settings.title')),
     isCaregiver() && patient ? h('p', { class: 'lead' }, t('settings.forPatient', { name: patient.display_name })) : null,
     remindersSection(),
+    // other medicines and their stock have a page of their own (views/medicines.js)
+    section(uid('medicines'), t('medicines.pageTitle'), h('p', {}, h('a', { href: '#/medicines' }, t('medicines.settingsLink')))),
     caregiversSection(),
     emergencySection(),
     textSizeSection(applyTextSize),

@@ -7,9 +7,12 @@ import { formatDate, formatDateTime, formatNumber, formatTime, isoDate, t, tn } 
 import * as outbox from '../outbox.js';
 import { cachedGet, currentPatient, isCaregiver, saveSettings, settings, state, todayRequests } from '../store.js';
 import { callButton, describeEntry, heading, isInstalled, isIos, messageFor } from '../ui.js';
+import { otherMedicinesSection, ranOutAdvice } from './medicines.js';
 
 const SEVERITY_ORDER = { emergency: 0, urgent: 1, routine: 2 };
 const SKIP_REASONS = ['unwell', 'ranOut', 'told', 'other'];
+// the code the server reads (ran_out tells the care team: server/domain/supply.py)
+const REASON_CODES = { unwell: 'unwell', ranOut: 'ran_out', told: 'told', other: 'other' };
 
 function nowIso() {
   return new Date().toISOString();
@@ -132,9 +135,10 @@ function doseRow(dose, entry, context) {
     );
   }
 
-  async function record(kind, reason) {
+  async function record(kind, reason, reasonCode) {
     const body = { dose_id: dose.id, status: kind, at: nowIso() };
     if (reason) body.reason = reason;
+    if (reasonCode) body.reason_code = REASON_CODES[reasonCode];
     for (const button of actions.querySelectorAll('button')) button.disabled = true;
     const result = await outbox.submit({
       kind: 'dose',
@@ -156,6 +160,8 @@ function doseRow(dose, entry, context) {
     } else {
       show({ ...result.entry, state: 'pending' });
     }
+    // "I have run out": what to do now, sent or still on the phone
+    if (kind === 'skipped' && reasonCode === 'ranOut') row.append(ranOutAdvice(result.outcome === 'sent'));
     status.focus();
   }
 
@@ -169,7 +175,7 @@ function doseRow(dose, entry, context) {
         event.preventDefault();
         const chosen = form.querySelector(`input[name="${name}"]:checked`);
         const parts = [chosen ? t(`skip.reason.${chosen.value}`) : '', details.value.trim()].filter(Boolean);
-        record('skipped', parts.join(': ') || undefined);
+        record('skipped', parts.join(': ') || undefined, chosen ? chosen.value : undefined);
       },
     },
     h('fieldset', {}, legend,
@@ -309,6 +315,7 @@ export async function render({ refresh, flushNow } = {}) {
   if (flags) root.append(flags);
   const dosePart = doseSection(doses, waitingByDose, context);
   root.append(dosePart.section);
+  root.append(otherMedicinesSection(context)); // fills itself in (views/medicines.js)
   root.append(h('div', { class: 'stack actions' },
     h('button', { type: 'button', class: 'button primary big', onclick: () => { location.hash = '#/bowel'; } }, t('today.logBowel')),
     h('button', { type: 'button', class: 'button primary big', onclick: () => { location.hash = '#/symptom'; } }, t('today.reportSymptom'))));

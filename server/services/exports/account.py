@@ -3,7 +3,8 @@
 What deletion removes and what it keeps (documented for the clinic's records officer):
 
 - removed: the diaries the patient and caregivers kept (bowel movements, symptom reports,
-  weights, dose events and the scheduled doses), lab results the patient or caregiver
+  weights, dose events and the scheduled doses, the other medicines listed with their stock and
+  doses marked), lab results the patient or caregiver
   reported themselves, the derived status row, caregiver links, activation and invite codes,
   calendar feeds, the patient login's push subscriptions and stored idempotent answers
   (they repeat diary content);
@@ -41,6 +42,8 @@ from server.models import (
     EscalationEvent,
     IdempotencyRecord,
     LabResult,
+    Medicine,
+    MedicineEvent,
     Patient,
     PatientState,
     PushSubscription,
@@ -62,6 +65,8 @@ PATIENT_TABLES: dict[str, Any] = {
     "symptom_reports.json": SymptomReport,
     "weights.json": Weight,
     "lab_results.json": LabResult,
+    "medicines.json": Medicine,
+    "medicine_events.json": MedicineEvent,
     "escalations.json": Escalation,
     "treatment_interruptions.json": TreatmentInterruption,
     "caregiver_links.json": CaregiverLink,
@@ -151,6 +156,8 @@ def delete_patient(
     dose_ids = select(Dose.id).where(Dose.patient_id == pid)
     session.execute(delete(DoseEvent).where(DoseEvent.dose_id.in_(dose_ids)))
     session.execute(delete(Dose).where(Dose.patient_id == pid))
+    session.execute(delete(MedicineEvent).where(MedicineEvent.patient_id == pid))
+    session.execute(delete(Medicine).where(Medicine.patient_id == pid))
     for model in (BowelMovement, SymptomReport, Weight, CaregiverLink, ActivationCode):
         session.execute(delete(model).where(model.patient_id == pid))
     session.execute(
