@@ -100,6 +100,66 @@ class InviteOut(Out):
     expires_at = Instant()
 
 
+class ActivationOut(Out):
+    """The same answer whether or not the email already had an account."""
+
+    role = fields.String(
+        metadata={"description": "`patient` or `caregiver`: what the code was for"}
+    )
+    email = fields.String()
+    patient_id = fields.Integer()
+
+
+class AcceptInviteIn(In):
+    code = fields.String(required=True, validate=validate.Length(min=8, max=40))
+
+
+class PasswordChangeIn(In):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    new_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class PasswordResetIn(In):
+    email = fields.String(required=True, validate=[validate.Length(max=254), validate_email])
+    code = fields.String(required=True, validate=validate.Length(min=8, max=40))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class ResetCodeIn(In):
+    user_id = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "the patient's login or one of their caregivers"},
+    )
+
+
+class ResetCodeOut(Out):
+    code = fields.String()
+    expires_at = Instant()
+    user_id = fields.Integer()
+    email = fields.String()
+    display_name = fields.String()
+
+
+class CaregiverOut(Out):
+    id = fields.Integer()
+    display_name = fields.String()
+    email = fields.String()
+    since = Instant()
+
+
+class OpenInviteOut(Out):
+    id = fields.Integer()
+    created_at = Instant()
+    expires_at = Instant()
+
+
+class CaregiversOut(Out):
+    caregivers = fields.List(fields.Nested(CaregiverOut))
+    invites = fields.List(fields.Nested(OpenInviteOut))
+
+
 class CreateUserIn(In):
     role = fields.String(required=True, validate=validate.OneOf(["clinician", "admin"]))
     email = fields.String(required=True, validate=[validate.Length(max=254), validate_email])
