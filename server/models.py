@@ -205,7 +205,8 @@ class IdempotencyRecord(Base):
     __tablename__ = "idempotency_record"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # "<patient id>:<the client's key>": a key is scoped per user and patient
+    key: Mapped[str] = mapped_column(String(220), primary_key=True)
     scope: Mapped[str] = mapped_column(String(120))
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None] = mapped_column(Integer)

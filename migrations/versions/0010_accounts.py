@@ -73,9 +73,18 @@ def upgrade():
 
     with op.batch_alter_table("activation_code", schema=None) as batch_op:
         batch_op.add_column(sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True))
+    # Idempotency-Keys are scoped per patient: "<patient id>:<key>"
+    with op.batch_alter_table("idempotency_record", schema=None) as batch_op:
+        batch_op.alter_column(
+            "key", existing_type=sa.String(length=200), type_=sa.String(length=220)
+        )
 
 
 def downgrade():
+    with op.batch_alter_table("idempotency_record", schema=None) as batch_op:
+        batch_op.alter_column(
+            "key", existing_type=sa.String(length=220), type_=sa.String(length=200)
+        )
     with op.batch_alter_table("activation_code", schema=None) as batch_op:
         batch_op.drop_column("cancelled_at")
     with op.batch_alter_table("rate_limit_counter", schema=None) as batch_op:

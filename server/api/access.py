@@ -224,7 +224,10 @@ def request_audit_values(
         patient_id=patient_id,
         action=action,
         method=request.method,
-        path=request.path,
+        # nobody signed in: a public route, whose path may hold a secret (the calendar feed's)
+        path=request.url_rule.rule
+        if isinstance(actor, Anonymous) and request.url_rule is not None
+        else request.path,
         address=get_remote_address(),
         now=now(),
         status=status,

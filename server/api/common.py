@@ -49,6 +49,11 @@ def idempotency_claim(scope: str) -> Claim | None:
         raise Invalid({"Idempotency-Key": ["Use 1 to 200 ASCII characters."]})
     actor = current_actor()
     assert actor is not None
+    # keys are scoped per patient: a caregiver's client that reuses a key for another patient
+    # makes that patient's entry instead of replaying the first patient's answer
+    patient_id = (request.view_args or {}).get("patient_id")
+    if patient_id is not None:
+        key = f"{patient_id}:{key}"
     return Claim(actor.user_id, key, scope, fingerprint(request.get_json(silent=True)))
 
 
