@@ -12,7 +12,7 @@ from typing import Any, cast
 from limits.storage import Storage
 from sqlalchemy import Table, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.models import RateLimitCounter
@@ -63,6 +63,13 @@ class DatabaseStorage(Storage):
 
         return db.engine
 
+    def _reader(self) -> Connection:
+        """A connection for one read; on SQLite it takes no write lock, so the limiter can
+        read its counters while the request's own transaction holds that lock."""
+        from server import READ_WITHOUT_LOCK
+
+        return self._engine().connect().execution_options(**{READ_WITHOUT_LOCK: True})
+
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = time.time()
         engine = self._engine()
@@ -74,7 +81,7 @@ class DatabaseStorage(Storage):
         return count
 
     def get(self, key: str) -> int:
-        with self._engine().connect() as connection:
+        with self._reader() as connection:
             count = connection.execute(
                 select(COUNTERS.c.count).where(
                     COUNTERS.c.key == _key(key), COUNTERS.c.expires_at > time.time()
@@ -83,14 +90,14 @@ class DatabaseStorage(Storage):
         return int(count or 0)
 
     def get_expiry(self, key: str) -> float:
-        with self._engine().connect() as connection:
+        with self._reader() as connection:
             expires = connection.execute(
                 select(COUNTERS.c.expires_at).where(COUNTERS.c.key == _key(key))
             ).scalar_one_or_none()
         return float(expires) if expires is not None else time.time()
 
     def check(self) -> bool:
-        with self._engine().connect() as connection:
+        with self._reader() as connection:
             connection.execute(select(1))
         return True
 
