@@ -122,6 +122,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server import config as defaults
     from server import error_reports, logs, policy
     from server.api import access as access_hooks
+    from server.api import body
     from server.api import build_api
     from server.cli import register_commands
     from server.extensions import compress, db, limiter, migrate
@@ -173,6 +174,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         else:
             _ping_after_idle(db.engine, float(app.config["DB_PING_AFTER_IDLE_SECONDS"]))
     access_hooks.init_app(app)
+    body.init_app(app)
     # flask-smorest's own route serving the OpenAPI document is public
     openapi_view = "api-docs.openapi_json"
     app.view_functions[openapi_view] = access_hooks.access(policy.public("openapi.read"))(

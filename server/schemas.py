@@ -42,9 +42,41 @@ class Out(Schema):
     pass
 
 
+# the largest id a row can have (a 64-bit column): a larger one is no row, and no database
+# can even compare it
+MAX_ROW_ID = 2**63 - 1
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(3000, 1, 1, tzinfo=dt.UTC)
+
+
+class BoundedInstant(fields.AwareDateTime):
+    """An instant between 1900 and 2999: year 1 with an offset east of UTC, or 9999 west of
+    it, is no instant Python can hold in UTC, and no entry of this app is that far away."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
+        instant = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            in_utc = instant.astimezone(dt.UTC)
+        except OverflowError as exc:
+            raise ValidationError("Use a time between the years 1900 and 2999.") from exc
+        if not EARLIEST <= in_utc < LATEST:
+            raise ValidationError("Use a time between the years 1900 and 2999.")
+        return instant
+
+
+class BoundedDate(fields.Date):
+    """A calendar date between 1900 and 2999 (a range of days can be counted from it)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.date:
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST.date() <= day < LATEST.date():
+            raise ValidationError("Use a date between the years 1900 and 2999.")
+        return day
+
+
 def Instant(**kwargs: Any) -> fields.AwareDateTime:
     """An ISO 8601 timestamp that must carry an offset."""
-    return fields.AwareDateTime(format="iso", **kwargs)
+    return BoundedInstant(format="iso", **kwargs)
 
 
 Name = fields.String  # shorthand for readability below
@@ -129,7 +161,7 @@ class ResetCodeIn(In):
     user_id = fields.Integer(
         required=True,
         strict=True,
-        validate=validate.Range(min=1, max=2**31 - 1),
+        validate=validate.Range(min=1, max=MAX_ROW_ID),
         metadata={"description": "the patient's login or one of their caregivers"},
     )
 
@@ -234,7 +266,7 @@ class AuditListOut(Out):
 
 
 class AuditQuery(In):
-    before_id = fields.Integer(validate=validate.Range(min=1))
+    before_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ROW_ID))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
 
@@ -351,7 +383,9 @@ class DayDosesOut(Out):
 
 
 class DoseEventIn(In):
-    dose_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    dose_id = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_ROW_ID)
+    )
     status = fields.String(required=True, validate=validate.OneOf(["taken", "skipped"]))
     at = Instant(required=True)
     reason = fields.String(validate=validate.Length(max=200))
@@ -608,7 +642,7 @@ class EscalationQuery(In):
     status = fields.String(
         validate=validate.OneOf(["open", "acknowledged", "resolved", "unresolved"])
     )
-    patient_id = fields.Integer(validate=validate.Range(min=1))
+    patient_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ROW_ID))
 
 
 class EscalationOut(Out):

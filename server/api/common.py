@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 
 from server.api.access import current_actor
+from server.api.body import BodyParser
 from server.services.errors import Invalid
 from server.services.idempotency import Claim, Outcome, fingerprint
 
@@ -27,6 +28,8 @@ IDEMPOTENCY_DOC = {
 
 
 class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = BodyParser()
+
     def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
         """As flask-smorest's, with one schema instance per route: given a class, webargs
         makes an instance (copying every field) on each request."""
