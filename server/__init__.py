@@ -122,8 +122,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server import config as defaults
     from server import error_reports, logs, policy
     from server.api import access as access_hooks
-    from server.api import body
-    from server.api import build_api
+    from server.api import body, build_api
     from server.cli import register_commands
     from server.extensions import compress, db, limiter, migrate
     from server.security import init_security_headers
