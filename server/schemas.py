@@ -187,7 +187,16 @@ class OpenInviteOut(Out):
     expires_at = Instant()
 
 
+class LoginOut(Out):
+    id = fields.Integer()
+    display_name = fields.String()
+    email = fields.String()
+
+
 class CaregiversOut(Out):
+    login = fields.Nested(
+        LoginOut, allow_none=True, metadata={"description": "the patient's own login, if made"}
+    )
     caregivers = fields.List(fields.Nested(CaregiverOut))
     invites = fields.List(fields.Nested(OpenInviteOut))
 

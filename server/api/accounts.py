@@ -156,9 +156,12 @@ def invite_caregiver(patient_id: int) -> ResponseReturnValue:
 @access(policy.patient("caregivers.list", PATIENT_AND_CARE_TEAM))
 @blp.response(200, CaregiversOut)
 def list_caregivers(patient_id: int) -> ResponseReturnValue:
-    """Who cares for this patient, and the invites nobody has used yet."""
-    people, invites = accounts.caregivers_of(db.session, current_patient(), now())
+    """The patient's own login, who cares for them, and the invites nobody has used yet."""
+    patient = current_patient()
+    people, invites = accounts.caregivers_of(db.session, patient, now())
+    login = accounts.patient_login(db.session, patient)
     return {
+        "login": login,
         "caregivers": [
             {"id": user.id, "display_name": user.display_name, "email": user.email, "since": since}
             for user, since in people

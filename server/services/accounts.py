@@ -435,6 +435,11 @@ def caregivers_of(
     return [(user, since) for user, since in people], invites
 
 
+def patient_login(session: Session, patient: Patient) -> User | None:
+    """The patient's own login, once their enrolment code was used."""
+    return session.scalar(select(User).where(User.patient_id == patient.id))
+
+
 def remove_caregiver(session: Session, *, patient: Patient, caregiver_id: int) -> None:
     """The patient or their clinician ends a caregiver's access to this patient, at once."""
     link = session.scalar(

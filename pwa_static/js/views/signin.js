@@ -1,4 +1,5 @@
-// Signing in, and using a one-time code (enrolment or caregiver) to make an account.
+// Signing in, using a one-time code (enrolment or caregiver) to make an account, and setting a
+// new password with the reset code the care team gives.
 
 import { afterSignIn } from '../app.js';
 import { api } from '../api.js';
@@ -82,7 +83,10 @@ export async function render({ go }) {
     form,
     h('h2', {}, t('signin.newTitle')),
     h('p', {}, t('signin.newIntro')),
-    h('p', {}, h('a', { href: '#/activate', class: 'button' }, t('signin.haveCode'))));
+    h('p', {}, h('a', { href: '#/activate', class: 'button' }, t('signin.haveCode'))),
+    h('h2', {}, t('signin.forgotTitle')),
+    h('p', {}, t('signin.forgotIntro')),
+    h('p', {}, h('a', { href: '#/reset', class: 'button' }, t('signin.haveResetCode'))));
 }
 
 async function pendingFromBefore() {
@@ -131,7 +135,19 @@ export async function renderActivate({ go }) {
             display_name: name.value.trim(),
           },
         });
-        await signIn(email.value.trim(), password.value);
+        try {
+          await signIn(email.value.trim(), password.value);
+        } catch (error) {
+          // the email already had an account whose password is another one: nothing was made
+          if (error.status === 401) throw { status: 401, message: t('activate.emailInUse') };
+          throw error;
+        }
+        // someone who already helps another person signed in to their own account: the
+        // invite is accepted there (activation only ever makes new accounts)
+        if (state.user && state.user.role === 'caregiver') {
+          await api('POST', '/api/caregiver-invites/accept', { body: { code: code.value.trim() } }).catch(() => null);
+          await afterSignIn();
+        }
         go('today');
       } catch (error) {
         busy(submit, false, t('activate.submit'));
@@ -152,5 +168,54 @@ export async function renderActivate({ go }) {
     h('p', { class: 'back' }, h('a', { href: '#/signin' }, t('activate.back'))),
     heading(t('activate.title')),
     h('p', { class: 'lead' }, t('activate.intro')),
+    form);
+}
+
+export async function renderReset({ go }) {
+  const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false', required: true });
+  const code = h('input', { type: 'text', name: 'code', autocomplete: 'one-time-code', autocapitalize: 'characters', spellcheck: 'false', required: true });
+  const password = passwordInput('new-password');
+  const inputs = { email, code, password };
+  const errors = errorBox();
+  const submit = h('button', { type: 'submit', class: 'button primary' }, t('reset.submit'));
+  const form = h('form', {
+    novalidate: true,
+    onsubmit: async (event) => {
+      event.preventDefault();
+      errors.clear();
+      const missing = {};
+      for (const [key, input] of Object.entries(inputs)) {
+        if (!input.value.trim()) missing[key] = [t('activate.required')];
+      }
+      if (Object.keys(missing).length) {
+        showFieldErrors(inputs, missing);
+        errors.show(t('activate.fillAll'));
+        return;
+      }
+      showFieldErrors(inputs, {});
+      busy(submit, true, t('reset.busy'));
+      try {
+        await api('POST', '/api/password-reset', {
+          body: { email: email.value.trim(), code: code.value.trim(), password: password.value },
+        });
+        await signIn(email.value.trim(), password.value);
+        go('today');
+      } catch (error) {
+        busy(submit, false, t('reset.submit'));
+        showFieldErrors(inputs, error.fields || {});
+        errors.show(error.isNetwork ? t('reset.offline') : messageFor(error));
+      }
+    },
+  },
+  errors.el,
+  field({ label: t('activate.email'), input: email }),
+  field({ label: t('reset.code'), input: code, hint: t('reset.codeHint') }),
+  field({ label: t('reset.password'), input: password, hint: t('activate.passwordHint') }),
+  showPasswordToggle(password),
+  submit);
+  return h('section', { class: 'stack' },
+    h('p', { class: 'back' }, h('a', { href: '#/signin' }, t('activate.back'))),
+    heading(t('reset.title')),
+    h('p', { class: 'lead' }, t('reset.intro')),
     form);
 }
