@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 
@@ -19,19 +20,29 @@ QUERIES = [
 ]
 
 
-@pytest.mark.parametrize("body", BODIES, ids=repr)
-def test_no_route_answers_500_to_odd_bodies(world: World, body) -> None:
-    checked = 0
+def api_routes(world: World, methods: set[str]) -> Iterator[tuple[str, str]]:
+    """(method, path) of every API route with these methods, on the world's patient."""
     for rule in world.app.url_map.iter_rules():
         if not rule.rule.startswith("/api/"):
             continue
         path = rule.rule.replace("<int:patient_id>", str(world.patient_id))
+        path = re.sub(r"<kind>", "doses", path)
         path = re.sub(r"<[^>]+>", "1", path)
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS", "GET"}):
-            for client in (world.patient, world.clinician, world.admin):
-                response = client.request(method, path, json=body)
-                assert response.status_code < 500, (method, path, body, response.get_json())
-                checked += 1
+        for method in sorted((rule.methods or set()) & methods):
+            yield method, path
+
+
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@pytest.mark.parametrize("body", BODIES, ids=repr)
+def test_no_route_answers_500_to_odd_bodies(world: World, body) -> None:
+    checked = 0
+    for method, path in api_routes(world, WRITES):
+        for client in (world.patient, world.clinician, world.admin):
+            response = client.request(method, path, json=body)
+            assert response.status_code < 500, (method, path, body, response.get_json())
+            checked += 1
     assert checked > 30
 
 
@@ -88,19 +99,14 @@ def test_odd_json_answers_4xx_in_the_error_shape_on_every_route(world: World, na
     no body, does what it does without one)."""
     raw = ODD_BODIES[name]
     checked = 0
-    for rule in world.app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/"):
-            continue
-        path = rule.rule.replace("<int:patient_id>", str(world.patient_id))
-        path = re.sub(r"<[^>]+>", "1", path)
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS", "GET"}):
-            for client in (world.anonymous, world.patient, world.caregiver, world.clinician):
-                response = client.request(method, path, data=raw, content_type="application/json")
-                # a route that reads no body (sign out, say) may succeed
-                assert response.status_code < 500, (method, path, response.get_json())
-                if response.status_code >= 400:
-                    assert set(response.get_json()["error"]) <= {"code", "message", "fields"}
-                    checked += 1
+    for method, path in api_routes(world, WRITES):
+        for client in (world.anonymous, world.patient, world.caregiver, world.clinician):
+            response = client.request(method, path, data=raw, content_type="application/json")
+            # a route that reads no body (sign out, say) may succeed
+            assert response.status_code < 500, (method, path, response.get_json())
+            if response.status_code >= 400:
+                assert set(response.get_json()["error"]) <= {"code", "message", "fields"}
+                checked += 1
     assert checked > 100
 
 
@@ -138,14 +144,9 @@ ODD_QUERIES = [
 
 @pytest.mark.parametrize("query", ODD_QUERIES)
 def test_odd_queries_and_far_dates_in_reports_answer_4xx_or_2xx(world: World, query: str) -> None:
-    for rule in world.app.url_map.iter_rules():
-        if "GET" not in rule.methods or not rule.rule.startswith("/api/"):
-            continue
-        path = rule.rule.replace("<int:patient_id>", str(world.patient_id))
-        path = re.sub(r"<kind>", "doses", path)
-        path = re.sub(r"<[^>]+>", "1", path) + query
+    for _, path in api_routes(world, {"GET"}):
         for client in (world.patient, world.clinician):
-            response = client.get(path)
+            response = client.get(path + query)
             assert response.status_code < 500, (path, response.get_data(as_text=True)[:300])
             if response.status_code >= 400:
                 assert set(response.get_json()["error"]) <= {"code", "message", "fields"}

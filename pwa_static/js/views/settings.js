@@ -77,12 +77,12 @@ function installSection() {
   return section('install-title', t('settings.install'), body);
 }
 
-function acceptInviteForm() {
-  const code = h('input', { type: 'text', name: 'invite_code', autocomplete: 'one-time-code', autocapitalize: 'characters', spellcheck: 'false' });
+/** A small form: its submit runs `work`, which answers the line to show when it is done. */
+function actionForm(title, fields, label, work, onError = () => {}) {
   const errors = errorBox();
   const done = h('p', { 'aria-live': 'polite' });
-  const submit = h('button', { type: 'submit', class: 'button' }, t('caregiver.accept'));
-  const form = h('form', {
+  const submit = h('button', { type: 'submit', class: 'button' }, label);
+  return h('form', {
     class: 'stack',
     novalidate: true,
     onsubmit: async (event) => {
@@ -91,21 +91,31 @@ function acceptInviteForm() {
       done.textContent = '';
       submit.disabled = true;
       try {
-        const before = new Set(state.user.caregiver_of || []);
-        const user = await api('POST', '/api/caregiver-invites/accept', { body: { code: code.value.trim() } });
-        code.value = '';
-        state.user = { ...state.user, caregiver_of: user.caregiver_of };
-        state.patients = (await api('GET', '/api/patients')).items;
-        const added = state.patients.find((p) => !before.has(p.id));
-        done.textContent = t('caregiver.accepted', { name: added ? added.display_name : '' });
+        done.textContent = await work();
       } catch (error) {
+        onError(error);
         errors.show(messageFor(error));
       } finally {
         submit.disabled = false;
       }
     },
-  }, errors.el, field({ label: t('caregiver.acceptCode'), input: code }), submit, done);
-  return h('div', { class: 'stack' }, h('h3', {}, t('caregiver.acceptTitle')), h('p', {}, t('caregiver.acceptIntro')), form);
+  }, h('h3', {}, title), errors.el, fields, submit, done);
+}
+
+function acceptInviteForm() {
+  const code = h('input', { type: 'text', name: 'invite_code', autocomplete: 'one-time-code', autocapitalize: 'characters', spellcheck: 'false' });
+  return h('div', { class: 'stack' }, actionForm(t('caregiver.acceptTitle'),
+    [h('p', {}, t('caregiver.acceptIntro')), field({ label: t('caregiver.acceptCode'), input: code })],
+    t('caregiver.accept'),
+    async () => {
+      const before = new Set(state.user.caregiver_of || []);
+      const user = await api('POST', '/api/caregiver-invites/accept', { body: { code: code.value.trim() } });
+      code.value = '';
+      state.user = { ...state.user, caregiver_of: user.caregiver_of };
+      state.patients = (await api('GET', '/api/patients')).items;
+      const added = state.patients.find((p) => !before.has(p.id));
+      return t('caregiver.accepted', { name: added ? added.display_name : '' });
+    }));
 }
 
 /** The patient's caregivers and unused invite codes, each with a button to end it. */
@@ -301,34 +311,20 @@ function accountSection(go) {
 function passwordForm() {
   const current = h('input', { type: 'password', name: 'current_password', autocomplete: 'current-password' });
   const next = h('input', { type: 'password', name: 'new_password', autocomplete: 'new-password' });
-  const errors = errorBox();
-  const done = h('p', { 'aria-live': 'polite' });
-  const submit = h('button', { type: 'submit', class: 'button' }, t('settings.changePassword'));
-  return h('form', {
-    class: 'stack',
-    novalidate: true,
-    onsubmit: async (event) => {
-      event.preventDefault();
-      errors.clear();
-      done.textContent = '';
-      submit.disabled = true;
-      try {
-        await api('POST', '/api/me/password', { body: { current_password: current.value, new_password: next.value } });
-        current.value = '';
-        next.value = '';
-        done.textContent = t('settings.passwordChanged');
-      } catch (error) {
-        const fields = error.fields || {};
-        showFieldErrors({ current_password: current, new_password: next }, { ...fields, new_password: fields.password });
-        errors.show(messageFor(error));
-      } finally {
-        submit.disabled = false;
-      }
-    },
-  }, h('h3', {}, t('settings.changePassword')), errors.el,
-  field({ label: t('settings.currentPassword'), input: current }),
-  field({ label: t('settings.newPassword'), input: next, hint: t('activate.passwordHint') }),
-  submit, done);
+  const inputs = { current_password: current, new_password: next };
+  return actionForm(t('settings.changePassword'), [
+    field({ label: t('settings.currentPassword'), input: current }),
+    field({ label: t('settings.newPassword'), input: next, hint: t('activate.passwordHint') }),
+  ], t('settings.changePassword'), async () => {
+    showFieldErrors(inputs, {});
+    await api('POST', '/api/me/password', { body: { current_password: current.value, new_password: next.value } });
+    current.value = '';
+    next.value = '';
+    return t('settings.passwordChanged');
+  }, (error) => {
+    const fields = error.fields || {};
+    showFieldErrors(inputs, { ...fields, new_password: fields.password });
+  });
 }
 
 export async function render({ go, refresh }) {

@@ -27,6 +27,17 @@ function showPasswordToggle(input) {
   return h('div', { class: 'check' }, box, h('label', { for: box.id }, t('signin.showPassword')));
 }
 
+/** Every box filled in, or say which are not (and return false). */
+function allFilled(inputs, errors) {
+  const missing = {};
+  for (const [key, input] of Object.entries(inputs)) {
+    if (!input.value.trim()) missing[key] = [t('activate.required')];
+  }
+  showFieldErrors(inputs, missing);
+  if (Object.keys(missing).length) errors.show(t('activate.fillAll'));
+  return !Object.keys(missing).length;
+}
+
 function busy(button, on, text) {
   button.disabled = on;
   if (text) button.textContent = text;
@@ -115,16 +126,7 @@ export async function renderActivate({ go }) {
     onsubmit: async (event) => {
       event.preventDefault();
       errors.clear();
-      const missing = {};
-      for (const [key, input] of Object.entries(inputs)) {
-        if (!input.value.trim()) missing[key] = [t('activate.required')];
-      }
-      if (Object.keys(missing).length) {
-        showFieldErrors(inputs, missing);
-        errors.show(t('activate.fillAll'));
-        return;
-      }
-      showFieldErrors(inputs, {});
+      if (!allFilled(inputs, errors)) return;
       busy(submit, true, t('activate.busy'));
       try {
         await api('POST', '/api/activate', {
@@ -183,16 +185,7 @@ export async function renderReset({ go }) {
     onsubmit: async (event) => {
       event.preventDefault();
       errors.clear();
-      const missing = {};
-      for (const [key, input] of Object.entries(inputs)) {
-        if (!input.value.trim()) missing[key] = [t('activate.required')];
-      }
-      if (Object.keys(missing).length) {
-        showFieldErrors(inputs, missing);
-        errors.show(t('activate.fillAll'));
-        return;
-      }
-      showFieldErrors(inputs, {});
+      if (!allFilled(inputs, errors)) return;
       busy(submit, true, t('reset.busy'));
       try {
         await api('POST', '/api/password-reset', {
