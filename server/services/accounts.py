@@ -14,7 +14,15 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.models import ActivationCode, CaregiverLink, Clinic, Patient, ResetCode, User
+from server.models import (
+    ActivationCode,
+    CaregiverLink,
+    Clinic,
+    OutboxMessage,
+    Patient,
+    ResetCode,
+    User,
+)
 from server.policy import Actor
 from server.services import passwords, sessions
 from server.services import state as states
@@ -441,7 +449,8 @@ def patient_login(session: Session, patient: Patient) -> User | None:
 
 
 def remove_caregiver(session: Session, *, patient: Patient, caregiver_id: int) -> None:
-    """The patient or their clinician ends a caregiver's access to this patient, at once."""
+    """The patient or their clinician ends a caregiver's access to this patient, at once, and
+    the messages still queued for them about this patient."""
     link = session.scalar(
         select(CaregiverLink).where(
             CaregiverLink.patient_id == patient.id, CaregiverLink.caregiver_id == caregiver_id
@@ -450,6 +459,17 @@ def remove_caregiver(session: Session, *, patient: Patient, caregiver_id: int) -
     if link is None:
         raise NotFound("This person is not a caregiver of this patient.")
     session.delete(link)
+    # what was queued for them about this patient is not theirs to receive any more
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.recipient_user_id == caregiver_id,
+            OutboxMessage.patient_id == patient.id,
+            OutboxMessage.status == "pending",
+        )
+        .values(status="cancelled", last_error="caregiver removed")
+        .execution_options(synchronize_session=False)
+    )
     session.commit()
 
 

@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import AuditEvent, BowelMovement
+from server.models import AuditEvent, BowelMovement, OutboxMessage
+from tests.conftest import START
 from tests.support.world import World, activate, enrol_patient
 
 NOW = "2026-11-25T11:00:00+00:00"
@@ -97,11 +98,26 @@ def test_a_patient_lists_removes_and_cancels_caregivers_and_invites(world: World
     assert activate(world.app, invite["code"], "late@example.org").status_code == 422
     assert world.patient.get(f"{base}/caregivers").get_json()["invites"] == []
     assert world.patient.delete(f"{base}/caregiver-invites/{invite_id}").status_code == 404
-    # remove the caregiver: their access ends at once
+    # remove the caregiver: their access ends at once, and what was queued for them
     sam = listed["caregivers"][0]["id"]
+    queued = OutboxMessage(
+        dedupe_key="dose-followup:test",
+        kind="dose",
+        recipient_user_id=sam,
+        patient_id=world.patient_id,
+        payload={},
+        due_at=START,
+        next_attempt_at=START,
+        status="pending",
+        created_at=START,
+    )
+    db.session.add(queued)
+    db.session.commit()
     assert world.caregiver.get(base).status_code == 200
     assert world.patient.delete(f"{base}/caregivers/{sam}").status_code == 204
     assert world.caregiver.get(base).status_code == 404
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, queued.id).status == "cancelled"
     refused = world.caregiver.post(
         f"{base}/bowel-movements", json={"occurred_at": NOW, "bristol_type": 4}
     )
