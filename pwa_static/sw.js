@@ -36,6 +36,7 @@ const SHELL = [
   '/static/js/views/bowel.js',
   '/static/js/views/guidance.js',
   '/static/js/views/history.js',
+  '/static/js/views/reset.js',
   '/static/js/views/settings.js',
   '/static/js/views/signin.js',
   '/static/js/views/symptom.js',

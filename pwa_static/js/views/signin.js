@@ -1,5 +1,5 @@
-// Signing in, using a one-time code (enrolment or caregiver) to make an account, and setting a
-// new password with the reset code the care team gives.
+// Signing in, and using a one-time code (enrolment or caregiver) to make an account (setting a
+// new password with a reset code is views/reset.js).
 
 import { afterSignIn } from '../app.js';
 import { api } from '../api.js';
@@ -8,17 +8,17 @@ import { t } from '../i18n.js';
 import { rememberSession, state } from '../store.js';
 import { errorBox, field, heading, messageFor, showFieldErrors } from '../ui.js';
 
-async function signIn(email, password) {
+export async function signIn(email, password) {
   const session = await api('POST', '/api/session', { body: { email, password } });
   await rememberSession(session);
   await afterSignIn();
 }
 
-function passwordInput(autocomplete) {
+export function passwordInput(autocomplete) {
   return h('input', { type: 'password', name: 'password', autocomplete, required: true });
 }
 
-function showPasswordToggle(input) {
+export function showPasswordToggle(input) {
   const box = h('input', {
     type: 'checkbox',
     id: `${input.id}-show`,
@@ -27,8 +27,8 @@ function showPasswordToggle(input) {
   return h('div', { class: 'check' }, box, h('label', { for: box.id }, t('signin.showPassword')));
 }
 
-/** Every box filled in, or say which are not (and return false). */
-function allFilled(inputs, errors) {
+/** All filled in? Else say which are not. */
+export function allFilled(inputs, errors) {
   const missing = {};
   for (const [key, input] of Object.entries(inputs)) {
     if (!input.value.trim()) missing[key] = [t('activate.required')];
@@ -38,7 +38,7 @@ function allFilled(inputs, errors) {
   return !Object.keys(missing).length;
 }
 
-function busy(button, on, text) {
+export function busy(button, on, text) {
   button.disabled = on;
   if (text) button.textContent = text;
 }
@@ -96,7 +96,6 @@ export async function render({ go }) {
     h('p', {}, t('signin.newIntro')),
     h('p', {}, h('a', { href: '#/activate', class: 'button' }, t('signin.haveCode'))),
     h('h2', {}, t('signin.forgotTitle')),
-    h('p', {}, t('signin.forgotIntro')),
     h('p', {}, h('a', { href: '#/reset', class: 'button' }, t('signin.haveResetCode'))));
 }
 
@@ -140,12 +139,11 @@ export async function renderActivate({ go }) {
         try {
           await signIn(email.value.trim(), password.value);
         } catch (error) {
-          // the email already had an account whose password is another one: nothing was made
+          // nothing was made: the email has an account with another password
           if (error.status === 401) throw { status: 401, message: t('activate.emailInUse') };
           throw error;
         }
-        // someone who already helps another person signed in to their own account: the
-        // invite is accepted there (activation only ever makes new accounts)
+        // an existing caregiver signed in: accept the invite from their account
         if (state.user && state.user.role === 'caregiver') {
           await api('POST', '/api/caregiver-invites/accept', { body: { code: code.value.trim() } }).catch(() => null);
           await afterSignIn();
@@ -170,45 +168,5 @@ export async function renderActivate({ go }) {
     h('p', { class: 'back' }, h('a', { href: '#/signin' }, t('activate.back'))),
     heading(t('activate.title')),
     h('p', { class: 'lead' }, t('activate.intro')),
-    form);
-}
-
-export async function renderReset({ go }) {
-  const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false', required: true });
-  const code = h('input', { type: 'text', name: 'code', autocomplete: 'one-time-code', autocapitalize: 'characters', spellcheck: 'false', required: true });
-  const password = passwordInput('new-password');
-  const inputs = { email, code, password };
-  const errors = errorBox();
-  const submit = h('button', { type: 'submit', class: 'button primary' }, t('reset.submit'));
-  const form = h('form', {
-    novalidate: true,
-    onsubmit: async (event) => {
-      event.preventDefault();
-      errors.clear();
-      if (!allFilled(inputs, errors)) return;
-      busy(submit, true, t('reset.busy'));
-      try {
-        await api('POST', '/api/password-reset', {
-          body: { email: email.value.trim(), code: code.value.trim(), password: password.value },
-        });
-        await signIn(email.value.trim(), password.value);
-        go('today');
-      } catch (error) {
-        busy(submit, false, t('reset.submit'));
-        showFieldErrors(inputs, error.fields || {});
-        errors.show(error.isNetwork ? t('reset.offline') : messageFor(error));
-      }
-    },
-  },
-  errors.el,
-  field({ label: t('activate.email'), input: email }),
-  field({ label: t('reset.code'), input: code, hint: t('reset.codeHint') }),
-  field({ label: t('reset.password'), input: password, hint: t('activate.passwordHint') }),
-  showPasswordToggle(password),
-  submit);
-  return h('section', { class: 'stack' },
-    h('p', { class: 'back' }, h('a', { href: '#/signin' }, t('activate.back'))),
-    heading(t('reset.title')),
-    h('p', { class: 'lead' }, t('reset.intro')),
     form);
 }
