@@ -14,7 +14,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = 'b7dfb1887268';
+const VERSION = '3978a5c6b1ae';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -39,6 +39,7 @@ const SHELL = [
   '/static/js/views/guidance.js',
   '/static/js/views/history.js',
   '/static/js/views/medicines.js',
+  '/static/js/views/reset.js',
   '/static/js/views/settings.js',
   '/static/js/views/signin.js',
   '/static/js/views/symptom.js',

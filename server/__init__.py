@@ -17,6 +17,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# an execution option: this connection's statements are single reads, outside any transaction
+READ_WITHOUT_LOCK = "companion_read_without_lock"
 
 
 class RowId(IntegerConverter):
@@ -43,7 +45,9 @@ def _sqlite_single_writer(engine: Engine) -> None:
     mid-transaction (a plain BEGIN that later writes fails at once if another writer committed
     in between). A request's reads before its view runs are the exception: they run outside a
     database transaction (each is one statement, read from one snapshot) and take no lock, and
-    the view's first statement, in the same session transaction, takes it."""
+    the view's first statement, in the same session transaction, takes it. A connection with
+    the `READ_WITHOUT_LOCK` execution option only reads (the limiter's counters, read while
+    the request holds the lock) and takes none either."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, record: Any) -> None:
@@ -62,6 +66,7 @@ def _sqlite_single_writer(engine: Engine) -> None:
             not dbapi_connection.in_transaction
             and connection.in_transaction()
             and not _reading_who_asks()
+            and not connection.get_execution_options().get(READ_WITHOUT_LOCK)
         ):
             dbapi_connection.execute("BEGIN IMMEDIATE")
 
@@ -117,7 +122,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server import config as defaults
     from server import error_reports, logs, policy
     from server.api import access as access_hooks
-    from server.api import build_api
+    from server.api import body, build_api
     from server.cli import register_commands
     from server.extensions import compress, db, limiter, migrate
     from server.security import init_security_headers
@@ -168,6 +173,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         else:
             _ping_after_idle(db.engine, float(app.config["DB_PING_AFTER_IDLE_SECONDS"]))
     access_hooks.init_app(app)
+    body.init_app(app)
     # flask-smorest's own route serving the OpenAPI document is public
     openapi_view = "api-docs.openapi_json"
     app.view_functions[openapi_view] = access_hooks.access(policy.public("openapi.read"))(

@@ -55,7 +55,12 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "SESSION_COOKIE_SECURE": _bool(env.get("COMPANION_SECURE_COOKIES"), not dev),
         "CLINICIAN_IDLE_MINUTES": _int(env.get("COMPANION_CLINICIAN_IDLE_MINUTES"), 30),
         "PATIENT_IDLE_MINUTES": _int(env.get("COMPANION_PATIENT_IDLE_MINUTES"), 60 * 24 * 30),
-        "RATELIMIT_STORAGE_URI": env.get("COMPANION_RATELIMIT_STORAGE_URI", "memory://"),
+        # the absolute lifetime of a session, however active: then sign in again
+        "CLINICIAN_SESSION_HOURS": _int(env.get("COMPANION_CLINICIAN_SESSION_HOURS"), 12),
+        "PATIENT_SESSION_DAYS": _int(env.get("COMPANION_PATIENT_SESSION_DAYS"), 90),
+        # shared by every web worker: the app's database unless Redis is named; memory:// counts
+        # per process, so only for a single one
+        "RATELIMIT_STORAGE_URI": env.get("COMPANION_RATELIMIT_STORAGE_URI", "companion-db://"),
         # keeps this deployment's counters apart in a Redis shared with others
         "RATELIMIT_KEY_PREFIX": env.get("COMPANION_RATELIMIT_KEY_PREFIX", ""),
         "VAPID_PRIVATE_KEY": env.get("COMPANION_VAPID_PRIVATE_KEY"),
@@ -82,6 +87,8 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "ACTIVATION_LIMIT_PER_ADDRESS": env.get(
             "COMPANION_ACTIVATION_LIMIT_PER_ADDRESS", "10 per minute"
         ),
+        # using an invite or reset code: per address, and per signed-in account
+        "CODE_LIMIT_PER_ADDRESS": env.get("COMPANION_CODE_LIMIT_PER_ADDRESS", "10 per minute"),
     }
 
 
@@ -112,7 +119,11 @@ DEFAULTS: dict[str, Any] = {
         "image/svg+xml",
     ],
     "RATELIMIT_STRATEGY": "fixed-window",
-    "LOGIN_FAILURES_PER_ACCOUNT": "5 per 5 minutes;20 per hour",
+    # wrong passwords for one account from one address: that source slows down (5 tries, then
+    # one a minute...), the owner signing in from elsewhere is never locked out
+    "LOGIN_FAILURES_PER_SOURCE_AND_ACCOUNT": "5 per 5 minutes;20 per hour;50 per day",
+    # a clinic's password reset code is valid this long
+    "RESET_CODE_HOURS": 72,
     "ACTIVATION_CODE_DAYS": 14,
     "PASSWORD_MIN_LENGTH": 10,
     # argon2id cost; tests lower it (the algorithm stays argon2id)

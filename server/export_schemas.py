@@ -6,14 +6,14 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from server.schemas import In, Out
+from server.schemas import BoundedDate, In, Out
 
 MAX_RANGE_DAYS = 731  # two years, a leap day included
 
 
 class ReportQuery(In):
-    from_ = fields.Date(data_key="from", metadata={"description": "First local date"})
-    to = fields.Date(metadata={"description": "Last local date (default: today)"})
+    from_ = BoundedDate(data_key="from", metadata={"description": "First local date"})
+    to = BoundedDate(metadata={"description": "Last local date (default: today)"})
 
     @validates_schema
     def check_range(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Computed,
     Date,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -135,6 +136,49 @@ class ActivationCode(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     used_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # an invite the patient or their clinician withdrew before anyone used it
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class UserSession(Base):
+    """One signed-in browser: the cookie carries a random token, only its SHA-256 is kept.
+    Signing out ends the row, so every copy of that cookie stops working with it."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # the absolute lifetime: however active, a session ends here
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ResetCode(Base):
+    """A one-time password reset code a clinician issued for a patient's or caregiver's login
+    (patients may have no email): only its hash is kept."""
+
+    __tablename__ = "reset_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class RateLimitCounter(Base):
+    """The limiter's counters when they are kept in the database (shared by every web worker)."""
+
+    __tablename__ = "rate_limit_counter"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    # seconds since the epoch: the limiter's clock is the wall clock
+    expires_at: Mapped[float] = mapped_column(Double, index=True)
 
 
 class AuditEvent(Base):
@@ -161,7 +205,8 @@ class IdempotencyRecord(Base):
     __tablename__ = "idempotency_record"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # "<patient id>:<the client's key>": a key is scoped per user and patient
+    key: Mapped[str] = mapped_column(String(220), primary_key=True)
     scope: Mapped[str] = mapped_column(String(120))
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None] = mapped_column(Integer)

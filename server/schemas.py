@@ -43,9 +43,41 @@ class Out(Schema):
     pass
 
 
+# the largest id a row can have (a 64-bit column): a larger one is no row, and no database
+# can even compare it
+MAX_ROW_ID = 2**63 - 1
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(3000, 1, 1, tzinfo=dt.UTC)
+
+
+class BoundedInstant(fields.AwareDateTime):
+    """An instant between 1900 and 2999: year 1 with an offset east of UTC, or 9999 west of
+    it, is no instant Python can hold in UTC, and no entry of this app is that far away."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
+        instant = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            in_utc = instant.astimezone(dt.UTC)
+        except OverflowError as exc:
+            raise ValidationError("Use a time between the years 1900 and 2999.") from exc
+        if not EARLIEST <= in_utc < LATEST:
+            raise ValidationError("Use a time between the years 1900 and 2999.")
+        return instant
+
+
+class BoundedDate(fields.Date):
+    """A calendar date between 1900 and 2999 (a range of days can be counted from it)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.date:
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST.date() <= day < LATEST.date():
+            raise ValidationError("Use a date between the years 1900 and 2999.")
+        return day
+
+
 def Instant(**kwargs: Any) -> fields.AwareDateTime:
     """An ISO 8601 timestamp that must carry an offset."""
-    return fields.AwareDateTime(format="iso", **kwargs)
+    return BoundedInstant(format="iso", **kwargs)
 
 
 Name = fields.String  # shorthand for readability below
@@ -99,6 +131,75 @@ class ActivateIn(In):
 class InviteOut(Out):
     code = fields.String()
     expires_at = Instant()
+
+
+class ActivationOut(Out):
+    """The same answer whether or not the email already had an account."""
+
+    role = fields.String(
+        metadata={"description": "`patient` or `caregiver`: what the code was for"}
+    )
+    email = fields.String()
+    patient_id = fields.Integer()
+
+
+class AcceptInviteIn(In):
+    code = fields.String(required=True, validate=validate.Length(min=8, max=40))
+
+
+class PasswordChangeIn(In):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    new_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class PasswordResetIn(In):
+    email = fields.String(required=True, validate=[validate.Length(max=254), validate_email])
+    code = fields.String(required=True, validate=validate.Length(min=8, max=40))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class ResetCodeIn(In):
+    user_id = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_ROW_ID),
+        metadata={"description": "the patient's login or one of their caregivers"},
+    )
+
+
+class ResetCodeOut(Out):
+    code = fields.String()
+    expires_at = Instant()
+    user_id = fields.Integer()
+    email = fields.String()
+    display_name = fields.String()
+
+
+class CaregiverOut(Out):
+    id = fields.Integer()
+    display_name = fields.String()
+    email = fields.String()
+    since = Instant()
+
+
+class OpenInviteOut(Out):
+    id = fields.Integer()
+    created_at = Instant()
+    expires_at = Instant()
+
+
+class LoginOut(Out):
+    id = fields.Integer()
+    display_name = fields.String()
+    email = fields.String()
+
+
+class CaregiversOut(Out):
+    login = fields.Nested(
+        LoginOut, allow_none=True, metadata={"description": "the patient's own login, if made"}
+    )
+    caregivers = fields.List(fields.Nested(CaregiverOut))
+    invites = fields.List(fields.Nested(OpenInviteOut))
 
 
 class CreateUserIn(In):
@@ -175,7 +276,7 @@ class AuditListOut(Out):
 
 
 class AuditQuery(In):
-    before_id = fields.Integer(validate=validate.Range(min=1))
+    before_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ROW_ID))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
 
@@ -292,7 +393,9 @@ class DayDosesOut(Out):
 
 
 class DoseEventIn(In):
-    dose_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    dose_id = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_ROW_ID)
+    )
     status = fields.String(required=True, validate=validate.OneOf(["taken", "skipped"]))
     at = Instant(required=True)
     reason = fields.String(validate=validate.Length(max=200))
@@ -655,7 +758,7 @@ class EscalationQuery(In):
     status = fields.String(
         validate=validate.OneOf(["open", "acknowledged", "resolved", "unresolved"])
     )
-    patient_id = fields.Integer(validate=validate.Range(min=1))
+    patient_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ROW_ID))
 
 
 class EscalationOut(Out):

@@ -39,6 +39,8 @@ def app_config(database_url: str, instance: Path, clock: FakeClock | None = None
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 256,
         "ARGON2_PARALLELISM": 1,
+        # one process, and the tests share one database session across requests: the
+        # database-backed default is tested with two processes (test_rate_limit_workers.py)
         "RATELIMIT_STORAGE_URI": "memory://",
         "CLOCK": clock or FakeClock(START),
         "PUSH_ALLOW_HTTP": True,

@@ -14,6 +14,7 @@ const outboxCode = () => import('./outbox.js');
 const ROUTES = {
   signin: { load: withShared(() => import('./views/signin.js'), ui), open: true },
   activate: { load: withShared(() => import('./views/signin.js'), ui), open: true, entry: 'renderActivate' },
+  reset: { load: withShared(() => import('./views/reset.js'), ui), open: true, entry: 'renderReset' },
   today: { load: withShared(() => import('./views/today.js'), ui, outboxCode) },
   bowel: { load: withShared(() => import('./views/bowel.js'), ui, outboxCode, () => import('./pictures.js'), () => import('./views/when.js')) },
   symptom: { load: withShared(() => import('./views/symptom.js'), ui, outboxCode) },

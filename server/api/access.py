@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar, cast
 
@@ -21,25 +22,40 @@ from sqlalchemy.orm import Session
 
 from server.api.errors import error_response
 from server.extensions import db
-from server.models import Patient, User
+from server.models import Patient, User, UserSession
 from server.policy import Access, Actor, Decision, PatientRef, decide
-from server.services import audit
+from server.services import audit, sessions
 from server.services.accounts import actor_for
 from server.services.errors import ServiceError
 
 F = TypeVar("F", bound=Callable[..., Any])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-CSRF_EXEMPT = frozenset({"session.sign_in", "accounts.activate"})
-# built once: every request runs these, and building a statement costs more than running it
-USER_BY_ID = select(User).where(User.id == bindparam("id"))
+CSRF_EXEMPT = frozenset({"session.sign_in", "accounts.activate", "accounts.reset_password"})
+# built once: every request runs these, and building a statement costs more than running it.
+# The session's user comes with the session record (ended sessions are not found at all) and
+# its absolute end.
+USER_BY_SESSION = (
+    select(User, UserSession.expires_at)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        User.id == bindparam("id"),
+        UserSession.token_hash == bindparam("token_hash"),
+        UserSession.ended_at.is_(None),
+    )
+)
 PATIENT_BY_ID = select(Patient).where(Patient.id == bindparam("id"))
 # a route on one patient's records: the session user and the patient named in the path in one
 # round trip (the patient is None when there is no such patient)
 USER_AND_PATIENT = (
-    select(User, Patient)
+    select(User, UserSession.expires_at, Patient)
     .select_from(User)
+    .join(UserSession, UserSession.user_id == User.id)
     .outerjoin(Patient, Patient.id == bindparam("patient_id"))
-    .where(User.id == bindparam("id"))
+    .where(
+        User.id == bindparam("id"),
+        UserSession.token_hash == bindparam("token_hash"),
+        UserSession.ended_at.is_(None),
+    )
 )
 
 
@@ -70,17 +86,39 @@ def current_actor() -> Actor | None:
     return cast(Actor | None, g.get("actor"))
 
 
+def session_lifetime(role: str) -> dt.timedelta:
+    """How long a session lasts at most, however active (then sign in again)."""
+    if role in ("clinician", "admin"):
+        return dt.timedelta(hours=int(current_app.config["CLINICIAN_SESSION_HOURS"]))
+    return dt.timedelta(days=int(current_app.config["PATIENT_SESSION_DAYS"]))
+
+
 def start_session(user: User) -> str:
-    """Sign the user in on this browser; returns the CSRF token for their requests."""
+    """Sign the user in on this browser (a new session record); returns the CSRF token."""
+    instant = now()
+    previous = current_session_token()
+    if previous is not None:  # signing in again on this browser ends its earlier session
+        sessions.end(db.session, previous, instant)
+    sid = sessions.start(db.session, user.id, instant, session_lifetime(user.role))
     session.clear()
     session.permanent = True
     token = secrets.token_urlsafe(32)
-    session.update(uid=user.id, ver=user.session_version, csrf=token, seen=now().timestamp())
+    session.update(
+        uid=user.id, sid=sid, ver=user.session_version, csrf=token, seen=instant.timestamp()
+    )
     return token
 
 
+def current_session_token() -> str | None:
+    return cast(str | None, session.get("sid"))
+
+
 def end_session() -> None:
+    """Sign out this browser: its session record ends, and with it every copy of the cookie."""
+    sid = current_session_token()
     session.clear()
+    if sid is not None:
+        sessions.end(db.session, sid, now())
 
 
 def idle_limit_minutes(role: str) -> int:
@@ -94,6 +132,7 @@ def _load_actor() -> Response | None:
     for name in (
         "audit",
         "audit_patient_id",
+        "audit_patient_ids",
         "audit_success_status",
         "audit_committed",
         "session_expired",
@@ -105,14 +144,20 @@ def _load_actor() -> Response | None:
     g.actor = None
     g.read_phase = True  # until the view runs: see _end_read_phase
     uid = session.get("uid")
-    if uid is None:
-        return None
-    user = _read_user(uid)
-    if user is None or session.get("ver") != user.session_version:
+    sid = session.get("sid")
+    if uid is None or not isinstance(sid, str):
         session.clear()
         return None
-    instant = now().timestamp()
-    if instant - float(session.get("seen", 0)) > idle_limit_minutes(user.role) * 60:
+    found = _read_user(uid, sid)
+    if found is None or session.get("ver") != found[0].session_version:
+        session.clear()  # signed out (here or everywhere), or the password changed
+        return None
+    user, expires_at = found
+    moment = now()
+    instant = moment.timestamp()
+    if moment >= expires_at or (
+        instant - float(session.get("seen", 0)) > idle_limit_minutes(user.role) * 60
+    ):
         session.clear()
         g.session_expired = True
         return None
@@ -136,17 +181,21 @@ def _path_patient_id() -> int | None:
     return cast(int | None, request.view_args.get("patient_id"))
 
 
-def _read_user(uid: int) -> User | None:
-    """The session's user; on a route on one patient's records the patient is read with it
-    (for `access` to decide on), which saves a round trip on every such request."""
+def _read_user(uid: int, sid: str) -> tuple[User, dt.datetime] | None:
+    """The session's user and the session's absolute end, or None when the session has ended;
+    on a route on one patient's records the patient is read with them (for `access` to decide
+    on), which saves a round trip on every such request."""
+    values = {"id": uid, "token_hash": sessions.token_hash(sid)}
     patient_id = _path_patient_id()
     if patient_id is None:
-        return db.session.execute(USER_BY_ID, {"id": uid}).scalar_one_or_none()
-    row = db.session.execute(USER_AND_PATIENT, {"id": uid, "patient_id": patient_id}).first()
+        row = db.session.execute(USER_BY_SESSION, values).first()
+    else:
+        row = db.session.execute(USER_AND_PATIENT, {**values, "patient_id": patient_id}).first()
+        if row is not None:
+            g.path_patient = (patient_id, row[2])
     if row is None:
         return None
-    g.path_patient = (patient_id, row[1])
-    return cast(User, row[0])
+    return cast(User, row[0]), cast(dt.datetime, row[1])
 
 
 def _end_read_phase() -> None:
@@ -166,7 +215,7 @@ def _fail_closed() -> None:
 
 
 def request_audit_values(
-    actor: Actor, patient_id: int | None, action: str, status: int | None
+    actor: Actor | Anonymous, patient_id: int | None, action: str, status: int | None
 ) -> dict[str, Any]:
     """The audit event of this request (who, from where, when, which method and path)."""
     return audit.event_values(
@@ -175,7 +224,10 @@ def request_audit_values(
         patient_id=patient_id,
         action=action,
         method=request.method,
-        path=request.path,
+        # nobody signed in: a public route, whose path may hold a secret (the calendar feed's)
+        path=request.url_rule.rule
+        if isinstance(actor, Anonymous) and request.url_rule is not None
+        else request.path,
         address=get_remote_address(),
         now=now(),
         status=status,
@@ -191,6 +243,17 @@ def _audit_row(status: int | None) -> dict[str, Any] | None:
     return request_audit_values(
         actor, g.get("audit_patient_id", patient_id), access_rule.action, status
     )
+
+
+def _audit_rows(status: int) -> list[dict[str, Any]]:
+    """The request's audit events: one per patient a list showed (see `audit_subjects`)."""
+    row = _audit_row(status)
+    if row is None:
+        return []
+    shown = g.get("audit_patient_ids")
+    if not shown or status >= 400:
+        return [row]
+    return [{**row, "patient_id": patient_id} for patient_id in shown]
 
 
 def _audit_in_use_case(session: Session) -> None:
@@ -229,9 +292,7 @@ def _write_audit(response: Response) -> Response:
         g.audit_success_status = None  # this commit is the event's own
         if g.get("read_phase"):  # refused before its view ran
             _end_read_phase()
-        row = _audit_row(response.status_code)
-        assert row is not None
-        audit.write(db.session, row)
+        audit.write_many(db.session, _audit_rows(response.status_code))
     except Exception:  # the trail must not silently miss a row: the caller is told it failed
         db.session.rollback()
         current_app.logger.exception("could not write an audit event")
@@ -242,6 +303,26 @@ def _write_audit(response: Response) -> Response:
 def audit_subject(patient_id: int) -> None:
     """Name the patient a request concerned when the route could not know it in advance."""
     g.audit_patient_id = patient_id
+
+
+def audit_subjects(patient_ids: Iterable[int]) -> None:
+    """A list read: one audit event per patient it showed (none shown: one event, no patient)."""
+    g.audit_patient_ids = sorted(set(patient_ids))
+
+
+@dataclass(frozen=True)
+class Anonymous:
+    """Who a public route's audit event names: nobody signed in (a calendar app, say)."""
+
+    role: str
+    user_id: None = None
+
+
+def audit_request(actor: Actor | Anonymous, patient_id: int | None) -> None:
+    """Audit this request, on a route whose rule does not (a public or a signed-in route that
+    touched a patient: an activation, a calendar feed read, an accepted invite)."""
+    view = current_app.view_functions[request.endpoint or ""]
+    g.audit = (view.__access__, actor, patient_id)  # type: ignore[attr-defined]
 
 
 def access(rule: Access) -> Callable[[F], F]:

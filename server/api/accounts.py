@@ -1,4 +1,4 @@
-"""Activation codes: patients' own logins and caregivers."""
+"""Activation codes, caregiver invites and caregivers, and the clinic's password reset codes."""
 
 from __future__ import annotations
 
@@ -9,25 +9,54 @@ from flask import current_app
 from flask.typing import ResponseReturnValue
 
 from server import policy
-from server.api.access import access, current_actor, current_patient, now
+from server.api.access import (
+    Anonymous,
+    access,
+    audit_request,
+    current_actor,
+    current_patient,
+    current_user,
+    now,
+)
 from server.api.common import blueprint
 from server.api.session import user_view
 from server.extensions import db, limiter
-from server.schemas import ActivateIn, InviteOut, UserOut
+from server.schemas import (
+    AcceptInviteIn,
+    ActivateIn,
+    ActivationOut,
+    CaregiversOut,
+    InviteOut,
+    PasswordResetIn,
+    ResetCodeIn,
+    ResetCodeOut,
+    UserOut,
+)
 from server.services import accounts
 
-blp = blueprint("accounts", "Activation and caregiver invites")
+blp = blueprint("accounts", "Activation, caregivers and their invites, password reset")
+PATIENT_AND_CARE_TEAM = {"patient", "clinician", "admin"}
+
+
+def _signed_in_key() -> str:
+    user = current_user()
+    return f"user:{user.id if user else 0}"
 
 
 @blp.route("/activate", methods=["POST"])
 @access(policy.public("accounts.activate"))
 @limiter.limit(lambda: current_app.config["ACTIVATION_LIMIT_PER_ADDRESS"])
 @blp.arguments(ActivateIn)
-@blp.response(201, UserOut)
+@blp.response(201, ActivationOut)
 def activate(args: dict[str, Any]) -> ResponseReturnValue:
-    """Use a one-time code: an enrolment code makes the patient's login, a caregiver code a
-    caregiver linked to that patient. Then sign in with the new email and password."""
-    user = accounts.activate(
+    """Use a one-time code to make a new login: an enrolment code makes the patient's, a
+    caregiver code a caregiver linked to that patient. Then sign in with that email and
+    password.
+
+    The answer is the same whether or not the email already has an account (nothing is made
+    then, and the code stays unused): someone who already has a caregiver account signs in
+    and accepts the invite there (`POST /api/caregiver-invites/accept`)."""
+    made = accounts.activate(
         db.session,
         code=args["code"],
         email=args["email"],
@@ -36,14 +65,83 @@ def activate(args: dict[str, Any]) -> ResponseReturnValue:
         policy=current_app.extensions["companion.passwords"],
         now=now(),
     )
+    if made.user is not None:
+        audit_request(accounts.actor_for(db.session, made.user), made.patient_id)
+    else:  # the care team may want to know; the caller learns nothing
+        audit_request(Anonymous("anonymous"), made.patient_id)
+    return {"role": made.role, "email": made.email, "patient_id": made.patient_id}
+
+
+@blp.route("/caregiver-invites/accept", methods=["POST"])
+@access(policy.signed_in("caregiver.accept_invite", {"caregiver"}))
+@limiter.limit(lambda: current_app.config["CODE_LIMIT_PER_ADDRESS"])
+@limiter.limit(lambda: current_app.config["CODE_LIMIT_PER_ADDRESS"], key_func=_signed_in_key)
+@blp.arguments(AcceptInviteIn)
+@blp.response(201, UserOut)
+def accept_invite(args: dict[str, Any]) -> ResponseReturnValue:
+    """A signed-in caregiver uses another patient's invite code: they care for that patient
+    too, with the account they have."""
+    user = current_user()
+    actor = current_actor()
+    assert user is not None and actor is not None
+    patient_id = accounts.accept_invite(db.session, user=user, code=args["code"], now=now())
+    audit_request(actor, patient_id)
     return user_view(user)
 
 
+@blp.route("/password-reset", methods=["POST"])
+@access(policy.public("accounts.reset_password"))
+@limiter.limit(lambda: current_app.config["CODE_LIMIT_PER_ADDRESS"])
+@blp.arguments(PasswordResetIn)
+@blp.response(204)
+def reset_password(args: dict[str, Any]) -> ResponseReturnValue:
+    """Set a new password with the one-time reset code the clinic gave you; every browser
+    signed in to the account is signed out. Then sign in with the new password."""
+    user = accounts.reset_password(
+        db.session,
+        email=args["email"],
+        code=args["code"],
+        password=args["password"],
+        policy=current_app.extensions["companion.passwords"],
+        now=now(),
+    )
+    actor = accounts.actor_for(db.session, user)
+    audit_request(actor, user.patient_id)
+    return None
+
+
+@blp.route("/patients/<int:patient_id>/reset-codes", methods=["POST"])
+@access(policy.patient("account.reset_code", {"clinician", "admin"}))
+@blp.arguments(ResetCodeIn)
+@blp.response(201, ResetCodeOut)
+def issue_reset_code(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
+    """A one-time code (shown once) for the patient's login or one of their caregivers' to
+    set a new password: give it in person or by phone. An earlier unused code stops working."""
+    actor = current_actor()
+    assert actor is not None
+    user, code, expires = accounts.issue_reset_code(
+        db.session,
+        actor=actor,
+        patient=current_patient(),
+        user_id=args["user_id"],
+        now=now(),
+        hours=int(current_app.config["RESET_CODE_HOURS"]),
+    )
+    return {
+        "code": code,
+        "expires_at": expires,
+        "user_id": user.id,
+        "email": user.email,
+        "display_name": user.display_name,
+    }
+
+
 @blp.route("/patients/<int:patient_id>/caregiver-invites", methods=["POST"])
-@access(policy.patient("caregiver.invite", {"patient", "clinician", "admin"}))
+@access(policy.patient("caregiver.invite", PATIENT_AND_CARE_TEAM))
 @blp.response(201, InviteOut)
 def invite_caregiver(patient_id: int) -> ResponseReturnValue:
-    """A one-time code for a caregiver of this patient (shown once, never stored in clear)."""
+    """A one-time code for a caregiver of this patient (shown once, never stored in clear);
+    at most 5 open at a time (409 `too_many_invites`: cancel one first)."""
     actor = current_actor()
     assert actor is not None
     days = int(current_app.config["ACTIVATION_CODE_DAYS"])
@@ -52,3 +150,39 @@ def invite_caregiver(patient_id: int) -> ResponseReturnValue:
         db.session, actor=actor, patient=current_patient(), now=instant, code_days=days
     )
     return {"code": code, "expires_at": instant + dt.timedelta(days=days)}
+
+
+@blp.route("/patients/<int:patient_id>/caregivers", methods=["GET"])
+@access(policy.patient("caregivers.list", PATIENT_AND_CARE_TEAM))
+@blp.response(200, CaregiversOut)
+def list_caregivers(patient_id: int) -> ResponseReturnValue:
+    """The patient's own login, who cares for them, and the invites nobody has used yet."""
+    patient = current_patient()
+    people, invites = accounts.caregivers_of(db.session, patient, now())
+    login = accounts.patient_login(db.session, patient)
+    return {
+        "login": login,
+        "caregivers": [
+            {"id": user.id, "display_name": user.display_name, "email": user.email, "since": since}
+            for user, since in people
+        ],
+        "invites": invites,
+    }
+
+
+@blp.route("/patients/<int:patient_id>/caregivers/<int:caregiver_id>", methods=["DELETE"])
+@access(policy.patient("caregivers.remove", PATIENT_AND_CARE_TEAM))
+@blp.response(204)
+def remove_caregiver(patient_id: int, caregiver_id: int) -> ResponseReturnValue:
+    """End a caregiver's access to this patient, at once (their account stays)."""
+    accounts.remove_caregiver(db.session, patient=current_patient(), caregiver_id=caregiver_id)
+    return None
+
+
+@blp.route("/patients/<int:patient_id>/caregiver-invites/<int:invite_id>", methods=["DELETE"])
+@access(policy.patient("caregiver.cancel_invite", PATIENT_AND_CARE_TEAM))
+@blp.response(204)
+def cancel_invite(patient_id: int, invite_id: int) -> ResponseReturnValue:
+    """Withdraw an invite nobody has used: its code stops working."""
+    accounts.cancel_invite(db.session, patient=current_patient(), invite_id=invite_id, now=now())
+    return None

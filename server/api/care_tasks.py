@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.typing import ResponseReturnValue
 
 from server import policy
-from server.api.access import access, current_actor, current_patient, now
+from server.api.access import access, audit_subjects, current_actor, current_patient, now
 from server.api.common import blueprint
 from server.extensions import db
 from server.schemas import CareTaskConfirmedOut, CareTaskListOut
@@ -24,7 +24,9 @@ def list_clinic_tasks() -> ResponseReturnValue:
     waits for the care team; until confirmed, the schedule keeps the more frequent tests."""
     actor = current_actor()
     assert actor is not None
-    return {"items": care_tasks.for_clinic(db.session, actor, now())}
+    items = care_tasks.for_clinic(db.session, actor, now())
+    audit_subjects(task["patient_id"] for task in items)
+    return {"items": items}
 
 
 @blp.route("/patients/<int:patient_id>/care-tasks", methods=["GET"])

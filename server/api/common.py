@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 
 from server.api.access import current_actor
+from server.api.body import BodyParser
 from server.services.content import ENGLISH, Content
 from server.services.errors import Invalid
 from server.services.idempotency import Claim, Outcome, fingerprint
@@ -28,6 +29,8 @@ IDEMPOTENCY_DOC = {
 
 
 class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = BodyParser()
+
     def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
         """As flask-smorest's, with one schema instance per route: given a class, webargs
         makes an instance (copying every field) on each request."""
@@ -77,6 +80,11 @@ def idempotency_claim(scope: str) -> Claim | None:
         raise Invalid({"Idempotency-Key": ["Use 1 to 200 ASCII characters."]})
     actor = current_actor()
     assert actor is not None
+    # keys are scoped per patient: a caregiver's client that reuses a key for another patient
+    # makes that patient's entry instead of replaying the first patient's answer
+    patient_id = (request.view_args or {}).get("patient_id")
+    if patient_id is not None:
+        key = f"{patient_id}:{key}"
     return Claim(actor.user_id, key, scope, fingerprint(request.get_json(silent=True)))
 
 

@@ -8,7 +8,7 @@ from flask import current_app
 from flask.typing import ResponseReturnValue
 
 from server import policy
-from server.api.access import access, audit_subject, current_actor, now
+from server.api.access import access, audit_subject, audit_subjects, current_actor, now
 from server.api.common import blueprint
 from server.extensions import db
 from server.schemas import EscalationListOut, EscalationOut, EscalationQuery, ResolveIn
@@ -38,6 +38,7 @@ def list_escalations(args: dict[str, Any]) -> ResponseReturnValue:
     rows = escalations.visible(
         db.session, actor, status=args.get("status"), patient_id=args.get("patient_id")
     )
+    audit_subjects(row.patient_id for row in rows)
     content = current_app.extensions["companion.content"]
     return {"escalations": escalations.views(db.session, rows, content)}
 

@@ -10,7 +10,15 @@ from flask import Response, url_for
 from flask.typing import ResponseReturnValue
 
 from server import policy
-from server.api.access import access, audit_subject, current_actor, current_patient, now
+from server.api.access import (
+    Anonymous,
+    access,
+    audit_request,
+    audit_subject,
+    current_actor,
+    current_patient,
+    now,
+)
 from server.api.common import blueprint
 from server.export_schemas import (
     MAX_RANGE_DAYS,
@@ -148,6 +156,7 @@ def get_calendar(token: str) -> ResponseReturnValue:
     This is a convenience, never the safety channel: a calendar app may fetch it late or
     never, so blood-test reminders and overdue escalations come from the app's own reminders."""
     patient = calendar.feed_patient(db.session, token)
+    audit_request(Anonymous("calendar_feed"), patient.id)
     body = calendar.calendar_for(db.session, patient, now())
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="blood-tests.ics"'

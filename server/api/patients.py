@@ -9,7 +9,14 @@ from flask import current_app
 from flask.typing import ResponseReturnValue
 
 from server import policy
-from server.api.access import access, audit_subject, current_actor, current_patient, now
+from server.api.access import (
+    access,
+    audit_subject,
+    audit_subjects,
+    current_actor,
+    current_patient,
+    now,
+)
 from server.api.common import blueprint, reader_content
 from server.extensions import db
 from server.schemas import (
@@ -54,6 +61,7 @@ def list_patients() -> ResponseReturnValue:
     actor = current_actor()
     assert actor is not None
     items = patients.visible_to(db.session, actor)
+    audit_subjects(p.id for p in items)
     instant = now()
     content = reader_content()
     return {"items": [patients.summary(db.session, p, instant, content) for p in items]}

@@ -6,26 +6,46 @@ from typing import Any
 
 from flask import current_app, request, session
 from flask.typing import ResponseReturnValue
+from flask_limiter.util import get_remote_address
 
 from server import policy
-from server.api.access import access, current_actor, current_user, end_session, now, start_session
+from server.api.access import (
+    access,
+    current_actor,
+    current_session_token,
+    current_user,
+    end_session,
+    now,
+    start_session,
+)
 from server.api.common import blueprint
 from server.extensions import db, limiter
-from server.schemas import MeOut, SessionOut, SignInIn
+from server.schemas import MeOut, PasswordChangeIn, SessionOut, SignInIn
 from server.services import accounts
 from server.services.errors import Unauthenticated
 
 blp = blueprint("session", "Sign in and out")
 
 
-def _account_key() -> str:
+def _source_and_account_key() -> str:
+    """Wrong passwords count per address and account together: a source guessing at an
+    account slows down, while the owner, from their own address, can still sign in."""
     body = request.get_json(silent=True)
     email = body.get("email", "") if isinstance(body, dict) else ""
-    return "account:" + accounts.normalise_email(str(email))[:254]
+    return f"source:{get_remote_address()}|account:" + accounts.normalise_email(str(email))[:254]
 
 
 def _failed(response: Any) -> bool:
     return bool(response.status_code == 401)
+
+
+def _user_key() -> str:
+    user = current_user()
+    return f"user:{user.id if user else 0}|source:{get_remote_address()}"
+
+
+def _refused(response: Any) -> bool:
+    return bool(response.status_code in (403, 422))
 
 
 def user_view(user: Any) -> dict[str, Any]:
@@ -45,8 +65,8 @@ def user_view(user: Any) -> dict[str, Any]:
 @access(policy.public("session.sign_in"))
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"])
 @limiter.limit(
-    lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"],
-    key_func=_account_key,
+    lambda: current_app.config["LOGIN_FAILURES_PER_SOURCE_AND_ACCOUNT"],
+    key_func=_source_and_account_key,
     deduct_when=_failed,
 )
 @blp.arguments(SignInIn)
@@ -70,8 +90,47 @@ def sign_in(args: dict[str, Any]) -> ResponseReturnValue:
 @access(policy.signed_in("session.sign_out"))
 @blp.response(204)
 def sign_out() -> ResponseReturnValue:
-    """Sign out of this browser."""
+    """Sign out of this browser: the session ends on the server, so a copy of its cookie
+    stops working too."""
     end_session()
+    return None
+
+
+@blp.route("/sessions", methods=["DELETE"])
+@access(policy.signed_in("session.sign_out_everywhere"))
+@blp.response(204)
+def sign_out_everywhere() -> ResponseReturnValue:
+    """Sign out everywhere: every browser and phone signed in to this account, this one too."""
+    user = current_user()
+    assert user is not None
+    accounts.end_every_session(db.session, user=user, now=now())
+    session.clear()
+    return None
+
+
+@blp.route("/me/password", methods=["POST"])
+@access(policy.signed_in("me.change_password"))
+@limiter.limit(
+    lambda: current_app.config["LOGIN_FAILURES_PER_SOURCE_AND_ACCOUNT"],
+    key_func=_user_key,
+    deduct_when=_refused,
+)
+@blp.arguments(PasswordChangeIn)
+@blp.response(204)
+def change_password(args: dict[str, Any]) -> ResponseReturnValue:
+    """Change your password (your current one is asked for); every other browser signed in
+    to this account is signed out, this one stays."""
+    user = current_user()
+    assert user is not None
+    accounts.change_password(
+        db.session,
+        user=user,
+        current_password=args["current_password"],
+        new_password=args["new_password"],
+        keep_token=current_session_token(),
+        policy=current_app.extensions["companion.passwords"],
+        now=now(),
+    )
     return None
 
 

@@ -54,6 +54,13 @@ def write(session: Session, values: dict[str, Any]) -> None:
     session.commit()
 
 
+def write_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Append several events (a list read: one per patient shown) in one transaction."""
+    if rows:
+        session.execute(INSERT_EVENT, rows)
+    session.commit()
+
+
 def trail(
     session: Session, patient_id: int, *, before_id: int | None = None, limit: int = 100
 ) -> Sequence[AuditEvent]:

@@ -76,10 +76,25 @@ def test_passwords_are_hashed_with_argon2id(world: World) -> None:
     assert PASSWORD not in stored
 
 
-def test_an_email_in_use_is_a_conflict(world: World) -> None:
-    code = enrol_patient(world.clinician, "Ola")["activation_code"]
-    response = activate(world.app, code, "alex@example.org")
-    assert response.status_code == 409
+def test_an_email_in_use_gets_the_same_answer_and_makes_nothing(world: World) -> None:
+    """No oracle: whether an email has an account cannot be learnt from activation."""
+    taken = enrol_patient(world.clinician, "Ola")
+    free = enrol_patient(world.clinician, "Oli")
+    before = users(world.app)
+    in_use = activate(world.app, taken["activation_code"], "alex@example.org")
+    assert users(world.app) == before
+    made = activate(world.app, free["activation_code"], "oli@example.org")
+    assert in_use.status_code == made.status_code == 201
+    assert set(in_use.get_json()) == set(made.get_json()) == {"role", "email", "patient_id"}
+    assert in_use.get_json()["patient_id"] == taken["id"]
+    # nothing was made and the code is still good for the patient's own new email
+    assert (
+        ApiClient(world.app)
+        .post("/api/session", json={"email": "alex@example.org", "password": PASSWORD})
+        .get_json()["user"]["patient_id"]
+        == world.patient_id
+    )
+    assert activate(world.app, taken["activation_code"], "ola@example.org").status_code == 201
 
 
 def test_caregivers_see_only_their_linked_patients(world: World) -> None:
@@ -93,26 +108,65 @@ def test_a_caregiver_can_care_for_several_patients(world: World) -> None:
     second = enrol_patient(world.clinician, "Pip")
     invite = world.clinician.post(f"/api/patients/{second['id']}/caregiver-invites")
     assert invite.status_code == 201
-    # Sam already has an account: the same email and password link Pip too
-    response = activate(world.app, invite.get_json()["code"], "sam@example.org")
-    assert response.status_code == 201
+    # Sam already has an account: signed in, Sam accepts the invite for Pip too
+    response = world.caregiver.post(
+        "/api/caregiver-invites/accept", json={"code": invite.get_json()["code"]}
+    )
+    assert response.status_code == 201, response.get_json()
     assert sorted(response.get_json()["caregiver_of"]) == sorted([world.patient_id, second["id"]])
     links = db.session.scalars(select(CaregiverLink.patient_id)).all()
     assert sorted(links) == sorted([world.patient_id, second["id"]])
-
-
-def test_someone_elses_caregiver_code_with_a_wrong_password_is_a_conflict(world: World) -> None:
-    invite = world.patient.post(f"/api/patients/{world.patient_id}/caregiver-invites")
-    response = world.anonymous.post(
-        "/api/activate",
-        json={
-            "code": invite.get_json()["code"],
-            "email": "sam@example.org",
-            "password": "not-sams-password",
-            "display_name": "Mallory",
-        },
+    assert world.caregiver.get(f"/api/patients/{second['id']}").status_code == 200
+    # the code was used up
+    again = world.caregiver.post(
+        "/api/caregiver-invites/accept", json={"code": invite.get_json()["code"]}
     )
-    assert response.status_code == 409
+    assert again.status_code == 422
+
+
+def test_only_a_caregiver_account_accepts_an_invite(world: World) -> None:
+    invite = world.clinician.post(f"/api/patients/{world.patient_id}/caregiver-invites")
+    code = invite.get_json()["code"]
+    assert (
+        world.other_patient.post("/api/caregiver-invites/accept", json={"code": code}).status_code
+        == 403
+    )
+    assert (
+        world.anonymous.post("/api/caregiver-invites/accept", json={"code": code}).status_code
+        == 401
+    )
+    assert (
+        world.clinician.post(
+            "/api/caregiver-invites/accept", json={"code": "ABCD-EFGH-JKMN"}
+        ).status_code
+        == 403
+    )
+
+
+def test_activate_is_not_a_password_oracle(world: World) -> None:
+    """With an invite code from their own patient, nobody can test a caregiver's password
+    through activation, nor link that caregiver to their patient by guessing it right."""
+    mallory = world.other_patient
+    answers = []
+    for password in ("not-sams-password", PASSWORD):  # a wrong guess, then the right one
+        code = mallory.post(f"/api/patients/{world.other_patient_id}/caregiver-invites")
+        response = world.anonymous.post(
+            "/api/activate",
+            json={
+                "code": code.get_json()["code"],
+                "email": "sam@example.org",
+                "password": password,
+                "display_name": "Mallory",
+            },
+        )
+        answers.append((response.status_code, response.get_json()))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 201
+    links = db.session.scalars(
+        select(CaregiverLink.caregiver_id).where(CaregiverLink.patient_id == world.other_patient_id)
+    ).all()
+    assert links == []
+    assert world.caregiver.get(f"/api/patients/{world.other_patient_id}").status_code == 404
 
 
 def test_only_the_patient_and_their_care_team_can_invite(world: World) -> None:

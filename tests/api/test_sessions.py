@@ -126,6 +126,30 @@ def test_repeated_failures_on_one_account_are_throttled(world: World) -> None:
     assert other.status_code == 200
 
 
+def test_a_guessing_source_never_locks_the_owner_out(world: World) -> None:
+    """The throttle slows the address that guesses at an account, not the account: its owner,
+    signing in from their own address meanwhile, gets in."""
+    guesser = {"REMOTE_ADDR": "203.0.113.9"}
+    for _ in range(12):
+        world.anonymous.client.post(
+            "/api/session",
+            json={"email": "dr.north@example.org", "password": "wrong-wrong"},
+            environ_base=guesser,
+        )
+    blocked = world.anonymous.client.post(
+        "/api/session",
+        json={"email": "dr.north@example.org", "password": PASSWORD},
+        environ_base=guesser,
+    )
+    assert blocked.status_code == 429
+    owner = world.app.test_client().post(
+        "/api/session",
+        json={"email": "dr.north@example.org", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "198.51.100.20"},
+    )
+    assert owner.status_code == 200
+
+
 def test_one_address_trying_many_accounts_is_throttled(app: Flask) -> None:
     client = ApiClient(app)
     statuses = [

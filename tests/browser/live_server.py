@@ -170,11 +170,17 @@ class LiveServer:
         return person
 
     def add_caregiver(self, patient: Person, email: str | None = None) -> Person:
-        """A caregiver account made with an invite code from the patient."""
+        """A caregiver account made with an invite code from the patient; given the email of
+        an existing caregiver, that caregiver accepts the invite signed in."""
         api = self.new_api()
         api.sign_in(patient.email, patient.password)
         code = api.call("POST", f"/api/patients/{patient.patient_id}/caregiver-invites")["code"]
-        email = email or f"carer{next(_numbers)}-{os.getpid()}@browser.test"
+        if email is not None:
+            carer = self.new_api()
+            carer.sign_in(email, PASSWORD)
+            carer.call("POST", "/api/caregiver-invites/accept", json={"code": code})
+            return Person(email, PASSWORD, patient.patient_id, "Carer", patient.timezone)
+        email = f"carer{next(_numbers)}-{os.getpid()}@browser.test"
         self.new_api().call(
             "POST",
             "/api/activate",

@@ -141,7 +141,7 @@ def test_signing_out_forgets_the_person_on_this_phone(phone: Any, patient: Perso
     page = phone.new_page()
     sign_in(page, patient)
     page.get_by_role("link", name="Settings").click()
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     page.get_by_role("heading", name="Sign in").wait_for()
     kept = page.evaluate(
         """() => new Promise((resolve) => {

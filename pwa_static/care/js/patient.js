@@ -1,6 +1,6 @@
 // One patient's page: status and red flags, the treatment course, doses in the last 7 days, ANC,
 // bowel movements, the timeline, entering a blood result, the dose plan, caregiver invites,
-// reports and the audit.
+// logins and caregivers (people.js), reports and the audit.
 
 import { columns } from '/static/js/charts.js';
 import { h } from '/static/js/dom.js';
@@ -9,6 +9,7 @@ import { bowelChart, ancChart } from './charts.js';
 import { call } from './session.js';
 import { bandName, bloodTestText, errorBox, failureText, field, light, patientLight, pushTag, ruleTitle, severityTag, symptomName, testName } from './ui.js';
 import { medicinesSection } from './medicines.js';
+import { peopleBlock } from './people.js';
 import { planSection } from './plan.js';
 import { courseEntries, courseName, courseSection, redrawPatient, takeNotice } from './treatment.js';
 
@@ -181,12 +182,13 @@ export async function render({ params, refresh, go }) {
     onSaved: (notice) => redrawPatient(go, id, 'medicines', notice),
   }));
   const invite = section('invite', t('invite.title'), inviteBlock(base));
+  const people = section('people', t('people.title'), peopleBlock(base));
   const reports = section('reports', t('export.title'), h('ul', {},
     h('li', {}, h('a', { href: `${base}/report.pdf`, download: '' }, t('export.pdf'))),
     h('li', {}, h('a', { href: `${base}/fhir`, download: '' }, t('export.fhir')))));
   const audit = section('audit', t('audit.title'), auditBlock(base));
 
-  const sectionsList = [['treatment', 'course.title'], ['doses', 'adherence.title'], ['anc', 'anc.title'], ['markers', 'markers.title'], ['lab', 'lab.title'], ['bowel', 'bowel.title'], ['timeline', 'timeline.title'], ['plan', 'plan.title'], ['medicines', 'medicines.title'], ['invite', 'invite.title'], ['reports', 'export.title'], ['audit', 'audit.title']];
+  const sectionsList = [['treatment', 'course.title'], ['doses', 'adherence.title'], ['anc', 'anc.title'], ['markers', 'markers.title'], ['lab', 'lab.title'], ['bowel', 'bowel.title'], ['timeline', 'timeline.title'], ['plan', 'plan.title'], ['medicines', 'medicines.title'], ['invite', 'invite.title'], ['people', 'people.title'], ['reports', 'export.title'], ['audit', 'audit.title']];
   const toc = h('nav', { class: 'toc', 'aria-label': t('patient.sections') }, h('ul', {}, sectionsList.map(([key, label]) => h('li', {},
     h('a', {
       href: `#/patients/${id}/${key}`,
@@ -199,7 +201,7 @@ export async function render({ params, refresh, go }) {
     }, t(label))))));
   const page = h('div', { class: 'stack wide patient-page' }, header, tasks, toc, courseEl,
     h('div', { class: 'grid' }, adherence, ancSection, markersSection, section('lab', t('lab.title'), labForm), bowelSection),
-    timeline, planEl, medicinesEl, h('div', { class: 'grid' }, invite, reports), audit);
+    timeline, planEl, medicinesEl, h('div', { class: 'grid' }, invite, reports), people, audit);
   if (params[1]) {
     setTimeout(() => {
       const target = document.getElementById(`h-${params[1]}`);

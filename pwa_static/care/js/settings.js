@@ -5,7 +5,8 @@
 
 import { h, uid } from '/static/js/dom.js';
 import { has, t, tn } from './i18n.js';
-import { call, session } from './session.js';
+import { accountBlock } from './people.js';
+import { call, session, signOut } from './session.js';
 import { errorBox, failureText, field, ruleTitle } from './ui.js';
 
 const WINDOWS = [
@@ -287,5 +288,8 @@ export async function render() {
     h('h1', { tabindex: '-1' }, t('settings.title')),
     h('p', {}, t('settings.intro', { name: settings.name })),
     isAdmin ? null : h('p', { class: 'notice read-only-note' }, t('settings.readOnly')),
-    isAdmin ? editForm(settings, choices) : readOnlyView(settings, choices));
+    isAdmin ? editForm(settings, choices) : readOnlyView(settings, choices),
+    h('section', { class: 'stack', 'aria-labelledby': 'account-title' },
+      h('h2', { id: 'account-title' }, t('account.title')),
+      accountBlock({ onSignedOut: async () => { await signOut(); location.hash = '#/signin'; } })));
 }

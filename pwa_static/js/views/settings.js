@@ -1,5 +1,6 @@
-// Settings: reminders (with every state explained), installing the app, caregivers, the
-// emergency number, language, text size, and signing out.
+// Settings: reminders (with every state explained), installing the app, caregivers (invite,
+// list, remove, cancel a code; a caregiver accepts another person's code), the emergency
+// number, language, text size, the password, and signing out (here or everywhere).
 
 import { api } from '../api.js';
 import { h, uid } from '../dom.js';
@@ -7,7 +8,7 @@ import { formatDateTime, languages, loadLanguage, t, tellServerLanguage, tn, tra
 import * as outbox from '../outbox.js';
 import * as push from '../push.js';
 import { currentPatient, forgetSession, isCaregiver, loadCatalogue, saveSettings, settings, state, switchPatient, whenPatients } from '../store.js';
-import { emergencyNumber, errorBox, field, heading, messageFor } from '../ui.js';
+import { emergencyNumber, errorBox, field, heading, messageFor, showFieldErrors } from '../ui.js';
 
 function section(id, title, ...children) {
   return h('section', { class: 'card stack', 'aria-labelledby': id }, h('h2', { id }, title), children);
@@ -75,6 +76,88 @@ function installSection() {
   return section('install-title', t('settings.install'), body);
 }
 
+/** A small form: its submit runs `work`, which answers the line to show when it is done. */
+function actionForm(title, fields, label, work, onError = () => {}) {
+  const errors = errorBox();
+  const done = h('p', { 'aria-live': 'polite' });
+  const submit = h('button', { type: 'submit', class: 'button' }, label);
+  return h('form', {
+    class: 'stack',
+    novalidate: true,
+    onsubmit: async (event) => {
+      event.preventDefault();
+      errors.clear();
+      done.textContent = '';
+      submit.disabled = true;
+      try {
+        done.textContent = await work();
+      } catch (error) {
+        onError(error);
+        errors.show(messageFor(error));
+      } finally {
+        submit.disabled = false;
+      }
+    },
+  }, h('h3', {}, title), errors.el, fields, submit, done);
+}
+
+function acceptInviteForm() {
+  const code = h('input', { type: 'text', name: 'invite_code', autocomplete: 'one-time-code', autocapitalize: 'characters', spellcheck: 'false' });
+  return h('div', { class: 'stack' }, actionForm(t('caregiver.acceptTitle'),
+    [h('p', {}, t('caregiver.acceptIntro')), field({ label: t('caregiver.acceptCode'), input: code })],
+    t('caregiver.accept'),
+    async () => {
+      const before = new Set(state.user.caregiver_of || []);
+      const user = await api('POST', '/api/caregiver-invites/accept', { body: { code: code.value.trim() } });
+      code.value = '';
+      state.user = { ...state.user, caregiver_of: user.caregiver_of };
+      state.patients = (await api('GET', '/api/patients')).items;
+      const added = state.patients.find((p) => !before.has(p.id));
+      return t('caregiver.accepted', { name: added ? added.display_name : '' });
+    }));
+}
+
+/** The patient's caregivers and unused invite codes, each with a button to end it. */
+function caregiverList() {
+  const body = h('div', { class: 'stack', 'aria-live': 'polite' });
+  const errors = errorBox();
+  const base = `/api/patients/${state.patientId}`;
+  async function act(path, message) {
+    errors.clear();
+    try {
+      await api('DELETE', path);
+      await load(message);
+    } catch (error) {
+      errors.show(messageFor(error));
+    }
+  }
+  async function load(message) {
+    const answer = await api('GET', `${base}/caregivers`);
+    const people = answer.caregivers.length
+      ? h('ul', { class: 'plain-list' }, answer.caregivers.map((c) => h('li', { class: 'stack' },
+        h('span', {}, t('caregiver.since', { name: c.display_name, email: c.email, when: formatDateTime(c.since) })),
+        h('button', {
+          type: 'button',
+          class: 'button danger',
+          onclick: () => act(`${base}/caregivers/${c.id}`, t('caregiver.removed', { name: c.display_name })),
+        }, t('caregiver.remove', { name: c.display_name })))))
+      : h('p', {}, t('caregiver.none'));
+    const invites = answer.invites.length
+      ? [h('h3', {}, t('caregiver.invitesTitle')), h('ul', { class: 'plain-list' }, answer.invites.map((i) => h('li', { class: 'stack' },
+        h('span', {}, t('caregiver.inviteLine', { when: formatDateTime(i.created_at) })),
+        h('button', {
+          type: 'button',
+          class: 'button',
+          onclick: () => act(`${base}/caregiver-invites/${i.id}`, t('caregiver.cancelled')),
+        }, t('caregiver.cancelInvite')))))]
+      : [];
+    body.replaceChildren(h('h3', {}, t('caregiver.listTitle')), message ? h('p', { class: 'strong-note' }, message) : null, people, ...invites);
+  }
+  const reload = () => load().catch((error) => errors.show(messageFor(error)));
+  reload();
+  return { el: h('div', { class: 'stack' }, errors.el, body), reload };
+}
+
 function caregiversSection() {
   if (isCaregiver()) {
     const mine = state.user.caregiver_of || [];
@@ -89,11 +172,13 @@ function caregiversSection() {
       }, mine.map((id, i) => h('option', { value: String(id), selected: id === state.patientId }, names[i])));
       parts.push(field({ label: t('patient.switch'), input: select }));
     }
+    parts.push(acceptInviteForm());
     return section('care-title', t('settings.caring'), parts);
   }
   if (state.user.role !== 'patient') return null;
   const result = h('div', { class: 'stack', 'aria-live': 'polite' });
   const errors = errorBox();
+  const list = caregiverList();
   const button = h('button', {
     type: 'button',
     class: 'button primary',
@@ -107,6 +192,7 @@ function caregiversSection() {
           h('p', { class: 'code' }, invite.code),
           h('p', {}, invite.expires_at ? t('caregiver.codeHelp', { when: formatDateTime(invite.expires_at) }) : t('caregiver.codeHelpNoDate')),
         );
+        list.reload();
       } catch (error) {
         errors.show(messageFor(error));
       } finally {
@@ -114,7 +200,7 @@ function caregiversSection() {
       }
     },
   }, t('caregiver.invite'));
-  return section('care-title', t('settings.caregivers'), h('p', {}, t('caregiver.intro')), errors.el, button, result);
+  return section('care-title', t('settings.caregivers'), h('p', {}, t('caregiver.intro')), errors.el, button, result, list.el);
 }
 
 function emergencySection() {
@@ -197,10 +283,48 @@ function accountSection(go) {
     go('signin');
   }
   body.append(h('button', { type: 'button', class: 'button', onclick: () => signOut(false) }, t('settings.signOut')));
+  const everywhere = h('button', {
+    type: 'button',
+    class: 'button',
+    onclick: async () => {
+      errors.clear();
+      try {
+        await push.turnOff().catch(() => null);
+        await api('DELETE', '/api/sessions');
+      } catch (error) {
+        errors.show(messageFor(error));
+        return;
+      }
+      await forgetSession();
+      go('signin');
+    },
+  }, t('settings.signOutEverywhere'));
   return section('account-title', t('settings.account'),
     h('p', {}, t('settings.signedInAs', { email: state.user.email })),
     errors.el,
-    body);
+    body,
+    passwordForm(),
+    h('p', { class: 'hint' }, t('settings.signOutEverywhereHelp')),
+    everywhere);
+}
+
+function passwordForm() {
+  const current = h('input', { type: 'password', name: 'current_password', autocomplete: 'current-password' });
+  const next = h('input', { type: 'password', name: 'new_password', autocomplete: 'new-password' });
+  const inputs = { current_password: current, new_password: next };
+  return actionForm(t('settings.changePassword'), [
+    field({ label: t('settings.currentPassword'), input: current }),
+    field({ label: t('settings.newPassword'), input: next, hint: t('activate.passwordHint') }),
+  ], t('settings.changePassword'), async () => {
+    showFieldErrors(inputs, {});
+    await api('POST', '/api/me/password', { body: { current_password: current.value, new_password: next.value } });
+    current.value = '';
+    next.value = '';
+    return t('settings.passwordChanged');
+  }, (error) => {
+    const fields = error.fields || {};
+    showFieldErrors(inputs, { ...fields, new_password: fields.password });
+  });
 }
 
 export async function render({ go, refresh, applyTextSize }) {

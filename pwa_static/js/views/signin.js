@@ -1,4 +1,5 @@
-// Signing in, and using a one-time code (enrolment or caregiver) to make an account.
+// Signing in, and using a one-time code (enrolment or caregiver) to make an account (setting a
+// new password with a reset code is views/reset.js).
 
 import { api } from '../api.js';
 import { h } from '../dom.js';
@@ -6,17 +7,17 @@ import { t } from '../i18n.js';
 import { rememberSession, state } from '../store.js';
 import { errorBox, field, heading, messageFor, showFieldErrors } from '../ui.js';
 
-async function signIn(email, password, afterSignIn) {
+export async function signIn(email, password, afterSignIn) {
   const session = await api('POST', '/api/session', { body: { email, password } });
   await rememberSession(session);
   await afterSignIn();
 }
 
-function passwordInput(autocomplete) {
+export function passwordInput(autocomplete) {
   return h('input', { type: 'password', name: 'password', autocomplete, required: true });
 }
 
-function showPasswordToggle(input) {
+export function showPasswordToggle(input) {
   const box = h('input', {
     type: 'checkbox',
     id: `${input.id}-show`,
@@ -25,7 +26,18 @@ function showPasswordToggle(input) {
   return h('div', { class: 'check' }, box, h('label', { for: box.id }, t('signin.showPassword')));
 }
 
-function busy(button, on, text) {
+/** All filled in? Else say which are not. */
+export function allFilled(inputs, errors) {
+  const missing = {};
+  for (const [key, input] of Object.entries(inputs)) {
+    if (!input.value.trim()) missing[key] = [t('activate.required')];
+  }
+  showFieldErrors(inputs, missing);
+  if (Object.keys(missing).length) errors.show(t('activate.fillAll'));
+  return !Object.keys(missing).length;
+}
+
+export function busy(button, on, text) {
   button.disabled = on;
   if (text) button.textContent = text;
 }
@@ -81,7 +93,9 @@ export async function render({ go, afterSignIn }) {
     form,
     h('h2', {}, t('signin.newTitle')),
     h('p', {}, t('signin.newIntro')),
-    h('p', {}, h('a', { href: '#/activate', class: 'button' }, t('signin.haveCode'))));
+    h('p', {}, h('a', { href: '#/activate', class: 'button' }, t('signin.haveCode'))),
+    h('h2', {}, t('signin.forgotTitle')),
+    h('p', {}, h('a', { href: '#/reset', class: 'button' }, t('signin.haveResetCode'))));
 }
 
 async function pendingFromBefore() {
@@ -110,16 +124,7 @@ export async function renderActivate({ go, afterSignIn }) {
     onsubmit: async (event) => {
       event.preventDefault();
       errors.clear();
-      const missing = {};
-      for (const [key, input] of Object.entries(inputs)) {
-        if (!input.value.trim()) missing[key] = [t('activate.required')];
-      }
-      if (Object.keys(missing).length) {
-        showFieldErrors(inputs, missing);
-        errors.show(t('activate.fillAll'));
-        return;
-      }
-      showFieldErrors(inputs, {});
+      if (!allFilled(inputs, errors)) return;
       busy(submit, true, t('activate.busy'));
       try {
         await api('POST', '/api/activate', {
@@ -130,7 +135,18 @@ export async function renderActivate({ go, afterSignIn }) {
             display_name: name.value.trim(),
           },
         });
-        await signIn(email.value.trim(), password.value, afterSignIn);
+        try {
+          await signIn(email.value.trim(), password.value, afterSignIn);
+        } catch (error) {
+          // nothing was made: the email has an account with another password
+          if (error.status === 401) throw { status: 401, message: t('activate.emailInUse') };
+          throw error;
+        }
+        // an existing caregiver signed in: accept the invite from their account
+        if (state.user && state.user.role === 'caregiver') {
+          await api('POST', '/api/caregiver-invites/accept', { body: { code: code.value.trim() } }).catch(() => null);
+          await afterSignIn();
+        }
         go('today');
       } catch (error) {
         busy(submit, false, t('activate.submit'));

@@ -1,0 +1,115 @@
+// One patient's logins as the care team sees them: the patient's own and their caregivers'
+// (each with a one-time password reset code to give in person or by phone, since patients may
+// have no email), removing a caregiver, and cancelling invite codes nobody has used.
+
+import { h } from '/static/js/dom.js';
+import { formatDateTime, t } from './i18n.js';
+import { call } from './session.js';
+import { errorBox, failureText } from './ui.js';
+
+export function peopleBlock(base) {
+  const errors = errorBox();
+  const body = h('div', { class: 'stack' });
+  const shown = h('div', { role: 'status' });
+
+  async function act(work) {
+    errors.hide();
+    try {
+      await work();
+      await load();
+    } catch (error) {
+      errors.show(failureText(error));
+    }
+  }
+
+  function resetButton(person) {
+    return h('button', {
+      type: 'button',
+      class: 'button',
+      onclick: () => act(async () => {
+        const answer = await call('POST', `${base}/reset-codes`, { body: { user_id: person.id } });
+        shown.replaceChildren(h('div', { class: 'callout code-box stack' },
+          h('p', {}, t('people.resetCodeFor', { name: answer.display_name, email: answer.email })),
+          h('p', { class: 'code' }, answer.code),
+          h('p', {}, t('people.resetExpires', { when: formatDateTime(answer.expires_at) }))));
+      }),
+    }, t('people.issueReset', { name: person.display_name }));
+  }
+
+  async function load() {
+    const answer = await call('GET', `${base}/caregivers`);
+    const rows = [];
+    if (answer.login) {
+      rows.push(h('li', { class: 'stack' },
+        h('span', {}, t('people.patientLogin', { name: answer.login.display_name, email: answer.login.email })),
+        h('div', {}, resetButton(answer.login))));
+    } else {
+      rows.push(h('li', {}, t('people.noLogin')));
+    }
+    for (const carer of answer.caregivers) {
+      rows.push(h('li', { class: 'stack' },
+        h('span', {}, t('people.caregiver', { name: carer.display_name, email: carer.email, when: formatDateTime(carer.since) })),
+        h('div', { class: 'button-row' }, resetButton(carer),
+          h('button', {
+            type: 'button',
+            class: 'button danger',
+            onclick: () => act(() => call('DELETE', `${base}/caregivers/${carer.id}`)),
+          }, t('people.remove', { name: carer.display_name })))));
+    }
+    for (const invite of answer.invites) {
+      rows.push(h('li', { class: 'stack' },
+        h('span', {}, t('people.invite', { made: formatDateTime(invite.created_at), until: formatDateTime(invite.expires_at) })),
+        h('div', {}, h('button', {
+          type: 'button',
+          class: 'button',
+          onclick: () => act(() => call('DELETE', `${base}/caregiver-invites/${invite.id}`)),
+        }, t('people.cancelInvite')))));
+    }
+    body.replaceChildren(h('ul', { class: 'plain-list' }, rows));
+  }
+
+  load().catch((error) => errors.show(failureText(error)));
+  return h('div', { class: 'stack' }, h('p', {}, t('people.intro')), errors.el, body, shown);
+}
+
+/** The signed-in care-team member's own account: a new password, and signing out everywhere. */
+export function accountBlock({ onSignedOut }) {
+  const errors = errorBox();
+  const done = h('p', { role: 'status' });
+  const current = h('input', { type: 'password', id: 'account-current', autocomplete: 'current-password' });
+  const next = h('input', { type: 'password', id: 'account-new', autocomplete: 'new-password' });
+  const form = h('form', {
+    class: 'stack',
+    novalidate: true,
+    onsubmit: async (event) => {
+      event.preventDefault();
+      errors.hide();
+      done.textContent = '';
+      try {
+        await call('POST', '/api/me/password', { body: { current_password: current.value, new_password: next.value } });
+        current.value = '';
+        next.value = '';
+        done.textContent = t('account.changed');
+      } catch (error) {
+        errors.show(failureText(error));
+      }
+    },
+  },
+  h('div', { class: 'field' }, h('label', { for: current.id }, t('account.current')), current),
+  h('div', { class: 'field' }, h('label', { for: next.id }, t('account.new')), next),
+  h('div', {}, h('button', { type: 'submit', class: 'button' }, t('account.change'))));
+  const everywhere = h('button', {
+    type: 'button',
+    class: 'button',
+    onclick: async () => {
+      try {
+        await call('DELETE', '/api/sessions');
+        await onSignedOut();
+      } catch (error) {
+        errors.show(failureText(error));
+      }
+    },
+  }, t('account.signOutEverywhere'));
+  return h('div', { class: 'stack' }, errors.el, form, done,
+    h('p', { class: 'hint' }, t('account.everywhereHelp')), h('div', {}, everywhere));
+}
