@@ -134,10 +134,24 @@ def due_params(now: dt.datetime) -> dict[str, object]:
     return {"outbox_now": now}
 
 
-def claim(session: Session, worker_id: str, now: dt.datetime, limit: int = 500) -> list[Claimed]:
-    """Take up to `limit` due messages for this worker for the lease; commits the claim (with
-    nothing to claim, no commit: the caller's next commit, or the session's end, ends it)."""
-    due = due_query(now).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
+def claim(
+    session: Session,
+    worker_id: str,
+    now: dt.datetime,
+    limit: int = 500,
+    *,
+    kinds: Iterable[str] | None = None,
+    other_kinds: Iterable[str] = (),
+) -> list[Claimed]:
+    """Take up to `limit` due messages (of `kinds`, or of any kind but `other_kinds`) for
+    this worker for the lease; commits the claim (with nothing to claim, no commit: the
+    caller's next commit, or the session's end, ends it)."""
+    due = due_query(now)
+    if kinds is not None:
+        due = due.where(OutboxMessage.kind.in_(sorted(kinds)))
+    if other_kinds:
+        due = due.where(OutboxMessage.kind.not_in(sorted(other_kinds)))
+    due = due.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     rows = session.execute(
@@ -157,6 +171,24 @@ def claim(session: Session, worker_id: str, now: dt.datetime, limit: int = 500) 
     return sorted((Claimed(*row) for row in rows), key=lambda m: m.id)
 
 
+def extend_claims(
+    session: Session, worker_id: str, message_ids: Sequence[int], until: dt.datetime
+) -> None:
+    """This worker is still on these messages: their claims hold until `until`."""
+    for batch in batches(sorted(message_ids)):
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(batch),
+                OutboxMessage.claimed_by == worker_id,
+                OutboxMessage.status == "pending",
+            )
+            .values(claimed_until=until)
+            .execution_options(synchronize_session=False)
+        )
+    session.commit()
+
+
 @dataclass(frozen=True)
 class Result:
     """What happened to one claimed message."""
@@ -165,7 +197,6 @@ class Result:
     status: str  # sent, retry, failed, cancelled, skipped
     retry_after: dt.timedelta | None = None
     error: str | None = None
-    delivered_to: tuple[tuple[int, int], ...] = ()  # (subscription id, HTTP status)
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -174,22 +205,27 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def record(
-    session: Session, worker_id: str, results: Iterable[Result], now: dt.datetime
+    session: Session,
+    worker_id: str,
+    results: Iterable[Result],
+    now: dt.datetime,
+    *,
+    deliveries: Iterable[tuple[int, int, int]] = (),
 ) -> dict[str, int]:
-    """Store outcomes while this worker's claims hold (a claim taken over is left alone).
+    """Store outcomes while this worker's claims hold (a claim taken over is left alone), and
+    the `deliveries` made (message id, subscription id, HTTP status), in one transaction.
 
     Outcomes that end a message are written a group at a time (one UPDATE per status and
     reason), deliveries in one INSERT: a batch of 500 is a handful of statements, not 1,000."""
     results = list(results)
     counts: dict[str, int] = {}
-    deliveries = [
-        {"message_id": r.message_id, "subscription_id": sub, "status": code, "delivered_at": now}
-        for r in results
-        for sub, code in r.delivered_to
+    rows = [
+        {"message_id": message, "subscription_id": sub, "status": code, "delivered_at": now}
+        for message, sub, code in deliveries
     ]
-    if deliveries:
+    if rows:
         session.connection().execute(
-            insert_for(session)(PushDelivery.__table__).on_conflict_do_nothing(), deliveries
+            insert_for(session)(PushDelivery.__table__).on_conflict_do_nothing(), rows
         )
     groups: dict[tuple[str, str | None], list[int]] = {}
     for result in results:

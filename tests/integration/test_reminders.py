@@ -12,7 +12,8 @@ import pytest
 from flask import Flask
 
 from reminders.cycle import run_cycle
-from reminders.dispatch import send_batch
+from reminders.delivery import REMINDERS, Delivery
+from reminders.dispatch import channels_of
 from server.api.push import vapid
 from server.extensions import db
 from server.models import OutboxMessage, PushSubscription, User
@@ -237,14 +238,17 @@ def test_a_batch_abandoned_mid_send_is_delivered_after_the_lease_once(
     def die(_messages):
         raise WorkerDied
 
+    def send(worker: str, when: dt.datetime, **hooks: Any) -> None:
+        Delivery(db.session, channels_of(sender), worker, REMINDERS, when, **hooks).run()
+
     with pytest.raises(WorkerDied):
-        send_batch(db.session, sender, "dead-worker", now, after_claim=die)
+        send("dead-worker", now, after_claim=die)
     db.session.rollback()
-    send_batch(db.session, sender, "w2", now + dt.timedelta(seconds=30))
+    send("w2", now + dt.timedelta(seconds=30))
     assert dose_pushes(push) == []  # still claimed by the dead worker
     later = now + outbox.LEASE + dt.timedelta(seconds=1)
-    send_batch(db.session, sender, "w2", later)
-    send_batch(db.session, sender, "w3", later + outbox.LEASE * 2)
+    send("w2", later)
+    send("w3", later + outbox.LEASE * 2)
     assert len(dose_pushes(push)) == 1
 
 
@@ -392,15 +396,20 @@ def test_no_database_transaction_is_held_while_sending(
 ) -> None:
     """The sends wait on the network: nothing may be locked then (SQLite's write lock above
     all), and no claimed row may be reloaded from the database afterwards."""
+    import reminders.delivery as delivery
+
     seen: list[bool] = []
-    original = sender.send_many
+    original = delivery.wait
 
-    def watched(items):
+    def watched(*args, **kwargs):
         seen.append(db.session().in_transaction())
-        return original(items)
+        return original(*args, **kwargs)
 
-    sender.send_many = watched  # type: ignore[method-assign]
-    tick(evening.app, sender, at("2026-11-25T21:00:00+00:00"))
+    delivery.wait = watched  # type: ignore[assignment]
+    try:
+        tick(evening.app, sender, at("2026-11-25T21:00:00+00:00"))
+    finally:
+        delivery.wait = original  # type: ignore[assignment]
     assert seen and not any(seen)
     assert len(dose_pushes(push)) == 1
 
