@@ -7,7 +7,8 @@ the alerts first.
 
 Within a lane:
 - sends are scheduled per origin (a push service, a webhook host, the mail server): at most
-  `per_origin` at once to any one, so a slow origin holds its own slots and no one else's;
+  `per_origin` at once to any one push service, and one at a time, in order, to a webhook
+  or mail server, so a slow origin holds its own slots and no one else's;
   every request has a total deadline and reads a few KiB of the reply at most
   (server/notify/transport.py);
 - each outcome is recorded as its send completes (a push delivery to a subscription at once,
@@ -39,6 +40,9 @@ CLAIM_SIZE = 500
 # completed sends are recorded together when this many are done, or the oldest has waited
 # this long, or nothing else is in flight (one commit for several outcomes)
 RECORD_AFTER_SECONDS = 0.02
+# while sends are still running, the outbox is looked at again this often (what came due in
+# the meantime goes out beside a slow origin, not after it)
+CLAIM_AGAIN_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,8 @@ class Delivery:
         self._done: list[tuple[Send, SendResult]] = []
         self._first_done_at = 0.0
         self._unrecorded = 0
-        self._exhausted = False
+        self._exhausted = False  # the last claim found less than it asked for
+        self._claim_again_at = 0.0
 
     def now(self) -> dt.datetime:
         """The instant the run started at, moved on by the time it has taken: claims and
@@ -110,7 +115,8 @@ class Delivery:
                     if self._exhausted:
                         break
                     continue  # what was claimed needed no send: claim more
-                timeout = renew_at - time.monotonic()
+                wake = min(renew_at, self._claim_again_at) if self._exhausted else renew_at
+                timeout = wake - time.monotonic()
                 if self._done:
                     timeout = self._first_done_at + RECORD_AFTER_SECONDS - time.monotonic()
                 self._collect(max(timeout, 0))
@@ -131,10 +137,12 @@ class Delivery:
 
     def _claim_more(self) -> None:
         room = self.lane.held - len(self._underway)
-        if self._exhausted or room < min(CLAIM_SIZE, self.lane.held) // 2:
+        if room < min(CLAIM_SIZE, self.lane.held) // 2:
+            return
+        if self._exhausted and time.monotonic() < self._claim_again_at:
             return
         if self.counts["claimed"] >= MAX_CLAIMED_PER_DRAIN:
-            self._exhausted = True
+            self._exhausted, self._claim_again_at = True, float("inf")
             return
         want = min(CLAIM_SIZE, room)
         claimed = outbox.claim(
@@ -144,10 +152,13 @@ class Delivery:
             want,
             kinds=self.lane.kinds,
             other_kinds=self.lane.other_kinds,
+            lease=self.lease,
         )
-        if len(claimed) < want:
-            self._exhausted = True
+        self._exhausted = len(claimed) < want
+        self._claim_again_at = time.monotonic() + CLAIM_AGAIN_SECONDS
         if not claimed:
+            # the empty claim's transaction (on SQLite the write lock) is not kept
+            self.session.commit()
             return
         if self.after_claim is not None:
             self.after_claim(claimed)
@@ -166,9 +177,10 @@ class Delivery:
     def _start_sends(self, executor: ThreadPoolExecutor) -> None:
         for origin in list(self._queues):
             queue = self._queues[origin]
+            at_once = 1 if queue and queue[0].in_order else self.lane.per_origin
             while (
                 queue
-                and self._busy[origin] < self.lane.per_origin
+                and self._busy[origin] < at_once
                 and self._unrecorded < self.lane.in_flight
             ):
                 send = queue.popleft()

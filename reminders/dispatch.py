@@ -55,12 +55,15 @@ def channels_of(sender: WebPushSender | Channels) -> Channels:
 @dataclass(frozen=True)
 class Send:
     """One request to make for a message: to a push subscription, the webhook or the mail
-    server. `origin` is where it goes (sends are bounded per origin); `go` makes it."""
+    server. `origin` is where it goes (sends are bounded per origin); `go` makes it. Sends
+    to an `in_order` origin go one at a time, in the order claimed (a webhook receiver sees
+    an escalation opened before it is resolved)."""
 
     message_id: int
     origin: str
     subscription_id: int | None
     go: Callable[[], SendResult]
+    in_order: bool = False
 
 
 @dataclass
@@ -153,7 +156,7 @@ def _plan_other(
             go = _email_send(channels, payload)
             origin = f"smtp {channels.smtp.host}:{channels.smtp.port}"
         plan.underway.append(Underway(message.id, message.channel, 1, False))
-        plan.sends.append(Send(message.id, origin, None, go))
+        plan.sends.append(Send(message.id, origin, None, go, in_order=True))
 
 
 def _webhook_send(

@@ -142,6 +142,7 @@ def claim(
     *,
     kinds: Iterable[str] | None = None,
     other_kinds: Iterable[str] = (),
+    lease: dt.timedelta = LEASE,
 ) -> list[Claimed]:
     """Take up to `limit` due messages (of `kinds`, or of any kind but `other_kinds`) for
     this worker for the lease; commits the claim (with nothing to claim, no commit: the
@@ -159,7 +160,7 @@ def claim(
         .where(OutboxMessage.id.in_(due.scalar_subquery()))
         .values(
             claimed_by=worker_id,
-            claimed_until=now + LEASE,
+            claimed_until=now + lease,
             attempts=OutboxMessage.attempts + 1,
         )
         .returning(*_CLAIMED)
