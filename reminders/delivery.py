@@ -74,14 +74,14 @@ class Delivery:
         lane: Lane,
         now: dt.datetime,
         *,
-        lease: dt.timedelta = outbox.LEASE,
+        lease: dt.timedelta | None = None,
         after_claim: Callable[[list[outbox.Claimed]], None] | None = None,
     ) -> None:
         self.session = session
         self.channels = channels
         self.worker_id = worker_id
         self.lane = lane
-        self.lease = lease
+        self.lease = lease or outbox.LEASE
         self.after_claim = after_claim  # a test stands in for a worker dying here
         self._started_at = now
         self._started = time.monotonic()
