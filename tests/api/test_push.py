@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from server.extensions import db
-from server.models import PushSubscription
+from server.models import Clinic, PushSubscription
 from server.notify.webpush import Outcome, PushMessage, Subscription, WebPushSender
 from tests.support.push_service import PushService
 from tests.support.world import World
@@ -152,3 +152,31 @@ def test_the_patient_summary_says_whether_push_reaches_them(
     assert world.clinician.get(path).get_json()["status"]["push_reachable"] is False
     world.patient.post("/api/push/subscriptions", json=push_service.new_subscription())
     assert world.clinician.get(path).get_json()["status"]["push_reachable"] is True
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/hook",
+        "https://127.0.0.1/hook",
+        "https://10.0.0.5/hook",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[::1]/hook",
+    ],
+)
+def test_a_clinic_webhook_on_an_internal_address_is_refused(world: World, url: str) -> None:
+    """Issue 17, finding 7: clinic admins could point the webhook at internal addresses."""
+    response = world.admin.put(
+        "/api/clinic/settings", json={"webhook_url": url, "webhook_secret": "s" * 20}
+    )
+    assert response.status_code == 422, response.get_json()
+    assert "webhook_url" in response.get_json()["error"]["fields"]
+    assert "webhook_url" not in (db.session.get(Clinic, 1).settings or {})
+
+
+def test_an_internal_webhook_receiver_when_the_server_allows_it(world: World) -> None:
+    world.app.config["WEBHOOK_ALLOW_INTERNAL"] = True
+    body = {"webhook_url": "http://127.0.0.1:8080/hook", "webhook_secret": "s" * 20}
+    assert world.admin.put("/api/clinic/settings", json=body).status_code == 200
+    metadata = {"webhook_url": "http://169.254.169.254/latest/meta-data/"}
+    assert world.admin.put("/api/clinic/settings", json=metadata).status_code == 422
