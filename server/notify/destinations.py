@@ -125,11 +125,17 @@ class Destinations:
         elif not any(_matches(host, pattern) for pattern in self.push_services):
             raise Refused("endpoint is not on a known push service")
         if resolve_now:
-            try:
-                addresses = self.resolver(host, port)
-            except OSError:
-                return
-            self.push_addresses(endpoint, addresses)
+            self._check_addresses(host, port, lambda found: self.push_addresses(endpoint, found))
+
+    def _check_addresses(
+        self, host: str, port: int, check: Callable[[Sequence[str]], list[str]]
+    ) -> None:
+        """When storing: the name's addresses now, if it resolves at all."""
+        try:
+            addresses = self.resolver(host, port)
+        except OSError:
+            return
+        check(addresses)
 
     def push_addresses(self, endpoint: str, addresses: Sequence[str] | None = None) -> list[str]:
         """The addresses a push may connect to for this endpoint (checked again, resolved
@@ -153,11 +159,7 @@ class Destinations:
         if scheme == "http" and not self.webhook_allow_internal:
             raise Refused("the webhook must be an https URL")
         if resolve_now:
-            try:
-                addresses = self.resolver(host, port)
-            except OSError:
-                return
-            self.webhook_addresses(url, addresses)
+            self._check_addresses(host, port, lambda found: self.webhook_addresses(url, found))
 
     def webhook_addresses(self, url: str, addresses: Sequence[str] | None = None) -> list[str]:
         scheme, host, port = _parts(url)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, bindparam, delete, select, update
+from sqlalchemy import BindParameter, Select, Update, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from server.models import OutboxMessage, PushDelivery, PushSubscription, User
@@ -177,17 +177,21 @@ def extend_claims(
 ) -> None:
     """This worker is still on these messages: their claims hold until `until`."""
     for batch in batches(sorted(message_ids)):
-        session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id.in_(batch),
-                OutboxMessage.claimed_by == worker_id,
-                OutboxMessage.status == "pending",
-            )
-            .values(claimed_until=until)
-            .execution_options(synchronize_session=False)
-        )
+        session.execute(_still_mine(batch, worker_id).values(claimed_until=until))
     session.commit()
+
+
+def _still_mine(message_ids: Sequence[int], worker_id: str) -> Update:
+    """An UPDATE of these messages while this worker's claim on them holds (pending)."""
+    return (
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(message_ids),
+            OutboxMessage.claimed_by == worker_id,
+            OutboxMessage.status == "pending",
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 @dataclass(frozen=True)
@@ -241,16 +245,7 @@ def record(
         if status == "sent":
             values["sent_at"] = now
         for batch in batches(ids):
-            session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id.in_(batch),
-                    OutboxMessage.claimed_by == worker_id,
-                    OutboxMessage.status == "pending",
-                )
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
+            session.execute(_still_mine(batch, worker_id).values(**values))
     session.commit()
     return counts
 
