@@ -33,7 +33,7 @@ from tests.support.clock import FakeClock
 from tests.support.push_service import PushService
 from tests.support.slow_receiver import SlowReceiver, wait_until
 from tests.support.webhook_receiver import WebhookReceiver
-from tests.support.world import World
+from tests.support.world import World, give_browser
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "webhook-secret-for-tests"
@@ -59,9 +59,10 @@ def sender_for(app: Flask, deadline: float = 10.0) -> WebPushSender:
 
 
 def people(count: int, push: PushService, endpoint_base: str | None = None) -> list[int]:
-    """`count` users each with one browser (its endpoint on `endpoint_base` when given)."""
+    """`count` more users each with one browser (its endpoint on `endpoint_base` if given)."""
+    first = db.session.query(User).count()
     ids = []
-    for n in range(count):
+    for n in range(first, first + count):
         user = User(
             email=f"person{n}@example.org",
             display_name=f"Person {n}",
@@ -71,19 +72,7 @@ def people(count: int, push: PushService, endpoint_base: str | None = None) -> l
         )
         db.session.add(user)
         db.session.flush()
-        browser = push.new_subscription()
-        endpoint = browser["endpoint"]
-        if endpoint_base is not None:
-            endpoint = f"{endpoint_base}/push/{n}"
-        db.session.add(
-            PushSubscription(
-                user_id=user.id,
-                endpoint=endpoint,
-                p256dh=browser["keys"]["p256dh"],
-                auth=browser["keys"]["auth"],
-                created_at=START,
-            )
-        )
+        give_browser(user.id, push, f"{endpoint_base}/push/{n}" if endpoint_base else None)
         ids.append(user.id)
     db.session.commit()
     return ids
@@ -178,7 +167,7 @@ def test_one_slow_origin_holds_only_its_own_slots(
         job = LaneJob(app, channels, REMINDERS, now)
         try:
             assert wait_until(lambda: slow.requests >= 5, timeout=10)
-            fine = people_more(push, 10)
+            fine = people(10, push)
             remind(fine, "fine", now)
             started = time.monotonic()
             assert wait_until(lambda: len(push.received()) >= 10, timeout=10)
@@ -188,35 +177,6 @@ def test_one_slow_origin_holds_only_its_own_slots(
             job.close()
             channels.close()
         assert job.errors == []
-
-
-def people_more(push: PushService, count: int) -> list[int]:
-    """More users with browsers at `push`, after the first ones."""
-    first = db.session.query(User).count()
-    ids = []
-    for n in range(count):
-        user = User(
-            email=f"more{first + n}@example.org",
-            display_name="More",
-            role="caregiver",
-            password_hash="-",
-            created_at=START,
-        )
-        db.session.add(user)
-        db.session.flush()
-        browser = push.new_subscription()
-        db.session.add(
-            PushSubscription(
-                user_id=user.id,
-                endpoint=browser["endpoint"],
-                p256dh=browser["keys"]["p256dh"],
-                auth=browser["keys"]["auth"],
-                created_at=START,
-            )
-        )
-        ids.append(user.id)
-    db.session.commit()
-    return ids
 
 
 def test_a_claim_does_not_expire_under_a_worker_still_sending_it(
