@@ -16,7 +16,9 @@ Within a lane:
   `in_flight` sends are made but not recorded: a worker killed at any moment has sent at
   most `in_flight` messages that another worker will send again;
 - the claims held while their sends wait have their lease extended, so a claim never expires
-  under a worker that is still on it.
+  under a worker that is still on it; should one expire all the same (a worker stalled for a
+  third of the lease), the messages another worker took over are dropped from this one's
+  queues, not sent twice.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ class Lane:
 
 
 ALERTS = Lane("alerts", frozenset({"escalation"}), frozenset(), 4, 8, 100)
-REMINDERS = Lane("reminders", None, frozenset({"escalation"}), 16, 32, 2000)
+REMINDERS = Lane("reminders", None, frozenset({"escalation"}), 16, 32, 1000)
 LANES = (ALERTS, REMINDERS)
 
 
@@ -123,9 +125,7 @@ class Delivery:
                 if self._done and self._time_to_record():
                     self._record()
                 if time.monotonic() >= renew_at:
-                    outbox.extend_claims(
-                        self.session, self.worker_id, list(self._underway), self.now() + self.lease
-                    )
+                    self._renew()
                     renew_at = time.monotonic() + self.lease.total_seconds() / 3
         finally:
             # a failure (the database, say) leaves the claims to expire; the threads finish
@@ -174,15 +174,29 @@ class Delivery:
                 outbox.record(self.session, self.worker_id, sends.finished, self._started_at)
             )
 
+    def _renew(self) -> None:
+        """Extend the claims held; drop the queued sends of any another worker took over."""
+        held = list(self._underway)
+        kept = outbox.extend_claims(self.session, self.worker_id, held, self.now() + self.lease)
+        lost = set(held) - kept
+        if not lost:
+            return
+        self.counts["taken_over"] += len(lost)
+        for origin, queue in list(self._queues.items()):
+            self._queues[origin] = deque(s for s in queue if s.message_id not in lost)
+        in_flight = Counter(send.message_id for send in self._running.values())
+        in_flight.update(send.message_id for send, _ in self._done)
+        for message_id in lost:
+            if in_flight[message_id]:  # what is in flight is recorded (the status is not ours)
+                self._underway[message_id].left = in_flight[message_id]
+            else:
+                del self._underway[message_id]
+
     def _start_sends(self, executor: ThreadPoolExecutor) -> None:
         for origin in list(self._queues):
             queue = self._queues[origin]
             at_once = 1 if queue and queue[0].in_order else self.lane.per_origin
-            while (
-                queue
-                and self._busy[origin] < at_once
-                and self._unrecorded < self.lane.in_flight
-            ):
+            while queue and self._busy[origin] < at_once and self._unrecorded < self.lane.in_flight:
                 send = queue.popleft()
                 self._running[executor.submit(send.go)] = send
                 self._busy[origin] += 1

@@ -174,11 +174,20 @@ def claim(
 
 def extend_claims(
     session: Session, worker_id: str, message_ids: Sequence[int], until: dt.datetime
-) -> None:
-    """This worker is still on these messages: their claims hold until `until`."""
+) -> set[int]:
+    """This worker is still on these messages: their claims hold until `until`. Returns the
+    ones still claimed by it (a claim that expired and was taken over is not)."""
+    kept: set[int] = set()
     for batch in batches(sorted(message_ids)):
-        session.execute(_still_mine(batch, worker_id).values(claimed_until=until))
+        kept.update(
+            session.scalars(
+                _still_mine(batch, worker_id)
+                .values(claimed_until=until)
+                .returning(OutboxMessage.id)
+            )
+        )
     session.commit()
+    return kept
 
 
 def _still_mine(message_ids: Sequence[int], worker_id: str) -> Update:

@@ -268,3 +268,42 @@ def test_a_worker_killed_mid_send_resends_at_most_what_was_in_flight(
     assert duplicates <= REMINDERS.in_flight, duplicates
     statuses = Counter(m.status for m in db.session.query(OutboxMessage))
     assert statuses == {"sent": 100}
+
+
+def test_messages_taken_over_by_another_worker_are_not_sent_again(
+    world: World, app: Flask, clock: FakeClock, push: PushService
+) -> None:
+    """Should a claim expire all the same (a worker stalled for a third of the lease), the
+    worker that took it over sends it; the stalled one drops it from its queue."""
+    now = clock()
+    users = people(3, push)
+    for sub in db.session.query(PushSubscription):
+        push.delay(sub.endpoint, 1.5)
+    remind(users, "slow", now)
+    one_at_a_time = Lane("reminders", None, frozenset({"escalation"}), 1, 1, 10)
+    channels = Channels(push=sender_for(app))
+    counts: dict[str, int] = {}
+
+    def stalled() -> None:
+        with app.app_context():
+            counts.update(
+                Delivery(
+                    db.session, channels, "w1", one_at_a_time, now, lease=dt.timedelta(seconds=1.2)
+                ).run()
+            )
+            db.session.remove()
+
+    thread = threading.Thread(target=stalled)
+    thread.start()
+    assert wait_until(lambda: push.attempts() >= 1, timeout=10)
+    # another worker takes the two still queued over (as after an expired lease)
+    queued = [m.id for m in db.session.query(OutboxMessage).order_by(OutboxMessage.id)][1:]
+    db.session.query(OutboxMessage).filter(OutboxMessage.id.in_(queued)).update(
+        {"claimed_by": "w2", "claimed_until": now + outbox.LEASE}, synchronize_session=False
+    )
+    db.session.commit()
+    thread.join(timeout=30)
+    channels.close()
+    assert counts.get("taken_over") == 2, counts
+    assert push.attempts() == 1
+    assert counts.get("sent") == 1
