@@ -25,7 +25,8 @@ How, per backend:
 3. gunicorn as in production (`gunicorn --bind 127.0.0.1:<port> --workers 2 --threads 4
    'server:create_app()'`) and the scheduler (`companion worker --send-every 1`), each in its
    own process group, with `COMPANION_INSTANCE_PATH`, `COMPANION_WEBHOOK_URL`,
-   `COMPANION_WEBHOOK_SECRET`, `COMPANION_PUSH_ALLOW_HTTP=1` (and `DATABASE_URL` for
+   `COMPANION_WEBHOOK_SECRET`, `COMPANION_PUSH_ALLOW_HTTP=1`,
+   `COMPANION_WEBHOOK_ALLOW_INTERNAL=1` (and `DATABASE_URL` for
    PostgreSQL).
 4. Through the API: the clinician signs in and subscribes a push-service browser made with the
    server's VAPID public key (`POST /api/push/subscriptions`, session cookie and CSRF token);
@@ -524,6 +525,7 @@ def run_backend(
         COMPANION_WEBHOOK_URL=receivers.webhook_url,
         COMPANION_WEBHOOK_SECRET=secret,
         COMPANION_PUSH_ALLOW_HTTP="1",
+        COMPANION_WEBHOOK_ALLOW_INTERNAL="1",  # the receiver is on loopback
     )
     env.pop("DATABASE_URL", None)
     env.pop("SECRET_KEY", None)

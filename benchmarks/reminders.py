@@ -59,6 +59,13 @@ first one.
     .venv/bin/python -m benchmarks.reminders [--messages 100000] [--workers 1,3]
         [--backend sqlite,postgresql] [--idle-cycles 200] [--max-seconds 1800]
         [--profile] [--profile-messages 5000] [--keep]
+        [--crash [--crash-after 0.3] [--crash-lease 10]]
+
+`--crash` runs instead, per backend, 3 workers of which worker 0 is killed (SIGKILL) once
+`--crash-after` of the reminders have arrived; the others run at the real time's pace with
+claims of `--crash-lease` seconds (90 s in production: only the wait changes), so that they
+take the killed worker's claims over. Printed: lost (must be 0) and duplicates, which must not
+exceed the killed worker's in-flight bound (`reminders.delivery.REMINDERS.in_flight`).
 
 Exit status 1 when any run has a duplicate, a loss, a misrouted message, a refusal or a
 failed cycle.
@@ -77,6 +84,7 @@ import multiprocessing as mp
 import os
 import pstats
 import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -539,8 +547,11 @@ def worker_main(
     results: Any,
     max_seconds: float,
     profile: bool,
+    lease_seconds: float | None = None,
 ) -> None:
-    """Child process: its own app and sender; run_cycle at `now` until nothing is pending."""
+    """Child process: its own app and sender; run_cycle at `now` until nothing is pending.
+    With `lease_seconds` (the crash run): claims last that long, and `now` moves on with the
+    real time, so that the claims of a worker killed mid-burst expire and are taken over."""
     worker_id = f"bench-worker-{index}"
     report: dict[str, Any] = {"index": index, "errors": [], "counts": Counter(), "cycles": 0}
     try:
@@ -551,6 +562,10 @@ def worker_main(
 
         app = build_app(url, instance)
         now = dt.datetime.fromisoformat(now_iso)
+        if lease_seconds is not None:
+            from server.services import outbox
+
+            outbox.LEASE = dt.timedelta(seconds=lease_seconds)
         with app.app_context():
             cycle_module.plan_for_values(db.engine)  # as `companion worker` does
             sender = new_sender(app)
@@ -571,8 +586,11 @@ def worker_main(
             try:
                 last_pending, progress_at = -1, time.time()
                 while time.time() - started < max_seconds:
+                    at = now
+                    if lease_seconds is not None:
+                        at = now + dt.timedelta(seconds=time.time() - started)
                     try:
-                        cycle = cycle_module.run_cycle(session, now, content, worker_id, sender)
+                        cycle = cycle_module.run_cycle(session, at, content, worker_id, sender)
                     except Exception:
                         session.rollback()
                         report["errors"].append(traceback.format_exc())
@@ -866,11 +884,18 @@ class RunResult:
     outbox: dict[str, int] = field(default_factory=dict)
     idle: dict[str, float] | None = None
     profile: dict[str, Any] | None = None
+    killed_at: int | None = None  # the crash run: deliveries seen when a worker was killed
+    in_flight_bound: int = 0
 
     @property
     def ok(self) -> bool:
+        allowed = self.in_flight_bound if self.killed_at is not None else 0
         return not (
-            self.duplicates or self.losses or self.misrouted or self.refused or self.failed_cycles
+            self.duplicates > allowed
+            or self.losses
+            or self.misrouted
+            or self.refused
+            or self.failed_cycles
         )
 
 
@@ -887,9 +912,13 @@ def run_once(
     *,
     idle: bool,
     profile: bool = False,
+    crash: bool = False,
 ) -> RunResult:
     title = f"{backend}, {workers} worker{'s' if workers > 1 else ''}, {n:,} reminders"
-    log(f"\n=== {title}{' (profiled)' if profile else ''} ===")
+    suffix = " (profiled)" if profile else ""
+    if crash:
+        suffix = f" (kill -9 of worker 0 at {args.crash_after:.0%} delivered)"
+    log(f"\n=== {title}{suffix} ===")
     result = RunResult(backend, workers, n)
     moments = Moments.for_today()
     database = fresh_database(backend)
@@ -919,6 +948,7 @@ def run_once(
                     results,
                     args.max_seconds,
                     profile,
+                    args.crash_lease if crash else None,
                 ),
                 name=f"bench-worker-{index}",
             )
@@ -946,11 +976,18 @@ def run_once(
         last_note = time.monotonic()
         while len(reports) < workers:
             try:
-                kind, index, report = results.get(timeout=1)
+                kind, index, report = results.get(timeout=0.02 if crash else 1)
             except Exception:  # queue.Empty
                 kind = None
             if kind == "done":
                 reports[index] = report
+            if crash and result.killed_at is None:
+                got, _ = push.ask("count")
+                if got >= args.crash_after * n:
+                    os.kill(processes[0].pid, signal.SIGKILL)
+                    result.killed_at = got
+                    log(f"    {time.time() - t0:6.1f} s: kill -9 of worker 0 at {got:,} delivered")
+                    reports[0] = {"errors": [], "counts": Counter(), "cycles": 0, "killed": True}
             if time.monotonic() - last_note >= 10:
                 got, refused = push.ask("count")
                 elapsed = time.time() - t0
@@ -987,6 +1024,10 @@ def run_once(
         deliveries = database.query("SELECT count(*) FROM push_delivery")[0][0]
         errors = [e for r in reports.values() for e in r["errors"]]
         result.failed_cycles = len(errors)
+        if crash:
+            from reminders.delivery import REMINDERS
+
+            result.in_flight_bound = REMINDERS.in_flight
 
         log(
             f"  total time, start to the last delivery: {result.seconds:.1f} s "
@@ -1006,6 +1047,13 @@ def run_once(
             f"  outbox: {json.dumps(result.outbox, sort_keys=True)}; push_delivery rows "
             f"{deliveries:,}"
         )
+        if crash:
+            log(
+                f"  crash: worker 0 killed at {result.killed_at:,} delivered; lost "
+                f"{result.losses}, duplicates {result.duplicates} (bound: the in-flight sends "
+                f"of the killed worker, {result.in_flight_bound}): "
+                f"{verdict(result.losses == 0 and result.duplicates <= result.in_flight_bound)}"
+            )
         for index in sorted(reports):
             r = reports[index]
             counts = r["counts"]
@@ -1191,6 +1239,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="add a profiled 1-worker run")
     parser.add_argument("--profile-messages", type=int, default=5_000)
     parser.add_argument("--keep", action="store_true", help="keep the databases (debugging)")
+    parser.add_argument(
+        "--crash",
+        action="store_true",
+        help="instead: 3 workers, worker 0 killed (SIGKILL) mid-burst; lost and duplicates",
+    )
+    parser.add_argument("--crash-after", type=float, default=0.3, help="fraction delivered")
+    parser.add_argument("--crash-lease", type=float, default=10.0, help="claim lease, seconds")
     args = parser.parse_args(argv)
     backends = [b.strip() for b in args.backend.split(",") if b.strip()]
     worker_counts = [int(w) for w in args.workers.split(",") if w.strip()]
@@ -1215,7 +1270,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     results: list[RunResult] = []
     try:
-        for backend in backends:
+        for backend in backends if args.crash else []:
+            results.append(run_once(backend, 3, args.messages, push, args, idle=False, crash=True))
+        for backend in [] if args.crash else backends:
             for k, workers in enumerate(worker_counts):
                 last = k == len(worker_counts) - 1
                 results.append(run_once(backend, workers, args.messages, push, args, idle=last))
@@ -1241,6 +1298,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  {r.backend:11s} {r.workers:7d} {r.messages:9,d} {r.seconds:8.1f} {r.rate:7,.0f} "
             f"{r.duplicates:5d} {r.losses:5d} {r.failed_cycles:6d}  {idle}"
             + ("  (profiled)" if r.profile is not None else "")
+            + (f"  (crash: killed at {r.killed_at:,})" if r.killed_at is not None else "")
         )
     log(f"  load average at the end {os.getloadavg()[0]:.2f}")
     now_version = code_version()

@@ -16,14 +16,21 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from reminders.cycle import plan_for_values, run_cycle, worker_identity
-from reminders.dispatch import Channels, drain
+from reminders.delivery import LANES, Delivery, Lane
+from reminders.dispatch import Channels
 from server.extensions import db
 from server.logs import dict_config, log_context
+from server.notify.destinations import Destinations
 from server.notify.email import SmtpSettings
 from server.notify.vapid import vapid_for
+from server.notify.webhook import WebhookSender
 from server.notify.webpush import WebPushSender
 
 log = logging.getLogger("reminders")
+
+# each request's total deadline (resolve, connect, send, read the reply)
+PUSH_DEADLINE_SECONDS = 10.0
+WEBHOOK_DEADLINE_SECONDS = 10.0
 
 
 def _parse_instant(value: str | None) -> dt.datetime:
@@ -44,16 +51,19 @@ def _cycle_id(job: str) -> str:
 
 
 def make_sender(app: Any) -> Channels:
-    """This process's ways out: push with the deployment's VAPID key, the webhook, email."""
+    """This process's ways out: push with the deployment's VAPID key, the webhook, email;
+    each request within its deadline, only where the destination rules allow."""
     vapid = vapid_for(app.config.get("VAPID_PRIVATE_KEY"), app.instance_path)
     smtp_url = app.config.get("SMTP_URL")
+    destinations = Destinations.from_config(app.config)
     return Channels(
         push=WebPushSender(
             vapid,
             app.config["VAPID_SUBJECT"],
-            allow_http=bool(app.config.get("PUSH_ALLOW_HTTP")),
-            timeout_seconds=10,
+            destinations=destinations,
+            timeout_seconds=PUSH_DEADLINE_SECONDS,
         ),
+        webhook=WebhookSender(WEBHOOK_DEADLINE_SECONDS, destinations),
         webhook_url=app.config.get("WEBHOOK_URL"),
         webhook_secret=app.config.get("WEBHOOK_SECRET"),
         smtp=SmtpSettings.from_url(smtp_url) if smtp_url else None,
@@ -65,7 +75,8 @@ def make_sender(app: Any) -> Channels:
 @click.option("--at", "at", metavar="ISO8601", help="The instant to run the cycle at.")
 @with_appcontext
 def tick(at: str | None) -> None:
-    """Run one dispatch cycle at that instant (default now)."""
+    """Run one dispatch cycle at that instant (default now). A future instant is looked at,
+    but the worker's cursor and heartbeat move no further than the real time."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     plan_for_values(db.engine)
     sender = make_sender(app)
@@ -75,6 +86,7 @@ def tick(at: str | None) -> None:
             _parse_instant(at),
             app.extensions["companion.content"],
             sender=sender,
+            settled_until=dt.datetime.now(dt.UTC),
         )
     finally:
         sender.close()
@@ -105,12 +117,12 @@ def worker(interval: int, send_every: float) -> None:
     def cycle() -> None:
         with app.app_context(), log_context(worker_id=identity, cycle_id=_cycle_id("dispatch")):
             try:
+                # what came due is queued here; the lanes' own jobs send it
                 report = run_cycle(
                     db.session,
                     dt.datetime.now(dt.UTC),
                     app.extensions["companion.content"],
                     identity,
-                    sender,
                 )
                 log.info(report.line(), extra={"counts": report.counts})
             except Exception:
@@ -119,12 +131,14 @@ def worker(interval: int, send_every: float) -> None:
             finally:
                 db.session.remove()
 
-    def send() -> None:
-        with app.app_context(), log_context(worker_id=identity, cycle_id=_cycle_id("send")):
+    def send(lane: Lane) -> None:
+        """One lane's look at the outbox: everything of its kinds due now is sent."""
+        with app.app_context(), log_context(worker_id=identity, cycle_id=_cycle_id(lane.name)):
             try:
-                counts = drain(db.session, sender, identity, dt.datetime.now(dt.UTC))
+                delivery = Delivery(db.session, sender, identity, lane, dt.datetime.now(dt.UTC))
+                counts = delivery.run()
                 if counts:
-                    log.info("sent %s", counts, extra={"counts": counts})
+                    log.info("%s sent %s", lane.name, counts, extra={"counts": counts})
             except Exception:
                 db.session.rollback()
                 log.exception("sending failed; the next look retries")
@@ -132,15 +146,17 @@ def worker(interval: int, send_every: float) -> None:
                 db.session.remove()
 
     scheduler = BlockingScheduler(timezone=dt.UTC)
-    scheduler.add_job(
-        send,
-        "interval",
-        seconds=send_every,
-        id="send",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=max(1, int(send_every * 5)),
-    )
+    for lane in LANES:  # each lane its own job (its own thread): alerts never wait on reminders
+        scheduler.add_job(
+            send,
+            "interval",
+            args=[lane],
+            seconds=send_every,
+            id=f"send-{lane.name}",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=max(1, int(send_every * 5)),
+        )
     scheduler.add_job(
         cycle,
         "interval",

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import CompoundSelect, Engine, Select, event, or_, select
 from sqlalchemy.orm import Session, scoped_session
 
-from reminders.dispatch import Channels, drain
+from reminders.delivery import drain
+from reminders.dispatch import Channels
 from server.notify.webpush import WebPushSender
 from server.services import alerts, heartbeat, medicines, outbox, reminders, time_rules
 from server.services.content import Content
@@ -125,10 +126,17 @@ def run_cycle(
     content: Content,
     worker_id: str | None = None,
     sender: WebPushSender | Channels | None = None,
+    settled_until: dt.datetime | None = None,
 ) -> CycleReport:
     """Run every step of the cycle at `now` and record the heartbeat: evaluate the time rules,
-    make doses ahead, add what came due to the outbox, send it (when a sender is given)."""
+    make doses ahead, add what came due to the outbox, send it (when a sender is given).
+
+    `settled_until`: the latest instant the cycle may record as done (the dose cursor and the
+    heartbeat). `tick --at` a future instant passes the real time, so that the worker's next
+    cycles still look at every moment from then on (what the tick queued is not queued twice:
+    each message has its unique key)."""
     started = time.perf_counter()
+    settled = now if settled_until is None else min(now, settled_until)
     worker_id = worker_id or worker_identity()
     report = CycleReport(at=now)
     # PostgreSQL: the question and the idle cycle's one write (the cursor and the heartbeat,
@@ -141,7 +149,7 @@ def run_cycle(
     if idle:
         report.counts.update(dict.fromkeys(IDLE_COUNTS, 0))
         report.elapsed_ms = (time.perf_counter() - started) * 1000
-        heartbeat.record_cycle(session, worker_id, now, report.elapsed_ms, cursor="doses")
+        heartbeat.record_cycle(session, worker_id, settled, report.elapsed_ms, cursor="doses")
         return report
     if autocommit:
         session.commit()  # the steps below run in transactions of their own
@@ -149,7 +157,7 @@ def run_cycle(
     report.counts["time_rule_candidates"] = evaluation.candidates
     report.counts["escalations_opened"] = len(evaluation.opened)
     report.counts["doses_made_for"] = reminders.make_doses_ahead(session, now)
-    queued = reminders.enqueue_dose_reminders(session, now)
+    queued = reminders.enqueue_dose_reminders(session, now, settled)
     queued += reminders.enqueue_calendar_reminders(session, now)
     queued += reminders.enqueue_prompts(session, evaluation.prompts, now)
     queued += medicines.enqueue_reminders(session, now)
@@ -159,5 +167,5 @@ def run_cycle(
         for key, value in drain(session, sender, worker_id, now).items():
             report.counts[key] = value
     report.elapsed_ms = (time.perf_counter() - started) * 1000
-    heartbeat.record_cycle(session, worker_id, now, report.elapsed_ms)
+    heartbeat.record_cycle(session, worker_id, settled, report.elapsed_ms)
     return report

@@ -1,9 +1,14 @@
-"""Sending what the outbox holds: claim a batch, send it concurrently, record each outcome."""
+"""What claimed messages need sending, as sends to make, and what their outcomes add up to.
+
+A claimed message becomes one `Send` per request: a push message one per subscription of its
+recipient not reached yet, a webhook or email message one. Reading what the sends need
+happens here, before any network I/O; the delivery runtime (reminders/delivery.py) makes the
+sends and records them.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,12 +19,17 @@ from sqlalchemy.orm import Session
 from server.models import Clinic, Dose, Escalation, Patient
 from server.notify.email import SmtpSettings, send_email
 from server.notify.webhook import WebhookSender
-from server.notify.webpush import Outcome, PushMessage, SendResult, Subscription, WebPushSender
+from server.notify.webpush import (
+    Outcome,
+    PushMessage,
+    SendResult,
+    Subscription,
+    WebPushSender,
+    origin_of,
+)
 from server.services import medicines, outbox
 from server.services.alerts import settings_of
 from server.services.messages import push_message
-
-MAX_BATCHES = 400  # a bound on one cycle's sending (400 x 500 messages)
 
 
 @dataclass
@@ -43,23 +53,83 @@ def channels_of(sender: WebPushSender | Channels) -> Channels:
 
 
 @dataclass(frozen=True)
-class _Errand:
-    """A webhook or email delivery, read from the database before any network I/O."""
+class Send:
+    """One request to make for a message: to a push subscription, the webhook or the mail
+    server. `origin` is where it goes (sends are bounded per origin); `go` makes it. Sends
+    to an `in_order` origin go one at a time, in the order claimed (a webhook receiver sees
+    an escalation opened before it is resolved)."""
+
+    message_id: int
+    origin: str
+    subscription_id: int | None
+    go: Callable[[], SendResult]
+    in_order: bool = False
+
+
+@dataclass
+class Underway:
+    """A claimed message whose sends are not all done."""
 
     message_id: int
     channel: str
-    url: str | None
-    secret: str | None
-    payload: dict[str, Any]
+    left: int
+    reached_before: bool  # a subscription was reached by an earlier attempt
+    outcomes: list[tuple[int | None, SendResult]] = field(default_factory=list)
 
 
-def _prepare_other(
-    session: Session, channels: Channels, messages: list[outbox.Claimed]
-) -> tuple[list[_Errand], list[outbox.Result]]:
-    """What each webhook and email message needs (the clinic's targets, else the defaults);
-    those with nowhere to go are skipped, recorded with the reason."""
-    errands: list[_Errand] = []
-    skipped: list[outbox.Result] = []
+@dataclass
+class Plan:
+    finished: list[outbox.Result]  # decided without sending (cancelled, skipped, ...)
+    underway: list[Underway]
+    sends: list[Send]
+
+
+def plan(
+    session: Session, channels: Channels, claimed: list[outbox.Claimed], now: dt.datetime
+) -> Plan:
+    """The sends the claimed messages need, everything read from the database first."""
+    result = Plan([], [], [])
+    _plan_other(session, channels, [m for m in claimed if m.channel != "push"], result)
+    _plan_push(session, channels, [m for m in claimed if m.channel == "push"], now, result)
+    return result
+
+
+def conclude(message: Underway) -> outbox.Result:
+    """A message's outcome once every send of it is done."""
+    outcomes = message.outcomes
+    delivered = any(r.outcome is Outcome.DELIVERED for _, r in outcomes)
+    if message.channel != "push":
+        result = outcomes[0][1]
+        if delivered:
+            return outbox.Result(message.message_id, "sent")
+        return outbox.Result(
+            message.message_id, "retry", retry_after=_wait(result), error=result.detail
+        )
+    retry = [r for _, r in outcomes if r.outcome is Outcome.RETRY]
+    if retry:
+        wait = max((r.retry_after_seconds or 0 for r in retry), default=0)
+        return outbox.Result(
+            message.message_id,
+            "retry",
+            retry_after=dt.timedelta(seconds=wait) if wait else None,
+            error=retry[0].detail,
+        )
+    if delivered or message.reached_before:
+        return outbox.Result(message.message_id, "sent")
+    if outcomes:
+        return outbox.Result(message.message_id, "failed", error=outcomes[0][1].detail)
+    return outbox.Result(message.message_id, "skipped", error="no push subscription")
+
+
+def _wait(result: SendResult) -> dt.timedelta | None:
+    return dt.timedelta(seconds=result.retry_after_seconds) if result.retry_after_seconds else None
+
+
+def _plan_other(
+    session: Session, channels: Channels, messages: list[outbox.Claimed], plan: Plan
+) -> None:
+    """Webhook and email messages: the clinic's targets, else the defaults; those with
+    nowhere to go are skipped, recorded with the reason."""
     clinics: dict[int, dict[str, Any]] = {}
     for message in messages:
         escalation = session.get(Escalation, message.escalation_id or 0)
@@ -68,51 +138,93 @@ def _prepare_other(
             clinic = session.get(Clinic, clinic_id)
             clinics[clinic_id] = settings_of(clinic) if clinic else {}
         settings = clinics[clinic_id]
+        payload = dict(message.payload)
         if message.channel == "webhook":
             url = settings.get("webhook_url") or channels.webhook_url
             secret = settings.get("webhook_secret") or channels.webhook_secret
             if not url or not secret:
-                skipped.append(outbox.Result(message.id, "skipped", error="no webhook configured"))
+                plan.finished.append(
+                    outbox.Result(message.id, "skipped", error="no webhook configured")
+                )
                 continue
-            errands.append(_Errand(message.id, "webhook", url, secret, dict(message.payload)))
-        elif channels.smtp is None or not message.payload.get("to"):
-            skipped.append(outbox.Result(message.id, "skipped", error="no email configured"))
+            go = _webhook_send(channels.webhook, url, secret, payload, message.id)
+            origin = "webhook " + origin_of(url)
+        elif channels.smtp is None or not payload.get("to"):
+            plan.finished.append(outbox.Result(message.id, "skipped", error="no email configured"))
+            continue
         else:
-            errands.append(_Errand(message.id, "email", None, None, dict(message.payload)))
-    return errands, skipped
+            go = _email_send(channels, payload)
+            origin = f"smtp {channels.smtp.host}:{channels.smtp.port}"
+        plan.underway.append(Underway(message.id, message.channel, 1, False))
+        plan.sends.append(Send(message.id, origin, None, go, in_order=True))
 
 
-def _send_other(channels: Channels, errands: list[_Errand]) -> list[outbox.Result]:
-    """Webhook and email deliveries: one request each, retried until accepted."""
-    results = []
-    for errand in errands:
-        if errand.channel == "webhook":
-            assert errand.url is not None and errand.secret is not None
-            sent = channels.webhook.send(
-                errand.url, errand.secret, errand.payload, message_id=f"msg_{errand.message_id}"
+def _webhook_send(
+    webhook: WebhookSender, url: str, secret: str, payload: dict[str, Any], message_id: int
+) -> Callable[[], SendResult]:
+    return lambda: webhook.send(url, secret, payload, message_id=f"msg_{message_id}")
+
+
+def _email_send(channels: Channels, payload: dict[str, Any]) -> Callable[[], SendResult]:
+    smtp = channels.smtp
+    assert smtp is not None
+    return lambda: send_email(
+        smtp,
+        channels.mail_from,
+        list(payload["to"]),
+        str(payload.get("subject", "")),
+        str(payload.get("text", "")),
+    )
+
+
+def _push_send(
+    push: WebPushSender, subscription: Subscription, note: PushMessage
+) -> Callable[[], SendResult]:
+    return lambda: push.send(subscription, note)
+
+
+def _plan_push(
+    session: Session,
+    channels: Channels,
+    messages: list[outbox.Claimed],
+    now: dt.datetime,
+    plan: Plan,
+) -> None:
+    cancelled = _cancelled(session, messages, now)
+    plan.finished.extend(
+        outbox.Result(message_id, "cancelled", error="dose already marked")
+        for message_id in sorted(cancelled)
+    )
+    live = [m for m in messages if m.id not in cancelled]
+    names = dict(
+        session.execute(
+            select(Patient.id, Patient.display_name).where(
+                Patient.id.in_({m.patient_id for m in live if m.patient_id})
             )
-        else:
-            assert channels.smtp is not None
-            sent = send_email(
-                channels.smtp,
-                channels.mail_from,
-                list(errand.payload["to"]),
-                str(errand.payload.get("subject", "")),
-                str(errand.payload.get("text", "")),
-            )
-        if sent.outcome is Outcome.DELIVERED:
-            results.append(outbox.Result(errand.message_id, "sent"))
-        else:
-            wait = sent.retry_after_seconds
-            results.append(
-                outbox.Result(
-                    errand.message_id,
-                    "retry",
-                    retry_after=dt.timedelta(seconds=wait) if wait else None,
-                    error=sent.detail,
+        ).all()
+    )
+    subscriptions = outbox.subscriptions_of(session, (m.recipient_user_id or 0 for m in live))
+    already = outbox.delivered(session, [m.id for m in live])
+    for message in live:
+        note = push_message(message, names.get(message.patient_id or 0))
+        subs = subscriptions.get(message.recipient_user_id or 0, [])
+        reached_before = any((message.id, sub.id) in already for sub in subs)
+        todo = [sub for sub in subs if (message.id, sub.id) not in already]
+        underway = Underway(message.id, "push", len(todo), reached_before)
+        if not todo:
+            plan.finished.append(conclude(underway))
+            continue
+        plan.underway.append(underway)
+        for sub in todo:
+            subscription = Subscription(sub.endpoint, sub.p256dh, sub.auth)
+            plan.sends.append(
+                Send(
+                    message.id,
+                    origin_of(sub.endpoint),
+                    sub.id,
+                    _push_send(channels.push, subscription, note),
                 )
             )
-    return results
 
 
 def _cancelled(session: Session, messages: list[outbox.Claimed], now: dt.datetime) -> set[int]:
@@ -140,114 +252,3 @@ def _cancelled(session: Session, messages: list[outbox.Claimed], now: dt.datetim
         if dose.status != "pending" or snoozed:
             cancelled.add(message.id)
     return cancelled
-
-
-def send_batch(
-    session: Session,
-    sender: WebPushSender | Channels,
-    worker_id: str,
-    now: dt.datetime,
-    limit: int = 500,
-    *,
-    after_claim: Callable[[list[outbox.Claimed]], None] | None = None,
-) -> dict[str, int]:
-    """One claimed batch, sent and recorded. Empty dict when nothing was due.
-
-    Everything the sends need is read first and the transaction ended before any network
-    I/O, so no lock (SQLite's write lock above all) is held while waiting on receivers."""
-    channels = channels_of(sender)
-    claimed = outbox.claim(session, worker_id, now, limit)
-    if not claimed:
-        return {}
-    if after_claim is not None:  # a test stands in for a worker dying here
-        after_claim(claimed)
-    claimed_count = len(claimed)
-    errands, other_results = _prepare_other(
-        session, channels, [m for m in claimed if m.channel != "push"]
-    )
-    messages = [m for m in claimed if m.channel == "push"]
-    cancelled = _cancelled(session, messages, now)
-    live = [m for m in messages if m.id not in cancelled]
-    names = dict(
-        session.execute(
-            select(Patient.id, Patient.display_name).where(
-                Patient.id.in_({m.patient_id for m in live if m.patient_id})
-            )
-        ).all()
-    )
-    subscriptions = outbox.subscriptions_of(session, (m.recipient_user_id or 0 for m in live))
-    already = outbox.delivered(session, [m.id for m in live])
-    # (message id, subscription ids it already reached, the sends still to make)
-    plan: list[tuple[int, bool, list[tuple[int, Subscription, PushMessage]]]] = []
-    for message in live:
-        note = push_message(message, names.get(message.patient_id or 0))
-        subs = subscriptions.get(message.recipient_user_id or 0, [])
-        earlier = any((message.id, sub.id) in already for sub in subs)
-        todo = [
-            (sub.id, Subscription(sub.endpoint, sub.p256dh, sub.auth), note)
-            for sub in subs
-            if (message.id, sub.id) not in already
-        ]
-        plan.append((message.id, earlier, todo))
-    results: list[outbox.Result] = [
-        outbox.Result(message_id, "cancelled", error="dose already marked")
-        for message_id in sorted(cancelled)
-    ]
-    session.commit()  # nothing held open while we wait on the network
-
-    work = [
-        (message_id, sub_id, sub, note)
-        for message_id, _, todo in plan
-        for sub_id, sub, note in todo
-    ]
-    sent = channels.push.send_many([(sub, note) for _, _, sub, note in work])
-    other_results += _send_other(channels, errands)
-
-    per_message: dict[int, list[tuple[int, SendResult]]] = defaultdict(list)
-    for (message_id, sub_id, _, _), result in zip(work, sent, strict=True):
-        per_message[message_id].append((sub_id, result))
-    gone: list[int] = []
-    for message_id, earlier, _ in plan:
-        outcomes = per_message.get(message_id, [])
-        delivered = tuple((s, r.status or 0) for s, r in outcomes if r.outcome is Outcome.DELIVERED)
-        gone.extend(s for s, r in outcomes if r.outcome is Outcome.GONE)
-        retry = [r for _, r in outcomes if r.outcome is Outcome.RETRY]
-        if retry:
-            wait = max((r.retry_after_seconds or 0 for r in retry), default=0)
-            results.append(
-                outbox.Result(
-                    message_id,
-                    "retry",
-                    retry_after=dt.timedelta(seconds=wait) if wait else None,
-                    error=retry[0].detail,
-                    delivered_to=delivered,
-                )
-            )
-        elif delivered or earlier:
-            results.append(outbox.Result(message_id, "sent", delivered_to=delivered))
-        elif outcomes:
-            results.append(outbox.Result(message_id, "failed", error=outcomes[0][1].detail))
-        else:
-            results.append(outbox.Result(message_id, "skipped", error="no push subscription"))
-    counts = outbox.record(session, worker_id, [*results, *other_results], now)
-    outbox.forget_subscriptions(session, gone, now)
-    counts["claimed"] = claimed_count
-    return counts
-
-
-def drain(
-    session: Session,
-    sender: WebPushSender | Channels,
-    worker_id: str,
-    now: dt.datetime,
-    limit: int = 500,
-) -> dict[str, int]:
-    """Send everything due now, batch after batch (bounded)."""
-    totals: dict[str, int] = defaultdict(int)
-    for _ in range(MAX_BATCHES):
-        counts = send_batch(session, sender, worker_id, now, limit)
-        if not counts:
-            break
-        for key, value in counts.items():
-            totals[key] += value
-    return dict(totals)

@@ -68,6 +68,10 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "PUSH_ALLOW_HTTP": _bool(env.get("COMPANION_PUSH_ALLOW_HTTP")),
         "WEBHOOK_URL": env.get("COMPANION_WEBHOOK_URL"),
         "WEBHOOK_SECRET": env.get("COMPANION_WEBHOOK_SECRET"),
+        # push endpoints: host names of the push services allowed (empty: the browsers' own,
+        # server/notify/destinations.py); the webhook may be an internal receiver
+        "PUSH_SERVICES": _list(env.get("COMPANION_PUSH_SERVICES")),
+        "WEBHOOK_ALLOW_INTERNAL": _bool(env.get("COMPANION_WEBHOOK_ALLOW_INTERNAL")),
         "SMTP_URL": env.get("COMPANION_SMTP_URL"),
         "MAIL_FROM": env.get("COMPANION_MAIL_FROM", "companion@localhost"),
         "PUBLIC_URL": env.get("COMPANION_PUBLIC_URL", "http://127.0.0.1:5000"),

@@ -56,8 +56,21 @@ export async function turnOn() {
   if (!subscription) {
     subscription = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: bytes });
   }
-  await api('POST', '/api/push/subscriptions', { body: subscription.toJSON() });
+  await register(reg, subscription, bytes);
   return 'on';
+}
+
+/** Tell the server; a subscription another account registered on this phone stays theirs,
+ * so this person gets a new one (a new endpoint). */
+async function register(reg, subscription, key) {
+  try {
+    await api('POST', '/api/push/subscriptions', { body: subscription.toJSON() });
+  } catch (error) {
+    if (error.code !== 'subscription_taken') throw error;
+    await subscription.unsubscribe();
+    const fresh = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+    await api('POST', '/api/push/subscriptions', { body: fresh.toJSON() });
+  }
 }
 
 /** Stop reminders on this phone: the server forgets the subscription, the browser drops it. */
@@ -81,5 +94,5 @@ export async function resend() {
   if (!supported() || Notification.permission !== 'granted') return;
   const reg = await navigator.serviceWorker.getRegistration();
   const subscription = reg && (await reg.pushManager.getSubscription());
-  if (subscription) await api('POST', '/api/push/subscriptions', { body: subscription.toJSON() });
+  if (subscription) await register(reg, subscription, subscription.options.applicationServerKey);
 }

@@ -11,6 +11,7 @@ from server import policy
 from server.api.access import access, current_actor, now
 from server.api.common import blueprint
 from server.extensions import db
+from server.notify.destinations import Destinations
 from server.notify.vapid import application_server_key, vapid_for
 from server.schemas import PushSubscriptionIn, PushSubscriptionOut, UnsubscribeIn, VapidKeyOut
 from server.services import push_subscriptions
@@ -41,7 +42,10 @@ def vapid_public_key() -> ResponseReturnValue:
 @blp.arguments(PushSubscriptionIn)
 @blp.response(201, PushSubscriptionOut)
 def subscribe(args: dict[str, Any]) -> ResponseReturnValue:
-    """Register this browser's `PushSubscription.toJSON()` for the signed-in user."""
+    """Register this browser's `PushSubscription.toJSON()` for the signed-in user. The
+    endpoint must be https on a known push service (COMPANION_PUSH_SERVICES) resolving to
+    public addresses (422 otherwise); one registered by another account answers 409
+    `subscription_taken` (the app then subscribes again, which gives a new endpoint)."""
     actor = current_actor()
     assert actor is not None
     row = push_subscriptions.subscribe(
@@ -50,7 +54,7 @@ def subscribe(args: dict[str, Any]) -> ResponseReturnValue:
         endpoint=args["endpoint"],
         p256dh=args["keys"]["p256dh"],
         auth=args["keys"]["auth"],
-        allow_http=bool(current_app.config.get("PUSH_ALLOW_HTTP")),
+        destinations=Destinations.from_config(current_app.config),
         now=now(),
     )
     return {"id": row.id, "endpoint": row.endpoint}

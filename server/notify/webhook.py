@@ -14,14 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import http.client
 import json
 import time
-from dataclasses import dataclass
 from typing import Any
 
-import requests
 from standardwebhooks import Webhook
 
+from server.notify.destinations import Destinations, Refused
+from server.notify.transport import DeadlinePassed, ReplyTooLarge, Transport
 from server.notify.webpush import Outcome, SendResult
 
 # a receiver's window for `webhook-timestamp` (README, Care-team webhook)
@@ -58,13 +59,16 @@ def body_of(document: dict[str, Any]) -> bytes:
     return json.dumps(document, separators=(",", ":"), sort_keys=True, default=str).encode()
 
 
-@dataclass
 class WebhookSender:
-    timeout_seconds: float = 10.0
+    """POSTs to the care-team webhook: each request under a total deadline, a few KiB of the
+    reply read at most, to a URL and address `destinations` allow (checked again at each
+    new connection)."""
 
-    def __post_init__(self) -> None:
-        self._session = requests.Session()
-        self._session.trust_env = False
+    def __init__(
+        self, timeout_seconds: float = 10.0, destinations: Destinations | None = None
+    ) -> None:
+        self.destinations = destinations or Destinations()
+        self.transport = Transport(deadline_seconds=timeout_seconds)
 
     def send(
         self, url: str, secret: str, document: dict[str, Any], *, message_id: str
@@ -77,21 +81,24 @@ class WebhookSender:
             "User-Agent": "clozapine-companion-webhook/1",
             **signed_headers(secret, message_id, int(time.time()), body),
         }
+        destinations = self.destinations
         try:
-            response = self._session.post(
-                url, data=body, headers=headers, timeout=self.timeout_seconds, allow_redirects=False
+            reply = self.transport.post(
+                url, headers, body, lambda u, host, port: destinations.webhook_addresses(u)
             )
-        except requests.RequestException as exc:
+        except Refused as exc:
+            return SendResult(Outcome.REJECTED, None, None, f"webhook refused: {exc}")
+        except DeadlinePassed:
+            return SendResult(Outcome.RETRY, None, None, "webhook timed out")
+        except (ReplyTooLarge, OSError, http.client.HTTPException, ValueError) as exc:
             return SendResult(
                 Outcome.RETRY, None, None, f"webhook unreachable: {type(exc).__name__}"
             )
-        if 200 <= response.status_code < 300:
-            return SendResult(Outcome.DELIVERED, response.status_code, None, "delivered")
-        retry = response.headers.get("Retry-After")
-        wait = float(retry) if retry and retry.isdigit() else None
-        return SendResult(
-            Outcome.RETRY, response.status_code, wait, f"webhook answered {response.status_code}"
-        )
+        if 200 <= reply.status < 300:
+            return SendResult(Outcome.DELIVERED, reply.status, None, "delivered")
+        retry = reply.headers.get("Retry-After")
+        wait = float(retry) if retry and retry.isdigit() and len(retry) < 9 else None
+        return SendResult(Outcome.RETRY, reply.status, wait, f"webhook answered {reply.status}")
 
     def close(self) -> None:
-        self._session.close()
+        self.transport.close()

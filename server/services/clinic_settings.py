@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from server.domain import available_profiles
 from server.models import Clinic, User
+from server.notify.destinations import Destinations, Refused
 from server.policy import CARE_TEAM, Actor
 from server.services.alerts import settings_of
 from server.services.errors import Invalid, NotFound
@@ -31,9 +32,17 @@ def current(session: Session, actor: Actor) -> Clinic:
     return clinic
 
 
-def update(session: Session, actor: Actor, data: dict[str, Any]) -> Clinic:
-    """Change what was sent; the rest stays."""
+def update(
+    session: Session, actor: Actor, data: dict[str, Any], destinations: Destinations
+) -> Clinic:
+    """Change what was sent; the rest stays. The webhook must be an https URL on a public
+    address (an internal receiver only when the server allows it: destinations.py)."""
     clinic = current(session, actor)
+    if data.get("webhook_url"):
+        try:
+            destinations.check_webhook_url(data["webhook_url"])
+        except Refused as exc:
+            raise Invalid({"webhook_url": [f"Not allowed: {exc}."]}) from exc
     if "monitoring_profile" in data:
         if data["monitoring_profile"] not in available_profiles():
             raise Invalid(

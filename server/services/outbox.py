@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, bindparam, delete, select, update
+from sqlalchemy import BindParameter, Select, Update, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from server.models import OutboxMessage, PushDelivery, PushSubscription, User
@@ -134,10 +134,25 @@ def due_params(now: dt.datetime) -> dict[str, object]:
     return {"outbox_now": now}
 
 
-def claim(session: Session, worker_id: str, now: dt.datetime, limit: int = 500) -> list[Claimed]:
-    """Take up to `limit` due messages for this worker for the lease; commits the claim (with
-    nothing to claim, no commit: the caller's next commit, or the session's end, ends it)."""
-    due = due_query(now).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
+def claim(
+    session: Session,
+    worker_id: str,
+    now: dt.datetime,
+    limit: int = 500,
+    *,
+    kinds: Iterable[str] | None = None,
+    other_kinds: Iterable[str] = (),
+    lease: dt.timedelta = LEASE,
+) -> list[Claimed]:
+    """Take up to `limit` due messages (of `kinds`, or of any kind but `other_kinds`) for
+    this worker for the lease; commits the claim (with nothing to claim, no commit: the
+    caller's next commit, or the session's end, ends it)."""
+    due = due_query(now)
+    if kinds is not None:
+        due = due.where(OutboxMessage.kind.in_(sorted(kinds)))
+    if other_kinds:
+        due = due.where(OutboxMessage.kind.not_in(sorted(other_kinds)))
+    due = due.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     rows = session.execute(
@@ -145,7 +160,7 @@ def claim(session: Session, worker_id: str, now: dt.datetime, limit: int = 500) 
         .where(OutboxMessage.id.in_(due.scalar_subquery()))
         .values(
             claimed_by=worker_id,
-            claimed_until=now + LEASE,
+            claimed_until=now + lease,
             attempts=OutboxMessage.attempts + 1,
         )
         .returning(*_CLAIMED)
@@ -157,6 +172,37 @@ def claim(session: Session, worker_id: str, now: dt.datetime, limit: int = 500) 
     return sorted((Claimed(*row) for row in rows), key=lambda m: m.id)
 
 
+def extend_claims(
+    session: Session, worker_id: str, message_ids: Sequence[int], until: dt.datetime
+) -> set[int]:
+    """This worker is still on these messages: their claims hold until `until`. Returns the
+    ones still claimed by it (a claim that expired and was taken over is not)."""
+    kept: set[int] = set()
+    for batch in batches(sorted(message_ids)):
+        kept.update(
+            session.scalars(
+                _still_mine(batch, worker_id)
+                .values(claimed_until=until)
+                .returning(OutboxMessage.id)
+            )
+        )
+    session.commit()
+    return kept
+
+
+def _still_mine(message_ids: Sequence[int], worker_id: str) -> Update:
+    """An UPDATE of these messages while this worker's claim on them holds (pending)."""
+    return (
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(message_ids),
+            OutboxMessage.claimed_by == worker_id,
+            OutboxMessage.status == "pending",
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
 @dataclass(frozen=True)
 class Result:
     """What happened to one claimed message."""
@@ -165,7 +211,6 @@ class Result:
     status: str  # sent, retry, failed, cancelled, skipped
     retry_after: dt.timedelta | None = None
     error: str | None = None
-    delivered_to: tuple[tuple[int, int], ...] = ()  # (subscription id, HTTP status)
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -174,22 +219,27 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def record(
-    session: Session, worker_id: str, results: Iterable[Result], now: dt.datetime
+    session: Session,
+    worker_id: str,
+    results: Iterable[Result],
+    now: dt.datetime,
+    *,
+    deliveries: Iterable[tuple[int, int, int]] = (),
 ) -> dict[str, int]:
-    """Store outcomes while this worker's claims hold (a claim taken over is left alone).
+    """Store outcomes while this worker's claims hold (a claim taken over is left alone), and
+    the `deliveries` made (message id, subscription id, HTTP status), in one transaction.
 
     Outcomes that end a message are written a group at a time (one UPDATE per status and
     reason), deliveries in one INSERT: a batch of 500 is a handful of statements, not 1,000."""
     results = list(results)
     counts: dict[str, int] = {}
-    deliveries = [
-        {"message_id": r.message_id, "subscription_id": sub, "status": code, "delivered_at": now}
-        for r in results
-        for sub, code in r.delivered_to
+    rows = [
+        {"message_id": message, "subscription_id": sub, "status": code, "delivered_at": now}
+        for message, sub, code in deliveries
     ]
-    if deliveries:
+    if rows:
         session.connection().execute(
-            insert_for(session)(PushDelivery.__table__).on_conflict_do_nothing(), deliveries
+            insert_for(session)(PushDelivery.__table__).on_conflict_do_nothing(), rows
         )
     groups: dict[tuple[str, str | None], list[int]] = {}
     for result in results:
@@ -204,16 +254,7 @@ def record(
         if status == "sent":
             values["sent_at"] = now
         for batch in batches(ids):
-            session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id.in_(batch),
-                    OutboxMessage.claimed_by == worker_id,
-                    OutboxMessage.status == "pending",
-                )
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
+            session.execute(_still_mine(batch, worker_id).values(**values))
     session.commit()
     return counts
 

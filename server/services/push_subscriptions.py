@@ -1,16 +1,18 @@
-"""Push subscriptions: one per browser, owned by the user who signed in on it."""
+"""Push subscriptions: one per browser, owned by the first user who registered it."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.models import PushSubscription, User
+from server.notify.destinations import Destinations
 from server.notify.webpush import validate_endpoint, validate_subscription_keys
 from server.policy import Actor
-from server.services.errors import Invalid, NotFound
+from server.services.errors import Conflict, Invalid, NotFound
 
 
 def subscribe(
@@ -20,12 +22,16 @@ def subscribe(
     endpoint: str,
     p256dh: str,
     auth: str,
-    allow_http: bool,
+    destinations: Destinations,
     now: dt.datetime,
 ) -> PushSubscription:
-    """Keep this browser's subscription for the user (a shared phone moves to the new user)."""
+    """Keep this browser's subscription for the user: an https endpoint on a known push
+    service whose name resolves to public addresses (destinations.py). An endpoint another
+    user registered stays theirs (409 `subscription_taken`): on a shared phone the app
+    makes a new subscription for whoever signed in."""
     try:
-        validate_endpoint(endpoint, allow_http=allow_http)
+        validate_endpoint(endpoint, allow_http=destinations.push_allow_http)
+        destinations.check_push_endpoint(endpoint)
     except ValueError as exc:
         raise Invalid({"endpoint": [str(exc)]}) from exc
     try:
@@ -36,13 +42,21 @@ def subscribe(
     if row is None:
         row = PushSubscription(endpoint=endpoint, user_id=actor.user_id, created_at=now)
         session.add(row)
-    row.user_id = actor.user_id
+    elif row.user_id != actor.user_id:
+        raise Conflict(
+            "This browser's subscription belongs to another account: subscribe again.",
+            code="subscription_taken",
+        )
     row.p256dh = p256dh
     row.auth = auth
     user = session.get(User, actor.user_id)
     if user is not None:
         user.push_unreachable_since = None
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError as exc:  # another account registered it at the same moment
+        session.rollback()
+        raise Conflict("This browser's subscription belongs to another account.") from exc
     return row
 
 

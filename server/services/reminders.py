@@ -166,16 +166,19 @@ def dose_moments_params(since: dt.datetime, now: dt.datetime) -> dict[str, objec
     return {"dm_reach_from": since - reach, "dm_since": since, "dm_now": now}
 
 
-def enqueue_dose_reminders(session: Session, now: dt.datetime) -> int:
+def enqueue_dose_reminders(
+    session: Session, now: dt.datetime, cursor_until: dt.datetime | None = None
+) -> int:
     """Reminders at the dose time, again every 15 minutes (3 times) while it is not marked,
     and to linked caregivers an hour after; after a snooze, once more when it ends.
 
     One query finds every pending dose with a moment since the last cycle (its time, a nag's,
     the caregivers' hour, or a snooze's end); with nothing due, the cycle's next commit
-    records the cursor."""
-    cursor, since = cursor_of(session, "doses", now)
+    records the cursor (moved to `cursor_until` at most: see run_cycle's `settled_until`)."""
+    settled = now if cursor_until is None else min(now, cursor_until)
+    cursor, since = cursor_of(session, "doses", settled)
     found = session.execute(dose_moments_query(since, now)).all()
-    cursor.at = max(cursor.at, now)
+    cursor.at = max(cursor.at, settled)
     if not found:
         return 0
     loggers = recipients.loggers(session, (r.patient_id for r in found))

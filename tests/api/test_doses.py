@@ -175,3 +175,24 @@ def test_the_summary_counts_doses_taken_in_the_last_7_days(
     )
     summary = on_plan.patient.get(f"/api/patients/{on_plan.patient_id}").get_json()
     assert summary["status"]["adherence_7d"] == {"taken": 1, "due": 1}
+
+
+@pytest.mark.parametrize("date", ["2026-11-01", "2026-11-24", "2099-01-01", "9999-12-31"])
+def test_a_date_outside_the_plan_answers_no_doses_and_writes_nothing(
+    on_plan: World, date: str
+) -> None:
+    """Issue 17, finding 3: reading a day's doses made them (one was stored for 9999-12-31)."""
+    from server.models import Dose, PatientState
+
+    before = db.session.query(Dose).count()
+    state = db.session.get(PatientState, on_plan.patient_id)
+    watched = (state.doses_made_until, state.doses_make_at) if state is not None else None
+    for reader in (on_plan.patient, on_plan.caregiver, on_plan.clinician):
+        assert today_doses(reader, on_plan.patient_id, date) == []
+    db.session.expire_all()
+    assert db.session.query(Dose).count() == before
+    assert (
+        db.session.query(Dose).filter(Dose.local_date == dt.date.fromisoformat(date)).count() == 0
+    )
+    state = db.session.get(PatientState, on_plan.patient_id)
+    assert ((state.doses_made_until, state.doses_make_at) if state is not None else None) == watched

@@ -20,6 +20,7 @@ from server.extensions import db
 from server.models import Escalation, OutboxMessage, PatientState
 from server.notify.email import SmtpSettings
 from server.notify.webpush import WebPushSender
+from tests.support.channels import loopback_channels
 from tests.support.clock import FakeClock
 from tests.support.push_service import PushService
 from tests.support.webhook_receiver import WebhookReceiver
@@ -69,7 +70,7 @@ def push() -> Iterator[PushService]:
 def channels(app: Flask, receiver: WebhookReceiver, mailbox) -> Iterator[Channels]:
     with app.test_request_context():
         key = vapid()
-    out = Channels(
+    out = loopback_channels(
         push=WebPushSender(key, "mailto:care@example.org", allow_http=True, timeout_seconds=2),
         webhook_url=receiver.url,
         webhook_secret=SECRET,

@@ -12,16 +12,25 @@ import pytest
 from flask import Flask
 
 from reminders.cycle import run_cycle
-from reminders.dispatch import send_batch
+from reminders.delivery import REMINDERS, Delivery
+from reminders.dispatch import channels_of
 from server.api.push import vapid
 from server.extensions import db
-from server.models import OutboxMessage, PushSubscription, User
+from server.models import Dose, OutboxMessage, PushSubscription, User
 from server.notify.webpush import WebPushSender
 from server.services import outbox
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, START
 from tests.support.clock import FakeClock
 from tests.support.push_service import PushService
-from tests.support.world import ApiClient, World, activate, add_anc, enrol_patient, start_plan
+from tests.support.world import (
+    ApiClient,
+    World,
+    activate,
+    add_anc,
+    enrol_patient,
+    give_browser,
+    start_plan,
+)
 
 UTC = dt.UTC
 
@@ -237,14 +246,17 @@ def test_a_batch_abandoned_mid_send_is_delivered_after_the_lease_once(
     def die(_messages):
         raise WorkerDied
 
+    def send(worker: str, when: dt.datetime, **hooks: Any) -> None:
+        Delivery(db.session, channels_of(sender), worker, REMINDERS, when, **hooks).run()
+
     with pytest.raises(WorkerDied):
-        send_batch(db.session, sender, "dead-worker", now, after_claim=die)
+        send("dead-worker", now, after_claim=die)
     db.session.rollback()
-    send_batch(db.session, sender, "w2", now + dt.timedelta(seconds=30))
+    send("w2", now + dt.timedelta(seconds=30))
     assert dose_pushes(push) == []  # still claimed by the dead worker
     later = now + outbox.LEASE + dt.timedelta(seconds=1)
-    send_batch(db.session, sender, "w2", later)
-    send_batch(db.session, sender, "w3", later + outbox.LEASE * 2)
+    send("w2", later)
+    send("w3", later + outbox.LEASE * 2)
     assert len(dose_pushes(push)) == 1
 
 
@@ -392,15 +404,20 @@ def test_no_database_transaction_is_held_while_sending(
 ) -> None:
     """The sends wait on the network: nothing may be locked then (SQLite's write lock above
     all), and no claimed row may be reloaded from the database afterwards."""
+    import reminders.delivery as delivery
+
     seen: list[bool] = []
-    original = sender.send_many
+    original = delivery.wait
 
-    def watched(items):
+    def watched(*args, **kwargs):
         seen.append(db.session().in_transaction())
-        return original(items)
+        return original(*args, **kwargs)
 
-    sender.send_many = watched  # type: ignore[method-assign]
-    tick(evening.app, sender, at("2026-11-25T21:00:00+00:00"))
+    delivery.wait = watched  # type: ignore[assignment]
+    try:
+        tick(evening.app, sender, at("2026-11-25T21:00:00+00:00"))
+    finally:
+        delivery.wait = original  # type: ignore[assignment]
     assert seen and not any(seen)
     assert len(dose_pushes(push)) == 1
 
@@ -671,3 +688,75 @@ def test_no_dose_reminder_after_missed_doses_over_48_hours(
         moment += dt.timedelta(minutes=15)
         tick(evening.app, sender, moment)
     assert dose_pushes(push) == []
+
+
+# -- a plan change never loses a reminder (issue 17, finding 3: after a plan change 0 of 60
+# patients got their reminder, since the new plan's doses for the days the worker had
+# already made were never created)
+
+PATIENTS = 60
+
+
+def plan_at(times: list[str], start: str = "2026-11-25") -> dict:
+    return {
+        "start_date": start,
+        "times": times,
+        "titration": "standard",
+        "target_mg_per_day": 300,
+    }
+
+
+def test_every_patient_gets_the_new_plans_reminder_after_a_plan_change(
+    world: World, app: Flask, clock: FakeClock, push: PushService, sender: WebPushSender
+) -> None:
+    content = app.extensions["companion.content"]
+    patients = []
+    for n in range(PATIENTS):
+        made = enrol_patient(world.clinician, f"P{n}", start=dt.date(2026, 11, 25))
+        assert (
+            add_anc(world.clinician, made["id"], 2000, "2026-11-25T09:00:00+00:00").status_code
+            == 201
+        )
+        response = world.clinician.put(
+            f"/api/patients/{made['id']}/dose-plan", json=plan_at(["21:00"])
+        )
+        assert response.status_code == 200, response.get_json()
+        login = User(
+            email=f"p{n}@example.org",
+            display_name=f"P{n}",
+            role="patient",
+            patient_id=made["id"],
+            password_hash="-",
+            created_at=START,
+        )
+        db.session.add(login)
+        db.session.flush()
+        give_browser(login.id, push)
+        patients.append(made["id"])
+    db.session.commit()
+    # the worker has made the 26th's doses, and the 27th's (a day ahead, at London's midnight)
+    run_cycle(db.session, at("2026-11-25T12:30:00Z"), content, "w1", sender)
+    run_cycle(db.session, at("2026-11-26T00:01:00Z"), content, "w1", sender)
+    for day in (dt.date(2026, 11, 26), dt.date(2026, 11, 27)):
+        made = db.session.query(Dose).filter(Dose.local_date == day, Dose.local_time == "21:00")
+        assert made.count() == PATIENTS
+    push.clear()
+
+    # the clinician moves every patient's dose to 20:00, from today
+    clock.set(at("2026-11-26T09:00:00Z"))
+    clinician = ApiClient(app, "dr.north@example.org")  # the next morning: a new sign-in
+    for patient_id in patients:
+        response = clinician.put(
+            f"/api/patients/{patient_id}/dose-plan", json=plan_at(["20:00"], "2026-11-26")
+        )
+        assert response.status_code == 200, response.get_json()
+    run_cycle(db.session, at("2026-11-26T20:00:30Z"), content, "w1", sender)
+    run_cycle(db.session, at("2026-11-26T21:00:30Z"), content, "w1", sender)
+
+    doses = [r for r in push.received() if r.payload["kind"] == "dose"]
+    reminded = {r.payload["patient_id"] for r in doses}
+    assert reminded == set(patients)
+    dose_ids = {r.payload["dose_id"] for r in doses}
+    times = {d.local_time for d in db.session.query(Dose).filter(Dose.id.in_(dose_ids))}
+    assert times == {"20:00"}  # the new plan's, and none for the old 21:00
+    assert len(doses) == PATIENTS  # once each

@@ -26,6 +26,7 @@ from server.extensions import db
 from server.models import OutboxMessage
 from server.notify.webhook import signed_headers
 from server.notify.webpush import WebPushSender
+from tests.support.channels import loopback_channels
 from tests.support.webhook_receiver import Delivery, WebhookReceiver
 from tests.support.world import World
 
@@ -54,7 +55,7 @@ def receiver() -> Iterator[WebhookReceiver]:
 def channels(app: Flask, receiver: WebhookReceiver) -> Iterator[Channels]:
     with app.test_request_context():
         key = vapid()
-    out = Channels(
+    out = loopback_channels(
         push=WebPushSender(key, "mailto:care@example.org", allow_http=True, timeout_seconds=2),
         webhook_url=receiver.url,
         webhook_secret=SECRET,

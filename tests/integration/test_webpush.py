@@ -818,16 +818,21 @@ def test_push_service_refuses_tampered_requests(
         assert [r.status for r in push_service.rejections()] == [expected_status]
 
 
-def test_kept_alive_connections_are_bounded_per_thread(vapid: Vapid02) -> None:
+def test_kept_alive_connections_are_bounded(
+    vapid: Vapid02, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # endpoints come from browsers: many push service origins must not pile up open sockets
+    from server.notify import transport
+
+    monkeypatch.setattr(transport, "_MAX_ORIGINS", 16)
     with contextlib.ExitStack() as stack:
         services = [stack.enter_context(PushService()) for _ in range(18)]
         with WebPushSender(vapid, SUBJECT, allow_http=True, max_workers=1) as web_push:
             for service in services:
                 assert web_push.send(subscribe(service), message()).outcome is Outcome.DELIVERED
-            kept = web_push._local.connections  # this thread's (send runs on the caller's)
+            kept = web_push.transport._idle
             assert len(kept) == 16
-            assert sum(1 for c in kept.values() if c.sock is not None) == 16
+            assert all(len(pool) == 1 for pool in kept.values())
             first = urlsplit(services[0].url)
             assert ("http", first.hostname, first.port) not in kept  # the oldest was closed
             # and a closed origin is simply reopened

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Flask
 
 from server.cli import cli
@@ -89,3 +91,23 @@ def test_tick_runs_one_cycle_at_the_given_instant(app: Flask) -> None:
     assert beat.last_cycle_at.isoformat() == "2026-03-08T07:30:00+00:00"
     refused = app.test_cli_runner().invoke(cli, args=["tick", "--at", "2026-03-08T07:30:00"])
     assert refused.exit_code != 0
+
+
+def test_tick_at_a_future_instant_never_moves_the_cursor_past_the_real_time(app: Flask) -> None:
+    """Issue 17, finding 11: `tick --at` a future instant moved the dose cursor there, and
+    the worker then skipped every real reminder until that instant."""
+    from server.models import DispatchCursor
+
+    future = dt.datetime.now(dt.UTC) + dt.timedelta(days=7)
+    result = app.test_cli_runner().invoke(cli, args=["tick", "--at", future.isoformat()])
+    assert result.exit_code == 0, result.output
+    after = dt.datetime.now(dt.UTC)
+    cursor = db.session.get(DispatchCursor, "doses")
+    assert cursor is not None and cursor.at <= after
+    beat = db.session.query(WorkerHeartbeat).one()
+    assert beat.last_cycle_at <= after  # the health check is not fooled either
+    # a second future tick (an idle one) leaves them where they were
+    again = app.test_cli_runner().invoke(cli, args=["tick", "--at", future.isoformat()])
+    assert again.exit_code == 0, again.output
+    db.session.expire_all()
+    assert db.session.get(DispatchCursor, "doses").at <= dt.datetime.now(dt.UTC)

@@ -179,3 +179,21 @@ def worker_makes_doses(until: dt.datetime, since: dt.datetime | None = None) -> 
         make_doses_ahead(db.session, moment)
         moment += dt.timedelta(days=1)
     make_doses_ahead(db.session, until)
+
+
+def give_browser(user_id: int, push: Any, endpoint: str | None = None) -> None:
+    """A push subscription of a new browser of `push` (a PushService) for a user, stored
+    directly (the tests that use it are not about registering); its endpoint may be put
+    elsewhere."""
+    from server.models import PushSubscription
+
+    browser = push.new_subscription()
+    db.session.add(
+        PushSubscription(
+            user_id=user_id,
+            endpoint=endpoint or browser["endpoint"],
+            p256dh=browser["keys"]["p256dh"],
+            auth=browser["keys"]["auth"],
+            created_at=dt.datetime(2026, 11, 25, tzinfo=dt.UTC),
+        )
+    )

@@ -1,0 +1,263 @@
+"""The delivery runtime: how messages leave the outbox.
+
+Two lanes, each with its own claims and threads: `alerts` (escalations, on every channel)
+and `reminders` (everything else), so that a care-team alert never waits behind a reminder.
+`companion worker` runs each lane as its own job; `drain` (one dispatch cycle, `tick`) runs
+the alerts first.
+
+Within a lane:
+- sends are scheduled per origin (a push service, a webhook host, the mail server): at most
+  `per_origin` at once to any one push service, and one at a time, in order, to a webhook
+  or mail server, so a slow origin holds its own slots and no one else's;
+  every request has a total deadline and reads a few KiB of the reply at most
+  (server/notify/transport.py);
+- each outcome is recorded as its send completes (a push delivery to a subscription at once,
+  a message's status when its last send is done), and a send starts only while fewer than
+  `in_flight` sends are made but not recorded: a worker killed at any moment has sent at
+  most `in_flight` messages that another worker will send again;
+- the claims held while their sends wait have their lease extended, so a claim never expires
+  under a worker that is still on it; should one expire all the same (a worker stalled for a
+  third of the lease), the messages another worker took over are dropped from this one's
+  queues, not sent twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from reminders.dispatch import Channels, Send, Underway, channels_of, conclude, plan
+from server.notify.webpush import Outcome, SendResult, WebPushSender
+from server.services import outbox
+
+# a bound on one drain (a lane then ends and its next run goes on)
+MAX_CLAIMED_PER_DRAIN = 200_000
+CLAIM_SIZE = 500
+# completed sends are recorded together when this many are done, or the oldest has waited
+# this long, or nothing else is in flight (one commit for several outcomes)
+RECORD_AFTER_SECONDS = 0.02
+# while sends are still running, the outbox is looked at again this often (what came due in
+# the meantime goes out beside a slow origin, not after it)
+CLAIM_AGAIN_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Lane:
+    """Which messages a lane claims (`kinds`, or every kind but `other_kinds`) and its bounds:
+    sends at once to one origin, sends made and not yet recorded, claims held at once."""
+
+    name: str
+    kinds: frozenset[str] | None
+    other_kinds: frozenset[str]
+    per_origin: int
+    in_flight: int
+    held: int
+
+
+ALERTS = Lane("alerts", frozenset({"escalation"}), frozenset(), 4, 8, 100)
+REMINDERS = Lane("reminders", None, frozenset({"escalation"}), 16, 32, 1000)
+LANES = (ALERTS, REMINDERS)
+
+
+class Delivery:
+    """One run of a lane for one worker: claims, sends and records until nothing is due."""
+
+    def __init__(
+        self,
+        session: Session,
+        channels: Channels,
+        worker_id: str,
+        lane: Lane,
+        now: dt.datetime,
+        *,
+        lease: dt.timedelta | None = None,
+        after_claim: Callable[[list[outbox.Claimed]], None] | None = None,
+    ) -> None:
+        self.session = session
+        self.channels = channels
+        self.worker_id = worker_id
+        self.lane = lane
+        self.lease = lease or outbox.LEASE
+        self.after_claim = after_claim  # a test stands in for a worker dying here
+        self._started_at = now
+        self._started = time.monotonic()
+        self.counts: Counter[str] = Counter()
+        self._queues: dict[str, deque[Send]] = {}
+        self._busy: Counter[str] = Counter()
+        self._running: dict[Future[SendResult], Send] = {}
+        self._underway: dict[int, Underway] = {}
+        self._done: list[tuple[Send, SendResult]] = []
+        self._first_done_at = 0.0
+        self._unrecorded = 0
+        self._exhausted = False  # the last claim found less than it asked for
+        self._claim_again_at = 0.0
+
+    def now(self) -> dt.datetime:
+        """The instant the run started at, moved on by the time it has taken: claims and
+        their leases are counted from it (outcomes are recorded at the run's instant, as
+        one dispatch cycle's)."""
+        return self._started_at + dt.timedelta(seconds=time.monotonic() - self._started)
+
+    def run(self) -> dict[str, int]:
+        executor = ThreadPoolExecutor(
+            max_workers=self.lane.in_flight, thread_name_prefix=f"send-{self.lane.name}"
+        )
+        renew_at = time.monotonic() + self.lease.total_seconds() / 3
+        try:
+            while True:
+                self._claim_more()
+                self._start_sends(executor)
+                if not self._running and not self._done:
+                    if self._exhausted:
+                        break
+                    continue  # what was claimed needed no send: claim more
+                wake = min(renew_at, self._claim_again_at) if self._exhausted else renew_at
+                timeout = wake - time.monotonic()
+                if self._done:
+                    timeout = self._first_done_at + RECORD_AFTER_SECONDS - time.monotonic()
+                self._collect(max(timeout, 0))
+                if self._done and self._time_to_record():
+                    self._record()
+                if time.monotonic() >= renew_at:
+                    self._renew()
+                    renew_at = time.monotonic() + self.lease.total_seconds() / 3
+        finally:
+            # a failure (the database, say) leaves the claims to expire; the threads finish
+            # their sends and stop
+            executor.shutdown(wait=False, cancel_futures=True)
+        return dict(self.counts)
+
+    # -- the steps ---------------------------------------------------------------------------
+
+    def _claim_more(self) -> None:
+        room = self.lane.held - len(self._underway)
+        if room < min(CLAIM_SIZE, self.lane.held) // 2:
+            return
+        if self._exhausted and time.monotonic() < self._claim_again_at:
+            return
+        if self.counts["claimed"] >= MAX_CLAIMED_PER_DRAIN:
+            self._exhausted, self._claim_again_at = True, float("inf")
+            return
+        want = min(CLAIM_SIZE, room)
+        claimed = outbox.claim(
+            self.session,
+            self.worker_id,
+            self.now(),
+            want,
+            kinds=self.lane.kinds,
+            other_kinds=self.lane.other_kinds,
+            lease=self.lease,
+        )
+        self._exhausted = len(claimed) < want
+        self._claim_again_at = time.monotonic() + CLAIM_AGAIN_SECONDS
+        if not claimed:
+            # the empty claim's transaction (on SQLite the write lock) is not kept
+            self.session.commit()
+            return
+        if self.after_claim is not None:
+            self.after_claim(claimed)
+        self.counts["claimed"] += len(claimed)
+        sends = plan(self.session, self.channels, claimed, self._started_at)
+        self.session.commit()  # nothing held open while we wait on the network
+        for message in sends.underway:
+            self._underway[message.message_id] = message
+        for send in sends.sends:
+            self._queues.setdefault(send.origin, deque()).append(send)
+        if sends.finished:
+            self.counts.update(
+                outbox.record(self.session, self.worker_id, sends.finished, self._started_at)
+            )
+
+    def _renew(self) -> None:
+        """Extend the claims held; drop the queued sends of any another worker took over."""
+        held = list(self._underway)
+        kept = outbox.extend_claims(self.session, self.worker_id, held, self.now() + self.lease)
+        lost = set(held) - kept
+        if not lost:
+            return
+        self.counts["taken_over"] += len(lost)
+        for origin, queue in list(self._queues.items()):
+            self._queues[origin] = deque(s for s in queue if s.message_id not in lost)
+        in_flight = Counter(send.message_id for send in self._running.values())
+        in_flight.update(send.message_id for send, _ in self._done)
+        for message_id in lost:
+            if in_flight[message_id]:  # what is in flight is recorded (the status is not ours)
+                self._underway[message_id].left = in_flight[message_id]
+            else:
+                del self._underway[message_id]
+
+    def _start_sends(self, executor: ThreadPoolExecutor) -> None:
+        for origin in list(self._queues):
+            queue = self._queues[origin]
+            at_once = 1 if queue and queue[0].in_order else self.lane.per_origin
+            while queue and self._busy[origin] < at_once and self._unrecorded < self.lane.in_flight:
+                send = queue.popleft()
+                self._running[executor.submit(send.go)] = send
+                self._busy[origin] += 1
+                self._unrecorded += 1
+            if not queue:
+                del self._queues[origin]
+
+    def _collect(self, timeout: float) -> None:
+        if not self._running:
+            return
+        finished, _ = wait(list(self._running), timeout=timeout, return_when=FIRST_COMPLETED)
+        if finished and not self._done:
+            self._first_done_at = time.monotonic()
+        for future in finished:
+            send = self._running.pop(future)
+            self._busy[send.origin] -= 1
+            self._done.append((send, future.result()))
+
+    def _time_to_record(self) -> bool:
+        return (
+            not self._running
+            or len(self._done) >= self.lane.in_flight // 2
+            or time.monotonic() - self._first_done_at >= RECORD_AFTER_SECONDS
+        )
+
+    def _record(self) -> None:
+        """Deliveries at once; a message's status when its last send is done."""
+        deliveries: list[tuple[int, int, int]] = []
+        gone: list[int] = []
+        results: list[outbox.Result] = []
+        for send, result in self._done:
+            message = self._underway[send.message_id]
+            message.outcomes.append((send.subscription_id, result))
+            message.left -= 1
+            if send.subscription_id is not None:
+                if result.outcome is Outcome.DELIVERED:
+                    deliveries.append((send.message_id, send.subscription_id, result.status or 0))
+                elif result.outcome is Outcome.GONE:
+                    gone.append(send.subscription_id)
+            if message.left == 0:
+                results.append(conclude(message))
+                del self._underway[send.message_id]
+        now = self._started_at
+        self.counts.update(
+            outbox.record(self.session, self.worker_id, results, now, deliveries=deliveries)
+        )
+        outbox.forget_subscriptions(self.session, gone, now)
+        self._unrecorded -= len(self._done)
+        self._done = []
+
+
+def drain(
+    session: Session,
+    sender: WebPushSender | Channels,
+    worker_id: str,
+    now: dt.datetime,
+    lanes: tuple[Lane, ...] = LANES,
+) -> dict[str, int]:
+    """Send everything due now, lane by lane (alerts first)."""
+    channels = channels_of(sender)
+    totals: Counter[str] = Counter()
+    for lane in lanes:
+        totals.update(Delivery(session, channels, worker_id, lane, now).run())
+    return {key: value for key, value in totals.items() if value}
