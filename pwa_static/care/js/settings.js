@@ -1,11 +1,13 @@
 // Clinic settings: the monitoring profile, the escalation windows of the re-notification ladder,
 // the on-call contact, the webhook, the email recipients, which red flags linked caregivers are
-// told about, and the clinic's time zone. Everyone in the care team can read them; only an
-// administrator can change them (a clinician sees the same values as a read-only list).
+// told about, and the clinic's time zone. Everyone in the care team can read them and turn on
+// notifications on their computer; a clinician changes who is told (email recipients, on-call:
+// alerts.js); only an administrator changes the rest (a clinician reads it as a list).
 
 import { h, uid } from '/static/js/dom.js';
 import { has, t, tn } from './i18n.js';
 import { call, session } from './session.js';
+import { contactsForm, deviceCard } from './alerts.js';
 import { errorBox, failureText, field, ruleTitle } from './ui.js';
 
 const WINDOWS = [
@@ -283,9 +285,18 @@ export async function render() {
   const settings = await call('GET', '/api/clinic/settings');
   const choices = await ruleChoices(settings.caregiver_rules || []);
   const isAdmin = Boolean(session.user && session.user.role === 'admin');
+  // every clinician: notifications on this computer, and who is told (alerts.js)
+  let readOnly = isAdmin ? null : readOnlyView(settings, choices);
+  const contacts = isAdmin ? null : contactsForm(settings, (answer) => {
+    const next = readOnlyView(answer, choices);
+    readOnly.replaceWith(next);
+    readOnly = next;
+  });
   return h('section', { class: 'stack wide settings-page' },
     h('h1', { tabindex: '-1' }, t('settings.title')),
     h('p', {}, t('settings.intro', { name: settings.name })),
+    deviceCard(),
+    contacts,
     isAdmin ? null : h('p', { class: 'notice read-only-note' }, t('settings.readOnly')),
-    isAdmin ? editForm(settings, choices) : readOnlyView(settings, choices));
+    isAdmin ? editForm(settings, choices) : readOnly);
 }
