@@ -373,7 +373,7 @@ def test_admin_changes_the_urgent_window(desk: Any, server: LiveServer, admin: P
     page.locator(f"#{error_id}:not([hidden])").wait_for()
     assert "greater than or equal to 1" in page.locator(f"#{error_id}").inner_text()
     assert urgent.get_attribute("aria-invalid") == "true"
-    assert "correct the fields" in page.locator(".error-box").first.inner_text()
+    assert "correct the fields" in page.locator(".settings-form .error-box").first.inner_text()
 
     urgent.fill("20")
     page.get_by_role("button", name="Save settings").click()
