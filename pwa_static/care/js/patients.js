@@ -8,7 +8,7 @@
 import { h, uid } from '/static/js/dom.js';
 import { ago, t } from './i18n.js';
 import { call, session } from './session.js';
-import { courseName } from './treatment.js';
+import { courseCell } from './treatment.js';
 import { triage } from './triage.js';
 import { adherenceText, bandName, bloodTestText, light, pushTag, ruleTitle } from './ui.js';
 
@@ -60,7 +60,7 @@ function row(entry, cols) {
     cell(cols[1], 'needs', h('span', { class: 'needs-line' }, light(status.level), h('span', { class: 'one-line', title: reasonText }, reasonText))),
     cell(cols[2], 'flags', h('span', { class: 'one-line', title: flagText }, flagText)),
     cell(cols[3], '', entry.oldestSerious ? ago(entry.oldestSerious) : '–'),
-    cell(cols[4], '', courseName(patient.status)),
+    cell(cols[4], '', h('span', { class: 'course-cell one-line' }, courseCell(patient.status))),
     cell(cols[5], '', h('span', { class: `band band-${patient.status.anc_band || 'none'}` }, bandName(patient.status.anc_band))),
     cell(cols[6], '', h('span', { class: test && test.status === 'overdue' ? 'overdue' : '' }, bloodTestText(test))),
     cell(cols[7], '', adherenceText(patient.status.adherence_7d)),

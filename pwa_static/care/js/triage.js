@@ -1,8 +1,10 @@
 // Who needs a person first: the order of the patient list (issue 16). A patient with an open
 // emergency (or a severe ANC) comes first, then one with an urgent red flag (or a moderate
-// ANC), then the rest of red, amber and green. Among emergencies, more emergencies first, then
-// more urgent ones, then the one whose oldest has waited longest; the name breaks ties.
+// ANC), then the rest of red, amber and green. Inside each, more emergencies first, then more
+// urgent ones, then a paused course (interrupted, needs re-titration, held: treatment.js), then
+// the one whose oldest red flag has waited longest; the name breaks ties.
 
+import { pausedRank } from './treatment.js';
 import { patientLight } from './ui.js';
 
 const LEVEL = { red: 2, amber: 3, green: 4 };
@@ -31,5 +33,5 @@ export function triage(patients, now = Date.now()) {
     };
   });
   return rows.sort((a, b) => a.tier - b.tier || b.emergencies - a.emergencies || b.urgent - a.urgent
-    || a.oldest - b.oldest || a.patient.display_name.localeCompare(b.patient.display_name, undefined, { numeric: true }));
+    || pausedRank(a.patient) - pausedRank(b.patient) || a.oldest - b.oldest || a.patient.display_name.localeCompare(b.patient.display_name, undefined, { numeric: true }));
 }
