@@ -122,16 +122,17 @@ def wait_for_service_worker(page: Any) -> None:
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 
 
-def axe_violations(page: Any) -> list[dict[str, Any]]:
-    """axe-core's violations on the page, injected from tests/browser/node_modules."""
+def axe_violations(page: Any, tags: list[str] | None = AXE_TAGS) -> list[dict[str, Any]]:
+    """axe-core's violations on the page, injected from tests/browser/node_modules; with
+    `tags=None`, every rule axe has (its best practices too, as a default axe run reports)."""
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run `make browser-deps` (npm ci --prefix tests/browser)")
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
     result = page.evaluate(
-        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags},"
-        " resultTypes: ['violations']})).violations",
-        AXE_TAGS,
+        "async (tags) => (await axe.run(document, tags ? {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']} : {resultTypes: ['violations']})).violations",
+        tags,
     )
     return [
         {

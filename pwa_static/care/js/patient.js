@@ -428,7 +428,7 @@ function auditSection(base) {
     h('caption', { class: 'visually-hidden' }, t('audit.caption')),
     h('thead', {}, h('tr', {}, ['when', 'who', 'what', 'request', 'from', 'result'].map((c) => h('th', { scope: 'col' }, t(`audit.${c}`))))),
     body);
-  const wrap = h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': t('audit.caption') }, table);
+  const wrap = h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': t('audit.entries') }, table);
   async function load() {
     try {
       const before = oldest ? `&before_id=${oldest}` : '';
