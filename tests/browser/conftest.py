@@ -75,6 +75,19 @@ def phone(browser: Any, server: LiveServer) -> Iterator[Any]:
     context.close()
 
 
+DESKTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "en-GB"}
+
+
+@pytest.fixture
+def a11y_desk(browser: Any, server: LiveServer) -> Iterator[Any]:
+    """A laptop (1280 x 800) for the care-team app; axe is injected as a script, which the
+    app's CSP would (rightly) refuse."""
+    context = browser.new_context(base_url=server.url, bypass_csp=True, **DESKTOP)
+    context.set_default_timeout(15000)
+    yield context
+    context.close()
+
+
 @pytest.fixture
 def patient(server: LiveServer) -> Person:
     return server.enrol_patient()

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import axe_violations, shot
+from tests.browser.conftest import DESKTOP, axe_violations, shot
 from tests.browser.live_server import (
     BIN,
     CLINICIAN_EMAIL,
@@ -30,21 +30,10 @@ from tests.browser.live_server import (
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "en-GB"}
-
 
 @pytest.fixture
 def desk(browser: Any, server: LiveServer) -> Iterator[Any]:
     context = browser.new_context(base_url=server.url, **DESKTOP)
-    context.set_default_timeout(15000)
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def a11y_desk(browser: Any, server: LiveServer) -> Iterator[Any]:
-    # axe is injected as a script, which the app's CSP would (rightly) refuse
-    context = browser.new_context(base_url=server.url, bypass_csp=True, **DESKTOP)
     context.set_default_timeout(15000)
     yield context
     context.close()

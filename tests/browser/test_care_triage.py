@@ -14,28 +14,18 @@ import os
 import re
 import subprocess
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import axe_violations, shot
+from tests.browser.conftest import DESKTOP, axe_violations, shot
 from tests.browser.live_server import BIN, PASSWORD, ROOT, Api, LiveServer, Person, _environment
-from tests.browser.test_care_app import DESKTOP, care_sign_in
+from tests.browser.test_care_app import care_sign_in
 from tests.support.push_service import PushService
 
 pytestmark = pytest.mark.browser
 
 BADGE = re.compile(r"^\((\d+)\) ")
-
-
-@pytest.fixture
-def desk(browser: Any, server: LiveServer) -> Iterator[Any]:
-    # axe is injected as a script, which the app's CSP would (rightly) refuse
-    context = browser.new_context(base_url=server.url, bypass_csp=True, **DESKTOP)
-    context.set_default_timeout(15000)
-    yield context
-    context.close()
 
 
 def badge(page: Any) -> int:
@@ -63,11 +53,11 @@ def report(server: LiveServer, person: Person, symptoms: list[str]) -> dict[str,
 
 
 def test_a_seizure_reaches_an_open_care_page_within_5_seconds(
-    desk: Any, server: LiveServer
+    a11y_desk: Any, server: LiveServer
 ) -> None:
     typing_about = server.enrol_patient("Quinn")
     reporter = server.enrol_patient("Rowan")
-    page = desk.new_page()
+    page = a11y_desk.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     care_sign_in(page)
@@ -302,10 +292,10 @@ def clinic_of_40(server: LiveServer) -> dict[str, Any]:
 
 
 def test_the_list_puts_who_needs_a_person_first(
-    desk: Any, server: LiveServer, clinic_of_40: dict[str, Any]
+    a11y_desk: Any, server: LiveServer, clinic_of_40: dict[str, Any]
 ) -> None:
     nurse = clinic_of_40["nurse"]
-    page = desk.new_page()
+    page = a11y_desk.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     care_sign_in(page, nurse.email)
@@ -345,11 +335,11 @@ def test_the_list_puts_who_needs_a_person_first(
 
 
 def test_escalations_are_grouped_and_resolution_notes_stay_readable(
-    desk: Any, server: LiveServer, clinic_of_40: dict[str, Any]
+    a11y_desk: Any, server: LiveServer, clinic_of_40: dict[str, Any]
 ) -> None:
     nurse = clinic_of_40["nurse"]
     zed = clinic_of_40["ids"]["Zed Two"]
-    page = desk.new_page()
+    page = a11y_desk.new_page()
     care_sign_in(page, nurse.email)
     group = page.locator("li.patient-group").filter(
         has=page.get_by_role("heading", name="Zed Two", exact=True, level=2)
@@ -394,12 +384,12 @@ def test_escalations_are_grouped_and_resolution_notes_stay_readable(
 
 
 def test_every_care_screen_passes_axe(
-    desk: Any, server: LiveServer, clinic_of_40: dict[str, Any]
+    a11y_desk: Any, server: LiveServer, clinic_of_40: dict[str, Any]
 ) -> None:
     nurse = clinic_of_40["nurse"]
     morgan = clinic_of_40["ids"]["Morgan Severe"]
     problems: dict[str, Any] = {}
-    page = desk.new_page()
+    page = a11y_desk.new_page()
 
     def check(name: str) -> None:
         page.wait_for_timeout(250)
@@ -446,9 +436,9 @@ def test_every_care_screen_passes_axe(
     assert not problems, json.dumps(problems, indent=2)
 
 
-def test_a_clinician_sets_who_is_told(desk: Any, server: LiveServer) -> None:
+def test_a_clinician_sets_who_is_told(a11y_desk: Any, server: LiveServer) -> None:
     nurse = make_clinic(server, f"Contacts clinic {os.getpid()}")
-    page = desk.new_page()
+    page = a11y_desk.new_page()
     care_sign_in(page, nurse.email)  # type: ignore[attr-defined]
     page.goto("/care/#/settings")
     page.get_by_role("heading", name="Who is told").wait_for()

@@ -68,19 +68,41 @@ export function deviceCard() {
     h('p', { id: hintId, class: 'hint' }, t('alerts.soundHint')));
 }
 
+/** The on-call contact's fields and the email recipients, with the request body they make:
+ * {onCall: {name, email, phone}, emails, emailList(), body()} (also in the admin's form). */
+export function contactFields(initial) {
+  const onCallInitial = initial.on_call || {};
+  const onCall = {
+    name: field(t('settings.onCall.name'), h('input', { type: 'text', name: 'on_call_name', maxlength: 120, autocomplete: 'off', value: onCallInitial.name || '' }), { name: 'on_call.name' }),
+    email: field(t('settings.onCall.email'), h('input', { type: 'email', name: 'on_call_email', maxlength: 254, autocomplete: 'off', value: onCallInitial.email || '' }), { name: 'on_call.email' }),
+    phone: field(t('settings.onCall.phone'), h('input', { type: 'tel', name: 'on_call_phone', maxlength: 40, autocomplete: 'off', value: onCallInitial.phone || '' }), { hint: t('settings.onCall.phoneHint'), name: 'on_call.phone' }),
+  };
+  const emails = field(t('settings.emails'), h('textarea', { name: 'email_recipients', rows: 4, autocomplete: 'off' }),
+    { hint: t('settings.emailsHint'), name: 'email_recipients' });
+  emails.input.value = (initial.email_recipients || []).join('\n');
+  const emailList = () => emails.input.value.split(/[\n,;]+/).map((e) => e.trim()).filter(Boolean);
+  function body() {
+    const onCallBody = {
+      name: onCall.name.input.value.trim(),
+      email: onCall.email.input.value.trim() || null,
+      phone: onCall.phone.input.value.trim() || null,
+    };
+    if (onCallInitial.user_id !== undefined && onCallInitial.user_id !== null) onCallBody.user_id = onCallInitial.user_id;
+    return { on_call: onCallBody, email_recipients: emailList() };
+  }
+  return { onCall, emails, emailList, body };
+}
+
 /** Email recipients and the on-call contact, for any clinician (an admin has them in the full form). */
 export function contactsForm(initial, onSaved) {
   const errors = errorBox();
   const saved = h('p', { class: 'saved-line', role: 'status' });
-  const onCallInitial = initial.on_call || {};
-  const name = field(t('settings.onCall.name'), h('input', { type: 'text', name: 'on_call_name', maxlength: 120, autocomplete: 'off', value: onCallInitial.name || '' }));
-  const email = field(t('settings.onCall.email'), h('input', { type: 'email', name: 'on_call_email', maxlength: 254, autocomplete: 'off', value: onCallInitial.email || '' }));
-  const phone = field(t('settings.onCall.phone'), h('input', { type: 'tel', name: 'on_call_phone', maxlength: 40, autocomplete: 'off', value: onCallInitial.phone || '' }), { hint: t('settings.onCall.phoneHint') });
-  const emails = field(t('settings.emails'), h('textarea', { name: 'email_recipients', rows: 4, autocomplete: 'off' }), { hint: t('settings.emailsHint') });
-  emails.input.value = (initial.email_recipients || []).join('\n');
+  const contacts = contactFields(initial);
+  const { name, email, phone } = contacts.onCall;
+  const { emails } = contacts;
   const byName = { 'on_call.name': name, 'on_call.email': email, 'on_call.phone': phone, on_call: name, email_recipients: emails };
   const all = [name, email, phone, emails];
-  const list = () => emails.input.value.split(/[\n,;]+/).map((e) => e.trim()).filter(Boolean);
+  const list = contacts.emailList;
   const submit = h('button', { type: 'submit', class: 'button primary' }, t('contacts.save'));
   const form = h('form', {
     class: 'stack', novalidate: true,
@@ -89,11 +111,9 @@ export function contactsForm(initial, onSaved) {
       errors.hide();
       saved.textContent = '';
       all.forEach((f) => f.setError(''));
-      const onCall = { name: name.input.value.trim(), email: email.input.value.trim() || null, phone: phone.input.value.trim() || null };
-      if (onCallInitial.user_id !== undefined && onCallInitial.user_id !== null) onCall.user_id = onCallInitial.user_id;
       submit.disabled = true;
       try {
-        const answer = await call('PUT', '/api/clinic/alert-contacts', { body: { on_call: onCall, email_recipients: list() } });
+        const answer = await call('PUT', '/api/clinic/alert-contacts', { body: contacts.body() });
         emails.input.value = (answer.email_recipients || []).join('\n');
         saved.textContent = t('contacts.saved');
         if (onSaved) onSaved(answer);

@@ -7,7 +7,7 @@
 import { h, uid } from '/static/js/dom.js';
 import { has, t, tn } from './i18n.js';
 import { call, session } from './session.js';
-import { contactsForm, deviceCard } from './alerts.js';
+import { contactFields, contactsForm, deviceCard } from './alerts.js';
 import { errorBox, failureText, field, ruleTitle } from './ui.js';
 
 const WINDOWS = [
@@ -95,12 +95,8 @@ function editForm(initial, choices) {
     }), { hint: t(optional ? 'settings.window.routineHint' : 'settings.window.hint', { max }), name: `escalation_windows_minutes.${key}` });
   }
 
-  const onCallInitial = initial.on_call || {};
-  const onCall = {
-    name: field(t('settings.onCall.name'), h('input', { type: 'text', name: 'on_call_name', maxlength: 120, autocomplete: 'off', value: onCallInitial.name || '' }), { name: 'on_call.name' }),
-    email: field(t('settings.onCall.email'), h('input', { type: 'email', name: 'on_call_email', maxlength: 254, autocomplete: 'off', value: onCallInitial.email || '' }), { name: 'on_call.email' }),
-    phone: field(t('settings.onCall.phone'), h('input', { type: 'tel', name: 'on_call_phone', maxlength: 40, autocomplete: 'off', value: onCallInitial.phone || '' }), { hint: t('settings.onCall.phoneHint'), name: 'on_call.phone' }),
-  };
+  const contacts = contactFields(initial); // who is told: the same fields as a clinician's form
+  const { onCall, emails } = contacts;
 
   const secretState = h('span', {});
   const setSecretState = (isSet) => { secretState.textContent = isSet ? t('settings.secretSet') : t('settings.secretNotSet'); };
@@ -109,9 +105,6 @@ function editForm(initial, choices) {
     { hint: t('settings.webhookUrlHint'), name: 'webhook_url' });
   const webhookSecret = field(t('settings.webhookSecret'), h('input', { type: 'password', name: 'webhook_secret', maxlength: 200, autocomplete: 'new-password' }),
     { hint: t('settings.webhookSecretHint'), name: 'webhook_secret' });
-  const emails = field(t('settings.emails'), h('textarea', { name: 'email_recipients', rows: 4, autocomplete: 'off' }),
-    { hint: t('settings.emailsHint'), name: 'email_recipients' });
-  emails.input.value = initial.email_recipients.join('\n');
 
   // the caregiver rules: a group of checkboxes with one error line for the group
   const ruleErrorId = uid('err');
@@ -162,9 +155,7 @@ function editForm(initial, choices) {
     return [...savedRules.filter((r) => ticked.includes(r)), ...ticked.filter((r) => !savedRules.includes(r))];
   }
 
-  function emailList() {
-    return emails.input.value.split(/[\n,;]+/).map((e) => e.trim()).filter(Boolean);
-  }
+  const emailList = contacts.emailList;
 
   function showFieldErrors(fields) {
     const messages = new Map();
@@ -206,19 +197,12 @@ function editForm(initial, choices) {
       ok = false;
     }
     if (!ok) return null;
-    const onCallBody = {
-      name: onCall.name.input.value.trim(),
-      email: onCall.email.input.value.trim() || null,
-      phone: onCall.phone.input.value.trim() || null,
-    };
-    if (onCallInitial.user_id !== undefined && onCallInitial.user_id !== null) onCallBody.user_id = onCallInitial.user_id;
     const body = {
       monitoring_profile: profile.input.value,
       timezone: timezone.input.value,
       escalation_windows_minutes: minutes,
-      on_call: onCallBody,
+      ...contacts.body(),
       webhook_url: webhookUrl.input.value.trim() || null,
-      email_recipients: emailList(),
       caregiver_rules: chosenRules(),
     };
     if (secret) body.webhook_secret = secret;
