@@ -60,6 +60,7 @@ bench: install
 	$(BIN)/python -m benchmarks.reminders
 	$(BIN)/python -m benchmarks.escalations
 	$(BIN)/python -m benchmarks.exports
+	$(BIN)/python -m benchmarks.care_pulse
 	$(BIN)/python -m benchmarks.lighthouse
 
 clean:

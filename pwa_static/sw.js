@@ -14,7 +14,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '3978a5c6b1ae';
+const VERSION = '6d754485cc88';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -28,6 +28,7 @@ const SHELL = [
   '/static/js/api.js',
   '/static/js/charts.js',
   '/static/js/db.js',
+  '/static/js/device.js',
   '/static/js/dom.js',
   '/static/js/i18n.js',
   '/static/js/outbox.js',
@@ -335,6 +336,12 @@ async function openApp(url) {
   if (app && target.pathname === '/') {
     await app.focus();
     app.postMessage({ type: 'navigate', url: target.href });
+    return;
+  }
+  // a care-team alert: an open care page already shows it (care/js/live.js), so bring it forward
+  const care = CARE_APP.test(target.pathname) && windows.find((client) => CARE_APP.test(new URL(client.url).pathname));
+  if (care) {
+    await care.focus();
     return;
   }
   await self.clients.openWindow(target.href);

@@ -278,6 +278,15 @@ class AuditListOut(Out):
 class AuditQuery(In):
     before_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ROW_ID))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    kind = fields.String(
+        load_default="all",
+        validate=validate.OneOf(["all", "changes", "reads"]),
+        metadata={"description": "`changes`: writes only (not GET); `reads`: GET only."},
+    )
+    hide_own_reads = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Leave out the caller's own reads (their page views)."},
+    )
 
 
 class HealthOut(Out):
@@ -759,6 +768,12 @@ class EscalationQuery(In):
         validate=validate.OneOf(["open", "acknowledged", "resolved", "unresolved"])
     )
     patient_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ROW_ID))
+    resolved_since = Instant(
+        metadata={
+            "description": "Only those resolved since this instant, the latest resolution "
+            "first (with `status` left out or `resolved`)."
+        }
+    )
 
 
 class EscalationOut(Out):
@@ -777,11 +792,48 @@ class EscalationOut(Out):
     title = fields.String()
     clinician_advice = fields.String(allow_none=True)
     acknowledged_by = fields.String(allow_none=True)
+    acknowledged_by_id = fields.Integer(allow_none=True)
     resolved_by = fields.String(allow_none=True)
 
 
 class EscalationListOut(Out):
     escalations = fields.List(fields.Nested(EscalationOut))
+
+
+class PulseQuery(In):
+    since = fields.String(
+        validate=validate.Length(max=64),
+        metadata={"description": "The `version` of the last answer: `changed` says if it moved."},
+    )
+
+
+class PulseWaitingOut(Out):
+    emergency = fields.Integer()
+    urgent = fields.Integer()
+    routine = fields.Integer()
+
+
+class PulseNewOut(Out):
+    id = fields.Integer()
+    patient_id = fields.Integer()
+    patient_name = fields.String()
+    rule = fields.String()
+    title = fields.String()
+    severity = fields.String()
+    opened_at = Instant()
+
+
+class PulseOut(Out):
+    version = fields.String(
+        metadata={"description": "Changes when an escalation opens, changes or is closed."}
+    )
+    changed = fields.Boolean(metadata={"description": "Whether `version` differs from `since`."})
+    unresolved = fields.Integer()
+    waiting = fields.Nested(PulseWaitingOut, metadata={"description": "Not yet acknowledged."})
+    new = fields.List(
+        fields.Nested(PulseNewOut),
+        metadata={"description": "The escalations nobody has acknowledged, most serious first."},
+    )
 
 
 class ResolveIn(In):
@@ -952,6 +1004,16 @@ class ClinicSettingsIn(In):
     )
     caregiver_rules = fields.List(fields.String(validate=validate.Length(max=40)))
     timezone = fields.String(validate=validate_timezone)
+
+
+class AlertContactsIn(In):
+    """Who is told about escalations: what a clinician may change (the rest is the admin's)."""
+
+    on_call = fields.Nested(OnCallIn)
+    email_recipients = fields.List(
+        fields.String(validate=[validate.Length(max=254), validate_email]),
+        validate=validate.Length(max=20),
+    )
 
 
 class ClinicSettingsOut(Out):

@@ -117,16 +117,9 @@ export function isEmergency(code) {
   return found && found.severity ? found.severity === 'emergency' : EMERGENCY_CODES.has(code);
 }
 
-// --- the device ------------------------------------------------------------------------------
+// --- the device (device.js, shared with the care-team app's push client) -----------------------
 
-export function isIos() {
-  return /iphone|ipad|ipod/i.test(navigator.userAgent)
-    || (navigator.platform === 'MacIntel' && navigator.maxTouchPoints > 1);
-}
-
-export function isInstalled() {
-  return window.matchMedia('(display-mode: standalone)').matches || navigator.standalone === true;
-}
+export { isInstalled, isIos } from './device.js';
 
 // --- building blocks --------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Clinic settings (admin only)."""
+"""Clinic settings: an administrator changes them all; a clinician changes who is told."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from server.api.access import access, current_actor
 from server.api.common import blueprint
 from server.extensions import db
 from server.notify.destinations import Destinations
-from server.schemas import ClinicSettingsIn, ClinicSettingsOut
+from server.schemas import AlertContactsIn, ClinicSettingsIn, ClinicSettingsOut
 from server.services import clinic_settings
 
 blp = blueprint("clinic", "Clinic settings")
@@ -34,6 +34,19 @@ def get_settings() -> ResponseReturnValue:
 @blp.response(200, ClinicSettingsOut)
 def put_settings(args: dict[str, Any]) -> ResponseReturnValue:
     """Change the clinic's settings (admins only); the webhook secret is never shown back."""
+    actor = current_actor()
+    assert actor is not None
+    destinations = Destinations.from_config(current_app.config)
+    return clinic_settings.view(clinic_settings.update(db.session, actor, args, destinations))
+
+
+@blp.route("/clinic/alert-contacts", methods=["PUT"])
+@access(policy.signed_in("clinic.alert_contacts.write", {"admin", "clinician"}))
+@blp.arguments(AlertContactsIn)
+@blp.response(200, ClinicSettingsOut)
+def put_alert_contacts(args: dict[str, Any]) -> ResponseReturnValue:
+    """Who is told about escalations: the email recipients and the on-call contact. The care
+    team changes these (a shift changes hands); the rest of the settings stay the admin's."""
     actor = current_actor()
     assert actor is not None
     destinations = Destinations.from_config(current_app.config)

@@ -11,7 +11,14 @@ from server import policy
 from server.api.access import access, audit_subject, audit_subjects, current_actor, now
 from server.api.common import blueprint
 from server.extensions import db
-from server.schemas import EscalationListOut, EscalationOut, EscalationQuery, ResolveIn
+from server.schemas import (
+    EscalationListOut,
+    EscalationOut,
+    EscalationQuery,
+    PulseOut,
+    PulseQuery,
+    ResolveIn,
+)
 from server.services import escalations
 
 blp = blueprint(
@@ -36,11 +43,36 @@ def list_escalations(args: dict[str, Any]) -> ResponseReturnValue:
     actor = current_actor()
     assert actor is not None
     rows = escalations.visible(
-        db.session, actor, status=args.get("status"), patient_id=args.get("patient_id")
+        db.session,
+        actor,
+        status=args.get("status"),
+        patient_id=args.get("patient_id"),
+        resolved_since=args.get("resolved_since"),
     )
     audit_subjects(row.patient_id for row in rows)
     content = current_app.extensions["companion.content"]
     return {"escalations": escalations.views(db.session, rows, content)}
+
+
+@blp.route("/escalations/pulse", methods=["GET"])
+# signed-in scope, not clinic scope: it is polled every few seconds by every open page, so it
+# writes no audit row (a clinic-scoped read does); it reads only the caller's own clinic, and
+# the list a clinician then opens is audited as before
+@access(policy.signed_in("escalations.pulse", CARE_TEAM))
+@blp.arguments(PulseQuery, location="query")
+@blp.response(200, PulseOut)
+def pulse(args: dict[str, Any]) -> ResponseReturnValue:
+    """The cheap question an open care-team page asks every few seconds: has anything changed
+    (`version`, compared with `since`), how many escalations wait for an acknowledgement, and
+    which. One small query over the unresolved escalations; no patient's record is read."""
+    actor = current_actor()
+    assert actor is not None
+    answer = escalations.pulse(db.session, actor)
+    advice = current_app.extensions["companion.content"].advice
+    for item in answer["new"]:
+        item["title"] = (advice.get(item["rule"]) or {}).get("title", item["rule"])
+    answer["changed"] = args.get("since") != answer["version"]
+    return answer
 
 
 @blp.route("/escalations/<int:escalation_id>/acknowledge", methods=["POST"])

@@ -81,6 +81,16 @@ def get_patient(patient_id: int) -> ResponseReturnValue:
 @blp.arguments(AuditQuery, location="query")
 @blp.response(200, AuditListOut)
 def audit_trail(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
-    """Who read or changed this patient's records, newest first."""
-    rows = audit.trail(db.session, patient_id, before_id=args.get("before_id"), limit=args["limit"])
+    """Who read or changed this patient's records, newest first; `kind` and `hide_own_reads`
+    narrow it (the care app hides the reader's own page views by default)."""
+    actor = current_actor()
+    assert actor is not None
+    rows = audit.trail(
+        db.session,
+        patient_id,
+        before_id=args.get("before_id"),
+        limit=args["limit"],
+        kind=args["kind"],
+        hide_reads_of=actor.user_id if args["hide_own_reads"] else None,
+    )
     return {"items": rows}

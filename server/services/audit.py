@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert, select
+from sqlalchemy import Table, event, insert, or_, select
 from sqlalchemy.orm import Session
 
 from server.models import AuditEvent
@@ -62,9 +62,26 @@ def write_many(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def trail(
-    session: Session, patient_id: int, *, before_id: int | None = None, limit: int = 100
+    session: Session,
+    patient_id: int,
+    *,
+    before_id: int | None = None,
+    limit: int = 100,
+    kind: str = "all",
+    hide_reads_of: int | None = None,
 ) -> Sequence[AuditEvent]:
+    """A patient's audit events, newest first: all, only the changes (not GET) or only the
+    reads; `hide_reads_of` leaves out one user's reads (a nurse's own page views)."""
     query = select(AuditEvent).where(AuditEvent.patient_id == patient_id)
+    if kind == "changes":
+        query = query.where(AuditEvent.method != "GET")
+    elif kind == "reads":
+        query = query.where(AuditEvent.method == "GET")
+    if hide_reads_of is not None:
+        query = query.where(
+            or_(AuditEvent.method != "GET", AuditEvent.actor_id.is_(None))
+            | (AuditEvent.actor_id != hide_reads_of)
+        )
     if before_id is not None:
         query = query.where(AuditEvent.id < before_id)
     return session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)).all()

@@ -166,7 +166,9 @@ def set_dose_plan(
     if kind == PlanKind.INITIATION or (previous is None and kind == PlanKind.RETITRATION):
         problem = _baseline_problem(session, patient, start)
         if problem:
-            raise Invalid({"start_date": [f"A baseline blood count is needed first: {problem}"]})
+            # the blood count is missing, not the date wrong: named as a field of its own, so
+            # the form does not mark its "First day" (the apps point to entering a result)
+            raise Invalid({"baseline_anc": [f"A baseline blood count is needed first: {problem}"]})
     warnings = [{"code": w.code, "message": w.message, "field": w.field} for w in check.warnings]
     state = states.get_state(session, patient, now)
     if state.rechallenge == Rechallenge.NOT_ADVISED and kind in STARTS_LOW:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -125,9 +126,16 @@ def visible(
     status: str | None,
     patient_id: int | None,
     limit: int = 500,
+    resolved_since: dt.datetime | None = None,
 ) -> Sequence[Escalation]:
-    """The actor's clinic's escalations, most severe and oldest first."""
+    """The actor's clinic's escalations, most severe and oldest first; with `resolved_since`,
+    those resolved since then, the latest resolution first (what the last shift did)."""
     query = select(Escalation).where(Escalation.clinic_id == (actor.clinic_id or -1))
+    if resolved_since is not None:
+        query = query.where(Escalation.resolved_at >= resolved_since)
+        if patient_id is not None:
+            query = query.where(Escalation.patient_id == patient_id)
+        return session.scalars(query.order_by(Escalation.resolved_at.desc()).limit(limit)).all()
     if status == "unresolved":
         query = query.where(Escalation.resolved_at.is_(None))
     elif status is not None:
@@ -136,6 +144,56 @@ def visible(
         query = query.where(Escalation.patient_id == patient_id)
     rows = session.scalars(query.order_by(Escalation.opened_at).limit(limit)).all()
     return sorted(rows, key=lambda e: (SEVERITY_ORDER.get(e.severity, 9), e.opened_at))
+
+
+def pulse(session: Session, actor: Actor) -> dict[str, Any]:
+    """What the open care-team pages poll every few seconds: the clinic's unresolved
+    escalations in one small indexed query (no evidence, no advice), and a `version` that
+    changes whenever one opens, gets new evidence, is acknowledged or is resolved."""
+    latest = (
+        select(func.max(EscalationEvent.id))
+        .where(EscalationEvent.escalation_id == Escalation.id)
+        .correlate(Escalation)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(
+            Escalation.id,
+            Escalation.patient_id,
+            Patient.display_name,
+            Escalation.rule,
+            Escalation.severity,
+            Escalation.status,
+            Escalation.opened_at,
+            latest,
+        )
+        .join(Patient, Patient.id == Escalation.patient_id)
+        .where(Escalation.clinic_id == (actor.clinic_id or -1), Escalation.resolved_at.is_(None))
+        .order_by(Escalation.id)
+    ).all()
+    waiting = {"emergency": 0, "urgent": 0, "routine": 0}
+    new: list[dict[str, Any]] = []
+    for row in rows:
+        if row.status == "open":
+            waiting[row.severity] = waiting.get(row.severity, 0) + 1
+            new.append(
+                {
+                    "id": row.id,
+                    "patient_id": row.patient_id,
+                    "patient_name": row.display_name,
+                    "rule": row.rule,
+                    "severity": row.severity,
+                    "opened_at": row.opened_at,
+                }
+            )
+    marks = ",".join(f"{row.id}:{row.status[0]}{row.severity[0]}{row[7] or 0}" for row in rows)
+    new.sort(key=lambda e: (SEVERITY_ORDER.get(e["severity"], 9), e["opened_at"]))
+    return {
+        "version": hashlib.sha1(marks.encode(), usedforsecurity=False).hexdigest()[:16],
+        "unresolved": len(rows),
+        "waiting": waiting,
+        "new": new,
+    }
 
 
 def open_for_patient(session: Session, patient_id: int) -> Sequence[Escalation]:
@@ -247,6 +305,7 @@ def views(session: Session, rows: Sequence[Escalation], content: Any) -> list[di
             title=advice.get("title", escalation.rule),
             clinician_advice=advice.get("clinician"),
             acknowledged_by=people.get(escalation.acknowledged_by_id or 0),
+            acknowledged_by_id=escalation.acknowledged_by_id,
             resolved_by=people.get(escalation.resolved_by_id or 0),
         )
         result.append(item)

@@ -60,7 +60,7 @@ def test_a_plan_needs_a_baseline_anc_first(world: World) -> None:
     }
     refused = put_plan(world, body)
     assert refused.status_code == 422
-    assert "start_date" in refused.get_json()["error"]["fields"]
+    assert list(refused.get_json()["error"]["fields"]) == ["baseline_anc"]
     # RULES.md 2: baseline >= 1500 in the general population; 1499 is not enough
     add_anc(world.clinician, world.patient_id, 1499, "2026-11-24T09:00:00Z")
     assert put_plan(world, body).status_code == 422

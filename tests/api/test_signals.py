@@ -60,7 +60,7 @@ def test_a_patients_own_copy_does_not_unlock_the_first_plan(world: World) -> Non
         },
     )
     assert response.status_code == 422, response.get_json()
-    assert "start_date" in response.get_json()["error"]["fields"]
+    assert "baseline_anc" in response.get_json()["error"]["fields"]
 
 
 def test_a_mistyped_copy_never_replaces_the_clinic_result(world: World) -> None:
@@ -360,7 +360,7 @@ def test_a_baseline_older_than_10_days_before_the_start_does_not_count(
     )
     assert (response.status_code == 200) is ok, response.get_json()
     if not ok:
-        message = response.get_json()["error"]["fields"]["start_date"][0]
+        message = response.get_json()["error"]["fields"]["baseline_anc"][0]
         assert "10 days" in message
 
 

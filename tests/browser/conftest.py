@@ -75,6 +75,19 @@ def phone(browser: Any, server: LiveServer) -> Iterator[Any]:
     context.close()
 
 
+DESKTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "en-GB"}
+
+
+@pytest.fixture
+def a11y_desk(browser: Any, server: LiveServer) -> Iterator[Any]:
+    """A laptop (1280 x 800) for the care-team app; axe is injected as a script, which the
+    app's CSP would (rightly) refuse."""
+    context = browser.new_context(base_url=server.url, bypass_csp=True, **DESKTOP)
+    context.set_default_timeout(15000)
+    yield context
+    context.close()
+
+
 @pytest.fixture
 def patient(server: LiveServer) -> Person:
     return server.enrol_patient()
@@ -134,16 +147,17 @@ def doses_once_sent(server: Any, page: Any, patient_id: int) -> list[dict[str, A
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 
 
-def axe_violations(page: Any) -> list[dict[str, Any]]:
-    """axe-core's violations on the page, injected from tests/browser/node_modules."""
+def axe_violations(page: Any, tags: list[str] | None = AXE_TAGS) -> list[dict[str, Any]]:
+    """axe-core's violations on the page, injected from tests/browser/node_modules; with
+    `tags=None`, every rule axe has (its best practices too, as a default axe run reports)."""
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run `make browser-deps` (npm ci --prefix tests/browser)")
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
     result = page.evaluate(
-        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags},"
-        " resultTypes: ['violations']})).violations",
-        AXE_TAGS,
+        "async (tags) => (await axe.run(document, tags ? {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']} : {resultTypes: ['violations']})).violations",
+        tags,
     )
     return [
         {

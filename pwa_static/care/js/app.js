@@ -1,10 +1,12 @@
 // The care-team app's entry point: strings, session, and the routes
-// #/escalations, #/patients, #/patients/<id>, #/enrol, #/settings and #/signin; and the banner
-// that says when the scheduler has stopped (health.js).
+// #/escalations, #/patients, #/patients/<id>, #/enrol, #/settings and #/signin; the banner
+// that says when the scheduler has stopped (health.js); and new escalations as they arrive,
+// in the title and a banner (live.js).
 
 import { h } from '/static/js/dom.js';
 import { startHealthChecks } from './health.js';
 import { loadStrings, t, translateDom } from './i18n.js';
+import * as live from './live.js';
 import { restore, session, signInForm, signOut } from './session.js';
 
 const ROUTES = {
@@ -73,7 +75,8 @@ async function show() {
   main.replaceChildren(view);
   updateShell(current === 'patients' && params.length ? 'patients' : current);
   const title = main.querySelector('h1');
-  document.title = title ? `${title.textContent} – ${t('app.name')}` : t('app.name');
+  live.setTitle(title ? `${title.textContent} – ${t('app.name')}` : t('app.name'));
+  if (session.user) live.start(); else live.stop();
   if (!firstRender && title) title.focus();
   firstRender = false;
   return undefined;
@@ -96,6 +99,7 @@ async function start() {
   startHealthChecks();
   document.getElementById('sign-out').addEventListener('click', async () => {
     await signOut();
+    live.stop();
     go('signin');
   });
   try {

@@ -59,7 +59,7 @@ export async function render({ refresh }) {
   function showCode(created) {
     const heading = h('h1', { tabindex: '-1' }, t('enrol.done', { name: created.display_name }));
     section.replaceChildren(heading,
-      h('div', { class: 'callout code-box stack' },
+      h('div', { class: 'code-box stack' },
         h('p', {}, t('enrol.code')),
         h('p', { class: 'code' }, created.activation_code),
         h('p', {}, t('enrol.codeOnce', { name: created.display_name, when: formatDateTime(created.activation_expires_at) }))),

@@ -1,5 +1,8 @@
-// "Open escalations": everything not yet resolved, most serious first, then oldest first.
-// Each has "Acknowledge" (while new) and "Resolve" (asks for a note in an inline form).
+// "Open escalations": everything not yet resolved, grouped by patient (the patient with the
+// most serious and oldest first; inside, most serious first, then oldest first). Each has
+// "Acknowledge" (while new) and "Resolve" (asks for a note in an inline form). The list redraws
+// itself when the live pulse says something changed (live.js), keeping the focus where it was
+// and never while a resolve form is open; below it, what was resolved lately, with the notes.
 
 import { h, uid } from '/static/js/dom.js';
 import { ago, formatDateTime, formatTime, t, tn } from './i18n.js';
@@ -7,17 +10,39 @@ import { call, session } from './session.js';
 import { errorBox, failureText, field, ruleTitle, severityTag, symptomName } from './ui.js';
 
 const RANK = { emergency: 0, urgent: 1, routine: 2 };
-const POLL_MS = 30000;
+const RESOLVED_HOURS = 72;
 
 export function sortEscalations(list) {
   return [...list].sort((a, b) => (RANK[a.severity] ?? 3) - (RANK[b.severity] ?? 3)
     || new Date(a.opened_at) - new Date(b.opened_at) || a.id - b.id);
 }
 
+/** Sorted escalations in groups of one patient each, in the order of each group's first. */
+export function byPatient(sorted) {
+  const groups = new Map();
+  for (const item of sorted) {
+    if (!groups.has(item.patient_id)) groups.set(item.patient_id, { patientId: item.patient_id, name: item.patient_name || `#${item.patient_id}`, items: [] });
+    groups.get(item.patient_id).items.push(item);
+  }
+  return [...groups.values()];
+}
+
 async function load() {
-  // one call: open and acknowledged together, each with the patient's name and the rule's title
-  const { escalations } = await call('GET', '/api/escalations?status=unresolved');
-  return { items: sortEscalations(escalations) };
+  // open and acknowledged together, each with the patient's name and the rule's title; and
+  // what was resolved lately, so that the next shift reads what was done
+  const since = new Date(Date.now() - RESOLVED_HOURS * 3600000).toISOString();
+  const [open, resolved] = await Promise.all([
+    call('GET', '/api/escalations?status=unresolved'),
+    call('GET', `/api/escalations?resolved_since=${encodeURIComponent(since)}`),
+  ]);
+  return { items: sortEscalations(open.escalations), resolved: resolved.escalations };
+}
+
+/** "Resolved by Dr Browser, Tue 1 Dec 14:05: phoned the patient." */
+export function resolutionText(item) {
+  const when = formatDateTime(item.resolved_at);
+  const head = item.resolved_by ? t('esc.resolvedBy', { who: item.resolved_by, when }) : t('esc.resolvedAt', { when });
+  return item.resolution_note ? `${head}: ${item.resolution_note}` : head;
 }
 
 function evidenceLine(item) {
@@ -34,13 +59,15 @@ export async function render({ go }) {
   const status = h('p', { class: 'hint', role: 'status' });
   const announce = h('p', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
   const errors = errorBox();
-  const list = h('ul', { class: 'plain escalations' });
+  const list = h('ul', { class: 'plain escalation-groups' });
+  const resolvedList = h('ul', { class: 'plain resolved-list' });
+  const resolvedCount = h('span', {});
   const countLine = h('p', { class: 'lead' });
   let busy = false;
 
   function card(item) {
     const name = item.patient_name || `#${item.patient_id}`;
-    const rule = item.title || ruleTitle(item.rule);
+    const rule = ruleTitle(item.rule, item.title);
     const titleId = uid('esc');
     const acknowledged = item.status === 'acknowledged';
     const note = h('textarea', { name: 'note', rows: 3, maxlength: 2000 });
@@ -112,7 +139,7 @@ export async function render({ go }) {
     return h('li', { class: `card escalation severity-${item.severity}`, 'data-escalation-id': String(item.id) },
       h('div', { class: 'esc-head' },
         severityTag(item.severity),
-        h('h3', { id: titleId }, `${rule} – ${name}`)),
+        h('h3', { id: titleId }, rule, h('span', { class: 'visually-hidden' }, ` – ${name}`))),
       h('p', {}, item.summary),
       h('p', { class: 'esc-when' },
         h('span', {}, t('esc.opened', { when: formatDateTime(item.opened_at) })), ' · ',
@@ -125,17 +152,46 @@ export async function render({ go }) {
           : t('esc.statusOpen')),
       item.clinician_advice ? h('p', { class: 'esc-advice' }, h('strong', {}, t('esc.advice')), ' ', item.clinician_advice) : null,
       evidence.length ? h('details', {}, h('summary', {}, t('esc.evidence')), h('ul', {}, evidence.map((line) => h('li', {}, line)))) : null,
-      h('div', { class: 'button-row' }, ackButton, canAct ? resolveButton : null,
-        h('a', { href: `#/patients/${item.patient_id}`, class: 'button link-button' }, t('esc.patientLink', { name }))),
+      h('div', { class: 'button-row' }, ackButton, canAct ? resolveButton : null),
       form);
+  }
+
+  function group({ patientId, name, items }) {
+    const headingId = uid('group');
+    return h('li', { class: 'patient-group', 'data-patient-id': String(patientId), 'aria-labelledby': headingId },
+      h('div', { class: 'group-head' },
+        h('h2', { id: headingId }, name),
+        h('span', { class: 'hint' }, tn('esc.groupCount', items.length)),
+        h('a', { href: `#/patients/${patientId}`, class: 'button link-button' }, t('esc.patientLink', { name }))),
+      h('ul', { class: 'plain escalations' }, items.map((item) => card(item))));
+  }
+
+  function resolvedLine(item) {
+    const name = item.patient_name || `#${item.patient_id}`;
+    return h('li', { class: 'resolved-item' },
+      h('p', {}, h('strong', {}, `${ruleTitle(item.rule, item.title)} – ${name}`), ` (${t(`severity.${item.severity}`)})`),
+      h('p', { class: 'resolution-note' }, resolutionText(item)));
   }
 
   async function refresh(force = false, focusId = null) {
     if (busy && !force) return;
     try {
-      const { items } = await load();
+      const { items, resolved } = await load();
       errors.hide();
-      list.replaceChildren(...items.map((item) => card(item)));
+      // an automatic redraw keeps the focus on the same button of the same escalation
+      const active = document.activeElement;
+      const keep = !force && active && list.contains(active) ? {
+        id: active.closest('[data-escalation-id]') ? active.closest('[data-escalation-id]').dataset.escalationId : null,
+        text: active.textContent,
+      } : null;
+      list.replaceChildren(...byPatient(items).map((g) => group(g)));
+      resolvedList.replaceChildren(...resolved.map((item) => resolvedLine(item)));
+      resolvedCount.textContent = ` (${resolved.length})`;
+      if (keep && keep.id) {
+        const again = [...list.querySelectorAll(`[data-escalation-id="${keep.id}"] button, [data-escalation-id="${keep.id}"] a`)]
+          .find((b) => b.textContent === keep.text);
+        if (again) again.focus();
+      }
       countLine.textContent = items.length ? tn('esc.count', items.length) : t('esc.none');
       status.textContent = t('esc.updated', { time: formatTime(new Date()) });
       if (focusId) {
@@ -150,17 +206,20 @@ export async function render({ go }) {
   }
 
   await refresh();
-  const timer = setInterval(() => { if (document.visibilityState === 'visible') refresh(); }, POLL_MS);
-  const onVisible = () => { if (document.visibilityState === 'visible') refresh(); };
-  document.addEventListener('visibilitychange', onVisible);
+  const onPulse = () => refresh();
+  window.addEventListener('care:pulse', onPulse);
   const el = h('section', { class: 'stack' },
     h('h1', { tabindex: '-1' }, t('esc.title')),
     h('p', {}, t('esc.intro')),
     errors.el, countLine, announce,
     h('div', { class: 'button-row' }, h('button', { type: 'button', class: 'button', onclick: () => refresh(true) }, t('action.refresh')), status),
-    list);
+    list,
+    h('details', { class: 'card resolved-recently' },
+      h('summary', {}, t('esc.resolvedTitle', { hours: RESOLVED_HOURS }), resolvedCount),
+      h('p', { class: 'hint' }, t('esc.resolvedIntro')),
+      resolvedList));
   return {
     el,
-    cleanup() { clearInterval(timer); document.removeEventListener('visibilitychange', onVisible); },
+    cleanup() { window.removeEventListener('care:pulse', onPulse); },
   };
 }

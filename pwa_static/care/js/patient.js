@@ -1,6 +1,9 @@
 // One patient's page: status and red flags, the treatment course, doses in the last 7 days, ANC,
 // bowel movements, the timeline, entering a blood result, the dose plan, caregiver invites,
-// logins and caregivers (people.js), reports and the audit.
+// logins and caregivers (people.js), reports and the audit (collapsed, the reader's own page
+// views left out unless asked for). Every save (a blood result, a plan, a course change) draws
+// the whole page again from the server, so the status, the light and the timeline are never
+// stale; what was said is kept.
 
 import { columns } from '/static/js/charts.js';
 import { h } from '/static/js/dom.js';
@@ -11,6 +14,7 @@ import { bandName, bloodTestText, errorBox, failureText, field, light, patientLi
 import { medicinesSection } from './medicines.js';
 import { peopleBlock } from './people.js';
 import { planSection } from './plan.js';
+import { resolutionText } from './escalations.js';
 import { courseEntries, courseName, courseSection, redrawPatient, takeNotice } from './treatment.js';
 
 const weekday = (date) => new Intl.DateTimeFormat(undefined, { weekday: 'short', timeZone: 'UTC' }).format(new Date(`${date}T12:00:00Z`));
@@ -63,7 +67,7 @@ export async function render({ params, refresh, go }) {
       h('p', {}, `${t('patients.col.push')}: `, pushTag(patient.status.push_reachable))),
     h('div', { class: 'stack' }, h('h2', {}, t('patient.openFlags')),
       flags.length
-        ? h('ul', { class: 'plain' }, flags.map((f) => h('li', { class: 'flag-line' }, severityTag(f.severity), ' ', ruleTitle(f.rule), ` – ${formatDateTime(f.opened_at)}`)))
+        ? h('ul', { class: 'plain' }, flags.map((f) => h('li', { class: 'flag-line' }, severityTag(f.severity), ' ', ruleTitle(f.rule, f.title), ` – ${formatDateTime(f.opened_at)}`)))
         : h('p', {}, t('patient.flagsNone')),
       flags.length ? h('p', {}, h('a', { href: '#/escalations' }, t('patient.seeEscalations'))) : null));
 
@@ -112,10 +116,9 @@ export async function render({ params, refresh, go }) {
   }
   drawAnc(labs.items);
   const markersHolder = h('div', { class: 'stack' }, markersTable(labs.items, zone));
-  const labForm = labSection(base, async () => {
-    const { items } = await call('GET', `${base}/lab-results?limit=200`);
-    drawAnc(items);
-    markersHolder.replaceChildren(markersTable(items, zone));
+  const labForm = labSection(base, {
+    notice: takeNotice(id, 'lab'),
+    onSaved: (answer) => redrawPatient(go, id, 'lab', { answer }),
   });
   const ancSection = section('anc', t('anc.title'), ancHolder);
   const markersSection = section('markers', t('markers.title'), h('p', { class: 'hint' }, t('markers.intro')), markersHolder);
@@ -150,7 +153,11 @@ export async function render({ params, refresh, go }) {
       at: r.collected_at, kind: 'lab',
       text: r.band ? t('timeline.lab', { test: testName(r.test), value: r.value, unit: r.unit || '', band: bandName(r.band) }) : t('timeline.labOther', { test: testName(r.test), value: r.value ?? '', unit: r.unit || '' }),
     })),
-    ...escalations.escalations.map((e) => ({ at: e.opened_at, kind: 'escalation', text: `${t('timeline.escalation', { rule: ruleTitle(e.rule), severity: t(`severity.${e.severity}`) })} – ${e.status}` })),
+    ...escalations.escalations.map((e) => ({ at: e.opened_at, kind: 'escalation', text: t('timeline.escalation', { rule: ruleTitle(e.rule, e.title), severity: t(`severity.${e.severity}`) }) })),
+    // what was done: the resolution note, for the next shift
+    ...escalations.escalations.filter((e) => e.resolved_at).map((e) => ({
+      at: e.resolved_at, kind: 'resolved', text: `${ruleTitle(e.rule, e.title)}: ${resolutionText(e)}`,
+    })),
   ].sort((a, b) => new Date(b.at) - new Date(a.at)).slice(0, 80);
   const groups = [];
   for (const entry of entries) {
@@ -186,7 +193,7 @@ export async function render({ params, refresh, go }) {
   const reports = section('reports', t('export.title'), h('ul', {},
     h('li', {}, h('a', { href: `${base}/report.pdf`, download: '' }, t('export.pdf'))),
     h('li', {}, h('a', { href: `${base}/fhir`, download: '' }, t('export.fhir')))));
-  const audit = section('audit', t('audit.title'), auditBlock(base));
+  const audit = auditSection(base);
 
   const sectionsList = [['treatment', 'course.title'], ['doses', 'adherence.title'], ['anc', 'anc.title'], ['markers', 'markers.title'], ['lab', 'lab.title'], ['bowel', 'bowel.title'], ['timeline', 'timeline.title'], ['plan', 'plan.title'], ['medicines', 'medicines.title'], ['invite', 'invite.title'], ['people', 'people.title'], ['reports', 'export.title'], ['audit', 'audit.title']];
   const toc = h('nav', { class: 'toc', 'aria-label': t('patient.sections') }, h('ul', {}, sectionsList.map(([key, label]) => h('li', {},
@@ -289,7 +296,7 @@ function tasksSection(base, onConfirmed) {
             errors.hide();
             try {
               const answer = await call('POST', `${base}/care-tasks/${encodeURIComponent(task.id)}/confirm`);
-              out.replaceChildren(h('p', { class: 'callout' }, t('tasks.confirmed', {
+              out.replaceChildren(h('p', { class: 'done-box' }, t('tasks.confirmed', {
                 date: answer.next_blood_test ? formatDate(answer.next_blood_test.due_date) : '–',
               })));
               await onConfirmed();
@@ -309,7 +316,19 @@ function tasksSection(base, onConfirmed) {
   return holder;
 }
 
-function labSection(base, onSaved) {
+/** What a saved result says: saved (never in red), the band or reading in words, what to do. */
+function labResult(answer) {
+  const i = answer.interpretation || {};
+  return h('div', { class: 'done-box stack' },
+    i.band ? h('p', { class: 'big' }, t('lab.saved', { band: bandName(i.band) })) : h('p', { class: 'big' }, t('lab.savedMarker', { reading: findingText(answer) || t('result.noBand') })),
+    i.traffic_light ? h('p', {}, t('lab.light', { light: t(`uklight.${i.traffic_light}`) })) : null,
+    i.action_text ? h('p', {}, t('lab.action', { text: i.action_text })) : null,
+    i.next_test_due ? h('p', {}, t('lab.nextDue', { date: formatDate(i.next_test_due) })) : null,
+    i.confirm_within_24h ? h('p', { class: 'strong-note' }, t('lab.confirm')) : null,
+    i.escalation_rule ? h('p', { class: 'notice' }, t('lab.escalated', { rule: ruleTitle(i.escalation_rule) })) : null);
+}
+
+function labSection(base, { notice, onSaved }) {
   const errors = errorBox();
   const test = field(t('lab.test'), h('select', { name: 'test' },
     Object.keys(LAB_TESTS).map((code) => h('option', { value: code }, testName(code)))), { name: 'test' });
@@ -321,7 +340,7 @@ function labSection(base, onSaved) {
   const symptomaticLine = h('div', { class: 'choice-line' }, symptomatic, h('label', { for: 'lab-symptomatic' }, t('lab.symptomatic')));
   const collected = field(t('lab.collected'), h('input', { type: 'datetime-local', name: 'collected_at', value: nowForInput() }), { name: 'collected_at' });
   const fields = { test, value, unit, upper_limit: limit, collected_at: collected };
-  const result = h('div', { class: 'result', role: 'status' });
+  const result = h('div', { class: 'result', role: 'status' }, notice && notice.answer ? labResult(notice.answer) : null);
   const submit = h('button', { type: 'submit', class: 'button primary' }, t('lab.submit'));
   function fit() {
     const chosen = LAB_TESTS[test.input.value];
@@ -364,17 +383,9 @@ function labSection(base, onSaved) {
       submit.disabled = true;
       try {
         const answer = await call('POST', `${base}/lab-results`, { body });
-        const i = answer.interpretation || {};
-        result.replaceChildren(h('div', { class: `callout result-${i.band || 'marker'}` },
-          i.band ? h('p', { class: 'big' }, t('lab.saved', { band: bandName(i.band) })) : h('p', { class: 'big' }, t('lab.savedMarker', { reading: findingText(answer) || t('result.noBand') })),
-          i.traffic_light ? h('p', {}, t('lab.light', { light: t(`uklight.${i.traffic_light}`) })) : null,
-          i.action_text ? h('p', {}, t('lab.action', { text: i.action_text })) : null,
-          i.next_test_due ? h('p', {}, t('lab.nextDue', { date: formatDate(i.next_test_due) })) : null,
-          i.confirm_within_24h ? h('p', { class: 'strong-note' }, t('lab.confirm')) : null,
-          i.escalation_rule ? h('p', {}, t('lab.escalated', { rule: ruleTitle(i.escalation_rule) })) : null));
         value.input.value = '';
         limit.input.value = '';
-        await onSaved();
+        onSaved(answer); // the whole page again: status, light, charts and timeline
       } catch (error) {
         errors.show(failureText(error));
         for (const [key, messages] of Object.entries(error.fields || {})) {
@@ -399,7 +410,7 @@ function inviteBlock(base) {
         const button = event.currentTarget;
         try {
           const answer = await call('POST', `${base}/caregiver-invites`);
-          out.replaceChildren(h('div', { class: 'callout code-box stack' }, h('p', {}, t('invite.code')),
+          out.replaceChildren(h('div', { class: 'code-box stack' }, h('p', {}, t('invite.code')),
             h('p', { class: 'code' }, answer.code), h('p', {}, t('invite.expires', { when: formatDateTime(answer.expires_at) }))));
         } catch (error) {
           errors.show(failureText(error));
@@ -410,23 +421,30 @@ function inviteBlock(base) {
     }, t('invite.make'))), out);
 }
 
-function auditBlock(base) {
+/** The audit trail, collapsed: loaded when opened; by default without the reader's own page
+ * views (a nurse's own reads would fill it); a filter shows changes only, or everything. */
+function auditSection(base) {
   const body = h('tbody');
   const errors = errorBox();
   let oldest = null;
+  let loaded = false;
+  const filterId = 'audit-filter';
+  const filter = h('select', { id: filterId, name: 'audit_filter', onchange: () => reload() },
+    ['others', 'changes', 'all'].map((key) => h('option', { value: key }, t(`audit.filter.${key}`))));
+  const query = () => ({ others: '&hide_own_reads=true', changes: '&kind=changes', all: '' })[filter.value];
   const more = h('button', { type: 'button', class: 'button', hidden: true, onclick: () => load() }, t('action.showOlder'));
   const table = h('table', { class: 'audit' },
     h('caption', { class: 'visually-hidden' }, t('audit.caption')),
     h('thead', {}, h('tr', {}, ['when', 'who', 'what', 'request', 'from', 'result'].map((c) => h('th', { scope: 'col' }, t(`audit.${c}`))))),
     body);
-  const wrap = h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': t('audit.caption') }, table);
+  const wrap = h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': t('audit.entries') }, table);
   async function load() {
     try {
-      const query = oldest ? `&before_id=${oldest}` : '';
-      const { items } = await call('GET', `${base}/audit?limit=25${query}`);
+      const before = oldest ? `&before_id=${oldest}` : '';
+      const { items } = await call('GET', `${base}/audit?limit=25${query()}${before}`);
       for (const e of items) {
         body.append(h('tr', {}, h('td', {}, formatDateTime(e.at)), h('td', {}, t(`who.${e.actor_role}`)),
-          h('td', {}, e.action), h('td', { class: 'mono' }, `${e.method} ${e.path}`), h('td', {}, e.address || ''), h('td', {}, e.status === null ? '' : String(e.status))));
+          h('td', {}, auditAction(e.action)), h('td', { class: 'mono' }, `${e.method} ${e.path}`), h('td', {}, e.address || ''), h('td', {}, e.status === null ? '' : String(e.status))));
       }
       if (items.length) oldest = items[items.length - 1].id;
       more.hidden = items.length < 25;
@@ -435,6 +453,26 @@ function auditBlock(base) {
       errors.show(failureText(error));
     }
   }
-  load();
-  return h('div', { class: 'stack' }, h('p', {}, t('audit.intro')), errors.el, wrap, h('div', {}, more));
+  function reload() {
+    oldest = null;
+    body.replaceChildren();
+    return load();
+  }
+  const details = h('details', { class: 'audit-details' },
+    h('summary', {}, t('audit.show')),
+    h('div', { class: 'stack' }, h('p', {}, t('audit.intro')),
+      h('div', { class: 'field' }, h('label', { for: filterId }, t('audit.filter')), filter),
+      errors.el, wrap, h('div', {}, more)));
+  details.addEventListener('toggle', () => {
+    if (details.open && !loaded) { loaded = true; load(); }
+  });
+  return h('section', { id: 'sec-audit', class: 'card stack', 'aria-labelledby': 'h-audit' },
+    h('h2', { id: 'h-audit', tabindex: '-1' }, t('audit.title')), details);
+}
+
+/** "patient.read" as "Read the patient's summary", else the code's words. */
+function auditAction(action) {
+  const key = `audit.action.${action}`;
+  const text = t(key);
+  return text === key ? action.replace(/[._]/g, ' ') : text;
 }

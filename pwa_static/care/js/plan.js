@@ -2,7 +2,8 @@
 // the dose, taper to stop) made by the server from a few fields, then the days edited one by one
 // and saved as a new version. The "restart not advised" marker is shown first; warnings are
 // listed; refusals (422, 409) are shown next to the field or day the server names (`kind`,
-// `taper_days`, `steps[1].doses_mg`). After a save the patient page is drawn again.
+// `taper_days`, `steps[1].doses_mg`); a missing baseline count (`baseline_anc`) in the box at
+// the top, pointing to the blood result form. After a save the patient page is drawn again.
 
 import { h, uid } from '/static/js/dom.js';
 import { addDays, formatDate, t } from './i18n.js';
@@ -167,6 +168,10 @@ export function planSection({ base, plan, today, status, notice, onSaved }) {
     let first = null;
     for (const [key, messages] of Object.entries(error.fields || {})) {
       const text = messages.join(' ');
+      if (key === 'baseline_anc') { // no field of this form: the blood result is missing
+        errors.show(`${text} ${t('plan.baselineWhere')}`);
+        continue;
+      }
       const top = topField(key.replace(/\[\d+\]$/, ''));
       const row = rowErrors.get(key) || rowErrors.get(key.replace(/\[\d+\]$/, '')) || rowErrors.get(key.replace(/\.[a-z_]+(\[\d+\])?$/, '.doses_mg'));
       if (top) {

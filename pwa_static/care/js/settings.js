@@ -1,12 +1,14 @@
 // Clinic settings: the monitoring profile, the escalation windows of the re-notification ladder,
 // the on-call contact, the webhook, the email recipients, which red flags linked caregivers are
-// told about, and the clinic's time zone. Everyone in the care team can read them; only an
-// administrator can change them (a clinician sees the same values as a read-only list).
+// told about, and the clinic's time zone. Everyone in the care team can read them and turn on
+// notifications on their computer; a clinician changes who is told (email recipients, on-call:
+// alerts.js); only an administrator changes the rest (a clinician reads it as a list).
 
 import { h, uid } from '/static/js/dom.js';
 import { has, t, tn } from './i18n.js';
 import { accountBlock } from './people.js';
 import { call, session, signOut } from './session.js';
+import { contactFields, contactsForm, deviceCard } from './alerts.js';
 import { errorBox, failureText, field, ruleTitle } from './ui.js';
 
 const WINDOWS = [
@@ -94,12 +96,8 @@ function editForm(initial, choices) {
     }), { hint: t(optional ? 'settings.window.routineHint' : 'settings.window.hint', { max }), name: `escalation_windows_minutes.${key}` });
   }
 
-  const onCallInitial = initial.on_call || {};
-  const onCall = {
-    name: field(t('settings.onCall.name'), h('input', { type: 'text', name: 'on_call_name', maxlength: 120, autocomplete: 'off', value: onCallInitial.name || '' }), { name: 'on_call.name' }),
-    email: field(t('settings.onCall.email'), h('input', { type: 'email', name: 'on_call_email', maxlength: 254, autocomplete: 'off', value: onCallInitial.email || '' }), { name: 'on_call.email' }),
-    phone: field(t('settings.onCall.phone'), h('input', { type: 'tel', name: 'on_call_phone', maxlength: 40, autocomplete: 'off', value: onCallInitial.phone || '' }), { hint: t('settings.onCall.phoneHint'), name: 'on_call.phone' }),
-  };
+  const contacts = contactFields(initial); // who is told: the same fields as a clinician's form
+  const { onCall, emails } = contacts;
 
   const secretState = h('span', {});
   const setSecretState = (isSet) => { secretState.textContent = isSet ? t('settings.secretSet') : t('settings.secretNotSet'); };
@@ -108,9 +106,6 @@ function editForm(initial, choices) {
     { hint: t('settings.webhookUrlHint'), name: 'webhook_url' });
   const webhookSecret = field(t('settings.webhookSecret'), h('input', { type: 'password', name: 'webhook_secret', maxlength: 200, autocomplete: 'new-password' }),
     { hint: t('settings.webhookSecretHint'), name: 'webhook_secret' });
-  const emails = field(t('settings.emails'), h('textarea', { name: 'email_recipients', rows: 4, autocomplete: 'off' }),
-    { hint: t('settings.emailsHint'), name: 'email_recipients' });
-  emails.input.value = initial.email_recipients.join('\n');
 
   // the caregiver rules: a group of checkboxes with one error line for the group
   const ruleErrorId = uid('err');
@@ -161,9 +156,7 @@ function editForm(initial, choices) {
     return [...savedRules.filter((r) => ticked.includes(r)), ...ticked.filter((r) => !savedRules.includes(r))];
   }
 
-  function emailList() {
-    return emails.input.value.split(/[\n,;]+/).map((e) => e.trim()).filter(Boolean);
-  }
+  const emailList = contacts.emailList;
 
   function showFieldErrors(fields) {
     const messages = new Map();
@@ -205,19 +198,12 @@ function editForm(initial, choices) {
       ok = false;
     }
     if (!ok) return null;
-    const onCallBody = {
-      name: onCall.name.input.value.trim(),
-      email: onCall.email.input.value.trim() || null,
-      phone: onCall.phone.input.value.trim() || null,
-    };
-    if (onCallInitial.user_id !== undefined && onCallInitial.user_id !== null) onCallBody.user_id = onCallInitial.user_id;
     const body = {
       monitoring_profile: profile.input.value,
       timezone: timezone.input.value,
       escalation_windows_minutes: minutes,
-      on_call: onCallBody,
+      ...contacts.body(),
       webhook_url: webhookUrl.input.value.trim() || null,
-      email_recipients: emailList(),
       caregiver_rules: chosenRules(),
     };
     if (secret) body.webhook_secret = secret;
@@ -284,11 +270,20 @@ export async function render() {
   const settings = await call('GET', '/api/clinic/settings');
   const choices = await ruleChoices(settings.caregiver_rules || []);
   const isAdmin = Boolean(session.user && session.user.role === 'admin');
+  // every clinician: notifications on this computer, and who is told (alerts.js)
+  let readOnly = isAdmin ? null : readOnlyView(settings, choices);
+  const contacts = isAdmin ? null : contactsForm(settings, (answer) => {
+    const next = readOnlyView(answer, choices);
+    readOnly.replaceWith(next);
+    readOnly = next;
+  });
   return h('section', { class: 'stack wide settings-page' },
     h('h1', { tabindex: '-1' }, t('settings.title')),
     h('p', {}, t('settings.intro', { name: settings.name })),
+    deviceCard(),
+    contacts,
     isAdmin ? null : h('p', { class: 'notice read-only-note' }, t('settings.readOnly')),
-    isAdmin ? editForm(settings, choices) : readOnlyView(settings, choices),
+    isAdmin ? editForm(settings, choices) : readOnly,
     h('section', { class: 'stack', 'aria-labelledby': 'account-title' },
       h('h2', { id: 'account-title' }, t('account.title')),
       accountBlock({ onSignedOut: async () => { await signOut(); location.hash = '#/signin'; } })));

@@ -83,8 +83,10 @@ export function errorBox() {
   };
 }
 
-export function ruleTitle(rule) {
-  return has(`rule.${rule}`) ? t(`rule.${rule}`) : rule.replace(/_/g, ' ');
+/** A rule in the care team's words; `fallback` (the server's title) before the bare code. */
+export function ruleTitle(rule, fallback) {
+  if (has(`rule.${rule}`)) return t(`rule.${rule}`);
+  return fallback || rule.replace(/_/g, ' ');
 }
 
 export function symptomName(code) {
@@ -139,7 +141,7 @@ export function patientLight(patient, now = Date.now()) {
   if (status.needs_retitration) reasons.red.push(t('reason.retitrate'));
   if (status.treatment === 'held') reasons.amber.push(t('reason.held'));
   if (dose !== null && dose >= 48 && !status.doses_withheld) reasons.amber.push(t('reason.dose48'));
-  if (status.push_reachable === false) reasons.amber.push(t('reason.noPush'));
+  // push is its own column (pushTag): a patient without it can still be on track
   if (reasons.red.length) return { level: 'red', reasons: [...reasons.red, ...reasons.amber] };
   if (reasons.amber.length) return { level: 'amber', reasons: reasons.amber };
   return { level: 'green', reasons: [t('reason.none')] };
