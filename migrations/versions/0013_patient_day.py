@@ -1,0 +1,28 @@
+"""the patient's day: the clozapine tablet strengths a patient has, so each dose can be shown
+as tablets (issue 16)
+
+Revision ID: 0013_patient_day
+Revises: 0009_signals
+Create Date: 2026-12-02 06:40:00
+
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = "0013_patient_day"
+down_revision = "0009_signals"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("patient", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("tablet_strengths_mg", sa.JSON(), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table("patient", schema=None) as batch_op:
+        batch_op.drop_column("tablet_strengths_mg")
