@@ -13,7 +13,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '2026-12-02.2';
+const VERSION = '2026-12-02.3';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -29,6 +29,7 @@ const SHELL = [
   '/static/js/dom.js',
   '/static/js/i18n.js',
   '/static/js/outbox.js',
+  '/static/js/parts.js',
   '/static/js/pictures.js',
   '/static/js/push.js',
   '/static/js/store.js',

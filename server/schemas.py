@@ -131,7 +131,7 @@ class PatientOut(Out):
     created_at = Instant()
     tablet_strengths_mg = fields.List(
         fields.Float(),
-        metadata={"description": "The clozapine tablet strengths the patient has (empty: not set)."},
+        metadata={"description": "The clozapine tablet strengths the patient has ([]: not set)."},
     )
 
 
@@ -165,7 +165,7 @@ class PatientDetailOut(PatientOut):
     )
     care_team_contact = fields.Nested(
         "PatientContactOut",
-        metadata={"description": "The clinic's number and hours for \"Call my care team\"."},
+        metadata={"description": 'The clinic\'s number and hours for "Call my care team".'},
     )
 
 

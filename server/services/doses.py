@@ -173,9 +173,7 @@ def tablets_view(mg: float, strengths_mg: list[float] | None) -> list[dict[str, 
     if not strengths_mg:
         return None
     split = split_dose(mg, strengths_mg)
-    return [
-        {"strength_mg": t.strength_mg, "whole": t.whole, "half": t.half} for t in split or ()
-    ]
+    return [{"strength_mg": t.strength_mg, "whole": t.whole, "half": t.half} for t in split or ()]
 
 
 def day_dose_view(

@@ -112,7 +112,6 @@ def test_the_clinician_sets_the_tablets_and_each_dose_shows_them(
     assert seen[62.5] == [{"strength_mg": 25.0, "whole": 2, "half": True}], seen
 
 
-
 @pytest.mark.parametrize("strengths", [[30], [0], [-25], ["a"], [25] * 6, None])
 def test_a_strength_clozapine_does_not_come_in_is_refused(world: World, strengths) -> None:
     assert tablets(world, [25]).status_code == 200
