@@ -41,8 +41,11 @@ def clinic_admin(server: LiveServer) -> Api:
     """An administrator of the clinic (made with the CLI), who sets the care team's number."""
     email = f"admin-day-{os.getpid()}@browser.test"
     result = subprocess.run(
-        [str(BIN / "companion"), "create-user", "--role", "admin", "--email", email]
-        + ["--name", "Day Admin", "--clinic", "Browser test clinic", "--password-stdin"],
+        [
+            str(BIN / "companion"),
+            *["create-user", "--role", "admin", "--email", email, "--name", "Day Admin"],
+            *["--clinic", "Browser test clinic", "--password-stdin"],
+        ],
         cwd=ROOT,
         env=_environment(server.instance),
         input=PASSWORD + "\n",
@@ -315,3 +318,40 @@ def test_the_month_view_and_dark_mode(browser: Any, server: LiveServer) -> None:
     finally:
         context.close()
     assert not problems, json.dumps(problems, indent=2)
+
+
+SHAPE = """([html, selectors]) => {
+  const drawn = new DOMParser().parseFromString(html, 'text/html');
+  const shape = (root) => root ? [...root.querySelectorAll('*')].map((el) => [
+    el.tagName, el.className, el.getAttribute('href'), el.getAttribute('aria-hidden'),
+    el.children.length ? '' : el.textContent.trim(),
+  ]) : null;
+  return selectors.map((selector) => [shape(drawn.querySelector(selector)),
+    shape(document.querySelector(selector))]);
+}"""
+
+
+def test_the_servers_first_paint_is_the_apps_today(
+    phone: Any, server: LiveServer, clinic_admin: Api
+) -> None:
+    """Today is drawn twice (server/web.py for the first paint, today.js after): the doses with
+    their tablets and the calls read and are built the same way."""
+    person = server.enrol_patient()
+    server.clinician.call(
+        "PUT", f"/api/patients/{person.patient_id}/tablets", json={"strengths_mg": [25, 50]}
+    )
+    phone.add_cookies([{"name": "companion_emergency", "value": "999", "url": server.url}])
+    page = phone.new_page()
+    page.add_init_script(
+        "localStorage.setItem('companion.settings', JSON.stringify({emergencyNumber: '999'}))"
+    )
+    sign_in(page, person)
+    first_paint = (
+        signed_in(server, person).raw("GET", "/", cookies={"companion_emergency": "999"}).text
+    )
+    page.get_by_role("link", name="Call 999").wait_for()
+    doses, contact = page.evaluate(SHAPE, [first_paint, [".doses", ".contact"]])
+    for server_shape, app_shape in (doses, contact):
+        assert server_shape is not None and server_shape == app_shape
+    assert ["SPAN", "pill pill-25 pill-half", None, None, ""] in doses[0]
+    assert ["A", "button danger call", "tel:999", None, "Call 999"] in contact[0]
