@@ -18,11 +18,13 @@ branch_labels = None
 depends_on = None
 
 
+# A plain ADD / DROP COLUMN on both backends: a batch operation would copy the patient table on
+# SQLite, which the tables pointing at it refuse (foreign keys).
+
+
 def upgrade():
-    with op.batch_alter_table("patient", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("tablet_strengths_mg", sa.JSON(), nullable=True))
+    op.add_column("patient", sa.Column("tablet_strengths_mg", sa.JSON(), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table("patient", schema=None) as batch_op:
-        batch_op.drop_column("tablet_strengths_mg")
+    op.execute("ALTER TABLE patient DROP COLUMN tablet_strengths_mg")
