@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import os
 import re
-import subprocess
 import time
 from typing import Any
 
@@ -26,7 +25,7 @@ from tests.browser.conftest import (
     sign_in,
     wait_for_service_worker,
 )
-from tests.browser.live_server import BIN, PASSWORD, ROOT, Api, LiveServer, Person, _environment
+from tests.browser.live_server import PASSWORD, Api, LiveServer, Person, _environment, _run
 
 pytestmark = pytest.mark.browser
 
@@ -40,21 +39,14 @@ LARGEST = "localStorage.setItem('companion.settings', JSON.stringify({textSize: 
 def clinic_admin(server: LiveServer) -> Api:
     """An administrator of the clinic (made with the CLI), who sets the care team's number."""
     email = f"admin-day-{os.getpid()}@browser.test"
-    result = subprocess.run(
+    _run(
         [
-            str(BIN / "companion"),
             *["create-user", "--role", "admin", "--email", email, "--name", "Day Admin"],
             *["--clinic", "Browser test clinic", "--password-stdin"],
         ],
-        cwd=ROOT,
-        env=_environment(server.instance),
-        input=PASSWORD + "\n",
-        text=True,
-        capture_output=True,
-        timeout=120,
-        check=False,
+        _environment(server.instance),
+        stdin=PASSWORD + "\n",
     )
-    assert result.returncode == 0, result.stdout + result.stderr
     api = server.new_api()
     api.sign_in(email, PASSWORD)
     api.call(
@@ -63,6 +55,13 @@ def clinic_admin(server: LiveServer) -> Api:
         json={"patient_contact": {"phone": CLINIC_PHONE, "hours": CLINIC_HOURS}},
     )
     return api
+
+
+def set_tablets(server: LiveServer, person: Person, strengths: list[float]) -> None:
+    """The tablet strengths the patient has, set by the clinician."""
+    server.clinician.call(
+        "PUT", f"/api/patients/{person.patient_id}/tablets", json={"strengths_mg": strengths}
+    )
 
 
 def signed_in(server: LiveServer, person: Person) -> Api:
@@ -83,9 +82,7 @@ def test_today_puts_the_next_dose_first_at_the_largest_text_with_four_warnings(
     phone: Any, server: LiveServer, clinic_admin: Api
 ) -> None:
     person = server.enrol_patient("Sam")
-    server.clinician.call(
-        "PUT", f"/api/patients/{person.patient_id}/tablets", json={"strengths_mg": [25]}
-    )
+    set_tablets(server, person, [25])
     api = signed_in(server, person)
     # four warnings: fever, a sore throat, chest pain and a racing heart
     for code in ("fever", "sore_throat", "chest_pain", "palpitations"):
@@ -136,9 +133,7 @@ def test_taken_is_not_offered_when_the_server_would_refuse_it(
     person = server.enrol_patient(
         hour=8, plan={"times": ["07:00", "22:00"], "steps": [{"day": 1, "doses_mg": [0, 12.5]}]}
     )
-    server.clinician.call(
-        "PUT", f"/api/patients/{person.patient_id}/tablets", json={"strengths_mg": [12.5, 25]}
-    )
+    set_tablets(server, person, [12.5, 25])
     api = signed_in(server, person)
     doses = api.call("GET", f"/api/patients/{person.patient_id}/doses")["doses"]
     assert [(d["local_time"], d["can_mark"]) for d in doses] == [("22:00", False)]
@@ -257,9 +252,7 @@ def test_a_caregiver_reads_about_the_patient(
     phone: Any, server: LiveServer, clinic_admin: Api
 ) -> None:
     person = server.enrol_patient("Robin")
-    server.clinician.call(
-        "PUT", f"/api/patients/{person.patient_id}/tablets", json={"strengths_mg": [25]}
-    )
+    set_tablets(server, person, [25])
     carer = server.add_caregiver(person)
     page = phone.new_page()
     sign_in(page, carer)
@@ -337,9 +330,7 @@ def test_the_servers_first_paint_is_the_apps_today(
     """Today is drawn twice (server/web.py for the first paint, today.js after): the doses with
     their tablets and the calls read and are built the same way."""
     person = server.enrol_patient()
-    server.clinician.call(
-        "PUT", f"/api/patients/{person.patient_id}/tablets", json={"strengths_mg": [25, 50]}
-    )
+    set_tablets(server, person, [25, 50])
     phone.add_cookies([{"name": "companion_emergency", "value": "999", "url": server.url}])
     page = phone.new_page()
     page.add_init_script(
