@@ -35,10 +35,13 @@ TOLD = re.compile(r"(has|have) been told", re.IGNORECASE)
 LARGEST = "localStorage.setItem('companion.settings', JSON.stringify({textSize: 'largest'}))"
 
 
+ADMIN_EMAIL = f"admin-day-{os.getpid()}@browser.test"
+
+
 @pytest.fixture(scope="module")
 def clinic_admin(server: LiveServer) -> Api:
     """An administrator of the clinic (made with the CLI), who sets the care team's number."""
-    email = f"admin-day-{os.getpid()}@browser.test"
+    email = ADMIN_EMAIL
     _run(
         [
             *["create-user", "--role", "admin", "--email", email, "--name", "Day Admin"],
@@ -346,3 +349,52 @@ def test_the_servers_first_paint_is_the_apps_today(
         assert server_shape is not None and server_shape == app_shape
     assert ["SPAN", "pill pill-25 pill-half", None, None, ""] in doses[0]
     assert ["A", "button danger call", "tel:999", None, "Call 999"] in contact[0]
+
+
+def test_the_care_team_sets_the_number_and_the_tablets_in_the_care_app(
+    browser: Any, server: LiveServer, clinic_admin: Api
+) -> None:
+    from tests.browser.test_care_app import DESKTOP, care_sign_in
+
+    person = server.enrol_patient("Kit")
+    context = browser.new_context(base_url=server.url, bypass_csp=True, **DESKTOP)
+    context.set_default_timeout(15000)
+    problems: dict[str, Any] = {}
+    try:
+        page = context.new_page()
+        care_sign_in(page, ADMIN_EMAIL)
+        page.goto("/care/#/settings")
+        phone_field = page.get_by_label("Care team phone number")
+        phone_field.fill("call us")
+        page.get_by_role("button", name="Save settings").click()
+        page.locator('[aria-invalid="true"][name="patient_contact_phone"]').wait_for()
+        phone_field.fill("+44 161 496 0000")
+        page.get_by_label("When it is answered").fill("Every day, 8am to 8pm")
+        page.get_by_role("button", name="Save settings").click()
+        page.get_by_role("status").filter(has_text="Saved.").wait_for()
+        violations = axe_violations(page)
+        if violations:
+            problems["settings"] = violations
+        page.goto(f"/care/#/patients/{person.patient_id}")
+        page.get_by_role("heading", name="Tablets").wait_for()
+        page.get_by_label("25 mg", exact=True).check()
+        page.get_by_label("100 mg", exact=True).check()
+        page.get_by_role("button", name="Save tablets").click()
+        page.get_by_text("Saved. The patient's doses now show as tablets.").wait_for()
+        violations = axe_violations(page)
+        if violations:
+            problems["patient"] = violations
+    finally:
+        context.close()
+    contact = signed_in(server, person).call("GET", f"/api/patients/{person.patient_id}")
+    assert contact["care_team_contact"] == {
+        "phone": "+44 161 496 0000",
+        "hours": "Every day, 8am to 8pm",
+    }
+    assert contact["tablet_strengths_mg"] == [25.0, 100.0]
+    clinic_admin.call(
+        "PUT",
+        "/api/clinic/settings",
+        json={"patient_contact": {"phone": CLINIC_PHONE, "hours": CLINIC_HOURS}},
+    )
+    assert not problems, json.dumps(problems, indent=2)
