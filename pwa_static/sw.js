@@ -13,7 +13,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '2026-12-02.3';
+const VERSION = '2026-12-02.h16p';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',

@@ -343,13 +343,17 @@ def _today_markup(actor: policy.Actor, answers: dict[str, Any]) -> str | None:
         f'<button type="button" class="button primary big" disabled>{escape(_t(key))}</button>'
         for key in ("today.logBowel", "today.reportSymptom")
     )
+    # the parts in today.js's order (`sections` there); the warnings are never drawn here
+    sections = [
+        '<section class="stack" aria-labelledby="doses-title">'
+        f'<h2 id="doses-title" tabindex="-1">{escape(_t("today.doses"))}</h2>{doses}</section>',
+        _contact(summary, name),
+        f'<div class="stack actions">{actions}</div>',
+        _blood_test(summary, name),
+    ]
     return (
         f'<div class="stack today"><h1 tabindex="-1">{escape(title)}</h1>'
-        f'<p class="lead">{escape(_long_date(day["date"]))}</p>'
-        '<section class="stack" aria-labelledby="doses-title">'
-        f'<h2 id="doses-title" tabindex="-1">{escape(_t("today.doses"))}</h2>{doses}</section>'
-        f'{_contact(summary, name)}<div class="stack actions">{actions}</div>'
-        f"{_blood_test(summary, name)}</div>"
+        f'<p class="lead">{escape(_long_date(day["date"]))}</p>{"".join(sections)}</div>'
     )
 
 

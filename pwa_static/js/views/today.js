@@ -400,21 +400,24 @@ export async function render({ refresh } = {}) {
     const saved = summaryAnswer.savedAt || dosesAnswer.savedAt;
     root.append(h('p', { class: 'notice' }, saved ? t('today.stale', { when: formatDateTime(saved) }) : t('today.offline')));
   }
-  if (withheld) root.append(treatmentCard(summaryAnswer.data));
-  // the next dose first, then the warnings (one line each), then who to call
   const dosePart = doseSection(doses, waitingByDose, context);
-  root.append(dosePart.section);
-  const flags = redFlags(summaryAnswer.data, tz);
-  if (flags) root.append(flags);
-  root.append(contactSection(summaryAnswer.data));
-  root.append(h('div', { class: 'stack actions' },
-    h('button', { type: 'button', class: 'button primary big', onclick: () => { location.hash = '#/bowel'; } }, t('today.logBowel')),
-    h('button', { type: 'button', class: 'button primary big', onclick: () => { location.hash = '#/symptom'; } }, t('today.reportSymptom'))));
   const waiting = waitingSection();
-  root.append(waiting.section);
-  root.append(bloodTest(summaryAnswer.data));
-  const hint = installHint();
-  if (hint) root.append(hint);
+  // Today's parts, in order: the next dose first, then the warnings (one line each), who to
+  // call, the two logging buttons, what waits on this phone, the next blood test. A new part
+  // goes in this list (and in server/web.py's `_today_markup` when it is drawn there too).
+  const sections = [
+    withheld ? treatmentCard(summaryAnswer.data) : null,
+    dosePart.section,
+    redFlags(summaryAnswer.data, tz),
+    contactSection(summaryAnswer.data),
+    h('div', { class: 'stack actions' },
+      h('button', { type: 'button', class: 'button primary big', onclick: () => { location.hash = '#/bowel'; } }, t('today.logBowel')),
+      h('button', { type: 'button', class: 'button primary big', onclick: () => { location.hash = '#/symptom'; } }, t('today.reportSymptom'))),
+    waiting.section,
+    bloodTest(summaryAnswer.data),
+    installHint(),
+  ];
+  root.append(...sections.filter(Boolean));
   await waiting.refresh();
 
   const stop = outbox.subscribe(async (detail) => {
