@@ -72,7 +72,7 @@ async function doses(pid, tz) {
       h('h2', { class: 'row-title' }, formatDate(r.day)),
       !r.known ? h('p', {}, t('history.unknown'))
         : !r.list.length ? h('p', {}, t('history.noDoses'))
-          : h('ul', {}, r.list.map((d) => h('li', {}, `${d.local_time || ''} ${t('dose.mg', { mg: formatNumber(d.mg, 2) })}: ${t(`dose.status.${d.status}`)}`)))))),
+          : h('ul', {}, r.list.map((d) => h('li', {}, `${d.local_time || ''} ${t('dose.mg', { mg: formatNumber(d.mg, 2) })}: ${say(`dose.status.${d.status}`)}`)))))),
     waitingList(await waiting('dose')));
 }
 

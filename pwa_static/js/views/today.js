@@ -121,7 +121,8 @@ function clockTime(instant, tz) {
  */
 function markable(dose, withheld, now = Date.now()) {
   if (withheld || !(dose.status === 'pending' || dose.status === 'missed')) return false;
-  if (!dose.mark_from || !dose.mark_until) return Boolean(dose.can_mark);
+  // a copy kept from before the server said (an older version of the app): as it was then
+  if (!dose.mark_from || !dose.mark_until) return dose.can_mark !== false;
   return Date.parse(dose.mark_from) <= now && now <= Date.parse(dose.mark_until);
 }
 
