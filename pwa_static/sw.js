@@ -14,7 +14,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '6d754485cc88';
+const VERSION = 'f566a68c9fc3';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -32,6 +32,7 @@ const SHELL = [
   '/static/js/dom.js',
   '/static/js/i18n.js',
   '/static/js/outbox.js',
+  '/static/js/parts.js',
   '/static/js/pictures.js',
   '/static/js/push.js',
   '/static/js/store.js',

@@ -107,6 +107,8 @@ class Patient(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     # who enrolled them (no foreign key: user_account already points at patient)
     created_by_id: Mapped[int | None] = mapped_column(Integer)
+    # the clozapine tablet strengths the patient has, in mg (set by the care team)
+    tablet_strengths_mg: Mapped[list[float] | None] = mapped_column(JSON)
 
     clinic: Mapped[Clinic] = relationship(lazy="joined", innerjoin=True)
 

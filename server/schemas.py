@@ -12,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from server.domain import SYMPTOM_CODES
 from server.domain.supply import MAX_TIMES_A_DAY, MEDICINE_KINDS, SKIP_REASONS
+from server.domain.tablets import TABLET_STRENGTHS_MG
 from server.domain.treatment import COURSE_STATES, PLAN_KINDS, ClinicianAction, Rechallenge
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -230,6 +231,23 @@ class PatientOut(Out):
     clozapine_start_date = fields.Date()
     benign_ethnic_neutropenia = fields.Boolean()
     created_at = Instant()
+    tablet_strengths_mg = fields.List(
+        fields.Float(),
+        metadata={"description": "The clozapine tablet strengths the patient has ([]: not set)."},
+    )
+
+
+class TabletStrengthsIn(In):
+    strengths_mg = fields.List(
+        fields.Float(validate=validate.OneOf(TABLET_STRENGTHS_MG)),
+        required=True,
+        validate=validate.Length(max=len(TABLET_STRENGTHS_MG)),
+        metadata={"description": "Each one of 12.5, 25, 50, 100, 200; [] clears them."},
+    )
+
+
+class TabletStrengthsOut(Out):
+    strengths_mg = fields.List(fields.Float())
 
 
 class TreatmentAdviceOut(Out):
@@ -246,6 +264,10 @@ class PatientDetailOut(PatientOut):
         TreatmentAdviceOut,
         allow_none=True,
         metadata={"description": "While doses are withheld: what to do instead (content/)."},
+    )
+    care_team_contact = fields.Nested(
+        "PatientContactOut",
+        metadata={"description": 'The clinic\'s number and hours for "Call my care team".'},
     )
 
 
@@ -382,6 +404,33 @@ class DosesQuery(In):
     date = fields.Date(metadata={"description": "The patient's local date; default today."})
 
 
+class MonthQuery(In):
+    month = fields.String(
+        validate=validate.Regexp(r"^(199\d|20\d\d)-(0[1-9]|1[0-2])$", error="Use YYYY-MM."),
+        metadata={"description": "The month, YYYY-MM (the patient's calendar); default this one."},
+    )
+
+
+class MonthDayOut(Out):
+    date = fields.Date()
+    doses = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "How many doses of the day are taken, skipped, missed, ..."},
+    )
+    bowel_movements = fields.Integer()
+    bristol_types = fields.List(fields.Integer())
+    symptoms = fields.List(fields.String(), metadata={"description": "Symptom codes reported."})
+    highest_temperature_c = fields.Float(allow_none=True)
+
+
+class MonthOut(Out):
+    month = fields.String()
+    previous = fields.String()
+    next = fields.String(allow_none=True, metadata={"description": "None for this month."})
+    days = fields.List(fields.Nested(MonthDayOut), metadata={"description": "Up to today."})
+
+
 class DoseOut(Out):
     id = fields.Integer()
     scheduled_at = Instant()
@@ -390,6 +439,25 @@ class DoseOut(Out):
     mg = fields.Float()
     status = fields.String(metadata={"enum": ["pending", "taken", "skipped", "missed", "withheld"]})
     status_at = Instant(allow_none=True)
+    tablets = fields.List(
+        fields.Nested("TabletsOut"),
+        allow_none=True,
+        metadata={
+            "description": "The tablets that make this dose, largest first (null: the "
+            "patient's strengths are not set; []: they cannot make it, ask the care team)."
+        },
+    )
+    can_mark = fields.Boolean(
+        metadata={"description": "Marking it taken or skipped now would be accepted."}
+    )
+    mark_from = Instant(metadata={"description": "The earliest time it can be marked."})
+    mark_until = Instant(metadata={"description": "The latest time it can be marked."})
+
+
+class TabletsOut(Out):
+    strength_mg = fields.Float()
+    whole = fields.Integer(metadata={"description": "Whole tablets of this strength."})
+    half = fields.Boolean(metadata={"description": "And half a tablet of it."})
 
 
 class DayDosesOut(Out):
@@ -925,6 +993,7 @@ class OpenRedFlagOut(Out):
     opened_at = Instant()
     title = fields.String()
     advice = fields.String()
+    caregiver_advice = fields.String(metadata={"description": "The same, for the person helping."})
     call_now = fields.Boolean()
 
 
@@ -992,6 +1061,19 @@ class OnCallIn(In):
     user_id = fields.Integer(allow_none=True)
 
 
+def validate_phone(value: str) -> None:
+    """A number a phone can dial: digits with spaces, dashes, dots, brackets, a leading +."""
+    if not re.fullmatch(r"\+?[0-9][0-9 ().-]*[0-9]", value) or sum(c.isdigit() for c in value) < 3:
+        raise ValidationError("Write a phone number, for example +44 20 7946 0000.")
+
+
+class PatientContactIn(In):
+    phone = fields.String(
+        allow_none=True, validate=[validate.Length(min=3, max=40), validate_phone]
+    )
+    hours = fields.String(allow_none=True, validate=validate.Length(min=1, max=120))
+
+
 class ClinicSettingsIn(In):
     monitoring_profile = fields.String(validate=validate.Length(min=1, max=40))
     escalation_windows_minutes = fields.Nested(WindowsIn)
@@ -1004,6 +1086,13 @@ class ClinicSettingsIn(In):
     )
     caregiver_rules = fields.List(fields.String(validate=validate.Length(max=40)))
     timezone = fields.String(validate=validate_timezone)
+    patient_contact = fields.Nested(
+        PatientContactIn,
+        metadata={
+            "description": "The care team's number and hours, shown to patients and "
+            'caregivers beside the emergency button ("Call my care team").'
+        },
+    )
 
 
 class AlertContactsIn(In):
@@ -1027,6 +1116,12 @@ class ClinicSettingsOut(Out):
     email_recipients = fields.List(fields.String())
     caregiver_rules = fields.List(fields.String())
     timezone = fields.String()
+    patient_contact = fields.Nested("PatientContactOut")
+
+
+class PatientContactOut(Out):
+    phone = fields.String(allow_none=True)
+    hours = fields.String(allow_none=True)
 
 
 class AppointmentIn(In):

@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -166,7 +167,94 @@ def _number(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def _blood_test(summary: dict[str, Any]) -> str:
+def _say(key: str, name: str | None, **values: Any) -> str:
+    """The words for whoever reads them, as ui.js's say(): a caregiver reads the `.caregiver`
+    form of a key, with the patient's name, where there is one."""
+    if name and f"{key}.caregiver" in _strings():
+        return _t(f"{key}.caregiver", name=name, **values)
+    return _t(key, **values)
+
+
+def _tablet_words(tablets: list[dict[str, Any]]) -> str:
+    """ "one 25 mg and half a 25 mg", as ui.js's tabletWords()."""
+    parts = []
+    for piece in tablets:
+        mg = _number(piece["strength_mg"])
+        if piece["whole"]:
+            count = piece["whole"]
+            word = _t(f"number.{count}") if f"number.{count}" in _strings() else str(count)
+            parts.append(_t("tablets.whole", count=word, mg=mg))
+        if piece["half"]:
+            parts.append(_t("tablets.half", mg=mg))
+    if len(parts) < 2:
+        return "".join(parts)
+    return _t("list.and", first=", ".join(parts[:-1]), last=parts[-1])
+
+
+PICTURE_MAX = 8  # as ui.js: more pieces than this are told in words only
+
+
+def _tablets(dose: dict[str, Any], name: str | None) -> str:
+    """The dose as tablets, the markup ui.js's tabletsLine() makes."""
+    tablets = dose.get("tablets")
+    if tablets is None:
+        return ""
+    if not tablets:
+        return f'<p class="tablets">{escape(_t("tablets.cannot"))}</p>'
+    pieces = []
+    for piece in tablets:
+        size = f"pill pill-{_number(piece['strength_mg']).replace('.', '-')}"
+        pieces += [f'<span class="{size}"></span>'] * piece["whole"]
+        if piece["half"]:
+            pieces.append(f'<span class="{size} pill-half"></span>')
+    picture = (
+        f'<span class="tablets-picture" aria-hidden="true">{"".join(pieces)}</span>'
+        if len(pieces) <= PICTURE_MAX
+        else ""
+    )
+    words = _say("tablets.take", name, list=_tablet_words(tablets))
+    return f'<p class="tablets">{picture}<span>{escape(words)}</span></p>'
+
+
+def _emergency_number() -> str:
+    """The phone's emergency number (the app shares it as a cookie), as ui.js dials it."""
+    number = re.sub(r"[^0-9+*#]", "", request.cookies.get("companion_emergency", ""))[:15]
+    return number or "112"
+
+
+def _contact(summary: dict[str, Any], name: str | None) -> str:
+    """ "Call my care team" beside the emergency button: ui.js's contactSection()."""
+    contact = summary.get("care_team_contact") or {}
+    phone, hours = contact.get("phone"), contact.get("hours")
+    number = _emergency_number()
+    team = ""
+    details = []
+    if phone:
+        dial = re.sub(r"[^0-9+*#]", "", phone)
+        team = (
+            f'<a class="button call-team" href="tel:{escape(dial)}">'
+            f"{escape(_say('contact.call', name))}</a>"
+        )
+        details.append(f"<p>{escape(_t('contact.number', number=phone))}</p>")
+        if hours:
+            details.append(f"<p>{escape(_t('contact.hours', hours=hours))}</p>")
+    else:
+        details.append(f'<p class="hint">{escape(_t("contact.none"))}</p>')
+    return (
+        '<section class="card stack contact" aria-labelledby="contact-title">'
+        f'<h2 id="contact-title">{escape(_t("contact.title"))}</h2>'
+        f'<div class="call-row">{team}<a class="button danger call" href="tel:{escape(number)}">'
+        f"{escape(_t('call.button', number=number))}</a></div>{''.join(details)}</section>"
+    )
+
+
+def _clock_time(instant: str, zone: str) -> str:
+    """A time as the dose times are written: 24-hour, the patient's zone (today.js alike)."""
+    moment = dt.datetime.fromisoformat(instant).astimezone(ZoneInfo(zone))
+    return moment.strftime("%H:%M")
+
+
+def _blood_test(summary: dict[str, Any], name: str | None) -> str:
     next_test = summary.get("next_blood_test") or {}
     parts = [f'<h2 id="blood-title">{escape(_t("today.bloodTitle"))}</h2>']
     if not next_test.get("due_date"):
@@ -184,28 +272,44 @@ def _blood_test(summary: dict[str, Any]) -> str:
         parts.append(f'<p class="big">{escape(_long_date(next_test["due_date"]))}</p>')
         parts.append(f'<p class="{note}">{escape(when)}</p>')
         if next_test.get("status") == "overdue":
-            parts.append(f"<p>{escape(_t('today.bloodOverdueHelp'))}</p>")
+            parts.append(f"<p>{escape(_say('today.bloodOverdueHelp', name))}</p>")
     parts.append(f'<p><a href="#/history/blood">{escape(_t("today.bloodLink"))}</a></p>')
     return f'<section class="card stack" aria-labelledby="blood-title">{"".join(parts)}</section>'
 
 
-def _dose(dose: dict[str, Any], number: int) -> str:
+def _dose(dose: dict[str, Any], number: int, *, is_next: bool, name: str | None, zone: str) -> str:
+    """One dose as today.js's doseRow() draws it (its buttons disabled until the app runs)."""
     title = f"dose-page-{number}"
     status = str(dose["status"])
     buttons = ""
-    if status in ("pending", "missed"):
-        taken = _t("dose.tookLate" if status == "missed" else "dose.taken")
+    if status in ("pending", "missed") and dose.get("can_mark"):
+        taken = _say("dose.tookLate", name) if status == "missed" else _t("dose.taken")
         buttons = (
             f'<button type="button" class="button primary big" aria-describedby="{title}"'
             f" disabled>{escape(taken)}</button>"
             f'<button type="button" class="button" aria-describedby="{title}" disabled>'
             f"{escape(_t('dose.skip'))}</button>"
         )
+        if status == "pending" and dt.datetime.fromisoformat(dose["scheduled_at"]) <= now():
+            buttons += (
+                f'<button type="button" class="button" aria-describedby="{title}" disabled>'
+                f"{escape(_t('dose.snooze'))}</button>"
+            )
+    elif status in ("pending", "missed"):
+        opens = dt.datetime.fromisoformat(dose["mark_from"])
+        text = (
+            _t("dose.notYet", time=_clock_time(dose["mark_from"], zone))
+            if now() < opens
+            else _t("dose.tooLate")
+        )
+        buttons = f'<p class="hint">{escape(text)}</p>'
+    mark = f'<span class="dose-next">{escape(_t("dose.next"))}</span>' if is_next else ""
     return (
-        f'<li class="dose card" data-status="{escape(status)}"><h3 id="{title}">'
-        f'<span class="dose-time">{escape(dose["local_time"])}</span> '
-        f'<span class="dose-mg">{escape(_t("dose.mg", mg=_number(dose["mg"])))}</span></h3>'
-        f'<p class="dose-status" tabindex="-1">{escape(_t(f"dose.status.{status}"))}</p>'
+        f'<li class="dose card{" next" if is_next else ""}" data-status="{escape(status)}">'
+        f'<h3 id="{title}"><span class="dose-time">{escape(dose["local_time"])}</span> '
+        f'<span class="dose-mg">{escape(_t("dose.mg", mg=_number(dose["mg"])))}</span>{mark}</h3>'
+        f"{_tablets(dose, name)}"
+        f'<p class="dose-status" tabindex="-1">{escape(_say(f"dose.status.{status}", name))}</p>'
         f'<div class="dose-actions">{buttons}</div></li>'
     )
 
@@ -221,12 +325,19 @@ def _today_markup(actor: policy.Actor, answers: dict[str, Any]) -> str | None:
         return None
     if any(not dose.get("local_time") for dose in day["doses"]):
         return None
+    name = summary["display_name"] if actor.role == "caregiver" else None
     if actor.role == "caregiver":
         title = _t("today.titleFor", name=summary["display_name"])
     else:
         title = _t("today.title")
     if day["doses"]:
-        rows = "".join(_dose(dose, n) for n, dose in enumerate(day["doses"], 1))
+        # the next dose to take: the first not yet marked (today.js's nextDoseId)
+        next_id = next((d["id"] for d in day["doses"] if d["status"] == "pending"), None)
+        zone = summary["timezone"]
+        rows = "".join(
+            _dose(dose, n, is_next=dose["id"] == next_id, name=name, zone=zone)
+            for n, dose in enumerate(day["doses"], 1)
+        )
         doses = f'<ul class="doses plain">{rows}</ul>'
     else:
         doses = f"<p>{escape(_t('today.dosesNone'))}</p>"
@@ -234,12 +345,17 @@ def _today_markup(actor: policy.Actor, answers: dict[str, Any]) -> str | None:
         f'<button type="button" class="button primary big" disabled>{escape(_t(key))}</button>'
         for key in ("today.logBowel", "today.reportSymptom")
     )
+    # the parts in today.js's order (`sections` there); the warnings are never drawn here
+    sections = [
+        '<section class="stack" aria-labelledby="doses-title">'
+        f'<h2 id="doses-title" tabindex="-1">{escape(_t("today.doses"))}</h2>{doses}</section>',
+        _contact(summary, name),
+        f'<div class="stack actions">{actions}</div>',
+        _blood_test(summary, name),
+    ]
     return (
         f'<div class="stack today"><h1 tabindex="-1">{escape(title)}</h1>'
-        f'<p class="lead">{escape(_long_date(day["date"]))}</p>'
-        '<section class="stack" aria-labelledby="doses-title">'
-        f'<h2 id="doses-title" tabindex="-1">{escape(_t("today.doses"))}</h2>{doses}</section>'
-        f'<div class="stack actions">{actions}</div>{_blood_test(summary)}</div>'
+        f'<p class="lead">{escape(_long_date(day["date"]))}</p>{"".join(sections)}</div>'
     )
 
 
@@ -283,6 +399,8 @@ def app_shell() -> ResponseReturnValue:
     response.headers["Cache-Control"] = "no-store"
     # a signed-in phone will show Today first: fetch its code with the page (a signed-out
     # first visit does not pay for it)
+    # (only Today's own module: each preload sent with the page is on the first paint's path in
+    # Lighthouse's model; app.js asks for the outbox and parts.js as soon as it runs)
     response.headers["Link"] = "</static/js/views/today.js>; rel=modulepreload"
     return response
 

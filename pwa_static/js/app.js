@@ -11,14 +11,15 @@ import * as store from './store.js';
 const withShared = (view, ...shared) => () => Promise.all([view(), ...shared.map((load) => load())]).then(([module]) => module);
 const ui = () => import('./ui.js');
 const outboxCode = () => import('./outbox.js');
+const parts = () => import('./parts.js');
 const ROUTES = {
   signin: { load: withShared(() => import('./views/signin.js'), ui), open: true },
   activate: { load: withShared(() => import('./views/signin.js'), ui), open: true, entry: 'renderActivate' },
   reset: { load: withShared(() => import('./views/reset.js'), ui), open: true, entry: 'renderReset' },
-  today: { load: withShared(() => import('./views/today.js'), ui, outboxCode) },
-  bowel: { load: withShared(() => import('./views/bowel.js'), ui, outboxCode, () => import('./pictures.js'), () => import('./views/when.js')) },
-  symptom: { load: withShared(() => import('./views/symptom.js'), ui, outboxCode) },
-  history: { load: withShared(() => import('./views/history.js'), ui, outboxCode, () => import('./charts.js')), nav: 'history' },
+  today: { load: withShared(() => import('./views/today.js'), ui, outboxCode, parts) },
+  bowel: { load: withShared(() => import('./views/bowel.js'), ui, outboxCode, parts, () => import('./pictures.js'), () => import('./views/when.js')) },
+  symptom: { load: withShared(() => import('./views/symptom.js'), ui, outboxCode, parts) },
+  history: { load: withShared(() => import('./views/history.js'), ui, outboxCode, parts, () => import('./charts.js')), nav: 'history' },
   guidance: { load: withShared(() => import('./views/guidance.js'), ui), nav: 'guidance' },
   settings: { load: withShared(() => import('./views/settings.js'), ui, outboxCode, () => import('./push.js')), nav: 'settings' },
   medicines: { load: withShared(() => import('./views/medicines.js'), ui, outboxCode) },
@@ -131,8 +132,9 @@ async function updateStatus(extra) {
   const user = store.state.user;
   const list = user ? await loadOutbox().then((outbox) => outbox.entries(user.id)).catch(() => []) : [];
   const waiting = list.filter((entry) => entry.state === 'pending').length;
-  if (lastWaiting > 0 && waiting === 0 && !extra) {
-    // sent from here or by the service worker: say so, for a few seconds
+  const failed = list.filter((entry) => entry.state === 'failed').length;
+  if (lastWaiting > 0 && waiting === 0 && !failed && !extra) {
+    // sent from here or by the service worker, every one of them: say so, for a few seconds
     lastWaiting = 0;
     announce(t('status.allSent'));
     return;
@@ -141,6 +143,7 @@ async function updateStatus(extra) {
   const parts = [];
   if (!navigator.onLine) parts.push(t('status.offline'));
   if (waiting) parts.push(tn('status.waiting', waiting));
+  if (failed) parts.push(tn('status.failed', failed));
   if (extra) parts.push(extra);
   line.textContent = parts.join(' ');
 }
@@ -240,6 +243,7 @@ async function afterSignIn() {
 
 async function start() {
   applyTextSize();
+  if (!document.cookie.includes('companion_emergency=')) store.shareEmergencyNumber();
   wireShell();
   // someone signed in on this phone before: fetch the screen's code while the words and the
   // session load, not after (a first visit goes to the sign-in screen and needs none of it)

@@ -97,6 +97,20 @@ export function isoDate(instant = new Date(), timeZone = undefined) {
   return `${part('year')}-${part('month')}-${part('day')}`;
 }
 
+/** A month (YYYY-MM) as words, e.g. "December 2026". */
+export function formatMonth(monthText) {
+  const [y, m] = monthText.split('-').map(Number);
+  return new Intl.DateTimeFormat(locale, { month: 'long', year: 'numeric', timeZone: 'UTC' })
+    .format(new Date(Date.UTC(y, m - 1, 15)));
+}
+
+/** The short names of the weekdays, Monday first. */
+export function weekdayNames() {
+  const monday = Date.UTC(2024, 0, 1, 12); // a Monday
+  const format = new Intl.DateTimeFormat(locale, { weekday: 'short', timeZone: 'UTC' });
+  return [0, 1, 2, 3, 4, 5, 6].map((n) => format.format(new Date(monday + n * 864e5)));
+}
+
 const DATE_STYLES = {
   long: { weekday: 'long', day: 'numeric', month: 'long' }, // "Tuesday 2 December"
   short: { weekday: 'short', day: 'numeric', month: 'short' }, // "Tue 2 Dec"

@@ -18,8 +18,18 @@ function readSettings() {
 
 export const settings = readSettings();
 
+/**
+ * The emergency number travels as a cookie too, so that the Today the server draws for the
+ * first paint (server/web.py) offers the same number as the app (it is not health data).
+ */
+export function shareEmergencyNumber() {
+  const number = String(settings.emergencyNumber || '112').replace(/[^0-9+*#]/g, '') || '112';
+  document.cookie = `companion_emergency=${encodeURIComponent(number)}; path=/; max-age=31536000; SameSite=Lax`;
+}
+
 export function saveSettings(patch) {
   Object.assign(settings, patch);
+  if ('emergencyNumber' in patch) shareEmergencyNumber();
   try {
     localStorage.setItem(SETTINGS_KEY, JSON.stringify(settings));
   } catch {
@@ -69,6 +79,19 @@ export function isCaregiver() {
 
 export function currentPatient() {
   return state.patients.find((p) => p.id === state.patientId) || null;
+}
+
+const names = new Map();
+
+/** Remember a patient's name from an answer that carries it (Today's summary). */
+export function rememberName(patient) {
+  if (patient && patient.id && patient.display_name) names.set(patient.id, patient.display_name);
+}
+
+/** The name of the person whose care is shown, when it is known. */
+export function personName() {
+  const patient = currentPatient();
+  return (patient && patient.display_name) || names.get(state.patientId) || null;
 }
 
 /** Whose care to show: the patient themself, or the caregiver's last choice. */
@@ -215,6 +238,12 @@ export function loadCatalogue({ fresh = false } = {}) {
 export function ensureCatalogue(waitMs = 3000) {
   if (!catalogueStarted) loadCatalogue();
   return Promise.race([state.catalogueReady, new Promise((resolve) => setTimeout(resolve, waitMs))]);
+}
+
+/** The phone's copy of an answer (cachedGet keeps them), without asking the server. */
+export async function savedAnswer(key) {
+  const saved = await kv.get(key).catch(() => null);
+  return saved ? saved.data : null;
 }
 
 const preloaded = new Map();

@@ -87,7 +87,7 @@ export function offlineAdvice(codes) {
   return found.sort((a, b) => Number(b.emergency) - Number(a.emergency));
 }
 
-/** Does this report need the "call if you cannot get online" message (urgent or emergency)? */
+/** Does this report need the "your team does not know yet: call if severe" message offline? */
 export function isRedFlag(codes, temperature) {
   const byCode = new Map(symptoms().map((item) => [item.code, item]));
   if (temperature !== null && temperature !== undefined && temperature >= FEVER_C) return true;

@@ -36,6 +36,8 @@ from server.schemas import (
     LabResultIn,
     LabResultListOut,
     LabResultOut,
+    MonthOut,
+    MonthQuery,
     SymptomIn,
     SymptomListOut,
     SymptomOut,
@@ -43,7 +45,7 @@ from server.schemas import (
     WeightListOut,
     WeightOut,
 )
-from server.services import appointments, diary, dose_plans, doses, labs
+from server.services import appointments, diary, dose_plans, doses, labs, month
 
 blp = blueprint("clinical", "Dose plans, doses, diaries, lab results and blood tests")
 
@@ -117,6 +119,18 @@ def get_doses(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
     withheld while the treatment course withholds them (`doses_withheld`). Reading makes no
     doses: a date outside the plan's range answers with none."""
     return doses.doses_of_day(db.session, current_patient(), args.get("date"), now())
+
+
+@blp.route(f"{BASE}/month", methods=["GET"])
+@access(policy.patient("month.read", READERS))
+@blp.arguments(MonthQuery, location="query")
+@blp.response(200, MonthOut)
+def get_month(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
+    """A month at a glance (default this one), day by day up to today: doses by status, bowel
+    movements with their Bristol types, symptoms and the highest temperature."""
+    wanted = args.get("month")
+    chosen = (int(wanted[:4]), int(wanted[5:])) if wanted else None
+    return month.month_view(db.session, current_patient(), chosen, now())
 
 
 @blp.route(f"{BASE}/dose-events", methods=["POST"])

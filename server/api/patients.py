@@ -26,6 +26,8 @@ from server.schemas import (
     PatientDetailOut,
     PatientIn,
     PatientListOut,
+    TabletStrengthsIn,
+    TabletStrengthsOut,
 )
 from server.services import accounts, audit, patients
 
@@ -74,6 +76,17 @@ def get_patient(patient_id: int) -> ResponseReturnValue:
     """One patient's summary with their current status, next blood test and open red flags."""
     content = reader_content()
     return patients.summary(db.session, current_patient(), now(), content)
+
+
+@blp.route("/patients/<int:patient_id>/tablets", methods=["PUT"])
+@access(policy.patient("tablets.write", {"clinician", "admin"}))
+@blp.arguments(TabletStrengthsIn)
+@blp.response(200, TabletStrengthsOut)
+def put_tablets(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
+    """The clozapine tablet strengths the patient has (12.5, 25, 50, 100, 200 mg), so that
+    each dose shows how many of which to take; `[]` clears them (doses in mg only)."""
+    patient = patients.set_tablet_strengths(db.session, current_patient(), args["strengths_mg"])
+    return {"strengths_mg": patient.tablet_strengths_mg}
 
 
 @blp.route("/patients/<int:patient_id>/audit", methods=["GET"])

@@ -22,6 +22,22 @@ def dose_status(stored_status: str, scheduled_at: datetime, now: datetime) -> st
     return stored_status
 
 
+def marking_window(scheduled_at: datetime) -> tuple[datetime, datetime]:
+    """From when until when a dose can be marked taken or skipped (`event_time_problem`'s
+    limits), so that an app offers the buttons only when the answer will be yes."""
+    scheduled = as_utc(scheduled_at)
+    return scheduled - TAKE_EARLY_LIMIT, scheduled + TAKE_LATE_LIMIT
+
+
+def can_mark(status: str, scheduled_at: datetime, now: datetime, *, withheld: bool) -> bool:
+    """Whether marking this dose taken or skipped now would be accepted: a dose not yet
+    recorded (pending or missed), not withheld by the course, inside its marking window."""
+    if withheld or status not in ("pending", "missed"):
+        return False
+    opens, closes = marking_window(scheduled_at)
+    return opens <= as_utc(now) <= closes
+
+
 def plan_day(plan_start: date, on: date) -> int:
     """Plan day number (1 = the plan's start date)."""
     return (on - plan_start).days + 1

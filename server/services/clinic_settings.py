@@ -14,6 +14,13 @@ from server.services.alerts import settings_of
 from server.services.errors import Invalid, NotFound
 
 
+def patient_contact(clinic: Clinic) -> dict[str, str | None]:
+    """How patients and caregivers reach the care team (a "Call my care team" button): the
+    clinic's phone number and, in its own words, when it answers."""
+    saved = (clinic.settings or {}).get("patient_contact") or {}
+    return {"phone": saved.get("phone"), "hours": saved.get("hours")}
+
+
 def view(clinic: Clinic) -> dict[str, Any]:
     settings = settings_of(clinic)
     return {
@@ -22,6 +29,7 @@ def view(clinic: Clinic) -> dict[str, Any]:
         "available_profiles": list(available_profiles()),
         **{k: v for k, v in settings.items() if k != "webhook_secret"},
         "webhook_secret_set": bool(settings.get("webhook_secret")),
+        "patient_contact": patient_contact(clinic),
     }
 
 
@@ -66,6 +74,8 @@ def update(
     ):
         if key in data:
             saved[key] = data[key]
+    if "patient_contact" in data:  # what was sent of it changes; the rest stays
+        saved["patient_contact"] = {**patient_contact(clinic), **data["patient_contact"]}
     clinic.settings = saved
     session.commit()
     return clinic

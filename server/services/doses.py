@@ -10,7 +10,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.domain import daily_doses, dose_instants
-from server.domain.doses import MISSED_AFTER, dose_status, event_time_problem, plan_day
+from server.domain.doses import (
+    MISSED_AFTER,
+    can_mark,
+    dose_status,
+    event_time_problem,
+    marking_window,
+    plan_day,
+)
+from server.domain.tablets import split_dose
 from server.models import Dose, DoseEvent, DosePlan, Patient
 from server.policy import Actor
 from server.services import idempotency, medicines
@@ -159,17 +167,46 @@ def dose_view(dose: Dose, now: dt.datetime) -> dict[str, Any]:
     }
 
 
+def tablets_view(mg: float, strengths_mg: list[float] | None) -> list[dict[str, Any]] | None:
+    """The tablets that make a dose (None when the patient's strengths are not set; [] when
+    they cannot make it, and the patient is to ask the care team)."""
+    if not strengths_mg:
+        return None
+    split = split_dose(mg, strengths_mg)
+    return [{"strength_mg": t.strength_mg, "whole": t.whole, "half": t.half} for t in split or ()]
+
+
+def day_dose_view(
+    dose: Dose, patient: Patient, now: dt.datetime, *, withheld: bool
+) -> dict[str, Any]:
+    """A dose as the patient's Today shows it: with its tablets, and whether (and from when
+    until when) marking it taken or skipped would be accepted."""
+    view = dose_view(dose, now)
+    opens, closes = marking_window(dose.scheduled_at)
+    view.update(
+        tablets=tablets_view(dose.mg, patient.tablet_strengths_mg),
+        can_mark=can_mark(view["status"], dose.scheduled_at, now, withheld=withheld),
+        mark_from=opens,
+        mark_until=closes,
+    )
+    return view
+
+
 def doses_of_day(
     session: Session, patient: Patient, on: dt.date | None, now: dt.datetime
 ) -> dict[str, Any]:
     """A day's doses (default today) and whether the treatment course withholds them."""
     day = on or states.today_for(patient, now)
     view = states.course_view(session, patient, now)
+    withheld = view.doses_withheld
     return {
         "date": day,
         "treatment": view.state,
-        "doses_withheld": view.doses_withheld,
-        "doses": [dose_view(d, now) for d in day_doses(session, patient, day)],
+        "doses_withheld": withheld,
+        "doses": [
+            day_dose_view(d, patient, now, withheld=withheld)
+            for d in day_doses(session, patient, day)
+        ],
     }
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Patient
 from server.policy import Actor
-from server.services import escalations
+from server.services import clinic_settings, escalations
 from server.services import state as states
 from server.services.content import Content
 
@@ -46,10 +46,12 @@ def summary(
                 "opened_at": escalation.opened_at,
                 "title": advice.get("title", escalation.rule),
                 "advice": advice.get("patient", ""),
+                "caregiver_advice": advice.get("caregiver", ""),
                 "call_now": bool(advice.get("call_now", False)),
             }
         )
     view["open_red_flags"] = flags
+    view["care_team_contact"] = clinic_settings.patient_contact(patient.clinic)
     status = view["status"]
     restart = status["restart_on"].isoformat() if status["restart_on"] else None
     view["treatment_advice"] = (
@@ -70,4 +72,13 @@ def identity(patient: Patient) -> dict[str, Any]:
         "clozapine_start_date": patient.clozapine_start_date,
         "benign_ethnic_neutropenia": patient.benign_ethnic_neutropenia,
         "created_at": patient.created_at,
+        "tablet_strengths_mg": list(patient.tablet_strengths_mg or []),
     }
+
+
+def set_tablet_strengths(session: Session, patient: Patient, strengths_mg: list[float]) -> Patient:
+    """The clozapine tablet strengths the patient has (RULES.md 1: 12.5, 25, 50, 100, 200
+    mg), smallest first; an empty list means not set (doses are then shown in mg only)."""
+    patient.tablet_strengths_mg = sorted(set(strengths_mg))
+    session.commit()
+    return patient

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 PASSWORD = "correct horse battery staple 42"
 CLINICIAN_EMAIL = "clinician@browser.test"
+STANDARD_PLAN = {"times": ["08:00", "21:00"], "titration": "standard", "target_mg_per_day": 300}
 _numbers = itertools.count(1)
 
 
@@ -33,11 +34,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def afternoon_zone(now: dt.datetime) -> str:
-    """A fixed-offset zone where it is about 14:00 now, so that today's 21:00 dose is still to
-    come, and near enough (the server accepts "taken" from 12 hours before), whatever the hour
-    the tests run."""
-    offset = ((14 - now.astimezone(dt.UTC).hour + 12) % 24) - 12
+def afternoon_zone(now: dt.datetime, hour: int = 14) -> str:
+    """A fixed-offset zone where it is about 14:00 now (or `hour`), so that today's 21:00 dose
+    is still to come, and near enough (the server accepts "taken" from 12 hours before),
+    whatever the hour the tests run."""
+    offset = ((hour - now.astimezone(dt.UTC).hour + 12) % 24) - 12
     if offset == 0:
         return "Etc/GMT"
     # Etc/GMT-3 is three hours ahead of UTC (the sign is inverted by POSIX convention)
@@ -115,12 +116,20 @@ class LiveServer:
         to reach a time rule's moment (missed doses over 48 h) without waiting for it."""
         _run(["tick", "--at", at.isoformat()], _environment(self.instance))
 
-    def enrol_patient(self, name: str | None = None, *, dose_plan: bool = True) -> Person:
-        """A patient of the clinician's clinic with their own login and today's dose plan."""
+    def enrol_patient(
+        self,
+        name: str | None = None,
+        *,
+        dose_plan: bool = True,
+        hour: int = 14,
+        plan: dict[str, Any] | None = None,
+    ) -> Person:
+        """A patient of the clinician's clinic with their own login and today's dose plan (the
+        standard one unless `plan` is given), in a zone where it is about `hour` o'clock."""
         number = next(_numbers)
         name = name or f"Patient {number}"
         now = dt.datetime.now(dt.UTC)
-        zone = afternoon_zone(now)
+        zone = afternoon_zone(now, hour)
         today = now.astimezone(ZoneInfo(zone)).date().isoformat()
         created = self.clinician.call(
             "POST",
@@ -160,12 +169,7 @@ class LiveServer:
             person.extra["plan"] = self.clinician.call(
                 "PUT",
                 f"/api/patients/{created['id']}/dose-plan",
-                json={
-                    "start_date": today,
-                    "times": ["08:00", "21:00"],
-                    "titration": "standard",
-                    "target_mg_per_day": 300,
-                },
+                json={"start_date": today, **(plan or STANDARD_PLAN)},
             )
         return person
 

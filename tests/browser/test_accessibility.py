@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -79,6 +80,7 @@ def _seed_history(server: LiveServer, person: Person) -> None:
 
 def test_every_screen_passes_axe(a11y_phone: Any, server: LiveServer, patient: Person) -> None:
     _seed_history(server, patient)
+    this_month = dt.datetime.now(ZoneInfo(patient.timezone)).strftime("%B %Y")
     problems: dict[str, Any] = {}
     page = a11y_phone.new_page()
 
@@ -98,6 +100,8 @@ def test_every_screen_passes_axe(a11y_phone: Any, server: LiveServer, patient: P
     sign_in(page, patient)
     page.get_by_role("heading", name="Needs your attention").wait_for()
     check(page, "today", problems)
+    page.locator(".flag-list summary").first.click()
+    check(page, "today-warning-open", problems)
     page.get_by_role("button", name="Skip").first.click()
     check(page, "today-skip-reason", problems)
 
@@ -137,6 +141,7 @@ def test_every_screen_passes_axe(a11y_phone: Any, server: LiveServer, patient: P
             ),
         ),
         ("history", "history", "History", None),
+        ("history-month", "history/month", f"Month: {this_month}", None),
         ("history-doses", "history/doses", "Doses", None),
         ("history-bowel", "history/bowel", "Bowel movements", None),
         ("history-symptoms", "history/symptoms", "Symptoms", None),

@@ -50,7 +50,10 @@ def test_offline_logs_survive_closing_and_arrive_once(
         page.get_by_label("Anything else?").fill("offline symptom note")
         page.get_by_role("button", name="Send").click()
         page.get_by_role("heading", name="Saved on this phone, not sent yet").wait_for()
-        page.get_by_text("If you feel very unwell and cannot get online, call 112.").wait_for()
+        page.get_by_text(
+            "This phone is offline, so your care team does not know yet. We will tell them as"
+            " soon as this phone is online. If it is severe, call 112 now."
+        ).wait_for()
         assert page.get_by_role("link", name="Call 112").first.get_attribute("href") == "tel:112"
         shot(page, "21-offline-red-flag")
         made_until = dt.datetime.now(dt.UTC)

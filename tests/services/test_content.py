@@ -161,3 +161,13 @@ def test_every_supply_note_has_text() -> None:
     for code in codes:
         for key in ("title", "patient", "caregiver", "clinician"):
             assert CONTENT.supply[code][key].strip(), (code, key)
+
+
+def test_advice_a_phone_can_show_offline_never_says_the_team_was_told() -> None:
+    """Issue 16: advice for a rule a report on the phone raises is shown offline too, before
+    anyone knows; the app itself says "told" only once the server has opened the escalation."""
+    for code in ("chest_pain", "cardiac_symptoms", "fever", "sore_throat", "seizure"):
+        advice = CONTENT.advice_for(code)
+        assert "been told" not in advice["patient"] and "is told" not in advice["patient"], code
+    page = CONTENT.pages["using-this-app"].body
+    assert "Call my care team" in page and "Remind me later" in page

@@ -15,6 +15,7 @@ import { medicinesSection } from './medicines.js';
 import { peopleBlock } from './people.js';
 import { planSection } from './plan.js';
 import { resolutionText } from './escalations.js';
+import { tabletsBlock } from './tablets.js';
 import { courseEntries, courseName, courseSection, redrawPatient, takeNotice } from './treatment.js';
 
 const weekday = (date) => new Intl.DateTimeFormat(undefined, { weekday: 'short', timeZone: 'UTC' }).format(new Date(`${date}T12:00:00Z`));
@@ -190,12 +191,13 @@ export async function render({ params, refresh, go }) {
   }));
   const invite = section('invite', t('invite.title'), inviteBlock(base));
   const people = section('people', t('people.title'), peopleBlock(base));
+  const tablets = section('tablets', t('tablets.title'), tabletsBlock(base, patient));
   const reports = section('reports', t('export.title'), h('ul', {},
     h('li', {}, h('a', { href: `${base}/report.pdf`, download: '' }, t('export.pdf'))),
     h('li', {}, h('a', { href: `${base}/fhir`, download: '' }, t('export.fhir')))));
   const audit = auditSection(base);
 
-  const sectionsList = [['treatment', 'course.title'], ['doses', 'adherence.title'], ['anc', 'anc.title'], ['markers', 'markers.title'], ['lab', 'lab.title'], ['bowel', 'bowel.title'], ['timeline', 'timeline.title'], ['plan', 'plan.title'], ['medicines', 'medicines.title'], ['invite', 'invite.title'], ['people', 'people.title'], ['reports', 'export.title'], ['audit', 'audit.title']];
+  const sectionsList = [['treatment', 'course.title'], ['doses', 'adherence.title'], ['anc', 'anc.title'], ['markers', 'markers.title'], ['lab', 'lab.title'], ['bowel', 'bowel.title'], ['timeline', 'timeline.title'], ['plan', 'plan.title'], ['tablets', 'tablets.title'], ['medicines', 'medicines.title'], ['invite', 'invite.title'], ['people', 'people.title'], ['reports', 'export.title'], ['audit', 'audit.title']];
   const toc = h('nav', { class: 'toc', 'aria-label': t('patient.sections') }, h('ul', {}, sectionsList.map(([key, label]) => h('li', {},
     h('a', {
       href: `#/patients/${id}/${key}`,
@@ -208,7 +210,7 @@ export async function render({ params, refresh, go }) {
     }, t(label))))));
   const page = h('div', { class: 'stack wide patient-page' }, header, tasks, toc, courseEl,
     h('div', { class: 'grid' }, adherence, ancSection, markersSection, section('lab', t('lab.title'), labForm), bowelSection),
-    timeline, planEl, medicinesEl, h('div', { class: 'grid' }, invite, reports), people, audit);
+    timeline, planEl, medicinesEl, h('div', { class: 'grid' }, tablets, invite, reports), people, audit);
   if (params[1]) {
     setTimeout(() => {
       const target = document.getElementById(`h-${params[1]}`);

@@ -57,6 +57,10 @@ function readOnlyView(settings, choices) {
   return h('div', { class: 'stack' },
     group('profile', [[t('settings.profile'), profileName(settings.monitoring_profile)], [t('settings.timezone'), settings.timezone]]),
     group('windows', WINDOWS.map(({ key }) => [t(`settings.window.${key}`), minutesText(windows[key])])),
+    group('patientContact', [
+      [t('settings.patientContact.phone'), orNone((settings.patient_contact || {}).phone)],
+      [t('settings.patientContact.hours'), orNone((settings.patient_contact || {}).hours)],
+    ]),
     group('onCall', [
       [t('settings.onCall.name'), orNone(onCall.name)],
       [t('settings.onCall.email'), orNone(onCall.email)],
@@ -98,6 +102,15 @@ function editForm(initial, choices) {
 
   const contacts = contactFields(initial); // who is told: the same fields as a clinician's form
   const { onCall, emails } = contacts;
+
+  // the number and hours patients see beside the emergency button ("Call my care team")
+  const contactInitial = initial.patient_contact || {};
+  const contact = {
+    phone: field(t('settings.patientContact.phone'), h('input', { type: 'tel', name: 'patient_contact_phone', maxlength: 40, autocomplete: 'off', value: contactInitial.phone || '' }),
+      { hint: t('settings.patientContact.phoneHint'), name: 'patient_contact.phone' }),
+    hours: field(t('settings.patientContact.hours'), h('input', { type: 'text', name: 'patient_contact_hours', maxlength: 120, autocomplete: 'off', value: contactInitial.hours || '' }),
+      { hint: t('settings.patientContact.hoursHint'), name: 'patient_contact.hours' }),
+  };
 
   const secretState = h('span', {});
   const setSecretState = (isSet) => { secretState.textContent = isSet ? t('settings.secretSet') : t('settings.secretNotSet'); };
@@ -147,7 +160,9 @@ function editForm(initial, choices) {
   for (const key of Object.keys(windows)) byName[`escalation_windows_minutes.${key}`] = windows[key];
   byName.escalation_windows_minutes = windows.emergency;
   for (const key of Object.keys(onCall)) byName[`on_call.${key}`] = onCall[key];
-  const all = [profile, timezone, ...Object.values(windows), ...Object.values(onCall), webhookUrl, webhookSecret, emails, rules];
+  for (const key of Object.keys(contact)) byName[`patient_contact.${key}`] = contact[key];
+  byName.patient_contact = contact.phone;
+  const all = [profile, timezone, ...Object.values(windows), ...Object.values(onCall), ...Object.values(contact), webhookUrl, webhookSecret, emails, rules];
 
   // the clinic's order is kept: the rules it had that are still ticked, then the newly ticked
   let savedRules = [...initial.caregiver_rules];
@@ -205,6 +220,10 @@ function editForm(initial, choices) {
       ...contacts.body(),
       webhook_url: webhookUrl.input.value.trim() || null,
       caregiver_rules: chosenRules(),
+      patient_contact: {
+        phone: contact.phone.input.value.trim() || null,
+        hours: contact.hours.input.value.trim() || null,
+      },
     };
     if (secret) body.webhook_secret = secret;
     return body;
@@ -254,6 +273,9 @@ function editForm(initial, choices) {
   h('fieldset', { class: 'card stack' }, h('legend', {}, t('settings.group.windows')),
     h('p', { class: 'hint' }, t('settings.windowsIntro')),
     h('div', { class: 'field-row' }, Object.values(windows).map((f) => f.el))),
+  h('fieldset', { class: 'card stack' }, h('legend', {}, t('settings.group.patientContact')),
+    h('p', { class: 'hint' }, t('settings.patientContactIntro')),
+    h('div', { class: 'field-row' }, Object.values(contact).map((f) => f.el))),
   h('fieldset', { class: 'card stack' }, h('legend', {}, t('settings.group.onCall')),
     h('p', { class: 'hint' }, t('settings.onCallIntro')),
     h('div', { class: 'field-row' }, Object.values(onCall).map((f) => f.el))),

@@ -6,6 +6,7 @@ import * as outbox from '../outbox.js';
 import { bristolPicture } from '../pictures.js';
 import { ensureCatalogue, state } from '../store.js';
 import { backLink, bristolTypes, errorBox, field, heading, messageFor } from '../ui.js';
+import { say } from '../parts.js';
 import { chooseWhen } from './when.js';
 
 function resultPanel(result, type, again) {
@@ -88,6 +89,6 @@ export async function render({ refresh }) {
   field({ label: t('bowel.notes'), input: notes, hint: t('bowel.notesHint') }),
   submit);
 
-  page.append(backLink('#/today', t('action.backToday')), heading(t('bowel.title')), h('p', { class: 'lead' }, t('bowel.intro')), form);
+  page.append(backLink('#/today', t('action.backToday')), heading(t('bowel.title')), h('p', { class: 'lead' }, say('bowel.intro')), form);
   return page;
 }

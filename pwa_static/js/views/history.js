@@ -3,16 +3,18 @@
 
 import { columns, line } from '../charts.js';
 import { h } from '../dom.js';
-import { formatDate, formatDateTime, formatNumber, has, isoDate, t } from '../i18n.js';
+import {
+  formatDate, formatDateTime, formatMonth, formatNumber, has, isoDate, t, tn, weekdayNames,
+} from '../i18n.js';
 import * as outbox from '../outbox.js';
 import { cachedGet, currentPatient, state, whenPatients } from '../store.js';
 import {
-  FEVER_C, backLink, bristolTypes, describeEntry, errorBox, field, heading, messageFor, showFieldErrors,
-  symptomLabel,
+  FEVER_C, backLink, bristolTypes, describeEntry, errorBox, field, heading, messageFor, showFieldErrors, symptomLabel,
 } from '../ui.js';
+import { say } from '../parts.js';
 
 const DAY = 24 * 60 * 60 * 1000;
-const PARTS = ['doses', 'bowel', 'symptoms', 'blood'];
+const PARTS = ['month', 'doses', 'bowel', 'symptoms', 'blood'];
 
 function lastDays(count, tz) {
   const days = [];
@@ -61,7 +63,7 @@ async function doses(pid, tz) {
   const taken = known.reduce((n, r) => n + r.taken, 0);
   const total = known.reduce((n, r) => n + r.total, 0);
   const summary = t('history.dosesSummary', { taken, total });
-  return page(t('history.doses'),
+  return page(say('history.doses'),
     offlineNote(answers[answers.length - 1]),
     h('p', { class: 'lead' }, summary),
     columns(rows.map((r) => ({ label: shortDay(r.day), value: r.taken, total: r.total, text: r.known ? `${r.taken}/${r.total}` : '?' })), summary),
@@ -70,8 +72,85 @@ async function doses(pid, tz) {
       h('h2', { class: 'row-title' }, formatDate(r.day)),
       !r.known ? h('p', {}, t('history.unknown'))
         : !r.list.length ? h('p', {}, t('history.noDoses'))
-          : h('ul', {}, r.list.map((d) => h('li', {}, `${d.local_time || ''} ${t('dose.mg', { mg: formatNumber(d.mg, 2) })}: ${t(`dose.status.${d.status}`)}`)))))),
+          : h('ul', {}, r.list.map((d) => h('li', {}, `${d.local_time || ''} ${t('dose.mg', { mg: formatNumber(d.mg, 2) })}: ${say(`dose.status.${d.status}`)}`)))))),
     waitingList(await waiting('dose')));
+}
+
+// --- a month at a glance ----------------------------------------------------------------------
+
+function doseCounts(day) {
+  const d = day.doses || {};
+  // a dose the course withheld was not due; one still to come today is not counted yet
+  return { taken: d.taken || 0, total: (d.taken || 0) + (d.skipped || 0) + (d.missed || 0) + (d.pending || 0) };
+}
+
+/** One day of the month in words: the doses, the bowel movements, the symptoms. */
+function dayWords(day) {
+  const doses = doseCounts(day);
+  const parts = [doses.total ? t('month.doses', { taken: doses.taken, total: doses.total }) : t('month.noDoses')];
+  parts.push(day.bowel_movements ? tn('month.bowel', day.bowel_movements) : t('month.noBowel'));
+  if (day.symptoms.length) parts.push(t('month.symptoms', { list: day.symptoms.map(symptomLabel).join(', ') }));
+  if (day.highest_temperature_c !== null && day.highest_temperature_c !== undefined) {
+    parts.push(t('month.temperature', { value: formatNumber(day.highest_temperature_c) }));
+  }
+  return parts;
+}
+
+/**
+ * The month as a calendar (a table, Monday first: each day's doses taken of due, its bowel
+ * movements, a mark for symptoms) and the same day by day in words, with the months around it.
+ */
+async function monthPage(pid, which) {
+  const query = which ? `?month=${encodeURIComponent(which)}` : '';
+  const answer = await cachedGet(`month:${pid}:${which || 'this'}`, `/api/patients/${pid}/month${query}`);
+  const data = answer.data;
+  if (!data) return page(say('history.month'), offlineNote(answer));
+  const days = data.days || [];
+  const [y, m] = data.month.split('-').map(Number);
+  const first = new Date(Date.UTC(y, m - 1, 1)).getUTCDay(); // 0 = Sunday
+  const length = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  const byDate = new Map(days.map((day) => [day.date, day]));
+  const cells = Array((first + 6) % 7).fill(null);
+  for (let n = 1; n <= length; n += 1) cells.push(`${data.month}-${String(n).padStart(2, '0')}`);
+  while (cells.length % 7) cells.push(null);
+  const weeks = [];
+  for (let i = 0; i < cells.length; i += 7) weeks.push(cells.slice(i, i + 7));
+  const totals = days.reduce((sum, day) => {
+    const doses = doseCounts(day);
+    return {
+      taken: sum.taken + doses.taken,
+      total: sum.total + doses.total,
+      bowel: sum.bowel + day.bowel_movements,
+      symptomDays: sum.symptomDays + (day.symptoms.length ? 1 : 0),
+    };
+  }, { taken: 0, total: 0, bowel: 0, symptomDays: 0 });
+  const cell = (date) => {
+    const day = date && byDate.get(date);
+    if (!date) return h('td', { class: 'empty' });
+    if (!day) return h('td', { class: 'later' }, h('span', { class: 'day-number' }, String(Number(date.slice(8)))));
+    const doses = doseCounts(day);
+    const all = doses.total > 0 && doses.taken === doses.total;
+    return h('td', { class: `${day.bowel_movements ? '' : 'no-bowel'}${day.symptoms.length ? ' symptoms' : ''}`.trim() || null },
+      h('span', { class: 'day-number' }, String(Number(date.slice(8)))),
+      h('span', { class: `day-doses${all ? ' all' : ''}` }, doses.total ? `${doses.taken}/${doses.total}` : '–'),
+      h('span', { class: 'day-bowel' }, String(day.bowel_movements)),
+      day.symptoms.length ? h('span', { class: 'day-symptom' }, '!') : null);
+  };
+  const nav = h('p', { class: 'month-nav' },
+    h('a', { href: `#/history/month/${data.previous}` }, t('month.previous')),
+    data.next ? h('a', { href: `#/history/month/${data.next}` }, t('month.next')) : null);
+  return page(`${say('history.month')}: ${formatMonth(data.month)}`,
+    offlineNote(answer),
+    nav,
+    h('p', { class: 'lead' }, t('month.summary', totals)),
+    h('table', { class: 'month' },
+      h('caption', {}, formatMonth(data.month)),
+      h('thead', {}, h('tr', {}, weekdayNames().map((name) => h('th', { scope: 'col' }, name)))),
+      h('tbody', {}, weeks.map((week) => h('tr', {}, week.map(cell))))),
+    h('p', { class: 'hint' }, t('month.legend')),
+    h('ul', { class: 'plain rows' }, [...days].reverse().map((day) => h('li', {},
+      h('h2', { class: 'row-title' }, formatDate(day.date)),
+      h('ul', {}, dayWords(day).map((text) => h('li', {}, text)))))));
 }
 
 // --- bowel movements -----------------------------------------------------------------------
@@ -88,7 +167,7 @@ async function bowel(pid, tz) {
   }
   const empty = [...counts.values()].filter((n) => n === 0).length;
   const summary = t('history.bowelSummary', { count: items.length, empty });
-  return page(t('history.bowel'),
+  return page(say('history.bowel'),
     offlineNote(answer),
     waitingList(await waiting('bowel')),
     h('p', { class: 'lead' }, summary),
@@ -119,7 +198,7 @@ async function symptomsPage(pid, tz) {
       { value: FEVER_C, label: t('history.feverLine', { value: formatNumber(FEVER_C) }) },
     ));
   }
-  return page(t('history.symptoms'),
+  return page(say('history.symptoms'),
     offlineNote(answer),
     waitingList(await waiting('symptom')),
     chart,
@@ -222,7 +301,7 @@ async function blood(pid, tz) {
   const summary = chronological.length
     ? t('history.bloodSummary', { count: chronological.length, band: bandText(chronological[chronological.length - 1].band) })
     : '';
-  return page(t('history.blood'),
+  return page(say('history.blood'),
     offlineNote(answer),
     h('h2', {}, t('history.upcoming')),
     (data.upcoming || []).length
@@ -262,14 +341,15 @@ export async function render({ params }) {
     if (part === 'bowel') return await bowel(pid, tz);
     if (part === 'symptoms') return await symptomsPage(pid, tz);
     if (part === 'blood') return await blood(pid, tz);
+    if (part === 'month') return await monthPage(pid, params[1]);
   } catch (error) {
-    return page(t(`history.${part}`), h('p', { class: 'error-box' }, messageFor(error)));
+    return page(say(`history.${part}`), h('p', { class: 'error-box' }, messageFor(error)));
   }
   return h('section', { class: 'stack' },
     heading(t('history.title')),
     h('p', { class: 'lead' }, t('history.intro')),
     h('ul', { class: 'plain menu' }, PARTS.map((name) => h('li', {},
       h('a', { href: `#/history/${name}`, class: 'menu-link' },
-        h('span', { class: 'menu-title' }, t(`history.${name}`)),
+        h('span', { class: 'menu-title' }, say(`history.${name}`)),
         h('span', { class: 'hint' }, t(`history.${name}Hint`)))))));
 }

@@ -1,14 +1,15 @@
 // Report a symptom: plain-word choices and a temperature; red-flag advice at once, emergency
-// first, with a call button. Offline, a red flag says to call if the person cannot get online.
+// first, with a call button and "Call my care team". Offline, a red flag says the team does not
+// know yet (it is told once the phone is online) and to call now if it is severe.
 
 import { h, uid } from '../dom.js';
 import { formatNumber, t } from '../i18n.js';
 import * as outbox from '../outbox.js';
-import { ensureCatalogue, isCaregiver, state } from '../store.js';
+import { ensureCatalogue, isCaregiver, savedAnswer, state } from '../store.js';
 import {
-  FEVER_C, backLink, callButton, emergencyNumber, errorBox, field, heading, isEmergency, isRedFlag,
-  messageFor, offlineAdvice, setFieldError, symptomGroups,
+  FEVER_C, backLink, callButton, emergencyNumber, errorBox, field, heading, isEmergency, isRedFlag, messageFor, offlineAdvice, setFieldError, symptomGroups,
 } from '../ui.js';
+import { contactSection, say } from '../parts.js';
 
 const SEVERITY_ORDER = { emergency: 0, urgent: 1, routine: 2 };
 
@@ -46,7 +47,7 @@ function temperatureNote(result, localError) {
   return h('p', { class: 'notice', role: 'status' }, t('symptom.tempNotSent', { why }));
 }
 
-function resultPanel(result, body, localError) {
+function resultPanel(result, body, localError, summary) {
   const panel = h('section', { class: 'stack result', 'aria-labelledby': 'result-title' });
   if (result.outcome === 'sent') {
     const flags = [...((result.data && result.data.red_flags) || [])]
@@ -60,17 +61,21 @@ function resultPanel(result, body, localError) {
         severity: flag.severity,
         guidance: flag.guidance,
       })));
-      if (result.data.escalation_ids && result.data.escalation_ids.length) panel.append(h('p', {}, t('symptom.teamTold')));
+      // only what the server did: the team is told when it opened (or added to) an escalation
+      if (result.data.escalation_ids && result.data.escalation_ids.length) panel.append(h('p', {}, say('symptom.teamTold')));
+      panel.append(contactSection(summary));
     } else {
-      panel.append(h('h2', { id: 'result-title', tabindex: '-1' }, t('saved.done')), h('p', {}, t('symptom.thanks')));
+      panel.append(h('h2', { id: 'result-title', tabindex: '-1' }, t('saved.done')), h('p', {}, say('symptom.thanks')));
     }
   } else {
+    // on this phone only: nobody has been told yet, and the advice says so
     panel.append(h('h2', { id: 'result-title', tabindex: '-1' }, t('saved.notSent')));
     if (isRedFlag(body.symptoms, body.temperature_c)) {
       panel.append(h('div', { class: 'flag card severity-emergency' },
-        h('p', { class: 'big' }, t('symptom.offlineCall', { number: emergencyNumber() })),
+        h('p', { class: 'big' }, say('symptom.offlineTold', { number: emergencyNumber() })),
         callButton()));
       panel.append(...offlineAdvice(body.symptoms).map((item) => adviceCard({ ...item, severity: item.emergency ? 'emergency' : 'urgent' })));
+      panel.append(contactSection(summary));
     }
     panel.append(h('p', {}, t('saved.notSentHelp')));
   }
@@ -147,7 +152,8 @@ export async function render() {
         errors.show(plain.length ? plain.join(' ') : messageFor(result.error));
         return;
       }
-      const panel = resultPanel(result, body, temp.error);
+      const summary = await savedAnswer(`summary:${state.patientId}`);
+      const panel = resultPanel(result, body, temp.error, summary);
       page.replaceChildren(backLink('#/today', t('action.backToday')), heading(t('symptom.title')), panel);
       panel.querySelector('h2').focus();
     },
@@ -163,6 +169,6 @@ export async function render() {
   field({ label: t('symptom.notes'), input: notes }),
   submit);
 
-  page.append(backLink('#/today', t('action.backToday')), heading(t('symptom.title')), h('p', { class: 'lead' }, t('symptom.intro')), form);
+  page.append(backLink('#/today', t('action.backToday')), heading(t('symptom.title')), h('p', { class: 'lead' }, say('symptom.intro')), form);
   return page;
 }

@@ -1,16 +1,25 @@
 // Today: while the care team has paused clozapine, what to do instead comes first (and no dose is
-// offered as "Taken"); then open red flags, today's doses with a big "Taken", the two logging
-// buttons, the next blood test, and what is saved on this phone but not sent yet.
+// offered as "Taken"); then today's doses, the next one marked, with its tablets and a big
+// "Taken" only while the server would accept it; open red flags one line each (opened to read
+// the advice); "Call my care team" beside the emergency button; the two logging buttons, what
+// is saved on this phone but not sent yet, and the next blood test. server/web.py draws the same
+// screen for the first paint: a part added here is added there too (`sections` keeps the order).
 
 import { h, uid } from '../dom.js';
 import { formatDate, formatDateTime, formatNumber, formatTime, isoDate, t, tn } from '../i18n.js';
 import * as outbox from '../outbox.js';
-import { cachedGet, currentPatient, isCaregiver, saveSettings, settings, state, todayRequests } from '../store.js';
+import { api } from '../api.js';
+import {
+  cachedGet, currentPatient, isCaregiver, rememberName, saveSettings, settings, state, todayRequests,
+} from '../store.js';
 import { callButton, describeEntry, heading, isInstalled, isIos, messageFor } from '../ui.js';
 import { otherMedicinesSection, ranOutAdvice } from './medicines.js';
+import { contactSection, say, tabletsLine } from '../parts.js';
 
 const SEVERITY_ORDER = { emergency: 0, urgent: 1, routine: 2 };
 const SKIP_REASONS = ['unwell', 'ranOut', 'told', 'other'];
+const SNOOZE_MINUTES = [10, 30, 60];
+const DAY_MS = 24 * 60 * 60 * 1000;
 // the code the server reads (ran_out tells the care team: server/domain/supply.py)
 const REASON_CODES = { unwell: 'unwell', ranOut: 'ran_out', told: 'told', other: 'other' };
 
@@ -18,17 +27,27 @@ function nowIso() {
   return new Date().toISOString();
 }
 
-function redFlags(summary) {
+/**
+ * Open red flags, one line each (what, since when, and "Seen by your team" once a clinician
+ * has acknowledged it), opened to read the advice; the most severe first.
+ */
+function redFlags(summary, tz) {
   const flags = [...((summary && summary.open_red_flags) || [])]
     .sort((a, b) => (SEVERITY_ORDER[a.severity] ?? 3) - (SEVERITY_ORDER[b.severity] ?? 3));
   if (!flags.length) return null;
-  return h('section', { class: 'stack', 'aria-labelledby': 'flags-title' },
+  return h('section', { class: 'stack flags', 'aria-labelledby': 'flags-title' },
     h('h2', { id: 'flags-title' }, t('today.flagsTitle')),
-    flags.map((flag) => h('div', { class: `flag card severity-${flag.severity || 'routine'}` },
-      h('h3', {}, h('span', { class: 'flag-mark', 'aria-hidden': 'true' }, '!'), ' ', flag.title || t('today.flagUntitled')),
-      h('p', { class: 'severity' }, t(`severity.${flag.severity || 'routine'}`)),
-      h('p', {}, flag.advice || ''),
-      flag.call_now ? callButton() : null)));
+    h('ul', { class: 'plain flag-list' }, flags.map((flag) => h('li', {},
+      h('details', { class: `flag severity-${flag.severity || 'routine'}` },
+        h('summary', {},
+          h('span', { class: 'flag-mark', 'aria-hidden': 'true' }, '!'), ' ',
+          h('span', { class: 'flag-title' }, flag.title || t('today.flagUntitled')),
+          flag.opened_at ? h('span', { class: 'flag-when' }, ` · ${t('flag.since', { date: formatDate(isoDate(new Date(flag.opened_at), tz), 'short') })}`) : null,
+          flag.status === 'acknowledged' ? h('span', { class: 'flag-seen' }, ` · ${t('flag.seen')}`) : null),
+        h('div', { class: 'stack flag-body' },
+          h('p', { class: 'severity' }, t(`severity.${flag.severity || 'routine'}`)),
+          h('p', {}, (isCaregiver() && flag.caregiver_advice) || flag.advice || ''),
+          flag.call_now ? callButton() : null))))));
 }
 
 /**
@@ -70,7 +89,7 @@ function bloodTest(summary) {
       h('p', { class: 'big' }, formatDate(next.due_date)),
       h('p', { class: next.status === 'overdue' ? 'strong-note' : '' }, when),
     );
-    if (next.status === 'overdue') section.append(h('p', {}, t('today.bloodOverdueHelp')));
+    if (next.status === 'overdue') section.append(h('p', {}, say('today.bloodOverdueHelp')));
   }
   section.append(h('p', {}, h('a', { href: '#/history/blood' }, t('today.bloodLink'))));
   return section;
@@ -83,13 +102,37 @@ function isWithheldRow(dose, context) {
 
 function doseStatusText(status, entry, tz) {
   if (entry && entry.state === 'failed') {
-    return `${t(`dose.status.${status}`)} ${t('dose.notSaved', { message: messageFor(entry.error) })}`;
+    return `${say(`dose.status.${status}`)} ${t('dose.notSaved', { message: messageFor(entry.error) })}`;
   }
   if (entry) {
     const done = entry.body.status === 'taken' ? t('dose.takenAt', { time: formatTime(entry.body.at, tz) }) : t('dose.skipped');
     return `${done} ${t('saved.notSent')}`;
   }
-  return t(`dose.status.${status}`);
+  return say(`dose.status.${status}`);
+}
+
+/** A time as the dose times are written (24-hour, the patient's zone), as server/web.py does. */
+function clockTime(instant, tz) {
+  return new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: tz })
+    .format(new Date(instant));
+}
+
+/**
+ * Whether the server would accept marking this dose now: its answer says from when until when
+ * (`mark_from`, `mark_until`), read against this phone's clock so that a screen left open, or
+ * drawn from the phone's copy offline, still offers only what will be accepted.
+ */
+function markable(dose, withheld, now = Date.now()) {
+  if (withheld || !(dose.status === 'pending' || dose.status === 'missed')) return false;
+  // a copy kept from before the server said (an older version of the app): as it was then
+  if (!dose.mark_from || !dose.mark_until) return dose.can_mark !== false;
+  return Date.parse(dose.mark_from) <= now && now <= Date.parse(dose.mark_until);
+}
+
+/** The next dose to take: the first not yet marked that can still be (server/web.py alike). */
+export function nextDoseId(doses) {
+  const found = (doses || []).find((d) => d.status === 'pending');
+  return found ? found.id : null;
 }
 
 function doseRow(dose, entry, context) {
@@ -98,17 +141,21 @@ function doseRow(dose, entry, context) {
   const actions = h('div', { class: 'dose-actions' });
   // a withheld dose shows no amount: nothing on the screen reads as a dose to take
   const withheld = isWithheldRow(dose, context);
-  const row = h('li', { class: withheld ? 'dose card withheld' : 'dose card' },
+  const isNext = !withheld && dose.id === context.nextId;
+  const row = h('li', { class: `dose card${withheld ? ' withheld' : ''}${isNext ? ' next' : ''}` },
     h('h3', { id: titleId },
       h('span', { class: 'dose-time' }, dose.local_time || formatTime(dose.scheduled_at, context.tz)),
       ' ',
       withheld
         ? h('span', { class: 'dose-stop' }, t('dose.doNotTake'))
-        : h('span', { class: 'dose-mg' }, t('dose.mg', { mg: formatNumber(dose.mg, 2) }))),
+        : h('span', { class: 'dose-mg' }, t('dose.mg', { mg: formatNumber(dose.mg, 2) })),
+      isNext ? h('span', { class: 'dose-next' }, t('dose.next')) : null),
+    withheld ? null : tabletsLine(dose),
     status,
     actions);
 
   let lastEntry = entry;
+  let opensTimer = null;
 
   function show(currentEntry, message) {
     lastEntry = currentEntry;
@@ -116,16 +163,28 @@ function doseRow(dose, entry, context) {
     const paused = isWithheldRow(dose, context);
     row.dataset.status = waiting ? waiting.body.status : paused ? 'withheld' : dose.status;
     status.textContent = message || doseStatusText(paused && !currentEntry ? 'withheld' : dose.status, currentEntry, context.tz);
-    const open = !paused && !waiting && (dose.status === 'pending' || dose.status === 'missed');
+    const unmarked = !paused && !waiting && (dose.status === 'pending' || dose.status === 'missed');
     actions.replaceChildren();
-    if (!open) return;
+    clearTimeout(opensTimer);
+    if (!unmarked) return;
+    if (!markable(dose, paused)) {
+      // offered only when the server would accept it: say from when, and offer it then
+      const opens = Date.parse(dose.mark_from);
+      if (Date.now() < opens) {
+        actions.append(h('p', { class: 'hint' }, t('dose.notYet', { time: clockTime(dose.mark_from, context.tz) })));
+        if (opens - Date.now() < DAY_MS) opensTimer = setTimeout(() => { if (row.isConnected) show(lastEntry); }, opens - Date.now() + 1000);
+      } else {
+        actions.append(h('p', { class: 'hint' }, t('dose.tooLate')));
+      }
+      return;
+    }
     actions.append(
       h('button', {
         type: 'button',
         class: 'button primary big',
         'aria-describedby': titleId,
         onclick: () => record('taken'),
-      }, dose.status === 'missed' ? t('dose.tookLate') : t('dose.taken')),
+      }, dose.status === 'missed' ? say('dose.tookLate') : t('dose.taken')),
       h('button', {
         type: 'button',
         class: 'button',
@@ -133,6 +192,40 @@ function doseRow(dose, entry, context) {
         onclick: () => skipForm(),
       }, t('dose.skip')),
     );
+    // the reminder has come (the dose time has passed): it can be moved from here too
+    if (dose.status === 'pending' && Date.parse(dose.scheduled_at) <= Date.now()) {
+      actions.append(h('button', {
+        type: 'button',
+        class: 'button',
+        'aria-describedby': titleId,
+        onclick: () => snoozeChoices(),
+      }, t('dose.snooze')));
+    }
+  }
+
+  function snoozeChoices() {
+    const legendId = uid('snooze');
+    const group = h('div', { class: 'stack snooze', role: 'group', 'aria-labelledby': legendId },
+      h('p', { id: legendId }, t('dose.snoozeQuestion')),
+      SNOOZE_MINUTES.map((minutes) => h('button', {
+        type: 'button',
+        class: 'button',
+        onclick: () => snooze(minutes),
+      }, t(`dose.snoozeIn${minutes}`))),
+      h('button', { type: 'button', class: 'button', onclick: () => { show(lastEntry); actions.querySelector('button').focus(); } }, t('action.cancel')));
+    actions.replaceChildren(group);
+    group.querySelector('button').focus();
+  }
+
+  async function snooze(minutes) {
+    for (const button of actions.querySelectorAll('button')) button.disabled = true;
+    try {
+      const answer = await api('POST', `/api/patients/${context.pid}/doses/${dose.id}/snooze`, { body: { minutes } });
+      show(lastEntry, t('dose.snoozed', { time: clockTime(answer.snoozed_until, context.tz) }));
+    } catch (error) {
+      show(lastEntry, error.isNetwork ? t('dose.snoozeOffline') : messageFor(error));
+    }
+    status.focus();
   }
 
   async function record(kind, reason, reasonCode) {
@@ -156,7 +249,7 @@ function doseRow(dose, entry, context) {
       context.refresh(); // the care team paused clozapine meanwhile: Today says what to do
       return;
     } else if (result.outcome === 'failed') {
-      show(null, `${t(`dose.status.${dose.status}`)} ${t('dose.notSaved', { message: messageFor(result.error) })}`);
+      show(null, `${say(`dose.status.${dose.status}`)} ${t('dose.notSaved', { message: messageFor(result.error) })}`);
     } else {
       show({ ...result.entry, state: 'pending' });
     }
@@ -168,7 +261,7 @@ function doseRow(dose, entry, context) {
   function skipForm() {
     const name = uid('reason');
     const details = h('textarea', { id: uid('details'), rows: '2', maxlength: '500' });
-    const legend = h('legend', {}, t('skip.question'));
+    const legend = h('legend', {}, say('skip.question'));
     const form = h('form', {
       class: 'stack skip-form',
       onsubmit: (event) => {
@@ -186,7 +279,7 @@ function doseRow(dose, entry, context) {
           h('label', { for: id }, t(`skip.reason.${reason}`)));
       })),
     h('div', { class: 'field' }, h('label', { for: details.id }, t('skip.details')), details),
-    h('p', { class: 'hint' }, t('skip.warning')),
+    h('p', { class: 'hint' }, say('skip.warning')),
     h('button', { type: 'submit', class: 'button primary' }, t('skip.confirm')),
     h('button', {
       type: 'button',
@@ -294,13 +387,14 @@ export async function render({ refresh, flushNow } = {}) {
     outbox.entries(state.user.id).catch(() => []),
   ]);
   const patient = summaryAnswer.data || currentPatient();
+  rememberName(patient);
   const tz = patient ? patient.timezone : undefined;
   const today = isoDate(new Date(), tz);
   const title = isCaregiver() && patient ? t('today.titleFor', { name: patient.display_name }) : t('today.title');
   let doses = dosesAnswer.data;
   if (doses && !dosesAnswer.fresh && doses.date !== today) doses = null; // an old day's list is no use
   const withheld = dosesWithheld(summaryAnswer.data, doses);
-  const context = { pid, tz, withheld, refresh: refresh || (() => {}) };
+  const context = { pid, tz, withheld, nextId: withheld ? null : nextDoseId(doses && doses.doses), refresh: refresh || (() => {}) };
   const waitingByDose = new Map(waitingList
     .filter((entry) => entry.kind === 'dose' && entry.patientId === pid)
     .map((entry) => [entry.body.dose_id, entry]));
@@ -310,20 +404,25 @@ export async function render({ refresh, flushNow } = {}) {
     const saved = summaryAnswer.savedAt || dosesAnswer.savedAt;
     root.append(h('p', { class: 'notice' }, saved ? t('today.stale', { when: formatDateTime(saved) }) : t('today.offline')));
   }
-  if (withheld) root.append(treatmentCard(summaryAnswer.data));
-  const flags = redFlags(summaryAnswer.data);
-  if (flags) root.append(flags);
   const dosePart = doseSection(doses, waitingByDose, context);
-  root.append(dosePart.section);
-  root.append(otherMedicinesSection(context)); // fills itself in (views/medicines.js)
-  root.append(h('div', { class: 'stack actions' },
-    h('button', { type: 'button', class: 'button primary big', onclick: () => { location.hash = '#/bowel'; } }, t('today.logBowel')),
-    h('button', { type: 'button', class: 'button primary big', onclick: () => { location.hash = '#/symptom'; } }, t('today.reportSymptom'))));
   const waiting = waitingSection(flushNow);
-  root.append(waiting.section);
-  root.append(bloodTest(summaryAnswer.data));
-  const hint = installHint();
-  if (hint) root.append(hint);
+  // Today's parts, in order: the next dose first, then the warnings (one line each), who to
+  // call, the two logging buttons, what waits on this phone, the next blood test. A new part
+  // goes in this list (and in server/web.py's `_today_markup` when it is drawn there too).
+  const sections = [
+    withheld ? treatmentCard(summaryAnswer.data) : null,
+    dosePart.section,
+    otherMedicinesSection(context), // fills itself in (views/medicines.js)
+    redFlags(summaryAnswer.data, tz),
+    contactSection(summaryAnswer.data),
+    h('div', { class: 'stack actions' },
+      h('button', { type: 'button', class: 'button primary big', onclick: () => { location.hash = '#/bowel'; } }, t('today.logBowel')),
+      h('button', { type: 'button', class: 'button primary big', onclick: () => { location.hash = '#/symptom'; } }, t('today.reportSymptom'))),
+    waiting.section,
+    bloodTest(summaryAnswer.data),
+    installHint(),
+  ];
+  root.append(...sections.filter(Boolean));
   await waiting.refresh();
 
   const stop = outbox.subscribe(async (detail) => {

@@ -1,0 +1,99 @@
+"""A month of a patient's diary at a glance: each day's doses, bowel movements and symptoms."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.domain.doses import dose_status
+from server.models import BowelMovement, Dose, Patient, SymptomReport
+from server.services import state as states
+
+DOSE_STATUSES = ("taken", "skipped", "missed", "pending", "withheld")
+
+
+def _local_bounds(patient: Patient, first: dt.date, last: dt.date) -> tuple[dt.datetime, ...]:
+    zone = zoneinfo.ZoneInfo(patient.timezone)
+    start = dt.datetime.combine(first, dt.time(0), zone)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), zone)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def month_view(
+    session: Session, patient: Patient, month: tuple[int, int] | None, now: dt.datetime
+) -> dict[str, Any]:
+    """Each local day of a month (default this month) up to today: the doses by status, the
+    number of bowel movements with their Bristol types, and the symptoms reported."""
+    today = states.today_for(patient, now)
+    year, number = month or (today.year, today.month)
+    first = dt.date(year, number, 1)
+    last = dt.date(year, number, calendar.monthrange(year, number)[1])
+    zone = zoneinfo.ZoneInfo(patient.timezone)
+    start, end = _local_bounds(patient, first, last)
+    days: dict[dt.date, dict[str, Any]] = {
+        first + dt.timedelta(days=n): {
+            "date": first + dt.timedelta(days=n),
+            "doses": dict.fromkeys(DOSE_STATUSES, 0),
+            "bowel_movements": 0,
+            "bristol_types": [],
+            "symptoms": [],
+            "highest_temperature_c": None,
+        }
+        for n in range(last.day)
+        if first + dt.timedelta(days=n) <= today
+    }
+    doses = session.execute(
+        select(Dose.local_date, Dose.status, Dose.scheduled_at).where(
+            Dose.patient_id == patient.id,
+            Dose.local_date >= first,
+            Dose.local_date <= last,
+            Dose.status != "cancelled",
+        )
+    )
+    for day, status, scheduled_at in doses:
+        if day in days:
+            days[day]["doses"][dose_status(status, scheduled_at, now)] += 1
+    movements = session.execute(
+        select(BowelMovement.occurred_at, BowelMovement.bristol_type)
+        .where(
+            BowelMovement.patient_id == patient.id,
+            BowelMovement.occurred_at >= start,
+            BowelMovement.occurred_at < end,
+        )
+        .order_by(BowelMovement.occurred_at)
+    )
+    for at, bristol in movements:
+        entry = days.get(at.astimezone(zone).date())
+        if entry is not None:
+            entry["bowel_movements"] += 1
+            entry["bristol_types"].append(bristol)
+    reports = session.execute(
+        select(SymptomReport.occurred_at, SymptomReport.symptoms, SymptomReport.temperature_c)
+        .where(
+            SymptomReport.patient_id == patient.id,
+            SymptomReport.occurred_at >= start,
+            SymptomReport.occurred_at < end,
+        )
+        .order_by(SymptomReport.occurred_at)
+    )
+    for at, codes, temperature in reports:
+        entry = days.get(at.astimezone(zone).date())
+        if entry is None:
+            continue
+        entry["symptoms"].extend(c for c in codes or () if c not in entry["symptoms"])
+        if temperature is not None:
+            high = entry["highest_temperature_c"]
+            entry["highest_temperature_c"] = temperature if high is None else max(high, temperature)
+    previous = first - dt.timedelta(days=1)
+    following = last + dt.timedelta(days=1)
+    return {
+        "month": f"{year:04d}-{number:02d}",
+        "previous": f"{previous.year:04d}-{previous.month:02d}",
+        "next": f"{following.year:04d}-{following.month:02d}" if following <= today else None,
+        "days": list(days.values()),
+    }
