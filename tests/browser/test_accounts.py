@@ -5,6 +5,7 @@ everywhere ends the session on the server."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -44,7 +45,13 @@ def test_a_clinic_reset_code_lets_the_patient_set_a_new_password(
     page.get_by_label("Reset code").fill(code)
     page.get_by_label("New password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Set my new password").click()
-    page.get_by_role("heading", name="Today's doses").wait_for()
+    today = page.get_by_role("heading", name="Today's doses")
+    today.or_(page.locator(".error-box")).first.wait_for()
+    if not today.count():
+        # every browser test signs in from 127.0.0.1: in a full run the address's sign-in
+        # limit can answer the sign-in after the reset; the new password must then work
+        assert "Too many" in page.locator(".error-box").inner_text()
+        sign_in(page, dataclasses.replace(person, password=NEW_PASSWORD))
     old = server.new_api().raw(
         "POST", "/api/session", json={"email": person.email, "password": PASSWORD}
     )
