@@ -40,7 +40,9 @@ def test_a_clinic_reset_code_lets_the_patient_set_a_new_password(
 
     page = phone.new_page()
     page.goto("/")
+    page.wait_for_load_state("networkidle")  # the app has started and drawn the sign-in screen
     page.get_by_role("link", name="I have a reset code").click()
+    page.get_by_role("heading", name="Set a new password").wait_for()
     page.get_by_label("Email", exact=True).fill(person.email)
     page.get_by_label("Reset code").fill(code)
     page.get_by_label("New password").fill(NEW_PASSWORD)
