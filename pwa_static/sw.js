@@ -9,12 +9,13 @@
  * - Static assets are served cache-first. /api/ is never cached: health data stays off disk caches.
  * - push always shows a notification; dose notifications carry "Taken" and "Snooze" actions that
  *   work without opening a window; a plain tap opens the payload's URL.
- * - Background Sync sends the IndexedDB outbox (the same entries and lock as js/outbox.js).
+ * - Background Sync sends the IndexedDB outbox: the database, the lock and what an answer means
+ *   come from js/outbox-core.js, which the page's outbox uses too.
  *
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = 'f566a68c9fc3';
+const VERSION = '61ec2f7100a6';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -32,6 +33,7 @@ const SHELL = [
   '/static/js/dom.js',
   '/static/js/i18n.js',
   '/static/js/outbox.js',
+  '/static/js/outbox-core.js',
   '/static/js/parts.js',
   '/static/js/pictures.js',
   '/static/js/push.js',
@@ -51,8 +53,9 @@ const SHELL = [
 const APP_ASSETS = /^\/static\/(js|css|i18n|icons)\/|^\/static\/offline\.html$|^\/manifest\.webmanifest$/;
 const CARE_APP = /^\/care(\/|$)|^\/static\/care\//;
 const NAVIGATION_TIMEOUT_MS = 6000;
-const SYNC_TAG = 'companion-outbox';
-const LOCK_NAME = 'companion-outbox';
+importScripts('/static/js/outbox-core.js');
+const core = self.companionOutboxCore;
+const { SYNC_TAG } = core;
 const ENGLISH = {
   'push.defaultTitle': 'Clozapine companion',
   'push.defaultBody': 'Open the app to see what is due.',
@@ -145,31 +148,12 @@ async function cacheFirst(request) {
   return response;
 }
 
-// --- IndexedDB (the same database as js/db.js) ----------------------------------------------
-
-function openDb() {
-  return new Promise((resolve, reject) => {
-    const request = indexedDB.open('companion', 1);
-    request.onupgradeneeded = () => {
-      const db = request.result;
-      if (!db.objectStoreNames.contains('outbox')) db.createObjectStore('outbox', { keyPath: 'id' });
-      if (!db.objectStoreNames.contains('kv')) db.createObjectStore('kv');
-    };
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-}
+// --- IndexedDB (outbox-core.js: the same database, lock and answers as the page) ---------------
 
 async function idb(storeName, mode, makeRequest) {
-  const db = await openDb();
+  const db = await core.openDatabase();
   try {
-    return await new Promise((resolve, reject) => {
-      const tx = db.transaction(storeName, mode);
-      const request = makeRequest(tx.objectStore(storeName));
-      tx.oncomplete = () => resolve(request ? request.result : undefined);
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error);
-    });
+    return await core.runIn(db, storeName, mode, makeRequest);
   } finally {
     db.close();
   }
@@ -204,10 +188,6 @@ function newId() {
 
 // --- the outbox ----------------------------------------------------------------------------
 
-function withLock(work) {
-  return self.navigator.locks ? self.navigator.locks.request(LOCK_NAME, work) : work();
-}
-
 async function postJson(path, body, token, key) {
   const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
   if (token) headers['X-CSRF-Token'] = token;
@@ -234,24 +214,19 @@ async function sendEntry(entry, token) {
   } catch {
     return 'offline';
   }
-  if (response.ok) {
+  const error = response.ok ? {} : await errorOf(response);
+  const outcome = core.outcomeOf(response.status, error.code, current.kind);
+  if (outcome === 'sent' || outcome === 'already') {
     await outboxDel(current.id);
     return 'sent';
   }
-  const error = await errorOf(response);
-  // a dose already recorded is what was wanted; a dose paused since (dose_withheld) is refused
-  if (response.status === 409 && current.kind === 'dose' && error.code !== 'dose_withheld') {
-    await outboxDel(current.id);
-    return 'sent';
-  }
-  if (response.status === 401 || (response.status === 403 && error.code === 'csrf_failed')) return 'signin';
-  if (response.status === 408 || response.status === 429 || response.status >= 500) return 'pending';
+  if (outcome !== 'failed') return outcome;
   await outboxPut({ ...current, state: 'failed', error: { status: response.status, code: error.code, message: error.message, fields: error.fields } });
   return 'failed';
 }
 
 async function flushOutbox() {
-  const outcomes = await withLock(async () => {
+  const outcomes = await core.withLock(async () => {
     const session = await kvGet('session');
     if (!session || !session.user) return [];
     const entries = (await outboxAll())

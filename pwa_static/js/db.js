@@ -1,42 +1,26 @@
 // The phone's own storage: IndexedDB with two stores, `outbox` (writes not yet sent) and `kv`
-// (the session, the catalogue, settings and the last answers needed to work offline).
-// sw.js opens the same database with the same version; change both together.
+// (the session, the catalogue, settings and the last answers needed to work offline). The
+// database itself is outbox-core.js's, which the service worker loads too.
 
-const DB_NAME = 'companion';
-const DB_VERSION = 1;
+import './outbox-core.js';
+
+const core = globalThis.companionOutboxCore;
 let opening = null;
 
 export function openDb() {
   if (!opening) {
-    opening = new Promise((resolve, reject) => {
-      const request = indexedDB.open(DB_NAME, DB_VERSION);
-      request.onupgradeneeded = () => {
-        const db = request.result;
-        if (!db.objectStoreNames.contains('outbox')) db.createObjectStore('outbox', { keyPath: 'id' });
-        if (!db.objectStoreNames.contains('kv')) db.createObjectStore('kv');
-      };
-      request.onsuccess = () => {
-        const db = request.result;
-        db.onversionchange = () => { db.close(); opening = null; };
-        resolve(db);
-      };
-      request.onerror = () => { opening = null; reject(request.error); };
+    opening = core.openDatabase().then((db) => {
+      db.onversionchange = () => { db.close(); opening = null; };
+      return db;
+    }, (error) => {
+      opening = null;
+      throw error;
     });
   }
   return opening;
 }
 
-// One request in one transaction; resolves when the transaction has committed.
-async function run(storeName, mode, makeRequest) {
-  const db = await openDb();
-  return new Promise((resolve, reject) => {
-    const tx = db.transaction(storeName, mode);
-    const request = makeRequest(tx.objectStore(storeName));
-    tx.oncomplete = () => resolve(request ? request.result : undefined);
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error);
-  });
-}
+const run = (storeName, mode, makeRequest) => openDb().then((db) => core.runIn(db, storeName, mode, makeRequest));
 
 export const kv = {
   get: (key) => run('kv', 'readonly', (store) => store.get(key)),

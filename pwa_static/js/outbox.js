@@ -1,13 +1,13 @@
 // Every log is written here first (IndexedDB), then sent. Each entry has a client-made id that
 // travels as the Idempotency-Key, so sending it twice (a lost answer, the page and the service
 // worker at once) still records it once. Entries keep the time they were made (in their body).
-// sw.js sends the same entries on Background Sync, under the same Web Lock; keep them in step.
+// sw.js sends the same entries on Background Sync; both take the lock, the tag and the meaning
+// of an answer from outbox-core.js.
 
 import { api } from './api.js';
 import { outboxStore } from './db.js';
 
-const SYNC_TAG = 'companion-outbox';
-const LOCK_NAME = 'companion-outbox';
+const { SYNC_TAG, outcomeOf, withLock } = globalThis.companionOutboxCore; // loaded by db.js
 const listeners = new Set();
 let retryTimer = null;
 let retryDelay = 15000;
@@ -39,10 +39,6 @@ export async function entries(userId) {
     .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
 }
 
-function withLock(work) {
-  return navigator.locks ? navigator.locks.request(LOCK_NAME, work) : work();
-}
-
 // One send, under the lock. Outcomes: sent (with the answer), pending (try later), signin
 // (the session ended: keep it until the same person signs in again), failed (refused for good).
 async function attempt(entry) {
@@ -54,14 +50,12 @@ async function attempt(entry) {
     await outboxStore.del(current.id);
     return { outcome: 'sent', data };
   } catch (error) {
-    // already recorded: that is what was wanted; but a dose the care team has paused since
-    // (dose_withheld) was not recorded, and the person must be told
-    if (error.status === 409 && current.kind === 'dose' && error.code !== 'dose_withheld') {
+    const outcome = outcomeOf(error.status, error.code, current.kind);
+    if (outcome === 'already') {
       await outboxStore.del(current.id);
       return { outcome: 'sent', data: null, already: true };
     }
-    if (error.needsSignIn) return { outcome: 'signin', error };
-    if (error.isRetryable) return { outcome: 'pending', error };
+    if (outcome === 'signin' || outcome === 'pending') return { outcome, error };
     const refused = { status: error.status, code: error.code, message: error.message, fields: error.fields };
     await outboxStore.put({ ...current, state: 'failed', error: refused });
     return { outcome: 'failed', error };

@@ -5,11 +5,11 @@ import { api } from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { errorBox, field, heading, messageFor, showFieldErrors } from '../ui.js';
-import { allFilled, busy, passwordInput, showPasswordToggle, signIn } from './signin.js';
+import { allFilled, busy, codeInput, emailInput, passwordInput, showPasswordToggle, signIn } from './signin.js';
 
 export async function renderReset({ go, afterSignIn }) {
-  const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false', required: true });
-  const code = h('input', { type: 'text', name: 'code', autocomplete: 'one-time-code', autocapitalize: 'characters', spellcheck: 'false', required: true });
+  const email = emailInput();
+  const code = codeInput();
   const password = passwordInput('new-password');
   const inputs = { email, code, password };
   const errors = errorBox();

@@ -17,6 +17,15 @@ export function passwordInput(autocomplete) {
   return h('input', { type: 'password', name: 'password', autocomplete, required: true });
 }
 
+export function emailInput() {
+  return h('input', { type: 'email', name: 'email', autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false', required: true });
+}
+
+/** A one-time code as the care team writes it (enrolment, caregiver invite, reset). */
+export function codeInput() {
+  return h('input', { type: 'text', name: 'code', autocomplete: 'one-time-code', autocapitalize: 'characters', spellcheck: 'false', required: true });
+}
+
 export function showPasswordToggle(input) {
   const box = h('input', {
     type: 'checkbox',
@@ -111,8 +120,8 @@ async function pendingFromBefore() {
 }
 
 export async function renderActivate({ go, afterSignIn }) {
-  const code = h('input', { type: 'text', name: 'code', autocomplete: 'one-time-code', autocapitalize: 'characters', spellcheck: 'false', required: true });
-  const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false', required: true });
+  const code = codeInput();
+  const email = emailInput();
   const password = passwordInput('new-password');
   const name = h('input', { type: 'text', name: 'display_name', autocomplete: 'name', required: true });
   const inputs = { code, email, password, display_name: name };
