@@ -11,8 +11,9 @@ Within a lane:
   or mail server, so a slow origin holds its own slots and no one else's;
   every request has a total deadline and reads a few KiB of the reply at most
   (server/notify/transport.py);
-- each outcome is recorded as its send completes (a push delivery to a subscription at once,
-  a message's status when its last send is done), and a send starts only while fewer than
+- each outcome is recorded as its send completes (a message's status when its last send is
+  done; before that, each subscription it reached, which its next send skips), the sending
+  threads handing results back through one queue; a send starts only while fewer than
   `in_flight` sends are made but not recorded: a worker killed at any moment has sent at
   most `in_flight` messages that another worker will send again;
 - the claims held while their sends wait have their lease extended, so a claim never expires
@@ -24,10 +25,11 @@ Within a lane:
 from __future__ import annotations
 
 import datetime as dt
+import queue
 import time
 from collections import Counter, deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -90,8 +92,10 @@ class Delivery:
         self.counts: Counter[str] = Counter()
         self._queues: dict[str, deque[Send]] = {}
         self._busy: Counter[str] = Counter()
-        self._running: dict[Future[SendResult], Send] = {}
+        self._running = 0  # sends started and not finished
+        self._finished: queue.SimpleQueue[tuple[Send, SendResult]] = queue.SimpleQueue()
         self._underway: dict[int, Underway] = {}
+        self._taken_over: set[int] = set()  # messages another worker now holds
         self._done: list[tuple[Send, SendResult]] = []
         self._first_done_at = 0.0
         self._unrecorded = 0
@@ -182,38 +186,61 @@ class Delivery:
         if not lost:
             return
         self.counts["taken_over"] += len(lost)
-        for origin, queue in list(self._queues.items()):
-            self._queues[origin] = deque(s for s in queue if s.message_id not in lost)
-        in_flight = Counter(send.message_id for send in self._running.values())
-        in_flight.update(send.message_id for send, _ in self._done)
+        self._taken_over |= lost
+        queued = Counter[int]()
+        for origin, waiting in list(self._queues.items()):
+            queued.update(s.message_id for s in waiting if s.message_id in lost)
+            self._queues[origin] = deque(s for s in waiting if s.message_id not in lost)
         for message_id in lost:
-            if in_flight[message_id]:  # what is in flight is recorded (the status is not ours)
-                self._underway[message_id].left = in_flight[message_id]
-            else:
+            message = self._underway[message_id]
+            # what is in flight is recorded (the status is not ours)
+            message.left -= queued[message_id]
+            if message.left == 0:
                 del self._underway[message_id]
 
     def _start_sends(self, executor: ThreadPoolExecutor) -> None:
         for origin in list(self._queues):
-            queue = self._queues[origin]
-            at_once = 1 if queue and queue[0].in_order else self.lane.per_origin
-            while queue and self._busy[origin] < at_once and self._unrecorded < self.lane.in_flight:
-                send = queue.popleft()
-                self._running[executor.submit(send.go)] = send
+            waiting = self._queues[origin]
+            at_once = 1 if waiting and waiting[0].in_order else self.lane.per_origin
+            while (
+                waiting and self._busy[origin] < at_once and self._unrecorded < self.lane.in_flight
+            ):
+                executor.submit(self._send, waiting.popleft())
+                self._running += 1
                 self._busy[origin] += 1
                 self._unrecorded += 1
-            if not queue:
+            if not waiting:
                 del self._queues[origin]
 
+    def _send(self, send: Send) -> None:
+        """On a sending thread: make the request, hand its result back."""
+        try:
+            result = send.go()
+        except Exception as error:  # a sender that fails to answer is a failed send
+            result = SendResult(Outcome.RETRY, None, None, f"send failed: {type(error).__name__}")
+        self._finished.put((send, result))
+
     def _collect(self, timeout: float) -> None:
+        """Sends finished by `timeout` (the first one waited for, the rest taken as they are)."""
         if not self._running:
             return
-        finished, _ = wait(list(self._running), timeout=timeout, return_when=FIRST_COMPLETED)
-        if finished and not self._done:
+        try:
+            finished = [
+                self._finished.get(timeout=timeout) if timeout > 0 else self._finished.get_nowait()
+            ]
+        except queue.Empty:
+            return
+        while True:
+            try:
+                finished.append(self._finished.get_nowait())
+            except queue.Empty:
+                break
+        if not self._done:
             self._first_done_at = time.monotonic()
-        for future in finished:
-            send = self._running.pop(future)
+        for send, result in finished:
+            self._running -= 1
             self._busy[send.origin] -= 1
-            self._done.append((send, future.result()))
+            self._done.append((send, result))
 
     def _time_to_record(self) -> bool:
         return (
@@ -224,21 +251,28 @@ class Delivery:
 
     def _record(self) -> None:
         """Deliveries at once; a message's status when its last send is done."""
-        deliveries: list[tuple[int, int, int]] = []
         gone: list[int] = []
         results: list[outbox.Result] = []
         for send, result in self._done:
             message = self._underway[send.message_id]
             message.outcomes.append((send.subscription_id, result))
             message.left -= 1
-            if send.subscription_id is not None:
-                if result.outcome is Outcome.DELIVERED:
-                    deliveries.append((send.message_id, send.subscription_id, result.status or 0))
-                elif result.outcome is Outcome.GONE:
-                    gone.append(send.subscription_id)
+            if send.subscription_id is not None and result.outcome is Outcome.GONE:
+                gone.append(send.subscription_id)
             if message.left == 0:
                 results.append(conclude(message))
                 del self._underway[send.message_id]
+        # a delivery is kept for a message that may be sent again (a send of it still to
+        # come, a retry, a message another worker took over): that send skips the
+        # subscription; a message that ends here is never sent again
+        ended = {r.message_id for r in results if r.status != "retry"} - self._taken_over
+        deliveries = [
+            (send.message_id, send.subscription_id, result.status or 0)
+            for send, result in self._done
+            if send.subscription_id is not None
+            and result.outcome is Outcome.DELIVERED
+            and send.message_id not in ended
+        ]
         now = self._started_at
         self.counts.update(
             outbox.record(self.session, self.worker_id, results, now, deliveries=deliveries)

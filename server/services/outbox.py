@@ -19,7 +19,7 @@ from sqlalchemy import BindParameter, Select, Update, bindparam, delete, select,
 from sqlalchemy.orm import Session
 
 from server.models import OutboxMessage, PushDelivery, PushSubscription, User
-from server.services.sql import batches, insert_for
+from server.services.sql import batches, insert_for, insert_in
 
 LEASE = dt.timedelta(seconds=90)
 ROW_DEFAULTS: dict[str, Any] = {
@@ -233,14 +233,13 @@ def record(
     reason), deliveries in one INSERT: a batch of 500 is a handful of statements, not 1,000."""
     results = list(results)
     counts: dict[str, int] = {}
+    connection = session.connection()
     rows = [
         {"message_id": message, "subscription_id": sub, "status": code, "delivered_at": now}
         for message, sub, code in deliveries
     ]
     if rows:
-        session.connection().execute(
-            insert_for(session)(PushDelivery.__table__).on_conflict_do_nothing(), rows
-        )
+        connection.execute(_delivered_statement(connection.dialect.name), rows)
     groups: dict[tuple[str, str | None], list[int]] = {}
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
@@ -250,13 +249,42 @@ def record(
             error = result.error[:300] if result.error else None
             groups.setdefault((result.status, error), []).append(result.message_id)
     for (status, error), ids in groups.items():
-        values: dict[str, Any] = {"status": status, "claimed_until": None, "last_error": error}
-        if status == "sent":
-            values["sent_at"] = now
         for batch in batches(ids):
-            session.execute(_still_mine(batch, worker_id).values(**values))
+            connection.execute(
+                _settle_statement(status == "sent"),
+                {"ids": batch, "worker": worker_id, "status": status, "error": error, "at": now},
+            )
     session.commit()
     return counts
+
+
+@functools.cache
+def _settle_statement(sent: bool) -> Update:
+    """Messages ended while this worker's claim on them holds: a status and its reason (and
+    when a sent one went), the claim given up. Built once: a worker records outcomes a few
+    dozen at a time."""
+    values: dict[str, Any] = {
+        "status": bindparam("status"),
+        "claimed_until": None,
+        "last_error": bindparam("error"),
+    }
+    if sent:
+        values["sent_at"] = bindparam("at", type_=OutboxMessage.__table__.c.sent_at.type)
+    return (
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(bindparam("ids", expanding=True)),
+            OutboxMessage.claimed_by == bindparam("worker"),
+            OutboxMessage.status == "pending",
+        )
+        .values(values)
+    )
+
+
+@functools.cache
+def _delivered_statement(dialect: str) -> Any:
+    """Deliveries to subscriptions, a delivery already recorded left as it is."""
+    return insert_in(dialect)(PushDelivery.__table__).on_conflict_do_nothing()
 
 
 def _reschedule(session: Session, worker_id: str, result: Result, now: dt.datetime) -> None:

@@ -16,7 +16,12 @@ IN_BATCH = 1000
 
 def insert_for(session: Session) -> Any:
     """The dialect's INSERT construct, which has ON CONFLICT DO NOTHING on both databases."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert_in(session.get_bind().dialect.name)
+
+
+def insert_in(dialect: str) -> Any:
+    """`insert_for` by the dialect's name (for a statement built once per dialect)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def batches(ids: Sequence[T]) -> Iterator[Sequence[T]]:

@@ -407,17 +407,17 @@ def test_no_database_transaction_is_held_while_sending(
     import reminders.delivery as delivery
 
     seen: list[bool] = []
-    original = delivery.wait
+    original = delivery.Delivery._collect  # where the worker waits for its sends
 
-    def watched(*args, **kwargs):
+    def watched(self, timeout):
         seen.append(db.session().in_transaction())
-        return original(*args, **kwargs)
+        return original(self, timeout)
 
-    delivery.wait = watched  # type: ignore[assignment]
+    delivery.Delivery._collect = watched  # type: ignore[method-assign]
     try:
         tick(evening.app, sender, at("2026-11-25T21:00:00+00:00"))
     finally:
-        delivery.wait = original  # type: ignore[assignment]
+        delivery.Delivery._collect = original  # type: ignore[method-assign]
     assert seen and not any(seen)
     assert len(dose_pushes(push)) == 1
 
