@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from flask import Response, url_for
+from flask import Response, request, url_for
 from flask.typing import ResponseReturnValue
 
 from server import policy
@@ -19,7 +19,7 @@ from server.api.access import (
     current_patient,
     now,
 )
-from server.api.common import blueprint
+from server.api.common import blueprint, reader_content, reader_formats
 from server.export_schemas import (
     MAX_RANGE_DAYS,
     CalendarFeedOut,
@@ -66,7 +66,10 @@ def get_report(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
         raise Invalid({"from": ["The start is after the end."]})
     if (end - start).days >= MAX_RANGE_DAYS:
         raise Invalid({"from": ["A report covers at most 2 years."]})
-    body = report.build_report(db.session, patient, start, end, now())
+    content = reader_content()
+    body = report.build_report(
+        db.session, patient, start, end, now(), content=content, formats=reader_formats(content)
+    )
     return _download(body, "application/pdf", f"clozapine-summary-{start}-{end}.pdf")
 
 
@@ -131,9 +134,11 @@ def post_calendar_feed(patient_id: int) -> ResponseReturnValue:
     """A secret calendar URL of upcoming blood tests (shown once; a new one revokes the old).
 
     A convenience for the patient's own calendar, never the safety channel: reminders and
-    the care team's escalations never depend on it."""
+    the care team's escalations never depend on it. Its words are in the language of the
+    person who made it (the URL carries it)."""
     token = calendar.create_feed(db.session, _actor(), current_patient(), now())
-    return {"url": url_for("exports.get_calendar", token=token, _external=True)}
+    language = reader_content().language
+    return {"url": url_for("exports.get_calendar", token=token, lang=language, _external=True)}
 
 
 @blp.route(f"{BASE}/calendar-feed", methods=["DELETE"])
@@ -157,7 +162,8 @@ def get_calendar(token: str) -> ResponseReturnValue:
     never, so blood-test reminders and overdue escalations come from the app's own reminders."""
     patient = calendar.feed_patient(db.session, token)
     audit_request(Anonymous("calendar_feed"), patient.id)
-    body = calendar.calendar_for(db.session, patient, now())
+    content = reader_content(chosen=request.args.get("lang"))
+    body = calendar.calendar_for(db.session, patient, now(), content)
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="blood-tests.ics"'
     return response

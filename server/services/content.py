@@ -186,6 +186,16 @@ class Content:
     def treatment(self) -> dict[str, dict[str, Any]]:
         return self._table("treatment.toml", "treatment")
 
+    @cached_property
+    def documents(self) -> dict[str, dict[str, Any]]:
+        """The words of what the server draws itself (calendar, appointment titles, the
+        clinic summary PDF, email), one table per output; every language has every key."""
+        return self._table("documents.toml", "documents")
+
+    def words(self, output: str) -> dict[str, str]:
+        """One output's words from `documents` (a test checks each language has them all)."""
+        return {key: str(text) for key, text in self.documents[output].items()}
+
     def treatment_for(self, state: str, restart_on: str | None) -> dict[str, str] | None:
         """What a patient and their helper are told while the course withholds doses (a test
         checks every such state has it); a planned restart says its date."""
