@@ -101,6 +101,11 @@ def _read_pages(folder: Path, language: str) -> dict[str, Page]:
     return found
 
 
+def project_content() -> Content:
+    """The project's own content/ folder (the app reads the one its CONTENT_DIR names)."""
+    return Content(Path(__file__).resolve().parents[2] / "content")
+
+
 class Content:
     """Loaded once per process from a directory; files are small. English unless made by
     `in_language`, which reads a translation over English."""
