@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from flask import Response, request, url_for
+from flask import Response, url_for
 from flask.typing import ResponseReturnValue
 
 from server import policy
@@ -23,6 +23,7 @@ from server.api.common import blueprint, reader_content, reader_formats
 from server.export_schemas import (
     MAX_RANGE_DAYS,
     CalendarFeedOut,
+    CalendarQuery,
     DeletionRequestIn,
     DeletionRequestOut,
     ReportQuery,
@@ -152,17 +153,19 @@ def delete_calendar_feed(patient_id: int) -> ResponseReturnValue:
 
 @blp.route("/calendar/<token>.ics", methods=["GET"])
 @access(policy.public("calendar_feed.read"))
+@blp.arguments(CalendarQuery, location="query")
 @blp.response(200, content_type="text/calendar")
-def get_calendar(token: str) -> ResponseReturnValue:
+def get_calendar(args: dict[str, Any], token: str) -> ResponseReturnValue:
     """The iCalendar (RFC 5545) feed behind a secret URL: upcoming blood tests as all-day
-    "Blood test" events, with the patient's VTIMEZONE; no name, drug or value. A revoked or
-    unknown token answers 404.
+    "Blood test" events and booked appointments, with the patient's VTIMEZONE; no name, drug
+    or value. Its words are in `lang` (the URL made by POST carries it). A revoked or unknown
+    token answers 404.
 
     This is a convenience, never the safety channel: a calendar app may fetch it late or
     never, so blood-test reminders and overdue escalations come from the app's own reminders."""
     patient = calendar.feed_patient(db.session, token)
     audit_request(Anonymous("calendar_feed"), patient.id)
-    content = reader_content(chosen=request.args.get("lang"))
+    content = reader_content(chosen=args.get("lang"))
     body = calendar.calendar_for(db.session, patient, now(), content)
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="blood-tests.ics"'

@@ -506,3 +506,6 @@ def test_the_calendar_feed_speaks_the_language_it_was_made_in(
     # the language is the URL's, not the calendar app's
     again = filled.anonymous.get(urlsplit(url).path + "?lang=en", headers=SPANISH)
     assert "Blood test" in again.get_data(as_text=True)
+    # a language the product does not have: the calendar app's; its own parameters ignored
+    other = filled.anonymous.get(urlsplit(url).path + "?lang=xx&refresh=1", headers=SPANISH)
+    assert other.status_code == 200 and other.headers["Content-Language"] == "es"
