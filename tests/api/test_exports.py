@@ -455,9 +455,7 @@ def test_foreign_patients_are_404(world: World, method: str, suffix: str) -> Non
         assert response.status_code == 404, (client.user["role"], method, path)
 
 
-def test_the_calendar_feed_speaks_the_language_it_was_made_in(
-    filled: World, clock: FakeClock
-) -> None:
+def test_the_calendar_feed_speaks_the_language_it_was_made_in(filled: World) -> None:
     """The feed's URL carries the language of the person who made it (a calendar app asks in
     its own languages, or none): summaries and descriptions in Spanish, dates written by CLDR;
     the same feed made in English is unchanged."""
@@ -466,6 +464,8 @@ def test_the_calendar_feed_speaks_the_language_it_was_made_in(
         json={"starts_at": "2027-01-12T10:30:00+00:00", "kind": "review", "place": "Room 4"},
     )
     assert booked.status_code == 201, booked.get_json()
+    listed = filled.patient.get(f"/api/patients/{filled.patient_id}/appointments", headers=SPANISH)
+    assert [a["title"] for a in listed.get_json()["items"]] == ["Revisión con su equipo médico"]
     path = f"/api/patients/{filled.patient_id}/calendar-feed"
     url = filled.patient.post(path, headers=SPANISH).get_json()["url"]
     assert urlsplit(url).query == "lang=es"
