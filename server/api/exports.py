@@ -67,7 +67,7 @@ def get_report(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
         raise Invalid({"from": ["The start is after the end."]})
     if (end - start).days >= MAX_RANGE_DAYS:
         raise Invalid({"from": ["A report covers at most 2 years."]})
-    content = reader_content()
+    content = reader_content(page=True)  # a download is a page load: the app's cookie
     body = report.build_report(
         db.session, patient, start, end, now(), content=content, formats=reader_formats(content)
     )

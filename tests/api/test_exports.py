@@ -256,6 +256,11 @@ def test_report_in_spanish_for_a_spanish_reader(filled: World) -> None:
         assert expected in text, expected
     for english in ("Adherence", "Bowel movements", "Red flags", "Upcoming tests", " page "):
         assert english not in text, english
+    # a download from a link is a page load: the language the app chose (its cookie)
+    filled.patient.client.set_cookie("companion_lang", "es")
+    linked = filled.patient.get(path, headers={"Accept-Language": "en-GB,en"})
+    assert "Resumen clínico de la clozapina" in _pdf_text(linked)
+    filled.patient.client.delete_cookie("companion_lang")
     # the same document in English is unchanged by the translation
     english = _pdf_text(filled.patient.get(path))
     assert "Adherence per week" in english and "Clozapine clinic summary" in english
