@@ -232,10 +232,11 @@ def main() -> int:
             print(f"backend: {backend}; {args.repeat} runs each")
             start = (NOW - dt.timedelta(days=DAYS - 1)).date()
             end = NOW.date()
+            words = app.extensions["companion.content"]
             pdf_median, _, pdf = timed(
                 "PDF",
                 args.repeat,
-                lambda: report.build_report(db.session, patient, start, end, NOW),
+                lambda: report.build_report(db.session, patient, start, end, NOW, content=words),
             )
             fhir_median, _, bundle = timed(
                 "FHIR bundle", args.repeat, lambda: fhir.patient_bundle(db.session, patient, NOW)

@@ -68,6 +68,7 @@ def make_sender(app: Any) -> Channels:
         webhook_secret=app.config.get("WEBHOOK_SECRET"),
         smtp=SmtpSettings.from_url(smtp_url) if smtp_url else None,
         mail_from=app.config.get("MAIL_FROM", "companion@localhost"),
+        content=app.extensions["companion.content"],
     )
 
 

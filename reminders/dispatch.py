@@ -28,7 +28,8 @@ from server.notify.webpush import (
     origin_of,
 )
 from server.services import medicines, outbox
-from server.services.alerts import settings_of
+from server.services.alerts import email_text, settings_of
+from server.services.content import Content, project_content
 from server.services.messages import push_message
 
 
@@ -42,6 +43,8 @@ class Channels:
     webhook_secret: str | None = None
     smtp: SmtpSettings | None = None
     mail_from: str = "companion@localhost"
+    # the words of what is written as it is sent (email): the app's content/
+    content: Content = field(default_factory=project_content)
 
     def close(self) -> None:
         self.push.close()
@@ -168,13 +171,8 @@ def _webhook_send(
 def _email_send(channels: Channels, payload: dict[str, Any]) -> Callable[[], SendResult]:
     smtp = channels.smtp
     assert smtp is not None
-    return lambda: send_email(
-        smtp,
-        channels.mail_from,
-        list(payload["to"]),
-        str(payload.get("subject", "")),
-        str(payload.get("text", "")),
-    )
+    subject, text = email_text(channels.content, payload)  # written here, before any I/O
+    return lambda: send_email(smtp, channels.mail_from, list(payload["to"]), subject, text)
 
 
 def _push_send(

@@ -4,11 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, ValidationError, fields, validate, validates_schema
 
 from server.schemas import BoundedDate, In, Out
 
 MAX_RANGE_DAYS = 731  # two years, a leap day included
+
+
+class CalendarQuery(In):
+    """The feed's query; parameters a calendar app adds of its own are ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    lang = fields.String(
+        validate=validate.Length(max=35),
+        metadata={
+            "description": "The language of the feed's words (the one it was made in); "
+            "Accept-Language when absent or not one the product has"
+        },
+    )
 
 
 class ReportQuery(In):

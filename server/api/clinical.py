@@ -333,7 +333,7 @@ def book_appointment(args: dict[str, Any], patient_id: int) -> ResponseReturnVal
     appointment = appointments.book(
         db.session, actor=_actor(), patient=current_patient(), data=args, now=now()
     )
-    return appointments.view(appointment)
+    return appointments.view(appointment, _content())
 
 
 @blp.route(f"{BASE}/appointments", methods=["GET"])
@@ -342,7 +342,7 @@ def book_appointment(args: dict[str, Any], patient_id: int) -> ResponseReturnVal
 def list_appointments(patient_id: int) -> ResponseReturnValue:
     """Appointments still to come, soonest first."""
     rows = appointments.upcoming(db.session, current_patient(), now())
-    return {"items": [appointments.view(a) for a in rows]}
+    return {"items": [appointments.view(a, _content()) for a in rows]}
 
 
 @blp.route(f"{BASE}/appointments/<int:appointment_id>", methods=["DELETE"])

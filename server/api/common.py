@@ -12,6 +12,7 @@ from server.api.access import current_actor
 from server.api.body import BodyParser
 from server.services.content import ENGLISH, Content
 from server.services.errors import Invalid
+from server.services.formats import Formats, locale_tag
 from server.services.idempotency import Claim, Outcome, fingerprint
 
 IDEMPOTENCY_DOC = {
@@ -42,19 +43,29 @@ class ApiBlueprint(Blueprint):
 LANGUAGE_COOKIE = "companion_lang"  # the app's chosen language, for page loads (i18n.js)
 
 
-def reader_content(*, page: bool = False) -> Content:
+def reader_content(*, page: bool = False, chosen: str | None = None) -> Content:
     """The text in the language the reader asked for: the apps send the person's chosen language
     as Accept-Language on every API call; a page load (`page`) carries it in a cookie the app
     sets, or the browser's own languages. English where there is no translation. The answer
-    says which (Content-Language) and that it varies (Vary: Accept-Language)."""
+    says which (Content-Language) and that it varies (Vary: Accept-Language).
+
+    `chosen`: a language this function gave the reader before and a link carries (the calendar
+    feed's URL holds the one it was made in: a calendar app asks with its own languages)."""
     content: Content = current_app.extensions["companion.content"]
-    chosen = request.cookies.get(LANGUAGE_COOKIE) if page else None
+    chosen = chosen or (request.cookies.get(LANGUAGE_COOKIE) if page else None)
     if chosen in content.languages:
         tag = str(chosen)
     else:
         tag = request.accept_languages.best_match(content.languages, default=ENGLISH) or ENGLISH
     g.content_language = tag
     return content.in_language(tag)
+
+
+def reader_formats(content: Content) -> Formats:
+    """CLDR formats for the reader of `content` (from `reader_content`): its language, in the
+    region of the reader's first Accept-Language of that language (en-GB: 25 Nov 2026)."""
+    accepted = [tag for tag, _quality in request.accept_languages]
+    return Formats(locale_tag(content.language, accepted))
 
 
 def say_content_language(response: Any) -> Any:

@@ -19,10 +19,11 @@ from server.api.access import (
     current_patient,
     now,
 )
-from server.api.common import blueprint
+from server.api.common import blueprint, reader_content, reader_formats
 from server.export_schemas import (
     MAX_RANGE_DAYS,
     CalendarFeedOut,
+    CalendarQuery,
     DeletionRequestIn,
     DeletionRequestOut,
     ReportQuery,
@@ -66,7 +67,10 @@ def get_report(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
         raise Invalid({"from": ["The start is after the end."]})
     if (end - start).days >= MAX_RANGE_DAYS:
         raise Invalid({"from": ["A report covers at most 2 years."]})
-    body = report.build_report(db.session, patient, start, end, now())
+    content = reader_content(page=True)  # a download is a page load: the app's cookie
+    body = report.build_report(
+        db.session, patient, start, end, now(), content=content, formats=reader_formats(content)
+    )
     return _download(body, "application/pdf", f"clozapine-summary-{start}-{end}.pdf")
 
 
@@ -131,9 +135,11 @@ def post_calendar_feed(patient_id: int) -> ResponseReturnValue:
     """A secret calendar URL of upcoming blood tests (shown once; a new one revokes the old).
 
     A convenience for the patient's own calendar, never the safety channel: reminders and
-    the care team's escalations never depend on it."""
+    the care team's escalations never depend on it. Its words are in the language of the
+    person who made it (the URL carries it)."""
     token = calendar.create_feed(db.session, _actor(), current_patient(), now())
-    return {"url": url_for("exports.get_calendar", token=token, _external=True)}
+    language = reader_content().language
+    return {"url": url_for("exports.get_calendar", token=token, lang=language, _external=True)}
 
 
 @blp.route(f"{BASE}/calendar-feed", methods=["DELETE"])
@@ -147,17 +153,20 @@ def delete_calendar_feed(patient_id: int) -> ResponseReturnValue:
 
 @blp.route("/calendar/<token>.ics", methods=["GET"])
 @access(policy.public("calendar_feed.read"))
+@blp.arguments(CalendarQuery, location="query")
 @blp.response(200, content_type="text/calendar")
-def get_calendar(token: str) -> ResponseReturnValue:
+def get_calendar(args: dict[str, Any], token: str) -> ResponseReturnValue:
     """The iCalendar (RFC 5545) feed behind a secret URL: upcoming blood tests as all-day
-    "Blood test" events, with the patient's VTIMEZONE; no name, drug or value. A revoked or
-    unknown token answers 404.
+    "Blood test" events and booked appointments, with the patient's VTIMEZONE; no name, drug
+    or value. Its words are in `lang` (the URL made by POST carries it). A revoked or unknown
+    token answers 404.
 
     This is a convenience, never the safety channel: a calendar app may fetch it late or
     never, so blood-test reminders and overdue escalations come from the app's own reminders."""
     patient = calendar.feed_patient(db.session, token)
     audit_request(Anonymous("calendar_feed"), patient.id)
-    body = calendar.calendar_for(db.session, patient, now())
+    content = reader_content(chosen=args.get("lang"))
+    body = calendar.calendar_for(db.session, patient, now(), content)
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="blood-tests.ics"'
     return response

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from server.models import CaregiverLink, Clinic, Escalation, EscalationEvent, Patient, User
 from server.services import outbox
+from server.services.content import ENGLISH, Content
+from server.services.formats import Formats
 
 DEFAULT_WINDOWS = {"emergency": 5, "urgent": 30, "routine": None}  # minutes; None: next working day
 WORKING_DAY_START = dt.time(9, 0)
@@ -137,14 +139,15 @@ def enqueue(session: Session, escalation: Escalation, event: str, now: dt.dateti
                 "dedupe_key": f"{base}:email",
                 "kind": "escalation",
                 "channel": "email",
+                # codes and values: the words and dates are made as it is sent (email_text)
                 "payload": {
                     "to": emails,
-                    "subject": f"[Clozapine companion] {alert['title']}",
-                    "text": (
-                        f"{escalation.summary}\n\nSeverity: {escalation.severity}\n"
-                        f"Opened: {escalation.opened_at.isoformat()}\n"
-                        "Acknowledge it in the care-team app (/care/)."
-                    ),
+                    "severity": escalation.severity,
+                    "summary": escalation.summary,
+                    "opened_at": escalation.opened_at.isoformat(),
+                    "timezone": settings["timezone"],
+                    "again": updated,
+                    "language": ENGLISH,  # the care team reads English (README, Languages)
                 },
             }
         )
@@ -170,6 +173,35 @@ def enqueue(session: Session, escalation: Escalation, event: str, now: dt.dateti
     escalation.last_notified_at = now
     escalation.notify_level = level
     return outbox.enqueue(session, rows, now)
+
+
+def email_text(content: Content, payload: dict[str, Any]) -> tuple[str, str]:
+    """The subject and text of an escalation email from its payload, in the payload's language
+    (content/documents.toml, [documents.email]), the time it opened written by CLDR in the
+    clinic's zone. A message queued before payloads carried codes is sent as it was written."""
+    if "subject" in payload:
+        return str(payload["subject"]), str(payload.get("text", ""))
+    language = str(payload.get("language") or ENGLISH)
+    if language not in content.languages:
+        language = ENGLISH
+    words = content.in_language(language).words("email")
+    severity = words.get(f"severity_{payload['severity']}", str(payload["severity"]))
+    summary = str(payload["summary"])
+    opened = dt.datetime.fromisoformat(str(payload["opened_at"]))
+    if opened.tzinfo is None:  # stored instants are UTC
+        opened = opened.replace(tzinfo=dt.UTC)
+    zone = str(payload.get("timezone") or "UTC")
+    subject = words["subject_again" if payload.get("again") else "subject"]
+    lines = [summary, ""]
+    if payload.get("again"):
+        lines += [words["again"], ""]
+    lines += [
+        words["severity"].replace("{severity}", severity),
+        words["opened"].replace("{when}", Formats(language).moment(opened, zone)),
+        words["acknowledge"],
+    ]
+    title = subject.replace("{severity}", severity).replace("{title}", summary.split(":")[0])
+    return title, "\n".join(lines) + "\n"
 
 
 def _next_working_morning(after: dt.datetime, zone: str) -> dt.datetime:

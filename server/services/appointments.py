@@ -11,15 +11,17 @@ from sqlalchemy.orm import Session
 
 from server.models import Appointment, Patient
 from server.policy import Actor
+from server.services.content import Content
 from server.services.errors import Conflict, Invalid, NotFound
 
 KINDS = ("clinic", "blood_test", "ecg", "review")
-TITLES = {
-    "clinic": "Clinic appointment",
-    "blood_test": "Blood test appointment",
-    "ecg": "Heart tracing (ECG)",
-    "review": "Review with your team",
-}
+
+
+def title(kind: str, content: Content) -> str:
+    """What an appointment of this kind is called, in `content`'s language
+    (content/documents.toml, [documents.appointment])."""
+    words = content.words("appointment")
+    return words.get(kind, words["other"])
 
 
 def book(
@@ -67,12 +69,12 @@ def upcoming(session: Session, patient: Patient, now: dt.datetime) -> Sequence[A
     ).all()
 
 
-def view(appointment: Appointment) -> dict[str, Any]:
+def view(appointment: Appointment, content: Content) -> dict[str, Any]:
     return {
         "id": appointment.id,
         "starts_at": appointment.starts_at,
         "duration_minutes": appointment.duration_minutes,
         "kind": appointment.kind,
-        "title": TITLES.get(appointment.kind, "Appointment"),
+        "title": title(appointment.kind, content),
         "place": appointment.place,
     }

@@ -101,6 +101,11 @@ def _read_pages(folder: Path, language: str) -> dict[str, Page]:
     return found
 
 
+def project_content() -> Content:
+    """The project's own content/ folder (the app reads the one its CONTENT_DIR names)."""
+    return Content(Path(__file__).resolve().parents[2] / "content")
+
+
 class Content:
     """Loaded once per process from a directory; files are small. English unless made by
     `in_language`, which reads a translation over English."""
@@ -185,6 +190,16 @@ class Content:
     @cached_property
     def treatment(self) -> dict[str, dict[str, Any]]:
         return self._table("treatment.toml", "treatment")
+
+    @cached_property
+    def documents(self) -> dict[str, dict[str, Any]]:
+        """The words of what the server draws itself (calendar, appointment titles, the
+        clinic summary PDF, email), one table per output; every language has every key."""
+        return self._table("documents.toml", "documents")
+
+    def words(self, output: str) -> dict[str, str]:
+        """One output's words from `documents` (a test checks each language has them all)."""
+        return {key: str(text) for key, text in self.documents[output].items()}
 
     def treatment_for(self, state: str, restart_on: str | None) -> dict[str, str] | None:
         """What a patient and their helper are told while the course withholds doses (a test

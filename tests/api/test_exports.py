@@ -8,6 +8,8 @@ import io
 import json
 import re
 import zipfile
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import icalendar
 import pytest
@@ -16,8 +18,12 @@ from pypdf import PdfReader
 from server.extensions import db
 from server.models import AuditEvent, BowelMovement, Escalation, LabResult, Patient, User
 from server.models_exports import CalendarFeed
+from server.services.content import Content
 from tests.support.clock import FakeClock
 from tests.support.world import ApiClient, World, add_anc, start_plan, worker_makes_doses
+
+CONTENT = Content(Path(__file__).resolve().parents[2] / "content")
+SPANISH = {"Accept-Language": "es-ES,es;q=0.9"}
 
 
 def _doses(client: ApiClient, patient_id: int, date: str) -> list[dict]:
@@ -204,16 +210,61 @@ def test_report_pdf_has_one_or_two_pages_and_the_patient(filled: World) -> None:
     reader = PdfReader(io.BytesIO(body))
     assert 1 <= len(reader.pages) <= 2
     text = "\n".join(page.extract_text() for page in reader.pages)
-    for expected in ("Alex", "Adherence per week", "ANC results", "Bowel movements", "fever"):
+    for expected in ("Alex", "Adherence per week", "ANC results", "Bowel movements", "Fever"):
         assert expected in text
     assert "Seen in clinic, FBC normal" in text
 
 
-def test_report_defaults_to_the_last_90_days(filled: World) -> None:
-    response = filled.patient.get(f"/api/patients/{filled.patient_id}/report.pdf")
+def _pdf_text(response) -> str:
     assert response.status_code == 200
-    text = PdfReader(io.BytesIO(response.get_data())).pages[0].extract_text()
-    assert "28 Aug 2026 to 25 Nov 2026" in text
+    reader = PdfReader(io.BytesIO(response.get_data()))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_report_defaults_to_the_last_90_days(filled: World) -> None:
+    """Dates are CLDR's for the reader: English alone is written month first (as the browser's
+    Intl writes it), British English day first."""
+    path = f"/api/patients/{filled.patient_id}/report.pdf"
+    assert "Aug 28, 2026 to Nov 25, 2026" in _pdf_text(filled.patient.get(path))
+    british = filled.patient.get(path, headers={"Accept-Language": "en-GB,en;q=0.8"})
+    assert "28 Aug 2026 to 25 Nov 2026" in _pdf_text(british)
+
+
+def test_report_in_spanish_for_a_spanish_reader(filled: World) -> None:
+    """The patient's copy of the summary in their language: headings, labels, words for the
+    codes and CLDR dates and numbers; what the care team wrote stays as written."""
+    path = f"/api/patients/{filled.patient_id}/report.pdf?from=2026-09-01&to=2026-11-25"
+    response = filled.patient.get(path, headers=SPANISH)
+    assert response.headers["Content-Language"] == "es"
+    text = _pdf_text(response)
+    for expected in (
+        "Resumen clínico de la clozapina",
+        "Paciente: Alex",
+        "Periodo del 1 sept 2026 al 25 nov 2026",
+        "Plan actual y dosis",
+        "Dosis tomadas cada semana",
+        "Resultados de neutrófilos",
+        "Deposiciones cada semana",
+        "Señales de alarma y cómo se cerraron",
+        "Fiebre",  # the red flag's name, from the Spanish advice
+        "resuelta el 25 nov 2026: Seen in clinic, FBC normal",
+        "Próximos análisis y controles",
+        "leve",  # the ANC band
+        "1200",
+        "página 1",
+    ):
+        assert expected in text, expected
+    for english in ("Adherence", "Bowel movements", "Red flags", "Upcoming tests", " page "):
+        assert english not in text, english
+    # a download from a link is a page load: the language the app chose (its cookie)
+    filled.patient.client.set_cookie("companion_lang", "es")
+    linked = filled.patient.get(path, headers={"Accept-Language": "en-GB,en"})
+    assert "Resumen clínico de la clozapina" in _pdf_text(linked)
+    filled.patient.client.delete_cookie("companion_lang")
+    # the same document in English is unchanged by the translation
+    english = _pdf_text(filled.patient.get(path))
+    assert "Adherence per week" in english and "Clozapine clinic summary" in english
+    assert "Sep 1, 2026 to Nov 25, 2026" in english and "mild" in english
 
 
 def test_report_without_compression_shows_the_name_in_the_bytes(filled: World) -> None:
@@ -222,7 +273,13 @@ def test_report_without_compression_shows_the_name_in_the_bytes(filled: World) -
     patient = db.session.get(Patient, filled.patient_id)
     now = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
     body = report.build_report(
-        db.session, patient, dt.date(2026, 11, 1), dt.date(2026, 11, 25), now, compress=False
+        db.session,
+        patient,
+        dt.date(2026, 11, 1),
+        dt.date(2026, 11, 25),
+        now,
+        content=CONTENT,
+        compress=False,
     )
     assert b"Alex" in body
     assert 1 <= len(re.findall(rb"/Type /Page\b", body)) <= 2
@@ -247,7 +304,7 @@ def test_bad_report_ranges_are_422_naming_the_field(world: World, query: str, fi
 
 
 def _token(url: str) -> str:
-    return url.rsplit("/", 1)[1].removesuffix(".ics")
+    return urlsplit(url).path.rsplit("/", 1)[1].removesuffix(".ics")
 
 
 def test_calendar_feed_is_valid_ics_with_a_timezone_and_no_values(filled: World) -> None:
@@ -401,3 +458,59 @@ def test_foreign_patients_are_404(world: World, method: str, suffix: str) -> Non
     for client in (world.patient, world.caregiver, world.clinician, world.admin):
         response = client.request(method, path, json={})
         assert response.status_code == 404, (client.user["role"], method, path)
+
+
+def test_the_calendar_feed_speaks_the_language_it_was_made_in(filled: World) -> None:
+    """The feed's URL carries the language of the person who made it (a calendar app asks in
+    its own languages, or none): summaries and descriptions in Spanish, dates written by CLDR;
+    the same feed made in English is unchanged."""
+    booked = filled.clinician.post(
+        f"/api/patients/{filled.patient_id}/appointments",
+        json={"starts_at": "2027-01-12T10:30:00+00:00", "kind": "review", "place": "Room 4"},
+    )
+    assert booked.status_code == 201, booked.get_json()
+    listed = filled.patient.get(f"/api/patients/{filled.patient_id}/appointments", headers=SPANISH)
+    assert [a["title"] for a in listed.get_json()["items"]] == ["Revisión con su equipo médico"]
+    path = f"/api/patients/{filled.patient_id}/calendar-feed"
+    url = filled.patient.post(path, headers=SPANISH).get_json()["url"]
+    assert urlsplit(url).query == "lang=es"
+    feed = filled.anonymous.get(f"{urlsplit(url).path}?lang=es")
+    assert feed.status_code == 200 and feed.headers["Content-Language"] == "es"
+    calendar = icalendar.Calendar.from_ical(feed.get_data())
+    assert str(calendar["X-WR-CALNAME"]) == "Análisis de sangre"
+    events = {str(e["SUMMARY"]): e for e in calendar.walk("VEVENT")}
+    review = events.pop("Revisión con su equipo médico")
+    assert str(review["DESCRIPTION"]) == (
+        "Revisión con su equipo médico: martes, 12 de enero de 2027 a las 10:30."
+    )
+    assert events and set(events) == {"Análisis de sangre"}
+    by_day = {
+        e["DTSTART"].dt: str(e["DESCRIPTION"])
+        for e in calendar.walk("VEVENT")
+        if str(e["SUMMARY"]) == "Análisis de sangre"
+    }
+    assert by_day[dt.date(2026, 11, 26)] == (
+        "Tiene un análisis de sangre el jueves, 26 de noviembre de 2026. Sirve para que su "
+        "medicamento sea seguro. Abra la aplicación para ver los detalles."
+    )
+    text = feed.get_data().decode().replace("\r\n ", "")  # unfolded
+    for english in ("Blood test", "Review with your team", "Your", " at "):
+        assert english not in text, english
+    for secret in ("Alex", "1200.0", "ANC", "leve", "clozapina"):
+        assert secret not in text, secret
+
+    # a feed made by an English reader: English words, English (CLDR) dates
+    url = filled.patient.post(path, headers={"Accept-Language": "en"}).get_json()["url"]
+    english = icalendar.Calendar.from_ical(filled.anonymous.get(url).get_data())
+    titles = sorted({str(e["SUMMARY"]) for e in english.walk("VEVENT")})
+    assert titles == ["Blood test", "Review with your team"]
+    review = next(e for e in english.walk("VEVENT") if str(e["SUMMARY"]) != "Blood test")
+    assert str(review["DESCRIPTION"]) == (
+        "Review with your team: Tuesday, January 12, 2027 at 10:30\u202fAM."
+    )
+    # the language is the URL's, not the calendar app's
+    again = filled.anonymous.get(urlsplit(url).path + "?lang=en", headers=SPANISH)
+    assert "Blood test" in again.get_data(as_text=True)
+    # a language the product does not have: the calendar app's; its own parameters ignored
+    other = filled.anonymous.get(urlsplit(url).path + "?lang=xx&refresh=1", headers=SPANISH)
+    assert other.status_code == 200 and other.headers["Content-Language"] == "es"

@@ -5,6 +5,8 @@ climbs until someone acknowledges."""
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import hashlib
 import hmac
 from collections.abc import Iterator
@@ -20,6 +22,8 @@ from server.extensions import db
 from server.models import Escalation, OutboxMessage, PatientState
 from server.notify.email import SmtpSettings
 from server.notify.webpush import WebPushSender
+from server.services.alerts import email_text
+from server.services.content import project_content
 from tests.support.channels import loopback_channels
 from tests.support.clock import FakeClock
 from tests.support.push_service import PushService
@@ -103,6 +107,12 @@ def clinic(world: World, push: PushService) -> World:
         json={"occurred_at": "2026-11-25T11:00:00+00:00", "bristol_type": 4},
     )
     return world
+
+
+def read_mail(raw: str) -> tuple[str, str]:
+    """The subject and the text of a message the SMTP server received."""
+    message = email.message_from_bytes(raw.encode(), policy=email.policy.default)
+    return str(message["Subject"]), message.get_content()  # type: ignore[attr-defined]
 
 
 def tick(app: Flask, channels: Channels, when: dt.datetime) -> dict:
@@ -383,3 +393,58 @@ def test_a_repeat_emergency_on_an_acknowledged_escalation_alerts_again_once_per_
     )
     tick(clinic.app, channels, NOW + dt.timedelta(minutes=25))
     assert [d["event"] for d in verified(receiver)[before:]] == []
+
+
+def test_the_escalation_email_says_when_in_the_clinics_time_written_by_cldr(
+    clinic: World, clock, channels: Channels, mailbox
+) -> None:
+    """The care team's email (English, from content/documents.toml) gives the time the
+    escalation opened in the clinic's zone as CLDR writes it; a new report on an acknowledged
+    emergency says so."""
+    clock.set(dt.datetime(2026, 7, 1, 13, 5, tzinfo=dt.UTC))  # summer: BST in London
+    path = f"/api/patients/{clinic.patient_id}/symptoms"
+    first = clinic.patient.post(
+        path, json={"occurred_at": "2026-07-01T13:00:00+00:00", "symptoms": ["chest_pain"]}
+    ).get_json()
+    tick(clinic.app, channels, clock.now)
+    box, _ = mailbox
+    [(to, raw)] = box.messages
+    subject, text = read_mail(raw)
+    assert to == ["team@north.example"]
+    assert subject == "[Clozapine companion] Emergency: Chest pain"
+    lines = text.splitlines()
+    assert lines[0].startswith("Chest pain")
+    assert "Severity: Emergency" in lines
+    assert "Opened: Jul 1, 2026, 2:05\u202fPM BST" in lines
+    assert "Acknowledge it in the care-team app (/care/)." in lines
+
+    escalation_id = first["escalation_ids"][0]
+    assert clinic.clinician.post(f"/api/escalations/{escalation_id}/acknowledge").status_code == 200
+    clock.set(dt.datetime(2026, 7, 1, 13, 20, tzinfo=dt.UTC))
+    clinic.patient.post(
+        path, json={"occurred_at": "2026-07-01T13:15:00+00:00", "symptoms": ["chest_pain"]}
+    )
+    tick(clinic.app, channels, clock.now)
+    subject, text = read_mail(box.messages[-1][1])
+    assert subject == "[Clozapine companion] Emergency again: Chest pain"
+    assert "A new report came in on an alert the team had acknowledged." in text
+
+
+def test_an_email_is_written_in_its_payloads_language_and_old_messages_as_queued() -> None:
+    content = project_content()
+    payload = {
+        "to": ["equipo@example.org"],
+        "severity": "urgent",
+        "summary": "Fever: reported by the patient",
+        "opened_at": "2026-11-25T08:30:00+00:00",
+        "timezone": "Europe/Madrid",
+        "again": False,
+        "language": "es",
+    }
+    subject, text = email_text(content, payload)
+    assert subject == "[Clozapine companion] Urgente: Fever"
+    assert "Abierta: 25 nov 2026, 9:30 CET" in text.splitlines()
+    english = email_text(content, {**payload, "language": "xx", "timezone": "America/New_York"})
+    assert "Opened: Nov 25, 2026, 3:30\u202fAM EST" in english[1].splitlines()
+    queued = {"to": ["a@example.org"], "subject": "Written before", "text": "As it was."}
+    assert email_text(content, queued) == ("Written before", "As it was.")

@@ -67,6 +67,63 @@ def test_a_translation_mirrors_english_and_adds_no_codes(tag: str) -> None:
             assert set(values) <= set(english[code]), f"{tag}/{name} {code}: keys not in English"
 
 
+def _placeholders(text: str) -> list[str]:
+    return sorted(part.split("}")[0] for part in text.split("{")[1:])
+
+
+def server_word_problems(root: Path, tag: str) -> list[str]:
+    """What the language `tag` lacks or adds in content/documents.toml against English."""
+    name = "documents.toml"
+    english = tomllib.loads((root / "content" / name).read_text(encoding="utf-8"))["documents"]
+    path = root / "content" / tag / name
+    if not path.is_file():
+        return [f"content/{tag}/{name} is missing"]
+    other = tomllib.loads(path.read_text(encoding="utf-8"))["documents"]
+    problems = [f"[{output}] missing" for output in sorted(set(english) - set(other))]
+    problems += [f"[{output}] not in English" for output in sorted(set(other) - set(english))]
+    for output in sorted(set(english) & set(other)):
+        words, theirs = english[output], other[output]
+        problems += [f"{output}.{key} missing" for key in sorted(set(words) - set(theirs))]
+        problems += [f"{output}.{key} not in English" for key in sorted(set(theirs) - set(words))]
+        for key in sorted(set(words) & set(theirs)):
+            if _placeholders(words[key]) != _placeholders(theirs[key]):
+                problems.append(f"{output}.{key}: placeholders differ")
+            if not str(theirs[key]).strip():
+                problems.append(f"{output}.{key} is empty")
+    return problems
+
+
+@pytest.mark.parametrize("tag", TRANSLATIONS)
+def test_the_servers_own_words_are_complete_in_every_language(tag: str) -> None:
+    """What the server draws itself (calendar, PDF, email: content/documents.toml) has every
+    English key in every language, no other, with the same placeholders: a missing word
+    fails here, not on a patient's calendar."""
+    assert server_word_problems(ROOT, tag) == []
+
+
+def test_a_missing_server_word_is_found(tmp_path: Path) -> None:
+    """The check above, on a copy of content/ with one Spanish word taken out and one added."""
+    import shutil
+
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    path = tmp_path / "content" / "es" / "documents.toml"
+    text = path.read_text(encoding="utf-8").replace('blood_test = "Análisis de sangre"\n', "", 1)
+    text = text.replace("[documents.email]\n", '[documents.email]\nsigned = "Firmado"\n')
+    path.write_text(text.replace("{date}.", "{fecha}.", 1), encoding="utf-8")
+    assert server_word_problems(tmp_path, "es") == [
+        "calendar.blood_test missing",
+        "calendar.blood_test_description: placeholders differ",
+        "email.signed not in English",
+    ]
+
+
+def test_the_servers_words_come_in_the_readers_language() -> None:
+    spanish = CONTENT.in_language("es")
+    assert spanish.words("calendar")["blood_test"] == "Análisis de sangre"
+    assert CONTENT.words("calendar")["blood_test"] == "Blood test"
+    assert spanish.words("appointment")["review"] == "Revisión con su equipo médico"
+
+
 def test_a_translation_reads_over_english_key_by_key() -> None:
     spanish = CONTENT.in_language("es")
     assert spanish.advice["fever"]["title"] == "Fiebre"

@@ -20,7 +20,9 @@ from server.models_exports import CalendarFeed
 from server.policy import Actor
 from server.services import appointments
 from server.services import state as states
+from server.services.content import Content
 from server.services.errors import NotFound
+from server.services.formats import Formats
 
 BLOOD_TESTS = ("anc", "wbc_neutrophils")
 
@@ -74,14 +76,17 @@ def feed_patient(session: Session, token: str) -> Patient:
     return patient
 
 
-def calendar_for(session: Session, patient: Patient, now: dt.datetime) -> bytes:
+def calendar_for(session: Session, patient: Patient, now: dt.datetime, content: Content) -> bytes:
     """Upcoming blood tests as all-day events and clinic appointments at their time, with the
-    patient's VTIMEZONE; no values, no drug names."""
+    patient's VTIMEZONE; no values, no drug names. The words are `content`'s language (the one
+    the feed was made in), its dates written for that language from CLDR."""
+    words = content.words("calendar")
+    formats = Formats(content.language)
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Companion//Calendar//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", "Blood tests")
+    cal.add("x-wr-calname", words["name"])
     cal.add("x-wr-timezone", patient.timezone)
     today = states.today_for(patient, now)
     cal.add_component(
@@ -100,7 +105,11 @@ def calendar_for(session: Session, patient: Patient, now: dt.datetime) -> bytes:
         event.add("dtstamp", now.astimezone(dt.UTC))
         event.add("dtstart", item.due_date)
         event.add("dtend", item.due_date + dt.timedelta(days=1))
-        event.add("summary", "Blood test")
+        event.add("summary", words["blood_test"])
+        event.add(
+            "description",
+            words["blood_test_description"].replace("{date}", formats.long_date(item.due_date)),
+        )
         event.add("transp", "TRANSPARENT")
         cal.add_component(event)
     zone = ZoneInfo(patient.timezone)
@@ -113,7 +122,15 @@ def calendar_for(session: Session, patient: Patient, now: dt.datetime) -> bytes:
             "dtend",
             (booked.starts_at + dt.timedelta(minutes=booked.duration_minutes)).astimezone(zone),
         )
-        event.add("summary", appointments.TITLES.get(booked.kind, "Appointment"))
+        title = appointments.title(booked.kind, content)
+        event.add("summary", title)
+        event.add(
+            "description",
+            words["appointment_description"]
+            .replace("{title}", title)
+            .replace("{date}", formats.long_date(booked.starts_at.astimezone(zone).date()))
+            .replace("{time}", formats.time(booked.starts_at, patient.timezone)),
+        )
         if booked.place:
             event.add("location", booked.place)
         cal.add_component(event)

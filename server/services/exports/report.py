@@ -17,10 +17,12 @@ from server.domain import daily_doses, local_date
 from server.domain.doses import plan_day
 from server.models import BowelMovement, Dose, Escalation, LabResult, Patient
 from server.services import state as states
+from server.services.content import Content
+from server.services.formats import Formats
 
 MAX_RANGE_DAYS = 731
 DEFAULT_RANGE_DAYS = 90
-ANC_LINES = ((1500, "1500 normal"), (1000, "1000 mild"), (500, "500 moderate"))
+ANC_LINES = ((1500, "normal"), (1000, "mild"), (500, "moderate"))
 TABLE_ROWS = 8
 FLAG_ROWS = 8
 
@@ -163,22 +165,58 @@ def gather(
     )
 
 
+# CLDR puts no-break spaces in times and percentages (9:00\u202fAM, 93\u00a0%)
+SPACES = str.maketrans({"\u202f": " ", "\u00a0": " ", "\u2009": " "})
+
+
 def latin(text: str) -> str:
     """The core PDF fonts cover Latin-1 only: anything else is shown as '?'."""
-    return text.encode("latin-1", "replace").decode("latin-1")
+    return text.translate(SPACES).encode("latin-1", "replace").decode("latin-1")
+
+
+class Words:
+    """The summary's words in the reader's language (content/documents.toml, [documents.report])
+    and its dates and numbers in CLDR's formats for the reader."""
+
+    def __init__(self, content: Content, formats: Formats) -> None:
+        self.content = content
+        self.text = content.words("report")
+        self.formats = formats
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = self.text[key]
+        for name, value in values.items():
+            text = text.replace("{" + name + "}", str(value))
+        return text
+
+    def code(self, prefix: str, code: str) -> str:
+        """A code's word (kind_taper, band_mild, ...), the code itself where there is none."""
+        return self.text.get(f"{prefix}_{code}", code.replace("_", " "))
+
+    def date(self, day: dt.date) -> str:
+        return self.formats.date(day)
+
+    def number(self, value: float) -> str:
+        return self.formats.number(value)
+
+    def rule(self, code: str) -> str:
+        """A red flag's name: its advice title (translated), else the code."""
+        advice = self.content.advice.get(code)
+        return str(advice["title"]) if advice else code.replace("_", " ")
 
 
 class SummaryPdf(FPDF):
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, words: Words) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.title_text = title
+        self.words = words
         self.set_margins(14, 12, 14)
         self.set_auto_page_break(auto=True, margin=14)
 
     def footer(self) -> None:
         self.set_y(-10)
         self.set_font("Helvetica", "", 7)
-        self.cell(0, 4, latin(f"{self.title_text} - page {self.page_no()}"), align="C")
+        self.cell(0, 4, latin(self.title_text.replace("{page}", str(self.page_no()))), align="C")
 
     def heading(self, text: str) -> None:
         if self.get_y() > self.h - 40:
@@ -213,7 +251,7 @@ def _bars(
     y0 = pdf.get_y() + 2
     pdf.set_font("Helvetica", "", 6.5)
     pdf.set_xy(pdf.l_margin, y0 - 1)
-    pdf.cell(10, 3, f"{top:g}")
+    pdf.cell(10, 3, pdf.words.number(top))
     pdf.set_xy(pdf.l_margin, y0 + height - 3)
     pdf.cell(10, 3, "0")
     pdf.line(x0, y0 + height, x0 + width, y0 + height)
@@ -226,9 +264,10 @@ def _bars(
         pdf.rect(x0 + index * step + step * 0.15, y0 + height - bar, step * 0.7, bar, style="D")
     if values:
         pdf.set_xy(x0, y0 + height + 0.5)
-        pdf.cell(width / 2, 3, values[0][0].strftime("%d %b %Y"))
+        pdf.cell(width / 2, 3, latin(pdf.words.date(values[0][0])))
         pdf.set_xy(x0 + width / 2, y0 + height + 0.5)
-        pdf.cell(width / 2, 3, f"{label}   week of {values[-1][0]:%d %b %Y}", align="R")
+        last = pdf.words("chart_week", date=pdf.words.date(values[-1][0]))
+        pdf.cell(width / 2, 3, latin(f"{label}   {last}"), align="R")
     pdf.set_y(y0 + height + 5)
 
 
@@ -247,15 +286,15 @@ def _anc_chart(pdf: SummaryPdf, data: ReportData, height: float = 38) -> None:
     pdf.set_line_width(0.2)
     pdf.rect(x0, y0, width, height, style="D")
     pdf.set_font("Helvetica", "", 6.5)
-    for value, label in ANC_LINES:
+    for value, band in ANC_LINES:
         _, y = xy(data.start, value)
         pdf.set_dash_pattern(dash=1.2, gap=1.2)
         pdf.line(x0, y, x0 + width, y)
         pdf.set_dash_pattern()
         pdf.set_xy(pdf.l_margin - 1, y - 1.5)
-        pdf.cell(13, 3, label.split()[0])
+        pdf.cell(13, 3, latin(pdf.words.number(value)))
         pdf.set_xy(x0 + width - 22, y - 3.2)
-        pdf.cell(22, 3, label.split()[1], align="R")
+        pdf.cell(22, 3, latin(pdf.words.code("band", band)), align="R")
     points = [xy(day, value) for day, value, _, _ in data.anc]
     pdf.set_line_width(0.45)
     if len(points) > 1:
@@ -264,129 +303,155 @@ def _anc_chart(pdf: SummaryPdf, data: ReportData, height: float = 38) -> None:
         pdf.rect(x - 0.8, y - 0.8, 1.6, 1.6, style="F")
     pdf.set_line_width(0.2)
     pdf.set_xy(x0, y0 + height + 0.5)
-    pdf.cell(width / 2, 3, f"{data.start:%d %b %Y}")
+    pdf.cell(width / 2, 3, latin(pdf.words.date(data.start)))
     pdf.set_xy(x0 + width / 2, y0 + height + 0.5)
-    pdf.cell(width / 2, 3, f"ANC cells/uL   {data.end:%d %b %Y}", align="R")
+    end = pdf.words.date(data.end)
+    pdf.cell(width / 2, 3, latin(f"{pdf.words('anc_unit')}   {end}"), align="R")
     pdf.set_y(y0 + height + 5)
 
 
-def render(data: ReportData, generated_at: dt.datetime, compress: bool = True) -> bytes:
-    """The summary as PDF bytes."""
-    patient = data.patient
-    pdf = SummaryPdf(f"Clozapine clinic summary: {patient.display_name}")
+def render(
+    data: ReportData, generated_at: dt.datetime, words: Words, compress: bool = True
+) -> bytes:
+    """The summary as PDF bytes, in the words and formats of `words`. What the care team
+    wrote (an escalation's summary, a resolution note) is shown as written."""
+    patient, w, day = data.patient, words, words.date
+    title = w("title")
+    pdf = SummaryPdf(w("footer", title=title, name=patient.display_name), words)
     pdf.set_compression(compress)
-    pdf.set_title("Clozapine clinic summary")
+    pdf.set_title(title)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 14)
-    pdf.cell(0, 7, "Clozapine clinic summary", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 7, latin(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.line_text(
-        f"Patient: {patient.display_name}    Clinic: {patient.clinic.name}    "
-        f"Clozapine since {patient.clozapine_start_date:%d %b %Y}",
+        w(
+            "header",
+            name=patient.display_name,
+            clinic=patient.clinic.name,
+            date=day(patient.clozapine_start_date),
+        ),
         bold=True,
     )
     pdf.line_text(
-        f"Period {data.start:%d %b %Y} to {data.end:%d %b %Y}.  Generated "
-        f"{generated_at:%d %b %Y %H:%M} UTC. Entries marked (patient) or (caregiver) were "
-        "reported by them, not by the clinic."
+        w(
+            "period",
+            start=day(data.start),
+            end=day(data.end),
+            made=w.formats.moment(generated_at, "UTC"),
+            patient=f"({w.code('source', 'patient')})",
+            caregiver=f"({w.code('source', 'caregiver')})",
+        )
     )
 
-    pdf.heading("Current plan and doses")
+    pdf.heading(w("plan_heading"))
     if data.plan is None:
-        pdf.line_text("No dose plan recorded.")
+        pdf.line_text(w("no_plan"))
     else:
         plan = data.plan
-        doses = ", ".join(f"{mg:g} mg at {t}" for t, mg in plan["doses"] if mg > 0) or "none"
+        doses = ", ".join(
+            w("dose", mg=w.number(mg), time=t) for t, mg in plan["doses"] if mg > 0
+        ) or w("no_doses")
         total = sum(mg for _, mg in plan["doses"])
         pdf.line_text(
-            f"Plan version {plan['version']} ({plan['kind']}), "
-            f"started {plan['start_date']:%d %b %Y}"
-            f"; status: {plan['status'].replace('_', ' ')}."
+            w(
+                "plan",
+                version=plan["version"],
+                kind=w.code("kind", plan["kind"]),
+                date=day(plan["start_date"]),
+                status=w.code("state", plan["status"]),
+            )
         )
-        pdf.line_text(f"Doses on {plan['on']:%d %b %Y}: {doses} (total {total:g} mg/day).")
+        pdf.line_text(w("doses", date=day(plan["on"]), doses=doses, total=w.number(total)))
         if plan["target"]:
             maintenance = plan["maintenance_from"]
-            when = f" from {maintenance:%d %b %Y}" if maintenance else ""
-            pdf.line_text(f"Target {plan['target']:g} mg/day{when}.")
+            target = w.number(plan["target"])
+            if maintenance:
+                pdf.line_text(w("target_from", mg=target, date=day(maintenance)))
+            else:
+                pdf.line_text(w("target", mg=target))
 
-    pdf.heading("Adherence per week (doses taken / doses scheduled and past)")
+    pdf.heading(w("adherence_heading"))
     taken = sum(t for t, _ in data.adherence.values())
     scheduled = sum(s for _, s in data.adherence.values())
-    overall = f"{100 * taken / scheduled:.0f}%" if scheduled else "no doses scheduled"
-    pdf.line_text(f"Over the period: {taken} / {scheduled} ({overall}).")
+    overall = w.formats.percent(taken / scheduled) if scheduled else w("no_doses_planned")
+    pdf.line_text(w("adherence_total", taken=taken, scheduled=scheduled, share=overall))
     if len(data.weeks) > TABLE_ROWS:
         _bars(
             pdf,
             [
-                (w, 100 * data.adherence[w][0] / data.adherence[w][1])
-                if data.adherence.get(w, (0, 0))[1]
-                else (w, None)
-                for w in data.weeks
+                (wk, 100 * data.adherence[wk][0] / data.adherence[wk][1])
+                if data.adherence.get(wk, (0, 0))[1]
+                else (wk, None)
+                for wk in data.weeks
             ],
             100,
-            "% taken",
+            w("share_taken"),
         )
     widths = [36, 30, 30, 20]
-    pdf.row(widths, ["Week of", "Taken", "Scheduled", "%"], bold=True)
+    pdf.row(widths, [w("week_of"), w("taken"), w("scheduled"), "%"], bold=True)
     for week in data.weeks[-TABLE_ROWS:]:
         t, s = data.adherence.get(week, (0, 0))
-        pdf.row(widths, [f"{week:%d %b %Y}", str(t), str(s), f"{100 * t / s:.0f}" if s else "-"])
+        share = w.number(round(100 * t / s)) if s else "-"
+        pdf.row(widths, [day(week), str(t), str(s), share])
 
-    pdf.heading(
-        "ANC results (bands: normal >= 1500, mild 1000-1499, moderate 500-999, severe < 500)"
-    )
+    pdf.heading(w("anc_heading"))
     if not data.anc:
-        pdf.line_text("No ANC results in this period.")
+        pdf.line_text(w("no_anc"))
     else:
         _anc_chart(pdf, data)
         widths = [36, 34, 30, 30]
-        pdf.row(widths, ["Collected", "ANC cells/uL", "Band", "Source"], bold=True)
-        for day, value, band, source in data.anc[-TABLE_ROWS:]:
-            pdf.row(widths, [f"{day:%d %b %Y}", f"{value:g}", band or "-", source])
+        pdf.row(widths, [w("collected"), w("anc_unit"), w("band"), w("source")], bold=True)
+        for on, value, band, source in data.anc[-TABLE_ROWS:]:
+            cells = [day(on), w.number(value), w.code("band", band) if band else "-"]
+            pdf.row(widths, [*cells, w.code("source", source)])
         if len(data.anc) > TABLE_ROWS:
-            pdf.line_text(f"Latest {TABLE_ROWS} of {len(data.anc)} shown; all are in the chart.")
+            pdf.line_text(w("anc_latest", shown=TABLE_ROWS, total=len(data.anc)))
 
-    pdf.heading("Bowel movements per week (Bristol types; 1-2 hard, 3-5 usual, 6-7 loose)")
+    pdf.heading(w("bowel_heading"))
     counts = Counter(t for types in data.bowel.values() for t in types)
-    pdf.line_text(
-        "Over the period: "
-        + (", ".join(f"type {t}: {counts[t]}" for t in range(1, 8) if counts[t]) or "none logged")
+    logged = ", ".join(
+        w("bristol_count", type=t, count=counts[t]) for t in range(1, 8) if counts[t]
     )
+    pdf.line_text(w("bowel_total", counts=logged or w("none_logged")))
     if len(data.weeks) > TABLE_ROWS:
         top = max([7] + [len(v) for v in data.bowel.values()])
-        _bars(pdf, [(w, float(len(data.bowel.get(w, [])))) for w in data.weeks], top, "per week")
+        per_week: list[tuple[dt.date, float | None]] = [
+            (wk, float(len(data.bowel.get(wk, [])))) for wk in data.weeks
+        ]
+        _bars(pdf, per_week, top, w("per_week"))
     widths = [36, 24, 90]
-    pdf.row(widths, ["Week of", "Count", "Bristol types"], bold=True)
+    pdf.row(widths, [w("week_of"), w("count"), w("bristol_types")], bold=True)
     for week in data.weeks[-TABLE_ROWS:]:
         types = sorted(data.bowel.get(week, []))
-        pdf.row(widths, [f"{week:%d %b %Y}", str(len(types)), " ".join(map(str, types)) or "-"])
+        pdf.row(widths, [day(week), str(len(types)), " ".join(map(str, types)) or "-"])
 
-    pdf.heading("Red flags and how they were closed")
+    pdf.heading(w("flags_heading"))
     if not data.flags:
-        pdf.line_text("No red flags in this period.")
+        pdf.line_text(w("no_flags"))
     for flag in data.flags[:FLAG_ROWS]:
         if flag.status == "resolved" and flag.resolved_at is not None:
-            closed = f"resolved {flag.resolved_at:%d %b %Y}"
+            closed = w("resolved", date=day(flag.resolved_at.date()))
             if flag.resolution_note:
                 closed += f": {flag.resolution_note}"
         elif flag.status == "acknowledged" and flag.acknowledged_at is not None:
-            closed = f"acknowledged {flag.acknowledged_at:%d %b %Y}, still open"
+            closed = w("acknowledged", date=day(flag.acknowledged_at.date()))
         else:
-            closed = "OPEN"
+            closed = w("open")
         pdf.line_text(
-            f"{flag.opened_at:%d %b %Y} [{flag.severity}] {flag.rule.replace('_', ' ')}: "
-            f"{flag.summary} -> {closed}"
+            f"{day(flag.opened_at.date())} [{w.code('severity', flag.severity)}] "
+            f"{w.rule(flag.rule)}: {flag.summary} -> {closed}"
         )
     if len(data.flags) > FLAG_ROWS:
-        pdf.line_text(f"... and {len(data.flags) - FLAG_ROWS} earlier red flags (see the app).")
+        pdf.line_text(w("flags_more", count=len(data.flags) - FLAG_ROWS))
 
-    pdf.heading("Upcoming tests")
+    pdf.heading(w("upcoming_heading"))
     if not data.upcoming:
-        pdf.line_text("Nothing scheduled.")
+        pdf.line_text(w("nothing_scheduled"))
     widths = [50, 36, 30]
     if data.upcoming:
-        pdf.row(widths, ["Test", "Due", "Status"], bold=True)
+        pdf.row(widths, [w("test"), w("due"), w("status")], bold=True)
     for test, due, status in data.upcoming:
-        pdf.row(widths, [test.replace("_", " "), f"{due:%d %b %Y}", status])
+        pdf.row(widths, [w.code("test", test), day(due), w.code("due", status)])
     return bytes(pdf.output())
 
 
@@ -396,7 +461,12 @@ def build_report(
     start: dt.date,
     end: dt.date,
     now: dt.datetime,
+    *,
+    content: Content,
+    formats: Formats | None = None,
     compress: bool = True,
 ) -> bytes:
-    """The clinic summary PDF for a patient and a local date range."""
-    return render(gather(session, patient, start, end, now), now, compress=compress)
+    """The clinic summary PDF for a patient and a local date range, in `content`'s language
+    (dates and numbers in `formats`, by default that language's)."""
+    words = Words(content, formats or Formats(content.language))
+    return render(gather(session, patient, start, end, now), now, words, compress=compress)
