@@ -58,7 +58,13 @@ def _beat(with_cursor: bool) -> Update:
         .execution_options(synchronize_session=False)
     )
     if with_cursor:
-        statement = statement.add_cte(reminders.move_cursor_statement().cte("moved"))
+        # PostgreSQL's idle write (its own transaction): committed without waiting for the
+        # WAL to reach the disk. A database crash may lose the last second of idle minutes:
+        # the cursor then looks at them again, and every message has its unique key. The
+        # setting is local to this statement's transaction; every other commit still waits.
+        statement = statement.add_cte(reminders.move_cursor_statement().cte("moved")).where(
+            func.set_config("synchronous_commit", "off", True) == "off"
+        )
     return statement
 
 

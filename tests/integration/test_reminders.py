@@ -474,7 +474,7 @@ def test_a_cycle_with_nothing_due_asks_once_and_commits_once(
     """Most minutes nothing is due: the cycle asks every step's query at once, moves the cursor
     and beats the heartbeat in one commit (issue 4: an idle cycle under 5 ms); what comes due
     in the minutes it skipped is still found."""
-    from sqlalchemy import event
+    from sqlalchemy import event, text
 
     from server.models import DispatchCursor
 
@@ -518,6 +518,9 @@ def test_a_cycle_with_nothing_due_asks_once_and_commits_once(
     if db.engine.dialect.name == "postgresql":
         assert statements == ["SELECT", "WITH"], statements
         assert "UPDATE dispatch_cursor" in texts[1], texts[1]
+        # committed without waiting for the disk, and only that statement
+        assert "set_config" in texts[1], texts[1]
+        assert db.session.scalar(text("SHOW synchronous_commit")) == "on"
     else:
         assert statements == ["SELECT", "UPDATE", "UPDATE"], statements
     assert len(commits) == 1
