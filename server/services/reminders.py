@@ -155,7 +155,7 @@ def dose_window_probe() -> ColumnElement[bool]:
     """Whether the first part of dose_moments_query finds a row, asked so that PostgreSQL
     reads the index: as EXISTS, with its estimate of pending doses in the window thrown by
     the day's doses there (taken, but counted by the share of all doses still pending), it
-    scanned every dose (23 ms at 200,000 doses); min() walks the index to the window."""
+    scanned every dose (docs/performance.md, Reminders); min() walks the index to the window."""
     return select(func.min(Dose.scheduled_at)).where(*_dose_window()).scalar_subquery().is_not(None)
 
 
