@@ -32,6 +32,7 @@ from server.domain import (
     local_date,
     read_result,
 )
+from server.domain.anc import CONFIRM_WITHIN
 from server.domain.lab_units import COUNT_TESTS, UNITS, is_plausible, to_canonical
 from server.domain.signals import READ_TESTS
 from server.models import LabResult, Patient, ReminderSettings
@@ -44,7 +45,6 @@ from server.services.errors import Invalid
 from server.services.recipients import who_logs_for
 from server.services.reminder_times import after_quiet_hours
 
-REPEAT_PROMPT_FOR = dt.timedelta(hours=24)
 # What the patient's side is shown of an interpretation; the clinician's action text stays
 # with the care team (RULES.md 7: the patient's side gets its own words from content/).
 PATIENT_SIDE_KEYS = ("band", "traffic_light", "confirm_within_24h", "next_test_due", "counts")
@@ -148,7 +148,7 @@ def _prompt_repeat(session: Session, patient: Patient, result: LabResult, now: d
             "recipient_user_id": user_id,
             "patient_id": patient.id,
             "due_at": due,
-            "expires_at": due + REPEAT_PROMPT_FOR,
+            "expires_at": due + CONFIRM_WITHIN,
             "payload": {"prompt": Prompt.ANC_REPEAT_WITHIN_24H.value},
         }
         for user_id in who_logs_for(session, patient.id)

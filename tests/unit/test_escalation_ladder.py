@@ -1,5 +1,5 @@
 """The re-notification ladder (server/domain/escalation_ladder.py): product rules; RULES.md 4
-gives the severities (lines 74-90), not the cadence."""
+gives the severities (lines 74-91), not the cadence."""
 
 from __future__ import annotations
 

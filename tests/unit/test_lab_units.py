@@ -81,7 +81,8 @@ def test_the_ranges_include_their_ends(test: str, canonical: float, plausible: b
     ],
 )
 def test_each_result_counts_for_its_schedule_entry(test: str, monitored: str) -> None:
-    """RULES.md 3: the schedule lists glucose and lipids together, and the liver tests."""
+    """RULES.md 3: the schedule lists glucose and lipids together (line 66), and the liver
+    tests (AST, ALT, bilirubin: line 68)."""
     assert monitored_test(test) == monitored
 
 
