@@ -35,14 +35,11 @@ Idempotency-Key and prints wrk's own summary as JSON. Every step is bounded in t
 Load: `-t2 -c16`, each request on a new connection (`Connection: close`). 2 workers x 1 thread
 serve 2 requests at a time; 16 connections keep both workers busy with requests queued behind
 them (`--server-threads` measures other thread counts: with 4 threads per worker, 16
-connections kept every thread busy with one request queued behind it). In a sweep with 4
-threads on PostgreSQL (5 s runs), -c64 gave the same throughput within noise at four times the
-p50 (bare 2,890 against 2,579 requests/s, p50 21.8 against 5.7 ms; POST 229 against 221,
-p50 285 against 70 ms). wrk's two event-loop threads use about 0.1-0.15 core. New connections
-per request, as from a proxy that does not keep upstream connections alive (nginx's default),
-because with keep-alive wrk's 16 long-lived connections are often all accepted by one gthread
-worker while the other idles (measured: one worker at 0 s of CPU, 1,700 instead of 2,900
-requests/s for the bare endpoint); `--keepalive` measures that way anyway. `--app module:app`
+connections kept every thread busy with one request queued behind it); more connections only
+add queueing. New connections per request, as from a proxy that does not keep upstream
+connections alive (nginx's default), because with keep-alive wrk's 16 long-lived connections
+are often all accepted by one gthread worker while the other idles; `--keepalive` measures that
+way anyway. Why these choices, in figures: docs/performance.md, API throughput. `--app module:app`
 runs another WSGI app under the same gunicorn command, to try a change before making it.
 """
 

@@ -28,7 +28,7 @@ from pypdf import PdfReader
 from sqlalchemy import text
 
 from server import create_app
-from server.domain import dose_instants
+from server.domain import dose_instants, interpret_anc, load_profile
 from server.extensions import db
 from server.models import (
     BowelMovement,
@@ -48,6 +48,7 @@ NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 DAYS = 730
 TARGET_S = 1.0
 NO_LOGIN = "!"  # a hash no password matches
+PROFILE = "guideline"  # the clinic's monitoring profile
 
 
 def config(url: str, instance: Path) -> dict:
@@ -66,9 +67,7 @@ def fill() -> Patient:
     rng = random.Random(7)
     session = db.session
     start = (NOW - dt.timedelta(days=DAYS)).date()
-    clinic = Clinic(
-        name="Bench clinic", monitoring_profile="guideline", settings={}, created_at=NOW
-    )
+    clinic = Clinic(name="Bench clinic", monitoring_profile=PROFILE, settings={}, created_at=NOW)
     session.add(clinic)
     session.flush()
     clinician = User(
@@ -148,7 +147,9 @@ def fill() -> Patient:
                     wbc_10e9_l=round(value / 400, 1),
                     collected_at=at,
                     source="clinic",
-                    interpretation={"band": "normal" if value >= 1500 else "mild"},
+                    interpretation={
+                        "band": interpret_anc(value, ben=False, profile=load_profile(PROFILE)).band
+                    },
                     recorded_by_id=clinician.id,
                     recorded_at=at,
                 )

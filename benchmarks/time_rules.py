@@ -67,6 +67,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from benchmarks.common import ROOT, log, pg_admin, pg_url
+from server.domain.anc import interpret_anc
 from server.domain.monitoring_profile import DEFAULT_PROFILE, load_profile
 from server.domain.red_flags import BOWEL_PROMPT_AFTER
 from server.domain.schedule import anc_phase_interval_days
@@ -86,6 +87,15 @@ ANC_EVERY_DAYS = anc_phase_interval_days(
 )
 BOWEL_PROMPT_M = int(BOWEL_PROMPT_AFTER.total_seconds()) // 60
 MISSED_DOSES_M = int(RETITRATION_AFTER.total_seconds()) // 60
+# what a clinic count in the normal band reads as (every generated count is 2.0-6.0 x10^9/L)
+_NORMAL = interpret_anc(2000, ben=False, profile=load_profile(DEFAULT_PROFILE))
+NORMAL_COUNT = {
+    "band": _NORMAL.band,
+    "action": _NORMAL.action,
+    "monitoring": _NORMAL.monitoring,
+    "next_test_in_days": ANC_EVERY_DAYS,
+    "confirm_within_24h": _NORMAL.confirm_within_24h,
+}
 BIG_TABLES = ("bowel_movement", "lab_result")  # secondary indexes dropped during the load
 BYTES_PER_DIARY_ROW = 220  # heap + 3 indexes + WAL headroom, measured on PostgreSQL 15
 ZONES = (
@@ -383,11 +393,7 @@ class Tables:
                     due = self.population.local_date(f.anc_minutes[i + 1], f.timezone)
                 else:
                     due = f.next_blood_due or dt.date.today()
-                interpretation = (
-                    '{"band": "normal", "action": "continue", "monitoring": "monthly", '
-                    f'"next_test_in_days": 28, "confirm_within_24h": false, '
-                    f'"next_test_due": "{due.isoformat()}"}}'
-                )
+                interpretation = json.dumps({**NORMAL_COUNT, "next_test_due": due.isoformat()})
                 yield (
                     row_id,
                     f.pid,

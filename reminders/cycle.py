@@ -26,9 +26,9 @@ _PLANNED_FOR_VALUES: weakref.WeakSet[Engine] = weakref.WeakSet()
 def plan_for_values(engine: Engine) -> None:
     """The worker's PostgreSQL connections plan each statement for its own values
     (plan_cache_mode=force_custom_plan): psycopg prepares a statement run five times, and the
-    generic plan PostgreSQL then chose for the cycle's "due before $1" was a scan (the idle
-    cycle went from 3.7 to 13.6 ms). Not for the web workers: their statements are mostly by
-    key, and planning each one cost the authenticated POST about 15% of its throughput."""
+    generic plan PostgreSQL then chose for the cycle's "due before $1" was a scan. Not for the
+    web workers: their statements are mostly by key, and planning each one cost the
+    authenticated POST a share of its throughput (docs/performance.md, Reminders)."""
     if engine.dialect.name != "postgresql" or engine in _PLANNED_FOR_VALUES:
         return
     _PLANNED_FOR_VALUES.add(engine)

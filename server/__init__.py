@@ -74,7 +74,7 @@ def _sqlite_single_writer(engine: Engine) -> None:
 def _ping_after_idle(engine: Engine, seconds: float) -> None:
     """PostgreSQL: test a pooled connection before use only when it has sat unused for
     `seconds` (a server restart or a dropped link is found there), not before every request
-    (a round trip, about 5% of a diary entry's cost). One that fails the test is replaced
+    (a round trip each: docs/performance.md, API throughput). One that fails the test is replaced
     before the request uses it. A connection in constant use that the server dropped fails
     its request once, and the pool then replaces all of its connections."""
 

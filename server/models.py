@@ -232,7 +232,9 @@ class WorkerHeartbeat(Base):
 
 
 # SQL shared by SQLite and PostgreSQL (CASE, COALESCE and comparisons of instants only, so
-# that PostgreSQL accepts it as immutable); migration 0007 creates the columns from it.
+# that PostgreSQL accepts it as immutable); migration 0007 creates the columns from it. Each
+# is when a clock starts; services/time_rules.py compares it with the domain's thresholds, and
+# tests/services/test_time_rules.py holds the two to the rules (README, Architecture).
 # Diary rules: nothing before tracking starts; the 48 h rule runs from the last movement, else
 # from the start of tracking.
 BOWEL_CLOCK_SQL = (

@@ -11,6 +11,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from server.domain import SYMPTOM_CODES
+from server.domain.lab_units import UNITS as LAB_UNITS
 from server.domain.supply import MAX_TIMES_A_DAY, MEDICINE_KINDS, SKIP_REASONS
 from server.domain.tablets import TABLET_STRENGTHS_MG
 from server.domain.treatment import COURSE_STATES, PLAN_KINDS, ClinicianAction, Rechallenge
@@ -707,21 +708,7 @@ class WeightListOut(Out):
 class LabResultIn(In):
     test = fields.String(
         required=True,
-        validate=validate.OneOf(
-            [
-                "anc",
-                "wbc",
-                "trough_level",
-                "fasting_glucose",
-                "lipids",
-                "alt",
-                "ast",
-                "bilirubin",
-                "ecg",
-                "troponin",
-                "crp",
-            ]
-        ),
+        validate=validate.OneOf(list(LAB_UNITS)),
     )
     value = fields.Float(required=True, allow_nan=False)
     unit = fields.String(required=True, validate=validate.Length(min=1, max=20))

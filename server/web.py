@@ -27,8 +27,9 @@ from flask.typing import ResponseReturnValue
 from markupsafe import escape
 
 from server import policy
-from server.api.access import access, current_actor, current_user, now, request_audit_values
+from server.api.access import access, current_actor, current_user, now
 from server.api.common import reader_content
+from server.api.request_audit import request_audit_values
 from server.api.session import user_view
 from server.extensions import compress, db
 from server.models import Patient

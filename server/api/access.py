@@ -2,7 +2,8 @@
 
 Every view carries `@access(...)` with a rule from `server.policy`; `policy.decide` is the only
 place a decision is made. A view without a rule is refused before it runs (fail closed), and a
-test walks every route so that none ships without one.
+test walks every route so that none ships without one. What the decision leaves in the audit
+trail is `server/api/request_audit.py`'s.
 """
 
 from __future__ import annotations
@@ -10,21 +11,19 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Response, current_app, g, has_request_context, request, session
-from flask_limiter.util import get_remote_address
-from sqlalchemy import bindparam, event, select
-from sqlalchemy.orm import Session
+from flask import Flask, Response, current_app, g, request, session
+from sqlalchemy import bindparam, select
 
-from server.api.errors import error_response
+from server.api import request_audit
+from server.api.request_context import begin_read_phase, end_read_phase, now
 from server.extensions import db
 from server.models import Patient, User, UserSession
 from server.policy import Access, Actor, Decision, PatientRef, decide
-from server.services import audit, sessions
+from server.services import sessions
 from server.services.accounts import actor_for
 from server.services.errors import ServiceError
 
@@ -70,12 +69,6 @@ class Denied(ServiceError):
         super().__init__(message)
         self.status = decision.value
         self.code = code or default_code
-
-
-def now() -> dt.datetime:
-    """The current instant, from the app's clock (tests fix it)."""
-    clock = cast(Callable[[], dt.datetime], current_app.extensions["companion.clock"])
-    return clock()
 
 
 def current_user() -> User | None:
@@ -129,20 +122,11 @@ def idle_limit_minutes(role: str) -> int:
 def _load_actor() -> Response | None:
     """before_request: resolve the signed-in user, enforce idle timeout and CSRF."""
     # g outlives a request when an app context is already pushed (tests, CLI): start clean
-    for name in (
-        "audit",
-        "audit_patient_id",
-        "audit_patient_ids",
-        "audit_success_status",
-        "audit_committed",
-        "session_expired",
-        "patient",
-        "path_patient",
-    ):
+    for name in ("session_expired", "patient", "path_patient"):
         g.pop(name, None)
     g.user = None
     g.actor = None
-    g.read_phase = True  # until the view runs: see _end_read_phase
+    begin_read_phase()
     uid = session.get("uid")
     sid = session.get("sid")
     if uid is None or not isinstance(sid, str):
@@ -198,13 +182,6 @@ def _read_user(uid: int, sid: str) -> tuple[User, dt.datetime] | None:
     return cast(User, row[0]), cast(dt.datetime, row[1])
 
 
-def _end_read_phase() -> None:
-    """From here on the request's statements are the use case's: on SQLite the next one takes
-    the single write lock (see `server._sqlite_single_writer`), held only for the use case's
-    work; the objects read stay loaded. PostgreSQL keeps one transaction for the request."""
-    g.read_phase = False
-
-
 def _fail_closed() -> None:
     """before_request: a route that declared no access rule is never served."""
     if request.endpoint is None:
@@ -212,117 +189,6 @@ def _fail_closed() -> None:
     view = current_app.view_functions.get(request.endpoint)
     if view is not None and getattr(view, "__access__", None) is None:
         raise Denied(Decision.NOT_FOUND)
-
-
-def request_audit_values(
-    actor: Actor | Anonymous, patient_id: int | None, action: str, status: int | None
-) -> dict[str, Any]:
-    """The audit event of this request (who, from where, when, which method and path)."""
-    return audit.event_values(
-        actor_id=actor.user_id,
-        actor_role=actor.role,
-        patient_id=patient_id,
-        action=action,
-        method=request.method,
-        # nobody signed in: a public route, whose path may hold a secret (the calendar feed's)
-        path=request.url_rule.rule
-        if isinstance(actor, Anonymous) and request.url_rule is not None
-        else request.path,
-        address=get_remote_address(),
-        now=now(),
-        status=status,
-    )
-
-
-def _audit_row(status: int | None) -> dict[str, Any] | None:
-    """This request's pending audit event with the given outcome, or None if it has none."""
-    pending = g.get("audit")
-    if pending is None:
-        return None
-    access_rule, actor, patient_id = pending
-    return request_audit_values(
-        actor, g.get("audit_patient_id", patient_id), access_rule.action, status
-    )
-
-
-def _audit_rows(status: int) -> list[dict[str, Any]]:
-    """The request's audit events: one per patient a list showed (see `audit_subjects`)."""
-    row = _audit_row(status)
-    if row is None:
-        return []
-    shown = g.get("audit_patient_ids")
-    if not shown or status >= 400:
-        return [row]
-    return [{**row, "patient_id": patient_id} for patient_id in shown]
-
-
-def _audit_in_use_case(session: Session) -> None:
-    """before_commit: the audit event rides in the use case's own transaction (one commit per
-    request), with the status the route answers on success. If that commit fails, the row is
-    rolled back with it and `_write_audit` writes it afterwards with the real outcome."""
-    if not has_request_context() or g.get("audit_committed") is not None:
-        return
-    status = g.get("audit_success_status")
-    if status is None:
-        return
-    row = _audit_row(status)
-    if row is not None:
-        audit.append(session, row)
-        session.info["companion.audit_status"] = status
-
-
-def _audit_committed(session: Session) -> None:
-    """after_commit: remember that this request's audit event is in the database."""
-    status = session.info.pop("companion.audit_status", None)
-    if status is not None and has_request_context():
-        g.audit_committed = status
-
-
-def _audit_rolled_back(session: Session) -> None:
-    session.info.pop("companion.audit_status", None)
-
-
-def _write_audit(response: Response) -> Response:
-    """after_request: write the audit event of this request, with its outcome, in its own short
-    transaction, unless the use case's commit already carried it with this very status (a
-    refusal, a read, or an answer that differs from the one committed gets its own row)."""
-    if g.get("audit") is None or g.get("audit_committed") == response.status_code:
-        return response
-    try:
-        g.audit_success_status = None  # this commit is the event's own
-        if g.get("read_phase"):  # refused before its view ran
-            _end_read_phase()
-        audit.write_many(db.session, _audit_rows(response.status_code))
-    except Exception:  # the trail must not silently miss a row: the caller is told it failed
-        db.session.rollback()
-        current_app.logger.exception("could not write an audit event")
-        return error_response(500)
-    return response
-
-
-def audit_subject(patient_id: int) -> None:
-    """Name the patient a request concerned when the route could not know it in advance."""
-    g.audit_patient_id = patient_id
-
-
-def audit_subjects(patient_ids: Iterable[int]) -> None:
-    """A list read: one audit event per patient it showed (none shown: one event, no patient)."""
-    g.audit_patient_ids = sorted(set(patient_ids))
-
-
-@dataclass(frozen=True)
-class Anonymous:
-    """Who a public route's audit event names: nobody signed in (a calendar app, say)."""
-
-    role: str
-    user_id: None = None
-
-
-def audit_request(actor: Actor | Anonymous, patient_id: int | None) -> None:
-    """Audit this request, on a route whose rule does not (a public or a signed-in route that
-    touched a patient: an activation, a calendar feed read, an accepted invite)."""
-    view = current_app.view_functions[request.endpoint or ""]
-    g.audit = (view.__access__, actor, patient_id)  # type: ignore[attr-defined]
 
 
 def access(rule: Access) -> Callable[[F], F]:
@@ -336,6 +202,7 @@ def access(rule: Access) -> Callable[[F], F]:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             actor = current_actor()
+            audit = request_audit.current()
             target = None
             patient = None
             if rule.scope == "patient":
@@ -353,14 +220,14 @@ def access(rule: Access) -> Callable[[F], F]:
                 raise Denied(decision, code="session_expired")
             if actor is not None and rule.scope in ("patient", "clinic"):
                 # refusals are recorded too: a probe of a patient's records is worth knowing
-                g.audit = (rule, actor, patient.id if patient else None)
+                audit.watch(rule, actor, patient.id if patient else None)
             if decision is not Decision.ALLOW:
                 raise Denied(decision)
             if rule.scope == "patient":
                 g.patient = patient
-            _end_read_phase()
+            end_read_phase()
             # the event can ride in the use case's commit when its subject is known up front
-            g.audit_success_status = success_status if rule.scope == "patient" else None
+            audit.success_status = success_status if rule.scope == "patient" else None
             return view(*args, **kwargs)
 
         guarded.__access__ = rule  # type: ignore[attr-defined]
@@ -374,10 +241,6 @@ def current_patient() -> Patient:
 
 
 def init_app(app: Flask) -> None:
-    if not event.contains(db.session, "before_commit", _audit_in_use_case):
-        event.listen(db.session, "before_commit", _audit_in_use_case)
-        event.listen(db.session, "after_commit", _audit_committed)
-        event.listen(db.session, "after_rollback", _audit_rolled_back)
+    request_audit.init_app(app)
     app.before_request(_fail_closed)
     app.before_request(_load_actor)
-    app.after_request(_write_audit)

@@ -9,16 +9,9 @@ from flask import current_app
 from flask.typing import ResponseReturnValue
 
 from server import policy
-from server.api.access import (
-    Anonymous,
-    access,
-    audit_request,
-    current_actor,
-    current_patient,
-    current_user,
-    now,
-)
+from server.api.access import access, current_actor, current_patient, current_user, now
 from server.api.common import blueprint
+from server.api.request_audit import Anonymous, audit_request
 from server.api.session import user_view
 from server.extensions import db, limiter
 from server.schemas import (

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask.typing import ResponseReturnValue
 
 from server import policy
-from server.api.access import access, audit_subjects, current_actor, current_patient, now
+from server.api.access import access, current_actor, current_patient, now
 from server.api.common import blueprint
+from server.api.request_audit import audit_subjects
 from server.extensions import db
 from server.schemas import CareTaskConfirmedOut, CareTaskListOut
 from server.services import care_tasks

@@ -8,8 +8,9 @@ from flask import current_app
 from flask.typing import ResponseReturnValue
 
 from server import policy
-from server.api.access import access, audit_subject, audit_subjects, current_actor, now
+from server.api.access import access, current_actor, now
 from server.api.common import blueprint
+from server.api.request_audit import audit_subject, audit_subjects
 from server.extensions import db
 from server.schemas import (
     EscalationListOut,

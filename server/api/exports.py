@@ -10,16 +10,9 @@ from flask import Response, url_for
 from flask.typing import ResponseReturnValue
 
 from server import policy
-from server.api.access import (
-    Anonymous,
-    access,
-    audit_request,
-    audit_subject,
-    current_actor,
-    current_patient,
-    now,
-)
+from server.api.access import access, current_actor, current_patient, now
 from server.api.common import blueprint, reader_content, reader_formats
+from server.api.request_audit import Anonymous, audit_request, audit_subject
 from server.export_schemas import (
     MAX_RANGE_DAYS,
     CalendarFeedOut,

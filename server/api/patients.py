@@ -9,15 +9,9 @@ from flask import current_app
 from flask.typing import ResponseReturnValue
 
 from server import policy
-from server.api.access import (
-    access,
-    audit_subject,
-    audit_subjects,
-    current_actor,
-    current_patient,
-    now,
-)
+from server.api.access import access, current_actor, current_patient, now
 from server.api.common import blueprint, reader_content
+from server.api.request_audit import audit_subject, audit_subjects
 from server.extensions import db
 from server.schemas import (
     AuditListOut,

@@ -20,6 +20,9 @@ GIGA_PER_L: Final = "10^9/L"
 ANC_UNITS: Final[tuple[str, ...]] = (CELLS_PER_UL, GIGA_PER_L)
 MAX_ANC_CELLS_PER_UL: Final = 100_000.0
 MAX_WBC_10E9_L: Final = 500.0  # above any plausible count; a typo guard, not a clinical limit
+# RULES.md 2 (line 44): "A first result below the normal band is confirmed by a repeat within
+# 24 h"; RULES.md 7 (line 136): the patient is prompted for it
+CONFIRM_WITHIN: Final = timedelta(hours=24)
 
 
 @dataclass(frozen=True)

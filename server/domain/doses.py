@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Final
 
-from server.domain.dosetimes import as_utc
+from server.domain.dosetimes import FUTURE_SKEW, as_utc
 
 # A dose not marked by 6 hours after its time is shown as missed (product choice: with doses
 # 8-13 hours apart this is before the next one; RULES.md 1 leaves the window to us). It can
@@ -46,7 +46,7 @@ def plan_day(plan_start: date, on: date) -> int:
 def event_time_problem(scheduled_at: datetime, at: datetime, now: datetime) -> str | None:
     """Why a dose cannot have been taken or skipped at `at` (None when it is plausible)."""
     scheduled, when = as_utc(scheduled_at), as_utc(at)
-    if when > as_utc(now) + timedelta(minutes=5):
+    if when > as_utc(now) + FUTURE_SKEW:
         return "This time is in the future."
     if when < scheduled - TAKE_EARLY_LIMIT:
         return "This is more than 12 hours before the dose was due."

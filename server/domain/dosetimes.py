@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+# A logged time may be this far ahead of the server's clock (a phone's clock runs a little
+# fast) before it counts as in the future.
+FUTURE_SKEW: Final = timedelta(minutes=5)
 _HHMM_RE: Final = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 # Files in the tz database that are not zones a person lives in.
 _NOT_ZONES: Final = frozenset({"localtime", "posixrules", "Factory", "leapseconds", "tzdata.zi"})

@@ -327,7 +327,8 @@ class WebPushSender:
             validate_endpoint(sub.endpoint, allow_http=self._allow_http)
             self._destinations.check_push_endpoint(sub.endpoint, resolve_now=False)
             # the shapes only: the encryption's own ECDH refuses a point off the curve, before
-            # any request, and the full check (a tenth of a send's CPU) ran when it was stored
+            # any request, and the full check (costly: docs/performance.md, Reminders) ran when it
+            # was stored
             validate_subscription_keys(sub.p256dh, sub.auth, curve=False)
         except ValueError as exc:
             return _rejected(f"invalid subscription: {exc}")

@@ -9,18 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from server.domain import escalation_ladder
+from server.domain.escalation_ladder import DEFAULT_WINDOWS_MINUTES, is_for_on_call
 from server.models import CaregiverLink, Clinic, Escalation, EscalationEvent, Patient, User
 from server.services import outbox
 from server.services.content import ENGLISH, Content
 from server.services.formats import Formats
 
-DEFAULT_WINDOWS = {"emergency": 5, "urgent": 30, "routine": None}  # minutes; None: next working day
-WORKING_DAY_START = dt.time(9, 0)
 # Symptom red flags a linked caregiver is told about by default (the clinic can change it).
 DEFAULT_CAREGIVER_RULES = (
     "chest_pain",
@@ -39,7 +38,7 @@ DEFAULT_CAREGIVER_RULES = (
 def settings_of(clinic: Clinic) -> dict[str, Any]:
     """The clinic's alert settings with the defaults filled in."""
     saved = clinic.settings or {}
-    windows = {**DEFAULT_WINDOWS, **(saved.get("escalation_windows_minutes") or {})}
+    windows = {**DEFAULT_WINDOWS_MINUTES, **(saved.get("escalation_windows_minutes") or {})}
     return {
         "escalation_windows_minutes": windows,
         "on_call": saved.get("on_call") or {},
@@ -102,7 +101,7 @@ def enqueue(session: Session, escalation: Escalation, event: str, now: dt.dateti
     if event in ("acknowledged", "resolved"):
         return outbox.enqueue(session, rows, now)
     level = int(event.split("-")[1]) if event.startswith("renotify-") else 0
-    to_on_call = level >= 2
+    to_on_call = is_for_on_call(level)
     alert = {
         "title": f"{escalation.severity.capitalize()}: {escalation.summary.split(':')[0]}",
         "body": "A patient needs the care team. Open the app to acknowledge.",
@@ -204,22 +203,14 @@ def email_text(content: Content, payload: dict[str, Any]) -> tuple[str, str]:
     return title, "\n".join(lines) + "\n"
 
 
-def _next_working_morning(after: dt.datetime, zone: str) -> dt.datetime:
-    local = after.astimezone(ZoneInfo(zone))
-    day = local.date() + dt.timedelta(days=1)
-    while day.weekday() >= 5:
-        day += dt.timedelta(days=1)
-    return dt.datetime.combine(day, WORKING_DAY_START, ZoneInfo(zone)).astimezone(dt.UTC)
-
-
 def next_notice_at(escalation: Escalation, settings: dict[str, Any]) -> dt.datetime | None:
     """When an unacknowledged escalation is sent again (and then to the on-call contact)."""
-    if escalation.last_notified_at is None:
-        return None
-    minutes = settings["escalation_windows_minutes"].get(escalation.severity)
-    if minutes is None:
-        return _next_working_morning(escalation.last_notified_at, settings["timezone"])
-    return escalation.last_notified_at + dt.timedelta(minutes=int(minutes))
+    return escalation_ladder.next_notice_at(
+        escalation.last_notified_at,
+        escalation.severity,
+        settings["escalation_windows_minutes"],
+        settings["timezone"],
+    )
 
 
 @functools.cache
@@ -247,7 +238,7 @@ def renotify_due(session: Session, now: dt.datetime) -> int:
                 escalation_id=escalation.id,
                 at=now,
                 kind="renotified",
-                detail={"level": level, "to": "on-call" if level >= 2 else "care team"},
+                detail={"level": level, "to": "on-call" if is_for_on_call(level) else "care team"},
             )
         )
         climbed += 1

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.domain import StepDown, load_profile, pending_step_downs
+from server.domain.lab_units import MONITORED_COUNTS
 from server.models import AncStepDownConfirmation, Clinic, Patient
 from server.policy import Actor
 from server.services import schedule_inputs
@@ -128,7 +129,7 @@ def _answer(
     now: dt.datetime,
 ) -> dict[str, Any]:
     anc = next(
-        (i for i in states.schedule(session, patient, now) if i.test in states.ANC_TESTS), None
+        (i for i in states.schedule(session, patient, now) if i.test in MONITORED_COUNTS), None
     )
     return {
         "id": task_id,

@@ -10,6 +10,7 @@ from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from server.domain import hours_since, is_plausible_temperature, local_date, read_symptom_report
+from server.domain.dosetimes import FUTURE_SKEW
 from server.models import BowelMovement, Patient, PatientState, SymptomReport, Weight
 from server.policy import Actor
 from server.services import escalations, idempotency
@@ -17,7 +18,6 @@ from server.services import state as states
 from server.services.content import Content
 from server.services.errors import Invalid
 
-FUTURE_SKEW = dt.timedelta(minutes=5)
 OLDEST = dt.timedelta(days=366)
 Row = TypeVar("Row", BowelMovement, SymptomReport, Weight)
 BOWEL_MOVEMENTS = cast(Table, BowelMovement.__table__)

@@ -17,8 +17,6 @@ from server.policy import Actor
 from server.services import alerts
 from server.services.errors import Conflict, Invalid, NotFound
 
-SEVERITY_ORDER = {"emergency": 0, "urgent": 1, "routine": 2}
-
 
 def _active(session: Session, patient_id: int, rule: str) -> Escalation | None:
     query = select(Escalation).where(
@@ -143,7 +141,7 @@ def visible(
     if patient_id is not None:
         query = query.where(Escalation.patient_id == patient_id)
     rows = session.scalars(query.order_by(Escalation.opened_at).limit(limit)).all()
-    return sorted(rows, key=lambda e: (SEVERITY_ORDER.get(e.severity, 9), e.opened_at))
+    return sorted(rows, key=lambda e: (-severity_rank(e.severity), e.opened_at))
 
 
 def pulse(session: Session, actor: Actor) -> dict[str, Any]:
@@ -187,7 +185,7 @@ def pulse(session: Session, actor: Actor) -> dict[str, Any]:
                 }
             )
     marks = ",".join(f"{row.id}:{row.status[0]}{row.severity[0]}{row[7] or 0}" for row in rows)
-    new.sort(key=lambda e: (SEVERITY_ORDER.get(e["severity"], 9), e["opened_at"]))
+    new.sort(key=lambda e: (-severity_rank(e["severity"]), e["opened_at"]))
     return {
         "version": hashlib.sha1(marks.encode(), usedforsecurity=False).hexdigest()[:16],
         "unresolved": len(rows),
@@ -202,7 +200,7 @@ def open_for_patient(session: Session, patient_id: int) -> Sequence[Escalation]:
             Escalation.patient_id == patient_id, Escalation.resolved_at.is_(None)
         )
     ).all()
-    return sorted(rows, key=lambda e: (SEVERITY_ORDER.get(e.severity, 9), e.opened_at))
+    return sorted(rows, key=lambda e: (-severity_rank(e.severity), e.opened_at))
 
 
 def get_for_clinic(session: Session, actor: Actor, escalation_id: int) -> Escalation:

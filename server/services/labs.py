@@ -31,8 +31,9 @@ from server.domain import (
     load_profile,
     local_date,
     read_result,
-    to_cells_per_ul,
 )
+from server.domain.anc import CONFIRM_WITHIN
+from server.domain.lab_units import COUNT_TESTS, UNITS, is_plausible, to_canonical
 from server.domain.signals import READ_TESTS
 from server.models import LabResult, Patient, ReminderSettings
 from server.policy import CARE_TEAM, Actor
@@ -44,50 +45,9 @@ from server.services.errors import Invalid
 from server.services.recipients import who_logs_for
 from server.services.reminder_times import after_quiet_hours
 
-# The tests the product records, and the units each accepts (the first is canonical).
-UNITS: dict[str, tuple[str, ...]] = {
-    "anc": ("cells/uL", "10^9/L"),
-    "wbc": ("10^9/L",),
-    "trough_level": ("ng/mL",),
-    "fasting_glucose": ("mmol/L", "mg/dL"),
-    "lipids": ("mmol/L", "mg/dL"),
-    "alt": ("U/L",),
-    "ast": ("U/L",),
-    "bilirubin": ("umol/L", "mg/dL"),
-    "ecg": ("ms",),
-    "troponin": ("ng/L",),
-    "crp": ("mg/L",),
-}
-# Plausible ranges (a typo guard, not a clinical limit), in the canonical unit of each test.
-RANGES: dict[str, tuple[float, float]] = {
-    "anc": (0, 100_000),
-    "wbc": (0, 500),
-    "trough_level": (0, 10_000),
-    "fasting_glucose": (0, 200),
-    "lipids": (0, 200),
-    "alt": (0, 50_000),
-    "ast": (0, 50_000),
-    "bilirubin": (0, 2_000),
-    "ecg": (200, 800),
-    "troponin": (0, 1_000_000),
-    "crp": (0, 1_000),
-}
-TO_CANONICAL = {
-    "mg/dL:fasting_glucose": 1 / 18.0,
-    "mg/dL:lipids": 1 / 38.67,
-    "mg/dL:bilirubin": 17.1,
-}
-COUNT_TESTS = ("anc", "wbc")
-REPEAT_PROMPT_FOR = dt.timedelta(hours=24)
 # What the patient's side is shown of an interpretation; the clinician's action text stays
 # with the care team (RULES.md 7: the patient's side gets its own words from content/).
 PATIENT_SIDE_KEYS = ("band", "traffic_light", "confirm_within_24h", "next_test_due", "counts")
-
-
-def _canonical(test: str, value: float, unit: str) -> float:
-    if test == "anc":
-        return to_cells_per_ul(value, unit)
-    return value * TO_CANONICAL.get(f"{unit}:{test}", 1.0)
 
 
 def _days_on_clozapine(
@@ -188,7 +148,7 @@ def _prompt_repeat(session: Session, patient: Patient, result: LabResult, now: d
             "recipient_user_id": user_id,
             "patient_id": patient.id,
             "due_at": due,
-            "expires_at": due + REPEAT_PROMPT_FOR,
+            "expires_at": due + CONFIRM_WITHIN,
             "payload": {"prompt": Prompt.ANC_REPEAT_WITHIN_24H.value},
         }
         for user_id in who_logs_for(session, patient.id)
@@ -392,9 +352,8 @@ def record_lab_result(
         raise Invalid({"unit": [f"Use one of: {', '.join(UNITS[test])}."]})
     if value is None:
         raise Invalid({"value": ["A value is needed."]})
-    canonical = _canonical(test, value, unit)
-    low, high = RANGES[test]
-    if not low <= canonical <= high:
+    canonical = to_canonical(test, value, unit)
+    if not is_plausible(test, canonical):
         raise Invalid({"value": [f"This value is outside what is possible for {test}."]})
     if data.get("wbc") is not None and test != "anc":
         raise Invalid({"wbc": ["A WBC count goes with an ANC result only."]})

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from server.domain import dose_instants, local_date
 from server.domain.doses import MISSED_AFTER, TAKE_EARLY_LIMIT, dose_status, event_time_problem
+from server.domain.lab_units import MONITORED_COUNTS
 from server.domain.supply import (
     BloodForSupply,
     MedicineKind,
@@ -42,7 +43,6 @@ from server.services.sql import batches
 FORECAST_DAYS = 400
 REFILL_USEFUL_FOR = dt.timedelta(hours=24)
 DUE_PER_CYCLE = 2000
-ANC_TESTS = ("anc", "wbc_neutrophils")
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -89,7 +89,9 @@ def _events(
 
 def _anc_due(session: Session, patient: Patient, now: dt.datetime) -> dt.date | None:
     """The next ANC due date by the clinic's monitoring schedule (server/domain/schedule.py)."""
-    due = next((t for t in states.schedule(session, patient, now) if t.test in ANC_TESTS), None)
+    due = next(
+        (t for t in states.schedule(session, patient, now) if t.test in MONITORED_COUNTS), None
+    )
     return due.due_date if due else None
 
 

@@ -62,8 +62,8 @@ def enqueue(session: Session, rows: Sequence[dict[str, Any]], now: dt.datetime) 
             }
         )
     # One compiled statement run over all the rows (SQLAlchemy's "insertmanyvalues" batches
-    # them); a `.values([...])` of thousands of rows was compiled anew each time, which cost
-    # about half a millisecond a row.
+    # them); a `.values([...])` of thousands of rows was compiled anew each time
+    # (docs/performance.md, Reminders).
     statement = insert_for(session)(OutboxMessage.__table__).on_conflict_do_nothing(
         index_elements=["dedupe_key"]
     )

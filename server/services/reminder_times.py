@@ -6,10 +6,10 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from server.domain import dose_instants, local_date
+from server.domain.red_flags import MYOCARDITIS_WATCH_DAYS
 from server.models import ReminderSettings
 
 BLOOD_REMINDER_TIME = dt.time(9, 0)
-CHECK_IN_DAYS = 28  # RULES.md 3: myocarditis watch, days 1-28
 
 
 def _local(day: dt.date, at: dt.time, zone: str) -> dt.datetime:
@@ -56,7 +56,7 @@ def next_check_in(
     today = local_date(now, zone)
     for day in (today, today + dt.timedelta(days=1)):
         day_number = (day - watch_from).days + 1
-        if not 1 <= day_number <= CHECK_IN_DAYS:
+        if not 1 <= day_number <= MYOCARDITIS_WATCH_DAYS:
             continue
         moment = after_quiet_hours(_local(day, at, zone), zone, settings)
         if moment > now:

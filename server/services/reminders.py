@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from server.domain import local_date
+from server.domain.dose_reminders import CAREGIVER_AFTER, REMINDER_REACH, reminder_moments
 from server.domain.doses import MISSED_AFTER
 from server.models import (
     DispatchCursor,
@@ -41,9 +42,6 @@ from server.services.errors import Conflict, NotFound
 from server.services.reminder_times import after_quiet_hours
 from server.services.sql import batches, insert_for
 
-NAG_EVERY = dt.timedelta(minutes=15)
-NAGS = 3
-CAREGIVER_AFTER = dt.timedelta(hours=1)
 LOOKBACK = dt.timedelta(hours=24)
 MAKE_DOSES_PER_CYCLE = 2000
 
@@ -157,13 +155,12 @@ def dose_window_probe() -> ColumnElement[bool]:
     """Whether the first part of dose_moments_query finds a row, asked so that PostgreSQL
     reads the index: as EXISTS, with its estimate of pending doses in the window thrown by
     the day's doses there (taken, but counted by the share of all doses still pending), it
-    scanned every dose (23 ms at 200,000 doses); min() walks the index to the window."""
+    scanned every dose (docs/performance.md, Reminders); min() walks the index to the window."""
     return select(func.min(Dose.scheduled_at)).where(*_dose_window()).scalar_subquery().is_not(None)
 
 
 def dose_moments_params(since: dt.datetime, now: dt.datetime) -> dict[str, object]:
-    reach = max(NAG_EVERY * NAGS, CAREGIVER_AFTER)
-    return {"dm_reach_from": since - reach, "dm_since": since, "dm_now": now}
+    return {"dm_reach_from": since - REMINDER_REACH, "dm_since": since, "dm_now": now}
 
 
 def enqueue_dose_reminders(
@@ -188,8 +185,7 @@ def enqueue_dose_reminders(
     rows: list[dict[str, Any]] = []
     for dose_id, patient_id, scheduled_at, snoozed_until in found:
         snoozed = snoozed_until is not None and snoozed_until > now
-        for level in range(NAGS + 1):
-            due = scheduled_at + NAG_EVERY * level
+        for level, due, useful_until in reminder_moments(scheduled_at):
             if snoozed or not since < due <= now:
                 continue
             for user_id, suffix in loggers.get(patient_id, []):
@@ -201,11 +197,7 @@ def enqueue_dose_reminders(
                         "patient_id": patient_id,
                         "dose_id": dose_id,
                         "due_at": due,
-                        # the first reminder is useful until the dose counts as missed; a
-                        # nag only until the next one
-                        "expires_at": (
-                            scheduled_at + MISSED_AFTER if level == 0 else due + NAG_EVERY
-                        ),
+                        "expires_at": useful_until,
                     }
                 )
         if dose_id in late:

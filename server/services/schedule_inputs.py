@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.domain import CountReading, ResultSource, TreatmentBreak, local_date
+from server.domain.lab_units import COUNT_TESTS
 from server.models import AncStepDownConfirmation, LabResult, Patient, TreatmentInterruption
 
-COUNT_TESTS = ("anc", "wbc")
 # enough to find the last red behind a run of results (daily tests until two greens)
 RECENT_COUNTS = 20
 

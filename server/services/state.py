@@ -25,6 +25,7 @@ from server.domain import (
     monitoring_schedule,
 )
 from server.domain import treatment as course_rules
+from server.domain.lab_units import MONITORED_COUNTS, monitored_test
 from server.models import (
     BowelMovement,
     Dose,
@@ -40,7 +41,6 @@ from server.models import (
 from server.services import schedule_inputs
 from server.services.reminder_times import next_blood_reminder, next_check_in
 
-ANC_TESTS = ("anc", "wbc_neutrophils")
 STATES = cast(Table, PatientState.__table__)
 
 
@@ -156,7 +156,7 @@ def schedule(session: Session, patient: Patient, now: dt.datetime) -> list[DueTe
             collected = dt.datetime.fromisoformat(collected).replace(tzinfo=dt.UTC)
         elif collected.tzinfo is None:
             collected = collected.replace(tzinfo=dt.UTC)
-        key = _schedule_key(test)
+        key = monitored_test(test)
         day = local_date(collected, patient.timezone)
         if key not in last_results or day > last_results[key]:
             last_results[key] = day
@@ -181,22 +181,13 @@ def schedule(session: Session, patient: Patient, now: dt.datetime) -> list[DueTe
     )
 
 
-def _schedule_key(test: str) -> str:
-    return {
-        "fasting_glucose": "glucose_lipids",
-        "lipids": "glucose_lipids",
-        "alt": "liver_tests",
-        "ast": "liver_tests",
-        "bilirubin": "liver_tests",
-        "wbc": "wbc_neutrophils",
-    }.get(test, test)
-
-
 def status_view(session: Session, patient: Patient, now: dt.datetime) -> dict[str, Any]:
     state = get_state(session, patient, now)
     today = today_for(patient, now)
     view = course_view(session, patient, now)
-    anc = next((item for item in schedule(session, patient, now) if item.test in ANC_TESTS), None)
+    anc = next(
+        (item for item in schedule(session, patient, now) if item.test in MONITORED_COUNTS), None
+    )
     return {
         "status": {
             "adherence_7d": adherence(session, patient, now),
@@ -404,7 +395,9 @@ def blood_schedule_refreshed(
     """Store the next ANC due date (the time-based rules read it for every patient at once) and
     plan its reminder."""
     state = get_state(session, patient, now)
-    anc = next((item for item in schedule(session, patient, now) if item.test in ANC_TESTS), None)
+    anc = next(
+        (item for item in schedule(session, patient, now) if item.test in MONITORED_COUNTS), None
+    )
     due = anc.due_date if anc else None
     if due != state.next_blood_test_due or state.next_blood_reminder_at is None:
         state.next_blood_test_due = due

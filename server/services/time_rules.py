@@ -13,14 +13,13 @@ from sqlalchemy import CompoundSelect, bindparam, select, union
 from sqlalchemy.orm import Session
 
 from server.domain import Rule, TimeSummary, evaluate_time_rules, local_date
+from server.domain.red_flags import BOWEL_PROMPT_AFTER, WEEK
+from server.domain.titration import RETITRATION_AFTER
 from server.models import Escalation, Patient, PatientState
 from server.services import course, escalations
 from server.services.content import Content
 from server.services.sql import batches
 
-BOWEL_PROMPT_AFTER = dt.timedelta(hours=48)  # the earliest time rule (the 48 h prompt)
-MISSED_DOSES_AFTER = dt.timedelta(hours=48)
-WEEK = dt.timedelta(days=7)
 # A patient's local date is at most 14 hours ahead of UTC.
 MAX_ZONE_AHEAD = dt.timedelta(hours=14)
 
@@ -67,10 +66,11 @@ def candidates_template() -> CompoundSelect:
 
 
 def candidates_params(now: dt.datetime) -> dict[str, object]:
+    # each clock's earliest rule, from the domain: the bowel clock's is the 48 h prompt
     return {
         "tr_bowel_before": now - BOWEL_PROMPT_AFTER,
         "tr_week_before": now - WEEK,
-        "tr_dose_before": now - MISSED_DOSES_AFTER,
+        "tr_dose_before": now - RETITRATION_AFTER,
         "tr_blood_before": (now + MAX_ZONE_AHEAD).date(),
     }
 

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from sqlalchemy import ColumnElement, and_, case, delete, or_, select
 
 from reminders.cycle import run_cycle
+from server.domain.red_flags import BOWEL_PROMPT_AFTER, WEEK
+from server.domain.titration import RETITRATION_AFTER
 from server.extensions import db
 from server.models import Escalation, Patient, PatientState, TreatmentInterruption
 from server.services.time_rules import candidates_query, evaluate_all
@@ -134,8 +136,9 @@ def hours(count: int) -> dt.timedelta:
 
 def thresholds(now: dt.datetime) -> dict[str, ColumnElement[bool]]:
     """Each rule's threshold written out on the summary columns themselves (the query before the
-    clocks were stored): RULES.md 4 (48 h prompt, then 72 h), fewer than 3 movements in 7 days,
-    doses missed over 48 h (only while doses are due)."""
+    clocks were stored), with the domain's constants: RULES.md 4 (48 h prompt, then 72 h; line
+    81), fewer than 3 movements in 7 days, doses missed over 48 h (RULES.md 1, line 21; only
+    while doses are due)."""
     s = PatientState
     bowel_reference = case(
         (s.last_bowel_movement_at.is_(None), s.tracking_since), else_=s.last_bowel_movement_at
@@ -147,10 +150,10 @@ def thresholds(now: dt.datetime) -> dict[str, ColumnElement[bool]]:
         ),
         else_=s.last_dose_taken_at,
     )
-    week_ago = now - dt.timedelta(days=7)
+    week_ago = now - WEEK
     tracked = s.tracking_since.is_not(None)
     return {
-        "bowel": and_(tracked, bowel_reference <= now - hours(48)),
+        "bowel": and_(tracked, bowel_reference <= now - BOWEL_PROMPT_AFTER),
         "week": and_(
             tracked,
             s.tracking_since <= week_ago,
@@ -162,7 +165,7 @@ def thresholds(now: dt.datetime) -> dict[str, ColumnElement[bool]]:
         "dose": and_(
             tracked,
             s.doses_due_since.is_not(None),
-            dose_reference <= now - hours(48),
+            dose_reference <= now - RETITRATION_AFTER,
         ),
     }
 
@@ -170,9 +173,9 @@ def thresholds(now: dt.datetime) -> dict[str, ColumnElement[bool]]:
 def clocks(now: dt.datetime) -> dict[str, ColumnElement[bool]]:
     s = PatientState
     return {
-        "bowel": s.bowel_clock_from <= now - hours(48),
-        "week": s.week_clock_from <= now - dt.timedelta(days=7),
-        "dose": s.dose_clock_from <= now - hours(48),
+        "bowel": s.bowel_clock_from <= now - BOWEL_PROMPT_AFTER,
+        "week": s.week_clock_from <= now - WEEK,
+        "dose": s.dose_clock_from <= now - RETITRATION_AFTER,
     }
 
 

@@ -1,0 +1,128 @@
+"""Diaries: bowel movements, symptom reports and weights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.typing import ResponseReturnValue
+
+from server import policy
+from server.api.access import access, current_patient, now
+from server.api.clinical.blueprint import BASE, LOGGERS, READERS, blp, signed_in_actor
+from server.api.common import IDEMPOTENCY_DOC, idempotency_claim, outcome_response, reader_content
+from server.extensions import db
+from server.models import BowelMovement, SymptomReport, Weight
+from server.schemas import (
+    BowelMovementIn,
+    BowelMovementListOut,
+    BowelMovementOut,
+    CollectionQuery,
+    SymptomIn,
+    SymptomListOut,
+    SymptomOut,
+    WeightIn,
+    WeightListOut,
+    WeightOut,
+)
+from server.services import diary
+
+
+@blp.route(f"{BASE}/bowel-movements", methods=["POST"])
+@access(policy.patient("bowel_movements.write", LOGGERS))
+@blp.arguments(BowelMovementIn)
+@blp.response(201, BowelMovementOut)
+@blp.doc(**IDEMPOTENCY_DOC)
+def post_bowel_movement(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
+    """Log a bowel movement with its Bristol type (1-7)."""
+    outcome = diary.record_bowel_movement(
+        db.session,
+        actor=signed_in_actor(),
+        patient=current_patient(),
+        data=args,
+        now=now(),
+        claim=idempotency_claim("bowel-movements"),
+    )
+    return outcome_response(outcome)
+
+
+@blp.route(f"{BASE}/bowel-movements", methods=["GET"])
+@access(policy.patient("bowel_movements.read", READERS))
+@blp.arguments(CollectionQuery, location="query")
+@blp.response(200, BowelMovementListOut)
+def list_bowel_movements(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
+    """Bowel movements, newest first."""
+    rows = diary.listing(
+        db.session, BowelMovement, current_patient(), since=args.get("since"), limit=args["limit"]
+    )
+    return {"items": [diary.bowel_view(r) for r in rows]}
+
+
+@blp.route(f"{BASE}/symptoms", methods=["POST"])
+@access(policy.patient("symptoms.write", LOGGERS))
+@blp.arguments(SymptomIn)
+@blp.response(201, SymptomOut)
+@blp.doc(**IDEMPOTENCY_DOC)
+def post_symptoms(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
+    """Report symptoms; red flags come back at once with the advice to show, and the care
+    team's escalation is opened in the same transaction."""
+    outcome = diary.record_symptoms(
+        db.session,
+        actor=signed_in_actor(),
+        patient=current_patient(),
+        data=args,
+        now=now(),
+        claim=idempotency_claim("symptoms"),
+        content=reader_content(),
+    )
+    return outcome_response(outcome)
+
+
+@blp.route(f"{BASE}/symptoms", methods=["GET"])
+@access(policy.patient("symptoms.read", READERS))
+@blp.arguments(CollectionQuery, location="query")
+@blp.response(200, SymptomListOut)
+def list_symptoms(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
+    """Symptom reports, newest first."""
+    rows = diary.listing(
+        db.session, SymptomReport, current_patient(), since=args.get("since"), limit=args["limit"]
+    )
+    content = reader_content()
+    return {
+        "items": [
+            {
+                **diary.symptom_view(r),
+                "red_flags": [diary.red_flag_view(f, content) for f in r.red_flags],
+            }
+            for r in rows
+        ]
+    }
+
+
+@blp.route(f"{BASE}/weights", methods=["POST"])
+@access(policy.patient("weights.write", READERS))
+@blp.arguments(WeightIn)
+@blp.response(201, WeightOut)
+@blp.doc(**IDEMPOTENCY_DOC)
+def post_weight(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
+    """Record a weight in kg."""
+    outcome = diary.record_weight(
+        db.session,
+        actor=signed_in_actor(),
+        patient=current_patient(),
+        data=args,
+        now=now(),
+        claim=idempotency_claim("weights"),
+    )
+    return outcome_response(outcome)
+
+
+@blp.route(f"{BASE}/weights", methods=["GET"])
+@access(policy.patient("weights.read", READERS))
+@blp.arguments(CollectionQuery, location="query")
+@blp.response(200, WeightListOut)
+def list_weights(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
+    """Weights, newest first."""
+    rows = diary.listing(
+        db.session, Weight, current_patient(), since=args.get("since"), limit=args["limit"]
+    )
+    return {"items": [diary.weight_view(r) for r in rows]}

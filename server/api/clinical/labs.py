@@ -1,0 +1,72 @@
+"""Lab results and the blood-test schedule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.typing import ResponseReturnValue
+
+from server import policy
+from server.api.access import access, current_patient, now
+from server.api.clinical.blueprint import BASE, READERS, blp, signed_in_actor
+from server.api.common import IDEMPOTENCY_DOC, idempotency_claim, outcome_response, reader_content
+from server.extensions import db
+from server.schemas import (
+    BloodTestsOut,
+    CollectionQuery,
+    LabResultIn,
+    LabResultListOut,
+    LabResultOut,
+)
+from server.services import labs
+
+
+@blp.route(f"{BASE}/lab-results", methods=["POST"])
+@access(policy.patient("lab_results.write", READERS))
+@blp.arguments(LabResultIn)
+@blp.response(201, LabResultOut)
+@blp.doc(**IDEMPOTENCY_DOC)
+def post_lab_result(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
+    """Record a result. Only the care team's (the clinic's) results count: an ANC (or, under
+    the UK profile, a WBC) comes back banded with the action and the next test due, and a low
+    band opens its escalation; troponin (with `upper_limit`), CRP, a trough level and ALT/AST
+    (with `upper_limit`) are read by their rules. A patient's or caregiver's copy is kept,
+    marked as theirs (`source`), and decides nothing; one far from the clinic's value of the
+    same day is shown to the team as a discrepancy (`result_discrepancy`)."""
+    outcome = labs.record_lab_result(
+        db.session,
+        actor=signed_in_actor(),
+        patient=current_patient(),
+        data=args,
+        now=now(),
+        claim=idempotency_claim("lab-results"),
+        content=reader_content(),
+    )
+    return outcome_response(outcome)
+
+
+@blp.route(f"{BASE}/lab-results", methods=["GET"])
+@access(policy.patient("lab_results.read", READERS))
+@blp.arguments(CollectionQuery, location="query")
+@blp.response(200, LabResultListOut)
+def list_lab_results(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
+    """Lab results, newest first, each with its source; the patient's side sees its own words,
+    never the clinician's action text."""
+    rows = labs.results(db.session, current_patient(), since=args.get("since"), limit=args["limit"])
+    role, content = signed_in_actor().role, reader_content()
+    return {"items": [labs.lab_view(r, content, reader_role=role) for r in rows]}
+
+
+@blp.route(f"{BASE}/blood-tests", methods=["GET"])
+@access(policy.patient("blood_tests.read", READERS))
+@blp.response(200, BloodTestsOut)
+def get_blood_tests(patient_id: int) -> ResponseReturnValue:
+    """What is due (upcoming, due or overdue) on the clinic's monitoring profile, and what was
+    done."""
+    return labs.blood_tests(
+        db.session,
+        current_patient(),
+        now(),
+        content=reader_content(),
+        reader_role=signed_in_actor().role,
+    )
