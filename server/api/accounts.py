@@ -18,7 +18,7 @@ from server.api.access import (
     current_user,
     now,
 )
-from server.api.common import blueprint
+from server.api.common import blueprint, browser_language
 from server.api.session import user_view
 from server.extensions import db, limiter
 from server.schemas import (
@@ -64,6 +64,7 @@ def activate(args: dict[str, Any]) -> ResponseReturnValue:
         display_name=args["display_name"],
         policy=current_app.extensions["companion.passwords"],
         now=now(),
+        language=browser_language(),
     )
     if made.user is not None:
         audit_request(accounts.actor_for(db.session, made.user), made.patient_id)
