@@ -18,7 +18,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = 'ebb6a748d738';
+const VERSION = '3670a7effd68';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',

@@ -224,14 +224,7 @@ export async function useLanguage(code, { choose = false } = {}) {
   tellWorkerLanguage(loaded);
   if (choose) {
     saveSettings({ lang: loaded });
-    if (state.user) {
-      try {
-        const user = await api('PUT', '/api/me/language', { body: { language: loaded } });
-        state.user = { ...state.user, language: user.language };
-      } catch {
-        // offline: this phone keeps the choice; the next change or sign-in sends it
-      }
-    }
+    await keepLanguage(loaded);
   }
   if (loaded !== before && catalogueStarted) {
     state.catalogue = null; // symptom and Bristol words, advice: in the new language
@@ -240,14 +233,28 @@ export async function useLanguage(code, { choose = false } = {}) {
   return loaded;
 }
 
+/** This person's own language, on the server: it words their pushes, on every phone. */
+async function keepLanguage(code) {
+  if (!state.user) return;
+  try {
+    const user = await api('PUT', '/api/me/language', { body: { language: code } });
+    state.user = { ...state.user, language: user.language };
+  } catch {
+    // offline: this phone keeps the choice; the next change sends it
+  }
+}
+
 /**
  * After sign-in or /api/me: the person's own language (chosen on any device) wins over this
- * phone's; someone who never chose one keeps this phone's, now theirs.
+ * phone's; someone who never chose one keeps this phone's, now theirs (sent without waiting).
  */
 export async function followUserLanguage() {
   const user = state.user;
   if (!user) return lang;
-  if (!user.language) return useLanguage(lang, { choose: true });
+  if (!user.language) {
+    keepLanguage(lang);
+    return lang;
+  }
   if (user.language !== lang) {
     saveSettings({ lang: user.language });
     return useLanguage(user.language);
