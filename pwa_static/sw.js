@@ -8,14 +8,17 @@
  *   marked no-store (a signed-in "/", which carries that person's first answers) is never cached.
  * - Static assets are served cache-first. /api/ is never cached: health data stays off disk caches.
  * - push always shows a notification; dose notifications carry "Taken" and "Snooze" actions that
- *   work without opening a window; a plain tap opens the payload's URL.
+ *   work without opening a window; a plain tap opens the payload's URL. A payload carries a
+ *   message code and its parameters in the recipient's language (`lang`); the words are that
+ *   language's catalogue (i18n/<lang>.json, `push.<code>.title` and `.body`), kept in the shell
+ *   cache from install and whenever the app chooses a language, so they need no connection.
  * - Background Sync sends the IndexedDB outbox: the database, the lock and what an answer means
  *   come from js/outbox-core.js, which the page's outbox uses too.
  *
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '61ec2f7100a6';
+const VERSION = '3670a7effd68';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -75,6 +78,7 @@ self.addEventListener('install', (event) => {
     // without the cookie: a signed-in "/" carries that person's data (server/web.py), the
     // cached shell must not
     await cache.addAll(SHELL.map((url) => new Request(url, { cache: 'reload', credentials: 'omit' })));
+    await keepCatalogue(await chosenLanguage()).catch(() => {}); // the notifications' words
     await self.skipWaiting();
   })());
 });
@@ -165,15 +169,63 @@ const outboxGet = (id) => idb('outbox', 'readonly', (store) => store.get(id));
 const outboxPut = (entry) => idb('outbox', 'readwrite', (store) => store.put(entry));
 const outboxDel = (id) => idb('outbox', 'readwrite', (store) => store.delete(id));
 
-async function strings() {
+const LANGUAGE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+
+function catalogueUrl(lang) {
+  return `/static/i18n/${LANGUAGE.test(lang || '') ? lang : 'en'}.json`;
+}
+
+/** The language this phone's person chose (the app keeps it in the settings). */
+async function chosenLanguage() {
   try {
     const settings = await kvGet('settings');
-    const lang = (settings && settings.lang) || 'en';
-    const response = await caches.match(`/static/i18n/${lang}.json`) || await caches.match('/static/i18n/en.json');
-    return { ...ENGLISH, ...(response ? await response.json() : {}) };
+    return (settings && settings.lang) || 'en';
   } catch {
-    return ENGLISH;
+    return 'en';
   }
+}
+
+/** Keep the catalogue of `lang` in the shell cache (English is in the shell itself). */
+async function keepCatalogue(lang) {
+  if (!lang || lang === 'en' || !LANGUAGE.test(lang)) return;
+  const cache = await caches.open(SHELL_CACHE);
+  if (await cache.match(catalogueUrl(lang))) return;
+  await cache.add(new Request(catalogueUrl(lang), { credentials: 'omit' }));
+}
+
+self.addEventListener('message', (event) => {
+  const message = event.data || {};
+  if (message.type === 'language') event.waitUntil(keepCatalogue(message.lang).catch(() => {}));
+});
+
+async function catalogue(url) {
+  try {
+    const response = await caches.match(url) || await fetch(url);
+    return response.ok ? await response.json() : null;
+  } catch {
+    return null;
+  }
+}
+
+/** English's words, and those of `lang` (the chosen language when none is given; null when
+ * neither the cache nor the network has them). */
+async function catalogues(lang) {
+  const wanted = lang || await chosenLanguage();
+  const english = { ...ENGLISH, ...(await catalogue(catalogueUrl('en'))) };
+  return { english, words: wanted === 'en' ? english : await catalogue(catalogueUrl(wanted)) };
+}
+
+/** The words of `lang` (the chosen language when none is given), over English's. */
+async function strings(lang) {
+  const { english, words } = await catalogues(lang);
+  return { ...english, ...words };
+}
+
+/** A notification's words from its code and parameters ({name} placeholders, as i18n.js). */
+function worded(text, key, params) {
+  const found = text[key];
+  if (typeof found !== 'string') return null;
+  return found.replace(/\{(\w+)\}/g, (match, name) => (name in params ? String(params[name]) : match));
 }
 
 async function tellClients(message) {
@@ -269,14 +321,22 @@ self.addEventListener('push', (event) => {
   // Always show a notification: browsers revoke push from apps that receive silently.
   event.waitUntil((async () => {
     const payload = readPayload(event);
-    const text = await strings();
+    const { english, words } = await catalogues(payload.lang);
+    const text = { ...english, ...words };
+    const params = payload.params && typeof payload.params === 'object' ? payload.params : {};
+    const code = typeof payload.code === 'string' ? payload.code : null;
+    // the recipient's catalogue; else the words the sender made in their language; else English
+    const say = (part) => (code && words && worded(words, `push.${code}.${part}`, params))
+      || payload[part] || (code && worded(english, `push.${code}.${part}`, params));
+    const title = say('title') || text['push.defaultTitle'];
+    const body = say('body') || text['push.defaultBody'];
     const wanted = (payload.actions || []).map((a) => (typeof a === 'string' ? a : a && a.action));
     const isDose = payload.kind === 'dose' && payload.dose_id && payload.patient_id;
     const actions = [];
     if (isDose && (wanted.length === 0 || wanted.includes('taken'))) actions.push({ action: 'taken', title: text['push.actionTaken'] });
     if (isDose && (wanted.length === 0 || wanted.includes('snooze'))) actions.push({ action: 'snooze', title: text['push.actionSnooze'] });
-    await self.registration.showNotification(payload.title || text['push.defaultTitle'], {
-      body: payload.body || text['push.defaultBody'],
+    await self.registration.showNotification(title, {
+      body,
       tag: payload.tag || undefined,
       renotify: Boolean(payload.tag),
       icon: '/static/icons/icon-192.png',
@@ -288,6 +348,7 @@ self.addEventListener('push', (event) => {
         kind: payload.kind,
         dose_id: payload.dose_id,
         patient_id: payload.patient_id,
+        lang: payload.lang,
       },
     });
   })());
@@ -335,7 +396,7 @@ async function confirm(notification, body, text) {
 
 async function doseAction(action, notification) {
   const data = notification.data || {};
-  const text = await strings();
+  const text = await strings(data.lang);
   const session = await kvGet('session');
   if (!session || !data.dose_id || !data.patient_id) {
     await openApp(data.url);

@@ -30,7 +30,7 @@ from server.notify.webpush import (
 from server.services import medicines, outbox
 from server.services.alerts import email_text, settings_of
 from server.services.content import Content, project_content
-from server.services.messages import push_message
+from server.services.messages import push_message, spoken
 
 
 @dataclass
@@ -204,8 +204,10 @@ def _plan_push(
     subscriptions = outbox.subscriptions_of(session, (m.recipient_user_id or 0 for m in live))
     already = outbox.delivered(session, [m.id for m in live])
     for message in live:
-        note = push_message(message, names.get(message.patient_id or 0))
         subs = subscriptions.get(message.recipient_user_id or 0, [])
+        # in the recipient's language (read with their subscriptions)
+        language = spoken(subs[0].language if subs else None)
+        note = push_message(message, names.get(message.patient_id or 0), language)
         reached_before = any((message.id, sub.id) in already for sub in subs)
         todo = [sub for sub in subs if (message.id, sub.id) not in already]
         underway = Underway(message.id, "push", len(todo), reached_before)

@@ -93,6 +93,9 @@ class User(Base):
     push_unreachable_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # the language this person reads the apps and their notifications in (a content/ language
+    # tag); empty until their first sign-in, which takes the browser's
+    language: Mapped[str | None] = mapped_column(String(16))
 
 
 class Patient(Base):

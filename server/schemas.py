@@ -111,6 +111,17 @@ class UserOut(Out):
     patient_id = fields.Integer(allow_none=True)
     clinic_id = fields.Integer(allow_none=True)
     caregiver_of = fields.List(fields.Integer())
+    language = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "the language this person reads the apps and their notifications "
+            "in (`en`, `es`, ...); empty until their first sign-in, which takes the browser's"
+        },
+    )
+
+
+class LanguageIn(In):
+    language = fields.String(required=True, validate=validate.Length(min=2, max=16))
 
 
 class SessionOut(Out):

@@ -3,7 +3,7 @@
 
 import { kv } from './db.js';
 import { h } from './dom.js';
-import { loadLanguage, t, tellServerLanguage, tn, translateDom } from './i18n.js';
+import { t, tn } from './i18n.js';
 import * as store from './store.js';
 
 // A screen's module and the shared modules it imports are fetched together, not one after the
@@ -236,6 +236,7 @@ function wireShell() {
 /** After a successful sign-in (signin.js): send what was waiting, fetch the catalogue. */
 async function afterSignIn() {
   store.state.sessionEnded = false;
+  await store.followUserLanguage();
   whenIdle(() => store.loadCatalogue());
   flushNow();
   import('./push.js').then((push) => push.resend()).catch(() => {});
@@ -261,14 +262,12 @@ async function start() {
     }
   };
   await Promise.all([
-    loadLanguage(store.settings.lang).then((code) => {
-      tellServerLanguage(code);
-      translateDom();
-    }),
+    store.useLanguage(store.bootLanguage() || store.settings.lang),
     // Today's answers are asked for the moment /api/me says who this is; the list of patients
     // (for the switcher and history) waits until Today is on the screen
     store.restoreSession({ onUser: preloadToday, patientsLater: route === 'today' }),
   ]);
+  await store.followUserLanguage(); // the words this person chose, on whichever phone
   preloadToday(); // kept on the phone, without a connection
   started = true;
   await show();

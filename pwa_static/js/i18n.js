@@ -60,6 +60,15 @@ export function tellServerLanguage(code) {
   document.cookie = `companion_lang=${code}; path=/; max-age=31536000; SameSite=Lax`;
 }
 
+/** The service worker words notifications from the catalogue of the person's language: it
+ * keeps a copy of that catalogue (sw.js), so that a reminder reads right offline too. */
+export function tellWorkerLanguage(code) {
+  if (!('serviceWorker' in navigator)) return;
+  navigator.serviceWorker.ready
+    .then((registration) => registration.active && registration.active.postMessage({ type: 'language', lang: code }))
+    .catch(() => {});
+}
+
 /** The text for `key`, with {name} placeholders filled from `vars`. */
 export function t(key, vars) {
   let text = strings[key] ?? english[key];

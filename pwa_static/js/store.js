@@ -3,7 +3,7 @@
 
 import { api, setCsrf } from './api.js';
 import { kv } from './db.js';
-import { lang } from './i18n.js';
+import { lang, loadLanguage, tellServerLanguage, tellWorkerLanguage, translateDom } from './i18n.js';
 
 const SETTINGS_KEY = 'companion.settings';
 const DEFAULTS = { lang: null, textSize: 'standard', emergencyNumber: '112', patientId: null };
@@ -55,6 +55,11 @@ function readBoot() {
   } catch {
     return { me: null, answers: {} };
   }
+}
+
+/** The signed-in person's own language, when the server put the session in the page. */
+export function bootLanguage() {
+  return (boot.me && boot.me.user && boot.me.user.language) || null;
 }
 
 export function forgetBoot() {
@@ -204,6 +209,57 @@ export async function loadPatients() {
   } catch {
     state.patients = (await kv.get('patients').catch(() => null)) || state.patients;
   }
+}
+
+/**
+ * Show the app in `code` (or the browser's first language the app has): its words, the page the
+ * server draws (a cookie), the service worker's notifications. `choose` makes it this person's
+ * own language on every device they use (kept on the server; it words their pushes too).
+ */
+export async function useLanguage(code, { choose = false } = {}) {
+  const before = lang;
+  const loaded = await loadLanguage(code);
+  tellServerLanguage(loaded);
+  translateDom();
+  tellWorkerLanguage(loaded);
+  if (choose) {
+    saveSettings({ lang: loaded });
+    await keepLanguage(loaded);
+  }
+  if (loaded !== before && catalogueStarted) {
+    state.catalogue = null; // symptom and Bristol words, advice: in the new language
+    loadCatalogue();
+  }
+  return loaded;
+}
+
+/** This person's own language, on the server: it words their pushes, on every phone. */
+async function keepLanguage(code) {
+  if (!state.user) return;
+  try {
+    const user = await api('PUT', '/api/me/language', { body: { language: code } });
+    state.user = { ...state.user, language: user.language };
+  } catch {
+    // offline: this phone keeps the choice; the next change sends it
+  }
+}
+
+/**
+ * After sign-in or /api/me: the person's own language (chosen on any device) wins over this
+ * phone's; someone who never chose one keeps this phone's, now theirs (sent without waiting).
+ */
+export async function followUserLanguage() {
+  const user = state.user;
+  if (!user) return lang;
+  if (!user.language) {
+    keepLanguage(lang);
+    return lang;
+  }
+  if (user.language !== lang) {
+    saveSettings({ lang: user.language });
+    return useLanguage(user.language);
+  }
+  return lang;
 }
 
 const CATALOGUE_MAX_AGE_MS = 24 * 60 * 60 * 1000;

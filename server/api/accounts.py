@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from server import policy
 from server.api.access import access, current_actor, current_patient, current_user, now
-from server.api.common import blueprint
+from server.api.common import blueprint, browser_language
 from server.api.request_audit import Anonymous, audit_request
 from server.api.session import user_view
 from server.extensions import db, limiter
@@ -57,6 +57,7 @@ def activate(args: dict[str, Any]) -> ResponseReturnValue:
         display_name=args["display_name"],
         policy=current_app.extensions["companion.passwords"],
         now=now(),
+        language=browser_language(),
     )
     if made.user is not None:
         audit_request(accounts.actor_for(db.session, made.user), made.patient_id)

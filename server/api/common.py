@@ -8,7 +8,7 @@ from flask import current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 
-from server.api.access import current_actor
+from server.api.access import current_actor, current_user
 from server.api.body import BodyParser
 from server.services.content import ENGLISH, Content
 from server.services.errors import Invalid
@@ -43,20 +43,39 @@ class ApiBlueprint(Blueprint):
 LANGUAGE_COOKIE = "companion_lang"  # the app's chosen language, for page loads (i18n.js)
 
 
-def reader_content(*, page: bool = False, chosen: str | None = None) -> Content:
-    """The text in the language the reader asked for: the apps send the person's chosen language
-    as Accept-Language on every API call; a page load (`page`) carries it in a cookie the app
-    sets, or the browser's own languages. English where there is no translation. The answer
-    says which (Content-Language) and that it varies (Vary: Accept-Language).
+def browser_language(*, page: bool = False) -> str | None:
+    """The language the browser asks for, one of the languages content/ has, or None when it
+    asks for none of them: the one the app sends as Accept-Language on every API call; on a
+    page load (`page`) the one the app keeps in a cookie, or the browser's own languages."""
+    content: Content = current_app.extensions["companion.content"]
+    chosen = request.cookies.get(LANGUAGE_COOKIE) if page else None
+    if chosen in content.languages:
+        return str(chosen)
+    return request.accept_languages.best_match(content.languages)
+
+
+def reader_language(*, page: bool = False, chosen: str | None = None) -> str:
+    """The language to answer this request in: the signed-in person's own (`User.language`,
+    the same on every device they use), else the browser's (`browser_language`), else English.
+    Every word the server makes for the reader (API answers, pages, email, PDF, calendar)
+    starts here.
 
     `chosen`: a language this function gave the reader before and a link carries (the calendar
     feed's URL holds the one it was made in: a calendar app asks with its own languages)."""
     content: Content = current_app.extensions["companion.content"]
-    chosen = chosen or (request.cookies.get(LANGUAGE_COOKIE) if page else None)
-    if chosen in content.languages:
-        tag = str(chosen)
-    else:
-        tag = request.accept_languages.best_match(content.languages, default=ENGLISH) or ENGLISH
+    user = current_user()
+    for wanted in (chosen, user.language if user is not None else None):
+        if wanted in content.languages:
+            return str(wanted)
+    return browser_language(page=page) or ENGLISH
+
+
+def reader_content(*, page: bool = False, chosen: str | None = None) -> Content:
+    """The text in the reader's language (`reader_language`), English where there is no
+    translation. The answer says which (Content-Language) and that it varies (Vary:
+    Accept-Language)."""
+    content: Content = current_app.extensions["companion.content"]
+    tag = reader_language(page=page, chosen=chosen)
     g.content_language = tag
     return content.in_language(tag)
 

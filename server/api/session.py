@@ -18,9 +18,9 @@ from server.api.access import (
     now,
     start_session,
 )
-from server.api.common import blueprint
+from server.api.common import blueprint, browser_language
 from server.extensions import db, limiter
-from server.schemas import MeOut, PasswordChangeIn, SessionOut, SignInIn
+from server.schemas import LanguageIn, MeOut, PasswordChangeIn, SessionOut, SignInIn, UserOut
 from server.services import accounts
 from server.services.errors import Unauthenticated
 
@@ -58,6 +58,7 @@ def user_view(user: Any) -> dict[str, Any]:
         "patient_id": user.patient_id,
         "clinic_id": user.clinic_id,
         "caregiver_of": sorted(actor.caregiver_of),
+        "language": user.language,
     }
 
 
@@ -79,6 +80,7 @@ def sign_in(args: dict[str, Any]) -> ResponseReturnValue:
         password=args["password"],
         policy=current_app.extensions["companion.passwords"],
         now=now(),
+        language=browser_language(),
     )
     if user is None:
         raise Unauthenticated("The email or password is not right.")
@@ -142,3 +144,22 @@ def me() -> ResponseReturnValue:
     user = current_user()
     assert user is not None and current_actor() is not None
     return {"user": user_view(user), "csrf_token": session.get("csrf")}
+
+
+@blp.route("/me/language", methods=["PUT"])
+@access(policy.signed_in("me.choose_language"))
+@blp.arguments(LanguageIn)
+@blp.response(200, UserOut)
+def choose_language(args: dict[str, Any]) -> ResponseReturnValue:
+    """Choose the language you read the apps and your notifications in, on every device
+    (`en`, `es`, ...: the languages the app lists; 422 for another). The people you care
+    for, or who care for you, keep their own."""
+    user = current_user()
+    assert user is not None
+    accounts.choose_language(
+        db.session,
+        user=user,
+        language=args["language"],
+        available=current_app.extensions["companion.content"].languages,
+    )
+    return user_view(user)

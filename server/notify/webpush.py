@@ -116,6 +116,11 @@ class PushMessage:
     actions: tuple[dict[str, str], ...] = ()
     # ids the service worker needs to act from the notification (never names or values)
     refs: tuple[tuple[str, int], ...] = ()
+    # what the service worker words in `language` from its catalogue (title and body are the
+    # same words made by the sender, for a worker that has no catalogue entry for `code`)
+    code: str | None = None
+    params: tuple[tuple[str, str], ...] = ()
+    language: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -145,6 +150,10 @@ class PushMessage:
             "tag": self.tag,
             "kind": self.kind,
         }
+        if self.code is not None:
+            document["code"] = self.code
+            document["params"] = dict(self.params)
+            document["lang"] = self.language
         if self.actions:
             document["actions"] = [dict(action) for action in self.actions]
         for name, value in self.refs:

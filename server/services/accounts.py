@@ -247,6 +247,7 @@ def activate(
     display_name: str,
     policy: PasswordPolicy,
     now: dt.datetime,
+    language: str | None = None,
 ) -> Activation:
     """Turn a one-time code into a new login: the patient's own, or a caregiver linked to them.
 
@@ -254,6 +255,7 @@ def activate(
     answer, takes the same time (the password is hashed either way) and makes nothing; the code
     stays unused. Someone who already has an account signs in and accepts the invite there
     (`accept_invite`), so a password is only ever checked by sign-in and its throttle.
+    The new login reads in `language` (the browser's) until they choose another.
     """
     email = normalise_email(email)
     password_hash = _check_password(policy, password, email)
@@ -276,6 +278,7 @@ def activate(
         password_hash=password_hash,
         patient_id=pending.patient_id if role == "patient" else None,
         created_at=now,
+        language=language,
     )
     session.add(user)
     try:
@@ -493,9 +496,16 @@ def cancel_invite(session: Session, *, patient: Patient, invite_id: int, now: dt
 
 
 def authenticate(
-    session: Session, *, email: str, password: str, policy: PasswordPolicy, now: dt.datetime
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    policy: PasswordPolicy,
+    now: dt.datetime,
+    language: str | None = None,
 ) -> User | None:
-    """The user for these credentials, or None (the caller says nothing about which was wrong)."""
+    """The user for these credentials, or None (the caller says nothing about which was wrong).
+    Someone who never chose a language reads in `language` (the browser's) from now on."""
     user = session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
         passwords.dummy_verify(policy.hasher)
@@ -505,8 +515,21 @@ def authenticate(
     if policy.hasher.check_needs_rehash(user.password_hash):
         user.password_hash = policy.hasher.hash(password)
     user.last_sign_in_at = now
+    if user.language is None:
+        user.language = language
     session.commit()
     return user
+
+
+def choose_language(
+    session: Session, *, user: User, language: str, available: Sequence[str]
+) -> None:
+    """The language this person reads the apps and their notifications in, on every device:
+    one of `available` (the languages content/ has)."""
+    if language not in available:
+        raise Invalid({"language": ["Choose one of: " + ", ".join(available) + "."]})
+    user.language = language
+    session.commit()
 
 
 def get_patient(session: Session, patient_id: int) -> Patient:

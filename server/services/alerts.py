@@ -102,18 +102,14 @@ def enqueue(session: Session, escalation: Escalation, event: str, now: dt.dateti
         return outbox.enqueue(session, rows, now)
     level = int(event.split("-")[1]) if event.startswith("renotify-") else 0
     to_on_call = is_for_on_call(level)
+    # what the care team's phones word from the app's catalogue (services/messages.py)
     alert = {
-        "title": f"{escalation.severity.capitalize()}: {escalation.summary.split(':')[0]}",
-        "body": "A patient needs the care team. Open the app to acknowledge.",
+        "code": f"escalation_{escalation.severity}",
+        "params": {"summary": escalation.summary.split(":")[0]},
         "url": "/care/#/escalations",
     }
     if updated:
-        alert = {
-            "title": f"{escalation.severity.capitalize()} again: "
-            f"{escalation.summary.split(':')[0]}",
-            "body": "A new report on an alert the team acknowledged. Open the app to see it.",
-            "url": "/care/#/escalations",
-        }
+        alert = {**alert, "code": f"escalation_again_{escalation.severity}"}
     recipients = [] if to_on_call else _care_team(session, escalation.clinic_id)
     on_call_user = settings["on_call"].get("user_id")
     if to_on_call and on_call_user:
@@ -163,8 +159,7 @@ def enqueue(session: Session, escalation: Escalation, event: str, now: dt.dateti
                     "kind": "escalation",
                     "recipient_user_id": caregiver_id,
                     "payload": {
-                        "title": "A warning sign was reported",
-                        "body": "The care team has been told. Open the app for what to do now.",
+                        "code": "escalation_caregiver",
                         "url": f"/#today?patient={escalation.patient_id}",
                     },
                 }

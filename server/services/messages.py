@@ -1,51 +1,117 @@
-"""What a push says. Lock-screen safe: no drug names, doses or lab values, only what to do."""
+"""What a push says: a message code and its parameters, for the service worker to word in the
+recipient's language from the app's catalogue (pwa_static/i18n, keys `push.<code>.title` and
+`push.<code>.body`). The same catalogue words the payload's `title` and `body` once at send
+time, in the recipient's language, for the contract's shape and a service worker that predates
+codes. Lock-screen safe: no drug names, doses or lab values, only what to do."""
 
 from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 from server.notify.webpush import PushMessage
 from server.services.outbox import Claimed
 
+CATALOGUES = Path(__file__).resolve().parents[2] / "pwa_static" / "i18n"
+ENGLISH = "en"
 # How long a push service should keep trying to reach the phone (never 0).
 TTL = {"dose": 2 * 3600, "blood_test": 12 * 3600, "check_in": 6 * 3600, "escalation": 3600}
-PROMPTS = {
-    "bowel_check_48h": (
-        "Time for a quick check",
-        "No bowel movement logged for 2 days. Take your laxatives as prescribed and log it.",
-    ),
-    "bowel_fewer_than_3_in_7d": (
-        "Time for a quick check",
-        "Fewer than 3 bowel movements this week. Tell your team if you are constipated.",
-    ),
-}
+SEVERITIES = ("emergency", "urgent", "routine")
+# every code a push can carry (a test checks each has its words in every catalogue)
+CODES = (
+    *("dose", "dose_follow_up", "dose_follow_up_unnamed", "medicine"),
+    *("refill", "refill_blood_in", "refill_blood_needed"),
+    *("blood_repeat", "blood_today", "blood_tomorrow"),
+    *("check_in", "bowel_check_48h", "bowel_fewer_than_3_in_7d"),
+    *("escalation", "escalation_caregiver"),
+    *(f"escalation_{severity}" for severity in SEVERITIES),
+    *(f"escalation_again_{severity}" for severity in SEVERITIES),
+)
+CHECK_IN_PROMPTS = ("bowel_check_48h", "bowel_fewer_than_3_in_7d")
 
 
-def push_message(message: Claimed, patient_name: str | None) -> PushMessage:
-    """The notification for one outbox message."""
+@functools.cache
+def push_words(language: str) -> Mapping[str, str]:
+    """The `push.` words of a catalogue over English's, read once per process."""
+
+    def read(code: str) -> dict[str, str]:
+        path = CATALOGUES / f"{code}.json"
+        if not path.is_file():
+            return {}
+        words = json.loads(path.read_text(encoding="utf-8"))
+        return {key: text for key, text in words.items() if key.startswith("push.")}
+
+    english = read(ENGLISH)
+    return english if language == ENGLISH else {**english, **read(language)}
+
+
+@functools.cache
+def catalogue_languages() -> frozenset[str]:
+    """The languages the app has a catalogue in."""
+    return frozenset(path.stem for path in CATALOGUES.glob("*.json")) - {"languages"}
+
+
+def spoken(language: str | None) -> str:
+    """`language` when the app has a catalogue in it, else English."""
+    if language is not None and language in catalogue_languages():
+        return language
+    return ENGLISH
+
+
+def word(language: str, key: str, params: Mapping[str, str]) -> str:
+    """A catalogue entry with its {name} placeholders filled, as the app's i18n.js does."""
+    text = push_words(language).get(key, key)
+    for name, value in params.items():
+        text = text.replace("{" + name + "}", value)
+    return text
+
+
+def worded(code: str, params: dict[str, str], language: str, **rest: Any) -> PushMessage:
+    """A push of `code`, with its words in `language` (already `spoken`)."""
+    return PushMessage(
+        title=word(language, f"push.{code}.title", params),
+        body=word(language, f"push.{code}.body", params),
+        code=code,
+        params=tuple(params.items()),
+        language=language,
+        **rest,
+    )
+
+
+def push_message(
+    message: Claimed, patient_name: str | None, language: str = ENGLISH
+) -> PushMessage:
+    """The notification for one outbox message, for a recipient reading `language` (one
+    `spoken` gives)."""
     payload = message.payload or {}
     kind = message.kind
     if kind == "dose":
         if payload.get("follow_up"):
-            who = patient_name or "Someone you care for"
-            return PushMessage(
-                title=f"{who}: a dose is not marked yet",
-                body="It was due an hour ago. Check in with them if you can.",
+            return worded(
+                "dose_follow_up" if patient_name else "dose_follow_up_unnamed",
+                {"name": patient_name} if patient_name else {},
+                language,
                 url=f"/#today?patient={message.patient_id}",
                 tag=f"dose-follow-up-{message.dose_id}",
                 kind="dose",
                 ttl_seconds=TTL["dose"],
                 urgency="high",
             )
-        return PushMessage(
-            title="Time for your medicine",
-            body="Tap Taken once you have had it.",
+        return worded(
+            "dose",
+            {},
+            language,
             url="/#today",
             tag=f"dose-{message.dose_id}",
             kind="dose",
             ttl_seconds=TTL["dose"],
             urgency="high",
             actions=(
-                {"action": "taken", "title": "Taken"},
-                {"action": "snooze", "title": "Snooze 30 min"},
+                {"action": "taken", "title": word(language, "push.actionTaken", {})},
+                {"action": "snooze", "title": word(language, "push.actionSnooze", {})},
             ),
             refs=(
                 ("dose_id", int(message.dose_id or 0)),
@@ -53,43 +119,40 @@ def push_message(message: Claimed, patient_name: str | None) -> PushMessage:
             ),
         )
     if kind in ("medicine", "refill"):
-        return medicine_message(message)
-    if kind == "blood_test" and payload.get("prompt") == "anc_repeat_within_24h":
-        return PushMessage(
-            title="A repeat blood test",
-            body="Your team needs another blood test within a day. Tap for details.",
-            url="/#today",
-            tag=f"blood-repeat-{message.patient_id}",
-            kind="blood_test",
-            ttl_seconds=TTL["blood_test"],
-            urgency="high",
-        )
+        return medicine_message(message, language)
     if kind == "blood_test":
-        when = "today" if payload.get("stage") == "day" else "tomorrow"
-        return PushMessage(
-            title=f"Blood test {when}",
-            body="Your blood test keeps your medicine safe. Tap for details.",
+        if payload.get("prompt") == "anc_repeat_within_24h":
+            code, tag, urgency = "blood_repeat", "blood-repeat", "high"
+        else:
+            stage = "today" if payload.get("stage") == "day" else "tomorrow"
+            code, tag, urgency = f"blood_{stage}", "blood", "normal"
+        return worded(
+            code,
+            {},
+            language,
             url="/#today",
-            tag=f"blood-{message.patient_id}",
+            tag=f"{tag}-{message.patient_id}",
             kind="blood_test",
             ttl_seconds=TTL["blood_test"],
+            urgency=urgency,
         )
     if kind == "check_in":
-        title, body = PROMPTS.get(
-            str(payload.get("prompt")),
-            ("How are you today?", "A quick check-in: tap to tell us how you feel."),
-        )
-        return PushMessage(
-            title=title,
-            body=body,
+        prompt = str(payload.get("prompt"))
+        return worded(
+            prompt if prompt in CHECK_IN_PROMPTS else "check_in",
+            {},
+            language,
             url="/#symptom" if "prompt" not in payload else "/#bowel",
             tag=f"check-in-{message.patient_id}",
             kind="check_in",
             ttl_seconds=TTL["check_in"],
         )
-    return PushMessage(
-        title=str(payload.get("title", "A patient needs the care team")),
-        body=str(payload.get("body", "Open the care-team app to see and acknowledge it.")),
+    code = str(payload.get("code", "escalation"))
+    params = payload.get("params")
+    return worded(
+        code if code in CODES else "escalation",
+        {str(k): str(v) for k, v in params.items()} if isinstance(params, dict) else {},
+        language,
         url=str(payload.get("url", "/care/")),
         tag=f"escalation-{message.escalation_id}",
         kind="escalation",
@@ -98,32 +161,29 @@ def push_message(message: Claimed, patient_name: str | None) -> PushMessage:
     )
 
 
-def medicine_message(message: Claimed) -> PushMessage:
+def medicine_message(message: Claimed, language: str = ENGLISH) -> PushMessage:
     """A dose of another medicine, or a stock running low (a week before it runs out; for
     clozapine, whether the blood result the next supply needs is in). Sent as kind "dose" (the
     contract's kinds); no medicine's name on the lock screen."""
     payload = message.payload or {}
     if message.kind == "medicine":
-        return PushMessage(
-            title="Time for your other medicine",
-            body="Tap to see which one, then mark it taken.",
+        return worded(
+            "medicine",
+            {},
+            language,
             url="/#today",
             tag=f"medicine-{payload.get('medicine_id')}-{payload.get('slot', '')}"[:120],
             kind="dose",
             ttl_seconds=TTL["dose"],
             urgency="high",
         )
-    body = "One of your medicines runs out in about a week. Order more now."
-    if payload.get("clozapine"):
-        body = {
-            "in": "Your medicine runs out in about a week. Your blood result for the next "
-            "supply is in: order more now.",
-            "needed": "Your medicine runs out in about a week. The next supply needs a new "
-            "blood test first: book it now.",
-        }.get(str(payload.get("blood")), body)
-    return PushMessage(
-        title="Time to get more medicine",
-        body=body,
+    code = "refill"
+    if payload.get("clozapine") and payload.get("blood") in ("in", "needed"):
+        code = f"refill_blood_{payload['blood']}"
+    return worded(
+        code,
+        {},
+        language,
         url="/#today",
         tag=f"refill-{payload.get('medicine_id')}",
         kind="dose",

@@ -331,14 +331,17 @@ def delivered(session: Session, message_ids: Sequence[int]) -> set[tuple[int, in
 
 
 def subscriptions_of(session: Session, user_ids: Iterable[int]) -> dict[int, list[Any]]:
-    """user id -> rows of (id, user_id, endpoint, p256dh, auth): plain rows, not ORM objects,
-    since a batch reads hundreds of them to send and changes none."""
+    """user id -> rows of (id, user_id, endpoint, p256dh, auth, language): plain rows, not ORM
+    objects, since a batch reads hundreds of them to send and changes none. `language` is the
+    user's, read with the subscription for the words of their pushes."""
     ids = sorted(set(user_ids))
     found: dict[int, list[Any]] = {uid: [] for uid in ids}
     s = PushSubscription
     for batch in batches(ids):
         for row in session.execute(
-            select(s.id, s.user_id, s.endpoint, s.p256dh, s.auth).where(s.user_id.in_(batch))
+            select(s.id, s.user_id, s.endpoint, s.p256dh, s.auth, User.language)
+            .join(User, User.id == s.user_id)
+            .where(s.user_id.in_(batch))
         ):
             found[row.user_id].append(row)
     return found

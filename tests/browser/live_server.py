@@ -123,9 +123,12 @@ class LiveServer:
         dose_plan: bool = True,
         hour: int = 14,
         plan: dict[str, Any] | None = None,
+        activate: bool = True,
     ) -> Person:
         """A patient of the clinician's clinic with their own login and today's dose plan (the
-        standard one unless `plan` is given), in a zone where it is about `hour` o'clock."""
+        standard one unless `plan` is given), in a zone where it is about `hour` o'clock.
+        Without `activate`, the login is left for the patient to make with the activation code
+        (in `extra["activation_code"]`) and the email and password given."""
         number = next(_numbers)
         name = name or f"Patient {number}"
         now = dt.datetime.now(dt.UTC)
@@ -142,18 +145,19 @@ class LiveServer:
             },
         )
         email = f"patient{number}-{os.getpid()}@browser.test"
-        anonymous = self.new_api()
-        anonymous.call(
-            "POST",
-            "/api/activate",
-            json={
-                "code": created["activation_code"],
-                "email": email,
-                "password": PASSWORD,
-                "display_name": name,
-            },
-        )
+        if activate:
+            self.new_api().call(
+                "POST",
+                "/api/activate",
+                json={
+                    "code": created["activation_code"],
+                    "email": email,
+                    "password": PASSWORD,
+                    "display_name": name,
+                },
+            )
         person = Person(email, PASSWORD, created["id"], name, zone)
+        person.extra["activation_code"] = created["activation_code"]
         if dose_plan:
             # the server asks for a baseline blood count before clozapine can start
             self.clinician.call(

@@ -396,12 +396,19 @@ def test_clinician_sees_the_settings_read_only(desk: Any, server: LiveServer) ->
     page.get_by_text("Only an administrator can change the settings below").wait_for()
     main = page.locator("main")
     assert main.get_by_role("button", name="Save settings").count() == 0
-    # a clinician changes only who is told (and this computer's sound), and their own password
+    # a clinician changes only who is told (and this computer's sound), their own password and
+    # their language (this app has English only; it is kept on the server, for their pushes)
     own_account = main.locator("[aria-labelledby=account-title]").locator("input")
     assert own_account.count() == 2  # the current and the new password
+    language = main.get_by_label("Language of this app and your notifications")
+    language.locator("option").first.wait_for(state="attached")
+    assert language.input_value() == "en"
+    language.select_option("en")
+    page.get_by_text("Saved. Your notifications use this language.").wait_for()
+    assert server.clinician.call("GET", "/api/me")["user"]["language"] == "en"
     fields = main.locator("input, select, textarea")
     names = [fields.nth(i).get_attribute("name") for i in range(fields.count())]
-    assert len(names) == 5 + 2
+    assert len(names) == 5 + 3
     assert {name for name in names if name} >= {"alert_sound", "on_call_name", "on_call_email",
                                                 "on_call_phone", "email_recipients"}  # fmt: skip
     urgent = settings["escalation_windows_minutes"]["urgent"]

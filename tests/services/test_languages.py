@@ -219,3 +219,82 @@ def test_a_page_load_reads_the_language_the_app_chose(world: World) -> None:
     unknown, _ = boot("xx")  # a language the product does not have: the browser's
     flags = unknown["answers"][f"/api/patients/{pid}"]["open_red_flags"]
     assert [f["title"] for f in flags] == ["Chest pain"]
+
+
+# --- each person's own language, kept on the server ----------------------------------------
+
+
+def test_each_person_chooses_their_language_and_api_me_shows_it(world: World) -> None:
+    assert world.caregiver.get("/api/me").get_json()["user"]["language"] is None
+    chosen = world.caregiver.put("/api/me/language", json={"language": "es"})
+    assert chosen.status_code == 200 and chosen.get_json()["language"] == "es"
+    assert world.caregiver.get("/api/me").get_json()["user"]["language"] == "es"
+    assert world.patient.get("/api/me").get_json()["user"]["language"] is None  # theirs
+
+    refused = world.caregiver.put("/api/me/language", json={"language": "fr"})
+    assert refused.status_code == 422 and "language" in refused.get_json()["error"]["fields"]
+    assert world.caregiver.get("/api/me").get_json()["user"]["language"] == "es"
+    assert world.anonymous.put("/api/me/language", json={"language": "es"}).status_code == 401
+    unsigned = world.caregiver.client.put("/api/me/language", json={"language": "en"})
+    assert unsigned.status_code == 403  # no CSRF token
+    assert world.caregiver.get("/api/me").get_json()["user"]["language"] == "es"
+
+
+def test_the_readers_own_language_comes_before_the_browsers(world: World) -> None:
+    """A caregiver reads Spanish while the patient reads English, whatever each browser asks."""
+    pid = world.patient_id
+    world.patient.post(
+        f"/api/patients/{pid}/symptoms",
+        json={"occurred_at": "2026-01-01T09:00:00Z", "symptoms": ["chest_pain"]},
+    )
+    world.caregiver.put("/api/me/language", json={"language": "es"})
+    world.patient.put("/api/me/language", json={"language": "en"})
+    english_browser = {"Accept-Language": "en-GB,en;q=0.9"}
+    spanish = world.caregiver.get(f"/api/patients/{pid}", headers=english_browser)
+    assert spanish.headers["Content-Language"] == "es"
+    assert [f["title"] for f in spanish.get_json()["open_red_flags"]] == ["Dolor en el pecho"]
+    english = world.patient.get(f"/api/patients/{pid}", headers={"Accept-Language": "es"})
+    assert [f["title"] for f in english.get_json()["open_red_flags"]] == ["Chest pain"]
+    world.patient.client.set_cookie("companion_lang", "es")
+    page = world.patient.get("/", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "Chest pain" in page and "Dolor en el pecho" not in page
+
+
+def test_a_new_login_takes_the_browsers_language(world: World) -> None:
+    """At activation, and at a first sign-in of someone who has none yet (a care-team login made
+    on the command line); a browser asking for a language we lack leaves it unset."""
+    from tests.support.world import PASSWORD, care_team_user, enrol_patient
+
+    made = enrol_patient(world.clinician, "Lucía")
+    activated = world.app.test_client().post(
+        "/api/activate",
+        json={
+            "code": made["activation_code"],
+            "email": "lucia@example.org",
+            "password": PASSWORD,
+            "display_name": "Lucía",
+        },
+        headers={"Accept-Language": "es-MX,es;q=0.9"},
+    )
+    assert activated.status_code == 201
+    client = world.app.test_client()
+    signed_in = client.post(
+        "/api/session",
+        json={"email": "lucia@example.org", "password": PASSWORD},
+        headers={"Accept-Language": "en"},  # another browser: her choice stays
+    )
+    assert signed_in.get_json()["user"]["language"] == "es"
+
+    care_team_user(world.app, "dr.west@example.org", "North clinic")
+    first = world.app.test_client().post(
+        "/api/session",
+        json={"email": "dr.west@example.org", "password": PASSWORD},
+        headers={"Accept-Language": "fr-FR,fr;q=0.9"},
+    )
+    assert first.get_json()["user"]["language"] is None
+    again = world.app.test_client().post(
+        "/api/session",
+        json={"email": "dr.west@example.org", "password": PASSWORD},
+        headers={"Accept-Language": "en-US,en;q=0.8"},
+    )
+    assert again.get_json()["user"]["language"] == "en"

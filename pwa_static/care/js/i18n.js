@@ -4,7 +4,7 @@
 
 import * as i18n from '../../js/i18n.js';
 
-export { has, isoDate, formatNumber, formatTime, t, tn, translateDom } from '../../js/i18n.js';
+export { has, isoDate, formatNumber, formatTime, languages, t, tn, translateDom } from '../../js/i18n.js';
 
 export function loadStrings() {
   return i18n.loadLanguage('en', { catalogues: '/static/care/i18n' });

@@ -3,8 +3,8 @@
 // have no email), removing a caregiver, and cancelling invite codes nobody has used.
 
 import { h } from '/static/js/dom.js';
-import { formatDateTime, t } from './i18n.js';
-import { call } from './session.js';
+import { formatDateTime, languages, t } from './i18n.js';
+import { call, session } from './session.js';
 import { errorBox, failureText } from './ui.js';
 
 export function peopleBlock(base) {
@@ -111,5 +111,28 @@ export function accountBlock({ onSignedOut }) {
     },
   }, t('account.signOutEverywhere'));
   return h('div', { class: 'stack' }, errors.el, form, done,
-    h('p', { class: 'hint' }, t('account.everywhereHelp')), h('div', {}, everywhere));
+    h('p', { class: 'hint' }, t('account.everywhereHelp')), h('div', {}, everywhere),
+    languageField(errors, done));
+}
+
+/** The language of this account (kept on the server, for its notifications too): the languages
+ * this app has words in. */
+function languageField(errors, done) {
+  const select = h('select', {
+    id: 'account-language',
+    onchange: async () => {
+      errors.hide();
+      try {
+        session.user = await call('PUT', '/api/me/language', { body: { language: select.value } });
+        done.textContent = t('account.languageSaved');
+      } catch (error) {
+        errors.show(failureText(error));
+      }
+    },
+  });
+  languages().then((names) => {
+    const chosen = session.user && session.user.language in names ? session.user.language : 'en';
+    select.replaceChildren(...Object.entries(names).map(([code, name]) => h('option', { value: code, lang: code, selected: code === chosen }, name)));
+  });
+  return h('div', { class: 'field' }, h('label', { for: select.id }, t('account.language')), select);
 }

@@ -4,10 +4,10 @@
 
 import { api } from '../api.js';
 import { h, uid } from '../dom.js';
-import { formatDateTime, languages, loadLanguage, t, tellServerLanguage, tn, translateDom } from '../i18n.js';
+import { formatDateTime, lang, languages, t, tn } from '../i18n.js';
 import * as outbox from '../outbox.js';
 import * as push from '../push.js';
-import { currentPatient, forgetSession, isCaregiver, loadCatalogue, saveSettings, settings, state, switchPatient, whenPatients } from '../store.js';
+import { currentPatient, forgetSession, isCaregiver, saveSettings, settings, state, switchPatient, useLanguage, whenPatients } from '../store.js';
 import { emergencyNumber, errorBox, field, heading, messageFor, showFieldErrors } from '../ui.js';
 
 function section(id, title, ...children) {
@@ -226,13 +226,10 @@ function languageSection(refresh, names) {
   const select = h('select', {
     name: 'lang',
     onchange: async (event) => {
-      saveSettings({ lang: event.target.value });
-      tellServerLanguage(await loadLanguage(event.target.value));
-      translateDom();
-      loadCatalogue(); // symptom and Bristol words, advice: in the new language
+      await useLanguage(event.target.value, { choose: true }); // on the server too: your pushes
       refresh();
     },
-  }, Object.entries(names).map(([code, name]) => h('option', { value: code, lang: code, selected: code === (settings.lang || 'en') }, name)));
+  }, Object.entries(names).map(([code, name]) => h('option', { value: code, lang: code, selected: code === lang }, name)));
   return section('language-title', t('settings.language'), field({ label: t('settings.languageLabel'), input: select }));
 }
 
