@@ -15,7 +15,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '61ec2f7100a6';
+const VERSION = 'ce6ffc3a2407';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',

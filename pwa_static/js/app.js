@@ -70,6 +70,7 @@ async function show() {
   }
   const count = ++renderCount;
   const spec = ROUTES[route];
+  const before = fieldValues(main);
   let view;
   try {
     const module = await spec.load();
@@ -81,6 +82,7 @@ async function show() {
       h('button', { type: 'button', class: 'button', onclick: () => show() }, t('action.tryAgain')));
   }
   if (count !== renderCount) return;
+  keepTyping(before, view);
   main.replaceChildren(view);
   updateShell(ROUTES[route].nav || route);
   const title = main.querySelector('h1');
@@ -88,6 +90,25 @@ async function show() {
   if (!firstRender && title) title.focus();
   firstRender = false;
   window.scrollTo(0, 0);
+}
+
+// Typing goes on while the next screen loads (its code can take a moment on a slow phone): what
+// was typed on the screen being left after the new one was asked for is carried into the same
+// field of the new screen (by name, passwords never), rather than drawn away; so is the email of
+// a sign-in form, the same on all of them (sign in, a code, a reset).
+const CARRIED = 'input[name]:not([type=password]):not([type=checkbox]):not([type=radio]):not([type=hidden]), textarea[name]';
+
+function fieldValues(root) {
+  return new Map([...root.querySelectorAll(CARRIED)].map((field) => [field, field.value]));
+}
+
+function keepTyping(before, view) {
+  for (const [field, value] of fieldValues(main)) {
+    const typedSince = value !== (before.get(field) ?? '');
+    if (!value || !(typedSince || field.autocomplete === 'username')) continue;
+    const target = view.querySelector(`[name="${CSS.escape(field.name)}"]`);
+    if (target && target.matches(CARRIED) && !target.value) target.value = value;
+  }
 }
 
 function updateShell(current) {
@@ -243,7 +264,6 @@ async function afterSignIn() {
 
 async function start() {
   applyTextSize();
-  if (!document.cookie.includes('companion_emergency=')) store.shareEmergencyNumber();
   wireShell();
   // someone signed in on this phone before: fetch the screen's code while the words and the
   // session load, not after (a first visit goes to the sign-in screen and needs none of it)

@@ -37,6 +37,14 @@ function pick(wanted, available) {
   return 'en';
 }
 
+/** The browser loads its date, number and plural data on first use, a moment on a slow phone:
+ * done while the words are on their way, not when the first screen shows its first date. */
+function warmIntl() {
+  new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'UTC' }).format(0);
+  new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 }).format(0);
+  new Intl.PluralRules(undefined).select(0);
+}
+
 /** Load the words of `wanted` (or the browser's first language the app has), from `catalogues`
  * (the app's folder of catalogues; the patient app's by default). */
 export async function loadLanguage(wanted, { catalogues = base } = {}) {
@@ -44,7 +52,9 @@ export async function loadLanguage(wanted, { catalogues = base } = {}) {
     base = catalogues;
     languageNames = null;
   }
-  const [available, englishStrings] = await Promise.all([languages(), fetchStrings('en')]);
+  const arriving = Promise.all([languages(), fetchStrings('en')]);
+  warmIntl();
+  const [available, englishStrings] = await arriving;
   const code = pick(wanted, available);
   english = englishStrings;
   strings = code === 'en' ? english : await fetchStrings(code).catch(() => english);

@@ -18,18 +18,8 @@ function readSettings() {
 
 export const settings = readSettings();
 
-/**
- * The emergency number travels as a cookie too, so that the Today the server draws for the
- * first paint (server/web.py) offers the same number as the app (it is not health data).
- */
-export function shareEmergencyNumber() {
-  const number = String(settings.emergencyNumber || '112').replace(/[^0-9+*#]/g, '') || '112';
-  document.cookie = `companion_emergency=${encodeURIComponent(number)}; path=/; max-age=31536000; SameSite=Lax`;
-}
-
 export function saveSettings(patch) {
   Object.assign(settings, patch);
-  if ('emergencyNumber' in patch) shareEmergencyNumber();
   try {
     localStorage.setItem(SETTINGS_KEY, JSON.stringify(settings));
   } catch {
@@ -137,7 +127,8 @@ export async function rememberSession(session, { onUser, patientsLater = false }
     startPatients = null;
     state.patientsReady = loadPatients();
   }
-  await kv.set('session', session);
+  // the phone's copy (offline starts, the service worker's sends): the screen waits for no write
+  kv.set('session', session).catch(() => {});
 }
 
 /** The list of patients: starts loading it if it was left for later. */
