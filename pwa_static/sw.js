@@ -15,7 +15,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = 'ce6ffc3a2407';
+const VERSION = '68763225f95a';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -32,6 +32,7 @@ const SHELL = [
   '/static/js/device.js',
   '/static/js/dom.js',
   '/static/js/i18n.js',
+  '/static/js/intl-warm.js',
   '/static/js/outbox.js',
   '/static/js/outbox-core.js',
   '/static/js/parts.js',

@@ -6,6 +6,7 @@ drawn by the app alone (js/views/today.js)."""
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from functools import lru_cache
@@ -143,6 +144,8 @@ def module_graph(entry: str) -> list[str]:
 
 
 TODAY = "js/views/today.js"  # the first screen of a signed-in patient or caregiver
+LANGUAGES = "i18n/languages.json"
+_LANGUAGES_PRELOAD = re.compile(rf'[ \t]*<link rel="preload" href="/static/{LANGUAGES}"[^>]*>\n?')
 
 
 def _preloads(html: str) -> str:
@@ -154,7 +157,7 @@ def _preloads(html: str) -> str:
     links = [
         f'<link rel="modulepreload" href="/static/{name}">'
         for name in module_graph(TODAY)
-        if f'href="/static/{name}"' not in html
+        if f'"/static/{name}"' not in html  # not named by the page already
     ]
     language = g.get("content_language", ENGLISH)
     if language != ENGLISH and (_static_dir() / f"i18n/{language}.json").is_file():
@@ -180,10 +183,13 @@ def _signed_in_page(html: str) -> str | None:
     boot = {
         "me": MeOut().dump({"user": user_view(user), "csrf_token": session.get("csrf")}),
         "answers": _today_answers(actor),
+        # the names of the app's languages, which i18n.js would otherwise fetch before any word
+        "languages": json.loads(_static_text(LANGUAGES)),
     }
     text = current_app.json.dumps(boot)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     block = f'<script type="application/json" id="boot">{text}</script>'
+    html = _LANGUAGES_PRELOAD.sub("", html, count=1)  # in the block instead
     html = html.replace("</head>", f"{_preloads(html)}</head>", 1)
     return html.replace("</body>", f"{block}\n</body>", 1)
 

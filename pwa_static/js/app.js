@@ -1,7 +1,7 @@
 // The app's entry point: starts the language, the session and the outbox, routes between
 // screens (#/today, #/bowel, ...), and registers the service worker.
 
-import { kv } from './db.js';
+import { holdDatabase, kv } from './db.js';
 import { h } from './dom.js';
 import { loadLanguage, t, tellServerLanguage, tn, translateDom } from './i18n.js';
 import * as store from './store.js';
@@ -268,7 +268,11 @@ async function start() {
   // someone signed in on this phone before: fetch the screen's code while the words and the
   // session load, not after (a first visit goes to the sign-in screen and needs none of it)
   const route = ROUTES[parseHash().name] ? parseHash().name : 'today';
-  kv.get('session').then((saved) => {
+  // a page that came with the session and the first answers: the first screen is drawn before
+  // the phone's database is opened (what it keeps is written, and read, just after)
+  const withPage = store.cameWithPage();
+  const releaseDatabase = withPage ? holdDatabase() : () => {};
+  if (!withPage) kv.get('session').then((saved) => {
     if (!saved) return;
     ROUTES[route].load();
     const pid = store.patientFor(saved.user);
@@ -280,18 +284,22 @@ async function start() {
       store.preloadToday(store.state.patientId); // in parallel with the words and the screen's code
     }
   };
-  await Promise.all([
-    loadLanguage(store.settings.lang).then((code) => {
-      tellServerLanguage(code);
-      translateDom();
-    }),
-    // Today's answers are asked for the moment /api/me says who this is; the list of patients
-    // (for the switcher and history) waits until Today is on the screen
-    store.restoreSession({ onUser: preloadToday, patientsLater: route === 'today' }),
-  ]);
-  preloadToday(); // kept on the phone, without a connection
-  started = true;
-  await show();
+  try {
+    await Promise.all([
+      loadLanguage(store.settings.lang, { names: store.pageLanguages() }).then((code) => {
+        tellServerLanguage(code);
+        translateDom();
+      }),
+      // Today's answers are asked for the moment /api/me says who this is; the list of patients
+      // (for the switcher and history) waits until Today is on the screen
+      store.restoreSession({ onUser: preloadToday, patientsLater: route === 'today' }),
+    ]);
+    preloadToday(); // kept on the phone, without a connection
+    started = true;
+    await show();
+  } finally {
+    afterPaint(releaseDatabase);
+  }
   store.forgetBoot(); // what came with the page is for the first screen only
   afterPaint(() => store.whenPatients().then(renderPatientSwitch));
   registerServiceWorker();

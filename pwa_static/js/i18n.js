@@ -3,6 +3,8 @@
 // names of the languages it has in languages.json (content/README.md, "Adding a language").
 // Missing keys fall back to English; dates, numbers and plurals are the browser's Intl.
 
+import './intl-warm.js';
+
 let base = '/static/i18n';
 let languageNames = null;
 
@@ -37,24 +39,16 @@ function pick(wanted, available) {
   return 'en';
 }
 
-/** The browser loads its date, number and plural data on first use, a moment on a slow phone:
- * done while the words are on their way, not when the first screen shows its first date. */
-function warmIntl() {
-  new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'UTC' }).format(0);
-  new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 }).format(0);
-  new Intl.PluralRules(undefined).select(0);
-}
-
 /** Load the words of `wanted` (or the browser's first language the app has), from `catalogues`
- * (the app's folder of catalogues; the patient app's by default). */
-export async function loadLanguage(wanted, { catalogues = base } = {}) {
+ * (the app's folder of catalogues; the patient app's by default). `names` is the folder's
+ * languages.json when the page brought it (no request for it then). */
+export async function loadLanguage(wanted, { catalogues = base, names = null } = {}) {
   if (catalogues !== base) {
     base = catalogues;
     languageNames = null;
   }
-  const arriving = Promise.all([languages(), fetchStrings('en')]);
-  warmIntl();
-  const [available, englishStrings] = await arriving;
+  if (names && !languageNames) languageNames = Promise.resolve(names);
+  const [available, englishStrings] = await Promise.all([languages(), fetchStrings('en')]);
   const code = pick(wanted, available);
   english = englishStrings;
   strings = code === 'en' ? english : await fetchStrings(code).catch(() => english);

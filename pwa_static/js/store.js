@@ -37,15 +37,21 @@ const boot = readBoot();
 
 function readBoot() {
   const holder = document.getElementById('boot');
-  if (!holder) return { me: null, answers: {} };
+  if (!holder) return { me: null, answers: {}, languages: null };
   holder.remove();
   try {
     const data = JSON.parse(holder.textContent);
-    return { me: data.me || null, answers: data.answers || {} };
+    return { me: data.me || null, answers: data.answers || {}, languages: data.languages || null };
   } catch {
-    return { me: null, answers: {} };
+    return { me: null, answers: {}, languages: null };
   }
 }
+
+/** Whether the page came with the session (a signed-in visit online). */
+export const cameWithPage = () => Boolean(boot.me);
+
+/** The app's languages ({code: name}) when the page brought them. */
+export const pageLanguages = () => boot.languages;
 
 export function forgetBoot() {
   boot.me = null;

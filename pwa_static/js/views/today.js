@@ -10,11 +10,11 @@ import { h, uid } from '../dom.js';
 import { formatDate, formatDateTime, formatNumber, formatTime, isoDate, t, tn } from '../i18n.js';
 import * as outbox from '../outbox.js';
 import { api } from '../api.js';
+import { databaseHeld } from '../db.js';
 import {
   cachedGet, currentPatient, isCaregiver, rememberName, saveSettings, settings, state, todayRequests,
 } from '../store.js';
 import { callButton, describeEntry, heading, isInstalled, isIos, messageFor } from '../ui.js';
-import { otherMedicinesSection, ranOutAdvice } from './medicines.js';
 import { contactSection, say, tabletsLine } from '../parts.js';
 
 const SEVERITY_ORDER = { emergency: 0, urgent: 1, routine: 2 };
@@ -255,7 +255,10 @@ function doseRow(dose, entry, context) {
       show({ ...result.entry, state: 'pending' });
     }
     // "I have run out": what to do now, sent or still on the phone
-    if (kind === 'skipped' && reasonCode === 'ranOut') row.append(ranOutAdvice(result.outcome === 'sent'));
+    if (kind === 'skipped' && reasonCode === 'ranOut') {
+      const { ranOutAdvice } = await import('./medicines.js');
+      row.append(ranOutAdvice(result.outcome === 'sent'));
+    }
     status.focus();
   }
 
@@ -383,10 +386,17 @@ export async function render({ refresh, flushNow } = {}) {
   }
   // the summary and the doses in parallel: the summary knows the name and the time zone, and
   // the doses without a date are the patient's today
+  // what waits on this phone: read before drawing, unless the page came with the answers and the
+  // phone's database opens after the first screen (then the rows are brought up to date after)
+  const later = databaseHeld();
   const [summaryAnswer, dosesAnswer, waitingList] = await Promise.all([
     ...todayRequests(pid).map(([key, path]) => cachedGet(key, path).catch(() => ({ data: null, fresh: false }))),
-    outbox.entries(state.user.id).catch(() => []),
+    later ? [] : outbox.entries(state.user.id).catch(() => []),
   ]);
+  // the other medicines' code comes after Today's first drawing (its answer is taken now: the
+  // page's copy is for the first screen only)
+  const medicinesAnswer = cachedGet(`medicines:${pid}`, `/api/patients/${pid}/medicines`);
+  medicinesAnswer.catch(() => {});
   const patient = summaryAnswer.data || currentPatient();
   rememberName(patient);
   const tz = patient ? patient.timezone : undefined;
@@ -408,13 +418,17 @@ export async function render({ refresh, flushNow } = {}) {
     root.append(h('p', { class: 'notice' }, saved ? t('today.stale', { when: formatDateTime(saved) }) : t('today.offline')));
   }
   const dosePart = doseSection(doses, waitingByDose, context);
+  const medicinesPlace = h('section', { class: 'stack other-medicines', hidden: true });
+  import('./medicines.js').then(({ otherMedicinesSection }) => {
+    medicinesPlace.replaceWith(otherMedicinesSection(context, medicinesAnswer));
+  }).catch(() => {});
   const waiting = waitingSection(flushNow);
   // Today's parts, in order: the next dose first, then the warnings (one line each), who to
   // call, the two logging buttons, what waits on this phone, the next blood test.
   const sections = [
     withheld ? treatmentCard(summaryAnswer.data) : null,
     dosePart.section,
-    otherMedicinesSection(context), // fills itself in (views/medicines.js)
+    medicinesPlace, // filled in by views/medicines.js
     redFlags(summaryAnswer.data, tz),
     contactSection(summaryAnswer.data),
     h('div', { class: 'stack actions' },
@@ -425,7 +439,15 @@ export async function render({ refresh, flushNow } = {}) {
     installHint(),
   ];
   root.append(...sections.filter(Boolean));
-  await waiting.refresh();
+  const shown = waiting.refresh();
+  if (later) {
+    shown.then((list) => {
+      const byDose = new Map(list.filter((e) => e.kind === 'dose' && e.patientId === pid).map((e) => [e.body.dose_id, e]));
+      for (const [doseId, row] of dosePart.rows) row.update(byDose.get(doseId));
+    });
+  } else {
+    await shown;
+  }
 
   const stop = outbox.subscribe(async (detail) => {
     if (!root.isConnected) {
