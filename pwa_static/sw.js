@@ -15,7 +15,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '68763225f95a';
+const VERSION = 'cd6d3ce120d8';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',

@@ -177,12 +177,11 @@ def test_today_paints_from_the_page_without_asking_the_api_first(
         # Today's reads went to the API above)
         largest = page.evaluate("window.largestPaint")
         assert largest is not None and largest["inToday"], largest
-        # every module Today's first drawing ran was asked for by the page itself, none found
-        # only when the module importing it had arrived; the other medicines' code is asked for
-        # once Today is drawn, and the names of the languages came in the page
+        # every module Today ran was asked for by the page itself, none found only when the
+        # module importing it had arrived (a request made while Today is drawn delays its paint),
+        # and the names of the languages came in the page
         with_page = set(re.findall(r'(?:href|src)="(/static/js/[\w/.-]+)"', response.text()))
-        assert set(scripts) - with_page == {"/static/js/views/medicines.js"}, scripts
-        assert "/static/js/views/medicines.js" not in with_page
+        assert set(scripts) - with_page == set(), scripts
         assert "/static/i18n/languages.json" not in asked
         assert "languages.json" not in response.text().split("</head>", 1)[0]
         scripts.clear()

@@ -99,12 +99,12 @@ function countForm(medicine, context, always = false) {
  * Today's section of other medicines: hidden until the answer comes, and while there is
  * nothing to show.
  */
-export function otherMedicinesSection(context, asked = null) {
+export function otherMedicinesSection(context) {
   const section = h('section', { class: 'stack other-medicines', 'aria-label': t('medicines.title'), hidden: true });
   (async () => {
     let answer;
     try {
-      answer = await (asked || cachedGet(`medicines:${context.pid}`, `/api/patients/${context.pid}/medicines`));
+      answer = await cachedGet(`medicines:${context.pid}`, `/api/patients/${context.pid}/medicines`);
     } catch {
       return;
     }

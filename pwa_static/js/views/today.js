@@ -11,6 +11,7 @@ import { formatDate, formatDateTime, formatNumber, formatTime, isoDate, t, tn } 
 import * as outbox from '../outbox.js';
 import { api } from '../api.js';
 import { databaseHeld } from '../db.js';
+import { otherMedicinesSection, ranOutAdvice } from './medicines.js';
 import {
   cachedGet, currentPatient, isCaregiver, rememberName, saveSettings, settings, state, todayRequests,
 } from '../store.js';
@@ -255,10 +256,7 @@ function doseRow(dose, entry, context) {
       show({ ...result.entry, state: 'pending' });
     }
     // "I have run out": what to do now, sent or still on the phone
-    if (kind === 'skipped' && reasonCode === 'ranOut') {
-      const { ranOutAdvice } = await import('./medicines.js');
-      row.append(ranOutAdvice(result.outcome === 'sent'));
-    }
+    if (kind === 'skipped' && reasonCode === 'ranOut') row.append(ranOutAdvice(result.outcome === 'sent'));
     status.focus();
   }
 
@@ -393,10 +391,6 @@ export async function render({ refresh, flushNow } = {}) {
     ...todayRequests(pid).map(([key, path]) => cachedGet(key, path).catch(() => ({ data: null, fresh: false }))),
     later ? [] : outbox.entries(state.user.id).catch(() => []),
   ]);
-  // the other medicines' code comes after Today's first drawing (its answer is taken now: the
-  // page's copy is for the first screen only)
-  const medicinesAnswer = cachedGet(`medicines:${pid}`, `/api/patients/${pid}/medicines`);
-  medicinesAnswer.catch(() => {});
   const patient = summaryAnswer.data || currentPatient();
   rememberName(patient);
   const tz = patient ? patient.timezone : undefined;
@@ -418,17 +412,13 @@ export async function render({ refresh, flushNow } = {}) {
     root.append(h('p', { class: 'notice' }, saved ? t('today.stale', { when: formatDateTime(saved) }) : t('today.offline')));
   }
   const dosePart = doseSection(doses, waitingByDose, context);
-  const medicinesPlace = h('section', { class: 'stack other-medicines', hidden: true });
-  import('./medicines.js').then(({ otherMedicinesSection }) => {
-    medicinesPlace.replaceWith(otherMedicinesSection(context, medicinesAnswer));
-  }).catch(() => {});
   const waiting = waitingSection(flushNow);
   // Today's parts, in order: the next dose first, then the warnings (one line each), who to
   // call, the two logging buttons, what waits on this phone, the next blood test.
   const sections = [
     withheld ? treatmentCard(summaryAnswer.data) : null,
     dosePart.section,
-    medicinesPlace, // filled in by views/medicines.js
+    otherMedicinesSection(context), // fills itself in (views/medicines.js)
     redFlags(summaryAnswer.data, tz),
     contactSection(summaryAnswer.data),
     h('div', { class: 'stack actions' },
