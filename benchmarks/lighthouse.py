@@ -6,19 +6,25 @@
 
 Prints the performance score, Largest Contentful Paint, total bytes and the accessibility score
 (the issue's targets: performance >= 95, accessibility 100, LCP under 1.5 s, under 100 KiB).
-Uses `npx --yes lighthouse@12.2.3` and CHROME_PATH=/usr/bin/chromium; the signed-in session is
-passed to Lighthouse as a Cookie header.
+Uses `npx --yes lighthouse@12.2.3` with Debian's Chromium, started here with a remote debugging
+port: the signed-in session goes into that browser's own cookie jar (as on a phone that signed in
+before), and Lighthouse drives the browser through the port. A Cookie header given to Lighthouse
+instead (`--extra-headers`) is replaced by the jar's cookies as soon as the app sets one of its
+own, so the app's API calls were refused and it fell back to the sign-in screen.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -28,19 +34,66 @@ CHROME = "/usr/bin/chromium"
 TARGETS = {"performance": 95, "accessibility": 100, "lcp_ms": 1500, "bytes": 100 * 1024}
 
 
-def session_cookie(base: str, email: str, password: str) -> str:
-    """Sign in and return the Cookie header that carries the session."""
+def session_cookies(base: str, email: str, password: str) -> list[dict]:
+    """Sign in and return the session's cookies, as the browser would have kept them."""
     http = requests.Session()
     response = http.post(
         f"{base}/api/session", json={"email": email, "password": password}, timeout=30
     )
     response.raise_for_status()
-    return "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+    return [{"name": c.name, "value": c.value, "url": base} for c in http.cookies]
 
 
-def run_lighthouse(url: str, cookie: str, workdir: Path) -> dict:
-    headers = workdir / "headers.json"
-    headers.write_text(json.dumps({"Cookie": cookie}))
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def chromium_with_cookies(cookies: list[dict], workdir: Path) -> Iterator[int]:
+    """A headless Chromium with a fresh profile holding `cookies`; yields its debugging port."""
+    from playwright.sync_api import sync_playwright
+
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            CHROME,
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--no-default-browser-check",
+            f"--remote-debugging-port={port}",
+            f"--user-data-dir={workdir / 'profile'}",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/json/version", timeout=2)
+                break
+            except requests.RequestException:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("Chromium did not open its debugging port") from None
+                time.sleep(0.2)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.connect_over_cdp(f"http://127.0.0.1:{port}")
+            browser.contexts[0].add_cookies(cookies)  # the default profile's jar
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def run_lighthouse(url: str, port: int, workdir: Path) -> dict:
     report = workdir / "report.json"
     command = [
         "npx",
@@ -52,11 +105,9 @@ def run_lighthouse(url: str, cookie: str, workdir: Path) -> dict:
         f"--output-path={report}",
         "--only-categories=performance,accessibility",
         "--form-factor=mobile",
-        f"--extra-headers={headers}",
-        "--chrome-flags=--headless=new --no-sandbox --disable-gpu --no-first-run",
+        f"--port={port}",
     ]
-    env = {**os.environ, "CHROME_PATH": CHROME}
-    subprocess.run(command, check=True, env=env, timeout=600)
+    subprocess.run(command, check=True, timeout=600)
     return json.loads(report.read_text())
 
 
@@ -109,9 +160,9 @@ def main(argv: list[str] | None = None) -> int:
                 server = live_server.start(workdir / "instance")
                 person = server.enrol_patient("Lighthouse")
                 base, email, password = server.url, person.email, person.password
-            report = run_lighthouse(
-                f"{base}/#/today", session_cookie(base, email, password), workdir
-            )
+            cookies = session_cookies(base, email, password)
+            with chromium_with_cookies(cookies, workdir) as port:
+                report = run_lighthouse(f"{base}/#/today", port, workdir)
         finally:
             if server is not None:
                 live_server.stop(server.process)

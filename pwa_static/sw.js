@@ -18,7 +18,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '3670a7effd68';
+const VERSION = '6fff58a53292';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -35,6 +35,7 @@ const SHELL = [
   '/static/js/device.js',
   '/static/js/dom.js',
   '/static/js/i18n.js',
+  '/static/js/intl-warm.js',
   '/static/js/outbox.js',
   '/static/js/outbox-core.js',
   '/static/js/parts.js',

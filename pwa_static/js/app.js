@@ -1,7 +1,7 @@
 // The app's entry point: starts the language, the session and the outbox, routes between
 // screens (#/today, #/bowel, ...), and registers the service worker.
 
-import { kv } from './db.js';
+import { holdDatabase, kv } from './db.js';
 import { h } from './dom.js';
 import { t, tn } from './i18n.js';
 import * as store from './store.js';
@@ -70,6 +70,7 @@ async function show() {
   }
   const count = ++renderCount;
   const spec = ROUTES[route];
+  const before = fieldValues(main);
   let view;
   try {
     const module = await spec.load();
@@ -81,6 +82,7 @@ async function show() {
       h('button', { type: 'button', class: 'button', onclick: () => show() }, t('action.tryAgain')));
   }
   if (count !== renderCount) return;
+  keepTyping(before, view);
   main.replaceChildren(view);
   updateShell(ROUTES[route].nav || route);
   const title = main.querySelector('h1');
@@ -88,6 +90,25 @@ async function show() {
   if (!firstRender && title) title.focus();
   firstRender = false;
   window.scrollTo(0, 0);
+}
+
+// Typing goes on while the next screen loads (its code can take a moment on a slow phone): what
+// was typed on the screen being left after the new one was asked for is carried into the same
+// field of the new screen (by name, passwords never), rather than drawn away; so is the email of
+// a sign-in form, the same on all of them (sign in, a code, a reset).
+const CARRIED = 'input[name]:not([type=password]):not([type=checkbox]):not([type=radio]):not([type=hidden]), textarea[name]';
+
+function fieldValues(root) {
+  return new Map([...root.querySelectorAll(CARRIED)].map((field) => [field, field.value]));
+}
+
+function keepTyping(before, view) {
+  for (const [field, value] of fieldValues(main)) {
+    const typedSince = value !== (before.get(field) ?? '');
+    if (!value || !(typedSince || field.autocomplete === 'username')) continue;
+    const target = view.querySelector(`[name="${CSS.escape(field.name)}"]`);
+    if (target && target.matches(CARRIED) && !target.value) target.value = value;
+  }
 }
 
 function updateShell(current) {
@@ -244,12 +265,15 @@ async function afterSignIn() {
 
 async function start() {
   applyTextSize();
-  if (!document.cookie.includes('companion_emergency=')) store.shareEmergencyNumber();
   wireShell();
   // someone signed in on this phone before: fetch the screen's code while the words and the
   // session load, not after (a first visit goes to the sign-in screen and needs none of it)
   const route = ROUTES[parseHash().name] ? parseHash().name : 'today';
-  kv.get('session').then((saved) => {
+  // a page that came with the session and the first answers: the first screen is drawn before
+  // the phone's database is opened (what it keeps is written, and read, just after)
+  const withPage = store.cameWithPage();
+  const releaseDatabase = withPage ? holdDatabase() : () => {};
+  if (!withPage) kv.get('session').then((saved) => {
     if (!saved) return;
     ROUTES[route].load();
     const pid = store.patientFor(saved.user);
@@ -261,16 +285,20 @@ async function start() {
       store.preloadToday(store.state.patientId); // in parallel with the words and the screen's code
     }
   };
-  await Promise.all([
-    store.useLanguage(store.bootLanguage() || store.settings.lang),
-    // Today's answers are asked for the moment /api/me says who this is; the list of patients
-    // (for the switcher and history) waits until Today is on the screen
-    store.restoreSession({ onUser: preloadToday, patientsLater: route === 'today' }),
-  ]);
-  await store.followUserLanguage(); // the words this person chose, on whichever phone
-  preloadToday(); // kept on the phone, without a connection
-  started = true;
-  await show();
+  try {
+    await Promise.all([
+      store.useLanguage(store.bootLanguage() || store.settings.lang, { names: store.pageLanguages() }),
+      // Today's answers are asked for the moment /api/me says who this is; the list of patients
+      // (for the switcher and history) waits until Today is on the screen
+      store.restoreSession({ onUser: preloadToday, patientsLater: route === 'today' }),
+    ]);
+    await store.followUserLanguage(); // the words this person chose, on whichever phone
+    preloadToday(); // kept on the phone, without a connection
+    started = true;
+    await show();
+  } finally {
+    afterPaint(releaseDatabase);
+  }
   store.forgetBoot(); // what came with the page is for the first screen only
   afterPaint(() => store.whenPatients().then(renderPatientSwitch));
   registerServiceWorker();

@@ -6,10 +6,27 @@ import './outbox-core.js';
 
 const core = globalThis.companionOutboxCore;
 let opening = null;
+let held = null;
+
+/**
+ * Opening the database is a moment of a slow phone's start: a page that came with its answers
+ * draws its first screen first. Until the returned function is called, reads and writes wait.
+ */
+export function holdDatabase() {
+  let release;
+  held = new Promise((resolve) => { release = resolve; });
+  return () => {
+    held = null;
+    release();
+  };
+}
+
+/** Whether the database waits for the first screen (what is read from it comes after). */
+export const databaseHeld = () => held !== null;
 
 export function openDb() {
   if (!opening) {
-    opening = core.openDatabase().then((db) => {
+    opening = (held || Promise.resolve()).then(() => core.openDatabase()).then((db) => {
       db.onversionchange = () => { db.close(); opening = null; };
       return db;
     }, (error) => {

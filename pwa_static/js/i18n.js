@@ -3,6 +3,8 @@
 // names of the languages it has in languages.json (content/README.md, "Adding a language").
 // Missing keys fall back to English; dates, numbers and plurals are the browser's Intl.
 
+import './intl-warm.js';
+
 let base = '/static/i18n';
 let languageNames = null;
 
@@ -38,12 +40,14 @@ function pick(wanted, available) {
 }
 
 /** Load the words of `wanted` (or the browser's first language the app has), from `catalogues`
- * (the app's folder of catalogues; the patient app's by default). */
-export async function loadLanguage(wanted, { catalogues = base } = {}) {
+ * (the app's folder of catalogues; the patient app's by default). `names` is the folder's
+ * languages.json when the page brought it (no request for it then). */
+export async function loadLanguage(wanted, { catalogues = base, names = null } = {}) {
   if (catalogues !== base) {
     base = catalogues;
     languageNames = null;
   }
+  if (names && !languageNames) languageNames = Promise.resolve(names);
   const [available, englishStrings] = await Promise.all([languages(), fetchStrings('en')]);
   const code = pick(wanted, available);
   english = englishStrings;

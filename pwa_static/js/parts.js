@@ -37,9 +37,8 @@ export function tabletWords(tablets) {
 const PICTURE_MAX = 8; // more pieces than this are told in words only
 
 /**
- * A dose as tablets (server/web.py draws the same markup): a small picture of the pieces
- * (each strength its own size, a half drawn as half) and the words; null when the patient's
- * tablets are not set.
+ * A dose as tablets: a small picture of the pieces (each strength its own size, a half drawn
+ * as half) and the words; null when the patient's tablets are not set.
  */
 export function tabletsLine(dose) {
   if (!Array.isArray(dose.tablets)) return null;
@@ -62,7 +61,7 @@ function dialable(number) {
 
 /**
  * "Call my care team" (the clinic's number and hours, from the patient summary) beside the
- * emergency button; server/web.py draws the same markup for the first paint.
+ * emergency button.
  */
 export function contactSection(summary) {
   const contact = (summary && summary.care_team_contact) || {};

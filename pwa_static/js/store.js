@@ -18,18 +18,8 @@ function readSettings() {
 
 export const settings = readSettings();
 
-/**
- * The emergency number travels as a cookie too, so that the Today the server draws for the
- * first paint (server/web.py) offers the same number as the app (it is not health data).
- */
-export function shareEmergencyNumber() {
-  const number = String(settings.emergencyNumber || '112').replace(/[^0-9+*#]/g, '') || '112';
-  document.cookie = `companion_emergency=${encodeURIComponent(number)}; path=/; max-age=31536000; SameSite=Lax`;
-}
-
 export function saveSettings(patch) {
   Object.assign(settings, patch);
-  if ('emergencyNumber' in patch) shareEmergencyNumber();
   try {
     localStorage.setItem(SETTINGS_KEY, JSON.stringify(settings));
   } catch {
@@ -47,13 +37,13 @@ const boot = readBoot();
 
 function readBoot() {
   const holder = document.getElementById('boot');
-  if (!holder) return { me: null, answers: {} };
+  if (!holder) return { me: null, answers: {}, languages: null };
   holder.remove();
   try {
     const data = JSON.parse(holder.textContent);
-    return { me: data.me || null, answers: data.answers || {} };
+    return { me: data.me || null, answers: data.answers || {}, languages: data.languages || null };
   } catch {
-    return { me: null, answers: {} };
+    return { me: null, answers: {}, languages: null };
   }
 }
 
@@ -61,6 +51,12 @@ function readBoot() {
 export function bootLanguage() {
   return (boot.me && boot.me.user && boot.me.user.language) || null;
 }
+
+/** Whether the page came with the session (a signed-in visit online). */
+export const cameWithPage = () => Boolean(boot.me);
+
+/** The app's languages ({code: name}) when the page brought them. */
+export const pageLanguages = () => boot.languages;
 
 export function forgetBoot() {
   boot.me = null;
@@ -142,7 +138,8 @@ export async function rememberSession(session, { onUser, patientsLater = false }
     startPatients = null;
     state.patientsReady = loadPatients();
   }
-  await kv.set('session', session);
+  // the phone's copy (offline starts, the service worker's sends): the screen waits for no write
+  kv.set('session', session).catch(() => {});
 }
 
 /** The list of patients: starts loading it if it was left for later. */
@@ -216,9 +213,9 @@ export async function loadPatients() {
  * server draws (a cookie), the service worker's notifications. `choose` makes it this person's
  * own language on every device they use (kept on the server; it words their pushes too).
  */
-export async function useLanguage(code, { choose = false } = {}) {
+export async function useLanguage(code, { choose = false, names = null } = {}) {
   const before = lang;
-  const loaded = await loadLanguage(code);
+  const loaded = await loadLanguage(code, { names });
   tellServerLanguage(loaded);
   translateDom();
   tellWorkerLanguage(loaded);

@@ -1,7 +1,8 @@
-"""The first screen of a signed-in visit: the page itself carries Today, drawn by the server as
-the app draws it, and the session and Today's first answers (server/web.py), so Today paints
-with the page and the app starts without asking /api/me and the Today answers; none of it is
-kept by any cache, and the answers are used for the first screen only."""
+"""The first screen of a signed-in visit: the page carries the session and Today's first answers
+(server/web.py) and names Today's code in its Link header, so the app (js/views/today.js, the
+only drawing of Today) draws it as soon as its code is in, without asking /api/me or the Today
+answers first; none of it is kept by any cache, and the answers are used for the first screen
+only."""
 
 from __future__ import annotations
 
@@ -19,6 +20,19 @@ from tests.browser.live_server import LiveServer, Person
 pytestmark = pytest.mark.browser
 
 BOOT = re.compile(r'<script type="application/json" id="boot">(.*?)</script>', re.S)
+# the page's last Largest Contentful Paint candidate: when, and whether it is in Today
+LARGEST_PAINT = """
+new PerformanceObserver((list) => {
+  const entry = list.getEntries().at(-1);
+  window.largestPaintEntry = entry;
+}).observe({ type: 'largest-contentful-paint', buffered: true });
+Object.defineProperty(window, 'largestPaint', { get() {
+  const entry = window.largestPaintEntry;
+  if (!entry) return null;
+  const inToday = Boolean(entry.element && entry.element.closest('.today'));
+  return { time: entry.startTime, inToday };
+} });
+"""
 
 
 def _boot(html: str) -> dict[str, Any] | None:
@@ -43,19 +57,27 @@ def test_a_signed_in_page_carries_the_answers_the_api_gives(
     assert boot["me"] == api.call("GET", "/api/me")
     assert boot["me"]["csrf_token"] == signed_in["csrf_token"]
     pid = patient.patient_id
-    assert boot["answers"] == {
-        f"/api/patients/{pid}": api.call("GET", f"/api/patients/{pid}"),
-        f"/api/patients/{pid}/doses": api.call("GET", f"/api/patients/{pid}/doses"),
-    }
-    # Today is drawn in, its buttons disabled until the app has started
-    assert '<h2 id="doses-title" tabindex="-1">Today&#39;s doses</h2>' in page.text
-    assert '<h2 id="blood-title">Next blood test</h2>' in page.text
-    assert re.search(r'class="button primary big" [^>]*disabled>Taken</button>', page.text)
-    assert "Loading…" not in page.text
+    paths = [f"/api/patients/{pid}", f"/api/patients/{pid}/doses", f"/api/patients/{pid}/medicines"]
+    assert boot["answers"] == {path: api.call("GET", path) for path in paths}
+    # no drawing of Today in the page: the app draws it (one renderer, js/views/today.js)
+    outside = BOOT.sub("", page.text)
+    assert "Loading…" in outside
+    for words in ("Today&#39;s doses", "Today's doses", "Next blood test", ">Taken<"):
+        assert words not in outside
+    # and Today's code comes with it, after the stylesheet: the modules today.js imports, and
+    # what they import
+    head = page.text.split("</head>", 1)[0]
+    preloaded = re.findall(r'<link rel="modulepreload" href="([\w/.-]+)">', head)
+    assert "/static/js/views/today.js" in preloaded and "/static/js/parts.js" in preloaded
+    assert head.index('rel="stylesheet"') < head.index('href="/static/js/views/today.js"')
     # the reads are on the patient's audit trail like the API's own
     trail = server.clinician.call("GET", f"/api/patients/{pid}/audit")["items"]
     from_page = {(e["action"], e["actor_role"]) for e in trail if e["path"] == "/"}
-    assert from_page == {("patient.read", "patient"), ("doses.read", "patient")}
+    assert from_page == {
+        ("patient.read", "patient"),
+        ("doses.read", "patient"),
+        ("medicines.read", "patient"),
+    }
 
     # signed out: the plain shell, compressed, with nothing of anyone's
     plain = requests.get(server.url + "/", headers={"Accept-Encoding": "gzip"}, timeout=10)
@@ -81,8 +103,20 @@ def test_a_caregiver_of_one_gets_that_persons_today(server: LiveServer, patient:
     assert set(boot["answers"]) == {
         f"/api/patients/{patient.patient_id}",
         f"/api/patients/{patient.patient_id}/doses",
+        f"/api/patients/{patient.patient_id}/medicines",
     }
-    assert f'<h1 tabindex="-1">Today: {patient.display_name}</h1>' in page
+
+
+def test_a_page_in_another_language_brings_its_words(server: LiveServer, patient: Person) -> None:
+    """The app asks for English in any case (index.html preloads it); the person's chosen
+    language comes with the page too, so Today in Spanish waits for no further round trip."""
+    api = server.new_api()
+    api.sign_in(patient.email, patient.password)
+    spanish = api.raw("GET", "/", cookies={"companion_lang": "es"}).text
+    words = '<link rel="preload" href="/static/i18n/es.json" as="fetch" crossorigin="anonymous">'
+    assert words in spanish
+    english = api.raw("GET", "/", cookies={"companion_lang": "en"}).text
+    assert "/static/i18n/es.json" not in english
 
 
 def test_no_value_can_end_the_data_block(server: LiveServer) -> None:
@@ -109,20 +143,48 @@ def test_today_paints_from_the_page_without_asking_the_api_first(
             "/api/session", data={"email": patient.email, "password": patient.password}
         )
         page = context.new_page()
+        page.add_init_script(LARGEST_PAINT)
         asked: list[str] = []
         page.on("request", lambda request: asked.append(request.url.replace(server.url, "")))
+        scripts: list[str] = []
+        page.on(
+            "request",
+            lambda r: (
+                scripts.append(r.url.replace(server.url, ""))
+                if r.resource_type == "script"
+                else None
+            ),
+        )
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.goto("/")
+        response = page.goto("/")
+        assert response is not None
         page.get_by_role("heading", name="Today's doses").wait_for()
         page.get_by_text("Next blood test").wait_for()
         expect(page.get_by_role("button", name="Log bowel movement")).to_be_enabled()
         page.wait_for_load_state("networkidle")
         pid = patient.patient_id
-        first = {"/api/me", f"/api/patients/{pid}", f"/api/patients/{pid}/doses"}
+        first = {
+            "/api/me",
+            f"/api/patients/{pid}",
+            f"/api/patients/{pid}/doses",
+            f"/api/patients/{pid}/medicines",
+        }
         assert first.isdisjoint(asked), asked
         assert page.locator("#boot").count() == 0  # read once, then gone from the page
         assert errors == []  # a JSON data block breaks no Content-Security-Policy
+        # Today's largest element is the app's drawing, made from the page's answers (none of
+        # Today's reads went to the API above)
+        largest = page.evaluate("window.largestPaint")
+        assert largest is not None and largest["inToday"], largest
+        # every module Today ran was asked for by the page itself, none found only when the
+        # module importing it had arrived (a request made while Today is drawn delays its paint),
+        # and the names of the languages came in the page
+        with_page = set(re.findall(r'(?:href|src)="(/static/js/[\w/.-]+)"', response.text()))
+        assert set(scripts) - with_page == set(), scripts
+        assert "/static/i18n/languages.json" not in asked
+        assert "languages.json" not in response.text().split("</head>", 1)[0]
+        scripts.clear()
 
         # a write works with the CSRF token that came with the page
         taken = page.get_by_role("button", name="Taken", exact=True)
@@ -137,6 +199,7 @@ def test_today_paints_from_the_page_without_asking_the_api_first(
         asked.clear()
         page.goto("/#/history")
         page.get_by_role("heading", name="History", exact=True).wait_for()
+        assert "/static/js/views/history.js" in scripts  # another screen's code: asked for then
         with page.expect_response(lambda r: r.url.endswith(f"/api/patients/{pid}/doses")):
             page.goto("/#/today")
         page.get_by_role("heading", name="Today's doses").wait_for()
@@ -155,35 +218,3 @@ def test_today_paints_from_the_page_without_asking_the_api_first(
         assert "Today's doses" not in cached and patient.display_name not in cached
     finally:
         context.close()
-
-
-def _main_text(browser: Any, server: LiveServer, person: Person, locale: str, js: bool) -> str:
-    context = browser.new_context(
-        base_url=server.url, **{**PHONE, "locale": locale}, java_script_enabled=js
-    )
-    context.set_default_timeout(15000)
-    try:
-        context.request.post(
-            "/api/session", data={"email": person.email, "password": person.password}
-        )
-        page = context.new_page()
-        page.goto("/")
-        page.get_by_role("heading", name="Today's doses").wait_for()
-        if js:
-            expect(page.get_by_role("button", name="Log bowel movement")).to_be_enabled()
-        else:  # drawn by the server, nothing run
-            expect(page.get_by_role("button", name="Log bowel movement")).to_be_disabled()
-        return str(page.locator("main").inner_text())
-    finally:
-        context.close()
-
-
-@pytest.mark.parametrize("locale", ["en-GB", "en-US"])
-def test_the_server_draws_today_as_the_app_does(
-    browser: Any, server: LiveServer, shared_patient: Person, locale: str
-) -> None:
-    """Word for word, dates in the phone's own format: the app's drawing then replaces the
-    server's without a visible change (and without a later, larger contentful paint)."""
-    drawn = _main_text(browser, server, shared_patient, locale, js=False)
-    assert "Next blood test" in drawn and "Taken" in drawn
-    assert drawn == _main_text(browser, server, shared_patient, locale, js=True)

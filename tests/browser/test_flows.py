@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import shot, sign_in
+from tests.browser.conftest import PHONE, shot, sign_in
 from tests.browser.live_server import LiveServer, Person
 
 pytestmark = pytest.mark.browser
@@ -26,6 +26,33 @@ def test_sign_in_shows_today(phone: Any, shared_patient: Person) -> None:
     assert page.get_by_text("Next blood test").is_visible()
     assert page.get_by_text(re.compile(r"In \d+ days?\.|It is today|It is tomorrow")).is_visible()
     shot(page, "02-today")
+
+
+def test_what_is_typed_while_the_next_screen_loads_is_kept(
+    browser: Any, server: LiveServer
+) -> None:
+    """A tap on "I have a reset code" while the phone is slow: the email typed on the sign-in
+    screen, still shown while the reset screen's code arrives, is in the reset form when it
+    comes (it was drawn away, empty, before)."""
+    context = browser.new_context(base_url=server.url, service_workers="block", **PHONE)
+    context.set_default_timeout(15000)
+    try:
+        page = context.new_page()
+        held: list[Any] = []
+        # answered when the test says
+        page.route("**/static/js/views/reset.js", lambda route: held.append(route))
+        page.goto("/")
+        page.get_by_role("heading", name="Sign in").wait_for()
+        page.get_by_role("link", name="I have a reset code").click()
+        while not held:
+            page.wait_for_timeout(50)
+        page.get_by_label("Email", exact=True).fill("someone@example.org")
+        held[0].continue_()
+        page.get_by_role("heading", name="Set a new password").wait_for()
+        assert page.get_by_label("Email", exact=True).input_value() == "someone@example.org"
+        assert page.get_by_label("Reset code").input_value() == ""
+    finally:
+        context.close()
 
 
 def test_mark_a_dose_taken(phone: Any, patient: Person, server: LiveServer) -> None:

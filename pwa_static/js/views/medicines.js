@@ -108,8 +108,7 @@ export function otherMedicinesSection(context) {
     } catch {
       return;
     }
-    // none listed: nothing on Today (the page is reached from Settings), so that the screen the
-    // server drew first stays as it was
+    // none listed: nothing on Today (the page is reached from Settings)
     if (!answer || !answer.data || !(answer.data.items || []).length) return;
     const items = answer.data.items;
     const due = items.flatMap((m) => (m.today || []).map((dose) => [m, dose]))

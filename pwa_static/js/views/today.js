@@ -2,18 +2,20 @@
 // offered as "Taken"); then today's doses, the next one marked, with its tablets and a big
 // "Taken" only while the server would accept it; open red flags one line each (opened to read
 // the advice); "Call my care team" beside the emergency button; the two logging buttons, what
-// is saved on this phone but not sent yet, and the next blood test. server/web.py draws the same
-// screen for the first paint: a part added here is added there too (`sections` keeps the order).
+// is saved on this phone but not sent yet, and the next blood test. This is the only drawing of
+// Today: a signed-in page carries the answers it starts from (server/web.py, store.js's boot),
+// so it is drawn as soon as its code is in, without waiting for the API.
 
 import { h, uid } from '../dom.js';
 import { formatDate, formatDateTime, formatNumber, formatTime, isoDate, t, tn } from '../i18n.js';
 import * as outbox from '../outbox.js';
 import { api } from '../api.js';
+import { databaseHeld } from '../db.js';
+import { otherMedicinesSection, ranOutAdvice } from './medicines.js';
 import {
   cachedGet, currentPatient, isCaregiver, rememberName, saveSettings, settings, state, todayRequests,
 } from '../store.js';
 import { callButton, describeEntry, heading, isInstalled, isIos, messageFor } from '../ui.js';
-import { otherMedicinesSection, ranOutAdvice } from './medicines.js';
 import { contactSection, say, tabletsLine } from '../parts.js';
 
 const SEVERITY_ORDER = { emergency: 0, urgent: 1, routine: 2 };
@@ -111,7 +113,7 @@ function doseStatusText(status, entry, tz) {
   return say(`dose.status.${status}`);
 }
 
-/** A time as the dose times are written (24-hour, the patient's zone), as server/web.py does. */
+/** A time as the dose times are written (24-hour, the patient's zone). */
 function clockTime(instant, tz) {
   return new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: tz })
     .format(new Date(instant));
@@ -129,7 +131,7 @@ function markable(dose, withheld, now = Date.now()) {
   return Date.parse(dose.mark_from) <= now && now <= Date.parse(dose.mark_until);
 }
 
-/** The next dose to take: the first not yet marked that can still be (server/web.py alike). */
+/** The next dose to take: the first not yet marked that can still be. */
 export function nextDoseId(doses) {
   const found = (doses || []).find((d) => d.status === 'pending');
   return found ? found.id : null;
@@ -382,24 +384,29 @@ export async function render({ refresh, flushNow } = {}) {
   }
   // the summary and the doses in parallel: the summary knows the name and the time zone, and
   // the doses without a date are the patient's today
+  // what waits on this phone: read before drawing, unless the page came with the answers and the
+  // phone's database opens after the first screen (then the rows are brought up to date after)
+  const later = databaseHeld();
   const [summaryAnswer, dosesAnswer, waitingList] = await Promise.all([
     ...todayRequests(pid).map(([key, path]) => cachedGet(key, path).catch(() => ({ data: null, fresh: false }))),
-    outbox.entries(state.user.id).catch(() => []),
+    later ? [] : outbox.entries(state.user.id).catch(() => []),
   ]);
   const patient = summaryAnswer.data || currentPatient();
   rememberName(patient);
   const tz = patient ? patient.timezone : undefined;
-  const today = isoDate(new Date(), tz);
+  // the patient's date now, asked of Intl only when the answers do not say (its first use with
+  // a time zone costs the phone a moment before Today is on the screen)
+  const today = () => isoDate(new Date(), tz);
   const title = isCaregiver() && patient ? t('today.titleFor', { name: patient.display_name }) : t('today.title');
   let doses = dosesAnswer.data;
-  if (doses && !dosesAnswer.fresh && doses.date !== today) doses = null; // an old day's list is no use
+  if (doses && !dosesAnswer.fresh && doses.date !== today()) doses = null; // an old day's list is no use
   const withheld = dosesWithheld(summaryAnswer.data, doses);
   const context = { pid, tz, withheld, nextId: withheld ? null : nextDoseId(doses && doses.doses), refresh: refresh || (() => {}) };
   const waitingByDose = new Map(waitingList
     .filter((entry) => entry.kind === 'dose' && entry.patientId === pid)
     .map((entry) => [entry.body.dose_id, entry]));
 
-  const root = h('div', { class: 'stack today' }, heading(title), h('p', { class: 'lead' }, formatDate(doses ? doses.date : today)));
+  const root = h('div', { class: 'stack today' }, heading(title), h('p', { class: 'lead' }, formatDate(doses ? doses.date : today())));
   if (!summaryAnswer.fresh || !dosesAnswer.fresh) {
     const saved = summaryAnswer.savedAt || dosesAnswer.savedAt;
     root.append(h('p', { class: 'notice' }, saved ? t('today.stale', { when: formatDateTime(saved) }) : t('today.offline')));
@@ -407,8 +414,7 @@ export async function render({ refresh, flushNow } = {}) {
   const dosePart = doseSection(doses, waitingByDose, context);
   const waiting = waitingSection(flushNow);
   // Today's parts, in order: the next dose first, then the warnings (one line each), who to
-  // call, the two logging buttons, what waits on this phone, the next blood test. A new part
-  // goes in this list (and in server/web.py's `_today_markup` when it is drawn there too).
+  // call, the two logging buttons, what waits on this phone, the next blood test.
   const sections = [
     withheld ? treatmentCard(summaryAnswer.data) : null,
     dosePart.section,
@@ -423,7 +429,15 @@ export async function render({ refresh, flushNow } = {}) {
     installHint(),
   ];
   root.append(...sections.filter(Boolean));
-  await waiting.refresh();
+  const shown = waiting.refresh();
+  if (later) {
+    shown.then((list) => {
+      const byDose = new Map(list.filter((e) => e.kind === 'dose' && e.patientId === pid).map((e) => [e.body.dose_id, e]));
+      for (const [doseId, row] of dosePart.rows) row.update(byDose.get(doseId));
+    });
+  } else {
+    await shown;
+  }
 
   const stop = outbox.subscribe(async (detail) => {
     if (!root.isConnected) {
