@@ -19,7 +19,7 @@ from tests.browser.live_server import LiveServer, Person
 
 pytestmark = pytest.mark.browser
 
-SIGN_IN_UNCOMPRESSED = 120 * 1024
+SIGN_IN_UNCOMPRESSED = 128 * 1024
 BUDGET = 100 * 1024
 
 
@@ -181,6 +181,7 @@ def test_first_load_is_under_100_kib(
         )
         assert load["gzip_estimate"] < BUDGET, load
     # before sign-in nothing but the shell loads. It held the budget even without compression
-    # until the catalogue gained every word of issues 16 and 17 (29 KiB of 111 KiB): splitting
-    # the catalogue per screen would bring it back; until then growth is still caught here
+    # until the catalogue gained every word of issues 16 and 17 (29 KiB of 111 KiB), then the
+    # push notifications' words (issue 19, 124 KiB), which only the service worker reads:
+    # splitting the catalogue per screen would bring it back; until then growth is caught here
     assert signed_out["uncompressed"] < SIGN_IN_UNCOMPRESSED, signed_out
