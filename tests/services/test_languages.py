@@ -5,6 +5,7 @@ wherever a translation is silent. Text the product stores stays in English."""
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -43,6 +44,34 @@ def test_a_catalogue_has_every_english_key_and_no_other(code: str) -> None:
         placeholders = sorted(part.split("}")[0] for part in text.split("{")[1:])
         theirs = sorted(part.split("}")[0] for part in other[key].split("{")[1:])
         assert placeholders == theirs, f"{code}.json {key}: placeholders differ"
+
+
+def _used_words() -> tuple[set[str], set[str]]:
+    """The catalogue keys the apps and the server name: literal keys, and the prefixes of keys
+    made in code (`t(`symptom.${code}`)`, `'band.' + band`)."""
+    sources = [
+        path
+        for folder in ("pwa_static", "server")
+        for pattern in ("*.js", "*.html", "*.py")
+        for path in (ROOT / folder).rglob(pattern)
+        if "node_modules" not in path.parts
+    ]
+    text = "\n".join(path.read_text(encoding="utf-8") for path in sources)
+    literal = set(re.findall(r"""['"`]([A-Za-z]\w*(?:\.[\w-]+)+)['"`]""", text))
+    prefixes = set(re.findall(r"""[`'"]([A-Za-z][\w.]*)(?:\$\{|['"]\s*\+)""", text))
+    return literal, {prefix for prefix in prefixes if "." in prefix}
+
+
+def test_every_english_word_is_used() -> None:
+    """No word in the catalogue that nothing shows (plurals: `.one`/`.other`; a caregiver's
+    wording: `.caregiver` beside the patient's)."""
+    literal, prefixes = _used_words()
+
+    def used(key: str) -> bool:
+        base = re.sub(r"\.(zero|one|two|few|many|other|caregiver)$", "", key)
+        return bool({key, base} & literal) or key.startswith(tuple(prefixes))
+
+    assert [key for key in _catalogue(ENGLISH) if not used(key)] == []
 
 
 @pytest.mark.parametrize("tag", TRANSLATIONS)
