@@ -17,7 +17,7 @@ from server.domain import escalation_ladder
 from server.domain.escalation_ladder import DEFAULT_WINDOWS_MINUTES, is_for_on_call
 from server.models import CaregiverLink, Clinic, Escalation, EscalationEvent, Patient, User
 from server.services import outbox
-from server.services.content import ENGLISH, Content
+from server.services.content import ENGLISH, Content, fill
 from server.services.formats import Formats
 
 # Symptom red flags a linked caregiver is told about by default (the clinic can change it).
@@ -190,11 +190,11 @@ def email_text(content: Content, payload: dict[str, Any]) -> tuple[str, str]:
     if payload.get("again"):
         lines += [words["again"], ""]
     lines += [
-        words["severity"].replace("{severity}", severity),
-        words["opened"].replace("{when}", Formats(language).moment(opened, zone)),
+        fill(words["severity"], severity=severity),
+        fill(words["opened"], when=Formats(language).moment(opened, zone)),
         words["acknowledge"],
     ]
-    title = subject.replace("{severity}", severity).replace("{title}", summary.split(":")[0])
+    title = fill(subject, severity=severity, title=summary.split(":")[0])
     return title, "\n".join(lines) + "\n"
 
 

@@ -106,6 +106,14 @@ def project_content() -> Content:
     return Content(Path(__file__).resolve().parents[2] / "content")
 
 
+def fill(text: str, **values: object) -> str:
+    """A catalogue entry with its `{name}` placeholders filled (a name not given is left as it
+    is): every word the server writes from a catalogue is filled here."""
+    for name, value in values.items():
+        text = text.replace("{" + name + "}", str(value))
+    return text
+
+
 class Content:
     """Loaded once per process from a directory; files are small. English unless made by
     `in_language`, which reads a translation over English."""
@@ -207,7 +215,7 @@ class Content:
         entry = self.treatment.get("restart" if restart_on else state)
         if entry is None:
             return None
-        return {key: str(entry[key]).replace("{date}", restart_on or "") for key in TREATMENT_KEYS}
+        return {key: fill(str(entry[key]), date=restart_on or "") for key in TREATMENT_KEYS}
 
     def advice_for(self, code: str) -> dict[str, Any]:
         """The advice for a rule or prompt code (a test checks every code has it)."""

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from server.notify.webpush import PushMessage
+from server.services.content import fill
 from server.services.outbox import Claimed
 
 CATALOGUES = Path(__file__).resolve().parents[2] / "pwa_static" / "i18n"
@@ -62,11 +63,8 @@ def spoken(language: str | None) -> str:
 
 
 def word(language: str, key: str, params: Mapping[str, str]) -> str:
-    """A catalogue entry with its {name} placeholders filled, as the app's i18n.js does."""
-    text = push_words(language).get(key, key)
-    for name, value in params.items():
-        text = text.replace("{" + name + "}", value)
-    return text
+    """A catalogue entry with its {name} placeholders filled."""
+    return fill(push_words(language).get(key, key), **params)
 
 
 def worded(code: str, params: dict[str, str], language: str, **rest: Any) -> PushMessage:

@@ -20,7 +20,7 @@ from server.models_exports import CalendarFeed
 from server.policy import Actor
 from server.services import appointments
 from server.services import state as states
-from server.services.content import Content
+from server.services.content import Content, fill
 from server.services.errors import NotFound
 from server.services.formats import Formats
 
@@ -108,7 +108,7 @@ def calendar_for(session: Session, patient: Patient, now: dt.datetime, content: 
         event.add("summary", words["blood_test"])
         event.add(
             "description",
-            words["blood_test_description"].replace("{date}", formats.long_date(item.due_date)),
+            fill(words["blood_test_description"], date=formats.long_date(item.due_date)),
         )
         event.add("transp", "TRANSPARENT")
         cal.add_component(event)
@@ -126,10 +126,12 @@ def calendar_for(session: Session, patient: Patient, now: dt.datetime, content: 
         event.add("summary", title)
         event.add(
             "description",
-            words["appointment_description"]
-            .replace("{title}", title)
-            .replace("{date}", formats.long_date(booked.starts_at.astimezone(zone).date()))
-            .replace("{time}", formats.time(booked.starts_at, patient.timezone)),
+            fill(
+                words["appointment_description"],
+                title=title,
+                date=formats.long_date(booked.starts_at.astimezone(zone).date()),
+                time=formats.time(booked.starts_at, patient.timezone),
+            ),
         )
         if booked.place:
             event.add("location", booked.place)

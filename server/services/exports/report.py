@@ -17,7 +17,7 @@ from server.domain import daily_doses, local_date
 from server.domain.doses import plan_day
 from server.models import BowelMovement, Dose, Escalation, LabResult, Patient
 from server.services import state as states
-from server.services.content import Content
+from server.services.content import Content, fill
 from server.services.formats import Formats
 
 MAX_RANGE_DAYS = 731
@@ -184,10 +184,7 @@ class Words:
         self.formats = formats
 
     def __call__(self, key: str, **values: object) -> str:
-        text = self.text[key]
-        for name, value in values.items():
-            text = text.replace("{" + name + "}", str(value))
-        return text
+        return fill(self.text[key], **values)
 
     def code(self, prefix: str, code: str) -> str:
         """A code's word (kind_taper, band_mild, ...), the code itself where there is none."""
@@ -216,7 +213,7 @@ class SummaryPdf(FPDF):
     def footer(self) -> None:
         self.set_y(-10)
         self.set_font("Helvetica", "", 7)
-        self.cell(0, 4, latin(self.title_text.replace("{page}", str(self.page_no()))), align="C")
+        self.cell(0, 4, latin(fill(self.title_text, page=self.page_no())), align="C")
 
     def heading(self, text: str) -> None:
         if self.get_y() > self.h - 40:
