@@ -18,7 +18,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '6fff58a53292';
+const VERSION = '24a5b91121a3';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',

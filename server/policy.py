@@ -46,6 +46,9 @@ class Access:
     action: str
     scope: str
     roles: frozenset[str] = frozenset()
+    # False for a file that is the same for everyone: the request never reads who asks
+    # (no session, no database), so the app's code and styles cost the server next to nothing
+    reads_who_asks: bool = True
 
     def allows_role(self, role: str) -> bool:
         return role in self.roles
@@ -53,6 +56,11 @@ class Access:
 
 def public(action: str) -> Access:
     return Access(action, "public")
+
+
+def asset(action: str) -> Access:
+    """A public file of the app (code, styles, words, icons): the same for everyone."""
+    return Access(action, "public", reads_who_asks=False)
 
 
 def signed_in(action: str, roles: Iterable[str] = ALL_ROLES) -> Access:

@@ -24,21 +24,30 @@ CSP = "; ".join(
 
 def _headers(response: Response, secure: bool) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-    headers.setdefault(
-        "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
-    )
+    if not _subresource(response):
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+        )
     if secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if request.path.startswith("/api/") or request.path == "/healthz":
         # health data stays off every disk cache
         headers["Cache-Control"] = "no-store"
     return response
+
+
+def _subresource(response: Response) -> bool:
+    """A module, stylesheet, word file or icon of the app: a browser applies the policies of
+    the page that loads it (CSP, framing, opener, permissions), never the file's own, so
+    they are left off the 16 files of the first load. Pages, the service worker (a worker
+    obeys its own CSP) and the API keep them all."""
+    return request.path.startswith("/static/") and response.mimetype != "text/html"
 
 
 def init_security_headers(app: Flask) -> None:

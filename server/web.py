@@ -216,7 +216,7 @@ def care_shell() -> ResponseReturnValue:
 
 
 @web.route("/sw.js", methods=["GET"])
-@access(policy.public("web.service_worker"))
+@access(policy.asset("web.service_worker"))
 @compress.compressed()
 def service_worker() -> ResponseReturnValue:
     response = _send("sw.js")
@@ -225,7 +225,7 @@ def service_worker() -> ResponseReturnValue:
 
 
 @web.route("/manifest.webmanifest", methods=["GET"])
-@access(policy.public("web.manifest"))
+@access(policy.asset("web.manifest"))
 @compress.compressed()
 def manifest() -> ResponseReturnValue:
     response = _send("manifest.webmanifest")
@@ -234,7 +234,7 @@ def manifest() -> ResponseReturnValue:
 
 
 @web.route("/static/<path:filename>", methods=["GET"])
-@access(policy.public("web.static"))
+@access(policy.asset("web.static"))
 @compress.compressed()
 def static_file(filename: str) -> ResponseReturnValue:
     return _send(filename)

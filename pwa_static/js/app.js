@@ -292,7 +292,8 @@ async function start() {
       // (for the switcher and history) waits until Today is on the screen
       store.restoreSession({ onUser: preloadToday, patientsLater: route === 'today' }),
     ]);
-    await store.followUserLanguage(); // the words this person chose, on whichever phone
+    // the words this person chose, on whichever phone (this phone's, kept after the paint)
+    await store.followUserLanguage({ later: afterPaint });
     preloadToday(); // kept on the phone, without a connection
     started = true;
     await show();

@@ -243,13 +243,15 @@ async function keepLanguage(code) {
 
 /**
  * After sign-in or /api/me: the person's own language (chosen on any device) wins over this
- * phone's; someone who never chose one keeps this phone's, now theirs (sent without waiting).
+ * phone's; someone who never chose one keeps this phone's, now theirs (sent without waiting,
+ * through `later`: at the start, once the first screen is painted, since it needs no answer).
  */
-export async function followUserLanguage() {
+export async function followUserLanguage({ later = (work) => work() } = {}) {
   const user = state.user;
   if (!user) return lang;
   if (!user.language) {
-    keepLanguage(lang);
+    const phone = lang;
+    later(() => keepLanguage(phone));
     return lang;
   }
   if (user.language !== lang) {

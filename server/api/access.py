@@ -126,6 +126,8 @@ def _load_actor() -> Response | None:
         g.pop(name, None)
     g.user = None
     g.actor = None
+    if not _route_rule().reads_who_asks:
+        return None  # the same file for everyone: no session read, no database
     begin_read_phase()
     uid = session.get("uid")
     sid = session.get("sid")
@@ -156,11 +158,20 @@ def _load_actor() -> Response | None:
     return None
 
 
+def _route_rule() -> Access:
+    """The access rule of the route asked for (a public one for no route: a 404 reads who
+    asks, as every answer of the API does)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return cast(Access, getattr(view, "__access__", _NO_ROUTE))
+
+
+_NO_ROUTE = Access("no_route", "public")
+
+
 def _path_patient_id() -> int | None:
     """The patient named in the path of a route on one patient's records, if this is one."""
-    view = current_app.view_functions.get(request.endpoint or "")
-    rule = getattr(view, "__access__", None)
-    if rule is None or rule.scope != "patient" or not request.view_args:
+    rule = _route_rule()
+    if rule.scope != "patient" or not request.view_args:
         return None
     return cast(int | None, request.view_args.get("patient_id"))
 
