@@ -18,7 +18,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '24a5b91121a3';
+const VERSION = 'eb6e3cdd6b83';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -32,7 +32,6 @@ const SHELL = [
   '/static/js/api.js',
   '/static/js/charts.js',
   '/static/js/db.js',
-  '/static/js/device.js',
   '/static/js/dom.js',
   '/static/js/i18n.js',
   '/static/js/intl-warm.js',

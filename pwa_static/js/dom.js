@@ -1,4 +1,5 @@
-// Building the page without innerHTML: every piece of data goes in as a text node.
+// Building the page without innerHTML: every piece of data goes in as a text node; and what kind
+// of device the page is on (for the push client's states, push.js, in both apps).
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 let counter = 0;
@@ -44,4 +45,15 @@ export function s(tag, props, ...children) {
 export function uid(prefix = 'id') {
   counter += 1;
   return `${prefix}-${counter}`;
+}
+
+// --- the device ------------------------------------------------------------------------------
+
+export function isIos() {
+  return /iphone|ipad|ipod/i.test(navigator.userAgent)
+    || (navigator.platform === 'MacIntel' && navigator.maxTouchPoints > 1);
+}
+
+export function isInstalled() {
+  return window.matchMedia('(display-mode: standalone)').matches || navigator.standalone === true;
 }

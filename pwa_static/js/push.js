@@ -7,7 +7,7 @@
 // Permission is only ever asked from a tap (turnOn), never on load.
 
 import { api } from './api.js';
-import { isInstalled, isIos } from './device.js';
+import { isInstalled, isIos } from './dom.js';
 
 export { isInstalled, isIos };
 

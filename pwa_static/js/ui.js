@@ -117,9 +117,9 @@ export function isEmergency(code) {
   return found && found.severity ? found.severity === 'emergency' : EMERGENCY_CODES.has(code);
 }
 
-// --- the device (device.js, shared with the care-team app's push client) -----------------------
+// --- the device (dom.js, shared with the care-team app's push client) --------------------------
 
-export { isInstalled, isIos } from './device.js';
+export { isInstalled, isIos } from './dom.js';
 
 // --- building blocks --------------------------------------------------------------------------
 
