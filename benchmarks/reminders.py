@@ -36,13 +36,13 @@ How, per run (backend x workers):
    service's refusals, the outbox's final status counts and `push_delivery` rows, and where the
    CPU went during the run (each worker, the push service, this run's PostgreSQL backends, and
    everything else on the machine, which shows when other load disturbed the run), and the
-   seconds each worker spent in each step of the cycle (the module functions `run_cycle` calls
-   are wrapped with a timer).
+   seconds each worker spent in each step of the cycle (the step objects' `run`, the idle
+   question and the heartbeat are wrapped with a timer).
 4. After the last run of each backend: today's doses are marked taken (PostgreSQL: then
    `VACUUM ANALYZE` of `dose` and `outbox_message`, as autovacuum soon would after the
    burst), then the idle cycle (5 warm-up cycles, then 200 measured) in a fresh worker
    process: p50/p99/max, each step's median and p99 with its SQL statements and commits per
-   cycle, and the plans of the idle cycle's one question and of each query in it
+   cycle, and the plans of the idle cycle's one question and of each step's part of it
    (PostgreSQL: EXPLAIN ANALYZE).
 
 `--profile` adds a run profiled with cProfile: one worker, `--profile-messages` reminders, with
@@ -555,9 +555,10 @@ def worker_main(
     worker_id = f"bench-worker-{index}"
     report: dict[str, Any] = {"index": index, "errors": [], "counts": Counter(), "cycles": 0}
     try:
-        timings: dict[str, list[float]] = {name: [] for name, _, _ in STEPS}
+        timings: dict[str, list[float]] = {name: [] for name in step_names()}
         time_steps(timings)
         from reminders import cycle as cycle_module
+        from server.db import plan_for_values
         from server.extensions import db
 
         app = build_app(url, instance)
@@ -567,7 +568,7 @@ def worker_main(
 
             outbox.LEASE = dt.timedelta(seconds=lease_seconds)
         with app.app_context():
-            cycle_module.plan_for_values(db.engine)  # as `companion worker` does
+            plan_for_values(db.engine)  # as `companion worker` does
             sender = new_sender(app)
             census: Counter[str] = Counter()
             if profile:
@@ -725,22 +726,21 @@ def profile_summary(profiler: cProfile.Profile) -> dict[str, Any]:
 
 # --- the idle cycle ----------------------------------------------------------------------------
 
-STEPS = (
-    ("time rules", "server.services.time_rules", "evaluate_all"),
-    ("doses ahead", "server.services.reminders", "make_doses_ahead"),
-    ("dose reminders", "server.services.reminders", "enqueue_dose_reminders"),
-    ("calendar reminders", "server.services.reminders", "enqueue_calendar_reminders"),
-    ("prompts", "server.services.reminders", "enqueue_prompts"),
-    ("renotify", "server.services.alerts", "renotify_due"),
-    ("drain", "reminders.cycle", "drain"),
-    ("heartbeat", "server.services.heartbeat", "record_cycle"),
-)
+
+def step_names() -> list[str]:
+    """The names timed: the idle question, each step of the cycle (reminders.cycle.STEPS, in
+    order) and the heartbeat."""
+    from reminders.cycle import STEPS
+
+    return ["idle_question", *(step.name for step in STEPS), "heartbeat"]
 
 
 def time_steps(timings: dict[str, list[float]]) -> list[str]:
-    """Wrap the functions run_cycle calls (by module attribute) to time each step, in ms
-    (a few microseconds each); returns a one-item list holding the step now running."""
-    import importlib
+    """Wrap what run_cycle calls (the idle question, each step object's `run`, the heartbeat)
+    to time each step, in ms (a few microseconds each); returns a one-item list holding the
+    step now running."""
+    from reminders import cycle
+    from server.services import heartbeat
 
     current = ["other"]
 
@@ -756,9 +756,10 @@ def time_steps(timings: dict[str, list[float]]) -> list[str]:
 
         return wrapper
 
-    for name, module_name, attribute in STEPS:
-        module = importlib.import_module(module_name)
-        setattr(module, attribute, timed(name, getattr(module, attribute)))
+    cycle.nothing_due = timed("idle_question", cycle.nothing_due)  # type: ignore[assignment]
+    for step in cycle.STEPS:
+        step.run = timed(step.name, step.run)  # type: ignore[method-assign]
+    heartbeat.record_cycle = timed("heartbeat", heartbeat.record_cycle)
     return current
 
 
@@ -770,15 +771,16 @@ def idle_main(url: str, instance: str, start_iso: str, cycles: int, results: Any
         from sqlalchemy import event
 
         from reminders import cycle as cycle_module
+        from server.db import plan_for_values
         from server.extensions import db
 
-        timings: dict[str, list[float]] = {name: [] for name, _, _ in STEPS}
+        timings: dict[str, list[float]] = {name: [] for name in step_names()}
         census: Counter[tuple[str, str]] = Counter()
         current = time_steps(timings)
         app = build_app(url, instance)
         start = dt.datetime.fromisoformat(start_iso)
         with app.app_context():
-            cycle_module.plan_for_values(db.engine)  # as `companion worker` does
+            plan_for_values(db.engine)  # as `companion worker` does
 
             @event.listens_for(db.engine, "before_cursor_execute")
             def _statement(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
@@ -841,25 +843,17 @@ def explain(session: Any, query: Any) -> str:
 
 
 def explain_scans(session: Any, now: dt.datetime) -> dict[str, str]:
-    """The plans of the idle cycle's one question (`nothing_due`) and of the queries it asks,
-    those over every patient and every dose above all (each should be index ranges only)."""
-    from reminders.cycle import question
-    from server.services import alerts, outbox
-    from server.services.reminders import calendar_query, dose_moments_query, doses_ahead_query
-    from server.services.time_rules import candidates_query
+    """The plans of the idle cycle's one question (`nothing_due`) and of each step's part of
+    it (its own index ranges, asked alone: each should be index ranges only)."""
+    from reminders.cycle import STEPS, idle_question
 
-    minute_ago = now - dt.timedelta(minutes=1)
-    queries = {
-        "time rules (candidates_query)": candidates_query(now),
-        "doses ahead (doses_ahead_query)": doses_ahead_query(now),
-        "dose reminders (dose_moments_query)": dose_moments_query(minute_ago, now),
-        "calendar (calendar_query)": calendar_query(now),
-        "renotify (renotify_query)": alerts.renotify_query(),
-        "outbox (due_query)": outbox.due_query(now),
+    plans = {
+        f"{step.name}'s part of the question": explain(session, step.question(now))
+        for step in STEPS
+        if step.due()
     }
-    plans = {name: explain(session, query) for name, query in queries.items()}
     plans["the idle cycle's one question (nothing_due)"] = explain(
-        session, question(now, sending=True)
+        session, idle_question(True).with_values(now)
     )
     return plans
 

@@ -1,6 +1,6 @@
 """How long one evaluation of every time-based rule takes for every patient.
 
-What it measures (issue 3, "Measured"): `server.services.time_rules.evaluate_all(session, now,
+What it measures (issue 3, "Measured"): `server.services.steps.time_rules.evaluate_all(session, now,
 content)` -- the step the scheduler runs each minute: no bowel movement for 72 h (and the 48 h
 prompt, fewer than 3 in 7 days), doses missed for over 48 h, blood test overdue -- over
 100,000 patients with a year of diaries, on SQLite and on PostgreSQL. Target: under 200 ms per
@@ -732,7 +732,7 @@ class Timing:
 def explain(session: Any, backend: str, now: dt.datetime) -> str:
     from sqlalchemy import text
 
-    from server.services.time_rules import candidates_query
+    from server.services.steps.time_rules import candidates_query
 
     dialect = postgresql.dialect() if backend == "postgresql" else sqlite_dialect.dialect()
     sql = str(
@@ -755,7 +755,7 @@ def evaluate(backend: str, url: str, instance: Path, now: dt.datetime) -> dict[s
     from server import create_app
     from server.extensions import db
     from server.models import Escalation
-    from server.services.time_rules import candidates_query, evaluate_all
+    from server.services.steps.time_rules import candidates_query, evaluate_all
 
     app = create_app(
         {

@@ -15,9 +15,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from reminders.cycle import plan_for_values, run_cycle, worker_identity
+from reminders.cycle import run_cycle, worker_identity
 from reminders.delivery import LANES, Delivery, Lane
 from reminders.dispatch import Channels
+from server.db import plan_for_values
 from server.extensions import db
 from server.logs import dict_config, log_context
 from server.notify.destinations import Destinations

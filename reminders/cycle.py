@@ -1,4 +1,5 @@
-"""One dispatch cycle: everything the scheduler does each minute, at a given instant."""
+"""One dispatch cycle: everything the scheduler does each minute, at a given instant, as a list
+of steps (server/services/steps/, one module each, in the order below)."""
 
 from __future__ import annotations
 
@@ -7,39 +8,40 @@ import functools
 import os
 import socket
 import time
-import weakref
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import CompoundSelect, Engine, Select, event, or_, select
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session
 
 from reminders.delivery import drain
 from reminders.dispatch import Channels
+from server import db as database
 from server.notify.webpush import WebPushSender
-from server.services import alerts, heartbeat, medicines, outbox, reminders, time_rules
+from server.services import heartbeat
 from server.services.content import Content
+from server.services.steps.base import CycleRun, IdleQuestion, Step
+from server.services.steps.calendar_reminders import CalendarReminders
+from server.services.steps.dose_reminders import CURSOR, DoseReminders
+from server.services.steps.doses_ahead import DosesAhead
+from server.services.steps.medicine_reminders import MedicineReminders
+from server.services.steps.prompts import Prompts
+from server.services.steps.renotify import Renotify
+from server.services.steps.sending import Sending
+from server.services.steps.time_rules import TimeRules
 
-_PLANNED_FOR_VALUES: weakref.WeakSet[Engine] = weakref.WeakSet()
-
-
-def plan_for_values(engine: Engine) -> None:
-    """The worker's PostgreSQL connections plan each statement for its own values
-    (plan_cache_mode=force_custom_plan): psycopg prepares a statement run five times, and the
-    generic plan PostgreSQL then chose for the cycle's "due before $1" was a scan. Not for the
-    web workers: their statements are mostly by key, and planning each one cost the
-    authenticated POST a share of its throughput (docs/performance.md, Reminders)."""
-    if engine.dialect.name != "postgresql" or engine in _PLANNED_FOR_VALUES:
-        return
-    _PLANNED_FOR_VALUES.add(engine)
-
-    @event.listens_for(engine, "connect")
-    def _custom_plans(dbapi_connection: Any, record: Any) -> None:
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute("SET plan_cache_mode = force_custom_plan")
-        dbapi_connection.commit()
-
-    engine.dispose()  # connections made before now are made again, with it
+# The cycle, in order: the time rules first (their prompts are queued by the prompts step),
+# then what came due is queued, then escalations are sent again, then the outbox is sent
+# (only with a sender: `tick` without one queues).
+STEPS: tuple[Step, ...] = (
+    TimeRules(),
+    DosesAhead(),
+    DoseReminders(),
+    CalendarReminders(),
+    Prompts(),
+    MedicineReminders(),
+    Renotify(),
+    Sending(),
+)
+IDLE_COUNTS = tuple(dict.fromkeys(name for step in STEPS for name in step.counts))
 
 
 def worker_identity() -> str:
@@ -51,73 +53,28 @@ class CycleReport:
     at: dt.datetime
     elapsed_ms: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
+    # milliseconds each step took (an idle cycle: the question and the heartbeat)
+    step_ms: dict[str, float] = field(default_factory=dict)
 
     def line(self) -> str:
         parts = " ".join(f"{k}={v}" for k, v in sorted(self.counts.items()))
         return f"cycle at {self.at.isoformat()} took {self.elapsed_ms:.1f} ms {parts}".rstrip()
 
 
-IDLE_COUNTS = (
-    "time_rule_candidates",
-    "escalations_opened",
-    "doses_made_for",
-    "queued",
-    "renotified",
-)
-
-
-# The idle cycle's question assumes the dose cursor is at most this old (the cycle runs each
-# minute); when it is older (a worker was down) the whole cycle runs and catches up.
-IDLE_LOOKBACK = dt.timedelta(minutes=2)
-
-
-def nothing_due(session: Session, now: dt.datetime, *, sending: bool) -> bool:
-    """True when no step of the cycle has anything to do, asked in one statement of each
-    step's own query (most minutes, for most of the day); the caller then moves the dose
-    cursor on. With any answer yes, or a cursor older than IDLE_LOOKBACK, the whole cycle
-    runs."""
-    cursor_at, busy = session.execute(_question(sending), _question_params(now, sending)).one()
-    return not busy and cursor_at is not None and cursor_at >= now - IDLE_LOOKBACK
-
-
-def question(now: dt.datetime, *, sending: bool) -> Select:
-    """The idle cycle's question with its values (to look at its plan)."""
-    return _question(sending).params(_question_params(now, sending))
-
-
-def _question_params(now: dt.datetime, sending: bool) -> dict[str, object]:
-    return {
-        **time_rules.candidates_params(now),
-        **reminders.doses_ahead_params(now),
-        # a longer range than the cursor's (it is at most IDLE_LOOKBACK old): nothing in
-        # this one means nothing in that one
-        **reminders.dose_moments_params(now - IDLE_LOOKBACK, now),
-        **reminders.calendar_params(now),
-        **medicines.due_params(now),
-        **(outbox.due_params(now) if sending else {}),
-    }
+def steps_of(sending: bool) -> tuple[Step, ...]:
+    return STEPS if sending else tuple(step for step in STEPS if not isinstance(step, Sending))
 
 
 @functools.cache
-def _question(sending: bool) -> Select:
-    """The steps' own queries (their templates: built once, the values as parameters), each
-    part of a union asked on its own (EXISTS over the union would build it first)."""
-    queries: list[Select | CompoundSelect] = [
-        time_rules.candidates_template(),
-        reminders.doses_ahead_template(),
-        reminders.calendar_template(),
-        medicines.due_template(),
-        alerts.renotify_query(),
-    ]
-    if sending:
-        queries.append(outbox.due_template())
-    parts = [part for query in queries for part in getattr(query, "selects", [query])]
-    _, snoozed = reminders.dose_moments_template().selects  # the window: asked below
-    asked = [part.exists() for part in [*parts, snoozed]]
-    return select(
-        reminders.cursor_at_query("doses").scalar_subquery(),
-        or_(*asked, reminders.dose_window_probe()),
-    )
+def idle_question(sending: bool) -> IdleQuestion:
+    """Whether any step has work, asked of every step in one statement (built once)."""
+    return IdleQuestion(steps_of(sending))
+
+
+def nothing_due(session: Session, now: dt.datetime, *, sending: bool) -> bool:
+    """True when no step of the cycle has anything to do (most minutes, for most of the day);
+    the caller then moves the dose cursor on."""
+    return not idle_question(sending).ask(session, now)
 
 
 def run_cycle(
@@ -137,35 +94,33 @@ def run_cycle(
     each message has its unique key)."""
     started = time.perf_counter()
     settled = now if settled_until is None else min(now, settled_until)
-    worker_id = worker_id or worker_identity()
+    worker = worker_id or worker_identity()
     report = CycleReport(at=now)
     # PostgreSQL: the question and the idle cycle's one write (the cursor and the heartbeat,
     # one statement) need no transaction around them, and so no BEGIN and COMMIT round trips
-    own = session() if isinstance(session, scoped_session) else session  # Flask-SQLAlchemy's
-    autocommit = own.get_bind().dialect.name == "postgresql" and not own.in_transaction()
-    if autocommit:
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    autocommit = database.outside_transaction(session)
     idle = nothing_due(session, now, sending=sender is not None)
+    asked = time.perf_counter()
+    report.step_ms["idle_question"] = (asked - started) * 1000
     if idle:
         report.counts.update(dict.fromkeys(IDLE_COUNTS, 0))
-        report.elapsed_ms = (time.perf_counter() - started) * 1000
-        heartbeat.record_cycle(session, worker_id, settled, report.elapsed_ms, cursor="doses")
+        report.elapsed_ms = (asked - started) * 1000
+        heartbeat.record_cycle(session, worker, settled, report.elapsed_ms, cursor=CURSOR)
+        report.step_ms["heartbeat"] = (time.perf_counter() - asked) * 1000
         return report
     if autocommit:
         session.commit()  # the steps below run in transactions of their own
-    evaluation = time_rules.evaluate_all(session, now, content)
-    report.counts["time_rule_candidates"] = evaluation.candidates
-    report.counts["escalations_opened"] = len(evaluation.opened)
-    report.counts["doses_made_for"] = reminders.make_doses_ahead(session, now)
-    queued = reminders.enqueue_dose_reminders(session, now, settled)
-    queued += reminders.enqueue_calendar_reminders(session, now)
-    queued += reminders.enqueue_prompts(session, evaluation.prompts, now)
-    queued += medicines.enqueue_reminders(session, now)
-    report.counts["queued"] = queued
-    report.counts["renotified"] = alerts.renotify_due(session, now)
-    if sender is not None:
-        for key, value in drain(session, sender, worker_id, now).items():
-            report.counts[key] = value
+
+    def send(session: Session, now: dt.datetime) -> dict[str, int]:
+        assert sender is not None
+        return drain(session, sender, worker, now)
+
+    cycle = CycleRun(session, now, settled, content, send if sender is not None else None)
+    for step in steps_of(sender is not None):
+        began = time.perf_counter()
+        for key, value in step.run(cycle).items():
+            report.counts[key] = report.counts.get(key, 0) + value
+        report.step_ms[step.name] = (time.perf_counter() - began) * 1000
     report.elapsed_ms = (time.perf_counter() - started) * 1000
-    heartbeat.record_cycle(session, worker_id, settled, report.elapsed_ms)
+    heartbeat.record_cycle(session, worker, settled, report.elapsed_ms)
     return report

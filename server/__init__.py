@@ -5,20 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import os
-import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, has_request_context
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# an execution option: this connection's statements are single reads, outside any transaction
-READ_WITHOUT_LOCK = "companion_read_without_lock"
 
 
 class RowId(IntegerConverter):
@@ -32,65 +26,6 @@ class RowId(IntegerConverter):
 
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _reading_who_asks() -> bool:
-    """A request's reads before its view runs (who is signed in, which patient)."""
-    return has_request_context() and bool(g.get("read_phase", False))
-
-
-def _sqlite_single_writer(engine: Engine) -> None:
-    """SQLite: WAL, foreign keys, and every transaction that may write takes the write lock at
-    its first statement (BEGIN IMMEDIATE), so concurrent writers queue instead of failing
-    mid-transaction (a plain BEGIN that later writes fails at once if another writer committed
-    in between). A request's reads before its view runs are the exception: they run outside a
-    database transaction (each is one statement, read from one snapshot) and take no lock, and
-    the view's first statement, in the same session transaction, takes it. A connection with
-    the `READ_WITHOUT_LOCK` execution option only reads (the limiter's counters, read while
-    the request holds the lock) and takes none either."""
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _write_lock_first(connection: Any, *args: Any) -> None:
-        dbapi_connection = connection.connection.dbapi_connection
-        if (
-            not dbapi_connection.in_transaction
-            and connection.in_transaction()
-            and not _reading_who_asks()
-            and not connection.get_execution_options().get(READ_WITHOUT_LOCK)
-        ):
-            dbapi_connection.execute("BEGIN IMMEDIATE")
-
-
-def _ping_after_idle(engine: Engine, seconds: float) -> None:
-    """PostgreSQL: test a pooled connection before use only when it has sat unused for
-    `seconds` (a server restart or a dropped link is found there), not before every request
-    (a round trip each: docs/performance.md, API throughput). One that fails the test is replaced
-    before the request uses it. A connection in constant use that the server dropped fails
-    its request once, and the pool then replaces all of its connections."""
-
-    @event.listens_for(engine, "checkin")
-    def _on_checkin(dbapi_connection: Any, record: Any) -> None:
-        record.info["companion.idle_since"] = time.monotonic()
-
-    @event.listens_for(engine, "checkout")
-    def _on_checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
-        idle_since = record.info.get("companion.idle_since")
-        if idle_since is None or time.monotonic() - idle_since < seconds:
-            return  # new, or in use a moment ago
-        try:
-            engine.dialect.do_ping(dbapi_connection)
-        except Exception as exc:
-            raise DisconnectionError("the pooled connection failed its test") from exc
 
 
 def trust_proxies(app: Flask, hops: int) -> None:
@@ -120,9 +55,10 @@ def check_limiter_storage(uri: str) -> None:
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints, security headers, error shape."""
     from server import config as defaults
+    from server import db as database
     from server import error_reports, logs, policy
     from server.api import access as access_hooks
-    from server.api import body, build_api
+    from server.api import body, build_api, request_context
     from server.cli import register_commands
     from server.extensions import compress, db, limiter, migrate
     from server.security import init_security_headers
@@ -168,10 +104,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     compress.init_app(app)
     app.extensions["companion.api"] = build_api(app)
     with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            _sqlite_single_writer(db.engine)
-        else:
-            _ping_after_idle(db.engine, float(app.config["DB_PING_AFTER_IDLE_SECONDS"]))
+        database.init_engine(
+            db.engine,
+            ping_after_idle_seconds=float(app.config["DB_PING_AFTER_IDLE_SECONDS"]),
+            reads_without_lock=request_context.in_read_phase,
+        )
     access_hooks.init_app(app)
     body.init_app(app)
     # flask-smorest's own route serving the OpenAPI document is public

@@ -236,7 +236,7 @@ class WorkerHeartbeat(Base):
 
 # SQL shared by SQLite and PostgreSQL (CASE, COALESCE and comparisons of instants only, so
 # that PostgreSQL accepts it as immutable); migration 0007 creates the columns from it. Each
-# is when a clock starts; services/time_rules.py compares it with the domain's thresholds, and
+# is when a clock starts; services/steps/time_rules.py compares it with the domain's thresholds, and
 # tests/services/test_time_rules.py holds the two to the rules (README, Architecture).
 # Diary rules: nothing before tracking starts; the 48 h rule runs from the last movement, else
 # from the start of tracking.
@@ -301,7 +301,7 @@ class PatientState(Base):
     # The instants the time rules' clocks run from, kept by the database itself (generated
     # columns) from the summaries above, however those are written: each time rule is then
     # one indexed range ("clock started at least 48 h ago"), and a cycle with nothing due
-    # reads no row (services/time_rules.py).
+    # reads no row (services/steps/time_rules.py).
     bowel_clock_from: Mapped[dt.datetime | None] = mapped_column(
         UTCDateTime, Computed(BOWEL_CLOCK_SQL)
     )
@@ -527,7 +527,7 @@ class Escalation(Base):
             postgresql_where=text("resolved_at IS NULL"),
         ),
         Index("ix_escalation_clinic_status", "clinic_id", "status"),
-        # the open ones, every cycle (alerts.renotify_query)
+        # the open ones, every cycle (steps/renotify.py)
         Index("ix_escalation_status_notified", "status", "last_notified_at"),
         CheckConstraint("status in ('open', 'acknowledged', 'resolved')", name="status"),
         CheckConstraint("severity in ('emergency', 'urgent', 'routine')", name="severity"),

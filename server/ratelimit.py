@@ -66,7 +66,7 @@ class DatabaseStorage(Storage):
     def _reader(self) -> Connection:
         """A connection for one read; on SQLite it takes no write lock, so the limiter can
         read its counters while the request's own transaction holds that lock."""
-        from server import READ_WITHOUT_LOCK
+        from server.db import READ_WITHOUT_LOCK
 
         return self._engine().connect().execution_options(**{READ_WITHOUT_LOCK: True})
 

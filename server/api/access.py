@@ -18,7 +18,7 @@ from typing import Any, TypeVar, cast
 from flask import Flask, Response, current_app, g, request, session
 from sqlalchemy import bindparam, select
 
-from server.api import request_audit
+from server.api import request_audit, request_context
 from server.api.request_context import begin_read_phase, end_read_phase, now
 from server.extensions import db
 from server.models import Patient, User, UserSession
@@ -252,6 +252,7 @@ def current_patient() -> Patient:
 
 
 def init_app(app: Flask) -> None:
+    request_context.init_app(app)
     request_audit.init_app(app)
     app.before_request(_fail_closed)
     app.before_request(_load_actor)

@@ -7,10 +7,10 @@ nothing is sent inline and nothing is lost if a receiver is down."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.domain import escalation_ladder
@@ -208,21 +208,13 @@ def next_notice_at(escalation: Escalation, settings: dict[str, Any]) -> dt.datet
     )
 
 
-@functools.cache
-def renotify_query() -> Select:
-    """Open escalations that were notified (the ladder climbs from there)."""
-    return (
-        select(Escalation, Clinic)
-        .join(Clinic, Clinic.id == Escalation.clinic_id)
-        .where(Escalation.status == "open", Escalation.last_notified_at.is_not(None))
-    )
-
-
-def renotify_due(session: Session, now: dt.datetime) -> int:
-    """Climb the ladder for open escalations nobody acknowledged within their window."""
-    rows = session.execute(renotify_query()).all()
+def renotify_due(
+    session: Session, notified: Sequence[tuple[Escalation, Clinic]], now: dt.datetime
+) -> int:
+    """Climb the ladder for the open escalations `notified` (with their clinics: the cycle's
+    renotify step finds them) that nobody acknowledged within their window."""
     climbed = 0
-    for escalation, clinic in rows:
+    for escalation, clinic in notified:
         due = next_notice_at(escalation, settings_of(clinic))
         if due is None or due > now:
             continue

@@ -8,12 +8,11 @@ server/domain/supply.py."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BindParameter, CompoundSelect, bindparam, or_, select, union, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from server.domain import dose_instants, local_date
@@ -42,7 +41,6 @@ from server.services.sql import batches
 # How far ahead a stock is followed (a count that lasts longer has no refill date yet).
 FORECAST_DAYS = 400
 REFILL_USEFUL_FOR = dt.timedelta(hours=24)
-DUE_PER_CYCLE = 2000
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -487,30 +485,12 @@ def record_event(
 # --- reminders (the dispatch cycle) ------------------------------------------------------------
 
 
-def due_query(now: dt.datetime) -> CompoundSelect:
-    """Medicines with a dose reminder or a refill reminder due (two index ranges)."""
-    return due_template().params(due_params(now))
-
-
-@functools.cache
-def due_template() -> CompoundSelect:
-    now: BindParameter[dt.datetime] = bindparam("med_now")
-    return union(
-        select(Medicine.id).where(Medicine.next_reminder_at <= now),
-        select(Medicine.id).where(Medicine.next_refill_reminder_at <= now),
-    )
-
-
-def due_params(now: dt.datetime) -> dict[str, object]:
-    return {"med_now": now}
-
-
-def enqueue_reminders(session: Session, now: dt.datetime) -> int:
+def enqueue_reminders(session: Session, ids: Sequence[int], now: dt.datetime) -> int:
     """Dose reminders of other medicines at their times (to whoever logs for the patient, as
     for clozapine doses), and refill reminders a week before a stock runs out (to the patient
-    and their caregivers, as for blood tests). Each moment's messages are added once (their
-    keys), and the medicine's next moment moved on."""
-    ids = sorted(session.scalars(due_query(now).limit(DUE_PER_CYCLE)))
+    and their caregivers, as for blood tests), for the medicines `ids` (the cycle's medicine
+    reminders step finds them). Each moment's messages are added once (their keys), and the
+    medicine's next moment moved on."""
     if not ids:
         return 0
     found = [

@@ -114,24 +114,16 @@ class Claimed:
 _CLAIMED = [getattr(OutboxMessage, name) for name in Claimed.__dataclass_fields__]
 
 
-def due_query(now: dt.datetime) -> Select:
-    """Messages to send now: pending, their moment come, claimed by no one (or the lease over)."""
-    return due_template().params(due_params(now))
-
-
 @functools.cache
-def due_template() -> Select:
-    """due_query with its value as a named parameter (due_params), built once."""
-    now: BindParameter[dt.datetime] = bindparam("outbox_now")
+def due_messages() -> Select:
+    """Messages to send at `now` (a parameter): pending, their moment come, claimed by no one
+    (or the lease over); built once."""
+    now: BindParameter[dt.datetime] = bindparam("now")
     return select(OutboxMessage.id).where(
         OutboxMessage.status == "pending",
         OutboxMessage.next_attempt_at <= now,
         (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until < now),
     )
-
-
-def due_params(now: dt.datetime) -> dict[str, object]:
-    return {"outbox_now": now}
 
 
 def claim(
@@ -147,7 +139,7 @@ def claim(
     """Take up to `limit` due messages (of `kinds`, or of any kind but `other_kinds`) for
     this worker for the lease; commits the claim (with nothing to claim, no commit: the
     caller's next commit, or the session's end, ends it)."""
-    due = due_query(now)
+    due = due_messages().params(now=now)
     if kinds is not None:
         due = due.where(OutboxMessage.kind.in_(sorted(kinds)))
     if other_kinds:

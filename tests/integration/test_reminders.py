@@ -235,10 +235,10 @@ def test_server_errors_are_retried_with_backoff(
 def test_a_batch_abandoned_mid_send_is_delivered_after_the_lease_once(
     evening: World, push: PushService, sender: WebPushSender
 ) -> None:
-    from server.services import reminders
+    from server.services.steps.dose_reminders import enqueue_dose_reminders
 
     now = at("2026-11-25T21:00:00+00:00")
-    reminders.enqueue_dose_reminders(db.session, now)
+    enqueue_dose_reminders(db.session, now)
 
     class WorkerDied(Exception):
         pass
@@ -424,7 +424,7 @@ def test_no_database_transaction_is_held_while_sending(
 
 def test_first_cycles_of_several_workers_share_one_cursor(world: World, app: Flask) -> None:
     from server.models import DispatchCursor
-    from server.services import reminders
+    from server.services.steps.dose_reminders import enqueue_dose_reminders
 
     db.session.commit()
     now = at("2026-11-25T21:00:00+00:00")
@@ -435,7 +435,7 @@ def test_first_cycles_of_several_workers_share_one_cursor(world: World, app: Fla
         with app.app_context():
             try:
                 barrier.wait()
-                reminders.enqueue_dose_reminders(db.session, now)
+                enqueue_dose_reminders(db.session, now)
                 db.session.commit()  # with nothing due, the cycle's later commit records it
             except Exception as exc:  # reported below
                 errors.append(exc)
@@ -542,7 +542,7 @@ if "postgresql" in BACKENDS:  # a PostgreSQL setting: the test exists where Post
         web's keep PostgreSQL's default (planning each of theirs cost the POST 15%)."""
         from sqlalchemy import text
 
-        from reminders.cycle import plan_for_values
+        from server.db import plan_for_values
 
         assert db.session.scalar(text("SHOW plan_cache_mode")) == "auto"
         db.session.remove()
@@ -594,11 +594,11 @@ def test_many_check_ins_due_at_once_are_read_in_bounded_batches(world: World) ->
     from sqlalchemy import func, select
 
     from server.models import PatientState
-    from server.services import reminders
+    from server.services.steps.calendar_reminders import enqueue_calendar_reminders
 
     now = at("2026-11-25T18:00:00+00:00")
     ids = _many_patients(world, now, 1200, next_check_in_at=now)
-    reminders.enqueue_calendar_reminders(db.session, now)
+    enqueue_calendar_reminders(db.session, now)
     db.session.expire_all()
     moved = db.session.scalars(
         select(PatientState.next_check_in_at).where(PatientState.patient_id.in_(ids[:900]))
@@ -614,7 +614,7 @@ def test_many_diary_prompts_at_once_are_read_in_bounded_batches(world: World) ->
     carries more than 1,000 ids."""
     from sqlalchemy import insert, select
 
-    from server.services import reminders
+    from server.services.steps.prompts import enqueue_prompts
 
     now = at("2026-11-25T12:00:00+00:00")
     ids = _many_patients(world, now, 1200)
@@ -632,7 +632,7 @@ def test_many_diary_prompts_at_once_are_read_in_bounded_batches(world: World) ->
             for pid in ids
         ],
     )
-    queued = reminders.enqueue_prompts(db.session, [(pid, "bowel_check_48h") for pid in ids], now)
+    queued = enqueue_prompts(db.session, [(pid, "bowel_check_48h") for pid in ids], now)
     assert queued == 1200
     keys = set(
         db.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.kind == "check_in"))

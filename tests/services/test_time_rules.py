@@ -15,7 +15,7 @@ from server.domain.red_flags import BOWEL_PROMPT_AFTER, WEEK
 from server.domain.titration import RETITRATION_AFTER
 from server.extensions import db
 from server.models import Escalation, Patient, PatientState, TreatmentInterruption
-from server.services.time_rules import candidates_query, evaluate_all
+from server.services.steps.time_rules import candidates_query, evaluate_all
 from tests.support.clock import FakeClock
 from tests.support.world import ApiClient, World, start_plan
 

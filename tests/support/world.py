@@ -172,7 +172,7 @@ def start_plan(
 def worker_makes_doses(until: dt.datetime, since: dt.datetime | None = None) -> None:
     """The doses the worker's cycle would have made by `until` (a day ahead, each patient at
     their own midnight), running its step a day at a time from `since`."""
-    from server.services.reminders import make_doses_ahead
+    from server.services.steps.doses_ahead import make_doses_ahead
 
     moment = since or until
     while moment < until:

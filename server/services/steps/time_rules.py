@@ -1,15 +1,17 @@
-"""The time-based red flags for every patient at once: no bowel movement, missed doses,
-overdue blood tests. One indexed query finds the few patients who might be due; the pure rules
-decide for each of them."""
+"""The cycle's time rules step: the time-based red flags for every patient at once (no bowel
+movement, missed doses, overdue blood tests). One indexed query finds the few patients who
+might be due; the pure rules decide for each of them."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import CompoundSelect, bindparam, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, bindparam, select, union
 from sqlalchemy.orm import Session
 
 from server.domain import Rule, TimeSummary, evaluate_time_rules, local_date
@@ -19,6 +21,7 @@ from server.models import Escalation, Patient, PatientState
 from server.services import course, escalations
 from server.services.content import Content
 from server.services.sql import batches
+from server.services.steps.base import CycleRun, Step
 
 # A patient's local date is at most 14 hours ahead of UTC.
 MAX_ZONE_AHEAD = dt.timedelta(hours=14)
@@ -40,12 +43,12 @@ def candidates_query(now: dt.datetime) -> CompoundSelect:
     every patient. Only the summary columns the rules read are selected: building ORM objects
     for every candidate each minute cost more than the query itself (benchmarks/time_rules.py).
     """
-    return candidates_template().params(candidates_params(now))
+    return _candidates().params(_candidate_values(now))
 
 
 @functools.cache
-def candidates_template() -> CompoundSelect:
-    """candidates_query with its values as named parameters (candidates_params), built once."""
+def _candidates() -> CompoundSelect:
+    """candidates_query with its values as named parameters (_candidate_values), built once."""
     s = PatientState
     columns = select(
         s.patient_id,
@@ -58,20 +61,20 @@ def candidates_template() -> CompoundSelect:
         Patient.timezone,
     ).join(Patient, Patient.id == s.patient_id)
     return union(
-        columns.where(s.bowel_clock_from <= bindparam("tr_bowel_before")),
-        columns.where(s.week_clock_from <= bindparam("tr_week_before")),
-        columns.where(s.dose_clock_from <= bindparam("tr_dose_before")),
-        columns.where(s.next_blood_test_due < bindparam("tr_blood_before")),
+        columns.where(s.bowel_clock_from <= bindparam("bowel_before")),
+        columns.where(s.week_clock_from <= bindparam("week_before")),
+        columns.where(s.dose_clock_from <= bindparam("dose_before")),
+        columns.where(s.next_blood_test_due < bindparam("blood_before")),
     )
 
 
-def candidates_params(now: dt.datetime) -> dict[str, object]:
+def _candidate_values(now: dt.datetime) -> dict[str, Any]:
     # each clock's earliest rule, from the domain: the bowel clock's is the 48 h prompt
     return {
-        "tr_bowel_before": now - BOWEL_PROMPT_AFTER,
-        "tr_week_before": now - WEEK,
-        "tr_dose_before": now - RETITRATION_AFTER,
-        "tr_blood_before": (now + MAX_ZONE_AHEAD).date(),
+        "bowel_before": now - BOWEL_PROMPT_AFTER,
+        "week_before": now - WEEK,
+        "dose_before": now - RETITRATION_AFTER,
+        "blood_before": (now + MAX_ZONE_AHEAD).date(),
     }
 
 
@@ -158,3 +161,24 @@ def _evidence(rule: str, state: PatientState) -> dict[str, object]:
         "last_dose_taken_at": iso(state.last_dose_taken_at),
         "next_blood_test_due": iso(state.next_blood_test_due),
     }
+
+
+class TimeRules(Step):
+    """Evaluate the time rules; the diary prompts they ask for go to the prompts step."""
+
+    name = "time_rules"
+    counts = ("time_rule_candidates", "escalations_opened")
+
+    def due(self) -> Sequence[ColumnElement[bool]]:
+        return [part.exists() for part in _candidates().selects]
+
+    def due_values(self, now: dt.datetime) -> dict[str, Any]:
+        return _candidate_values(now)
+
+    def run(self, cycle: CycleRun) -> dict[str, int]:
+        evaluation = evaluate_all(cycle.session, cycle.now, cycle.content)
+        cycle.prompts.extend(evaluation.prompts)
+        return {
+            "time_rule_candidates": evaluation.candidates,
+            "escalations_opened": len(evaluation.opened),
+        }
