@@ -196,3 +196,33 @@ def test_a_date_outside_the_plan_answers_no_doses_and_writes_nothing(
     )
     state = db.session.get(PatientState, on_plan.patient_id)
     assert ((state.doses_made_until, state.doses_make_at) if state is not None else None) == watched
+
+
+def test_reading_a_day_writes_nothing_but_its_audit_event(on_plan: World) -> None:
+    """GET .../doses reads only: no row is made or changed (the worker makes doses, not the
+    read), and its one commit is the request's audit event, in its own transaction."""
+    import re
+
+    from sqlalchemy import event
+
+    writes: list[str] = []
+    commits: list[int] = []
+    write = re.compile(r"\b(INSERT INTO|DELETE FROM|UPDATE \S+ SET)\b", re.IGNORECASE)
+
+    def statement(conn: object, cursor: object, sql: str, *args: object) -> None:
+        if write.search(sql):
+            writes.append(sql)
+
+    def commit(conn: object) -> None:
+        commits.append(len(writes))
+
+    event.listen(db.engine, "before_cursor_execute", statement)
+    event.listen(db.engine, "commit", commit)
+    try:
+        doses = today_doses(on_plan.patient, on_plan.patient_id)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+        event.remove(db.engine, "commit", commit)
+    assert doses
+    assert [w for w in writes if "audit_event" not in w] == []
+    assert len(writes) == 1 and commits == [1]
