@@ -44,7 +44,7 @@ def create_user(role: str, email: str, name: str, clinic: str, password_stdin: b
     """Create a care-team account (clinician or admin)."""
     from marshmallow import ValidationError
 
-    from server.schemas import CreateUserIn
+    from server.schemas.accounts import CreateUserIn
     from server.services.accounts import create_care_team_user
     from server.services.errors import ServiceError
 

@@ -31,7 +31,10 @@ from server.api.request_audit import request_audit_values
 from server.api.session import user_view
 from server.extensions import compress, db
 from server.models import Patient
-from server.schemas import DayDosesOut, MedicineListOut, MeOut, PatientDetailOut
+from server.schemas.doses import DayDosesOut
+from server.schemas.medicines import MedicineListOut
+from server.schemas.patients import PatientDetailOut
+from server.schemas.session import MeOut
 from server.services import audit, doses, medicines, patients
 from server.services.content import ENGLISH
 

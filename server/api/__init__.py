@@ -10,7 +10,7 @@ class CompanionApi(Api):
     """flask-smorest's Api with the contract's error shape instead of its own, in the answers
     and in the OpenAPI document."""
 
-    from server.schemas import ErrorOut as ERROR_SCHEMA
+    from server.schemas.errors import ErrorOut as ERROR_SCHEMA
 
     def _register_error_handlers(self) -> None:
         from server.api.errors import register_error_handlers

@@ -14,7 +14,7 @@ from server.api.common import blueprint, browser_language
 from server.api.request_audit import Anonymous, audit_request
 from server.api.session import user_view
 from server.extensions import db, limiter
-from server.schemas import (
+from server.schemas.accounts import (
     AcceptInviteIn,
     ActivateIn,
     ActivationOut,
@@ -23,8 +23,8 @@ from server.schemas import (
     PasswordResetIn,
     ResetCodeIn,
     ResetCodeOut,
-    UserOut,
 )
+from server.schemas.session import UserOut
 from server.services import accounts
 
 blp = blueprint("accounts", "Activation, caregivers and their invites, password reset")

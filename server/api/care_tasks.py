@@ -9,7 +9,7 @@ from server.api.access import access, current_actor, current_patient, now
 from server.api.common import blueprint
 from server.api.request_audit import audit_subjects
 from server.extensions import db
-from server.schemas import CareTaskConfirmedOut, CareTaskListOut
+from server.schemas.care_tasks import CareTaskConfirmedOut, CareTaskListOut
 from server.services import care_tasks
 
 blp = blueprint("care_tasks", "The care team's tasks")

@@ -12,7 +12,7 @@ from server.api.access import access, current_actor
 from server.api.common import blueprint
 from server.extensions import db
 from server.notify.destinations import Destinations
-from server.schemas import AlertContactsIn, ClinicSettingsIn, ClinicSettingsOut
+from server.schemas.clinic import AlertContactsIn, ClinicSettingsIn, ClinicSettingsOut
 from server.services import clinic_settings
 
 blp = blueprint("clinic", "Clinic settings")

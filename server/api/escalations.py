@@ -12,7 +12,7 @@ from server.api.access import access, current_actor, now
 from server.api.common import blueprint
 from server.api.request_audit import audit_subject, audit_subjects
 from server.extensions import db
-from server.schemas import (
+from server.schemas.escalations import (
     EscalationListOut,
     EscalationOut,
     EscalationQuery,

@@ -13,7 +13,8 @@ from server import policy
 from server.api.access import access, current_actor, current_patient, now
 from server.api.common import blueprint, reader_content, reader_formats
 from server.api.request_audit import Anonymous, audit_request, audit_subject
-from server.export_schemas import (
+from server.extensions import db
+from server.schemas.exports import (
     MAX_RANGE_DAYS,
     CalendarFeedOut,
     CalendarQuery,
@@ -21,7 +22,6 @@ from server.export_schemas import (
     DeletionRequestOut,
     ReportQuery,
 )
-from server.extensions import db
 from server.services.errors import Invalid, NotFound
 from server.services.exports import account, calendar, fhir, report, tables
 

@@ -10,7 +10,7 @@ from server import policy
 from server.api.access import access
 from server.api.common import blueprint, reader_content
 from server.extensions import compress
-from server.schemas import CatalogueOut, GuidanceListOut, GuidancePageOut, GuidanceQuery
+from server.schemas.guidance import CatalogueOut, GuidanceListOut, GuidancePageOut, GuidanceQuery
 from server.services.guidance import catalogue, page
 
 blp = blueprint("guidance", "Plain-language guidance")

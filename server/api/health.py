@@ -10,7 +10,7 @@ from server import metrics, policy
 from server.api.access import access, now
 from server.api.common import blueprint
 from server.extensions import db
-from server.schemas import HealthOut
+from server.schemas.health import HealthOut
 from server.services import operations
 from server.services.errors import Forbidden, NotFound
 from server.services.heartbeat import scheduler_state

@@ -11,7 +11,7 @@ from server import policy
 from server.api.access import access, current_actor, current_patient, now
 from server.api.common import IDEMPOTENCY_DOC, blueprint, idempotency_claim, outcome_response
 from server.extensions import db
-from server.schemas import (
+from server.schemas.medicines import (
     MedicineChangeIn,
     MedicineEventIn,
     MedicineEventOut,

@@ -13,9 +13,8 @@ from server.api.access import access, current_actor, current_patient, now
 from server.api.common import blueprint, reader_content
 from server.api.request_audit import audit_subject, audit_subjects
 from server.extensions import db
-from server.schemas import (
-    AuditListOut,
-    AuditQuery,
+from server.schemas.audit import AuditListOut, AuditQuery
+from server.schemas.patients import (
     PatientCreatedOut,
     PatientDetailOut,
     PatientIn,

@@ -13,7 +13,7 @@ from server.api.common import blueprint
 from server.extensions import db
 from server.notify.destinations import Destinations
 from server.notify.vapid import application_server_key, vapid_for
-from server.schemas import PushSubscriptionIn, PushSubscriptionOut, UnsubscribeIn, VapidKeyOut
+from server.schemas.push import PushSubscriptionIn, PushSubscriptionOut, UnsubscribeIn, VapidKeyOut
 from server.services import push_subscriptions
 
 blp = blueprint("push", "Web push")

@@ -10,7 +10,7 @@ from server import policy
 from server.api.access import access, current_actor, current_patient, now
 from server.api.common import blueprint
 from server.extensions import db
-from server.schemas import ReminderSettingsIn, ReminderSettingsOut, SnoozeIn, SnoozeOut
+from server.schemas.reminders import ReminderSettingsIn, ReminderSettingsOut, SnoozeIn, SnoozeOut
 from server.services import reminder_settings, reminders
 
 blp = blueprint("reminders", "Reminders")

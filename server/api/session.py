@@ -20,7 +20,14 @@ from server.api.access import (
 )
 from server.api.common import blueprint, browser_language
 from server.extensions import db, limiter
-from server.schemas import LanguageIn, MeOut, PasswordChangeIn, SessionOut, SignInIn, UserOut
+from server.schemas.session import (
+    LanguageIn,
+    MeOut,
+    PasswordChangeIn,
+    SessionOut,
+    SignInIn,
+    UserOut,
+)
 from server.services import accounts
 from server.services.errors import Unauthenticated
 

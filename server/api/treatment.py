@@ -10,7 +10,11 @@ from server import policy
 from server.api.access import access, current_actor, current_patient, now
 from server.api.common import blueprint
 from server.extensions import db
-from server.schemas import TreatmentEventCreatedOut, TreatmentEventIn, TreatmentEventListOut
+from server.schemas.treatment import (
+    TreatmentEventCreatedOut,
+    TreatmentEventIn,
+    TreatmentEventListOut,
+)
 from server.services import course
 from server.services import state as states
 

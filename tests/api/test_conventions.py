@@ -9,7 +9,7 @@ from marshmallow import ValidationError
 from server import policy
 from server.api.access import access
 from server.models import Patient
-from server.schemas import In, Instant
+from server.schemas.common import In, Instant
 from tests.support.clock import FakeClock
 from tests.support.world import World
 

@@ -11,7 +11,7 @@ from server.api.access import access, current_patient, now
 from server.api.clinical.blueprint import BASE, CARE_TEAM, READERS, blp, signed_in_actor
 from server.api.common import reader_content
 from server.extensions import db
-from server.schemas import AppointmentIn, AppointmentListOut, AppointmentOut
+from server.schemas.appointments import AppointmentIn, AppointmentListOut, AppointmentOut
 from server.services import appointments
 
 

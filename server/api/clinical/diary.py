@@ -12,11 +12,11 @@ from server.api.clinical.blueprint import BASE, LOGGERS, READERS, blp, signed_in
 from server.api.common import IDEMPOTENCY_DOC, idempotency_claim, outcome_response, reader_content
 from server.extensions import db
 from server.models import BowelMovement, SymptomReport, Weight
-from server.schemas import (
+from server.schemas.common import CollectionQuery
+from server.schemas.diary import (
     BowelMovementIn,
     BowelMovementListOut,
     BowelMovementOut,
-    CollectionQuery,
     SymptomIn,
     SymptomListOut,
     SymptomOut,

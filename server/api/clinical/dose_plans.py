@@ -10,7 +10,7 @@ from server import policy
 from server.api.access import access, current_patient, now
 from server.api.clinical.blueprint import BASE, READERS, blp, signed_in_actor
 from server.extensions import db
-from server.schemas import DosePlanIn, DosePlanOut
+from server.schemas.dose_plans import DosePlanIn, DosePlanOut
 from server.services import dose_plans
 
 

@@ -11,8 +11,8 @@ from server.api.access import access, current_patient, now
 from server.api.clinical.blueprint import BASE, LOGGERS, READERS, blp, signed_in_actor
 from server.api.common import IDEMPOTENCY_DOC, idempotency_claim, outcome_response, reader_content
 from server.extensions import db
-from server.schemas import (
-    CollectionQuery,
+from server.schemas.common import CollectionQuery
+from server.schemas.doses import (
     DayDosesOut,
     DoseEventIn,
     DoseEventListOut,

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, ValidationError, fields, validate, validates_schema
 
-from server.schemas import BoundedDate, In, Out
+from server.schemas.common import BoundedDate, In, Out
 
 MAX_RANGE_DAYS = 731  # two years, a leap day included
 

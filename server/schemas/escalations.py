@@ -1,0 +1,84 @@
+"""Escalations and the care team's pulse."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from server.schemas.common import MAX_ROW_ID, In, Instant, Out
+
+
+class EscalationQuery(In):
+    status = fields.String(
+        validate=validate.OneOf(["open", "acknowledged", "resolved", "unresolved"])
+    )
+    patient_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ROW_ID))
+    resolved_since = Instant(
+        metadata={
+            "description": "Only those resolved since this instant, the latest resolution "
+            "first (with `status` left out or `resolved`)."
+        }
+    )
+
+
+class EscalationOut(Out):
+    id = fields.Integer()
+    patient_id = fields.Integer()
+    rule = fields.String()
+    severity = fields.String()
+    status = fields.String()
+    opened_at = Instant()
+    summary = fields.String()
+    acknowledged_at = Instant(allow_none=True)
+    resolved_at = Instant(allow_none=True)
+    resolution_note = fields.String(allow_none=True)
+    evidence = fields.List(fields.Dict())
+    patient_name = fields.String(allow_none=True)
+    title = fields.String()
+    clinician_advice = fields.String(allow_none=True)
+    acknowledged_by = fields.String(allow_none=True)
+    acknowledged_by_id = fields.Integer(allow_none=True)
+    resolved_by = fields.String(allow_none=True)
+
+
+class EscalationListOut(Out):
+    escalations = fields.List(fields.Nested(EscalationOut))
+
+
+class PulseQuery(In):
+    since = fields.String(
+        validate=validate.Length(max=64),
+        metadata={"description": "The `version` of the last answer: `changed` says if it moved."},
+    )
+
+
+class PulseWaitingOut(Out):
+    emergency = fields.Integer()
+    urgent = fields.Integer()
+    routine = fields.Integer()
+
+
+class PulseNewOut(Out):
+    id = fields.Integer()
+    patient_id = fields.Integer()
+    patient_name = fields.String()
+    rule = fields.String()
+    title = fields.String()
+    severity = fields.String()
+    opened_at = Instant()
+
+
+class PulseOut(Out):
+    version = fields.String(
+        metadata={"description": "Changes when an escalation opens, changes or is closed."}
+    )
+    changed = fields.Boolean(metadata={"description": "Whether `version` differs from `since`."})
+    unresolved = fields.Integer()
+    waiting = fields.Nested(PulseWaitingOut, metadata={"description": "Not yet acknowledged."})
+    new = fields.List(
+        fields.Nested(PulseNewOut),
+        metadata={"description": "The escalations nobody has acknowledged, most serious first."},
+    )
+
+
+class ResolveIn(In):
+    note = fields.String(required=True, validate=validate.Length(min=1, max=2000))

@@ -1,0 +1,132 @@
+"""Patients: enrolment, the detail (status, next blood test, open red flags), tablet strengths."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from marshmallow import fields, validate
+
+from server.domain.tablets import TABLET_STRENGTHS_MG
+from server.domain.treatment import COURSE_STATES
+from server.schemas.clinic import PatientContactOut
+from server.schemas.common import In, Instant, Out, validate_timezone
+
+
+class PatientIn(In):
+    display_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    timezone = fields.String(required=True, validate=validate_timezone)
+    clozapine_start_date = fields.Date(
+        required=True,
+        validate=validate.Range(min=dt.date(1990, 1, 1), max=dt.date(2100, 1, 1)),
+    )
+    benign_ethnic_neutropenia = fields.Boolean(load_default=False)
+
+
+class PatientOut(Out):
+    id = fields.Integer()
+    clinic_id = fields.Integer()
+    display_name = fields.String()
+    timezone = fields.String()
+    clozapine_start_date = fields.Date()
+    benign_ethnic_neutropenia = fields.Boolean()
+    created_at = Instant()
+    tablet_strengths_mg = fields.List(
+        fields.Float(),
+        metadata={"description": "The clozapine tablet strengths the patient has ([]: not set)."},
+    )
+
+
+class TabletStrengthsIn(In):
+    strengths_mg = fields.List(
+        fields.Float(validate=validate.OneOf(TABLET_STRENGTHS_MG)),
+        required=True,
+        validate=validate.Length(max=len(TABLET_STRENGTHS_MG)),
+        metadata={"description": "Each one of 12.5, 25, 50, 100, 200; [] clears them."},
+    )
+
+
+class TabletStrengthsOut(Out):
+    strengths_mg = fields.List(fields.Float())
+
+
+class TreatmentAdviceOut(Out):
+    title = fields.String()
+    patient = fields.String(metadata={"description": "What to do instead, for the patient."})
+    caregiver = fields.String(metadata={"description": "The same, for the person helping."})
+
+
+class AdherenceOut(Out):
+    taken = fields.Integer()
+    due = fields.Integer()
+
+
+class PatientStatusOut(Out):
+    adherence_7d = fields.Nested(AdherenceOut)
+    push_reachable = fields.Boolean()
+    treatment = fields.String(metadata={"enum": sorted(COURSE_STATES)})
+    treatment_since = Instant(allow_none=True)
+    treatment_cause = fields.String(metadata={"description": "Why the course is in its state."})
+    restart_on = fields.Date(
+        allow_none=True, metadata={"description": "A paused course restarts on this date."}
+    )
+    rechallenge = fields.String(allow_none=True)
+    rechallenge_cause = fields.String(allow_none=True)
+    doses_withheld = fields.Boolean()
+    treatment_actions = fields.List(
+        fields.String(),
+        metadata={"description": "The clinician actions (hold, resume, stop) the state allows."},
+    )
+    plan_kinds = fields.List(
+        fields.String(), metadata={"description": "The plan kinds the state allows."}
+    )
+    default_plan_kind = fields.String(
+        metadata={"description": "The kind a new plan takes when none is given."}
+    )
+    anc_band = fields.String(allow_none=True)
+    needs_retitration = fields.Boolean()
+    last_bowel_movement_at = Instant(allow_none=True)
+    last_dose_taken_at = Instant(allow_none=True)
+    tracking_since = Instant(allow_none=True)
+
+
+class NextBloodTestOut(Out):
+    test = fields.String()
+    due_date = fields.Date()
+    status = fields.String()
+    days_away = fields.Integer()
+
+
+class OpenRedFlagOut(Out):
+    id = fields.Integer()
+    rule = fields.String()
+    severity = fields.String()
+    status = fields.String()
+    opened_at = Instant()
+    title = fields.String()
+    advice = fields.String()
+    caregiver_advice = fields.String(metadata={"description": "The same, for the person helping."})
+    call_now = fields.Boolean()
+
+
+class PatientDetailOut(PatientOut):
+    status = fields.Nested(PatientStatusOut)
+    next_blood_test = fields.Nested(NextBloodTestOut, allow_none=True)
+    open_red_flags = fields.List(fields.Nested(OpenRedFlagOut))
+    treatment_advice = fields.Nested(
+        TreatmentAdviceOut,
+        allow_none=True,
+        metadata={"description": "While doses are withheld: what to do instead (content/)."},
+    )
+    care_team_contact = fields.Nested(
+        PatientContactOut,
+        metadata={"description": 'The clinic\'s number and hours for "Call my care team".'},
+    )
+
+
+class PatientCreatedOut(PatientOut):
+    activation_code = fields.String()
+    activation_expires_at = Instant()
+
+
+class PatientListOut(Out):
+    items = fields.List(fields.Nested(PatientDetailOut))

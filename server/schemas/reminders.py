@@ -1,0 +1,28 @@
+"""Reminder settings and snoozing a dose."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from server.schemas.common import HHMM, In, Instant, Out
+
+
+class SnoozeIn(In):
+    minutes = fields.Integer(required=True, strict=True, validate=validate.OneOf([10, 30, 60]))
+
+
+class SnoozeOut(Out):
+    dose_id = fields.Integer()
+    snoozed_until = Instant()
+
+
+class ReminderSettingsIn(In):
+    quiet_start = fields.String(allow_none=True, validate=HHMM)
+    quiet_end = fields.String(allow_none=True, validate=HHMM)
+    check_in_time = fields.String(validate=HHMM)
+
+
+class ReminderSettingsOut(Out):
+    quiet_start = fields.String(allow_none=True)
+    quiet_end = fields.String(allow_none=True)
+    check_in_time = fields.String()

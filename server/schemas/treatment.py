@@ -1,0 +1,44 @@
+"""The treatment course: the clinician's actions and the course's events."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from server.domain.treatment import ClinicianAction, Rechallenge
+from server.schemas.common import In, Instant, Out
+from server.schemas.patients import PatientStatusOut
+
+
+class TreatmentEventIn(In):
+    action = fields.String(
+        required=True, validate=validate.OneOf([a.value for a in ClinicianAction])
+    )
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    rechallenge = fields.String(
+        validate=validate.OneOf([r.value for r in Rechallenge]),
+        metadata={"description": "Required with stop: whether a later restart is advised."},
+    )
+
+
+class TreatmentEventOut(Out):
+    id = fields.Integer()
+    at = Instant()
+    action = fields.String(allow_none=True)
+    cause = fields.String()
+    from_state = fields.String()
+    to_state = fields.String()
+    reason = fields.String(allow_none=True)
+    rechallenge = fields.String(allow_none=True)
+    warning = fields.String(
+        allow_none=True,
+        metadata={"description": "gap_over_48h: resumed after more than 48 h without a dose"},
+    )
+    by = fields.String(allow_none=True)
+
+
+class TreatmentEventCreatedOut(TreatmentEventOut):
+    status = fields.Nested(PatientStatusOut)
+
+
+class TreatmentEventListOut(Out):
+    items = fields.List(fields.Nested(TreatmentEventOut))
