@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
+from marshmallow import Schema
 
 from server.api.access import current_actor, current_user
 from server.api.body import BodyParser
@@ -100,26 +101,31 @@ def blueprint(name: str, description: str, url_prefix: str = "/api") -> Blueprin
     return ApiBlueprint(name, __name__, url_prefix=url_prefix, description=description)
 
 
-def idempotency_claim(scope: str) -> Claim | None:
-    """The request's Idempotency-Key as a claim, or None when the client sent none."""
+def idempotency_claim(scope: str, schema: Schema | None = None) -> Claim | None:
+    """The request's Idempotency-Key as a claim, with `schema` (built once: the route's
+    response schema) to present the answer the key keeps. Without a key: None, or with a
+    `schema` a claim without a key (the answer is still made before the commit)."""
     key = request.headers.get("Idempotency-Key")
+    actor = current_actor()
+    assert actor is not None
+    present = schema.dump if schema is not None else None
     if key is None:
-        return None
+        if present is None:
+            return None
+        return Claim(actor.user_id, None, scope, "", present)
     key = key.strip()
     if not key or len(key) > 200 or not key.isascii():
         raise Invalid({"Idempotency-Key": ["Use 1 to 200 ASCII characters."]})
-    actor = current_actor()
-    assert actor is not None
     # keys are scoped per patient: a caregiver's client that reuses a key for another patient
     # makes that patient's entry instead of replaying the first patient's answer
     patient_id = (request.view_args or {}).get("patient_id")
     if patient_id is not None:
         key = f"{patient_id}:{key}"
-    return Claim(actor.user_id, key, scope, fingerprint(request.get_json(silent=True)))
+    return Claim(actor.user_id, key, scope, fingerprint(request.get_json(silent=True)), present)
 
 
 def outcome_response(outcome: Outcome) -> ResponseReturnValue:
-    response = jsonify(outcome.body)
+    response = jsonify(outcome.answer)
     response.status_code = outcome.status
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, post_dump, validate, validates_schema
 
 from server.domain import SYMPTOM_CODES
 from server.schemas.common import In, Instant, Out
@@ -17,11 +17,13 @@ class BowelMovementIn(In):
 
 
 class BowelMovementOut(Out):
+    """A BowelMovement row, or a diary.LoggedBowelMovement just inserted."""
+
     id = fields.Integer()
-    occurred_at = fields.String(metadata={"format": "date-time"})
+    occurred_at = Instant()
     bristol_type = fields.Integer()
     notes = fields.String(allow_none=True)
-    recorded_at = fields.String(metadata={"format": "date-time"})
+    recorded_at = Instant()
 
 
 class BowelMovementListOut(Out):
@@ -58,6 +60,8 @@ class SymptomIn(In):
 
 
 class RedFlagOut(Out):
+    """A diary.RedFlagAdvice."""
+
     rule = fields.String()
     severity = fields.String()
     advice = fields.String(metadata={"description": "What the patient should do now."})
@@ -68,13 +72,22 @@ class RedFlagOut(Out):
     guidance = fields.String(allow_none=True)
 
 
-class SymptomOut(Out):
-    id = fields.Integer()
-    occurred_at = fields.String(metadata={"format": "date-time"})
-    symptoms = fields.List(fields.String())
-    temperature_c = fields.Float(allow_none=True)
-    notes = fields.String(allow_none=True)
+class SymptomListItemOut(Out):
+    """A diary.ReadSymptoms: its report's columns, its red flags with their advice."""
+
+    id = fields.Integer(attribute="report.id")
+    occurred_at = Instant(attribute="report.occurred_at")
+    symptoms = fields.List(fields.String(), attribute="report.symptoms")
+    temperature_c = fields.Float(allow_none=True, attribute="report.temperature_c")
+    notes = fields.String(allow_none=True, attribute="report.notes")
     red_flags = fields.List(fields.Nested(RedFlagOut))
+    recorded_at = Instant(attribute="report.recorded_at")
+
+
+class SymptomOut(SymptomListItemOut):
+    """A diary.ReadSymptoms just reported: also the escalations it opened and (only when
+    there are some) the fields not saved."""
+
     escalation_ids = fields.List(fields.Integer())
     refused_fields = fields.Dict(
         keys=fields.String(),
@@ -84,17 +97,12 @@ class SymptomOut(Out):
             "the report was recorded), e.g. an implausible temperature_c."
         },
     )
-    recorded_at = fields.String(metadata={"format": "date-time"})
 
-
-class SymptomListItemOut(Out):
-    id = fields.Integer()
-    occurred_at = fields.String(metadata={"format": "date-time"})
-    symptoms = fields.List(fields.String())
-    temperature_c = fields.Float(allow_none=True)
-    notes = fields.String(allow_none=True)
-    red_flags = fields.List(fields.Nested(RedFlagOut))
-    recorded_at = fields.String(metadata={"format": "date-time"})
+    @post_dump
+    def _refused_only_when_some(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        if not data.get("refused_fields"):
+            data.pop("refused_fields", None)
+        return data
 
 
 class SymptomListOut(Out):
@@ -107,10 +115,12 @@ class WeightIn(In):
 
 
 class WeightOut(Out):
+    """A Weight row."""
+
     id = fields.Integer()
-    measured_at = fields.String(metadata={"format": "date-time"})
+    measured_at = Instant()
     kg = fields.Float()
-    recorded_at = fields.String(metadata={"format": "date-time"})
+    recorded_at = Instant()
 
 
 class WeightListOut(Out):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, func, insert, select
@@ -23,7 +24,44 @@ Row = TypeVar("Row", BowelMovement, SymptomReport, Weight)
 BOWEL_MOVEMENTS = cast(Table, BowelMovement.__table__)
 # built once, on the Table: the most frequent entry of all needs no unit of work
 INSERT_BOWEL_MOVEMENT = insert(BOWEL_MOVEMENTS).returning(BOWEL_MOVEMENTS.c.id)
-BOWEL_VIEW_COLUMNS = ("id", "occurred_at", "bristol_type", "notes", "recorded_at")
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedBowelMovement:
+    """A bowel movement as inserted (the hot path writes the row without a unit of work)."""
+
+    id: int
+    patient_id: int
+    occurred_at: dt.datetime
+    bristol_type: int
+    notes: str | None
+    recorded_by_id: int
+    recorded_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class RedFlagAdvice:
+    """A red flag of a symptom report with its advice in the reader's words (content/)."""
+
+    rule: str
+    severity: str
+    advice_code: str
+    advice: str
+    caregiver_advice: str | None
+    title: str
+    call_now: bool
+    guidance: str | None
+
+
+@dataclass(frozen=True)
+class ReadSymptoms:
+    """A symptom report as the reader gets it: its red flags' advice in their words and, just
+    reported, the escalations it opened and the fields not saved (with why)."""
+
+    report: SymptomReport
+    red_flags: list[RedFlagAdvice]
+    escalation_ids: list[int] = field(default_factory=list)
+    refused_fields: dict[str, list[str]] = field(default_factory=dict)
 
 
 def check_log_time(field: str, at: dt.datetime, now: dt.datetime) -> None:
@@ -46,7 +84,7 @@ def record_bowel_movement(
     """Log a bowel movement (Bristol type 1-7) and keep the last-movement summaries current."""
     check_log_time("occurred_at", data["occurred_at"], now)
 
-    def work() -> dict[str, Any]:
+    def work() -> LoggedBowelMovement:
         entry = {
             "patient_id": patient.id,
             "occurred_at": data["occurred_at"],
@@ -57,36 +95,29 @@ def record_bowel_movement(
         }
         entry["id"] = session.execute(INSERT_BOWEL_MOVEMENT, entry).scalar_one()
         states.bowel_movement_logged(session, patient, now)
-        return entry
+        return LoggedBowelMovement(**entry)
 
-    return idempotency.run_once(session, claim, now, work, bowel_view)
-
-
-def bowel_view(entry: BowelMovement | dict[str, Any]) -> dict[str, Any]:
-    """A bowel movement as the API answers it (from a row read or from the values inserted)."""
-    if isinstance(entry, BowelMovement):
-        entry = {column: getattr(entry, column) for column in BOWEL_VIEW_COLUMNS}
-    return {
-        "id": entry["id"],
-        "occurred_at": entry["occurred_at"].isoformat(),
-        "bristol_type": entry["bristol_type"],
-        "notes": entry["notes"],
-        "recorded_at": entry["recorded_at"].isoformat(),
-    }
+    return idempotency.run_once(session, claim, now, work)
 
 
-def red_flag_view(flag: dict[str, Any], content: Content) -> dict[str, Any]:
-    advice = content.advice_for(flag["advice"])
-    return {
-        "rule": flag["rule"],
-        "severity": flag["severity"],
-        "advice": advice["patient"],
-        "advice_code": flag["advice"],
-        "caregiver_advice": advice.get("caregiver"),
-        "title": advice["title"],
-        "call_now": bool(advice.get("call_now", False)),
-        "guidance": advice.get("guidance"),
-    }
+def red_flags_for(report: SymptomReport, content: Content) -> list[RedFlagAdvice]:
+    """The report's red flags with the advice `content` gives for each."""
+    flags = []
+    for flag in report.red_flags:
+        advice = content.advice_for(flag["advice"])
+        flags.append(
+            RedFlagAdvice(
+                rule=flag["rule"],
+                severity=flag["severity"],
+                advice_code=flag["advice"],
+                advice=advice["patient"],
+                caregiver_advice=advice.get("caregiver"),
+                title=advice["title"],
+                call_now=bool(advice.get("call_now", False)),
+                guidance=advice.get("guidance"),
+            )
+        )
+    return flags
 
 
 def _temperature_refusal(value: float) -> str:
@@ -159,7 +190,7 @@ def record_symptoms(
     except ValueError as exc:
         raise Invalid({"symptoms": [str(exc)]}) from exc
 
-    def work() -> tuple[SymptomReport, list[int]]:
+    def work() -> ReadSymptoms:
         report = SymptomReport(
             patient_id=patient.id,
             occurred_at=occurred_at,
@@ -193,30 +224,9 @@ def record_symptoms(
                 advice=flag.advice,
             )
             opened.append(escalation.id)
-        return report, opened
+        return ReadSymptoms(report, red_flags_for(report, content), opened, refused)
 
-    def present(result: tuple[SymptomReport, list[int]]) -> dict[str, Any]:
-        report, opened = result
-        return {
-            **symptom_view(report),
-            "red_flags": [red_flag_view(f, content) for f in report.red_flags],
-            "escalation_ids": opened,
-            **({"refused_fields": refused} if refused else {}),
-        }
-
-    return idempotency.run_once(session, claim, now, work, present)
-
-
-def symptom_view(report: SymptomReport) -> dict[str, Any]:
-    return {
-        "id": report.id,
-        "occurred_at": report.occurred_at.isoformat(),
-        "symptoms": report.symptoms,
-        "temperature_c": report.temperature_c,
-        "notes": report.notes,
-        "red_flags": report.red_flags,
-        "recorded_at": report.recorded_at.isoformat(),
-    }
+    return idempotency.run_once(session, claim, now, work)
 
 
 def record_weight(
@@ -242,16 +252,7 @@ def record_weight(
         session.flush()
         return entry
 
-    return idempotency.run_once(session, claim, now, work, weight_view)
-
-
-def weight_view(entry: Weight) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "measured_at": entry.measured_at.isoformat(),
-        "kg": entry.kg,
-        "recorded_at": entry.recorded_at.isoformat(),
-    }
+    return idempotency.run_once(session, claim, now, work)
 
 
 def listing(
@@ -272,3 +273,16 @@ def listing(
     if since is not None:
         query = query.where(model.recorded_at >= since)
     return session.scalars(query.order_by(when.desc()).limit(limit)).all()
+
+
+def symptom_reports(
+    session: Session,
+    patient: Patient,
+    *,
+    since: dt.datetime | None,
+    limit: int,
+    content: Content,
+) -> list[ReadSymptoms]:
+    """Symptom reports, newest first, their red flags' advice in the words of `content`."""
+    rows = listing(session, SymptomReport, patient, since=since, limit=limit)
+    return [ReadSymptoms(r, red_flags_for(r, content)) for r in rows]

@@ -7,6 +7,11 @@ PostgreSQL waits for the first transaction's commit and on SQLite queues behind 
 writer), the work is rolled back and the first answer replayed: a key never creates a second
 record and a duplicate never fails. A retry whose work now fails (the dose it marked is
 already taken, say) still gets the first answer.
+
+The work returns rows and domain objects; the route presents them (its response schema's
+`dump`, carried by the claim) before the commit, while the objects still hold what was written
+(a commit expires them: reading them again would query, and give the stored instants in UTC
+rather than the ones sent); that answer is what the key keeps.
 """
 
 from __future__ import annotations
@@ -40,16 +45,24 @@ PRIOR = select(IdempotencyRecord).where(
 
 @dataclass(frozen=True)
 class Claim:
+    """A request's Idempotency-Key (None: the client sent none) and how the route presents the
+    work's result (its schema's `dump`)."""
+
     user_id: int
-    key: str
+    key: str | None
     scope: str
     request_hash: str
+    present: Callable[[Any], Any] | None = None
 
 
 @dataclass(frozen=True)
 class Outcome:
+    """What a use case did: its `result` (rows, domain objects) and, when a key was claimed or
+    replayed, the `answer` kept with the key (None: the route presents `result` itself)."""
+
     status: int
-    body: Any
+    result: Any
+    answer: Any
     replayed: bool
 
 
@@ -89,7 +102,7 @@ def _replay(session: Session, claim: Claim) -> Outcome | None:
         )
     if prior.status_code is None:  # never committed so: refuse rather than replay nothing
         raise Conflict("The first request with this key is still being processed.")
-    answer = Outcome(prior.status_code, prior.response, True)
+    answer = Outcome(prior.status_code, None, prior.response, True)
     session.commit()
     return answer
 
@@ -99,34 +112,40 @@ def run_once(
     claim: Claim | None,
     now: dt.datetime,
     work: Callable[[], T],
-    present: Callable[[T], Any],
+    present: Callable[[T], Any] | None = None,
     status: int = 201,
 ) -> Outcome:
     """Do `work` and commit, unless this claim's key already has an answer: then roll the work
-    back and replay that answer."""
-    if claim is None:
-        body = present(work())
+    back and replay that answer. The answer is made before the commit by `present` (a
+    service that still makes its answer itself) or else by the claim's presenter; with
+    neither (a script, the demo), the outcome has the result only."""
+    presenter = present or (claim.present if claim is not None else None)
+    if claim is None or claim.key is None:
+        result = work()
+        answer = presenter(result) if presenter is not None else None
         session.commit()
-        return Outcome(status, body, False)
+        return Outcome(status, result, answer, False)
+    assert presenter is not None, "a claimed key keeps an answer: give the route's presenter"
     try:
-        body = present(work())
-        claimed = _claim(session, claim, now, status, body)
+        result = work()
+        answer = presenter(result)
+        claimed = _claim(session, claim, now, status, answer)
     except Exception:
         # the work may fail only because this is a retry (what it did is already done), or
         # lose a race to the first request: the first answer, if there is one, wins
         session.rollback()
-        answer = _replay(session, claim)
-        if answer is None:
+        replay = _replay(session, claim)
+        if replay is None:
             raise
-        return answer
+        return replay
     if not claimed:
         session.rollback()
-        answer = _replay(session, claim)
-        if answer is None:  # its record was purged in between (keys are kept for days)
+        replay = _replay(session, claim)
+        if replay is None:  # its record was purged in between (keys are kept for days)
             raise Conflict("The first request with this key did not finish; please retry.")
-        return answer
+        return replay
     session.commit()
-    return Outcome(status, body, False)
+    return Outcome(status, result, answer, False)
 
 
 def purge_older_than(session: Session, cutoff: dt.datetime) -> int:

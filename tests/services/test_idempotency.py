@@ -44,7 +44,7 @@ def test_the_same_key_answers_the_first_result_and_creates_nothing_new(
     first = run_once(db.session, claim, clock.now, _clinic_maker("A", clock.now), _present)
     again = run_once(db.session, claim, clock.now, _clinic_maker("B", clock.now), _present)
     assert not first.replayed and again.replayed
-    assert again.body == first.body and again.status == 201
+    assert again.answer == first.answer and again.status == 201
     assert db.session.query(Clinic).filter(Clinic.name.in_(["A", "B"])).count() == 1
 
 
@@ -82,7 +82,7 @@ def test_a_failed_first_attempt_leaves_the_key_free(
         run_once(db.session, claim, clock.now, failing, _present)
     db.session.rollback()
     outcome = run_once(db.session, claim, clock.now, _clinic_maker("C", clock.now), _present)
-    assert not outcome.replayed and outcome.body["name"] == "C"
+    assert not outcome.replayed and outcome.answer["name"] == "C"
 
 
 def test_concurrent_duplicates_create_one_record_and_never_fail(
@@ -114,5 +114,5 @@ def test_concurrent_duplicates_create_one_record_and_never_fail(
     assert errors == []
     assert len(results) == 6
     assert sum(not r.replayed for r in results) == 1
-    assert len({r.body["id"] for r in results}) == 1
+    assert len({r.answer["id"] for r in results}) == 1
     assert db.session.query(Clinic).filter(Clinic.name == "R").count() == 1

@@ -11,7 +11,7 @@ from server.api.access import access, current_patient, now
 from server.api.clinical.blueprint import BASE, LOGGERS, READERS, blp, signed_in_actor
 from server.api.common import IDEMPOTENCY_DOC, idempotency_claim, outcome_response, reader_content
 from server.extensions import db
-from server.models import BowelMovement, SymptomReport, Weight
+from server.models import BowelMovement, Weight
 from server.schemas.common import CollectionQuery
 from server.schemas.diary import (
     BowelMovementIn,
@@ -25,6 +25,11 @@ from server.schemas.diary import (
     WeightOut,
 )
 from server.services import diary
+
+# built once: they present the use cases' rows before the commit (the answer a key keeps)
+BOWEL_MOVEMENT_OUT = BowelMovementOut()
+SYMPTOM_OUT = SymptomOut()
+WEIGHT_OUT = WeightOut()
 
 
 @blp.route(f"{BASE}/bowel-movements", methods=["POST"])
@@ -40,7 +45,7 @@ def post_bowel_movement(args: dict[str, Any], patient_id: int) -> ResponseReturn
         patient=current_patient(),
         data=args,
         now=now(),
-        claim=idempotency_claim("bowel-movements"),
+        claim=idempotency_claim("bowel-movements", BOWEL_MOVEMENT_OUT),
     )
     return outcome_response(outcome)
 
@@ -54,7 +59,7 @@ def list_bowel_movements(args: dict[str, Any], patient_id: int) -> ResponseRetur
     rows = diary.listing(
         db.session, BowelMovement, current_patient(), since=args.get("since"), limit=args["limit"]
     )
-    return {"items": [diary.bowel_view(r) for r in rows]}
+    return {"items": rows}
 
 
 @blp.route(f"{BASE}/symptoms", methods=["POST"])
@@ -71,7 +76,7 @@ def post_symptoms(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
         patient=current_patient(),
         data=args,
         now=now(),
-        claim=idempotency_claim("symptoms"),
+        claim=idempotency_claim("symptoms", SYMPTOM_OUT),
         content=reader_content(),
     )
     return outcome_response(outcome)
@@ -83,19 +88,14 @@ def post_symptoms(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
 @blp.response(200, SymptomListOut)
 def list_symptoms(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
     """Symptom reports, newest first."""
-    rows = diary.listing(
-        db.session, SymptomReport, current_patient(), since=args.get("since"), limit=args["limit"]
+    reports = diary.symptom_reports(
+        db.session,
+        current_patient(),
+        since=args.get("since"),
+        limit=args["limit"],
+        content=reader_content(),
     )
-    content = reader_content()
-    return {
-        "items": [
-            {
-                **diary.symptom_view(r),
-                "red_flags": [diary.red_flag_view(f, content) for f in r.red_flags],
-            }
-            for r in rows
-        ]
-    }
+    return {"items": reports}
 
 
 @blp.route(f"{BASE}/weights", methods=["POST"])
@@ -111,7 +111,7 @@ def post_weight(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
         patient=current_patient(),
         data=args,
         now=now(),
-        claim=idempotency_claim("weights"),
+        claim=idempotency_claim("weights", WEIGHT_OUT),
     )
     return outcome_response(outcome)
 
@@ -125,4 +125,4 @@ def list_weights(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
     rows = diary.listing(
         db.session, Weight, current_patient(), since=args.get("since"), limit=args["limit"]
     )
-    return {"items": [diary.weight_view(r) for r in rows]}
+    return {"items": rows}
