@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from typing import Any
+
+from marshmallow import fields, pre_dump, validate
 
 from server.domain.supply import SKIP_REASONS
 from server.domain.treatment import COURSE_STATES
@@ -47,13 +49,15 @@ class TabletsOut(Out):
 
 
 class DoseOut(Out):
-    id = fields.Integer()
-    scheduled_at = Instant()
-    local_date = fields.Date()
-    local_time = fields.String()
-    mg = fields.Float()
+    """A doses.DoseOnDay: its Dose row's columns, its status now, tablets and marking window."""
+
+    id = fields.Integer(attribute="dose.id")
+    scheduled_at = Instant(attribute="dose.scheduled_at")
+    local_date = fields.Date(attribute="dose.local_date")
+    local_time = fields.String(attribute="dose.local_time")
+    mg = fields.Float(attribute="dose.mg")
     status = fields.String(metadata={"enum": ["pending", "taken", "skipped", "missed", "withheld"]})
-    status_at = Instant(allow_none=True)
+    status_at = Instant(allow_none=True, attribute="dose.status_at")
     tablets = fields.List(
         fields.Nested(TabletsOut),
         allow_none=True,
@@ -70,6 +74,8 @@ class DoseOut(Out):
 
 
 class DayDosesOut(Out):
+    """A doses.DayOfDoses."""
+
     date = fields.Date()
     treatment = fields.String(metadata={"enum": sorted(COURSE_STATES)})
     doses_withheld = fields.Boolean(
@@ -91,14 +97,44 @@ class DoseEventIn(In):
     )
 
 
+class EventDoseOut(Out):
+    """The Dose row an event marked, as DoseEventOut's `dose`."""
+
+    id = fields.Integer()
+    scheduled_at = Instant()
+    mg = fields.Float()
+    status = fields.String()
+
+
+EVENT_DOSE_OUT = EventDoseOut()
+
+
+class EventDose(fields.Dict):
+    """A Dose row presented by EventDoseOut; an object in the API document, as before."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return None if value is None else EVENT_DOSE_OUT.dump(value)
+
+
 class DoseEventOut(Out):
+    """A doses.MarkedDose (the DoseEvent row and the dose it marked); the listing's entries
+    come without reason_code and dose."""
+
     id = fields.Integer()
     dose_id = fields.Integer()
     status = fields.String()
-    at = fields.String(metadata={"format": "date-time"})
+    at = Instant()
     reason = fields.String(allow_none=True)
     reason_code = fields.String(allow_none=True)
-    dose = fields.Dict()
+    dose = EventDose()
+
+    @pre_dump
+    def _event_and_its_dose(self, marked: Any, **kwargs: Any) -> Any:
+        event = getattr(marked, "event", None)
+        if event is None:  # a listing's entry
+            return marked
+        columns = ("id", "dose_id", "status", "at", "reason", "reason_code")
+        return {name: getattr(event, name) for name in columns} | {"dose": marked.dose}
 
 
 class DoseEventListOut(Out):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
@@ -18,7 +19,7 @@ from server.domain.doses import (
     marking_window,
     plan_day,
 )
-from server.domain.tablets import split_dose
+from server.domain.tablets import Tablets, split_dose
 from server.models import Dose, DoseEvent, DosePlan, Patient
 from server.policy import Actor
 from server.services import idempotency, medicines
@@ -29,6 +30,38 @@ from server.services.sql import insert_for
 # How far ahead the first dose of a plan is looked for (a plan's first days may have no dose
 # at some times, never a week without one).
 FIRST_DOSE_WITHIN_DAYS = 14
+
+
+@dataclass(frozen=True)
+class DoseOnDay:
+    """A dose as the patient's Today shows it: its status now (a pending dose long past is
+    missed), its tablets, and whether (and from when until when) marking it taken or skipped
+    would be accepted."""
+
+    dose: Dose
+    status: str
+    tablets: tuple[Tablets, ...] | None  # None: strengths not set; (): they cannot make it
+    can_mark: bool
+    mark_from: dt.datetime
+    mark_until: dt.datetime
+
+
+@dataclass(frozen=True)
+class DayOfDoses:
+    """A local date's doses and whether the treatment course withholds them."""
+
+    date: dt.date
+    treatment: str
+    doses_withheld: bool
+    doses: list[DoseOnDay]
+
+
+@dataclass(frozen=True)
+class MarkedDose:
+    """A dose event just recorded and the dose it marked."""
+
+    event: DoseEvent
+    dose: Dose
 
 
 def planned_doses(
@@ -155,59 +188,44 @@ def day_doses(session: Session, patient: Patient, on: dt.date) -> Sequence[Dose]
     ).all()
 
 
-def dose_view(dose: Dose, now: dt.datetime) -> dict[str, Any]:
-    return {
-        "id": dose.id,
-        "scheduled_at": dose.scheduled_at,
-        "local_date": dose.local_date,
-        "local_time": dose.local_time,
-        "mg": dose.mg,
-        "status": dose_status(dose.status, dose.scheduled_at, now),
-        "status_at": dose.status_at,
-    }
-
-
-def tablets_view(mg: float, strengths_mg: list[float] | None) -> list[dict[str, Any]] | None:
-    """The tablets that make a dose (None when the patient's strengths are not set; [] when
+def tablets_for(mg: float, strengths_mg: list[float] | None) -> tuple[Tablets, ...] | None:
+    """The tablets that make a dose (None when the patient's strengths are not set; () when
     they cannot make it, and the patient is to ask the care team)."""
     if not strengths_mg:
         return None
-    split = split_dose(mg, strengths_mg)
-    return [{"strength_mg": t.strength_mg, "whole": t.whole, "half": t.half} for t in split or ()]
+    return split_dose(mg, strengths_mg) or ()
 
 
-def day_dose_view(
-    dose: Dose, patient: Patient, now: dt.datetime, *, withheld: bool
-) -> dict[str, Any]:
-    """A dose as the patient's Today shows it: with its tablets, and whether (and from when
-    until when) marking it taken or skipped would be accepted."""
-    view = dose_view(dose, now)
+def dose_on_day(dose: Dose, patient: Patient, now: dt.datetime, *, withheld: bool) -> DoseOnDay:
+    """A dose as the patient's Today shows it (DoseOnDay)."""
+    status = dose_status(dose.status, dose.scheduled_at, now)
     opens, closes = marking_window(dose.scheduled_at)
-    view.update(
-        tablets=tablets_view(dose.mg, patient.tablet_strengths_mg),
-        can_mark=can_mark(view["status"], dose.scheduled_at, now, withheld=withheld),
+    return DoseOnDay(
+        dose=dose,
+        status=status,
+        tablets=tablets_for(dose.mg, patient.tablet_strengths_mg),
+        can_mark=can_mark(status, dose.scheduled_at, now, withheld=withheld),
         mark_from=opens,
         mark_until=closes,
     )
-    return view
 
 
 def doses_of_day(
     session: Session, patient: Patient, on: dt.date | None, now: dt.datetime
-) -> dict[str, Any]:
+) -> DayOfDoses:
     """A day's doses (default today) and whether the treatment course withholds them."""
     day = on or states.today_for(patient, now)
     view = states.course_view(session, patient, now)
     withheld = view.doses_withheld
-    return {
-        "date": day,
-        "treatment": view.state,
-        "doses_withheld": withheld,
-        "doses": [
-            day_dose_view(d, patient, now, withheld=withheld)
+    return DayOfDoses(
+        date=day,
+        treatment=view.state,
+        doses_withheld=withheld,
+        doses=[
+            dose_on_day(d, patient, now, withheld=withheld)
             for d in day_doses(session, patient, day)
         ],
-    }
+    )
 
 
 def _record_event(
@@ -217,7 +235,7 @@ def _record_event(
     data: dict[str, Any],
     now: dt.datetime,
     content: Any = None,
-) -> tuple[DoseEvent, Dose]:
+) -> MarkedDose:
     dose = session.get(Dose, data["dose_id"])
     if dose is None or dose.patient_id != patient.id:
         raise NotFound("No such dose for this patient.", {"dose_id": ["Unknown dose."]})
@@ -263,7 +281,7 @@ def _record_event(
     states.dose_taken(session, patient, now)
     if data["status"] == "taken":
         states.interruption_ended(session, patient, data["at"], now)
-    return event, dose
+    return MarkedDose(event, dose)
 
 
 def record_dose_event(
@@ -280,29 +298,8 @@ def record_dose_event(
     off the clozapine stock; one skipped because the patient has run out tells the care team
     (services/medicines.py)."""
 
-    def present(result: tuple[DoseEvent, Dose]) -> dict[str, Any]:
-        event, dose = result
-        return {
-            "id": event.id,
-            "dose_id": dose.id,
-            "status": event.status,
-            "at": event.at.isoformat(),
-            "reason": event.reason,
-            "reason_code": event.reason_code,
-            "dose": {
-                "id": dose.id,
-                "scheduled_at": dose.scheduled_at.isoformat(),
-                "mg": dose.mg,
-                "status": dose.status,
-            },
-        }
-
     return idempotency.run_once(
-        session,
-        claim,
-        now,
-        lambda: _record_event(session, actor, patient, data, now, content),
-        present,
+        session, claim, now, lambda: _record_event(session, actor, patient, data, now, content)
     )
 
 
