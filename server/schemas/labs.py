@@ -38,20 +38,23 @@ class DiscrepancyOut(Out):
 
 
 class LabResultOut(Out):
-    id = fields.Integer()
-    test = fields.String()
-    value = fields.Float(allow_none=True)
-    unit = fields.String(allow_none=True)
-    wbc = fields.Float(allow_none=True)
-    upper_limit = fields.Float(allow_none=True)
-    symptomatic = fields.Boolean(allow_none=True)
-    collected_at = fields.String(metadata={"format": "date-time"})
+    """A labs.ReadLabResult: the LabResult row's columns, its reading as the reader gets it."""
+
+    id = fields.Integer(attribute="row.id")
+    test = fields.String(attribute="row.test")
+    value = fields.Float(allow_none=True, attribute="row.value")
+    unit = fields.String(allow_none=True, attribute="row.unit")
+    wbc = fields.Float(allow_none=True, attribute="row.wbc_10e9_l")
+    upper_limit = fields.Float(allow_none=True, attribute="row.upper_limit")
+    symptomatic = fields.Boolean(allow_none=True, attribute="row.symptomatic")
+    collected_at = Instant(attribute="row.collected_at")
     source = fields.String(
+        attribute="row.source",
         metadata={
             "enum": ["clinic", "patient", "caregiver"],
             "description": "Who recorded it: only the clinic's results decide the band, the "
             "baseline, the schedule and the treatment state.",
-        }
+        },
     )
     counts = fields.Boolean(metadata={"description": "Whether it is the clinic's result."})
     band = fields.String(allow_none=True)
@@ -70,7 +73,7 @@ class LabResultOut(Out):
         allow_none=True,
         metadata={"description": "A copy far from the clinic's value of the same day."},
     )
-    recorded_at = fields.String(metadata={"format": "date-time"})
+    recorded_at = Instant(attribute="row.recorded_at")
 
 
 class LabResultListOut(Out):
@@ -78,6 +81,8 @@ class LabResultListOut(Out):
 
 
 class DueTestOut(Out):
+    """A domain DueTest."""
+
     test = fields.String()
     due_date = fields.Date()
     status = fields.String(metadata={"enum": ["upcoming", "due", "overdue"]})
@@ -85,5 +90,7 @@ class DueTestOut(Out):
 
 
 class BloodTestsOut(Out):
+    """A labs.BloodTests."""
+
     upcoming = fields.List(fields.Nested(DueTestOut))
     history = fields.List(fields.Nested(LabResultOut))

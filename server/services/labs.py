@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,6 +35,7 @@ from server.domain import (
 )
 from server.domain.anc import CONFIRM_WITHIN
 from server.domain.lab_units import COUNT_TESTS, UNITS, is_plausible, to_canonical
+from server.domain.schedule import DueTest
 from server.domain.signals import READ_TESTS
 from server.models import LabResult, Patient, ReminderSettings
 from server.policy import CARE_TEAM, Actor
@@ -48,6 +50,37 @@ from server.services.reminder_times import after_quiet_hours
 # What the patient's side is shown of an interpretation; the clinician's action text stays
 # with the care team (RULES.md 7: the patient's side gets its own words from content/).
 PATIENT_SIDE_KEYS = ("band", "traffic_light", "confirm_within_24h", "next_test_due", "counts")
+
+
+@dataclass(frozen=True)
+class ReadLabResult:
+    """A lab result as one reader gets it: the row, and its reading cut to what the reader's
+    role sees (`reader_interpretation`)."""
+
+    row: LabResult
+    interpretation: dict[str, Any] | None
+
+    @property
+    def counts(self) -> bool:
+        """Whether it is the clinic's result (only those decide anything)."""
+        return self.row.source == ResultSource.CLINIC.value
+
+    @property
+    def band(self) -> str | None:
+        return (self.row.interpretation or {}).get("band")
+
+    @property
+    def discrepancy(self) -> dict[str, Any] | None:
+        """A copy far from the clinic's value of the same day: that value."""
+        return (self.row.interpretation or {}).get("discrepancy")
+
+
+@dataclass(frozen=True)
+class BloodTests:
+    """What is due (upcoming, due or overdue) and what was done."""
+
+    upcoming: list[DueTest]
+    history: list[ReadLabResult]
 
 
 def _days_on_clozapine(
@@ -399,7 +432,7 @@ def record_lab_result(
         return result
 
     return idempotency.run_once(
-        session, claim, now, work, lambda r: lab_view(r, content, reader_role=actor.role)
+        session, claim, now, lambda: read_as(work(), content, reader_role=actor.role)
     )
 
 
@@ -421,38 +454,31 @@ def _patient_side(
     return shown
 
 
-def lab_view(
+def reader_interpretation(
     result: LabResult, content: Content | None = None, *, reader_role: str | None = None
-) -> dict[str, Any]:
-    """A result as the API answers it; reader_role: the caller's role (the patient's side
-    never receives the clinician's action text). None: the care team's view."""
+) -> dict[str, Any] | None:
+    """The reading of a result one reader gets; reader_role: the caller's role (the patient's
+    side never receives the clinician's action text). None: the care team's view. The
+    discrepancy is shown apart (ReadLabResult.discrepancy)."""
     interpretation = result.interpretation or None
-    discrepancy = (interpretation or {}).get("discrepancy")
     if interpretation is not None and reader_role is not None and reader_role not in CARE_TEAM:
         interpretation = _patient_side(interpretation, content, reader_role)
     elif interpretation is not None:
         interpretation = {k: v for k, v in interpretation.items() if k != "discrepancy"}
-    return {
-        "id": result.id,
-        "test": result.test,
-        "value": result.value,
-        "unit": result.unit,
-        "wbc": result.wbc_10e9_l,
-        "upper_limit": result.upper_limit,
-        "symptomatic": result.symptomatic,
-        "collected_at": result.collected_at.isoformat(),
-        "source": result.source,
-        "counts": result.source == ResultSource.CLINIC.value,
-        "band": (result.interpretation or {}).get("band"),
-        "interpretation": interpretation or None,
-        "discrepancy": discrepancy,
-        "recorded_at": result.recorded_at.isoformat(),
-    }
+    return interpretation or None
+
+
+def read_as(
+    result: LabResult, content: Content | None = None, *, reader_role: str | None = None
+) -> ReadLabResult:
+    """A result with its reading as one reader gets it (`reader_interpretation`)."""
+    return ReadLabResult(result, reader_interpretation(result, content, reader_role=reader_role))
 
 
 def results(
     session: Session, patient: Patient, *, since: dt.datetime | None, limit: int
 ) -> Sequence[LabResult]:
+    """Lab results, newest first; `since` keeps those recorded at or after that instant."""
     query = select(LabResult).where(LabResult.patient_id == patient.id)
     if since is not None:
         query = query.where(LabResult.recorded_at >= since)
@@ -466,14 +492,12 @@ def blood_tests(
     *,
     content: Content | None = None,
     reader_role: str | None = None,
-) -> dict[str, Any]:
+) -> BloodTests:
     """What is due (upcoming, due or overdue) and what was done."""
-    upcoming = [
-        {"test": item.test, "due_date": item.due_date, "status": item.status, "reason": item.reason}
-        for item in states.schedule(session, patient, now)
-    ]
-    history = [
-        lab_view(r, content, reader_role=reader_role)
-        for r in results(session, patient, since=None, limit=200)
-    ]
-    return {"upcoming": upcoming, "history": history}
+    return BloodTests(
+        upcoming=states.schedule(session, patient, now),
+        history=[
+            read_as(r, content, reader_role=reader_role)
+            for r in results(session, patient, since=None, limit=200)
+        ],
+    )

@@ -15,6 +15,8 @@ from server.schemas.common import CollectionQuery
 from server.schemas.labs import BloodTestsOut, LabResultIn, LabResultListOut, LabResultOut
 from server.services import labs
 
+LAB_RESULT_OUT = LabResultOut()  # built once: it presents the result before the commit
+
 
 @blp.route(f"{BASE}/lab-results", methods=["POST"])
 @access(policy.patient("lab_results.write", READERS))
@@ -34,7 +36,7 @@ def post_lab_result(args: dict[str, Any], patient_id: int) -> ResponseReturnValu
         patient=current_patient(),
         data=args,
         now=now(),
-        claim=idempotency_claim("lab-results"),
+        claim=idempotency_claim("lab-results", LAB_RESULT_OUT),
         content=reader_content(),
     )
     return outcome_response(outcome)
@@ -49,7 +51,7 @@ def list_lab_results(args: dict[str, Any], patient_id: int) -> ResponseReturnVal
     never the clinician's action text."""
     rows = labs.results(db.session, current_patient(), since=args.get("since"), limit=args["limit"])
     role, content = signed_in_actor().role, reader_content()
-    return {"items": [labs.lab_view(r, content, reader_role=role) for r in rows]}
+    return {"items": [labs.read_as(r, content, reader_role=role) for r in rows]}
 
 
 @blp.route(f"{BASE}/blood-tests", methods=["GET"])
