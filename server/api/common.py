@@ -101,18 +101,15 @@ def blueprint(name: str, description: str, url_prefix: str = "/api") -> Blueprin
     return ApiBlueprint(name, __name__, url_prefix=url_prefix, description=description)
 
 
-def idempotency_claim(scope: str, schema: Schema | None = None) -> Claim | None:
-    """The request's Idempotency-Key as a claim, with `schema` (built once: the route's
-    response schema) to present the answer the key keeps. Without a key: None, or with a
-    `schema` a claim without a key (the answer is still made before the commit)."""
-    key = request.headers.get("Idempotency-Key")
+def idempotency_claim(scope: str, schema: Schema) -> Claim:
+    """The request's Idempotency-Key (None when the client sent none) as a claim, with the
+    route's response schema (built once) to present the answer before the commit: the
+    answer the key keeps."""
     actor = current_actor()
     assert actor is not None
-    present = schema.dump if schema is not None else None
+    key = request.headers.get("Idempotency-Key")
     if key is None:
-        if present is None:
-            return None
-        return Claim(actor.user_id, None, scope, "", present)
+        return Claim(actor.user_id, None, scope, "", schema.dump)
     key = key.strip()
     if not key or len(key) > 200 or not key.isascii():
         raise Invalid({"Idempotency-Key": ["Use 1 to 200 ASCII characters."]})
@@ -121,7 +118,8 @@ def idempotency_claim(scope: str, schema: Schema | None = None) -> Claim | None:
     patient_id = (request.view_args or {}).get("patient_id")
     if patient_id is not None:
         key = f"{patient_id}:{key}"
-    return Claim(actor.user_id, key, scope, fingerprint(request.get_json(silent=True)), present)
+    request_hash = fingerprint(request.get_json(silent=True))
+    return Claim(actor.user_id, key, scope, request_hash, schema.dump)
 
 
 def outcome_response(outcome: Outcome) -> ResponseReturnValue:

@@ -30,10 +30,13 @@ LISTERS = {"patient", "caregiver", "clinician"}
 LOGGERS = {"patient", "caregiver"}
 
 
-def _view(medicine: Any) -> dict[str, Any]:
+MEDICINE_EVENT_OUT = MedicineEventOut()  # built once: it presents the event before the commit
+
+
+def _view(medicine: Any) -> medicines.MedicineOnDay:
     actor = current_actor()
     assert actor is not None
-    return medicines.medicine_view(
+    return medicines.medicine_on_day(
         db.session,
         medicine,
         current_patient(),
@@ -115,6 +118,6 @@ def post_medicine_event(args: dict[str, Any], patient_id: int) -> ResponseReturn
         patient=current_patient(),
         data=args,
         now=now(),
-        claim=idempotency_claim("medicine-events"),
+        claim=idempotency_claim("medicine-events", MEDICINE_EVENT_OUT),
     )
     return outcome_response(outcome)

@@ -48,6 +48,8 @@ class MedicineChangeIn(MedicineIn):
 
 
 class MedicineDoseOut(Out):
+    """A medicines.MedicineDose."""
+
     scheduled_at = fields.AwareDateTime()
     local_time = fields.String()
     status = fields.String(metadata={"enum": ["pending", "taken", "skipped", "missed"]})
@@ -55,23 +57,29 @@ class MedicineDoseOut(Out):
 
 
 class SupplyNoteOut(Out):
+    """A medicines.SupplyNote."""
+
     code = fields.String()
     title = fields.String()
     text = fields.String()
 
 
 class MedicineOut(Out):
-    id = fields.Integer()
-    kind = fields.String(metadata={"enum": sorted(MEDICINE_KINDS)})
-    name = fields.String()
-    times = fields.List(fields.String())
-    dose_text = fields.String(allow_none=True)
-    units_per_dose = fields.Float(allow_none=True)
-    strength_mg = fields.Float(allow_none=True)
-    stock = fields.Float(allow_none=True)
-    stock_counted_at = fields.AwareDateTime(allow_none=True)
+    """A medicines.MedicineOnDay: the Medicine row's columns, today's doses, its supply."""
+
+    id = fields.Integer(attribute="medicine.id")
+    kind = fields.String(attribute="medicine.kind", metadata={"enum": sorted(MEDICINE_KINDS)})
+    name = fields.String(attribute="medicine.name")
+    times = fields.List(fields.String(), attribute="medicine.times")
+    dose_text = fields.String(allow_none=True, attribute="medicine.dose_text")
+    units_per_dose = fields.Float(allow_none=True, attribute="medicine.units_per_dose")
+    strength_mg = fields.Float(allow_none=True, attribute="medicine.strength_mg")
+    stock = fields.Float(allow_none=True, attribute="medicine.stock")
+    stock_counted_at = fields.AwareDateTime(allow_none=True, attribute="medicine.stock_counted_at")
     runs_out_on = fields.Date(
-        allow_none=True, metadata={"description": "the day of the first dose the stock misses"}
+        allow_none=True,
+        attribute="medicine.runs_out_on",
+        metadata={"description": "the day of the first dose the stock misses"},
     )
     refill_due = fields.Boolean(metadata={"description": "it runs out within 7 days"})
     blood_for_supply = fields.String(
@@ -86,6 +94,8 @@ class MedicineOut(Out):
 
 
 class MedicineListOut(Out):
+    """A medicines.MedicinesOfDay."""
+
     date = fields.Date()
     items = fields.List(fields.Nested(MedicineOut))
 
@@ -99,11 +109,13 @@ class MedicineEventIn(In):
 
 
 class MedicineEventOut(Out):
-    id = fields.Integer()
-    medicine_id = fields.Integer()
-    scheduled_at = fields.String(metadata={"format": "date-time"})
-    status = fields.String()
-    at = fields.String(metadata={"format": "date-time"})
-    reason_code = fields.String(allow_none=True)
-    stock = fields.Float(allow_none=True)
-    runs_out_on = fields.String(allow_none=True, metadata={"format": "date"})
+    """A medicines.MarkedMedicine: the MedicineEvent row, the medicine's stock after it."""
+
+    id = fields.Integer(attribute="event.id")
+    medicine_id = fields.Integer(attribute="medicine.id")
+    scheduled_at = Instant(attribute="event.scheduled_at")
+    status = fields.String(attribute="event.status")
+    at = Instant(attribute="event.at")
+    reason_code = fields.String(allow_none=True, attribute="event.reason")
+    stock = fields.Float(allow_none=True, attribute="medicine.stock")
+    runs_out_on = fields.Date(allow_none=True, attribute="medicine.runs_out_on")

@@ -112,14 +112,12 @@ def run_once(
     claim: Claim | None,
     now: dt.datetime,
     work: Callable[[], T],
-    present: Callable[[T], Any] | None = None,
     status: int = 201,
 ) -> Outcome:
     """Do `work` and commit, unless this claim's key already has an answer: then roll the work
-    back and replay that answer. The answer is made before the commit by `present` (a
-    service that still makes its answer itself) or else by the claim's presenter; with
-    neither (a script, the demo), the outcome has the result only."""
-    presenter = present or (claim.present if claim is not None else None)
+    back and replay that answer. The claim's presenter makes the answer before the commit;
+    without one (a script, the demo) the outcome has the result only."""
+    presenter = claim.present if claim is not None else None
     if claim is None or claim.key is None:
         result = work()
         answer = presenter(result) if presenter is not None else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,6 +42,53 @@ from server.services.sql import batches
 # How far ahead a stock is followed (a count that lasts longer has no refill date yet).
 FORECAST_DAYS = 400
 REFILL_USEFUL_FOR = dt.timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class MedicineDose:
+    """A dose of a medicine today: its time, and whether (and when) it was marked."""
+
+    scheduled_at: dt.datetime
+    local_time: str
+    status: str
+    at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class SupplyNote:
+    """What a reader is told of a stock running low (content/, in their words)."""
+
+    code: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class MedicineOnDay:
+    """A medicine with today's doses and its supply (whether a refill is due, whether the
+    blood result clozapine's next supply needs is in, and what the reader is told)."""
+
+    medicine: Medicine
+    refill_due: bool
+    blood_for_supply: str | None
+    supply_note: SupplyNote | None
+    today: list[MedicineDose]
+
+
+@dataclass(frozen=True)
+class MedicinesOfDay:
+    """Every medicine still taken, on the patient's local date."""
+
+    date: dt.date
+    items: list[MedicineOnDay]
+
+
+@dataclass(frozen=True)
+class MarkedMedicine:
+    """A medicine's dose event just recorded, and the medicine (its stock counted down)."""
+
+    event: MedicineEvent
+    medicine: Medicine
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -102,23 +150,25 @@ def blood_note(session: Session, medicine: Medicine, patient: Patient, now: dt.d
 
 def overview(
     session: Session, patient: Patient, now: dt.datetime, content: Any, role: str
-) -> dict[str, Any]:
+) -> MedicinesOfDay:
     """Every medicine with today's doses (and whether each is marked) and its supply."""
     today = states.today_for(patient, now)
     rows = listed(session, patient)
     slots = {m.id: day_slots(m, patient, today) for m in rows}
     every = [s for found in slots.values() for s in found]
     events = _events(session, [m.id for m in rows], min(every), max(every)) if every else {}
-    return {
-        "date": today,
-        "items": [
-            medicine_view(session, m, patient, now, content, role, slots[m.id], events, today=today)
+    return MedicinesOfDay(
+        date=today,
+        items=[
+            medicine_on_day(
+                session, m, patient, now, content, role, slots[m.id], events, today=today
+            )
             for m in rows
         ],
-    }
+    )
 
 
-def medicine_view(
+def medicine_on_day(
     session: Session,
     medicine: Medicine,
     patient: Patient,
@@ -129,7 +179,8 @@ def medicine_view(
     events: dict[tuple[int, dt.datetime], MedicineEvent] | None = None,
     *,
     today: dt.date | None = None,
-) -> dict[str, Any]:
+) -> MedicineOnDay:
+    """A medicine with today's doses and its supply, as `role` reads it."""
     today = today or states.today_for(patient, now)
     slots = day_slots(medicine, patient, today) if slots is None else slots
     if events is None:
@@ -138,43 +189,34 @@ def medicine_view(
     for slot in slots:
         event = events.get((medicine.id, slot))
         doses.append(
-            {
-                "scheduled_at": slot,
-                "local_time": slot.astimezone(ZoneInfo(patient.timezone)).strftime("%H:%M"),
-                "status": event.status if event else dose_status("pending", slot, now),
-                "at": event.at if event else None,
-            }
+            MedicineDose(
+                scheduled_at=slot,
+                local_time=slot.astimezone(ZoneInfo(patient.timezone)).strftime("%H:%M"),
+                status=event.status if event else dose_status("pending", slot, now),
+                at=event.at if event else None,
+            )
         )
     refill_due = is_refill_reminder_due(medicine.runs_out_on, today)
     blood = blood_note(session, medicine, patient, now) if refill_due else None
-    return {
-        "id": medicine.id,
-        "kind": medicine.kind,
-        "name": medicine.name,
-        "times": list(medicine.times or []),
-        "dose_text": medicine.dose_text,
-        "units_per_dose": medicine.units_per_dose,
-        "strength_mg": medicine.strength_mg,
-        "stock": medicine.stock,
-        "stock_counted_at": medicine.stock_counted_at,
-        "runs_out_on": medicine.runs_out_on,
-        "refill_due": refill_due,
-        "blood_for_supply": blood,
-        "supply_note": _supply_note(content, medicine, refill_due, blood, role),
-        "today": doses,
-    }
+    return MedicineOnDay(
+        medicine=medicine,
+        refill_due=refill_due,
+        blood_for_supply=blood,
+        supply_note=_supply_note(content, medicine, refill_due, blood, role),
+        today=doses,
+    )
 
 
 def _supply_note(
     content: Any, medicine: Medicine, refill_due: bool, blood: str | None, role: str
-) -> dict[str, str] | None:
+) -> SupplyNote | None:
     """What the patient's side (or the care team) reads about a stock running low."""
     if not refill_due:
         return None
     key = f"clozapine_blood_{blood}" if medicine.kind == MedicineKind.CLOZAPINE else "refill"
     entry = content.supply[key]
     reader = {"patient": "patient", "caregiver": "caregiver"}.get(role, "clinician")
-    return {"code": key, "title": str(entry["title"]), "text": str(entry[reader])}
+    return SupplyNote(key, str(entry["title"]), str(entry[reader]))
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -421,7 +463,7 @@ def clozapine_dose_recorded(
 
 def _record_event(
     session: Session, actor: Actor, patient: Patient, data: dict[str, Any], now: dt.datetime
-) -> tuple[MedicineEvent, Medicine]:
+) -> MarkedMedicine:
     medicine = _get(session, patient, data["medicine_id"])
     if medicine.kind == MedicineKind.CLOZAPINE:
         raise Invalid({"medicine_id": ["Clozapine doses are marked on the dose itself."]})
@@ -449,7 +491,7 @@ def _record_event(
         medicine.stock = max(medicine.stock - (medicine.units_per_dose or 1.0), 0.0)
     session.flush()
     refresh_supply(session, medicine, patient, now)
-    return event, medicine
+    return MarkedMedicine(event, medicine)
 
 
 def record_event(
@@ -464,21 +506,8 @@ def record_event(
     """Mark a dose of another medicine taken or skipped; the same Idempotency-Key answers
     once."""
 
-    def present(result: tuple[MedicineEvent, Medicine]) -> dict[str, Any]:
-        event, medicine = result
-        return {
-            "id": event.id,
-            "medicine_id": medicine.id,
-            "scheduled_at": event.scheduled_at.isoformat(),
-            "status": event.status,
-            "at": event.at.isoformat(),
-            "reason_code": event.reason,
-            "stock": medicine.stock,
-            "runs_out_on": medicine.runs_out_on.isoformat() if medicine.runs_out_on else None,
-        }
-
     return idempotency.run_once(
-        session, claim, now, lambda: _record_event(session, actor, patient, data, now), present
+        session, claim, now, lambda: _record_event(session, actor, patient, data, now)
     )
 
 

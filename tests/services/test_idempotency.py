@@ -40,9 +40,9 @@ def user_id(app: Flask) -> int:
 def test_the_same_key_answers_the_first_result_and_creates_nothing_new(
     app: Flask, clock: FakeClock, user_id: int
 ) -> None:
-    claim = Claim(user_id, "key-1", "test", fingerprint({"a": 1}))
-    first = run_once(db.session, claim, clock.now, _clinic_maker("A", clock.now), _present)
-    again = run_once(db.session, claim, clock.now, _clinic_maker("B", clock.now), _present)
+    claim = Claim(user_id, "key-1", "test", fingerprint({"a": 1}), _present)
+    first = run_once(db.session, claim, clock.now, _clinic_maker("A", clock.now))
+    again = run_once(db.session, claim, clock.now, _clinic_maker("B", clock.now))
     assert not first.replayed and again.replayed
     assert again.answer == first.answer and again.status == 201
     assert db.session.query(Clinic).filter(Clinic.name.in_(["A", "B"])).count() == 1
@@ -53,18 +53,16 @@ def test_a_key_reused_for_another_request_is_a_conflict(
 ) -> None:
     run_once(
         db.session,
-        Claim(user_id, "k", "test", "h1"),
+        Claim(user_id, "k", "test", "h1", _present),
         clock.now,
         _clinic_maker("A", clock.now),
-        _present,
     )
     with pytest.raises(Conflict):
         run_once(
             db.session,
-            Claim(user_id, "k", "test", "h2"),
+            Claim(user_id, "k", "test", "h2", _present),
             clock.now,
             _clinic_maker("B", clock.now),
-            _present,
         )
     db.session.rollback()
     assert db.session.query(Clinic).filter(Clinic.name == "B").count() == 0
@@ -73,22 +71,22 @@ def test_a_key_reused_for_another_request_is_a_conflict(
 def test_a_failed_first_attempt_leaves_the_key_free(
     app: Flask, clock: FakeClock, user_id: int
 ) -> None:
-    claim = Claim(user_id, "k2", "test", "h")
+    claim = Claim(user_id, "k2", "test", "h", _present)
 
     def failing():
         raise Conflict("no")
 
     with pytest.raises(Conflict):
-        run_once(db.session, claim, clock.now, failing, _present)
+        run_once(db.session, claim, clock.now, failing)
     db.session.rollback()
-    outcome = run_once(db.session, claim, clock.now, _clinic_maker("C", clock.now), _present)
+    outcome = run_once(db.session, claim, clock.now, _clinic_maker("C", clock.now))
     assert not outcome.replayed and outcome.answer["name"] == "C"
 
 
 def test_concurrent_duplicates_create_one_record_and_never_fail(
     app: Flask, clock: FakeClock, user_id: int
 ) -> None:
-    claim = Claim(user_id, "racing", "test", "h")
+    claim = Claim(user_id, "racing", "test", "h", _present)
     results, errors = [], []
     barrier = threading.Barrier(6)
 
@@ -96,9 +94,7 @@ def test_concurrent_duplicates_create_one_record_and_never_fail(
         with app.app_context():
             try:
                 barrier.wait()
-                outcome = run_once(
-                    db.session, claim, clock.now, _clinic_maker("R", clock.now), _present
-                )
+                outcome = run_once(db.session, claim, clock.now, _clinic_maker("R", clock.now))
                 results.append(outcome)
             except Exception as exc:  # pragma: no cover - the assertion below reports it
                 errors.append(exc)
