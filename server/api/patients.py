@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import current_app
@@ -39,13 +38,11 @@ def enrol(args: dict[str, Any]) -> ResponseReturnValue:
     assert actor is not None
     days = int(current_app.config["ACTIVATION_CODE_DAYS"])
     instant = now()
-    patient, code = accounts.enrol_patient(
+    enrolment = accounts.enrol_patient(
         db.session, actor=actor, data=args, now=instant, code_days=days
     )
-    audit_subject(patient.id)
-    view = patients.identity(patient)
-    view.update(activation_code=code, activation_expires_at=instant + dt.timedelta(days=days))
-    return view
+    audit_subject(enrolment.patient.id)
+    return enrolment
 
 
 @blp.route("/patients", methods=["GET"])
@@ -78,8 +75,7 @@ def get_patient(patient_id: int) -> ResponseReturnValue:
 def put_tablets(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
     """The clozapine tablet strengths the patient has (12.5, 25, 50, 100, 200 mg), so that
     each dose shows how many of which to take; `[]` clears them (doses in mg only)."""
-    patient = patients.set_tablet_strengths(db.session, current_patient(), args["strengths_mg"])
-    return {"strengths_mg": patient.tablet_strengths_mg}
+    return patients.set_tablet_strengths(db.session, current_patient(), args["strengths_mg"])
 
 
 @blp.route("/patients/<int:patient_id>/audit", methods=["GET"])

@@ -41,7 +41,7 @@ def post_treatment_event(args: dict[str, Any], patient_id: int) -> ResponseRetur
     instant = now()
     event, _ = course.act(db.session, actor=actor, patient=patient, data=args, now=instant)
     view = course.event_views(db.session, [event])[0]
-    view["status"] = states.status_view(db.session, patient, instant)["status"]
+    view["status"] = states.current_status(db.session, patient, instant).status
     return view
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from marshmallow import fields, validate
 
@@ -22,16 +23,26 @@ class PatientIn(In):
     benign_ethnic_neutropenia = fields.Boolean(load_default=False)
 
 
+class NoneAsEmpty(fields.List):
+    """A list column that may be NULL, answered as [] (not set)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return super()._serialize(value or [], attr, obj, **kwargs)
+
+
 class PatientOut(Out):
-    id = fields.Integer()
-    clinic_id = fields.Integer()
-    display_name = fields.String()
-    timezone = fields.String()
-    clozapine_start_date = fields.Date()
-    benign_ethnic_neutropenia = fields.Boolean()
-    created_at = Instant()
-    tablet_strengths_mg = fields.List(
+    """The Patient row (as `patient`: a PatientSummary or an Enrolment), without status."""
+
+    id = fields.Integer(attribute="patient.id")
+    clinic_id = fields.Integer(attribute="patient.clinic_id")
+    display_name = fields.String(attribute="patient.display_name")
+    timezone = fields.String(attribute="patient.timezone")
+    clozapine_start_date = fields.Date(attribute="patient.clozapine_start_date")
+    benign_ethnic_neutropenia = fields.Boolean(attribute="patient.benign_ethnic_neutropenia")
+    created_at = Instant(attribute="patient.created_at")
+    tablet_strengths_mg = NoneAsEmpty(
         fields.Float(),
+        attribute="patient.tablet_strengths_mg",
         metadata={"description": "The clozapine tablet strengths the patient has ([]: not set)."},
     )
 
@@ -46,7 +57,9 @@ class TabletStrengthsIn(In):
 
 
 class TabletStrengthsOut(Out):
-    strengths_mg = fields.List(fields.Float())
+    """A Patient row's tablet strengths."""
+
+    strengths_mg = fields.List(fields.Float(), attribute="tablet_strengths_mg")
 
 
 class TreatmentAdviceOut(Out):
@@ -56,11 +69,15 @@ class TreatmentAdviceOut(Out):
 
 
 class AdherenceOut(Out):
+    """A state.Adherence."""
+
     taken = fields.Integer()
     due = fields.Integer()
 
 
 class PatientStatusOut(Out):
+    """A state.PatientStatus."""
+
     adherence_7d = fields.Nested(AdherenceOut)
     push_reachable = fields.Boolean()
     treatment = fields.String(metadata={"enum": sorted(COURSE_STATES)})
@@ -90,6 +107,8 @@ class PatientStatusOut(Out):
 
 
 class NextBloodTestOut(Out):
+    """A state.NextBloodTest."""
+
     test = fields.String()
     due_date = fields.Date()
     status = fields.String()
@@ -97,11 +116,13 @@ class NextBloodTestOut(Out):
 
 
 class OpenRedFlagOut(Out):
-    id = fields.Integer()
-    rule = fields.String()
-    severity = fields.String()
-    status = fields.String()
-    opened_at = Instant()
+    """A patients.OpenRedFlag: the Escalation row and the advice read for it."""
+
+    id = fields.Integer(attribute="escalation.id")
+    rule = fields.String(attribute="escalation.rule")
+    severity = fields.String(attribute="escalation.severity")
+    status = fields.String(attribute="escalation.status")
+    opened_at = Instant(attribute="escalation.opened_at")
     title = fields.String()
     advice = fields.String()
     caregiver_advice = fields.String(metadata={"description": "The same, for the person helping."})
@@ -109,6 +130,8 @@ class OpenRedFlagOut(Out):
 
 
 class PatientDetailOut(PatientOut):
+    """A patients.PatientSummary."""
+
     status = fields.Nested(PatientStatusOut)
     next_blood_test = fields.Nested(NextBloodTestOut, allow_none=True)
     open_red_flags = fields.List(fields.Nested(OpenRedFlagOut))
@@ -124,6 +147,8 @@ class PatientDetailOut(PatientOut):
 
 
 class PatientCreatedOut(PatientOut):
+    """An accounts.Enrolment."""
+
     activation_code = fields.String()
     activation_expires_at = Instant()
 

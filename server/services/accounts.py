@@ -134,9 +134,18 @@ def issue_code(
     return code
 
 
+@dataclass(frozen=True)
+class Enrolment:
+    """A patient just enrolled and the one-time code their login is activated with."""
+
+    patient: Patient
+    activation_code: str
+    activation_expires_at: dt.datetime
+
+
 def enrol_patient(
     session: Session, *, actor: Actor, data: dict[str, Any], now: dt.datetime, code_days: int
-) -> tuple[Patient, str]:
+) -> Enrolment:
     """A clinician enrols a patient of their clinic and receives a one-time activation code."""
     if actor.clinic_id is None:
         raise Forbidden("Only a clinic's care team can enrol patients.")
@@ -156,7 +165,7 @@ def enrol_patient(
         session, patient=patient, purpose="enrolment", by=actor, now=now, days=code_days
     )
     session.commit()
-    return patient, code
+    return Enrolment(patient, code, now + dt.timedelta(days=code_days))
 
 
 MAX_OPEN_INVITES = 5

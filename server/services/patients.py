@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import Patient
+from server.models import Escalation, Patient
 from server.policy import Actor
 from server.services import clinic_settings, escalations
 from server.services import state as states
@@ -28,52 +28,59 @@ def visible_to(session: Session, actor: Actor) -> Sequence[Patient]:
     return session.scalars(query.order_by(Patient.display_name, Patient.id)).all()
 
 
+@dataclass(frozen=True)
+class OpenRedFlag:
+    """An escalation still open, with the advice the patient's side reads for it."""
+
+    escalation: Escalation
+    title: str
+    advice: str
+    caregiver_advice: str
+    call_now: bool
+
+
+@dataclass(frozen=True)
+class PatientSummary:
+    """The patient as the apps show them: the row, their status and next blood count, their
+    open red flags, what to do while doses are withheld, and how to reach the care team."""
+
+    patient: Patient
+    status: states.PatientStatus
+    next_blood_test: states.NextBloodTest | None
+    open_red_flags: list[OpenRedFlag]
+    treatment_advice: dict[str, str] | None
+    care_team_contact: dict[str, str | None]
+
+
 def summary(
     session: Session, patient: Patient, now: dt.datetime, content: Content | None = None
-) -> dict[str, Any]:
+) -> PatientSummary:
     """The patient as the apps show them, with their status and open red flags."""
-    view = identity(patient)
-    view.update(states.status_view(session, patient, now))
+    current = states.current_status(session, patient, now)
     flags = []
     for escalation in escalations.open_for_patient(session, patient.id):
         advice = content.advice_for(escalations.advice_code(escalation)) if content else {}
         flags.append(
-            {
-                "id": escalation.id,
-                "rule": escalation.rule,
-                "severity": escalation.severity,
-                "status": escalation.status,
-                "opened_at": escalation.opened_at,
-                "title": advice.get("title", escalation.rule),
-                "advice": advice.get("patient", ""),
-                "caregiver_advice": advice.get("caregiver", ""),
-                "call_now": bool(advice.get("call_now", False)),
-            }
+            OpenRedFlag(
+                escalation=escalation,
+                title=advice.get("title", escalation.rule),
+                advice=advice.get("patient", ""),
+                caregiver_advice=advice.get("caregiver", ""),
+                call_now=bool(advice.get("call_now", False)),
+            )
         )
-    view["open_red_flags"] = flags
-    view["care_team_contact"] = clinic_settings.patient_contact(patient.clinic)
-    status = view["status"]
-    restart = status["restart_on"].isoformat() if status["restart_on"] else None
-    view["treatment_advice"] = (
-        content.treatment_for(status["treatment"], restart)
-        if content and status["doses_withheld"]
-        else None
+    status = current.status
+    restart = status.restart_on.isoformat() if status.restart_on else None
+    return PatientSummary(
+        patient=patient,
+        status=status,
+        next_blood_test=current.next_blood_test,
+        open_red_flags=flags,
+        treatment_advice=content.treatment_for(status.treatment, restart)
+        if content and status.doses_withheld
+        else None,
+        care_team_contact=clinic_settings.patient_contact(patient.clinic),
     )
-    return view
-
-
-def identity(patient: Patient) -> dict[str, Any]:
-    """Who the patient is, without their clinical status."""
-    return {
-        "id": patient.id,
-        "clinic_id": patient.clinic_id,
-        "display_name": patient.display_name,
-        "timezone": patient.timezone,
-        "clozapine_start_date": patient.clozapine_start_date,
-        "benign_ethnic_neutropenia": patient.benign_ethnic_neutropenia,
-        "created_at": patient.created_at,
-        "tablet_strengths_mg": list(patient.tablet_strengths_mg or []),
-    }
 
 
 def set_tablet_strengths(session: Session, patient: Patient, strengths_mg: list[float]) -> Patient:

@@ -11,7 +11,8 @@ module writes these columns (tests/services/test_summary_owner.py).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
@@ -181,45 +182,87 @@ def schedule(session: Session, patient: Patient, now: dt.datetime) -> list[DueTe
     )
 
 
-def status_view(session: Session, patient: Patient, now: dt.datetime) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Adherence:
+    """Doses taken of those due in the last 7 days."""
+
+    taken: int
+    due: int
+
+
+@dataclass(frozen=True)
+class PatientStatus:
+    """Where the patient's treatment stands today, and what the care team may do now (the
+    apps offer these actions and plan kinds and no others)."""
+
+    adherence_7d: Adherence
+    push_reachable: bool
+    treatment: str
+    treatment_since: dt.datetime | None
+    treatment_cause: str
+    restart_on: dt.date | None
+    rechallenge: str | None
+    rechallenge_cause: str | None
+    doses_withheld: bool
+    treatment_actions: list[str]
+    plan_kinds: list[str]
+    default_plan_kind: str
+    anc_band: str | None
+    needs_retitration: bool
+    last_bowel_movement_at: dt.datetime | None
+    last_dose_taken_at: dt.datetime | None
+    tracking_since: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class NextBloodTest:
+    """The next count the monitoring schedule asks for, and how many days away it is."""
+
+    test: str
+    due_date: dt.date
+    status: str
+    days_away: int
+
+
+@dataclass(frozen=True)
+class CurrentStatus:
+    status: PatientStatus
+    next_blood_test: NextBloodTest | None
+
+
+def current_status(session: Session, patient: Patient, now: dt.datetime) -> CurrentStatus:
+    """The patient's status today and their next blood count (read together, once)."""
     state = get_state(session, patient, now)
     today = today_for(patient, now)
     view = course_view(session, patient, now)
     anc = next(
         (item for item in schedule(session, patient, now) if item.test in MONITORED_COUNTS), None
     )
-    return {
-        "status": {
-            "adherence_7d": adherence(session, patient, now),
-            "push_reachable": push_reachable(session, patient),
-            "treatment": view.state,
-            "treatment_since": _since_instant(view.since, patient),
-            "treatment_cause": view.cause,
-            "restart_on": view.restart_on,
-            "rechallenge": state.rechallenge,
-            "rechallenge_cause": state.rechallenge_cause,
-            "doses_withheld": view.doses_withheld,
-            # what the care team may do now: the apps offer these and no others
-            "treatment_actions": course_rules.allowed_actions(course_of(state), view, now),
-            "plan_kinds": course_rules.allowed_plan_kinds(view),
-            "default_plan_kind": course_rules.default_plan_kind(
-                view, latest_plan(session, patient.id) is not None
-            ),
-            "anc_band": state.anc_band,
-            "needs_retitration": view.state == course_rules.CourseState.NEEDS_RETITRATION,
-            "last_bowel_movement_at": state.last_bowel_movement_at,
-            "last_dose_taken_at": state.last_dose_taken_at,
-            "tracking_since": state.tracking_since,
-        },
-        "next_blood_test": None
-        if anc is None
-        else {
-            "test": anc.test,
-            "due_date": anc.due_date,
-            "status": anc.status,
-            "days_away": (anc.due_date - today).days,
-        },
-    }
+    status = PatientStatus(
+        adherence_7d=adherence(session, patient, now),
+        push_reachable=push_reachable(session, patient),
+        treatment=view.state,
+        treatment_since=_since_instant(view.since, patient),
+        treatment_cause=view.cause,
+        restart_on=view.restart_on,
+        rechallenge=state.rechallenge,
+        rechallenge_cause=state.rechallenge_cause,
+        doses_withheld=view.doses_withheld,
+        treatment_actions=course_rules.allowed_actions(course_of(state), view, now),
+        plan_kinds=course_rules.allowed_plan_kinds(view),
+        default_plan_kind=course_rules.default_plan_kind(
+            view, latest_plan(session, patient.id) is not None
+        ),
+        anc_band=state.anc_band,
+        needs_retitration=view.state == course_rules.CourseState.NEEDS_RETITRATION,
+        last_bowel_movement_at=state.last_bowel_movement_at,
+        last_dose_taken_at=state.last_dose_taken_at,
+        tracking_since=state.tracking_since,
+    )
+    if anc is None:
+        return CurrentStatus(status, None)
+    days_away = (anc.due_date - today).days
+    return CurrentStatus(status, NextBloodTest(anc.test, anc.due_date, anc.status, days_away))
 
 
 def _since_instant(since: dt.datetime | dt.date | None, patient: Patient) -> dt.datetime | None:
@@ -233,7 +276,7 @@ def local_midnight(day: dt.date, zone: str) -> dt.datetime:
     return dose_instants(day, ["00:00"], zone)[0]
 
 
-def adherence(session: Session, patient: Patient, now: dt.datetime) -> dict[str, int]:
+def adherence(session: Session, patient: Patient, now: dt.datetime) -> Adherence:
     """Doses taken of those due in the last 7 days (withheld and cancelled ones were not due)."""
     rows = session.execute(
         select(Dose.status, func.count())
@@ -246,7 +289,7 @@ def adherence(session: Session, patient: Patient, now: dt.datetime) -> dict[str,
         .group_by(Dose.status)
     ).all()
     counts = {status: int(n) for status, n in rows}
-    return {"taken": counts.get("taken", 0), "due": sum(counts.values())}
+    return Adherence(taken=counts.get("taken", 0), due=sum(counts.values()))
 
 
 def push_reachable(session: Session, patient: Patient) -> bool:
