@@ -52,7 +52,7 @@ def list_escalations(args: dict[str, Any]) -> ResponseReturnValue:
     )
     audit_subjects(row.patient_id for row in rows)
     content = current_app.extensions["companion.content"]
-    return {"escalations": escalations.views(db.session, rows, content)}
+    return {"escalations": escalations.for_care_team(db.session, rows, content)}
 
 
 @blp.route("/escalations/pulse", methods=["GET"])
@@ -68,12 +68,8 @@ def pulse(args: dict[str, Any]) -> ResponseReturnValue:
     which. One small query over the unresolved escalations; no patient's record is read."""
     actor = current_actor()
     assert actor is not None
-    answer = escalations.pulse(db.session, actor)
-    advice = current_app.extensions["companion.content"].advice
-    for item in answer["new"]:
-        item["title"] = (advice.get(item["rule"]) or {}).get("title", item["rule"])
-    answer["changed"] = args.get("since") != answer["version"]
-    return answer
+    content = current_app.extensions["companion.content"]
+    return escalations.pulse(db.session, actor, args.get("since"), content)
 
 
 @blp.route("/escalations/<int:escalation_id>/acknowledge", methods=["POST"])
@@ -86,7 +82,7 @@ def acknowledge(escalation_id: int) -> ResponseReturnValue:
     escalation = escalations.acknowledge(db.session, actor, escalation_id, now())
     audit_subject(escalation.patient_id)
     content = current_app.extensions["companion.content"]
-    return escalations.views(db.session, [escalation], content)[0]
+    return escalations.for_care_team(db.session, [escalation], content)[0]
 
 
 @blp.route("/escalations/<int:escalation_id>/resolve", methods=["POST"])
@@ -100,4 +96,4 @@ def resolve(args: dict[str, Any], escalation_id: int) -> ResponseReturnValue:
     escalation = escalations.resolve(db.session, actor, escalation_id, args["note"], now())
     audit_subject(escalation.patient_id)
     content = current_app.extensions["companion.content"]
-    return escalations.views(db.session, [escalation], content)[0]
+    return escalations.for_care_team(db.session, [escalation], content)[0]

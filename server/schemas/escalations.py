@@ -21,22 +21,25 @@ class EscalationQuery(In):
 
 
 class EscalationOut(Out):
-    id = fields.Integer()
-    patient_id = fields.Integer()
-    rule = fields.String()
-    severity = fields.String()
-    status = fields.String()
-    opened_at = Instant()
-    summary = fields.String()
-    acknowledged_at = Instant(allow_none=True)
-    resolved_at = Instant(allow_none=True)
-    resolution_note = fields.String(allow_none=True)
-    evidence = fields.List(fields.Dict())
+    """An escalations.TeamEscalation: the Escalation row's columns, its patient's name, the
+    rule's title and advice, and who acted."""
+
+    id = fields.Integer(attribute="escalation.id")
+    patient_id = fields.Integer(attribute="escalation.patient_id")
+    rule = fields.String(attribute="escalation.rule")
+    severity = fields.String(attribute="escalation.severity")
+    status = fields.String(attribute="escalation.status")
+    opened_at = Instant(attribute="escalation.opened_at")
+    summary = fields.String(attribute="escalation.summary")
+    acknowledged_at = Instant(allow_none=True, attribute="escalation.acknowledged_at")
+    resolved_at = Instant(allow_none=True, attribute="escalation.resolved_at")
+    resolution_note = fields.String(allow_none=True, attribute="escalation.resolution_note")
+    evidence = fields.List(fields.Dict(), attribute="escalation.evidence")
     patient_name = fields.String(allow_none=True)
     title = fields.String()
     clinician_advice = fields.String(allow_none=True)
     acknowledged_by = fields.String(allow_none=True)
-    acknowledged_by_id = fields.Integer(allow_none=True)
+    acknowledged_by_id = fields.Integer(allow_none=True, attribute="escalation.acknowledged_by_id")
     resolved_by = fields.String(allow_none=True)
 
 
@@ -58,6 +61,8 @@ class PulseWaitingOut(Out):
 
 
 class PulseNewOut(Out):
+    """An escalations.WaitingEscalation."""
+
     id = fields.Integer()
     patient_id = fields.Integer()
     patient_name = fields.String()
@@ -68,6 +73,8 @@ class PulseNewOut(Out):
 
 
 class PulseOut(Out):
+    """An escalations.Pulse."""
+
     version = fields.String(
         metadata={"description": "Changes when an escalation opens, changes or is closed."}
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,6 +17,44 @@ from server.models import Escalation, EscalationEvent, Patient
 from server.policy import Actor
 from server.services import alerts
 from server.services.errors import Conflict, Invalid, NotFound
+
+
+@dataclass(frozen=True)
+class WaitingEscalation:
+    """An escalation nobody has acknowledged yet, with its patient's name and its title."""
+
+    id: int
+    patient_id: int
+    patient_name: str
+    rule: str
+    title: str
+    severity: str
+    opened_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Pulse:
+    """What an open care-team page polls: a version of the clinic's unresolved escalations,
+    whether it moved since the page's, how many wait for an acknowledgement, and which."""
+
+    version: str
+    changed: bool
+    unresolved: int
+    waiting: dict[str, int]
+    new: list[WaitingEscalation]
+
+
+@dataclass(frozen=True)
+class TeamEscalation:
+    """An escalation as the care team reads it: the row, its patient's name, the rule's title
+    and advice, and who acknowledged and resolved it."""
+
+    escalation: Escalation
+    patient_name: str | None
+    title: str
+    clinician_advice: str | None
+    acknowledged_by: str | None
+    resolved_by: str | None
 
 
 def _active(session: Session, patient_id: int, rule: str) -> Escalation | None:
@@ -144,10 +183,11 @@ def visible(
     return sorted(rows, key=lambda e: (-severity_rank(e.severity), e.opened_at))
 
 
-def pulse(session: Session, actor: Actor) -> dict[str, Any]:
+def pulse(session: Session, actor: Actor, since: str | None, content: Any) -> Pulse:
     """What the open care-team pages poll every few seconds: the clinic's unresolved
     escalations in one small indexed query (no evidence, no advice), and a `version` that
-    changes whenever one opens, gets new evidence, is acknowledged or is resolved."""
+    changes whenever one opens, gets new evidence, is acknowledged or is resolved (`since`: the
+    version the page has). `content`: the rules' titles."""
     latest = (
         select(func.max(EscalationEvent.id))
         .where(EscalationEvent.escalation_id == Escalation.id)
@@ -170,28 +210,25 @@ def pulse(session: Session, actor: Actor) -> dict[str, Any]:
         .order_by(Escalation.id)
     ).all()
     waiting = {"emergency": 0, "urgent": 0, "routine": 0}
-    new: list[dict[str, Any]] = []
+    new: list[WaitingEscalation] = []
     for row in rows:
         if row.status == "open":
             waiting[row.severity] = waiting.get(row.severity, 0) + 1
             new.append(
-                {
-                    "id": row.id,
-                    "patient_id": row.patient_id,
-                    "patient_name": row.display_name,
-                    "rule": row.rule,
-                    "severity": row.severity,
-                    "opened_at": row.opened_at,
-                }
+                WaitingEscalation(
+                    id=row.id,
+                    patient_id=row.patient_id,
+                    patient_name=row.display_name,
+                    rule=row.rule,
+                    title=(content.advice.get(row.rule) or {}).get("title", row.rule),
+                    severity=row.severity,
+                    opened_at=row.opened_at,
+                )
             )
     marks = ",".join(f"{row.id}:{row.status[0]}{row.severity[0]}{row[7] or 0}" for row in rows)
-    new.sort(key=lambda e: (-severity_rank(e["severity"]), e["opened_at"]))
-    return {
-        "version": hashlib.sha1(marks.encode(), usedforsecurity=False).hexdigest()[:16],
-        "unresolved": len(rows),
-        "waiting": waiting,
-        "new": new,
-    }
+    new.sort(key=lambda e: (-severity_rank(e.severity), e.opened_at))
+    version = hashlib.sha1(marks.encode(), usedforsecurity=False).hexdigest()[:16]
+    return Pulse(version, since != version, len(rows), waiting, new)
 
 
 def open_for_patient(session: Session, patient_id: int) -> Sequence[Escalation]:
@@ -278,7 +315,9 @@ def _close(
     alerts.enqueue(session, escalation, "resolved", now)
 
 
-def views(session: Session, rows: Sequence[Escalation], content: Any) -> list[dict[str, Any]]:
+def for_care_team(
+    session: Session, rows: Sequence[Escalation], content: Any
+) -> list[TeamEscalation]:
     """Escalations with the patient's name, the rule's title and who acted, for the care team."""
     from server.models import User
 
@@ -294,33 +333,17 @@ def views(session: Session, rows: Sequence[Escalation], content: Any) -> list[di
     )
     result = []
     for escalation in rows:
-        item = view(escalation)
         advice = content.advice.get(advice_code(escalation)) or content.advice.get(
             escalation.rule, {}
         )
-        item.update(
-            patient_name=names.get(escalation.patient_id),
-            title=advice.get("title", escalation.rule),
-            clinician_advice=advice.get("clinician"),
-            acknowledged_by=people.get(escalation.acknowledged_by_id or 0),
-            acknowledged_by_id=escalation.acknowledged_by_id,
-            resolved_by=people.get(escalation.resolved_by_id or 0),
+        result.append(
+            TeamEscalation(
+                escalation=escalation,
+                patient_name=names.get(escalation.patient_id),
+                title=advice.get("title", escalation.rule),
+                clinician_advice=advice.get("clinician"),
+                acknowledged_by=people.get(escalation.acknowledged_by_id or 0),
+                resolved_by=people.get(escalation.resolved_by_id or 0),
+            )
         )
-        result.append(item)
     return result
-
-
-def view(escalation: Escalation) -> dict[str, Any]:
-    return {
-        "id": escalation.id,
-        "patient_id": escalation.patient_id,
-        "rule": escalation.rule,
-        "severity": escalation.severity,
-        "status": escalation.status,
-        "opened_at": escalation.opened_at,
-        "summary": escalation.summary,
-        "acknowledged_at": escalation.acknowledged_at,
-        "resolved_at": escalation.resolved_at,
-        "resolution_note": escalation.resolution_note,
-        "evidence": escalation.evidence,
-    }
