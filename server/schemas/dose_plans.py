@@ -42,11 +42,15 @@ class DosePlanIn(In):
 
 
 class PlanDoseOut(Out):
+    """A dose_plans.PlannedDose."""
+
     time = fields.String()
     mg = fields.Float()
 
 
 class PlanDayOut(Out):
+    """A dose_plans.PlanDay."""
+
     day = fields.Integer()
     date = fields.Date()
     doses = fields.List(fields.Nested(PlanDoseOut))
@@ -60,22 +64,25 @@ class PlanIssueOut(Out):
 
 
 class DosePlanOut(Out):
-    id = fields.Integer()
-    patient_id = fields.Integer()
-    version = fields.Integer()
-    kind = fields.String(metadata={"enum": sorted(PLAN_KINDS)})
+    """A dose_plans.PlanSchedule: the DosePlan row's columns, its days, the course's marker."""
+
+    id = fields.Integer(attribute="plan.id")
+    patient_id = fields.Integer(attribute="plan.patient_id")
+    version = fields.Integer(attribute="plan.version")
+    kind = fields.String(attribute="plan.kind", metadata={"enum": sorted(PLAN_KINDS)})
     generator = fields.String(
-        metadata={"description": "standard, retitration, maintenance, taper or custom"}
+        attribute="plan.generator",
+        metadata={"description": "standard, retitration, maintenance, taper or custom"},
     )
     rechallenge = fields.String(
         allow_none=True,
         metadata={"description": "not_advised: restarting clozapine is not advised"},
     )
-    start_date = fields.Date()
-    times = fields.List(fields.String())
-    target_mg_per_day = fields.Float(allow_none=True)
-    steps = fields.List(fields.Dict())
-    warnings = fields.List(fields.Nested(PlanIssueOut))
-    created_at = Instant()
+    start_date = fields.Date(attribute="plan.start_date")
+    times = fields.List(fields.String(), attribute="plan.times")
+    target_mg_per_day = fields.Float(allow_none=True, attribute="plan.target_mg_per_day")
+    steps = fields.List(fields.Dict(), attribute="plan.steps")
+    warnings = fields.List(fields.Nested(PlanIssueOut), attribute="plan.warnings")
+    created_at = Instant(attribute="plan.created_at")
     days = fields.List(fields.Nested(PlanDayOut))
     maintenance_from = fields.Date()

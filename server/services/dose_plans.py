@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -29,7 +30,7 @@ from server.models import DosePlan, LabResult, Patient
 from server.policy import Actor
 from server.services import course, medicines
 from server.services import state as states
-from server.services.errors import Invalid
+from server.services.errors import Invalid, NotFound
 
 MAX_PLAN_DAYS = 366
 
@@ -206,37 +207,60 @@ RECHALLENGE_WARNING = {
 }
 
 
-def plan_view(plan: DosePlan, patient: Patient, rechallenge: str | None = None) -> dict[str, Any]:
-    """The plan and its day-by-day doses up to the maintenance dose (or a taper's end), with
-    the course's "rechallenge not advised" marker (RULES.md 6: shown on every later plan)."""
+@dataclass(frozen=True)
+class PlannedDose:
+    time: str
+    mg: float
+
+
+@dataclass(frozen=True)
+class PlanDay:
+    """One day of a plan: its number (day 1 is the start date), date and doses."""
+
+    day: int
+    date: dt.date
+    doses: list[PlannedDose]
+    total_mg: float
+
+
+@dataclass(frozen=True)
+class PlanSchedule:
+    """A plan and its day-by-day doses up to the maintenance dose (or a taper's end), with the
+    course's "rechallenge not advised" marker (RULES.md 6: shown on every later plan)."""
+
+    plan: DosePlan
+    rechallenge: str | None
+    days: list[PlanDay]
+
+    @property
+    def maintenance_from(self) -> dt.date:
+        return self.days[-1].date if self.days else self.plan.start_date
+
+
+def plan_schedule(
+    session: Session, plan: DosePlan, patient: Patient, now: dt.datetime
+) -> PlanSchedule:
+    """A plan day by day, with the course's rechallenge marker."""
+    rechallenge = states.get_state(session, patient, now).rechallenge
     steps = states.steps_of(plan)
     last_day = steps[-1].day if steps else 1
     days = []
     for day in range(1, last_day + 1):
         doses = daily_doses(steps, day)
         days.append(
-            {
-                "day": day,
-                "date": plan.start_date + dt.timedelta(days=day - 1),
-                "doses": [
-                    {"time": time, "mg": mg} for time, mg in zip(plan.times, doses, strict=True)
-                ],
-                "total_mg": float(sum(doses)),
-            }
+            PlanDay(
+                day=day,
+                date=plan.start_date + dt.timedelta(days=day - 1),
+                doses=[PlannedDose(t, mg) for t, mg in zip(plan.times, doses, strict=True)],
+                total_mg=float(sum(doses)),
+            )
         )
-    return {
-        "id": plan.id,
-        "patient_id": patient.id,
-        "version": plan.version,
-        "kind": plan.kind,
-        "generator": plan.generator,
-        "rechallenge": rechallenge,
-        "start_date": plan.start_date,
-        "times": plan.times,
-        "target_mg_per_day": plan.target_mg_per_day,
-        "steps": plan.steps,
-        "warnings": plan.warnings,
-        "created_at": plan.created_at,
-        "days": days,
-        "maintenance_from": days[-1]["date"] if days else plan.start_date,
-    }
+    return PlanSchedule(plan, rechallenge, days)
+
+
+def latest_schedule(session: Session, patient: Patient, now: dt.datetime) -> PlanSchedule:
+    """The newest plan version, day by day."""
+    plan = states.latest_plan(session, patient.id)
+    if plan is None:
+        raise NotFound("No dose plan yet.")
+    return plan_schedule(session, plan, patient, now)

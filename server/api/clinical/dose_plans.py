@@ -35,13 +35,7 @@ def put_dose_plan(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
     plan = dose_plans.set_dose_plan(
         db.session, actor=signed_in_actor(), patient=patient, data=args, now=instant
     )
-    return dose_plans.plan_view(plan, patient, _rechallenge(patient, instant))
-
-
-def _rechallenge(patient: Any, instant: Any) -> str | None:
-    from server.services.state import get_state
-
-    return get_state(db.session, patient, instant).rechallenge
+    return dose_plans.plan_schedule(db.session, plan, patient, instant)
 
 
 @blp.route(f"{BASE}/dose-plan", methods=["GET"])
@@ -49,11 +43,4 @@ def _rechallenge(patient: Any, instant: Any) -> str | None:
 @blp.response(200, DosePlanOut)
 def get_dose_plan(patient_id: int) -> ResponseReturnValue:
     """The newest plan version with its day-by-day doses."""
-    from server.services.errors import NotFound
-    from server.services.state import latest_plan
-
-    patient = current_patient()
-    plan = latest_plan(db.session, patient.id)
-    if plan is None:
-        raise NotFound("No dose plan yet.")
-    return dose_plans.plan_view(plan, patient, _rechallenge(patient, now()))
+    return dose_plans.latest_schedule(db.session, current_patient(), now())
