@@ -17,12 +17,14 @@ class AppointmentIn(In):
 
 
 class AppointmentOut(Out):
-    id = fields.Integer()
-    starts_at = Instant()
-    duration_minutes = fields.Integer()
-    kind = fields.String()
+    """An appointments.TitledAppointment: the Appointment row's columns and its title."""
+
+    id = fields.Integer(attribute="appointment.id")
+    starts_at = Instant(attribute="appointment.starts_at")
+    duration_minutes = fields.Integer(attribute="appointment.duration_minutes")
+    kind = fields.String(attribute="appointment.kind")
     title = fields.String()
-    place = fields.String(allow_none=True)
+    place = fields.String(allow_none=True, attribute="appointment.place")
 
 
 class AppointmentListOut(Out):

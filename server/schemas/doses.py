@@ -23,6 +23,8 @@ class MonthQuery(In):
 
 
 class MonthDayOut(Out):
+    """A month.DayAtAGlance."""
+
     date = fields.Date()
     doses = fields.Dict(
         keys=fields.String(),
@@ -36,6 +38,8 @@ class MonthDayOut(Out):
 
 
 class MonthOut(Out):
+    """A month.MonthAtAGlance."""
+
     month = fields.String()
     previous = fields.String()
     next = fields.String(allow_none=True, metadata={"description": "None for this month."})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -15,6 +16,14 @@ from server.services.content import Content
 from server.services.errors import Conflict, Invalid, NotFound
 
 KINDS = ("clinic", "blood_test", "ecg", "review")
+
+
+@dataclass(frozen=True)
+class TitledAppointment:
+    """An appointment and what it is called in the reader's language."""
+
+    appointment: Appointment
+    title: str
 
 
 def title(kind: str, content: Content) -> str:
@@ -69,12 +78,12 @@ def upcoming(session: Session, patient: Patient, now: dt.datetime) -> Sequence[A
     ).all()
 
 
-def view(appointment: Appointment, content: Content) -> dict[str, Any]:
-    return {
-        "id": appointment.id,
-        "starts_at": appointment.starts_at,
-        "duration_minutes": appointment.duration_minutes,
-        "kind": appointment.kind,
-        "title": title(appointment.kind, content),
-        "place": appointment.place,
-    }
+def titled(appointment: Appointment, content: Content) -> TitledAppointment:
+    return TitledAppointment(appointment, title(appointment.kind, content))
+
+
+def upcoming_titled(
+    session: Session, patient: Patient, now: dt.datetime, content: Content
+) -> list[TitledAppointment]:
+    """Appointments still to come, soonest first, each called in `content`'s language."""
+    return [titled(a, content) for a in upcoming(session, patient, now)]

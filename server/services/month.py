@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import zoneinfo
-from typing import Any
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +17,30 @@ from server.services import state as states
 DOSE_STATUSES = ("taken", "skipped", "missed", "pending", "withheld")
 
 
+@dataclass
+class DayAtAGlance:
+    """One local day: its doses counted by status, its bowel movements with their Bristol
+    types, the symptoms reported and the highest temperature."""
+
+    date: dt.date
+    doses: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DOSE_STATUSES, 0))
+    bowel_movements: int = 0
+    bristol_types: list[int] = field(default_factory=list)
+    symptoms: list[str] = field(default_factory=list)
+    highest_temperature_c: float | None = None
+
+
+@dataclass(frozen=True)
+class MonthAtAGlance:
+    """A month (YYYY-MM) day by day up to today, and the months before and after it (None
+    after this month)."""
+
+    month: str
+    previous: str
+    next: str | None
+    days: list[DayAtAGlance]
+
+
 def _local_bounds(patient: Patient, first: dt.date, last: dt.date) -> tuple[dt.datetime, ...]:
     zone = zoneinfo.ZoneInfo(patient.timezone)
     start = dt.datetime.combine(first, dt.time(0), zone)
@@ -26,7 +50,7 @@ def _local_bounds(patient: Patient, first: dt.date, last: dt.date) -> tuple[dt.d
 
 def month_view(
     session: Session, patient: Patient, month: tuple[int, int] | None, now: dt.datetime
-) -> dict[str, Any]:
+) -> MonthAtAGlance:
     """Each local day of a month (default this month) up to today: the doses by status, the
     number of bowel movements with their Bristol types, and the symptoms reported."""
     today = states.today_for(patient, now)
@@ -35,15 +59,8 @@ def month_view(
     last = dt.date(year, number, calendar.monthrange(year, number)[1])
     zone = zoneinfo.ZoneInfo(patient.timezone)
     start, end = _local_bounds(patient, first, last)
-    days: dict[dt.date, dict[str, Any]] = {
-        first + dt.timedelta(days=n): {
-            "date": first + dt.timedelta(days=n),
-            "doses": dict.fromkeys(DOSE_STATUSES, 0),
-            "bowel_movements": 0,
-            "bristol_types": [],
-            "symptoms": [],
-            "highest_temperature_c": None,
-        }
+    days = {
+        first + dt.timedelta(days=n): DayAtAGlance(first + dt.timedelta(days=n))
         for n in range(last.day)
         if first + dt.timedelta(days=n) <= today
     }
@@ -57,7 +74,7 @@ def month_view(
     )
     for day, status, scheduled_at in doses:
         if day in days:
-            days[day]["doses"][dose_status(status, scheduled_at, now)] += 1
+            days[day].doses[dose_status(status, scheduled_at, now)] += 1
     movements = session.execute(
         select(BowelMovement.occurred_at, BowelMovement.bristol_type)
         .where(
@@ -70,8 +87,8 @@ def month_view(
     for at, bristol in movements:
         entry = days.get(at.astimezone(zone).date())
         if entry is not None:
-            entry["bowel_movements"] += 1
-            entry["bristol_types"].append(bristol)
+            entry.bowel_movements += 1
+            entry.bristol_types.append(bristol)
     reports = session.execute(
         select(SymptomReport.occurred_at, SymptomReport.symptoms, SymptomReport.temperature_c)
         .where(
@@ -85,15 +102,15 @@ def month_view(
         entry = days.get(at.astimezone(zone).date())
         if entry is None:
             continue
-        entry["symptoms"].extend(c for c in codes or () if c not in entry["symptoms"])
+        entry.symptoms.extend(c for c in codes or () if c not in entry.symptoms)
         if temperature is not None:
-            high = entry["highest_temperature_c"]
-            entry["highest_temperature_c"] = temperature if high is None else max(high, temperature)
+            high = entry.highest_temperature_c
+            entry.highest_temperature_c = temperature if high is None else max(high, temperature)
     previous = first - dt.timedelta(days=1)
     following = last + dt.timedelta(days=1)
-    return {
-        "month": f"{year:04d}-{number:02d}",
-        "previous": f"{previous.year:04d}-{previous.month:02d}",
-        "next": f"{following.year:04d}-{following.month:02d}" if following <= today else None,
-        "days": list(days.values()),
-    }
+    return MonthAtAGlance(
+        month=f"{year:04d}-{number:02d}",
+        previous=f"{previous.year:04d}-{previous.month:02d}",
+        next=f"{following.year:04d}-{following.month:02d}" if following <= today else None,
+        days=list(days.values()),
+    )

@@ -24,7 +24,7 @@ def book_appointment(args: dict[str, Any], patient_id: int) -> ResponseReturnVal
     appointment = appointments.book(
         db.session, actor=signed_in_actor(), patient=current_patient(), data=args, now=now()
     )
-    return appointments.view(appointment, reader_content())
+    return appointments.titled(appointment, reader_content())
 
 
 @blp.route(f"{BASE}/appointments", methods=["GET"])
@@ -32,9 +32,8 @@ def book_appointment(args: dict[str, Any], patient_id: int) -> ResponseReturnVal
 @blp.response(200, AppointmentListOut)
 def list_appointments(patient_id: int) -> ResponseReturnValue:
     """Appointments still to come, soonest first."""
-    rows = appointments.upcoming(db.session, current_patient(), now())
-    content = reader_content()
-    return {"items": [appointments.view(a, content) for a in rows]}
+    items = appointments.upcoming_titled(db.session, current_patient(), now(), reader_content())
+    return {"items": items}
 
 
 @blp.route(f"{BASE}/appointments/<int:appointment_id>", methods=["DELETE"])
