@@ -26,7 +26,7 @@ def list_clinic_tasks() -> ResponseReturnValue:
     actor = current_actor()
     assert actor is not None
     items = care_tasks.for_clinic(db.session, actor, now())
-    audit_subjects(task["patient_id"] for task in items)
+    audit_subjects(task.patient.id for task in items)
     return {"items": items}
 
 

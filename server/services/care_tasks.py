@@ -8,7 +8,7 @@ stored is the confirmation (AncStepDownConfirmation), which the schedule reads.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.domain import StepDown, load_profile, pending_step_downs
 from server.domain.lab_units import MONITORED_COUNTS
+from server.domain.schedule import DueTest
 from server.models import AncStepDownConfirmation, Clinic, Patient
 from server.policy import Actor
 from server.services import schedule_inputs
@@ -25,23 +26,33 @@ from server.services.errors import NotFound
 STEP_DOWN = "anc_step_down"
 
 
-def _task(patient: Patient, step: StepDown) -> dict[str, Any]:
-    return {
-        "id": f"{STEP_DOWN}:{step.clock_from.isoformat()}:{step.from_week}",
-        "kind": STEP_DOWN,
-        "patient_id": patient.id,
-        "patient_name": patient.display_name,
-        "since": step.reached_on,
-        "detail": {
-            "clock_from": step.clock_from,
-            "from_week": step.from_week,
-            "from_interval_days": step.from_interval_days,
-            "to_interval_days": step.to_interval_days,
-        },
-    }
+@dataclass(frozen=True)
+class CareTask:
+    """A step down of a patient's ANC schedule that waits for the care team's confirmation."""
+
+    patient: Patient
+    detail: StepDown
+    kind: str = STEP_DOWN
+
+    @property
+    def id(self) -> str:
+        return f"{STEP_DOWN}:{self.detail.clock_from.isoformat()}:{self.detail.from_week}"
+
+    @property
+    def since(self) -> dt.date:
+        return self.detail.reached_on
 
 
-def for_patient(session: Session, patient: Patient, now: dt.datetime) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Confirmed:
+    """A task confirmed (now or before), and the next count the schedule then asks for."""
+
+    id: str
+    confirmed_at: dt.datetime
+    next_blood_test: DueTest | None
+
+
+def for_patient(session: Session, patient: Patient, now: dt.datetime) -> list[CareTask]:
     """The patient's open tasks (none under a profile whose step downs need no one)."""
     profile = load_profile(patient.clinic.monitoring_profile)
     if not profile.step_down_needs_confirmation:
@@ -53,36 +64,35 @@ def for_patient(session: Session, patient: Patient, now: dt.datetime) -> list[di
         schedule_inputs.treatment_breaks(session, patient),
         schedule_inputs.confirmed_step_downs(session, patient),
     )
-    return [_task(patient, step) for step in steps]
+    return [CareTask(patient, step) for step in steps]
 
 
-def for_clinic(session: Session, actor: Actor, now: dt.datetime) -> list[dict[str, Any]]:
+def for_clinic(session: Session, actor: Actor, now: dt.datetime) -> list[CareTask]:
     """Every open task of the actor's clinic, oldest first."""
     clinic = session.get(Clinic, actor.clinic_id or -1)
     if clinic is None or not load_profile(clinic.monitoring_profile).step_down_needs_confirmation:
         return []
     patients = session.scalars(select(Patient).where(Patient.clinic_id == clinic.id))
     tasks = [task for patient in patients for task in for_patient(session, patient, now)]
-    return sorted(tasks, key=lambda task: (task["since"], task["patient_id"]))
+    return sorted(tasks, key=lambda task: (task.since, task.patient.id))
 
 
 def confirm(
     session: Session, *, actor: Actor, patient: Patient, task_id: str, now: dt.datetime
-) -> dict[str, Any]:
+) -> Confirmed:
     """The care team confirms a step down: the schedule moves to the rarer phase. Confirming
     one already confirmed answers the same; an unknown or not yet due task is 404."""
-    open_tasks = {task["id"]: task for task in for_patient(session, patient, now)}
+    open_tasks = {task.id: task for task in for_patient(session, patient, now)}
     task = open_tasks.get(task_id)
     if task is None:
         done = _confirmation(session, patient, task_id)
         if done is None:
             raise NotFound("No such task for this patient.")
         return _answer(session, patient, task_id, done, now)
-    detail = task["detail"]
     row = AncStepDownConfirmation(
         patient_id=patient.id,
-        clock_from=detail["clock_from"],
-        from_week=detail["from_week"],
+        clock_from=task.detail.clock_from,
+        from_week=task.detail.from_week,
         confirmed_at=now,
         confirmed_by_id=actor.user_id,
     )
@@ -127,14 +137,8 @@ def _answer(
     task_id: str,
     row: AncStepDownConfirmation,
     now: dt.datetime,
-) -> dict[str, Any]:
+) -> Confirmed:
     anc = next(
         (i for i in states.schedule(session, patient, now) if i.test in MONITORED_COUNTS), None
     )
-    return {
-        "id": task_id,
-        "confirmed_at": row.confirmed_at,
-        "next_blood_test": None
-        if anc is None
-        else {"test": anc.test, "due_date": anc.due_date, "reason": anc.reason},
-    }
+    return Confirmed(task_id, row.confirmed_at, anc)
