@@ -33,7 +33,7 @@ def snooze(args: dict[str, Any], patient_id: int, dose_id: int) -> ResponseRetur
         minutes=args["minutes"],
         now=now(),
     )
-    return {"dose_id": dose.id, "snoozed_until": dose.snoozed_until}
+    return dose
 
 
 @blp.route(f"{BASE}/reminder-settings", methods=["GET"])
@@ -41,7 +41,7 @@ def snooze(args: dict[str, Any], patient_id: int, dose_id: int) -> ResponseRetur
 @blp.response(200, ReminderSettingsOut)
 def get_settings(patient_id: int) -> ResponseReturnValue:
     """Quiet hours (check-ins and nudges wait; dose reminders and red flags never do)."""
-    return reminder_settings.view(db.session, current_patient())
+    return reminder_settings.settings(db.session, current_patient())
 
 
 @blp.route(f"{BASE}/reminder-settings", methods=["PUT"])

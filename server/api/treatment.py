@@ -16,7 +16,6 @@ from server.schemas.treatment import (
     TreatmentEventListOut,
 )
 from server.services import course
-from server.services import state as states
 
 blp = blueprint("treatment", "The treatment course (RULES.md 6)")
 
@@ -40,9 +39,7 @@ def post_treatment_event(args: dict[str, Any], patient_id: int) -> ResponseRetur
     patient = current_patient()
     instant = now()
     event, _ = course.act(db.session, actor=actor, patient=patient, data=args, now=instant)
-    view = course.event_views(db.session, [event])[0]
-    view["status"] = states.current_status(db.session, patient, instant).status
-    return view
+    return course.acted(db.session, event, patient, instant)
 
 
 @blp.route(BASE, methods=["GET"])
@@ -52,4 +49,4 @@ def list_treatment_events(patient_id: int) -> ResponseReturnValue:
     """Every change of the course, newest first: the clinician's acts and what the product saw
     (a plan, a blood count, missed doses, a taper's end)."""
     rows = course.events(db.session, current_patient())
-    return {"items": course.event_views(db.session, rows)}
+    return {"items": course.with_actors(db.session, rows)}

@@ -12,7 +12,9 @@ class SnoozeIn(In):
 
 
 class SnoozeOut(Out):
-    dose_id = fields.Integer()
+    """A Dose row, snoozed."""
+
+    dose_id = fields.Integer(attribute="id")
     snoozed_until = Instant()
 
 
@@ -23,6 +25,8 @@ class ReminderSettingsIn(In):
 
 
 class ReminderSettingsOut(Out):
+    """A ReminderSettings row."""
+
     quiet_start = fields.String(allow_none=True)
     quiet_end = fields.String(allow_none=True)
     check_in_time = fields.String()

@@ -21,14 +21,16 @@ class TreatmentEventIn(In):
 
 
 class TreatmentEventOut(Out):
-    id = fields.Integer()
-    at = Instant()
-    action = fields.String(allow_none=True)
-    cause = fields.String()
-    from_state = fields.String()
-    to_state = fields.String()
-    reason = fields.String(allow_none=True)
-    rechallenge = fields.String(allow_none=True)
+    """A course.CourseEvent: the TreatmentEvent row's columns, its warning, who acted."""
+
+    id = fields.Integer(attribute="event.id")
+    at = Instant(attribute="event.at")
+    action = fields.String(allow_none=True, attribute="event.action")
+    cause = fields.String(attribute="event.cause")
+    from_state = fields.String(attribute="event.from_state")
+    to_state = fields.String(attribute="event.to_state")
+    reason = fields.String(allow_none=True, attribute="event.reason")
+    rechallenge = fields.String(allow_none=True, attribute="event.rechallenge")
     warning = fields.String(
         allow_none=True,
         metadata={"description": "gap_over_48h: resumed after more than 48 h without a dose"},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -333,7 +334,22 @@ def events(session: Session, patient: Patient, limit: int = 200) -> Sequence[Tre
     ).all()
 
 
-def event_views(session: Session, rows: Sequence[TreatmentEvent]) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class CourseEvent:
+    """A change of the treatment course with who acted; just made by a clinician, also the
+    status the course is now in."""
+
+    event: TreatmentEvent
+    by: str | None
+    status: states.PatientStatus | None = None
+
+    @property
+    def warning(self) -> str | None:
+        """gap_over_48h: resumed after more than 48 h without a dose."""
+        return (self.event.detail or {}).get("warning")
+
+
+def with_actors(session: Session, rows: Sequence[TreatmentEvent]) -> list[CourseEvent]:
     """Events with who acted, for the care team and the patient's timeline."""
     people = dict(
         session.execute(
@@ -342,18 +358,13 @@ def event_views(session: Session, rows: Sequence[TreatmentEvent]) -> list[dict[s
             )
         ).all()
     )
-    return [
-        {
-            "id": row.id,
-            "at": row.at,
-            "action": row.action,
-            "cause": row.cause,
-            "from_state": row.from_state,
-            "to_state": row.to_state,
-            "reason": row.reason,
-            "rechallenge": row.rechallenge,
-            "warning": (row.detail or {}).get("warning"),
-            "by": people.get(row.actor_id or 0),
-        }
-        for row in rows
-    ]
+    return [CourseEvent(row, people.get(row.actor_id or 0)) for row in rows]
+
+
+def acted(
+    session: Session, event: TreatmentEvent, patient: Patient, now: dt.datetime
+) -> CourseEvent:
+    """A clinician's act as its answer: the event, who acted, and the status it led to."""
+    entry = with_actors(session, [event])[0]
+    status = states.current_status(session, patient, now).status
+    return CourseEvent(entry.event, entry.by, status)

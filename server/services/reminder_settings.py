@@ -11,24 +11,29 @@ from server.models import Patient, ReminderSettings
 from server.services import state as states
 from server.services.errors import Invalid
 
+DEFAULT_CHECK_IN = "18:00"
 
-def view(session: Session, patient: Patient) -> dict[str, Any]:
+
+def settings(session: Session, patient: Patient) -> ReminderSettings:
+    """The patient's settings row, or the defaults (no quiet hours, check-in at 18:00) as a
+    row never added to the session."""
     row = session.get(ReminderSettings, patient.id)
     if row is None:
-        return {"quiet_start": None, "quiet_end": None, "check_in_time": "18:00"}
-    return {
-        "quiet_start": row.quiet_start,
-        "quiet_end": row.quiet_end,
-        "check_in_time": row.check_in_time,
-    }
+        return ReminderSettings(quiet_start=None, quiet_end=None, check_in_time=DEFAULT_CHECK_IN)
+    return row
 
 
 def update(
     session: Session, patient: Patient, data: dict[str, Any], now: dt.datetime
-) -> dict[str, Any]:
+) -> ReminderSettings:
     """Both ends of quiet hours or neither; the next check-in moves to fit."""
-    current = view(session, patient)
-    merged = {**current, **data}
+    current = settings(session, patient)
+    merged = {
+        "quiet_start": current.quiet_start,
+        "quiet_end": current.quiet_end,
+        "check_in_time": current.check_in_time,
+        **data,
+    }
     if (merged["quiet_start"] is None) != (merged["quiet_end"] is None):
         raise Invalid({"quiet_end": ["Give both the start and the end of quiet hours."]})
     if merged["quiet_start"] is not None and merged["quiet_start"] == merged["quiet_end"]:
@@ -43,4 +48,4 @@ def update(
     row.updated_at = now
     states.check_in_planned(states.get_state(session, patient, now), patient, row, now)
     session.commit()
-    return view(session, patient)
+    return row
