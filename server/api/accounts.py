@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import current_app
@@ -63,7 +62,7 @@ def activate(args: dict[str, Any]) -> ResponseReturnValue:
         audit_request(accounts.actor_for(db.session, made.user), made.patient_id)
     else:  # the care team may want to know; the caller learns nothing
         audit_request(Anonymous("anonymous"), made.patient_id)
-    return {"role": made.role, "email": made.email, "patient_id": made.patient_id}
+    return made
 
 
 @blp.route("/caregiver-invites/accept", methods=["POST"])
@@ -113,7 +112,7 @@ def issue_reset_code(args: dict[str, Any], patient_id: int) -> ResponseReturnVal
     set a new password: give it in person or by phone. An earlier unused code stops working."""
     actor = current_actor()
     assert actor is not None
-    user, code, expires = accounts.issue_reset_code(
+    return accounts.issue_reset_code(
         db.session,
         actor=actor,
         patient=current_patient(),
@@ -121,13 +120,6 @@ def issue_reset_code(args: dict[str, Any], patient_id: int) -> ResponseReturnVal
         now=now(),
         hours=int(current_app.config["RESET_CODE_HOURS"]),
     )
-    return {
-        "code": code,
-        "expires_at": expires,
-        "user_id": user.id,
-        "email": user.email,
-        "display_name": user.display_name,
-    }
 
 
 @blp.route("/patients/<int:patient_id>/caregiver-invites", methods=["POST"])
@@ -140,10 +132,9 @@ def invite_caregiver(patient_id: int) -> ResponseReturnValue:
     assert actor is not None
     days = int(current_app.config["ACTIVATION_CODE_DAYS"])
     instant = now()
-    code = accounts.invite_caregiver(
+    return accounts.invite_caregiver(
         db.session, actor=actor, patient=current_patient(), now=instant, code_days=days
     )
-    return {"code": code, "expires_at": instant + dt.timedelta(days=days)}
 
 
 @blp.route("/patients/<int:patient_id>/caregivers", methods=["GET"])
@@ -151,17 +142,7 @@ def invite_caregiver(patient_id: int) -> ResponseReturnValue:
 @blp.response(200, CaregiversOut)
 def list_caregivers(patient_id: int) -> ResponseReturnValue:
     """The patient's own login, who cares for them, and the invites nobody has used yet."""
-    patient = current_patient()
-    people, invites = accounts.caregivers_of(db.session, patient, now())
-    login = accounts.patient_login(db.session, patient)
-    return {
-        "login": login,
-        "caregivers": [
-            {"id": user.id, "display_name": user.display_name, "email": user.email, "since": since}
-            for user, since in people
-        ],
-        "invites": invites,
-    }
+    return accounts.care_circle(db.session, current_patient(), now())
 
 
 @blp.route("/patients/<int:patient_id>/caregivers/<int:caregiver_id>", methods=["DELETE"])

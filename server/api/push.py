@@ -57,7 +57,7 @@ def subscribe(args: dict[str, Any]) -> ResponseReturnValue:
         destinations=Destinations.from_config(current_app.config),
         now=now(),
     )
-    return {"id": row.id, "endpoint": row.endpoint}
+    return row
 
 
 @blp.route("/push/subscriptions", methods=["DELETE"])

@@ -15,12 +15,15 @@ class ActivateIn(In):
 
 
 class InviteOut(Out):
+    """An accounts.IssuedCode."""
+
     code = fields.String()
     expires_at = Instant()
 
 
 class ActivationOut(Out):
-    """The same answer whether or not the email already had an account."""
+    """An accounts.Activation: the same answer whether or not the email already had an
+    account."""
 
     role = fields.String(
         metadata={"description": "`patient` or `caregiver`: what the code was for"}
@@ -49,33 +52,43 @@ class ResetCodeIn(In):
 
 
 class ResetCodeOut(Out):
+    """An accounts.IssuedResetCode."""
+
     code = fields.String()
     expires_at = Instant()
-    user_id = fields.Integer()
-    email = fields.String()
-    display_name = fields.String()
+    user_id = fields.Integer(attribute="user.id")
+    email = fields.String(attribute="user.email")
+    display_name = fields.String(attribute="user.display_name")
 
 
 class CaregiverOut(Out):
-    id = fields.Integer()
-    display_name = fields.String()
-    email = fields.String()
+    """An accounts.Caregiver: the User row and since when they care for the patient."""
+
+    id = fields.Integer(attribute="user.id")
+    display_name = fields.String(attribute="user.display_name")
+    email = fields.String(attribute="user.email")
     since = Instant()
 
 
 class OpenInviteOut(Out):
+    """An ActivationCode row."""
+
     id = fields.Integer()
     created_at = Instant()
     expires_at = Instant()
 
 
 class LoginOut(Out):
+    """A User row."""
+
     id = fields.Integer()
     display_name = fields.String()
     email = fields.String()
 
 
 class CaregiversOut(Out):
+    """An accounts.CareCircle."""
+
     login = fields.Nested(
         LoginOut, allow_none=True, metadata={"description": "the patient's own login, if made"}
     )

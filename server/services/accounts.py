@@ -135,6 +135,36 @@ def issue_code(
 
 
 @dataclass(frozen=True)
+class IssuedCode:
+    """A one-time code (shown once, stored only as a hash) and when it stops working."""
+
+    code: str
+    expires_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class IssuedResetCode(IssuedCode):
+    """A password reset code and the login it is for."""
+
+    user: User
+
+
+@dataclass(frozen=True)
+class Caregiver:
+    user: User
+    since: dt.datetime
+
+
+@dataclass(frozen=True)
+class CareCircle:
+    """The patient's own login (once made), who cares for them, and the open invites."""
+
+    login: User | None
+    caregivers: list[Caregiver]
+    invites: Sequence[ActivationCode]
+
+
+@dataclass(frozen=True)
 class Enrolment:
     """A patient just enrolled and the one-time code their login is activated with."""
 
@@ -183,7 +213,7 @@ def _open_invites(patient_id: int, now: dt.datetime) -> Select[ActivationCode]:
 
 def invite_caregiver(
     session: Session, *, actor: Actor, patient: Patient, now: dt.datetime, code_days: int
-) -> str:
+) -> IssuedCode:
     """A patient or their clinician invites a caregiver with a one-time code (at most
     `MAX_OPEN_INVITES` open at a time: cancel one to make another)."""
     # PostgreSQL: concurrent invites for one patient queue here, so the count below holds
@@ -200,7 +230,7 @@ def invite_caregiver(
         session, patient=patient, purpose="caregiver", by=actor, now=now, days=code_days
     )
     session.commit()
-    return code
+    return IssuedCode(code, now + dt.timedelta(days=code_days))
 
 
 @dataclass(frozen=True)
@@ -362,7 +392,7 @@ def issue_reset_code(
     user_id: int,
     now: dt.datetime,
     hours: int,
-) -> tuple[User, str, dt.datetime]:
+) -> IssuedResetCode:
     """A clinician gives a patient (or their caregiver) a one-time code to set a new password,
     in person or by phone, since patients may have no email. An earlier unused code ends."""
     user = _resettable_user(session, patient, user_id)
@@ -384,7 +414,7 @@ def issue_reset_code(
         )
     )
     session.commit()
-    return user, code, expires
+    return IssuedResetCode(code, expires, user)
 
 
 def reset_password(
@@ -441,10 +471,8 @@ def caregiver_ids(session: Session, patient_id: int) -> set[int]:
     )
 
 
-def caregivers_of(
-    session: Session, patient: Patient, now: dt.datetime
-) -> tuple[list[tuple[User, dt.datetime]], Sequence[ActivationCode]]:
-    """The patient's caregivers (with since when) and their open invites."""
+def care_circle(session: Session, patient: Patient, now: dt.datetime) -> CareCircle:
+    """The patient's own login, their caregivers (with since when) and their open invites."""
     people = session.execute(
         select(User, CaregiverLink.created_at)
         .join(CaregiverLink, CaregiverLink.caregiver_id == User.id)
@@ -452,7 +480,8 @@ def caregivers_of(
         .order_by(CaregiverLink.created_at, User.id)
     ).all()
     invites = session.scalars(_open_invites(patient.id, now).order_by(ActivationCode.id)).all()
-    return [(user, since) for user, since in people], invites
+    caregivers = [Caregiver(user, since) for user, since in people]
+    return CareCircle(patient_login(session, patient), caregivers, invites)
 
 
 def patient_login(session: Session, patient: Patient) -> User | None:
