@@ -55,18 +55,9 @@ def _refused(response: Any) -> bool:
     return bool(response.status_code in (403, 422))
 
 
-def user_view(user: Any) -> dict[str, Any]:
-    actor = accounts.actor_for(db.session, user)
-    return {
-        "id": user.id,
-        "role": user.role,
-        "email": user.email,
-        "display_name": user.display_name,
-        "patient_id": user.patient_id,
-        "clinic_id": user.clinic_id,
-        "caregiver_of": sorted(actor.caregiver_of),
-        "language": user.language,
-    }
+def user_view(user: Any) -> accounts.Person:
+    """The signed-in person UserOut presents."""
+    return accounts.person(db.session, user)
 
 
 @blp.route("/session", methods=["POST"])

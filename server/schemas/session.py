@@ -13,15 +13,18 @@ class SignInIn(In):
 
 
 class UserOut(Out):
-    id = fields.Integer()
-    role = fields.String()
-    email = fields.String()
-    display_name = fields.String()
-    patient_id = fields.Integer(allow_none=True)
-    clinic_id = fields.Integer(allow_none=True)
+    """An accounts.Person: the User row's columns and the patients they care for."""
+
+    id = fields.Integer(attribute="user.id")
+    role = fields.String(attribute="user.role")
+    email = fields.String(attribute="user.email")
+    display_name = fields.String(attribute="user.display_name")
+    patient_id = fields.Integer(allow_none=True, attribute="user.patient_id")
+    clinic_id = fields.Integer(allow_none=True, attribute="user.clinic_id")
     caregiver_of = fields.List(fields.Integer())
     language = fields.String(
         allow_none=True,
+        attribute="user.language",
         metadata={
             "description": "the language this person reads the apps and their notifications "
             "in (`en`, `es`, ...); empty until their first sign-in, which takes the browser's"

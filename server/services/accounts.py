@@ -62,6 +62,19 @@ def _check_password(policy: PasswordPolicy, password: str, email: str) -> str:
     return policy.hasher.hash(password)
 
 
+@dataclass(frozen=True)
+class Person:
+    """A signed-in person as the apps know them: the User row and the patients they care
+    for (a caregiver's)."""
+
+    user: User
+    caregiver_of: list[int]
+
+
+def person(session: Session, user: User) -> Person:
+    return Person(user, sorted(actor_for(session, user).caregiver_of))
+
+
 def actor_for(session: Session, user: User) -> Actor:
     """The policy's view of a user: role, clinic, own patient and linked patients."""
     linked: frozenset[int] = frozenset()
