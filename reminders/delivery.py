@@ -38,7 +38,7 @@ from reminders.dispatch import channels_of
 from server.notify.channels import Channel, Outcome, Registry, Send, SendResult
 from server.notify.webpush import WebPushSender
 from server.services import outbox
-from server.services.sending import Underway, conclude, prepare
+from server.services.sends import Underway, conclude, prepare
 
 # a bound on one drain (a lane then ends and its next run goes on)
 MAX_CLAIMED_PER_DRAIN = 200_000

@@ -11,11 +11,11 @@ Python call is watched (sys.setprofile, and threading.setprofile for the sending
 - worker side: the cycle's stack down to the alerts lane's run, and every call from one project
   file into another during that run (a *stop*), on the worker's thread and its sending threads
   (a sending thread continues the file that handed it the send). A module is *entered twice*
-  when it is called into a second time during the run, or from below itself (a climb back up:
-  it is already on the stack when called).
+  when it is called into from two files, or from below itself (a climb back up: it is already
+  on the stack when called), or appears twice on the cycle's stack down to the run.
 
-Engine hooks called by SQLAlchemy (not by our code) are listed apart: they run for every
-statement, on every path.
+Engine hooks called by SQLAlchemy (not by our code), and what they call, are left out (listed
+apart): they run for every statement, on every path.
 
     .venv/bin/python scripts/trace_fever.py
 """
@@ -58,6 +58,16 @@ def project_stack(frame: FrameType | None) -> list[str]:
     return files[::-1]
 
 
+def in_library_callback(frame: FrameType | None) -> bool:
+    """True when `frame` (project code) runs under a library that project code called, which
+    called back into ours: up the stack, project code, a library, project code again."""
+    while frame is not None and project_file(frame) is not None:
+        frame = frame.f_back
+    while frame is not None and project_file(frame) is None:
+        frame = frame.f_back
+    return frame is not None
+
+
 class Tracer:
     def __init__(self) -> None:
         self.enqueue_stacks: list[list[str]] = []
@@ -93,6 +103,8 @@ class Tracer:
                 # called by a library (an engine hook, an event): not a step of the path
                 self.hooks[f"{into}:{code.co_name}"] += 1
             return  # a sending thread starts in the file that handed it the send
+        if in_library_callback(caller):
+            return  # what such a hook calls in turn
         if came_from == into:
             return
         with self.lock:
@@ -183,8 +195,11 @@ def main() -> None:
     callers: dict[str, set[str]] = {}
     for came_from, into in edges:
         callers.setdefault(into, set()).add(came_from)
+    prefix = tracer.worker_prefix
     twice = sorted(
-        {name for name, by in callers.items() if len(by) > 1} | {into for _, into in tracer.climbs}
+        {name for name, by in callers.items() if len(by) > 1}
+        | {into for _, into in tracer.climbs}
+        | {name for name in prefix if prefix.count(name) > 1}
     )
     print("request side (the route to the webhook's outbox row), the stack:")
     print("   " + " -> ".join(request))

@@ -78,7 +78,7 @@ def cancel_dose_reminders(
 ) -> None:
     """Dose reminders not yet sent are not to be sent: those of `dose_ids`, or every one of the
     patient's when None (doses withheld: RULES.md 6). A batch already claimed checks each
-    dose's status again before it sends (services/sending.py)."""
+    dose's status again before it sends (services/sends.py)."""
     if dose_ids is not None and not dose_ids:
         return
     query = update(OutboxMessage).where(

@@ -1,4 +1,4 @@
-"""What a message's sends add up to, whichever channel made them (services/sending.py), and the
+"""What a message's sends add up to, whichever channel made them (services/sends.py), and the
 recording channel the tests and development send through (notify/channels.py)."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from server.notify.channels import (
 from server.notify.email import EmailChannel, SmtpSettings
 from server.notify.webhook import WebhookChannel, WebhookSender
 from server.notify.webpush import PushChannel
-from server.services.sending import Underway, conclude
+from server.services.sends import Underway, conclude
 
 DELIVERED = SendResult(Outcome.DELIVERED, 201, None, "accepted (201 Created)")
 GONE = SendResult(Outcome.GONE, 410, None, "subscription gone (410 Gone)")

@@ -1,4 +1,4 @@
-"""Prepare a claimed batch for sending, and what its sends' outcomes add up to.
+"""The sends a claimed batch needs, prepared, and what their outcomes add up to.
 
 A claimed message becomes one `Send` per request, made by the channel its outbox row names
 (looked up in the registry, server/notify/channels.py): a push message one per subscription
