@@ -28,15 +28,17 @@ import datetime as dt
 import queue
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from reminders.dispatch import Channels, Send, Underway, channels_of, conclude, plan
-from server.notify.webpush import Outcome, SendResult, WebPushSender
+from reminders.dispatch import channels_of
+from server.notify.channels import Channel, Outcome, Registry, Send, SendResult
+from server.notify.webpush import WebPushSender
 from server.services import outbox
+from server.services.sends import Underway, conclude, prepare
 
 # a bound on one drain (a lane then ends and its next run goes on)
 MAX_CLAIMED_PER_DRAIN = 200_000
@@ -73,7 +75,7 @@ class Delivery:
     def __init__(
         self,
         session: Session,
-        channels: Channels,
+        channels: Registry,
         worker_id: str,
         lane: Lane,
         now: dt.datetime,
@@ -167,7 +169,7 @@ class Delivery:
         if self.after_claim is not None:
             self.after_claim(claimed)
         self.counts["claimed"] += len(claimed)
-        sends = plan(self.session, self.channels, claimed, self._started_at)
+        sends = prepare(self.session, self.channels, claimed, self._started_at)
         self.session.commit()  # nothing held open while we wait on the network
         for message in sends.underway:
             self._underway[message.message_id] = message
@@ -215,7 +217,7 @@ class Delivery:
     def _send(self, send: Send) -> None:
         """On a sending thread: make the request, hand its result back."""
         try:
-            result = send.go()
+            result = self.channels[send.channel].send(send)
         except Exception as error:  # a sender that fails to answer is a failed send
             result = SendResult(Outcome.RETRY, None, None, f"send failed: {type(error).__name__}")
         self._finished.put((send, result))
@@ -277,14 +279,15 @@ class Delivery:
         self.counts.update(
             outbox.record(self.session, self.worker_id, results, now, deliveries=deliveries)
         )
-        outbox.forget_subscriptions(self.session, gone, now)
+        if gone:
+            outbox.forget_subscriptions(self.session, gone, now)
         self._unrecorded -= len(self._done)
         self._done = []
 
 
 def drain(
     session: Session,
-    sender: WebPushSender | Channels,
+    sender: WebPushSender | Registry | Iterable[Channel],
     worker_id: str,
     now: dt.datetime,
     lanes: tuple[Lane, ...] = LANES,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import unquote, urlparse
 
-from server.notify.webpush import Outcome, SendResult
+from server.notify.channels import Email, Outcome, Send, SendResult, send_each
 
 
 @dataclass(frozen=True)
@@ -64,3 +65,33 @@ def send_email(
     except (OSError, smtplib.SMTPException) as exc:
         return SendResult(Outcome.RETRY, None, None, f"email not sent: {type(exc).__name__}")
     return SendResult(Outcome.DELIVERED, 250, None, "sent")
+
+
+class EmailChannel:
+    """Email as a channel (server/notify/channels.py): to the mail server, when there is one,
+    one message at a time."""
+
+    name = "email"
+    in_order = True
+    retries_refusals = True
+    nowhere = "no email configured"
+
+    def __init__(self, smtp: SmtpSettings | None, sender: str = "companion@localhost") -> None:
+        self.smtp = smtp
+        self.sender = sender
+
+    def route(self, to: Sequence[str] | None) -> tuple[list[str], str] | None:
+        if self.smtp is None or not to:
+            return None
+        return list(to), f"smtp {self.smtp.host}:{self.smtp.port}"
+
+    def send(self, send: Send) -> SendResult:
+        assert self.smtp is not None  # routed
+        email: Email = send.body
+        return send_email(self.smtp, self.sender, send.to, email.subject, email.text)
+
+    def send_many(self, sends: Sequence[Send]) -> list[SendResult]:
+        return send_each(self, sends)
+
+    def close(self) -> None:
+        pass

@@ -17,13 +17,14 @@ import hmac
 import http.client
 import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from standardwebhooks import Webhook
 
+from server.notify.channels import Outcome, Send, SendResult, WebhookTarget, origin_of, send_each
 from server.notify.destinations import Destinations, Refused
 from server.notify.transport import DeadlinePassed, ReplyTooLarge, Transport
-from server.notify.webpush import Outcome, SendResult
 
 # a receiver's window for `webhook-timestamp` (README, Care-team webhook)
 TOLERANCE_SECONDS = 5 * 60
@@ -102,3 +103,37 @@ class WebhookSender:
 
     def close(self) -> None:
         self.transport.close()
+
+
+class WebhookChannel:
+    """The care-team webhook as a channel (server/notify/channels.py): a clinic's own URL and
+    secret, else the worker's; one send at a time, in order."""
+
+    name = "webhook"
+    in_order = True
+    retries_refusals = True
+    nowhere = "no webhook configured"
+
+    def __init__(
+        self, sender: WebhookSender, url: str | None = None, secret: str | None = None
+    ) -> None:
+        self.sender = sender
+        self.default = WebhookTarget(url, secret)
+
+    def route(self, to: WebhookTarget | None) -> tuple[WebhookTarget, str] | None:
+        url = (to and to.url) or self.default.url
+        secret = (to and to.secret) or self.default.secret
+        if not url or not secret:
+            return None
+        return WebhookTarget(url, secret), "webhook " + origin_of(url)
+
+    def send(self, send: Send) -> SendResult:
+        to: WebhookTarget = send.to
+        assert to.url is not None and to.secret is not None  # routed
+        return self.sender.send(to.url, to.secret, send.body, message_id=f"msg_{send.message_id}")
+
+    def send_many(self, sends: Sequence[Send]) -> list[SendResult]:
+        return send_each(self, sends)
+
+    def close(self) -> None:
+        self.sender.close()

@@ -7,31 +7,39 @@ REJECTED (ours to fix; retrying will not help). It never raises for network erro
 
 from __future__ import annotations
 
-import base64
-import binascii
 import email.utils
-import hashlib
 import http.client
-import json
 import logging
 import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC
 from email.message import Message
-from enum import Enum
 from types import TracebackType
-from typing import Any, Literal, Self, get_args
+from typing import Self
 from urllib.parse import urlsplit
 
 import http_ece
-from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02, VapidException
 from pywebpush import WebPusher, WebPushException
 
+from server.notify.channels import (
+    MAX_PAYLOAD_BYTES,
+    Kind,
+    Outcome,
+    PushMessage,
+    Send,
+    SendResult,
+    Subscription,
+    Urgency,
+    origin_of,
+    padded,
+    topic_for,
+    validate_endpoint,
+    validate_subscription_keys,
+)
 from server.notify.destinations import Destinations, Refused
 from server.notify.transport import DeadlinePassed, ReplyTooLarge, Transport
 
@@ -39,6 +47,7 @@ __all__ = [
     "MAX_PAYLOAD_BYTES",
     "Kind",
     "Outcome",
+    "PushChannel",
     "PushMessage",
     "SendResult",
     "Subscription",
@@ -53,20 +62,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Kind = Literal["dose", "blood_test", "check_in", "escalation"]
-Urgency = Literal["very-low", "low", "normal", "high"]
-KINDS: frozenset[str] = frozenset(get_args(Kind))
-URGENCIES: frozenset[str] = frozenset(get_args(Urgency))
-
-# RFC 8291 section 4: a push service need only accept 4096 octets of encrypted body.
-# aes128gcm adds a 86-octet header (salt 16, rs 4, idlen 1, keyid 65), a padding
-# delimiter octet and a 16-octet tag, leaving 3993 octets of plaintext.
-MAX_PAYLOAD_BYTES = 4096 - 86 - 1 - 16
-MAX_ENDPOINT_LENGTH = 2048
-# RFC 8030 section 5.4: at most 32 characters from the URL- and filename-safe base64 alphabet.
-_TOPIC = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _DIGITS = re.compile(r"[0-9]+")
-
 # A VAPID token is signed for 12 hours (RFC 8292 allows up to 24) and reused for
 # one hour, so a reused token always has at least 11 hours left.
 VAPID_TOKEN_LIFETIME_SECONDS = 12 * 60 * 60
@@ -76,153 +72,6 @@ _MAX_CACHED_ORIGINS = 1024
 DEFAULT_RETRY_AFTER_SECONDS = 60.0
 # A push service asking us to wait longer than a day is treated as "a day".
 MAX_RETRY_AFTER_SECONDS = 24 * 60 * 60.0
-
-
-@dataclass(frozen=True)
-class Subscription:
-    """A browser's PushSubscription: where to send, and the keys to encrypt for."""
-
-    endpoint: str
-    # The keys stay out of repr() so that logging a subscription leaks no secret.
-    p256dh: str = field(repr=False)
-    auth: str = field(repr=False)
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Subscription:
-        """Read the shape of PushSubscription.toJSON(); values are checked by the validators."""
-        try:
-            endpoint = data["endpoint"]
-            keys = data["keys"]
-            p256dh, auth = keys["p256dh"], keys["auth"]
-        except (KeyError, TypeError) as exc:
-            raise ValueError("subscription needs endpoint, keys.p256dh and keys.auth") from exc
-        if not all(isinstance(value, str) for value in (endpoint, p256dh, auth)):
-            raise ValueError("subscription endpoint and keys must be strings")
-        return cls(endpoint=endpoint, p256dh=p256dh, auth=auth)
-
-
-@dataclass(frozen=True)
-class PushMessage:
-    """One notification: what the service worker shows, and how the push service treats it."""
-
-    title: str
-    body: str
-    url: str
-    tag: str
-    kind: Kind
-    ttl_seconds: int
-    urgency: Urgency = "normal"
-    topic: str | None = None
-    actions: tuple[dict[str, str], ...] = ()
-    # ids the service worker needs to act from the notification (never names or values)
-    refs: tuple[tuple[str, int], ...] = ()
-    # what the service worker words in `language` from its catalogue (title and body are the
-    # same words made by the sender, for a worker that has no catalogue entry for `code`)
-    code: str | None = None
-    params: tuple[tuple[str, str], ...] = ()
-    language: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {sorted(KINDS)}")
-        if isinstance(self.ttl_seconds, bool) or not isinstance(self.ttl_seconds, int):
-            raise ValueError("ttl_seconds must be an integer")
-        if self.ttl_seconds <= 0:
-            raise ValueError("ttl_seconds must be greater than 0")
-        if self.urgency not in URGENCIES:
-            raise ValueError(f"urgency must be one of {sorted(URGENCIES)}")
-        if self.topic is not None and not _TOPIC.fullmatch(self.topic):
-            raise ValueError(
-                "topic must be 1-32 characters of A-Z a-z 0-9 - _ (use topic_for() to derive one)"
-            )
-        object.__setattr__(self, "actions", tuple(self.actions))
-        if not all(isinstance(action, Mapping) for action in self.actions):
-            raise ValueError("each action must be a mapping such as {'action': ..., 'title': ...}")
-        if len(self.payload()) > MAX_PAYLOAD_BYTES:
-            raise ValueError(f"payload is larger than {MAX_PAYLOAD_BYTES} bytes")
-
-    def payload(self) -> bytes:
-        """The JSON the service worker receives after decryption."""
-        document: dict[str, Any] = {
-            "title": self.title,
-            "body": self.body,
-            "url": self.url,
-            "tag": self.tag,
-            "kind": self.kind,
-        }
-        if self.code is not None:
-            document["code"] = self.code
-            document["params"] = dict(self.params)
-            document["lang"] = self.language
-        if self.actions:
-            document["actions"] = [dict(action) for action in self.actions]
-        for name, value in self.refs:
-            document.setdefault(name, value)
-        return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-class Outcome(Enum):
-    """What the caller should do next with a subscription after one send."""
-
-    DELIVERED = "delivered"
-    GONE = "gone"
-    RETRY = "retry"
-    REJECTED = "rejected"
-
-
-@dataclass(frozen=True)
-class SendResult:
-    """The outcome of one send; `detail` is a short reason and never holds payload content."""
-
-    outcome: Outcome
-    status: int | None
-    retry_after_seconds: float | None
-    detail: str
-
-
-def topic_for(text: str) -> str:
-    """A valid RFC 8030 Topic for `text`: itself when already valid, else a stable digest."""
-    if _TOPIC.fullmatch(text):
-        return text
-    digest = hashlib.sha256(text.encode("utf-8")).digest()
-    return base64.urlsafe_b64encode(digest).decode("ascii")[:32]
-
-
-def validate_endpoint(endpoint: str, *, allow_http: bool) -> None:
-    """Refuse an endpoint that is not an absolute https URL (http only when allowed)."""
-    if not isinstance(endpoint, str) or not endpoint:
-        raise ValueError("endpoint must be a non-empty string")
-    if len(endpoint) > MAX_ENDPOINT_LENGTH:
-        raise ValueError(f"endpoint is longer than {MAX_ENDPOINT_LENGTH} characters")
-    if any(ch.isspace() or ord(ch) < 0x20 for ch in endpoint):
-        raise ValueError("endpoint contains whitespace or control characters")
-    parts = urlsplit(endpoint)
-    schemes = ("https", "http") if allow_http else ("https",)
-    if parts.scheme.lower() not in schemes:
-        raise ValueError("endpoint must be an https URL" + (" (or http)" if allow_http else ""))
-    if not parts.hostname:
-        raise ValueError("endpoint has no host")
-    if parts.username is not None or parts.password is not None:
-        raise ValueError("endpoint must not carry credentials")
-    try:
-        parts.port  # noqa: B018 - urlsplit only checks the port when it is read
-    except ValueError as exc:
-        raise ValueError("endpoint has an invalid port") from exc
-
-
-def validate_subscription_keys(p256dh: str, auth: str, *, curve: bool = True) -> None:
-    """Refuse keys that are not a P-256 public point (65 bytes, 0x04...) and a 16-byte secret
-    (`curve=False` skips checking that the point is on the curve)."""
-    point = _b64url_decode(p256dh, "p256dh")
-    if len(point) != 65 or point[0] != 0x04:
-        raise ValueError("p256dh must be an uncompressed P-256 point (65 bytes starting 0x04)")
-    if curve:
-        try:
-            ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
-        except ValueError as exc:
-            raise ValueError("p256dh is not a point on the P-256 curve") from exc
-    if len(_b64url_decode(auth, "auth")) != 16:
-        raise ValueError("auth must be a 16-byte secret")
 
 
 def parse_retry_after(value: str | None, *, now: float) -> float | None:
@@ -354,7 +203,7 @@ class WebPushSender:
             "endpoint": sub.endpoint,
             # pywebpush appends the wrong amount of '=' for some lengths (lenient decoding
             # saves it today); hand it correctly padded values instead.
-            "keys": {"p256dh": _padded(sub.p256dh), "auth": _padded(sub.auth)},
+            "keys": {"p256dh": padded(sub.p256dh), "auth": padded(sub.auth)},
         }
         try:
             # pywebpush does the RFC 8291 encryption; the POST is ours (below)
@@ -436,19 +285,6 @@ def _rejected(detail: str, status: int | None = None) -> SendResult:
     return SendResult(Outcome.REJECTED, status, None, detail)
 
 
-def origin_of(endpoint: str) -> str:
-    """The VAPID `aud`: scheme://host[:port] of the endpoint, default port omitted."""
-    parts = urlsplit(endpoint)
-    scheme = parts.scheme.lower()
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    port = parts.port
-    if port is None or (scheme, port) in (("https", 443), ("http", 80)):
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
-
-
 def _validate_subject(subject: str) -> None:
     if subject.startswith("mailto:") and "@" in subject[len("mailto:") :]:
         return
@@ -457,17 +293,25 @@ def _validate_subject(subject: str) -> None:
     raise ValueError("VAPID subject must be a mailto: address or an https:// URL")
 
 
-def _padded(value: str) -> str:
-    stripped = value.rstrip("=")
-    return stripped + "=" * (-len(stripped) % 4)
+class PushChannel:
+    """Web push as a channel (server/notify/channels.py): a send to each subscription."""
 
+    name = "push"
+    in_order = False
+    retries_refusals = False
+    nowhere = "no push subscription"
 
-def _b64url_decode(value: str, name: str) -> bytes:
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{name} must be a non-empty base64url string")
-    if not re.fullmatch(r"[A-Za-z0-9_-]+={0,2}", value):
-        raise ValueError(f"{name} is not base64url")
-    try:
-        return base64.urlsafe_b64decode(_padded(value))
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError(f"{name} is not base64url") from exc
+    def __init__(self, sender: WebPushSender) -> None:
+        self.sender = sender
+
+    def route(self, to: Subscription) -> tuple[Subscription, str]:
+        return to, origin_of(to.endpoint)
+
+    def send(self, send: Send) -> SendResult:
+        return self.sender.send(send.to, send.body)
+
+    def send_many(self, sends: Sequence[Send]) -> list[SendResult]:
+        return self.sender.send_many([(send.to, send.body) for send in sends])
+
+    def close(self) -> None:
+        self.sender.close()

@@ -17,8 +17,7 @@ from server.domain import escalation_ladder
 from server.domain.escalation_ladder import DEFAULT_WINDOWS_MINUTES, is_for_on_call
 from server.models import CaregiverLink, Clinic, Escalation, EscalationEvent, Patient, User
 from server.services import outbox
-from server.services.content import ENGLISH, Content, fill
-from server.services.formats import Formats
+from server.services.content import ENGLISH
 
 # Symptom red flags a linked caregiver is told about by default (the clinic can change it).
 DEFAULT_CAREGIVER_RULES = (
@@ -102,10 +101,11 @@ def enqueue(session: Session, escalation: Escalation, event: str, now: dt.dateti
         return outbox.enqueue(session, rows, now)
     level = int(event.split("-")[1]) if event.startswith("renotify-") else 0
     to_on_call = is_for_on_call(level)
-    # what the care team's phones word from the app's catalogue (services/messages.py)
+    # codes and values: what the care team's phones say is worded as it is sent
+    # (services/messages.py)
     alert = {
         "code": f"escalation_{escalation.severity}",
-        "params": {"summary": escalation.summary.split(":")[0]},
+        "summary": escalation.summary,
         "url": "/care/#/escalations",
     }
     if updated:
@@ -134,7 +134,8 @@ def enqueue(session: Session, escalation: Escalation, event: str, now: dt.dateti
                 "dedupe_key": f"{base}:email",
                 "kind": "escalation",
                 "channel": "email",
-                # codes and values: the words and dates are made as it is sent (email_text)
+                # codes and values: the words and dates are made as it is sent
+                # (services/messages.py)
                 "payload": {
                     "to": emails,
                     "severity": escalation.severity,
@@ -167,35 +168,6 @@ def enqueue(session: Session, escalation: Escalation, event: str, now: dt.dateti
     escalation.last_notified_at = now
     escalation.notify_level = level
     return outbox.enqueue(session, rows, now)
-
-
-def email_text(content: Content, payload: dict[str, Any]) -> tuple[str, str]:
-    """The subject and text of an escalation email from its payload, in the payload's language
-    (content/documents.toml, [documents.email]), the time it opened written by CLDR in the
-    clinic's zone. A message queued before payloads carried codes is sent as it was written."""
-    if "subject" in payload:
-        return str(payload["subject"]), str(payload.get("text", ""))
-    language = str(payload.get("language") or ENGLISH)
-    if language not in content.languages:
-        language = ENGLISH
-    words = content.in_language(language).words("email")
-    severity = words.get(f"severity_{payload['severity']}", str(payload["severity"]))
-    summary = str(payload["summary"])
-    opened = dt.datetime.fromisoformat(str(payload["opened_at"]))
-    if opened.tzinfo is None:  # stored instants are UTC
-        opened = opened.replace(tzinfo=dt.UTC)
-    zone = str(payload.get("timezone") or "UTC")
-    subject = words["subject_again" if payload.get("again") else "subject"]
-    lines = [summary, ""]
-    if payload.get("again"):
-        lines += [words["again"], ""]
-    lines += [
-        fill(words["severity"], severity=severity),
-        fill(words["opened"], when=Formats(language).moment(opened, zone)),
-        words["acknowledge"],
-    ]
-    title = fill(subject, severity=severity, title=summary.split(":")[0])
-    return title, "\n".join(lines) + "\n"
 
 
 def next_notice_at(escalation: Escalation, settings: dict[str, Any]) -> dt.datetime | None:

@@ -1,19 +1,26 @@
-"""What a push says: a message code and its parameters, for the service worker to word in the
-recipient's language from the app's catalogue (pwa_static/i18n, keys `push.<code>.title` and
+"""What a message says, worded at send time from the codes and values its outbox row carries:
+the one place the words of a push or an email are made.
+
+A push: a message code and its parameters, for the service worker to word in the recipient's
+language from the app's catalogue (pwa_static/i18n, keys `push.<code>.title` and
 `push.<code>.body`). The same catalogue words the payload's `title` and `body` once at send
 time, in the recipient's language, for the contract's shape and a service worker that predates
-codes. Lock-screen safe: no drug names, doses or lab values, only what to do."""
+codes. Lock-screen safe: no drug names, doses or lab values, only what to do.
+
+An escalation email: content/documents.toml, [documents.email]."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from server.notify.webpush import PushMessage
-from server.services.content import fill
+from server.notify.channels import Email, PushMessage
+from server.services.content import Content, fill
+from server.services.formats import Formats
 from server.services.outbox import Claimed
 
 CATALOGUES = Path(__file__).resolve().parents[2] / "pwa_static" / "i18n"
@@ -146,7 +153,9 @@ def push_message(
             ttl_seconds=TTL["check_in"],
         )
     code = str(payload.get("code", "escalation"))
-    params = payload.get("params")
+    params = payload.get("params")  # as queued before the words were made here
+    if "summary" in payload:
+        params = {"summary": headline(str(payload["summary"]))}
     return worded(
         code if code in CODES else "escalation",
         {str(k): str(v) for k, v in params.items()} if isinstance(params, dict) else {},
@@ -187,3 +196,44 @@ def medicine_message(message: Claimed, language: str = ENGLISH) -> PushMessage:
         kind="dose",
         ttl_seconds=TTL["blood_test"],
     )
+
+
+def headline(summary: str) -> str:
+    """An escalation's summary up to its first colon ("Fever: reported by the patient" ->
+    "Fever"): what a notification and an email's subject name."""
+    return summary.split(":")[0]
+
+
+def email_message(content: Content, payload: dict[str, Any]) -> Email:
+    """An escalation email from its outbox payload (email_text)."""
+    subject, text = email_text(content, payload)
+    return Email(subject, text)
+
+
+def email_text(content: Content, payload: dict[str, Any]) -> tuple[str, str]:
+    """The subject and text of an escalation email from its payload, in the payload's language
+    (content/documents.toml, [documents.email]), the time it opened written by CLDR in the
+    clinic's zone. A message queued before payloads carried codes is sent as it was written."""
+    if "subject" in payload:
+        return str(payload["subject"]), str(payload.get("text", ""))
+    language = str(payload.get("language") or ENGLISH)
+    if language not in content.languages:
+        language = ENGLISH
+    words = content.in_language(language).words("email")
+    severity = words.get(f"severity_{payload['severity']}", str(payload["severity"]))
+    summary = str(payload["summary"])
+    opened = dt.datetime.fromisoformat(str(payload["opened_at"]))
+    if opened.tzinfo is None:  # stored instants are UTC
+        opened = opened.replace(tzinfo=dt.UTC)
+    zone = str(payload.get("timezone") or "UTC")
+    subject = words["subject_again" if payload.get("again") else "subject"]
+    lines = [summary, ""]
+    if payload.get("again"):
+        lines += [words["again"], ""]
+    lines += [
+        fill(words["severity"], severity=severity),
+        fill(words["opened"], when=Formats(language).moment(opened, zone)),
+        words["acknowledge"],
+    ]
+    title = fill(subject, severity=severity, title=headline(summary))
+    return title, "\n".join(lines) + "\n"

@@ -78,7 +78,7 @@ def cancel_dose_reminders(
 ) -> None:
     """Dose reminders not yet sent are not to be sent: those of `dose_ids`, or every one of the
     patient's when None (doses withheld: RULES.md 6). A batch already claimed checks each
-    dose's status again before it sends (reminders/dispatch.py)."""
+    dose's status again before it sends (services/sends.py)."""
     if dose_ids is not None and not dose_ids:
         return
     query = update(OutboxMessage).where(
@@ -308,35 +308,6 @@ def _reschedule(session: Session, worker_id: str, result: Result, now: dt.dateti
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-
-
-def delivered(session: Session, message_ids: Sequence[int]) -> set[tuple[int, int]]:
-    """(message, subscription) pairs already delivered: a retry skips them."""
-    if not message_ids:
-        return set()
-    rows = session.execute(
-        select(PushDelivery.message_id, PushDelivery.subscription_id).where(
-            PushDelivery.message_id.in_(message_ids)
-        )
-    )
-    return {(m, s) for m, s in rows}
-
-
-def subscriptions_of(session: Session, user_ids: Iterable[int]) -> dict[int, list[Any]]:
-    """user id -> rows of (id, user_id, endpoint, p256dh, auth, language): plain rows, not ORM
-    objects, since a batch reads hundreds of them to send and changes none. `language` is the
-    user's, read with the subscription for the words of their pushes."""
-    ids = sorted(set(user_ids))
-    found: dict[int, list[Any]] = {uid: [] for uid in ids}
-    s = PushSubscription
-    for batch in batches(ids):
-        for row in session.execute(
-            select(s.id, s.user_id, s.endpoint, s.p256dh, s.auth, User.language)
-            .join(User, User.id == s.user_id)
-            .where(s.user_id.in_(batch))
-        ):
-            found[row.user_id].append(row)
-    return found
 
 
 def forget_subscriptions(

@@ -9,8 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.models import PushSubscription, User
+from server.notify.channels import validate_endpoint, validate_subscription_keys
 from server.notify.destinations import Destinations
-from server.notify.webpush import validate_endpoint, validate_subscription_keys
 from server.policy import Actor
 from server.services.errors import Conflict, Invalid, NotFound
 

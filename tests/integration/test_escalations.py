@@ -20,10 +20,11 @@ from reminders.dispatch import Channels
 from server.api.push import vapid
 from server.extensions import db
 from server.models import Escalation, OutboxMessage, PatientState
+from server.notify.channels import Registry, Send, recording_registry
 from server.notify.email import SmtpSettings
 from server.notify.webpush import WebPushSender
-from server.services.alerts import email_text
 from server.services.content import project_content
+from server.services.messages import email_text
 from tests.support.channels import loopback_channels
 from tests.support.clock import FakeClock
 from tests.support.push_service import PushService
@@ -115,7 +116,7 @@ def read_mail(raw: str) -> tuple[str, str]:
     return str(message["Subject"]), message.get_content()  # type: ignore[attr-defined]
 
 
-def tick(app: Flask, channels: Channels, when: dt.datetime) -> dict:
+def tick(app: Flask, channels: Registry, when: dt.datetime) -> dict:
     return run_cycle(db.session, when, app.extensions["companion.content"], "w1", channels).counts
 
 
@@ -266,9 +267,10 @@ def test_the_ladder_climbs_until_acknowledged(
     assert "escalation.acknowledged" in receiver.events()
 
 
-def test_the_windows_are_the_clinics_settings(
-    clinic: World, channels: Channels, push: PushService
-) -> None:
+def test_the_windows_are_the_clinics_settings(clinic: World) -> None:
+    # the ladder's windows are the point, not the receivers: the channels record what they
+    # are asked to send
+    recorded = recording_registry()
     assert (
         clinic.clinician.put(
             "/api/clinic/settings", json={"escalation_windows_minutes": {"urgent": 10}}
@@ -285,11 +287,19 @@ def test_the_windows_are_the_clinics_settings(
         f"/api/patients/{clinic.patient_id}/symptoms",
         json={"occurred_at": "2026-11-25T11:30:00+00:00", "symptoms": ["fever"]},
     )
-    tick(clinic.app, channels, NOW)
-    tick(clinic.app, channels, NOW + dt.timedelta(minutes=9))
-    assert len(escalation_pushes(push, clinic.clinician_browser)) == 1
-    tick(clinic.app, channels, NOW + dt.timedelta(minutes=10))
-    assert len(escalation_pushes(push, clinic.clinician_browser)) == 2
+
+    def told() -> list[Send]:
+        endpoint = clinic.clinician_browser["endpoint"]  # type: ignore[attr-defined]
+        return [s for s in recorded["push"].sent if s.to.endpoint == endpoint]  # type: ignore[attr-defined]
+
+    tick(clinic.app, recorded, NOW)
+    tick(clinic.app, recorded, NOW + dt.timedelta(minutes=9))
+    assert [s.body.code for s in told()] == ["escalation_urgent"]
+    assert told()[0].body.params == (("summary", "Fever"),)
+    tick(clinic.app, recorded, NOW + dt.timedelta(minutes=10))
+    assert len(told()) == 2
+    subjects = [s.body.subject for s in recorded["email"].sent]  # type: ignore[attr-defined]
+    assert subjects[-1] == "[Clozapine companion] Urgent: Fever"
 
 
 def test_linked_caregivers_are_told_and_the_resolution_reaches_the_webhook(
