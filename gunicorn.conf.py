@@ -5,7 +5,7 @@ Environment: PORT (8000), WEB_CONCURRENCY (worker processes, 2), COMPANION_LOG_F
 
 import os
 
-from server.logs import dict_config
+from server.logs import dict_config, log_settings
 
 wsgi_app = "server:create_app()"
 bind = [f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
@@ -18,9 +18,7 @@ graceful_timeout = 10
 # The app writes one JSON line per request itself (with the request id and the user);
 # gunicorn's own lines go through the same JSON handler.
 accesslog = None
-logconfig_dict = dict_config(
-    os.environ.get("COMPANION_LOG_FORMAT", "json"), os.environ.get("COMPANION_LOG_LEVEL", "INFO")
-)
+logconfig_dict = dict_config(*log_settings(os.environ))
 # Which proxies to believe about the client's scheme and address is the app's decision alone
 # (COMPANION_TRUSTED_PROXIES, werkzeug's ProxyFix): gunicorn must not act on those headers too.
 forwarded_allow_ips = ""

@@ -50,6 +50,7 @@ import datetime as dt
 import json
 import os
 import resource
+import runpy
 import secrets
 import shutil
 import signal
@@ -76,7 +77,8 @@ PASSWORD = secrets.token_urlsafe(18)  # fresh accounts on every run
 TARGET_RATIO = 0.25  # the authenticated POST against the bare GET
 TARGET_FLOOR_RATIO = 0.75  # the authenticated POST against the stack's floor (minimal_app)
 MINIMAL_APP = "benchmarks.minimal_app:create_app()"
-SERVER_THREADS = 1  # gunicorn threads per worker, as in scripts/run.sh
+# gunicorn threads per worker: production's (gunicorn.conf.py, which scripts/run.sh starts with)
+SERVER_THREADS = int(runpy.run_path(str(ROOT / "gunicorn.conf.py"))["threads"])
 HTTP_TIMEOUT = 30  # seconds, each setup request
 START_TIMEOUT = 40  # seconds for gunicorn to answer /healthz
 CLK_TCK = os.sysconf("SC_CLK_TCK")

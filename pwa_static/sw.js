@@ -18,7 +18,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = 'eb6e3cdd6b83';
+const VERSION = '81e711f99a99';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -52,23 +52,15 @@ const SHELL = [
   '/static/js/views/symptom.js',
   '/static/js/views/today.js',
   '/static/js/views/when.js',
+  '/static/js/words-core.js',
 ];
 const APP_ASSETS = /^\/static\/(js|css|i18n|icons)\/|^\/static\/offline\.html$|^\/manifest\.webmanifest$/;
 const CARE_APP = /^\/care(\/|$)|^\/static\/care\//;
 const NAVIGATION_TIMEOUT_MS = 6000;
-importScripts('/static/js/outbox-core.js');
+importScripts('/static/js/outbox-core.js', '/static/js/words-core.js');
 const core = self.companionOutboxCore;
 const { SYNC_TAG } = core;
-const ENGLISH = {
-  'push.defaultTitle': 'Clozapine companion',
-  'push.defaultBody': 'Open the app to see what is due.',
-  'push.actionTaken': 'Taken',
-  'push.actionSnooze': 'Remind me in 30 minutes',
-  'push.takenDone': 'Marked as taken.',
-  'push.takenSaved': 'Saved on this phone, not sent yet. It will be sent when you are online.',
-  'push.snoozed': 'We will remind you again in 30 minutes.',
-  'push.openApp': 'Please open the app to do this.',
-};
+const { fill } = self.companionWords;
 
 // --- install, activate ---------------------------------------------------------------------
 
@@ -211,7 +203,8 @@ async function catalogue(url) {
  * neither the cache nor the network has them). */
 async function catalogues(lang) {
   const wanted = lang || await chosenLanguage();
-  const english = { ...ENGLISH, ...(await catalogue(catalogueUrl('en'))) };
+  // English's words are in the shell cache: this worker was not installed without them
+  const english = (await catalogue(catalogueUrl('en'))) || {};
   return { english, words: wanted === 'en' ? english : await catalogue(catalogueUrl(wanted)) };
 }
 
@@ -221,11 +214,10 @@ async function strings(lang) {
   return { ...english, ...words };
 }
 
-/** A notification's words from its code and parameters ({name} placeholders, as i18n.js). */
+/** A notification's words from its code and parameters. */
 function worded(text, key, params) {
   const found = text[key];
-  if (typeof found !== 'string') return null;
-  return found.replace(/\{(\w+)\}/g, (match, name) => (name in params ? String(params[name]) : match));
+  return typeof found === 'string' ? fill(found, params) : null;
 }
 
 async function tellClients(message) {

@@ -7,6 +7,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from server.logs import log_settings
+
 
 def _bool(value: str | None, default: bool = False) -> bool:
     if value is None:
@@ -48,6 +50,7 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
     dev = environment in {"development", "test"}
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'companion.sqlite3'}"
     secret_key = env.get("SECRET_KEY") or read_or_create_secret(instance / "secret_key")
+    log_format, log_level = log_settings(env)
     return {
         "ENV_NAME": environment,
         "SECRET_KEY": secret_key,
@@ -83,9 +86,9 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "METRICS_ALLOW": _list(env.get("COMPANION_METRICS_ALLOW")),
         # error reporting (sentry-sdk) when a DSN is set
         "SENTRY_DSN": env.get("COMPANION_SENTRY_DSN") or None,
-        # the worker's logs (the web's are set in gunicorn.conf.py from the same variables)
-        "LOG_FORMAT": env.get("COMPANION_LOG_FORMAT", "json"),
-        "LOG_LEVEL": env.get("COMPANION_LOG_LEVEL", "INFO"),
+        # the worker's logs (gunicorn.conf.py sets the web's from the same server.logs.log_settings)
+        "LOG_FORMAT": log_format,
+        "LOG_LEVEL": log_level,
         # throttling of sign-in and activation per address (Flask-Limiter notation)
         "LOGIN_LIMIT_PER_ADDRESS": env.get("COMPANION_LOGIN_LIMIT_PER_ADDRESS", "30 per minute"),
         "ACTIVATION_LIMIT_PER_ADDRESS": env.get(

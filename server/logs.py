@@ -11,7 +11,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -67,6 +67,13 @@ def json_formatter() -> logging.Formatter:
         rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
         datefmt="%Y-%m-%dT%H:%M:%S%z",
     )
+
+
+def log_settings(env: Mapping[str, str]) -> tuple[str, str]:
+    """The log format (COMPANION_LOG_FORMAT: json, or text for a terminal) and level
+    (COMPANION_LOG_LEVEL: INFO) that `env` asks for, an empty value counting as unset: read
+    here for the worker (server.config) and for gunicorn (gunicorn.conf.py) alike."""
+    return env.get("COMPANION_LOG_FORMAT") or "json", env.get("COMPANION_LOG_LEVEL") or "INFO"
 
 
 def dict_config(log_format: str = "json", level: str = "INFO") -> dict[str, Any]:

@@ -77,13 +77,34 @@ def patient(action: str, roles: Iterable[str]) -> Access:
     return Access(action, "patient", frozenset(roles))
 
 
-def can_see_patient(actor: Actor, target: PatientRef) -> bool:
-    """A patient sees themself, a caregiver their linked patients, the care team their clinic."""
+@dataclass(frozen=True)
+class Reach:
+    """The patients an actor may see: named ones (`patient_ids`), or every patient of one
+    clinic (`clinic_id`; None: none). The one rule, asked of one patient (`admits`) or turned
+    into a query by the list of patients (services/patients.py)."""
+
+    patient_ids: frozenset[int] | None = None
+    clinic_id: int | None = None
+
+    def admits(self, target: PatientRef) -> bool:
+        if self.patient_ids is not None:
+            return target.id in self.patient_ids
+        return self.clinic_id is not None and self.clinic_id == target.clinic_id
+
+
+def reach_of(actor: Actor) -> Reach:
+    """A patient reaches themself, a caregiver their linked patients, the care team their
+    clinic."""
     if actor.role == "patient":
-        return actor.patient_id == target.id
+        own = frozenset() if actor.patient_id is None else frozenset({actor.patient_id})
+        return Reach(patient_ids=own)
     if actor.role == "caregiver":
-        return target.id in actor.caregiver_of
-    return actor.clinic_id is not None and actor.clinic_id == target.clinic_id
+        return Reach(patient_ids=actor.caregiver_of)
+    return Reach(clinic_id=actor.clinic_id)
+
+
+def can_see_patient(actor: Actor, target: PatientRef) -> bool:
+    return reach_of(actor).admits(target)
 
 
 def decide(access: Access, actor: Actor | None, target: PatientRef | None = None) -> Decision:

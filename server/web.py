@@ -63,8 +63,8 @@ def _today_answers(actor: policy.Actor) -> dict[str, Any]:
     Only for someone with exactly one patient to show (a patient, or a caregiver of one): a
     caregiver's choice among several is kept on their phone, which the server cannot see. Each
     read is decided by the API route's own rule and leaves the audit event that route leaves."""
-    mine = [actor.patient_id] if actor.role == "patient" else sorted(actor.caregiver_of)
-    if len(mine) != 1 or mine[0] is None:
+    mine = sorted(policy.reach_of(actor).patient_ids or ())
+    if len(mine) != 1:
         return {}
     patient = db.session.get(Patient, mine[0])
     if patient is None:

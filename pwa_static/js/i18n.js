@@ -4,6 +4,9 @@
 // Missing keys fall back to English; dates, numbers and plurals are the browser's Intl.
 
 import './intl-warm.js';
+import './words-core.js';
+
+const { fill } = globalThis.companionWords;
 
 let base = '/static/i18n';
 let languageNames = null;
@@ -77,10 +80,7 @@ export function tellWorkerLanguage(code) {
 export function t(key, vars) {
   let text = strings[key] ?? english[key];
   if (text === undefined) return key;
-  if (vars) {
-    text = text.replace(/\{(\w+)\}/g, (match, name) => (name in vars ? String(vars[name]) : match));
-  }
-  return text;
+  return vars ? fill(text, vars) : text;
 }
 
 export function has(key) {

@@ -6,25 +6,25 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, select
 from sqlalchemy.orm import Session
 
 from server.models import Escalation, Patient
-from server.policy import Actor
+from server.policy import Actor, reach_of
 from server.services import clinic_settings, escalations
 from server.services import state as states
 from server.services.content import Content
 
 
 def visible_to(session: Session, actor: Actor) -> Sequence[Patient]:
-    """The patients an actor may see, by the same rule as server.policy.can_see_patient."""
-    query = select(Patient)
-    if actor.role == "patient":
-        query = query.where(Patient.id == (actor.patient_id or -1))
-    elif actor.role == "caregiver":
-        query = query.where(Patient.id.in_(actor.caregiver_of or {-1}))
+    """The patients an actor may see (server.policy.reach_of)."""
+    reach = reach_of(actor)
+    seen: ColumnElement[bool]
+    if reach.patient_ids is not None:
+        seen = Patient.id.in_(sorted(reach.patient_ids))
     else:
-        query = query.where(Patient.clinic_id == (actor.clinic_id or -1))
+        seen = Patient.clinic_id == reach.clinic_id if reach.clinic_id is not None else false()
+    query = select(Patient).where(seen)
     return session.scalars(query.order_by(Patient.display_name, Patient.id)).all()
 
 
