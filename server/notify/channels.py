@@ -85,6 +85,7 @@ class PushMessage:
     code: str | None = None
     params: tuple[tuple[str, str], ...] = ()
     language: str | None = None
+    _payload: bytes = field(init=False, repr=False, compare=False, default=b"")
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -102,11 +103,16 @@ class PushMessage:
         object.__setattr__(self, "actions", tuple(self.actions))
         if not all(isinstance(action, Mapping) for action in self.actions):
             raise ValueError("each action must be a mapping such as {'action': ..., 'title': ...}")
-        if len(self.payload()) > MAX_PAYLOAD_BYTES:
+        payload = self._document()
+        if len(payload) > MAX_PAYLOAD_BYTES:
             raise ValueError(f"payload is larger than {MAX_PAYLOAD_BYTES} bytes")
+        object.__setattr__(self, "_payload", payload)  # made once: it is checked, then sent
 
     def payload(self) -> bytes:
         """The JSON the service worker receives after decryption."""
+        return self._payload
+
+    def _document(self) -> bytes:
         document: dict[str, Any] = {
             "title": self.title,
             "body": self.body,

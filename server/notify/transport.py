@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import io
+import re
 import select
 import socket
 import ssl
@@ -82,16 +83,6 @@ class _BoundedRaw(io.RawIOBase):
 
     def close(self) -> None:  # the socket is the connection's, not the reply's
         super().close()
-
-
-class _ReplySource:
-    """What http.client.HTTPResponse reads a reply from (it only calls makefile)."""
-
-    def __init__(self, raw: _BoundedRaw) -> None:
-        self._raw = raw
-
-    def makefile(self, mode: str) -> io.BufferedReader:
-        return io.BufferedReader(self._raw, buffer_size=2048)
 
 
 class _Connection:
@@ -251,16 +242,7 @@ class Transport:
         except TimeoutError as exc:
             raise DeadlinePassed from exc
         raw = _BoundedRaw(connection.sock, deadline, self.reply_limit)
-        response = http.client.HTTPResponse(_ReplySource(raw), method="POST")  # type: ignore[arg-type]
-        response.begin()
-        try:
-            response.read(self.reply_limit)  # what is left of the budget, at most
-        except (ReplyTooLarge, DeadlinePassed):
-            # the answer is in the status: a long or slow body is left unread (and the
-            # connection closed)
-            return Reply(response.status, response.reason, response.headers), False
-        reusable = response.isclosed() and not response.will_close
-        return Reply(response.status, response.reason, response.headers), reusable
+        return _read_reply(io.BufferedReader(raw, buffer_size=2048))
 
 
 def _host_header(host: str, port: int | None) -> str:
@@ -279,3 +261,88 @@ def _request_bytes(target: str, host: str, headers: Mapping[str, str], body: byt
     except UnicodeEncodeError as exc:
         raise http.client.InvalidURL("the URL or a header is not ASCII") from exc
     return head + body  # one write: headers and body leave together
+
+
+# -- the reply ---------------------------------------------------------------------------------
+# Read here rather than by http.client.HTTPResponse, whose header parsing (the email package)
+# was the sending threads' largest cost after the encryption (docs/performance.md, Reminders).
+# Only what a sender needs: the status, the headers, and the body skipped within the budget so
+# that the connection can be used again.
+
+_STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: ([^\r\n]*))?\r?\n")
+
+
+def _read_reply(reader: io.BufferedReader) -> tuple[Reply, bool]:
+    """The reply on `reader` and whether its connection can carry another request. Raises
+    ReplyTooLarge or DeadlinePassed (from the socket) before the headers are read whole, and
+    http.client.HTTPException for what is not an HTTP/1.x reply."""
+    while True:
+        line = reader.readline()
+        match = _STATUS_LINE.fullmatch(line)
+        if match is None:
+            raise http.client.BadStatusLine(repr(line[:60]))
+        minor, status = match.group(1), int(match.group(2))
+        reason = (match.group(3) or b"").decode("latin-1")
+        headers = _read_headers(reader)
+        if not 100 <= status < 200:
+            break  # an interim reply (100 Continue) is followed by the real one
+    connection = headers.get("Connection", "").lower()
+    reusable = "close" not in connection and (minor == b"1" or "keep-alive" in connection)
+    try:
+        whole = _skip_body(reader, status, headers)
+    except (ReplyTooLarge, DeadlinePassed):
+        # the answer is in the status: a long or slow body is left unread
+        whole = False
+    return Reply(status, reason, headers), reusable and whole
+
+
+def _read_headers(reader: io.BufferedReader) -> Message:
+    headers = Message()
+    while True:
+        line = reader.readline()
+        if line in (b"\r\n", b"\n"):
+            return headers
+        if not line.endswith(b"\n"):
+            raise http.client.IncompleteRead(line)  # the connection closed mid-headers
+        name, colon, value = line.decode("latin-1").partition(":")
+        if not colon or not name or name != name.strip():
+            raise http.client.HTTPException(f"malformed header line {line[:60]!r}")
+        headers[name] = value.strip()
+
+
+def _skip_body(reader: io.BufferedReader, status: int, headers: Message) -> bool:
+    """Read the body past (within the budget); whether it ended where its framing says (the
+    connection then stands at the next reply)."""
+    if status in (204, 304):
+        return True
+    if "chunked" in headers.get("Transfer-Encoding", "").lower():
+        while True:
+            size_line = reader.readline()
+            try:
+                size = int(size_line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                return False
+            if size == 0:
+                break
+            if not _skip(reader, size + 2):  # the chunk and its CRLF
+                return False
+        while reader.readline() not in (b"\r\n", b"\n", b""):  # trailers
+            pass
+        return True
+    length = headers.get("Content-Length")
+    if length is None or not length.isdigit():
+        while reader.read(2048):  # the body ends when the connection does
+            pass
+        return False
+    return _skip(reader, int(length))
+
+
+def _skip(reader: io.BufferedReader, count: int) -> bool:
+    """Read `count` bytes past, a little at a time (a length the reply claims is no reason to
+    hold that much); whether they were all there."""
+    while count > 0:
+        piece = reader.read(min(count, 2048))
+        if not piece:
+            return False
+        count -= len(piece)
+    return True

@@ -249,3 +249,84 @@ def test_a_webhook_on_loopback_is_not_connected_unless_allowed() -> None:
         sender.close()
         assert result.outcome is Outcome.REJECTED
         assert receiver.requests == 0
+
+
+# -- the reply's framing: what lets a connection carry the next request ------------------------
+
+
+def _scripted_receiver(replies: list[bytes]) -> tuple[str, list[int], object]:
+    """A loopback receiver answering each request with the next of `replies` (raw bytes) on
+    whichever connection it came; returns its URL, the connections it accepted (a count in a
+    list) and its listening socket."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted = [0]
+    left = list(replies)
+
+    def serve_one(connection: socket.socket) -> None:
+        with connection:
+            while left:
+                request = connection.recv(65536)
+                if not request:
+                    return
+                connection.sendall(left.pop(0))
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = listener.accept()
+                accepted[0] += 1
+                threading.Thread(target=serve_one, args=(connection,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}/hook", accepted, listener
+
+
+@pytest.mark.parametrize(
+    ("first", "reused"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", True),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"5;ext=1\r\nhello\r\n3\r\nabc\r\n0\r\nX-Trailer: t\r\n\r\n",
+            True,
+        ),
+        (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n", True),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok", False),
+        (b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", False),
+    ],
+    ids=["length", "chunked", "interim-then-204", "close", "http-1.0"],
+)
+def test_a_reply_read_whole_leaves_its_connection_for_the_next(first: bytes, reused: bool) -> None:
+    """The body is read past by its framing (length, chunks and trailers, none), after any
+    interim reply; the next request then goes on the same connection, unless the receiver said
+    it would close it."""
+    from server.notify.transport import Transport
+
+    second = b"HTTP/1.1 202 Accepted\r\nRetry-After: 7\r\nContent-Length: 0\r\n\r\n"
+    url, accepted, listener = _scripted_receiver([first, second])
+    transport = Transport(deadline_seconds=2.0)
+    try:
+        one = transport.post(url, {}, b"{}", lambda url, host, port: ["127.0.0.1"])
+        two = transport.post(url, {}, b"{}", lambda url, host, port: ["127.0.0.1"])
+    finally:
+        transport.close()
+        listener.close()  # type: ignore[attr-defined]
+    assert one.status in (200, 204)
+    assert (two.status, two.reason, two.headers.get("retry-after")) == (202, "Accepted", "7")
+    assert accepted[0] == (1 if reused else 2)
+
+
+def test_a_reply_that_is_not_http_is_a_network_error() -> None:
+    """What does not start with an HTTP/1.x status line is retried later, as a broken answer."""
+    url, _, listener = _scripted_receiver([b"SSH-2.0-OpenSSH_9.2\r\n"])
+    sender = WebhookSender(2.0, Destinations(webhook_allow_internal=True))
+    try:
+        result = sender.send(url, "s" * 20, {"event": "x"}, message_id="msg_2")
+    finally:
+        sender.close()
+        listener.close()  # type: ignore[attr-defined]
+    assert result.outcome is Outcome.RETRY
+    assert "BadStatusLine" in (result.detail or "")
