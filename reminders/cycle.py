@@ -115,7 +115,9 @@ def run_cycle(
         assert sender is not None
         return drain(session, sender, worker, now)
 
-    cycle = CycleRun(session, now, settled, content, send if sender is not None else None)
+    cycle = CycleRun(
+        session, now, settled, content, send if sender is not None else None, worker=worker
+    )
     for step in steps_of(sender is not None):
         began = time.perf_counter()
         for key, value in step.run(cycle).items():

@@ -684,7 +684,9 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox_message"
     __table_args__ = (
-        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # in the order workers claim (outbox.claim): PostgreSQL reads the first due rows from
+        # it instead of sorting every pending one
+        Index("ix_outbox_due", "status", "next_attempt_at", "id"),
         CheckConstraint(
             "status in ('pending', 'sent', 'skipped', 'cancelled', 'failed')", name="status"
         ),
@@ -720,6 +722,10 @@ class DispatchCursor(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # the worker queueing the window after `at`, and until when its hold lasts unless renewed
+    # (services/reminders.py, hold_cursor)
+    held_by: Mapped[str | None] = mapped_column(String(120))
+    held_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class PushDelivery(Base):

@@ -763,3 +763,83 @@ def test_every_patient_gets_the_new_plans_reminder_after_a_plan_change(
     times = {d.local_time for d in db.session.query(Dose).filter(Dose.id.in_(dose_ids))}
     assert times == {"20:00"}  # the new plan's, and none for the old 21:00
     assert len(doses) == PATIENTS  # once each
+
+
+def queued_doses() -> list[str]:
+    db.session.expire_all()
+    rows = db.session.query(OutboxMessage.dedupe_key).filter(OutboxMessage.kind == "dose")
+    return sorted(key for (key,) in rows)
+
+
+def test_the_dose_cursor_holder_queues_its_window_and_another_takes_over_when_the_hold_lapses(
+    evening: World,
+) -> None:
+    from server.models import DispatchCursor
+    from server.services import reminders as reminder_service
+    from server.services.steps.dose_reminders import CURSOR, enqueue_dose_reminders
+
+    now = at("2026-11-25T21:00:00+00:00")
+    assert reminder_service.hold_cursor(db.session, CURSOR, "w1", now) is not None
+    db.session.commit()  # w1 holds the window, then stalls
+    assert enqueue_dose_reminders(db.session, now, worker="w2") == 0
+    db.session.commit()
+    assert queued_doses() == []
+    just_before = now + reminder_service.HOLD - dt.timedelta(seconds=1)
+    assert enqueue_dose_reminders(db.session, just_before, worker="w2") == 0
+    lapsed = now + reminder_service.HOLD
+    assert enqueue_dose_reminders(db.session, lapsed, worker="w2") == 1
+    cursor = db.session.get(DispatchCursor, CURSOR, populate_existing=True)
+    assert cursor is not None
+    assert (cursor.at, cursor.held_by, cursor.held_until) == (lapsed, None, None)
+    # w1 comes back: the window is no longer its own, and the cursor stays where w2 put it
+    assert not reminder_service.renew_hold(db.session, CURSOR, "w1", lapsed)
+    reminder_service.release_cursor(db.session, CURSOR, "w1", now)
+    db.session.commit()
+    assert db.session.get(DispatchCursor, CURSOR, populate_existing=True).at == lapsed  # type: ignore[union-attr]
+
+
+def test_a_worker_dying_between_chunks_leaves_what_it_queued_and_the_rest_to_the_next(
+    evening: World, push: PushService, sender: WebPushSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks are committed as they go: a worker killed after two of them leaves those two
+    queued and the cursor where it was; once its hold lapses, the next worker queues the window
+    again, each reminder once (their unique keys), and every one is sent once."""
+    from server.models import DispatchCursor
+    from server.services import reminders as reminder_service
+    from server.services.steps import dose_reminders
+
+    class WorkerDied(Exception):
+        pass
+
+    monkeypatch.setattr(dose_reminders, "QUEUE_CHUNK", 1)
+    real_enqueue = outbox.enqueue
+    chunks: list[int] = []
+
+    def enqueue_then_die(session: Any, rows: Any, now: dt.datetime) -> int:
+        if len(chunks) == 2:
+            raise WorkerDied
+        chunks.append(len(rows))
+        return real_enqueue(session, rows, now)
+
+    # 22:00 after a quiet hour: the dose, its three nags and the caregiver's follow-up at once
+    now = at("2026-11-25T22:00:00+00:00")
+    monkeypatch.setattr(outbox, "enqueue", enqueue_then_die)
+    with pytest.raises(WorkerDied):
+        dose_reminders.enqueue_dose_reminders(db.session, now, worker="w1")
+    db.session.rollback()
+    monkeypatch.setattr(outbox, "enqueue", real_enqueue)
+    assert chunks == [1, 1] and len(queued_doses()) == 2
+    cursor = db.session.get(DispatchCursor, dose_reminders.CURSOR, populate_existing=True)
+    assert cursor is not None and cursor.held_by == "w1" and cursor.at < now
+    assert cursor.held_until is not None and cursor.held_until >= now + reminder_service.HOLD
+
+    assert dose_reminders.enqueue_dose_reminders(db.session, now, worker="w2") == 0
+    lapsed = cursor.held_until
+    assert dose_reminders.enqueue_dose_reminders(db.session, lapsed, worker="w2") == 3
+    keys = queued_doses()
+    assert len(keys) == len(set(keys)) == 5
+    assert any(key.startswith("dose-followup:") for key in keys)
+    tick(evening.app, sender, lapsed)
+    doses = db.session.query(OutboxMessage).filter(OutboxMessage.kind == "dose").all()
+    assert sorted(m.status for m in doses) == ["sent"] * 2 + ["skipped"] * 3  # the rest expired
+    assert len(dose_pushes(push)) == 2

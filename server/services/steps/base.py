@@ -34,6 +34,8 @@ class CycleRun:
     send: Callable[[Session, dt.datetime], Mapping[str, int]] | None = None
     # diary prompts the time rules asked for, sent by the prompts step
     prompts: list[tuple[int, str]] = field(default_factory=list)
+    # who runs the cycle (a worker's identity): what it holds is held in its name
+    worker: str = "cycle"
 
 
 class Step:

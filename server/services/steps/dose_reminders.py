@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,14 +24,16 @@ from sqlalchemy.orm import Session
 from server.domain.dose_reminders import CAREGIVER_AFTER, REMINDER_REACH, reminder_moments
 from server.domain.doses import MISSED_AFTER
 from server.models import DispatchCursor, Dose
-from server.services import outbox, recipients
-from server.services.reminders import cursor_of
+from server.services import outbox, recipients, reminders
 from server.services.steps.base import CycleRun, Step
 
 CURSOR = "doses"
 # The idle question assumes the dose cursor is at most this old (the cycle runs each minute);
 # when it is older (a worker was down) the step has work: the whole cycle runs and catches up.
 IDLE_LOOKBACK = dt.timedelta(minutes=2)
+# reminders queued in one transaction: a burst (every patient's 08:00 dose) is sent from its
+# first chunk on, not after the whole of it is queued (docs/performance.md, Reminders)
+QUEUE_CHUNK = 2000
 
 
 @functools.cache
@@ -63,20 +66,50 @@ def _moment_values(since: dt.datetime, now: dt.datetime) -> dict[str, Any]:
 
 
 def enqueue_dose_reminders(
-    session: Session, now: dt.datetime, cursor_until: dt.datetime | None = None
+    session: Session,
+    now: dt.datetime,
+    cursor_until: dt.datetime | None = None,
+    worker: str = "cycle",
 ) -> int:
     """Reminders at the dose time, again every 15 minutes (3 times) while it is not marked,
     and to linked caregivers an hour after; after a snooze, once more when it ends.
 
     One query finds every pending dose with a moment since the last cycle (its time, a nag's,
-    the caregivers' hour, or a snooze's end); with nothing due, the cycle's next commit
-    records the cursor (moved to `cursor_until` at most: see run_cycle's `settled_until`)."""
+    the caregivers' hour, or a snooze's end), by the worker holding the dose cursor (another
+    worker holding it: nothing to do here, that one queues them). The reminders are queued
+    QUEUE_CHUNK at a time, each chunk committed, so that the other workers send the first
+    while the rest are queued; the cursor moves (to `cursor_until` at most: see run_cycle's
+    `settled_until`) after the last. A worker that dies part way leaves its hold to lapse: the
+    next one queues the window again, and each message's unique key keeps what is already
+    queued from being queued twice. With nothing due, the cycle's next commit moves it."""
     settled = now if cursor_until is None else min(now, cursor_until)
-    cursor, since = cursor_of(session, CURSOR, settled)
-    found = session.execute(_dose_moments(), _moment_values(since, now)).all()
-    cursor.at = max(cursor.at, settled)
-    if not found:
+    since = reminders.hold_cursor(session, CURSOR, worker, settled)
+    if since is None:
         return 0
+    found = session.execute(_dose_moments(), _moment_values(since, now)).all()
+    rows = _reminders(session, found, since, now) if found else []
+    if not rows:
+        reminders.release_cursor(session, CURSOR, worker, settled)
+        return 0
+    session.commit()  # the hold, seen by the other workers
+    started = time.monotonic()
+    new = 0
+    for start in range(0, len(rows), QUEUE_CHUNK):
+        new += outbox.enqueue(session, rows[start : start + QUEUE_CHUNK], now)
+        held_until = settled + dt.timedelta(seconds=time.monotonic() - started) + reminders.HOLD
+        still_held = reminders.renew_hold(session, CURSOR, worker, held_until)
+        session.commit()
+        if not still_held:
+            return new  # this worker stalled past its hold: the one that took it over goes on
+    reminders.release_cursor(session, CURSOR, worker, settled)
+    session.commit()
+    return new
+
+
+def _reminders(
+    session: Session, found: Sequence[Any], since: dt.datetime, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """The outbox rows for the doses `found` with a moment in (since, now]."""
     loggers = recipients.loggers(session, (r.patient_id for r in found))
     # the caregivers' hour came in this window: their follow-up is due
     late = {r.id: r.patient_id for r in found if since < r.scheduled_at + CAREGIVER_AFTER <= now}
@@ -128,9 +161,7 @@ def enqueue_dose_reminders(
                         "expires_at": scheduled_at + MISSED_AFTER,
                     }
                 )
-    new = outbox.enqueue(session, rows, now)
-    session.commit()
-    return new
+    return rows
 
 
 class DoseReminders(Step):
@@ -162,4 +193,5 @@ class DoseReminders(Step):
         return _moment_values(now - IDLE_LOOKBACK, now)
 
     def run(self, cycle: CycleRun) -> dict[str, int]:
-        return {"queued": enqueue_dose_reminders(cycle.session, cycle.now, cycle.settled)}
+        queued = enqueue_dose_reminders(cycle.session, cycle.now, cycle.settled, cycle.worker)
+        return {"queued": queued}
