@@ -526,15 +526,20 @@ def backend_pid(session: Any) -> int | None:
 
 
 def pending_count(session: Any) -> int:
+    """Messages still to send: those pending, and one for each scan cursor a worker holds (a
+    window of reminders it is still queueing, chunk by chunk: the rest are not pending yet)."""
     from sqlalchemy import func, select
 
-    from server.models import OutboxMessage
+    from server.models import DispatchCursor, OutboxMessage
 
     count = session.scalar(
         select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
     )
+    held = session.scalar(
+        select(func.count()).select_from(DispatchCursor).where(DispatchCursor.held_by.is_not(None))
+    )
     session.commit()
-    return int(count or 0)
+    return int(count or 0) + int(held or 0)
 
 
 def worker_main(

@@ -85,7 +85,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": database.sqlite_connect_args()}
     app.extensions["companion.clock"] = app.config.get("CLOCK") or _utc_now
     app.extensions["companion.content"] = Content(app.config["CONTENT_DIR"])
     app.extensions["companion.passwords"] = PasswordPolicy(

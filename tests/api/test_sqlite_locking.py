@@ -7,9 +7,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
+from server.db import QueuedWriter
 from server.extensions import db
 from tests.support.world import World
 
@@ -60,3 +62,60 @@ def test_a_writer_waits_for_another_and_then_writes(world: World) -> None:
         )
     assert response.status_code == 201, response.get_json()
     assert time.monotonic() - started >= 0.3  # it did wait for the other writer
+
+
+# -- the writers' queue (server/db.py, QueuedWriter) --------------------------------------------
+
+
+def _queued(path: str) -> QueuedWriter:
+
+    return sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, factory=QueuedWriter
+    )
+
+
+def test_writers_queue_beside_the_database_and_the_next_goes_when_the_first_ends(
+    tmp_path: object,
+) -> None:
+    """A second writer waits in the queue (not in SQLite's busy loop) while the first holds it,
+    and goes as soon as the first commits; a rollback and a close leave the queue too."""
+    path = f"{tmp_path}/queue.sqlite3"
+    first, second = _queued(path), _queued(path)
+    first.execute("CREATE TABLE t (n INTEGER)")
+    assert (tmp_path / "queue.sqlite3-writers").exists()
+    first.begin_immediate()
+    first.execute("INSERT INTO t VALUES (1)")
+    entered = threading.Event()
+
+    def write_second() -> None:
+        second.begin_immediate()
+        entered.set()
+        second.execute("INSERT INTO t VALUES (2)")
+        second.rollback()
+
+    waiting = threading.Thread(target=write_second)
+    waiting.start()
+    assert not entered.wait(0.3)  # queued behind the first
+    first.commit()
+    assert entered.wait(5)
+    waiting.join(5)
+    assert [n for (n,) in first.execute("SELECT n FROM t")] == [1]  # the second rolled back
+
+    # a writer that closes in the middle leaves its place too
+    second.begin_immediate()
+    second.close()
+    third = _queued(path)
+    third.begin_immediate()
+    third.execute("INSERT INTO t VALUES (3)")
+    third.commit()
+    assert sorted(n for (n,) in first.execute("SELECT n FROM t")) == [1, 3]
+    first.close()
+    third.close()
+
+
+def test_a_database_in_memory_has_no_queue_file(tmp_path: Path) -> None:
+    connection = _queued(":memory:")
+    connection.begin_immediate()
+    connection.execute("CREATE TABLE t (n INTEGER)")
+    connection.commit()
+    connection.close()
