@@ -684,9 +684,7 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox_message"
     __table_args__ = (
-        # in the order workers claim (outbox.claim): PostgreSQL reads the first due rows from
-        # it instead of sorting every pending one
-        Index("ix_outbox_due", "status", "next_attempt_at", "id"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
         CheckConstraint(
             "status in ('pending', 'sent', 'skipped', 'cancelled', 'failed')", name="status"
         ),
