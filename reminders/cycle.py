@@ -93,6 +93,7 @@ def run_cycle(
     cycles still look at every moment from then on (what the tick queued is not queued twice:
     each message has its unique key)."""
     started = time.perf_counter()
+    begun = time.monotonic()
     settled = now if settled_until is None else min(now, settled_until)
     worker = worker_id or worker_identity()
     report = CycleReport(at=now)
@@ -113,7 +114,9 @@ def run_cycle(
 
     def send(session: Session, now: dt.datetime) -> dict[str, int]:
         assert sender is not None
-        return drain(session, sender, worker, now)
+        # `now` is the cycle's instant, taken at `begun`: the claims' leases run from when they
+        # are taken, after the steps before (queueing a burst takes seconds)
+        return drain(session, sender, worker, now, begun=begun)
 
     cycle = CycleRun(
         session, now, settled, content, send if sender is not None else None, worker=worker

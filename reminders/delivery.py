@@ -82,6 +82,7 @@ class Delivery:
         *,
         lease: dt.timedelta | None = None,
         after_claim: Callable[[list[outbox.Claimed]], None] | None = None,
+        begun: float | None = None,
     ) -> None:
         self.session = session
         self.channels = channels
@@ -90,7 +91,7 @@ class Delivery:
         self.lease = lease or outbox.LEASE
         self.after_claim = after_claim  # a test stands in for a worker dying here
         self._started_at = now
-        self._started = time.monotonic()
+        self._started = time.monotonic() if begun is None else begun
         self.counts: Counter[str] = Counter()
         self._queues: dict[str, deque[Send]] = {}
         self._busy: Counter[str] = Counter()
@@ -291,10 +292,13 @@ def drain(
     worker_id: str,
     now: dt.datetime,
     lanes: tuple[Lane, ...] = LANES,
+    *,
+    begun: float | None = None,
 ) -> dict[str, int]:
-    """Send everything due now, lane by lane (alerts first)."""
+    """Send everything due now, lane by lane (alerts first). `begun`: the time.monotonic()
+    at which `now` was taken, when not just now (see Delivery.now)."""
     channels = channels_of(sender)
     totals: Counter[str] = Counter()
     for lane in lanes:
-        totals.update(Delivery(session, channels, worker_id, lane, now).run())
+        totals.update(Delivery(session, channels, worker_id, lane, now, begun=begun).run())
     return {key: value for key, value in totals.items() if value}

@@ -307,3 +307,31 @@ def test_messages_taken_over_by_another_worker_are_not_sent_again(
     assert counts.get("taken_over") == 2, counts
     assert push.attempts() == 1
     assert counts.get("sent") == 1
+
+
+def test_a_cycle_that_sends_after_slow_steps_claims_for_a_lease_counted_from_the_claim(
+    world: World, app: Flask, clock: FakeClock, push: PushService
+) -> None:
+    """A cycle's instant is taken at its start; its sending comes after the steps before it
+    (queueing a burst took 20 s on PostgreSQL). The claims' lease runs from the claim: a
+    worker whose steps took 30 s claims until 30 s + the lease after the cycle's instant, so
+    another worker at that moment takes nothing (a lease counted from the cycle's start was
+    over when claimed, and the crash benchmark sent 5,816 reminders twice)."""
+    now = clock()
+    users = people(2, push)
+    remind(users, "late", now)
+    lease = dt.timedelta(seconds=10)
+    channels = Channels(push=sender_for(app))
+    until: list[dt.datetime] = []
+
+    def seen(claimed: list[outbox.Claimed]) -> None:
+        rows = db.session.query(OutboxMessage).filter(OutboxMessage.dedupe_key.like("late:%"))
+        until.extend(row.claimed_until for row in rows if row.claimed_until is not None)
+
+    begun = time.monotonic() - 30  # the cycle's instant was taken 30 s ago
+    counts = Delivery(
+        db.session, channels, "w1", REMINDERS, now, lease=lease, after_claim=seen, begun=begun
+    ).run()
+    channels.close()
+    assert counts.get("sent") == 2
+    assert len(until) == 2 and all(u >= now + dt.timedelta(seconds=40) for u in until)
