@@ -91,6 +91,7 @@ class Delivery:
         self.lease = lease or outbox.LEASE
         self.after_claim = after_claim  # a test stands in for a worker dying here
         self._started_at = now
+        # the clock (time.monotonic) when `now` was taken: a cycle's steps may have run since
         self._started = time.monotonic() if begun is None else begun
         self.counts: Counter[str] = Counter()
         self._queues: dict[str, deque[Send]] = {}
