@@ -2,7 +2,7 @@
 // screens (#/today, #/bowel, ...), and registers the service worker.
 
 import { holdDatabase, kv } from './db.js';
-import { h } from './dom.js';
+import { afterFirstScreen, firstScreenDrawn, h } from './dom.js';
 import { t, tn } from './i18n.js';
 import * as store from './store.js';
 
@@ -203,6 +203,16 @@ function openUrl(url) {
   }
 }
 
+/**
+ * The manifest (installing the app on the Home Screen), named once the first screen is shown: the
+ * browser fetches it, and the icon it names, as soon as the page names it, before the screen's
+ * own code on a slow connection.
+ */
+function linkManifest() {
+  if (document.querySelector('link[rel="manifest"]')) return;
+  document.head.append(h('link', { rel: 'manifest', href: '/manifest.webmanifest' }));
+}
+
 function registerServiceWorker() {
   if (!('serviceWorker' in navigator)) return;
   const hadController = Boolean(navigator.serviceWorker.controller);
@@ -292,16 +302,18 @@ async function start() {
       // (for the switcher and history) waits until Today is on the screen
       store.restoreSession({ onUser: preloadToday, patientsLater: route === 'today' }),
     ]);
-    // the words this person chose, on whichever phone (this phone's, kept after the paint)
-    await store.followUserLanguage({ later: afterPaint });
+    // the words this person chose, on whichever phone (this phone's, kept once Today is shown)
+    await store.followUserLanguage({ later: afterFirstScreen });
     preloadToday(); // kept on the phone, without a connection
     started = true;
     await show();
   } finally {
-    afterPaint(releaseDatabase);
+    firstScreenDrawn();
+    afterFirstScreen(releaseDatabase);
   }
   store.forgetBoot(); // what came with the page is for the first screen only
-  afterPaint(() => store.whenPatients().then(renderPatientSwitch));
+  afterFirstScreen(linkManifest);
+  afterFirstScreen(() => store.whenPatients().then(renderPatientSwitch));
   registerServiceWorker();
   if (store.state.user) {
     flushNow();
@@ -309,14 +321,9 @@ async function start() {
   }
 }
 
-/** Work that waits until the screen just made has been painted (two frames on). */
-function afterPaint(work) {
-  requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(work, 0)));
-}
-
-/** Work that can wait until the screen is shown and the phone is not busy. */
+/** Work that can wait until the first screen is shown and the phone is not busy. */
 function whenIdle(work) {
-  afterPaint(() => {
+  afterFirstScreen(() => {
     if ('requestIdleCallback' in window) window.requestIdleCallback(work, { timeout: 5000 });
     else setTimeout(work, 1000);
   });

@@ -57,3 +57,37 @@ export function isIos() {
 export function isInstalled() {
   return window.matchMedia('(display-mode: standalone)').matches || navigator.standalone === true;
 }
+
+// --- the first screen on the display ---------------------------------------------------------
+
+const SHOWN_AT_LATEST_MS = 1000;
+let resolveShown;
+const shown = new Promise((resolve) => { resolveShown = resolve; });
+let drawn = false;
+
+/**
+ * The app has put its first screen in the page: what that screen does not need (the list of
+ * patients, the language kept on the server, the medicines part, the manifest) waits until it is
+ * on the display, so that on a slow connection the screen's own requests go first. The browser
+ * says when by reporting the screen's largest paint; where no report comes (a browser without
+ * it, or a screen with nothing larger than the one before), a second after drawing.
+ */
+export function firstScreenDrawn() {
+  if (drawn) return;
+  drawn = true;
+  const drawnAt = performance.now();
+  const done = () => setTimeout(resolveShown, 0);
+  setTimeout(done, SHOWN_AT_LATEST_MS);
+  if (!(PerformanceObserver.supportedEntryTypes || []).includes('largest-contentful-paint')) return;
+  const observer = new PerformanceObserver((list) => {
+    if (!list.getEntries().some((entry) => entry.startTime >= drawnAt)) return;
+    observer.disconnect();
+    done();
+  });
+  observer.observe({ type: 'largest-contentful-paint', buffered: true });
+}
+
+/** `work`, once the first screen is on the display (at once after that). */
+export function afterFirstScreen(work) {
+  return shown.then(() => work());
+}

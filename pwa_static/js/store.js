@@ -321,6 +321,11 @@ export function todayRequests(pid) {
   return [[`summary:${pid}`, `/api/patients/${pid}`], [`doses:${pid}`, `/api/patients/${pid}/doses`]];
 }
 
+/** What Today's other medicines' part reads (drawn once Today is shown): [cache key, path]. */
+export function medicinesRequest(pid) {
+  return [`medicines:${pid}`, `/api/patients/${pid}/medicines`];
+}
+
 /**
  * GET with a copy kept on the phone: {data, fresh, savedAt}. Offline (or a server error) gives
  * the last copy; data is null when there is none. Other errors are thrown.

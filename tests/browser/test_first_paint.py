@@ -19,6 +19,7 @@ from tests.browser.live_server import LiveServer, Person
 
 pytestmark = pytest.mark.browser
 
+MEDICINES = "/static/js/views/medicines.js"
 BOOT = re.compile(r'<script type="application/json" id="boot">(.*?)</script>', re.S)
 # the page's last Largest Contentful Paint candidate: when, and whether it is in Today
 LARGEST_PAINT = """
@@ -181,7 +182,19 @@ def test_today_paints_from_the_page_without_asking_the_api_first(
         # module importing it had arrived (a request made while Today is drawn delays its paint),
         # and the names of the languages came in the page
         with_page = set(re.findall(r'(?:href|src)="(/static/js/[\w/.-]+)"', response.text()))
-        assert set(scripts) - with_page == set(), scripts
+        assert set(scripts) - with_page == {MEDICINES}, scripts
+        # what Today does not need is asked for once it is on the display: the medicines part's
+        # code, the list of patients, the manifest
+        later = page.evaluate(
+            "(names) => performance.getEntriesByType('resource')"
+            ".filter((e) => names.includes(new URL(e.name).pathname))"
+            ".map((e) => [new URL(e.name).pathname, e.startTime])",
+            [MEDICINES, "/api/patients"],
+        )
+        assert {name for name, _ in later} == {MEDICINES, "/api/patients"}, later
+        assert all(start >= largest["time"] for _, start in later), (later, largest)
+        assert page.locator('link[rel="manifest"]').count() == 1
+        assert 'rel="manifest"' not in response.text()
         assert "/static/i18n/languages.json" not in asked
         assert "languages.json" not in response.text().split("</head>", 1)[0]
         scripts.clear()

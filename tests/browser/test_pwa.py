@@ -30,7 +30,7 @@ def png_size(body: bytes) -> tuple[int, int]:
     return width, height
 
 
-def test_manifest_and_icons(server: LiveServer) -> None:
+def test_manifest_and_icons(server: LiveServer, phone: Any) -> None:
     response = requests.get(server.url + "/manifest.webmanifest", timeout=10)
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/manifest+json")
@@ -58,8 +58,16 @@ def test_manifest_and_icons(server: LiveServer) -> None:
     assert {"192x192", "512x512"} <= found["any"]
     assert "512x512" in found["maskable"]
 
+    # the app names the manifest once its first screen is shown (app.js): a browser fetches it,
+    # and its icon, as soon as the page names it
     page = requests.get(server.url + "/", timeout=10).text
-    assert '<link rel="manifest" href="/manifest.webmanifest">' in page
+    assert 'rel="manifest"' not in page
+    app = phone.new_page()
+    app.goto("/")
+    named = app.locator('link[rel="manifest"]')
+    named.wait_for(state="attached")
+    assert named.get_attribute("href") == "/manifest.webmanifest"
+    app.close()
     touch = re.search(r'<link rel="apple-touch-icon" href="([^"]+)"', page)
     assert touch
     icon = requests.get(urljoin(server.url, touch.group(1)), timeout=10)

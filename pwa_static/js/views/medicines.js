@@ -9,7 +9,7 @@ import { h, uid } from '../dom.js';
 import { formatDate, formatTime, t } from '../i18n.js';
 import * as outbox from '../outbox.js';
 import { api } from '../api.js';
-import { cachedGet, isCaregiver, state } from '../store.js';
+import { isCaregiver, state } from '../store.js';
 import { backLink, errorBox, field, heading, messageFor, setFieldError, showFieldErrors } from '../ui.js';
 
 function doseLine(medicine, dose, context) {
@@ -96,15 +96,15 @@ function countForm(medicine, context, always = false) {
 }
 
 /**
- * Today's section of other medicines: hidden until the answer comes, and while there is
- * nothing to show.
+ * Today's section of other medicines: hidden until `reading` (Today's read of the list, made as
+ * Today is drawn) answers, and while there is nothing to show.
  */
-export function otherMedicinesSection(context) {
+export function otherMedicinesSection(context, reading) {
   const section = h('section', { class: 'stack other-medicines', 'aria-label': t('medicines.title'), hidden: true });
   (async () => {
     let answer;
     try {
-      answer = await cachedGet(`medicines:${context.pid}`, `/api/patients/${context.pid}/medicines`);
+      answer = await reading;
     } catch {
       return;
     }

@@ -6,14 +6,14 @@
 // Today: a signed-in page carries the answers it starts from (server/web.py, store.js's boot),
 // so it is drawn as soon as its code is in, without waiting for the API.
 
-import { h, uid } from '../dom.js';
+import { afterFirstScreen, h, uid } from '../dom.js';
 import { formatDate, formatDateTime, formatNumber, formatTime, isoDate, t, tn } from '../i18n.js';
 import * as outbox from '../outbox.js';
 import { api } from '../api.js';
 import { databaseHeld } from '../db.js';
-import { otherMedicinesSection, ranOutAdvice } from './medicines.js';
 import {
-  cachedGet, currentPatient, isCaregiver, rememberName, saveSettings, settings, state, todayRequests,
+  cachedGet, currentPatient, isCaregiver, medicinesRequest, rememberName, saveSettings, settings, state,
+  todayRequests,
 } from '../store.js';
 import { callButton, describeEntry, heading, isInstalled, isIos, messageFor } from '../ui.js';
 import { contactSection, say, tabletsLine } from '../parts.js';
@@ -24,6 +24,8 @@ const SNOOZE_MINUTES = [10, 30, 60];
 const DAY_MS = 24 * 60 * 60 * 1000;
 // the code the server reads (ran_out tells the care team: server/domain/supply.py)
 const REASON_CODES = { unwell: 'unwell', ranOut: 'ran_out', told: 'told', other: 'other' };
+// the other medicines' part and "I have run out": their code comes once Today is on the screen
+const medicines = () => import('./medicines.js');
 
 function nowIso() {
   return new Date().toISOString();
@@ -256,7 +258,10 @@ function doseRow(dose, entry, context) {
       show({ ...result.entry, state: 'pending' });
     }
     // "I have run out": what to do now, sent or still on the phone
-    if (kind === 'skipped' && reasonCode === 'ranOut') row.append(ranOutAdvice(result.outcome === 'sent'));
+    if (kind === 'skipped' && reasonCode === 'ranOut') {
+      const advice = await medicines().then((m) => m.ranOutAdvice(result.outcome === 'sent'), () => null);
+      if (advice) row.append(advice);
+    }
     status.focus();
   }
 
@@ -326,6 +331,20 @@ function doseSection(answer, waitingByDose, context) {
     section.append(list);
   }
   return { section, rows };
+}
+
+/**
+ * Where the other medicines' part goes: its answer is read now (the page's answers are for the
+ * first screen only), its code (views/medicines.js, which draws it) comes once Today is shown.
+ */
+function otherMedicines(context) {
+  const slot = h('div', { hidden: true });
+  const reading = cachedGet(...medicinesRequest(context.pid));
+  reading.catch(() => {}); // the part is left out without it
+  afterFirstScreen(medicines)
+    .then((m) => slot.replaceWith(m.otherMedicinesSection(context, reading)))
+    .catch(() => {});
+  return slot;
 }
 
 function waitingSection(flushNow) {
@@ -418,7 +437,7 @@ export async function render({ refresh, flushNow } = {}) {
   const sections = [
     withheld ? treatmentCard(summaryAnswer.data) : null,
     dosePart.section,
-    otherMedicinesSection(context), // fills itself in (views/medicines.js)
+    otherMedicines(context),
     redFlags(summaryAnswer.data, tz),
     contactSection(summaryAnswer.data),
     h('div', { class: 'stack actions' },
