@@ -13,8 +13,8 @@ from server.ratelimit import DatabaseStorage
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-# gzip for the app's files and public content only (views opt in with @compress.compressed()),
-# never for answers that carry a session's secrets (BREACH)
+# gzip for public content only (views opt in with @compress.compressed()), never for answers
+# that carry a session's secrets (BREACH); the app's own files: server/assets.py
 compress = Compress()
 # the limiter's counters in the app's database unless configured otherwise (server/ratelimit.py)
 assert DatabaseStorage.STORAGE_SCHEME

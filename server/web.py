@@ -19,17 +19,17 @@ from flask import (
     Response,
     current_app,
     g,
-    send_from_directory,
+    request,
     session,
 )
 from flask.typing import ResponseReturnValue
 
-from server import policy
+from server import assets, policy
 from server.api.access import access, current_actor, current_user, now
 from server.api.common import reader_content
 from server.api.request_audit import request_audit_values
 from server.api.session import user_view
-from server.extensions import compress, db
+from server.extensions import db
 from server.models import Patient
 from server.schemas.doses import DayDosesOut
 from server.schemas.medicines import MedicineListOut
@@ -45,11 +45,8 @@ def _static_dir() -> Path:
     return Path(current_app.config["STATIC_APP_DIR"])
 
 
-def _send(path: str, *, max_age: int = 0) -> Response:
-    response = send_from_directory(_static_dir(), path, max_age=max_age)
-    if max_age == 0:
-        response.headers["Cache-Control"] = "no-cache"
-    return response
+def _send(path: str) -> Response:
+    return assets.send(_static_dir(), path, request)
 
 
 def _rule(endpoint: str) -> policy.Access:
@@ -203,7 +200,7 @@ def _signed_in_page(html: str) -> str | None:
 def app_shell() -> ResponseReturnValue:
     page = _signed_in_page(_static_text("index.html"))
     if page is None:
-        return compress.after_request(_send("index.html"))
+        return _send("index.html")
     # not compressed: the page carries the session's CSRF token (BREACH)
     response = Response(page, mimetype="text/html")
     # health data: kept by no cache (the service worker caches only pages without it)
@@ -213,14 +210,12 @@ def app_shell() -> ResponseReturnValue:
 
 @web.route("/care/", methods=["GET"])
 @access(policy.public("web.care_app"))
-@compress.compressed()
 def care_shell() -> ResponseReturnValue:
     return _send("care/index.html")
 
 
 @web.route("/sw.js", methods=["GET"])
 @access(policy.asset("web.service_worker"))
-@compress.compressed()
 def service_worker() -> ResponseReturnValue:
     response = _send("sw.js")
     response.headers["Service-Worker-Allowed"] = "/"
@@ -229,16 +224,12 @@ def service_worker() -> ResponseReturnValue:
 
 @web.route("/manifest.webmanifest", methods=["GET"])
 @access(policy.asset("web.manifest"))
-@compress.compressed()
 def manifest() -> ResponseReturnValue:
-    response = _send("manifest.webmanifest")
-    response.mimetype = "application/manifest+json"
-    return response
+    return _send("manifest.webmanifest")
 
 
 @web.route("/static/<path:filename>", methods=["GET"])
 @access(policy.asset("web.static"))
-@compress.compressed()
 def static_file(filename: str) -> ResponseReturnValue:
     return _send(filename)
 

@@ -1,0 +1,77 @@
+"""The app's own files (pwa_static/) as answers: each file compressed once per version of it,
+and sent whole with its length.
+
+Every visit asks for the same few dozen files, and a phone on a slow connection waits for their
+bytes. A file's compressed form is made the first time a web worker sends it (brotli at its
+strongest setting for a browser that takes it, gzip for one that does not) and kept while the
+file is unchanged, so later answers cost a lookup. Its validator (ETag) names the file's version
+and the coding, so a browser that has it gets a 304."""
+
+from __future__ import annotations
+
+import gzip
+import mimetypes
+from functools import lru_cache
+from pathlib import Path
+
+import brotli
+from flask import Request, Response
+from werkzeug.exceptions import NotFound
+from werkzeug.security import safe_join
+
+# the codings offered, best first; anything else is sent as it is
+CODINGS = ("br", "gzip")
+# kinds of file worth compressing (pictures are compressed already)
+COMPRESSIBLE = frozenset(
+    {
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "application/manifest+json",
+        "image/svg+xml",
+    }
+)
+_KNOWN_TYPES = {".js": "text/javascript", ".webmanifest": "application/manifest+json"}
+
+
+def _mimetype(path: Path) -> str:
+    known = _KNOWN_TYPES.get(path.suffix)
+    return known or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+@lru_cache(maxsize=256)
+def _body(path: Path, mtime_ns: int, size: int, coding: str | None) -> bytes:
+    """`path`'s bytes in `coding`, made once per version of the file (its time and size)."""
+    data = path.read_bytes()
+    if coding == "br":
+        return bytes(brotli.compress(data, quality=11))
+    if coding == "gzip":
+        return gzip.compress(data, compresslevel=9, mtime=0)
+    return data
+
+
+def send(directory: Path, name: str, request: Request) -> Response:
+    """The file `name` under `directory`, in the best coding the request accepts; 404 when
+    there is no such file (or the name leaves the directory)."""
+    joined = safe_join(str(directory), name)
+    if joined is None:
+        raise NotFound()
+    path = Path(joined)
+    try:
+        stat = path.stat()
+    except OSError:
+        raise NotFound() from None
+    if not path.is_file():
+        raise NotFound()
+    kind = _mimetype(path)
+    coding = request.accept_encodings.best_match(CODINGS) if kind in COMPRESSIBLE else None
+    response = Response(_body(path, stat.st_mtime_ns, stat.st_size, coding), mimetype=kind)
+    if coding:
+        response.headers["Content-Encoding"] = coding
+    if kind in COMPRESSIBLE:
+        response.vary.add("Accept-Encoding")
+    response.set_etag(f"{stat.st_mtime_ns:x}-{stat.st_size:x}-{coding or 'identity'}")
+    response.headers["Cache-Control"] = "no-cache"
+    return response.make_conditional(request)
