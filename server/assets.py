@@ -15,24 +15,12 @@ from functools import lru_cache
 from pathlib import Path
 
 import brotli
-from flask import Request, Response
+from flask import Request, Response, current_app
 from werkzeug.exceptions import NotFound
 from werkzeug.security import safe_join
 
 # the codings offered, best first; anything else is sent as it is
 CODINGS = ("br", "gzip")
-# kinds of file worth compressing (pictures are compressed already)
-COMPRESSIBLE = frozenset(
-    {
-        "text/html",
-        "text/css",
-        "text/javascript",
-        "application/javascript",
-        "application/json",
-        "application/manifest+json",
-        "image/svg+xml",
-    }
-)
 _KNOWN_TYPES = {".js": "text/javascript", ".webmanifest": "application/manifest+json"}
 
 
@@ -66,11 +54,13 @@ def send(directory: Path, name: str, request: Request) -> Response:
     if not path.is_file():
         raise NotFound()
     kind = _mimetype(path)
-    coding = request.accept_encodings.best_match(CODINGS) if kind in COMPRESSIBLE else None
+    # the kinds of answer worth compressing (pictures are compressed already): the app's setting
+    compressible = kind in current_app.config["COMPRESS_MIMETYPES"]
+    coding = request.accept_encodings.best_match(CODINGS) if compressible else None
     response = Response(_body(path, stat.st_mtime_ns, stat.st_size, coding), mimetype=kind)
     if coding:
         response.headers["Content-Encoding"] = coding
-    if kind in COMPRESSIBLE:
+    if compressible:
         response.vary.add("Accept-Encoding")
     response.set_etag(f"{stat.st_mtime_ns:x}-{stat.st_size:x}-{coding or 'identity'}")
     response.headers["Cache-Control"] = "no-cache"

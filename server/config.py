@@ -116,6 +116,8 @@ DEFAULTS: dict[str, Any] = {
     "COMPRESS_REGISTER": False,
     "COMPRESS_ALGORITHM": ["gzip"],
     "COMPRESS_ALGORITHM_STREAMING": ["gzip"],
+    # the kinds of answer worth compressing: public content (flask-compress) and the app's own
+    # files (server/assets.py)
     "COMPRESS_MIMETYPES": [
         "text/html",
         "text/css",
