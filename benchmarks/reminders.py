@@ -1090,7 +1090,7 @@ def run_once(
         if profile:
             result.profile = next(iter(reports.values())).get("profile")
             print_profile(result.profile, n)
-        if idle:
+        if idle and args.idle_cycles > 0:  # --idle-cycles 0: the delivery run alone
             result.idle = run_idle(database, moments, args.idle_cycles)
         return result
     finally:
