@@ -40,23 +40,26 @@ CHROME = "/usr/bin/chromium"
 TARGETS = {"performance": 95, "accessibility": 100, "lcp_ms": 1500, "bytes": 100 * 1024}
 
 
-def session_cookies(base: str, email: str, password: str) -> list[dict]:
-    """Sign in and return the session's cookies, as the browser would have kept them."""
+def signed_in(base: str, email: str, password: str) -> requests.Session:
+    """An HTTP session signed in as `email`."""
     http = requests.Session()
     response = http.post(
         f"{base}/api/session", json={"email": email, "password": password}, timeout=30
     )
     response.raise_for_status()
+    return http
+
+
+def session_cookies(base: str, email: str, password: str) -> list[dict]:
+    """Sign in and return the session's cookies, as the browser would have kept them."""
+    http = signed_in(base, email, password)
     return [{"name": c.name, "value": c.value, "url": base} for c in http.cookies]
 
 
-def warm(base: str, cookies: list[dict], rounds: int = 4) -> None:
+def warm(base: str, email: str, password: str, rounds: int = 4) -> None:
     """Ask for the signed-in page and every file it names a few times (each web worker's first
     answer of a file reads and compresses it), as a server that has been running has done."""
-    http = requests.Session()
-    for cookie in cookies:
-        http.cookies.set(cookie["name"], cookie["value"])
-    page = http.get(f"{base}/", timeout=30).text
+    page = signed_in(base, email, password).get(f"{base}/", timeout=30).text
     names = set(re.findall(r'(?:href|src)="(/[^"]+)"', page)) | {"/manifest.webmanifest"}
     for _ in range(rounds):
         for name in sorted(names):
@@ -196,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
                 person = server.enrol_patient("Lighthouse")
                 base, email, password = server.url, person.email, person.password
             cookies = session_cookies(base, email, password)
-            warm(base, cookies)
+            warm(base, email, password)
             reports = []
             for run in range(max(1, args.runs)):
                 # each run a new browser, with nothing cached: a first visit

@@ -18,7 +18,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '54c0062e7b06';
+const VERSION = 'f00dda4433ad';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',

@@ -5,12 +5,15 @@ Every visit asks for the same few dozen files, and a phone on a slow connection 
 bytes. A file's compressed form is made the first time a web worker sends it (brotli at its
 strongest setting for a browser that takes it, gzip for one that does not) and kept while the
 file is unchanged, so later answers cost a lookup. Its validator (ETag) names the file's version
-and the coding, so a browser that has it gets a 304."""
+and the coding, so a browser that has it gets a 304. The server's own reads of these files
+(the page it fills in, the module graph it names) come from the same store (`contents`)."""
 
 from __future__ import annotations
 
 import gzip
 import mimetypes
+import os
+import stat
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,28 +43,41 @@ def _body(path: Path, mtime_ns: int, size: int, coding: str | None) -> bytes:
     return data
 
 
-def send(directory: Path, name: str, request: Request) -> Response:
-    """The file `name` under `directory`, in the best coding the request accepts; 404 when
-    there is no such file (or the name leaves the directory)."""
+def _located(directory: Path, name: str) -> tuple[Path, os.stat_result]:
+    """The regular file `name` under `directory` and its version; 404 when there is none (a
+    name that leaves the directory, a folder, a name the system refuses, such as one with a NUL)."""
     joined = safe_join(str(directory), name)
     if joined is None:
         raise NotFound()
     path = Path(joined)
     try:
-        stat = path.stat()
-    except OSError:
+        found = path.stat()
+    except (OSError, ValueError):
         raise NotFound() from None
-    if not path.is_file():
+    if not stat.S_ISREG(found.st_mode):
         raise NotFound()
+    return path, found
+
+
+def contents(directory: Path, name: str) -> bytes:
+    """The bytes of the file `name` under `directory`, read again only when it changed."""
+    path, found = _located(directory, name)
+    return _body(path, found.st_mtime_ns, found.st_size, None)
+
+
+def send(directory: Path, name: str, request: Request) -> Response:
+    """The file `name` under `directory`, in the best coding the request accepts; 404 when
+    there is no such file."""
+    path, found = _located(directory, name)
     kind = _mimetype(path)
     # the kinds of answer worth compressing (pictures are compressed already): the app's setting
     compressible = kind in current_app.config["COMPRESS_MIMETYPES"]
     coding = request.accept_encodings.best_match(CODINGS) if compressible else None
-    response = Response(_body(path, stat.st_mtime_ns, stat.st_size, coding), mimetype=kind)
+    response = Response(_body(path, found.st_mtime_ns, found.st_size, coding), mimetype=kind)
     if coding:
         response.headers["Content-Encoding"] = coding
     if compressible:
         response.vary.add("Accept-Encoding")
-    response.set_etag(f"{stat.st_mtime_ns:x}-{stat.st_size:x}-{coding or 'identity'}")
+    response.set_etag(f"{found.st_mtime_ns:x}-{found.st_size:x}-{coding or 'identity'}")
     response.headers["Cache-Control"] = "no-cache"
     return response.make_conditional(request)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -107,17 +106,12 @@ def _today_answers(actor: policy.Actor) -> dict[str, Any]:
     return answers
 
 
-@lru_cache(maxsize=64)
-def _read(path: Path, mtime: float) -> str:
-    return path.read_text(encoding="utf-8")
-
-
 def _static_text(name: str) -> str:
-    """A file of pwa_static/, read again only when it changed (checked once per request)."""
+    """A file of pwa_static/ as text (server/assets.py keeps it while unchanged; its version is
+    checked once per request)."""
     cache = g.setdefault("static_texts", {})
     if name not in cache:
-        path = _static_dir() / name
-        cache[name] = _read(path, path.stat().st_mtime)
+        cache[name] = assets.contents(_static_dir(), name).decode("utf-8")
     return str(cache[name])
 
 

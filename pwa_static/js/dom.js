@@ -76,15 +76,16 @@ export function firstScreenDrawn() {
   if (drawn) return;
   drawn = true;
   const drawnAt = performance.now();
-  const done = () => setTimeout(resolveShown, 0);
+  const reported = (PerformanceObserver.supportedEntryTypes || []).includes('largest-contentful-paint');
+  const observer = reported ? new PerformanceObserver((list) => {
+    if (list.getEntries().some((entry) => entry.startTime >= drawnAt)) done();
+  }) : null;
+  function done() {
+    if (observer) observer.disconnect();
+    setTimeout(resolveShown, 0);
+  }
   setTimeout(done, SHOWN_AT_LATEST_MS);
-  if (!(PerformanceObserver.supportedEntryTypes || []).includes('largest-contentful-paint')) return;
-  const observer = new PerformanceObserver((list) => {
-    if (!list.getEntries().some((entry) => entry.startTime >= drawnAt)) return;
-    observer.disconnect();
-    done();
-  });
-  observer.observe({ type: 'largest-contentful-paint', buffered: true });
+  if (observer) observer.observe({ type: 'largest-contentful-paint', buffered: true });
 }
 
 /** `work`, once the first screen is on the display (at once after that). */

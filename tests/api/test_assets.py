@@ -87,7 +87,9 @@ def test_pictures_are_sent_as_they_are(app: Flask, files: Path) -> None:
     assert answer.get_data() == (files / "icons" / "dot.png").read_bytes()
 
 
-@pytest.mark.parametrize("name", ["../secret.txt", "js", "js/missing.js", "%2e%2e/secret.txt"])
+@pytest.mark.parametrize(
+    "name", ["../secret.txt", "js", "js/missing.js", "%2e%2e/secret.txt", "%00", "js/words.js%00"]
+)
 def test_nothing_outside_the_apps_files_is_sent(app: Flask, files: Path, name: str) -> None:
     answer = app.test_client().get(f"/static/{name}")
     assert answer.status_code == 404
