@@ -50,16 +50,15 @@ def signed_in(base: str, email: str, password: str) -> requests.Session:
     return http
 
 
-def session_cookies(base: str, email: str, password: str) -> list[dict]:
-    """Sign in and return the session's cookies, as the browser would have kept them."""
-    http = signed_in(base, email, password)
+def session_cookies(base: str, http: requests.Session) -> list[dict]:
+    """The signed-in session's cookies, as the browser would have kept them."""
     return [{"name": c.name, "value": c.value, "url": base} for c in http.cookies]
 
 
-def warm(base: str, email: str, password: str, rounds: int = 4) -> None:
+def warm(base: str, http: requests.Session, rounds: int = 4) -> None:
     """Ask for the signed-in page and every file it names a few times (each web worker's first
     answer of a file reads and compresses it), as a server that has been running has done."""
-    page = signed_in(base, email, password).get(f"{base}/", timeout=30).text
+    page = http.get(f"{base}/", timeout=30).text
     names = set(re.findall(r'(?:href|src)="(/[^"]+)"', page)) | {"/manifest.webmanifest"}
     for _ in range(rounds):
         for name in sorted(names):
@@ -198,8 +197,9 @@ def main(argv: list[str] | None = None) -> int:
                 server = live_server.start(workdir / "instance")
                 person = server.enrol_patient("Lighthouse")
                 base, email, password = server.url, person.email, person.password
-            cookies = session_cookies(base, email, password)
-            warm(base, email, password)
+            http = signed_in(base, email, password)
+            cookies = session_cookies(base, http)
+            warm(base, http)
             reports = []
             for run in range(max(1, args.runs)):
                 # each run a new browser, with nothing cached: a first visit
