@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from reminders.delivery import drain
+from reminders.delivery import Outlet
 from reminders.dispatch import Channels
 from server import db as database
 from server.notify.webpush import WebPushSender
@@ -112,15 +112,10 @@ def run_cycle(
     if autocommit:
         session.commit()  # the steps below run in transactions of their own
 
-    def send(session: Session, now: dt.datetime) -> dict[str, int]:
-        assert sender is not None
-        # `now` is the cycle's instant, taken at `begun`: the claims' leases run from when they
-        # are taken, after the steps before (queueing a burst takes seconds)
-        return drain(session, sender, worker, now, begun=begun)
-
-    cycle = CycleRun(
-        session, now, settled, content, send if sender is not None else None, worker=worker
-    )
+    # `now` is the cycle's instant, taken at `begun`: the claims' leases run from when they
+    # are taken, after the steps before (queueing a burst takes seconds)
+    send = None if sender is None else Outlet(sender, worker, begun)
+    cycle = CycleRun(session, now, settled, content, send, worker=worker)
     for step in steps_of(sender is not None):
         began = time.perf_counter()
         for key, value in step.run(cycle).items():

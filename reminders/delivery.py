@@ -38,7 +38,7 @@ from reminders.dispatch import channels_of
 from server.notify.channels import Channel, Outcome, Registry, Send, SendResult
 from server.notify.webpush import WebPushSender
 from server.services import outbox
-from server.services.sends import Underway, conclude, prepare
+from server.services.sends import Addressed, Underway, conclude, prepare
 
 # a bound on one drain (a lane then ends and its next run goes on)
 MAX_CLAIMED_PER_DRAIN = 200_000
@@ -171,15 +171,20 @@ class Delivery:
         if self.after_claim is not None:
             self.after_claim(claimed)
         self.counts["claimed"] += len(claimed)
-        sends = prepare(self.session, self.channels, claimed, self._started_at)
+        batch = prepare(self.session, self.channels.content, claimed, self._started_at)
         self.session.commit()  # nothing held open while we wait on the network
-        for message in sends.underway:
-            self._underway[message.message_id] = message
-        for send in sends.sends:
-            self._queues.setdefault(send.origin, deque()).append(send)
-        if sends.finished:
+        finished = batch.finished
+        for message in batch.addressed:
+            sends = routed(self.channels, message)
+            if not sends:
+                finished.append(conclude(message.underway))
+                continue
+            self._underway[message.underway.message_id] = message.underway
+            for send in sends:
+                self._queues.setdefault(send.origin, deque()).append(send)
+        if finished:
             self.counts.update(
-                outbox.record(self.session, self.worker_id, sends.finished, self._started_at)
+                outbox.record(self.session, self.worker_id, finished, self._started_at)
             )
 
     def _renew(self) -> None:
@@ -287,6 +292,32 @@ class Delivery:
         self._done = []
 
 
+def routed(channels: Registry, message: Addressed) -> list[Send]:
+    """The sends of an addressed message: each recipient its channel finds somewhere to send
+    to (a webhook or mail server may not be configured), its words made then."""
+    channel = channels[message.underway.channel]
+    underway = message.underway
+    underway.retries_refusals, underway.nowhere = channel.retries_refusals, channel.nowhere
+    sends = []
+    for subscription_id, to, body in message.to:
+        route = channel.route(to)
+        if route is not None:
+            destination, origin = route
+            sends.append(
+                Send(
+                    underway.message_id,
+                    channel.name,
+                    origin,
+                    destination,
+                    body(),
+                    subscription_id,
+                    channel.in_order,
+                )
+            )
+    underway.left = len(sends)
+    return sends
+
+
 def drain(
     session: Session,
     sender: WebPushSender | Registry | Iterable[Channel],
@@ -303,3 +334,16 @@ def drain(
     for lane in lanes:
         totals.update(Delivery(session, channels, worker_id, lane, now, begun=begun).run())
     return {key: value for key, value in totals.items() if value}
+
+
+@dataclass(frozen=True)
+class Outlet:
+    """What a dispatch cycle's sending step sends by (server/services/steps/sending.py): the
+    drain, by these channels, in this worker's name. `begun` as in `drain`."""
+
+    sender: WebPushSender | Registry | Iterable[Channel]
+    worker_id: str
+    begun: float | None = None
+
+    def __call__(self, session: Session, now: dt.datetime) -> dict[str, int]:
+        return drain(session, self.sender, self.worker_id, now, begun=self.begun)

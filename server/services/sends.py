@@ -1,10 +1,10 @@
 """The sends a claimed batch needs, prepared, and what their outcomes add up to.
 
-A claimed message becomes one `Send` per request, made by the channel its outbox row names
-(looked up in the registry, server/notify/channels.py): a push message one per subscription
-of its recipient not reached yet, a webhook or email message one. Everything the sends need
-is read here, once per batch, and their words made (services/messages.py), before any
-network I/O; the delivery runtime (reminders/delivery.py) makes the sends and records them.
+A claimed message is addressed: a push message to each subscription of its recipient not
+reached yet, a webhook message to its clinic's webhook, an email to its addresses. Everything
+the sends need is read here, once per batch, and their words made (services/messages.py),
+before any network I/O; the delivery runtime (reminders/delivery.py) has the channels route
+and send them (server/notify/channels.py), and records the outcomes.
 """
 
 from __future__ import annotations
@@ -18,14 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import Clinic, Dose, Escalation, Patient, PushDelivery, PushSubscription, User
-from server.notify.channels import (
-    Outcome,
-    Registry,
-    Send,
-    SendResult,
-    Subscription,
-    WebhookTarget,
-)
+from server.notify.channels import Outcome, SendResult, Subscription, WebhookTarget
 from server.services import medicines, outbox
 from server.services.alerts import settings_of
 from server.services.content import Content, project_content
@@ -45,60 +38,46 @@ class Underway:
     outcomes: list[tuple[int | None, SendResult]] = field(default_factory=list)
 
 
+# (subscription id, to whom, the words: made once a send has somewhere to go)
+Recipients = list[tuple[int | None, Any, Callable[[], Any]]]
+
+
+@dataclass
+class Addressed:
+    """A claimed message with its recipients addressed, each with its words (made once the
+    channel has found somewhere to send them)."""
+
+    underway: Underway
+    to: Recipients
+
+
 @dataclass
 class Batch:
     finished: list[outbox.Result]  # decided without sending (cancelled, skipped, ...)
-    underway: list[Underway]
-    sends: list[Send]
+    addressed: list[Addressed]
 
 
 def prepare(
-    session: Session, channels: Registry, claimed: list[outbox.Claimed], now: dt.datetime
+    session: Session, content: Content | None, claimed: list[outbox.Claimed], now: dt.datetime
 ) -> Batch:
-    """The sends the claimed messages need, everything read from the database first."""
-    batch = Batch([], [], [])
+    """The claimed messages addressed, everything read from the database first. Where each
+    goes, and by which channel, is the delivery runtime's (its registry routes them)."""
+    batch = Batch([], [])
     cancelled = _cancelled(session, claimed, now)
     batch.finished.extend(
         outbox.Result(message_id, "cancelled", error="dose already marked")
         for message_id in sorted(cancelled)
     )
     live = [m for m in claimed if m.id not in cancelled]
-    reads = _Reads.of(session, live, channels.content or project_content())
+    reads = _Reads.of(session, live, content or project_content())
     for message in live:
-        channel = channels[message.channel]
-        underway = Underway(
-            message.id, message.channel, 0, False, channel.retries_refusals, channel.nowhere
-        )
-        sends = []
-        for subscription_id, to, body in _ADDRESSED[message.channel](message, reads, underway):
-            routed = channel.route(to)
-            if routed is not None:
-                destination, origin = routed
-                sends.append(
-                    Send(
-                        message.id,
-                        channel.name,
-                        origin,
-                        destination,
-                        body(),
-                        subscription_id,
-                        channel.in_order,
-                    )
-                )
-        underway.left = len(sends)
-        if sends:
-            batch.underway.append(underway)
-            batch.sends.extend(sends)
-        else:
-            batch.finished.append(conclude(underway))
+        underway = Underway(message.id, message.channel, 0, False)
+        to = _ADDRESSED[message.channel](message, reads, underway)
+        batch.addressed.append(Addressed(underway, to))
     return batch
 
 
-# (subscription id, to whom, the words: made once a send has somewhere to go)
-Addressed = list[tuple[int | None, Any, Callable[[], Any]]]
-
-
-def _push(message: outbox.Claimed, reads: _Reads, underway: Underway) -> Addressed:
+def _push(message: outbox.Claimed, reads: _Reads, underway: Underway) -> Recipients:
     """A push to each of the recipient's subscriptions not reached yet, in their language."""
     subs = reads.subscriptions.get(message.recipient_user_id or 0, [])
     language = spoken(subs[0].language if subs else None)
@@ -111,20 +90,20 @@ def _push(message: outbox.Claimed, reads: _Reads, underway: Underway) -> Address
     ]
 
 
-def _webhook(message: outbox.Claimed, reads: _Reads, underway: Underway) -> Addressed:
+def _webhook(message: outbox.Claimed, reads: _Reads, underway: Underway) -> Recipients:
     """The escalation's clinic's webhook (else the channel's default), the payload as it is."""
     settings = reads.settings.get(message.escalation_id or 0, {})
     to = WebhookTarget(settings.get("webhook_url"), settings.get("webhook_secret"))
     return [(None, to, lambda: dict(message.payload))]
 
 
-def _email(message: outbox.Claimed, reads: _Reads, underway: Underway) -> Addressed:
+def _email(message: outbox.Claimed, reads: _Reads, underway: Underway) -> Recipients:
     """The payload's addresses; the words made from its codes."""
     payload = dict(message.payload)
     return [(None, payload.get("to"), lambda: email_message(reads.content, payload))]
 
 
-_ADDRESSED: dict[str, Callable[[outbox.Claimed, _Reads, Underway], Addressed]] = {
+_ADDRESSED: dict[str, Callable[[outbox.Claimed, _Reads, Underway], Recipients]] = {
     "push": _push,
     "webhook": _webhook,
     "email": _email,
