@@ -52,5 +52,5 @@ def init_app(app: Flask) -> None:
         max_request_body_size="never",
         include_local_variables=False,
         traces_sample_rate=0.0,
-        before_send=scrub,  # type: ignore[arg-type]  (the last word on what a report says)
+        before_send=scrub,  # type: ignore[arg-type]  # the last word on what a report says
     )
