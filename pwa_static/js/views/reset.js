@@ -2,10 +2,9 @@
 // email). Its own module: most people never open it, so the first load does not carry it.
 
 import { api } from '../api.js';
-import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { field, heading } from '../ui.js';
-import { codeForm, codeInput, emailInput, passwordInput, signIn } from './signin.js';
+import { field } from '../ui.js';
+import { codeInput, codeScreen, emailInput, passwordInput, signIn } from './signin.js';
 
 export async function renderReset({ go, afterSignIn }) {
   const email = emailInput();
@@ -18,14 +17,15 @@ export async function renderReset({ go, afterSignIn }) {
     });
     await signIn(email.value.trim(), password.value, afterSignIn);
   }
-  const words = { submit: t('reset.submit'), busy: t('reset.busy'), offline: t('reset.offline') };
-  const form = codeForm({ inputs, words, send, go },
+  const words = {
+    title: t('reset.title'),
+    intro: t('reset.intro'),
+    submit: t('reset.submit'),
+    busy: t('reset.busy'),
+    offline: t('reset.offline'),
+  };
+  return codeScreen({ inputs, words, send, go },
     field({ label: t('activate.email'), input: email }),
     field({ label: t('reset.code'), input: code }),
     field({ label: t('reset.password'), input: password, hint: t('activate.passwordHint') }));
-  return h('section', { class: 'stack' },
-    h('p', { class: 'back' }, h('a', { href: '#/signin' }, t('activate.back'))),
-    heading(t('reset.title')),
-    h('p', { class: 'lead' }, t('reset.intro')),
-    form);
 }

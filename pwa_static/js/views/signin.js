@@ -5,7 +5,7 @@ import { api } from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { rememberSession, state } from '../store.js';
-import { errorBox, field, heading, messageFor, showFieldErrors } from '../ui.js';
+import { backLink, errorBox, field, heading, messageFor, showFieldErrors } from '../ui.js';
 
 export async function signIn(email, password, afterSignIn) {
   const session = await api('POST', '/api/session', { body: { email, password } });
@@ -52,15 +52,16 @@ function busy(button, on, text) {
 }
 
 /**
- * The form of a one-time code (an activation, a password reset): every field must be filled in;
- * `send()` makes the account or the password and signs in, then Today opens; a refusal shows
- * the server's field errors next to the fields and its message in the box. `words` are the
- * button's `submit` and `busy` texts and what to say `offline`.
+ * The screen of a one-time code (an activation, a password reset): back to sign-in, the title,
+ * the intro and the form. Every field must be filled in; `send()` makes the account or the
+ * password and signs in, then Today opens; a refusal shows the server's field errors next to
+ * the fields and its message in the box. `words` are the `title`, the `intro`, the button's
+ * `submit` and `busy` texts and what to say `offline`.
  */
-export function codeForm({ inputs, words, send, go }, ...fields) {
+export function codeScreen({ inputs, words, send, go }, ...fields) {
   const errors = errorBox();
   const submit = h('button', { type: 'submit', class: 'button primary' }, words.submit);
-  return h('form', {
+  const form = h('form', {
     novalidate: true,
     onsubmit: async (event) => {
       event.preventDefault();
@@ -81,6 +82,11 @@ export function codeForm({ inputs, words, send, go }, ...fields) {
   fields,
   showPasswordToggle(inputs.password),
   submit);
+  return h('section', { class: 'stack' },
+    backLink('#/signin', t('activate.back')),
+    heading(words.title),
+    h('p', { class: 'lead' }, words.intro),
+    form);
 }
 
 export async function render({ go, afterSignIn }) {
@@ -179,16 +185,16 @@ export async function renderActivate({ go, afterSignIn }) {
       await afterSignIn();
     }
   }
-  const words = { submit: t('activate.submit'), busy: t('activate.busy'), offline: t('activate.offline') };
-  const form = codeForm({ inputs, words, send, go },
+  const words = {
+    title: t('activate.title'),
+    intro: t('activate.intro'),
+    submit: t('activate.submit'),
+    busy: t('activate.busy'),
+    offline: t('activate.offline'),
+  };
+  return codeScreen({ inputs, words, send, go },
     field({ label: t('activate.code'), input: code, hint: t('activate.codeHint') }),
     field({ label: t('activate.name'), input: name, hint: t('activate.nameHint') }),
     field({ label: t('activate.email'), input: email }),
     field({ label: t('activate.password'), input: password, hint: t('activate.passwordHint') }));
-
-  return h('section', { class: 'stack' },
-    h('p', { class: 'back' }, h('a', { href: '#/signin' }, t('activate.back'))),
-    heading(t('activate.title')),
-    h('p', { class: 'lead' }, t('activate.intro')),
-    form);
 }
