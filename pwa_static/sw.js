@@ -18,7 +18,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '893c28e88260';
+const VERSION = 'f8573f8f7ccf';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',
