@@ -18,7 +18,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = 'f8573f8f7ccf';
+const VERSION = '3e2908cf2311';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',

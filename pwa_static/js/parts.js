@@ -7,7 +7,7 @@ import { h } from './dom.js';
 import { formatNumber, has, t } from './i18n.js';
 import * as outbox from './outbox.js';
 import { isCaregiver, personName, state } from './store.js';
-import { backLink, emergencyNumber, heading } from './ui.js';
+import { backLink, checkedForm, emergencyNumber, heading } from './ui.js';
 
 /**
  * Text for whoever reads it: a caregiver reads "Has Sam taken it?" where the patient reads
@@ -90,12 +90,10 @@ export function contactSection(summary) {
 export function logScreen({ kind, collection, title, intro, errors, submit, read, refused, answered }, ...fields) {
   const page = h('section', { class: 'stack' });
   const top = () => [backLink('#/today', t('action.backToday')), heading(title)];
-  const form = h('form', {
+  const form = checkedForm({
     class: 'stack',
-    novalidate: true,
-    onsubmit: async (event) => {
-      event.preventDefault();
-      errors.clear();
+    errors,
+    onSubmit: async () => {
       const body = read();
       if (!body) return;
       submit.disabled = true;

@@ -171,6 +171,22 @@ export function errorBox() {
   };
 }
 
+/**
+ * A form this code checks and sends itself: neither the browser's own check nor a page load.
+ * On submit the error box of the last try is emptied, then `onSubmit()` runs.
+ */
+export function checkedForm({ errors, onSubmit, ...props }, ...children) {
+  return h('form', {
+    ...props,
+    novalidate: true,
+    onsubmit: (event) => {
+      event.preventDefault();
+      errors.clear();
+      return onSubmit();
+    },
+  }, ...children);
+}
+
 /** Plain words for an ApiError. */
 export function messageFor(error) {
   if (!error) return t('error.generic');

@@ -5,7 +5,7 @@ import { api } from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { rememberSession, state } from '../store.js';
-import { backLink, errorBox, field, heading, messageFor, showFieldErrors } from '../ui.js';
+import { backLink, checkedForm, errorBox, field, heading, messageFor, showFieldErrors } from '../ui.js';
 
 export async function signIn(email, password, afterSignIn) {
   const session = await api('POST', '/api/session', { body: { email, password } });
@@ -61,11 +61,9 @@ function busy(button, on, text) {
 export function codeScreen({ inputs, words, send, go }, ...fields) {
   const errors = errorBox();
   const submit = h('button', { type: 'submit', class: 'button primary' }, words.submit);
-  const form = h('form', {
-    novalidate: true,
-    onsubmit: async (event) => {
-      event.preventDefault();
-      errors.clear();
+  const form = checkedForm({
+    errors,
+    onSubmit: async () => {
       if (!allFilled(inputs, errors)) return;
       busy(submit, true, words.busy);
       try {
@@ -103,11 +101,9 @@ export async function render({ go, afterSignIn }) {
   const waiting = await pendingFromBefore();
   if (waiting) notes.push(h('p', { class: 'notice' }, t('signin.waiting')));
 
-  const form = h('form', {
-    novalidate: true,
-    onsubmit: async (event) => {
-      event.preventDefault();
-      errors.clear();
+  const form = checkedForm({
+    errors,
+    onSubmit: async () => {
       if (!email.value.trim() || !password.value) {
         showFieldErrors({ email, password }, {
           email: email.value.trim() ? null : [t('signin.needEmail')],
