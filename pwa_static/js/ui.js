@@ -1,5 +1,6 @@
-// Pieces every screen uses: form fields with their hints and errors, the error box, the call
-// button, and the plain-word names of symptoms, Bristol types and saved entries.
+// Pieces every screen uses: form fields with their hints and errors, the error box, the form the
+// app checks itself, the call button, and the plain-word names of symptoms, Bristol types and
+// saved entries.
 
 import { h, uid } from './dom.js';
 import { formatDateTime, has, lang, t } from './i18n.js';

@@ -1,5 +1,6 @@
-// Small pieces every care screen uses: labelled fields with their errors, the error box,
-// the traffic light and plain-word names.
+// Small pieces every care screen uses: labelled fields with their errors, the error box, the
+// form that sends (its button disabled meanwhile, its failure shown), the traffic light and
+// plain-word names.
 
 import { h, s, uid } from '/static/js/dom.js';
 import { has, t, tn } from './i18n.js';
