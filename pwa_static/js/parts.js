@@ -1,11 +1,13 @@
 // What the screens after sign-in share about the person and their day: words for whoever reads
-// them (a caregiver reads "Has Sam taken it?"), a dose as tablets, and who to call. Kept apart
-// from ui.js so that the sign-in screen does not load it.
+// them (a caregiver reads "Has Sam taken it?"), a dose as tablets, who to call, and the screen
+// of a log (a bowel movement, a symptom). Kept apart from ui.js so that the sign-in screen does
+// not load it.
 
 import { h } from './dom.js';
 import { formatNumber, has, t } from './i18n.js';
-import { isCaregiver, personName } from './store.js';
-import { emergencyNumber } from './ui.js';
+import * as outbox from './outbox.js';
+import { isCaregiver, personName, state } from './store.js';
+import { backLink, checkedForm, emergencyNumber, heading } from './ui.js';
 
 /**
  * Text for whoever reads it: a caregiver reads "Has Sam taken it?" where the patient reads
@@ -76,4 +78,46 @@ export function contactSection(summary) {
       contact.phone ? h('a', { class: 'button call-team', href: `tel:${dialable(contact.phone)}` }, say('contact.call')) : null,
       h('a', { class: 'button danger call', href: `tel:${number}` }, t('call.button', { number }))),
     details);
+}
+
+/**
+ * The screen of a log (a bowel movement, a symptom report): back to Today, the title, the intro
+ * and the form. On submit, `read()` checks what was filled in (saying what is wrong in `errors`)
+ * and answers the body to log, or nothing; the entry is saved on the phone and sent
+ * (/api/patients/<id>/<collection>). A refusal goes to `refused(error)` and the form stays; else
+ * `answered(result, body)` makes the panel (headed by an h2) that takes the form's place.
+ */
+export function logScreen({ kind, collection, title, intro, errors, submit, read, refused, answered }, ...fields) {
+  const page = h('section', { class: 'stack' });
+  const top = () => [backLink('#/today', t('action.backToday')), heading(title)];
+  const form = checkedForm({
+    class: 'stack',
+    errors,
+    onSubmit: async () => {
+      const body = read();
+      if (!body) return;
+      submit.disabled = true;
+      const pid = state.patientId;
+      const result = await outbox.submit({
+        kind,
+        userId: state.user.id,
+        patientId: pid,
+        path: `/api/patients/${pid}/${collection}`,
+        body,
+      });
+      if (result.outcome === 'failed') {
+        submit.disabled = false;
+        refused(result.error);
+        return;
+      }
+      const panel = await answered(result, body);
+      page.replaceChildren(...top(), panel);
+      panel.querySelector('h2').focus();
+    },
+  },
+  errors.el,
+  fields,
+  submit);
+  page.append(...top(), h('p', { class: 'lead' }, intro), form);
+  return page;
 }

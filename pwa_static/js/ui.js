@@ -1,5 +1,6 @@
-// Pieces every screen uses: form fields with their hints and errors, the error box, the call
-// button, and the plain-word names of symptoms, Bristol types and saved entries.
+// Pieces every screen uses: form fields with their hints and errors, the error box, the form the
+// app checks itself, the call button, and the plain-word names of symptoms, Bristol types and
+// saved entries.
 
 import { h, uid } from './dom.js';
 import { formatDateTime, has, lang, t } from './i18n.js';
@@ -169,6 +170,22 @@ export function errorBox() {
       el.replaceChildren();
     },
   };
+}
+
+/**
+ * A form this code checks and sends itself: neither the browser's own check nor a page load.
+ * On submit the error box of the last try is emptied, then `onSubmit()` runs.
+ */
+export function checkedForm({ errors, onSubmit, ...props }, ...children) {
+  return h('form', {
+    ...props,
+    novalidate: true,
+    onsubmit: (event) => {
+      event.preventDefault();
+      errors.clear();
+      return onSubmit();
+    },
+  }, ...children);
 }
 
 /** Plain words for an ApiError. */

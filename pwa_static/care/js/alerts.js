@@ -8,7 +8,7 @@ import { h, uid } from '/static/js/dom.js';
 import { t } from './i18n.js';
 import { setSound, soundOn } from './live.js';
 import { call } from './session.js';
-import { errorBox, failureText, field } from './ui.js';
+import { errorBox, failureText, field, sendingForm } from './ui.js';
 
 /** The shared service worker (scope "/"): it shows escalation pushes and opens /care/ on a tap. */
 async function worker() {
@@ -104,38 +104,31 @@ export function contactsForm(initial, onSaved) {
   const all = [name, email, phone, emails];
   const list = contacts.emailList;
   const submit = h('button', { type: 'submit', class: 'button primary' }, t('contacts.save'));
-  const form = h('form', {
-    class: 'stack', novalidate: true,
-    onsubmit: async (event) => {
-      event.preventDefault();
-      errors.hide();
+  const form = sendingForm({
+    class: 'stack', errors, button: submit, fields: all,
+    work: async () => {
       saved.textContent = '';
-      all.forEach((f) => f.setError(''));
-      submit.disabled = true;
-      try {
-        const answer = await call('PUT', '/api/clinic/alert-contacts', { body: contacts.body() });
-        emails.input.value = (answer.email_recipients || []).join('\n');
-        saved.textContent = t('contacts.saved');
-        if (onSaved) onSaved(answer);
-      } catch (error) {
-        errors.show(failureText(error));
-        const addresses = list();
-        const texts = new Map();
-        for (const [key, messages] of Object.entries(error.fields || {})) {
-          const match = /^([\w.]+?)(?:\[(\d+)\])?$/.exec(key);
-          const target = byName[key] || byName[match ? match[1] : key];
-          if (!target) continue;
-          const text = match && match[2] !== undefined
-            ? t('settings.emailLine', { line: Number(match[2]) + 1, address: addresses[Number(match[2])] || '', message: messages.join(' ') })
-            : messages.join(' ');
-          texts.set(target, [...(texts.get(target) || []), text]);
-        }
-        for (const [target, lines] of texts) target.setError(lines.join(' '));
-        const first = form.querySelector('[aria-invalid="true"]');
-        if (first) first.focus();
-      } finally {
-        submit.disabled = false;
+      const answer = await call('PUT', '/api/clinic/alert-contacts', { body: contacts.body() });
+      emails.input.value = (answer.email_recipients || []).join('\n');
+      saved.textContent = t('contacts.saved');
+      if (onSaved) onSaved(answer);
+    },
+    failed: (error) => {
+      errors.show(failureText(error));
+      const addresses = list();
+      const texts = new Map();
+      for (const [key, messages] of Object.entries(error.fields || {})) {
+        const match = /^([\w.]+?)(?:\[(\d+)\])?$/.exec(key);
+        const target = byName[key] || byName[match ? match[1] : key];
+        if (!target) continue;
+        const text = match && match[2] !== undefined
+          ? t('settings.emailLine', { line: Number(match[2]) + 1, address: addresses[Number(match[2])] || '', message: messages.join(' ') })
+          : messages.join(' ');
+        texts.set(target, [...(texts.get(target) || []), text]);
       }
+      for (const [target, lines] of texts) target.setError(lines.join(' '));
+      const first = form.querySelector('[aria-invalid="true"]');
+      if (first) first.focus();
     },
   }, errors.el, h('div', { class: 'field-row' }, name.el, email.el, phone.el), emails.el, h('div', { class: 'button-row' }, submit, saved));
   return h('section', { class: 'card stack', 'aria-labelledby': 'h-contacts' },

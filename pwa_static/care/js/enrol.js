@@ -3,7 +3,7 @@
 import { h } from '/static/js/dom.js';
 import { formatDateTime, isoDate, t } from './i18n.js';
 import { call } from './session.js';
-import { errorBox, failureText, field } from './ui.js';
+import { errorBox, field, sendingForm } from './ui.js';
 
 function zones() {
   const own = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
@@ -21,36 +21,27 @@ export async function render({ refresh }) {
   const benInput = h('input', { type: 'checkbox', id: 'enrol-ben', name: 'benign_ethnic_neutropenia' });
   const fields = { display_name: name, timezone: zone, clozapine_start_date: start };
   const submit = h('button', { type: 'submit', class: 'button primary' }, t('enrol.submit'));
-  const form = h('form', {
-    class: 'stack', novalidate: true,
-    onsubmit: async (event) => {
-      event.preventDefault();
-      errors.hide();
-      Object.values(fields).forEach((f) => f.setError(''));
+  const form = sendingForm({
+    class: 'stack', errors, button: submit, fields,
+    read: () => {
       let missing = false;
       for (const f of [name, start]) {
         if (!f.input.value.trim()) { f.setError(t('enrol.required')); missing = true; }
       }
-      if (missing) { errors.show(t('error.fixFields')); return; }
-      submit.disabled = true;
-      try {
-        const created = await call('POST', '/api/patients', {
-          body: {
-            display_name: name.input.value.trim(),
-            timezone: zone.input.value,
-            clozapine_start_date: start.input.value,
-            benign_ethnic_neutropenia: benInput.checked,
-          },
-        });
-        showCode(created);
-      } catch (error) {
-        errors.show(failureText(error));
-        for (const [key, messages] of Object.entries(error.fields || {})) {
-          if (fields[key]) fields[key].setError(messages.join(' '));
-        }
-      } finally {
-        submit.disabled = false;
+      if (missing) {
+        errors.show(t('error.fixFields'));
+        return null;
       }
+      return {
+        display_name: name.input.value.trim(),
+        timezone: zone.input.value,
+        clozapine_start_date: start.input.value,
+        benign_ethnic_neutropenia: benInput.checked,
+      };
+    },
+    work: async (body) => {
+      const created = await call('POST', '/api/patients', { body });
+      showCode(created);
     },
   }, errors.el, name.el, zone.el, start.el,
   h('div', { class: 'check' }, benInput, h('label', { for: 'enrol-ben' }, t('enrol.ben'))),

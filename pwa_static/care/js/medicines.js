@@ -7,7 +7,7 @@ import { h } from '/static/js/dom.js';
 import { formatDate, t } from './i18n.js';
 import { call } from './session.js';
 import { noticeBox } from './treatment.js';
-import { choiceField, errorBox, failureText, field } from './ui.js';
+import { choiceField, errorBox, failureText, field, sendingForm, showFieldErrors } from './ui.js';
 
 const KINDS = ['laxative', 'other', 'clozapine'];
 const STRENGTHS = [12.5, 25, 50, 100, 200];
@@ -93,52 +93,42 @@ function addForm(base, onSaved) {
   }
   fit();
   const submit = h('button', { type: 'submit', class: 'button primary' }, t('medicines.add'));
-  return h('form', {
-    class: 'stack', novalidate: true,
-    onsubmit: async (event) => {
-      event.preventDefault();
-      errors.hide();
-      Object.values(fields).forEach((f) => f.setError(''));
-      const chosen = kind.value();
-      const body = { kind: chosen, name: name.input.value.trim() };
-      if (!body.name) {
-        name.setError(t('medicines.nameNeeded'));
-        name.input.focus();
-        return;
+  /** The medicine to add, or null having said what is missing. */
+  function read() {
+    const chosen = kind.value();
+    const body = { kind: chosen, name: name.input.value.trim() };
+    if (!body.name) {
+      name.setError(t('medicines.nameNeeded'));
+      name.input.focus();
+      return null;
+    }
+    if (chosen === 'clozapine') {
+      body.strength_mg = Number(strength.input.value);
+    } else {
+      body.times = times(when.input.value);
+      if (!body.times.length) {
+        when.setError(t('medicines.timesNeeded'));
+        when.input.focus();
+        return null;
       }
-      if (chosen === 'clozapine') {
-        body.strength_mg = Number(strength.input.value);
-      } else {
-        body.times = times(when.input.value);
-        if (!body.times.length) {
-          when.setError(t('medicines.timesNeeded'));
-          when.input.focus();
-          return;
-        }
-        if (dose.input.value.trim()) body.dose_text = dose.input.value.trim();
-        const perDose = number(units.input.value);
-        if (perDose !== null) body.units_per_dose = perDose;
-      }
-      const onHand = number(stock.input.value);
-      if (onHand !== null) body.stock = onHand;
-      submit.disabled = true;
-      try {
-        await call('POST', `${base}/medicines`, { body });
-        await onSaved({ text: t('medicines.added', { name: body.name }) });
-      } catch (error) {
-        errors.show(failureText(error));
-        let first = null;
-        for (const [key, messages] of Object.entries(error.fields || {})) {
-          const target = fields[key.split('[')[0]];
-          if (target) {
-            target.setError(messages.join(' '));
-            first = first || target;
-          }
-        }
-        if (first && first.input) first.input.focus();
-      } finally {
-        submit.disabled = false;
-      }
+      if (dose.input.value.trim()) body.dose_text = dose.input.value.trim();
+      const perDose = number(units.input.value);
+      if (perDose !== null) body.units_per_dose = perDose;
+    }
+    const onHand = number(stock.input.value);
+    if (onHand !== null) body.stock = onHand;
+    return body;
+  }
+  return sendingForm({
+    class: 'stack', errors, button: submit, fields, read,
+    work: async (body) => {
+      await call('POST', `${base}/medicines`, { body });
+      await onSaved({ text: t('medicines.added', { name: body.name }) });
+    },
+    failed: (error) => {
+      errors.show(failureText(error));
+      const first = showFieldErrors(fields, error.fields);
+      if (first && first.input) first.input.focus();
     },
   }, h('h3', {}, t('medicines.addTitle')), errors.el, kind.el, name.el, when.el, dose.el, units.el, strength.el, stock.el, h('div', {}, submit));
 }

@@ -10,7 +10,7 @@ import { h } from '/static/js/dom.js';
 import { addDays, formatDate, formatDateTime, isoDate, localInputToIso, nowForInput, t } from './i18n.js';
 import { bowelChart, ancChart } from './charts.js';
 import { call } from './session.js';
-import { bandName, bloodTestText, errorBox, failureText, field, light, patientLight, pushTag, ruleTitle, severityTag, symptomName, testName } from './ui.js';
+import { bandName, bloodTestText, errorBox, failureText, field, light, patientLight, pushTag, ruleTitle, sendingForm, severityTag, symptomName, testName } from './ui.js';
 import { medicinesSection } from './medicines.js';
 import { peopleBlock } from './people.js';
 import { planSection } from './plan.js';
@@ -353,49 +353,40 @@ function labSection(base, { notice, onSaved }) {
   }
   test.input.addEventListener('change', fit);
   fit();
-  return h('form', {
-    class: 'stack', novalidate: true,
-    onsubmit: async (event) => {
-      event.preventDefault();
-      errors.hide();
-      result.replaceChildren();
-      Object.values(fields).forEach((f) => f.setError(''));
-      const number = Number(value.input.value.replace(',', '.'));
-      if (!value.input.value.trim() || Number.isNaN(number)) {
-        value.setError(t('lab.required'));
-        value.input.focus();
-        return;
-      }
-      const chosen = LAB_TESTS[test.input.value];
-      const body = { test: test.input.value, value: number, unit: unit.input.value, collected_at: localInputToIso(collected.input.value) };
-      if (!limit.el.hidden && limit.input.value.trim()) {
-        const upper = Number(limit.input.value.replace(',', '.'));
-        if (Number.isNaN(upper)) {
-          limit.setError(t('lab.required'));
-          limit.input.focus();
-          return;
-        }
-        body.upper_limit = upper;
-      } else if (chosen.limit) {
-        limit.setError(t('lab.upperLimitNeeded'));
+  /** The result to add, or null having said what is wrong. */
+  function read() {
+    result.replaceChildren();
+    const number = Number(value.input.value.replace(',', '.'));
+    if (!value.input.value.trim() || Number.isNaN(number)) {
+      value.setError(t('lab.required'));
+      value.input.focus();
+      return null;
+    }
+    const chosen = LAB_TESTS[test.input.value];
+    const body = { test: test.input.value, value: number, unit: unit.input.value, collected_at: localInputToIso(collected.input.value) };
+    if (!limit.el.hidden && limit.input.value.trim()) {
+      const upper = Number(limit.input.value.replace(',', '.'));
+      if (Number.isNaN(upper)) {
+        limit.setError(t('lab.required'));
         limit.input.focus();
-        return;
+        return null;
       }
-      if (chosen.symptoms) body.symptomatic = symptomatic.checked;
-      submit.disabled = true;
-      try {
-        const answer = await call('POST', `${base}/lab-results`, { body });
-        value.input.value = '';
-        limit.input.value = '';
-        onSaved(answer); // the whole page again: status, light, charts and timeline
-      } catch (error) {
-        errors.show(failureText(error));
-        for (const [key, messages] of Object.entries(error.fields || {})) {
-          if (fields[key]) fields[key].setError(messages.join(' '));
-        }
-      } finally {
-        submit.disabled = false;
-      }
+      body.upper_limit = upper;
+    } else if (chosen.limit) {
+      limit.setError(t('lab.upperLimitNeeded'));
+      limit.input.focus();
+      return null;
+    }
+    if (chosen.symptoms) body.symptomatic = symptomatic.checked;
+    return body;
+  }
+  return sendingForm({
+    class: 'stack', errors, button: submit, fields, read,
+    work: async (body) => {
+      const answer = await call('POST', `${base}/lab-results`, { body });
+      value.input.value = '';
+      limit.input.value = '';
+      onSaved(answer); // the whole page again: status, light, charts and timeline
     },
   }, h('p', {}, t('lab.intro')), errors.el, test.el, value.el, unit.el, limit.el, symptomaticLine, collected.el, h('div', {}, submit), result);
 }

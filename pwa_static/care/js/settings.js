@@ -9,7 +9,7 @@ import { has, t, tn } from './i18n.js';
 import { accountBlock } from './people.js';
 import { call, session, signOut } from './session.js';
 import { contactFields, contactsForm, deviceCard } from './alerts.js';
-import { errorBox, failureText, field, ruleTitle } from './ui.js';
+import { errorBox, failureText, field, ruleTitle, sendingForm } from './ui.js';
 
 const WINDOWS = [
   { key: 'emergency', max: 240 },
@@ -230,41 +230,35 @@ function editForm(initial, choices) {
   }
 
   const submit = h('button', { type: 'submit', class: 'button primary' }, t('settings.save'));
-  const form = h('form', {
-    class: 'stack settings-form', novalidate: true,
-    onsubmit: async (event) => {
-      event.preventDefault();
-      errors.hide();
+  const form = sendingForm({
+    class: 'stack settings-form', errors, button: submit, fields: all,
+    read: () => {
       saved.textContent = '';
-      all.forEach((f) => f.setError(''));
       const body = collect();
-      if (!body) {
-        errors.show(t('error.fixFields'));
+      if (body) return body;
+      errors.show(t('error.fixFields'));
+      const first = form.querySelector('[aria-invalid="true"]');
+      if (first) first.focus();
+      return null;
+    },
+    work: async (body) => {
+      const answer = await call('PUT', '/api/clinic/settings', { body });
+      webhookSecret.input.value = '';
+      setSecretState(answer.webhook_secret_set);
+      const w = answer.escalation_windows_minutes || {};
+      for (const { key } of WINDOWS) windows[key].input.value = w[key] === null || w[key] === undefined ? '' : String(w[key]);
+      emails.input.value = (answer.email_recipients || []).join('\n');
+      savedRules = [...(answer.caregiver_rules || [])];
+      saved.textContent = t('settings.saved');
+    },
+    failed: (error) => {
+      if (error.fields) {
+        const { unplaced } = showFieldErrors(error.fields);
+        errors.show(unplaced.length ? `${t('error.fixFields')} ${unplaced.join(' ')}` : t('error.fixFields'));
         const first = form.querySelector('[aria-invalid="true"]');
         if (first) first.focus();
-        return;
-      }
-      submit.disabled = true;
-      try {
-        const answer = await call('PUT', '/api/clinic/settings', { body });
-        webhookSecret.input.value = '';
-        setSecretState(answer.webhook_secret_set);
-        const w = answer.escalation_windows_minutes || {};
-        for (const { key } of WINDOWS) windows[key].input.value = w[key] === null || w[key] === undefined ? '' : String(w[key]);
-        emails.input.value = (answer.email_recipients || []).join('\n');
-        savedRules = [...(answer.caregiver_rules || [])];
-        saved.textContent = t('settings.saved');
-      } catch (error) {
-        if (error.fields) {
-          const { unplaced } = showFieldErrors(error.fields);
-          errors.show(unplaced.length ? `${t('error.fixFields')} ${unplaced.join(' ')}` : t('error.fixFields'));
-          const first = form.querySelector('[aria-invalid="true"]');
-          if (first) first.focus();
-        } else {
-          errors.show(failureText(error));
-        }
-      } finally {
-        submit.disabled = false;
+      } else {
+        errors.show(failureText(error));
       }
     },
   },

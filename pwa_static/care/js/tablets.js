@@ -5,7 +5,7 @@
 import { h, uid } from '/static/js/dom.js';
 import { t } from './i18n.js';
 import { call } from './session.js';
-import { errorBox, failureText } from './ui.js';
+import { errorBox, sendingForm } from './ui.js';
 
 const STRENGTHS = [12.5, 25, 50, 100, 200];
 
@@ -20,24 +20,14 @@ export function tabletsBlock(base, patient) {
   });
   const hintId = uid('hint');
   const submit = h('button', { type: 'submit', class: 'button' }, t('tablets.save'));
-  return h('form', {
-    class: 'stack',
-    novalidate: true,
-    onsubmit: async (event) => {
-      event.preventDefault();
-      errors.hide();
+  return sendingForm({
+    class: 'stack', errors, button: submit,
+    work: async () => {
       saved.textContent = '';
-      submit.disabled = true;
-      try {
-        const answer = await call('PUT', `${base}/tablets`, {
-          body: { strengths_mg: boxes.filter((b) => b.box.checked).map((b) => b.mg) },
-        });
-        saved.textContent = answer.strengths_mg.length ? t('tablets.saved') : t('tablets.cleared');
-      } catch (error) {
-        errors.show(failureText(error));
-      } finally {
-        submit.disabled = false;
-      }
+      const answer = await call('PUT', `${base}/tablets`, {
+        body: { strengths_mg: boxes.filter((b) => b.box.checked).map((b) => b.mg) },
+      });
+      saved.textContent = answer.strengths_mg.length ? t('tablets.saved') : t('tablets.cleared');
     },
   },
   errors.el,

@@ -1,5 +1,6 @@
-// Small pieces every care screen uses: labelled fields with their errors, the error box,
-// the traffic light and plain-word names.
+// Small pieces every care screen uses: labelled fields with their errors, the error box, the
+// form that sends (its button disabled meanwhile, its failure shown), the traffic light and
+// plain-word names.
 
 import { h, s, uid } from '/static/js/dom.js';
 import { has, t, tn } from './i18n.js';
@@ -72,6 +73,53 @@ export function failureText(error) {
   if (error.status === 409) return t('error.conflict', { message: error.message });
   if (error.fields) return t('error.fixFields');
   return t('error.generic', { message: error.message || error.code });
+}
+
+/**
+ * The server's field errors (`{name: [why, ...]}`) next to the fields of `fields` ({name: field});
+ * an item of a list (`times[1]`) goes to the list's field. Answers the first field it marked.
+ */
+export function showFieldErrors(fields, errors) {
+  let first = null;
+  for (const [key, messages] of Object.entries(errors || {})) {
+    const target = fields[key] || fields[key.split('[')[0]];
+    if (!target) continue;
+    target.setError(messages.join(' '));
+    first = first || target;
+  }
+  return first;
+}
+
+/**
+ * A care-team form (`props` for the form element, `children` in it) whose submit is neither the
+ * browser's own check nor a page load. The error box and the errors of `fields` ({name: field})
+ * are emptied; `read()`, when given, answers what to send, or nothing having said why not; then
+ * `work(what)` runs with `button` disabled until it is done (one tap, one request). A failure is
+ * said in plain words in the box and next to the fields it names, or by `failed(error)` in its
+ * own way.
+ */
+export function sendingForm({ errors, button, fields = {}, read, work, failed, ...props }, ...children) {
+  async function onsubmit(event) {
+    event.preventDefault();
+    errors.hide();
+    Object.values(fields).forEach((f) => f.setError(''));
+    const what = read ? read() : undefined;
+    if (read && !what) return;
+    button.disabled = true;
+    try {
+      await work(what);
+    } catch (error) {
+      if (failed) {
+        failed(error);
+      } else {
+        errors.show(failureText(error));
+        showFieldErrors(fields, error.fields);
+      }
+    } finally {
+      button.disabled = false;
+    }
+  }
+  return h('form', { ...props, novalidate: true, onsubmit }, ...children);
 }
 
 export function errorBox() {

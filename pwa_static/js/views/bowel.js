@@ -2,11 +2,10 @@
 
 import { h, uid } from '../dom.js';
 import { t } from '../i18n.js';
-import * as outbox from '../outbox.js';
 import { bristolPicture } from '../pictures.js';
-import { ensureCatalogue, state } from '../store.js';
-import { backLink, bristolTypes, errorBox, field, heading, messageFor } from '../ui.js';
-import { say } from '../parts.js';
+import { ensureCatalogue } from '../store.js';
+import { bristolTypes, errorBox, field, messageFor } from '../ui.js';
+import { logScreen, say } from '../parts.js';
 import { chooseWhen } from './when.js';
 
 function resultPanel(result, type, again) {
@@ -45,50 +44,34 @@ export async function render({ refresh }) {
         h('p', { id: `${id}-desc`, class: 'choice-desc' }, item.description));
     }));
   const submit = h('button', { type: 'submit', class: 'button primary big' }, t('action.save'));
-  const page = h('section', { class: 'stack' });
-
-  const form = h('form', {
-    class: 'stack',
-    novalidate: true,
-    onsubmit: async (event) => {
-      event.preventDefault();
-      errors.clear();
-      const chosen = form.querySelector(`input[name="${name}"]:checked`);
-      if (!chosen) {
-        errors.show(t('bowel.pickOne'));
-        return;
-      }
-      const occurredAt = when.value();
-      if (!occurredAt) {
-        errors.show(t('when.invalid'));
-        return;
-      }
-      const body = { occurred_at: occurredAt, bristol_type: Number(chosen.value) };
-      if (notes.value.trim()) body.notes = notes.value.trim();
-      submit.disabled = true;
-      const result = await outbox.submit({
-        kind: 'bowel',
-        userId: state.user.id,
-        patientId: state.patientId,
-        path: `/api/patients/${state.patientId}/bowel-movements`,
-        body,
-      });
-      if (result.outcome === 'failed') {
-        submit.disabled = false;
-        errors.show(messageFor(result.error));
-        return;
-      }
-      const panel = resultPanel(result, body.bristol_type, () => refresh());
-      page.replaceChildren(backLink('#/today', t('action.backToday')), heading(t('bowel.title')), panel);
-      panel.querySelector('h2').focus();
-    },
+  function read() {
+    const chosen = choices.querySelector(`input[name="${name}"]:checked`);
+    if (!chosen) {
+      errors.show(t('bowel.pickOne'));
+      return null;
+    }
+    const occurredAt = when.value();
+    if (!occurredAt) {
+      errors.show(t('when.invalid'));
+      return null;
+    }
+    const body = { occurred_at: occurredAt, bristol_type: Number(chosen.value) };
+    if (notes.value.trim()) body.notes = notes.value.trim();
+    return body;
+  }
+  const page = logScreen({
+    kind: 'bowel',
+    collection: 'bowel-movements',
+    title: t('bowel.title'),
+    intro: say('bowel.intro'),
+    errors,
+    submit,
+    read,
+    refused: (error) => errors.show(messageFor(error)),
+    answered: (result, body) => resultPanel(result, body.bristol_type, () => refresh()),
   },
-  errors.el,
   choices,
   when.el,
-  field({ label: t('bowel.notes'), input: notes, hint: t('bowel.notesHint') }),
-  submit);
-
-  page.append(backLink('#/today', t('action.backToday')), heading(t('bowel.title')), h('p', { class: 'lead' }, say('bowel.intro')), form);
+  field({ label: t('bowel.notes'), input: notes, hint: t('bowel.notesHint') }));
   return page;
 }

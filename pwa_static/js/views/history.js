@@ -9,7 +9,7 @@ import {
 import * as outbox from '../outbox.js';
 import { cachedGet, currentPatient, state, whenPatients } from '../store.js';
 import {
-  FEVER_C, backLink, bristolTypes, describeEntry, errorBox, field, heading, messageFor, showFieldErrors, symptomLabel,
+  FEVER_C, backLink, bristolTypes, checkedForm, describeEntry, errorBox, field, heading, messageFor, showFieldErrors, symptomLabel,
 } from '../ui.js';
 import { say } from '../parts.js';
 
@@ -242,12 +242,10 @@ function addResultForm(pid) {
   const collected = h('input', { type: 'date', name: 'collected_at', max: isoDate(), value: isoDate() });
   const errors = errorBox();
   const outcome = h('div', { class: 'stack', 'aria-live': 'polite' });
-  const form = h('form', {
+  const form = checkedForm({
     class: 'stack card',
-    novalidate: true,
-    onsubmit: async (event) => {
-      event.preventDefault();
-      errors.clear();
+    errors,
+    onSubmit: async () => {
       const number = Number(value.value.trim().replace(',', '.'));
       if (!value.value.trim() || !Number.isFinite(number) || number < 0) {
         showFieldErrors({ value }, { value: [t('lab.valueInvalid')] });

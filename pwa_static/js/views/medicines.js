@@ -10,7 +10,7 @@ import { formatDate, formatTime, t } from '../i18n.js';
 import * as outbox from '../outbox.js';
 import { api } from '../api.js';
 import { isCaregiver, state } from '../store.js';
-import { backLink, errorBox, field, heading, messageFor, setFieldError, showFieldErrors } from '../ui.js';
+import { backLink, checkedForm, errorBox, field, heading, messageFor, setFieldError, showFieldErrors } from '../ui.js';
 
 function doseLine(medicine, dose, context) {
   const titleId = uid('med');
@@ -197,12 +197,10 @@ function addForm(context, refresh) {
     strengthField.hidden = !clozapine;
   }
   fit();
-  return h('form', {
+  return checkedForm({
     class: 'stack card',
-    novalidate: true,
-    onsubmit: async (event) => {
-      event.preventDefault();
-      errors.clear();
+    errors,
+    onSubmit: async () => {
       const body = { kind: chosen(), name: name.value.trim() };
       if (body.kind === 'clozapine') {
         body.strength_mg = Number(strength.value);

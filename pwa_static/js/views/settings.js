@@ -8,7 +8,7 @@ import { formatDateTime, lang, languages, t, tn } from '../i18n.js';
 import * as outbox from '../outbox.js';
 import * as push from '../push.js';
 import { currentPatient, forgetSession, isCaregiver, saveSettings, settings, state, switchPatient, useLanguage, whenPatients } from '../store.js';
-import { emergencyNumber, errorBox, field, heading, messageFor, showFieldErrors } from '../ui.js';
+import { checkedForm, emergencyNumber, errorBox, field, heading, messageFor, showFieldErrors } from '../ui.js';
 
 function section(id, title, ...children) {
   return h('section', { class: 'card stack', 'aria-labelledby': id }, h('h2', { id }, title), children);
@@ -81,12 +81,10 @@ function actionForm(title, fields, label, work, onError = () => {}) {
   const errors = errorBox();
   const done = h('p', { 'aria-live': 'polite' });
   const submit = h('button', { type: 'submit', class: 'button' }, label);
-  return h('form', {
+  return checkedForm({
     class: 'stack',
-    novalidate: true,
-    onsubmit: async (event) => {
-      event.preventDefault();
-      errors.clear();
+    errors,
+    onSubmit: async () => {
       done.textContent = '';
       submit.disabled = true;
       try {

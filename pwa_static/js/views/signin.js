@@ -5,7 +5,7 @@ import { api } from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { rememberSession, state } from '../store.js';
-import { errorBox, field, heading, messageFor, showFieldErrors } from '../ui.js';
+import { backLink, checkedForm, errorBox, field, heading, messageFor, showFieldErrors } from '../ui.js';
 
 export async function signIn(email, password, afterSignIn) {
   const session = await api('POST', '/api/session', { body: { email, password } });
@@ -26,7 +26,7 @@ export function codeInput() {
   return h('input', { type: 'text', name: 'code', autocomplete: 'one-time-code', autocapitalize: 'characters', spellcheck: 'false', required: true });
 }
 
-export function showPasswordToggle(input) {
+function showPasswordToggle(input) {
   const box = h('input', {
     type: 'checkbox',
     id: `${input.id}-show`,
@@ -36,7 +36,7 @@ export function showPasswordToggle(input) {
 }
 
 /** All filled in? Else say which are not. */
-export function allFilled(inputs, errors) {
+function allFilled(inputs, errors) {
   const missing = {};
   for (const [key, input] of Object.entries(inputs)) {
     if (!input.value.trim()) missing[key] = [t('activate.required')];
@@ -46,9 +46,45 @@ export function allFilled(inputs, errors) {
   return !Object.keys(missing).length;
 }
 
-export function busy(button, on, text) {
+function busy(button, on, text) {
   button.disabled = on;
   if (text) button.textContent = text;
+}
+
+/**
+ * The screen of a one-time code (an activation, a password reset): back to sign-in, the title,
+ * the intro and the form. Every field must be filled in; `send()` makes the account or the
+ * password and signs in, then Today opens; a refusal shows the server's field errors next to
+ * the fields and its message in the box. `words` are the `title`, the `intro`, the button's
+ * `submit` and `busy` texts and what to say `offline`.
+ */
+export function codeScreen({ inputs, words, send, go }, ...fields) {
+  const errors = errorBox();
+  const submit = h('button', { type: 'submit', class: 'button primary' }, words.submit);
+  const form = checkedForm({
+    errors,
+    onSubmit: async () => {
+      if (!allFilled(inputs, errors)) return;
+      busy(submit, true, words.busy);
+      try {
+        await send();
+        go('today');
+      } catch (error) {
+        busy(submit, false, words.submit);
+        showFieldErrors(inputs, error.fields || {});
+        errors.show(error.isNetwork ? words.offline : messageFor(error));
+      }
+    },
+  },
+  errors.el,
+  fields,
+  showPasswordToggle(inputs.password),
+  submit);
+  return h('section', { class: 'stack' },
+    backLink('#/signin', t('activate.back')),
+    heading(words.title),
+    h('p', { class: 'lead' }, words.intro),
+    form);
 }
 
 export async function render({ go, afterSignIn }) {
@@ -65,11 +101,9 @@ export async function render({ go, afterSignIn }) {
   const waiting = await pendingFromBefore();
   if (waiting) notes.push(h('p', { class: 'notice' }, t('signin.waiting')));
 
-  const form = h('form', {
-    novalidate: true,
-    onsubmit: async (event) => {
-      event.preventDefault();
-      errors.clear();
+  const form = checkedForm({
+    errors,
+    onSubmit: async () => {
       if (!email.value.trim() || !password.value) {
         showFieldErrors({ email, password }, {
           email: email.value.trim() ? null : [t('signin.needEmail')],
@@ -125,56 +159,38 @@ export async function renderActivate({ go, afterSignIn }) {
   const password = passwordInput('new-password');
   const name = h('input', { type: 'text', name: 'display_name', autocomplete: 'name', required: true });
   const inputs = { code, email, password, display_name: name };
-  const errors = errorBox();
-  const submit = h('button', { type: 'submit', class: 'button primary' }, t('activate.submit'));
-
-  const form = h('form', {
-    novalidate: true,
-    onsubmit: async (event) => {
-      event.preventDefault();
-      errors.clear();
-      if (!allFilled(inputs, errors)) return;
-      busy(submit, true, t('activate.busy'));
-      try {
-        await api('POST', '/api/activate', {
-          body: {
-            code: code.value.trim(),
-            email: email.value.trim(),
-            password: password.value,
-            display_name: name.value.trim(),
-          },
-        });
-        try {
-          await signIn(email.value.trim(), password.value, afterSignIn);
-        } catch (error) {
-          // nothing was made: the email has an account with another password
-          if (error.status === 401) throw { status: 401, message: t('activate.emailInUse') };
-          throw error;
-        }
-        // an existing caregiver signed in: accept the invite from their account
-        if (state.user && state.user.role === 'caregiver') {
-          await api('POST', '/api/caregiver-invites/accept', { body: { code: code.value.trim() } }).catch(() => null);
-          await afterSignIn();
-        }
-        go('today');
-      } catch (error) {
-        busy(submit, false, t('activate.submit'));
-        showFieldErrors(inputs, error.fields || {});
-        errors.show(error.isNetwork ? t('activate.offline') : messageFor(error));
-      }
-    },
-  },
-  errors.el,
-  field({ label: t('activate.code'), input: code, hint: t('activate.codeHint') }),
-  field({ label: t('activate.name'), input: name, hint: t('activate.nameHint') }),
-  field({ label: t('activate.email'), input: email }),
-  field({ label: t('activate.password'), input: password, hint: t('activate.passwordHint') }),
-  showPasswordToggle(password),
-  submit);
-
-  return h('section', { class: 'stack' },
-    h('p', { class: 'back' }, h('a', { href: '#/signin' }, t('activate.back'))),
-    heading(t('activate.title')),
-    h('p', { class: 'lead' }, t('activate.intro')),
-    form);
+  async function send() {
+    await api('POST', '/api/activate', {
+      body: {
+        code: code.value.trim(),
+        email: email.value.trim(),
+        password: password.value,
+        display_name: name.value.trim(),
+      },
+    });
+    try {
+      await signIn(email.value.trim(), password.value, afterSignIn);
+    } catch (error) {
+      // nothing was made: the email has an account with another password
+      if (error.status === 401) throw { status: 401, message: t('activate.emailInUse') };
+      throw error;
+    }
+    // an existing caregiver signed in: accept the invite from their account
+    if (state.user && state.user.role === 'caregiver') {
+      await api('POST', '/api/caregiver-invites/accept', { body: { code: code.value.trim() } }).catch(() => null);
+      await afterSignIn();
+    }
+  }
+  const words = {
+    title: t('activate.title'),
+    intro: t('activate.intro'),
+    submit: t('activate.submit'),
+    busy: t('activate.busy'),
+    offline: t('activate.offline'),
+  };
+  return codeScreen({ inputs, words, send, go },
+    field({ label: t('activate.code'), input: code, hint: t('activate.codeHint') }),
+    field({ label: t('activate.name'), input: name, hint: t('activate.nameHint') }),
+    field({ label: t('activate.email'), input: email }),
+    field({ label: t('activate.password'), input: password, hint: t('activate.passwordHint') }));
 }

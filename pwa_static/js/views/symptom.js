@@ -4,12 +4,11 @@
 
 import { h, uid } from '../dom.js';
 import { formatNumber, t } from '../i18n.js';
-import * as outbox from '../outbox.js';
 import { ensureCatalogue, isCaregiver, savedAnswer, state } from '../store.js';
 import {
-  FEVER_C, backLink, callButton, emergencyNumber, errorBox, field, heading, isEmergency, isRedFlag, messageFor, offlineAdvice, setFieldError, symptomGroups,
+  FEVER_C, callButton, emergencyNumber, errorBox, field, isEmergency, isRedFlag, messageFor, offlineAdvice, setFieldError, symptomGroups,
 } from '../ui.js';
-import { contactSection, say } from '../parts.js';
+import { contactSection, logScreen, say } from '../parts.js';
 
 const SEVERITY_ORDER = { emergency: 0, urgent: 1, routine: 2 };
 
@@ -114,51 +113,45 @@ export async function render() {
         item.hint ? h('p', { id: `${id}-hint`, class: 'hint' }, item.hint) : null);
     })));
   const submit = h('button', { type: 'submit', class: 'button primary big' }, t('symptom.send'));
-  const page = h('section', { class: 'stack' });
-
-  const form = h('form', {
-    class: 'stack',
-    novalidate: true,
-    onsubmit: async (event) => {
-      event.preventDefault();
-      errors.clear();
-      const codes = boxes.filter((b) => b.checked).map((b) => b.value);
-      const temp = parseTemperature(temperature.value);
-      setFieldError(temperature, temp.error || '');
-      // a wrong temperature alone is not sent; with symptoms ticked, they are sent without it
-      if (temp.error && !codes.length) {
-        errors.show(temp.error);
-        return;
-      }
-      if (!codes.length && temp.value === null) {
-        errors.show(t('symptom.pickOne'));
-        return;
-      }
-      const body = { occurred_at: new Date().toISOString(), symptoms: codes };
-      if (!temp.error && temp.value !== null) body.temperature_c = temp.value;
-      if (notes.value.trim()) body.notes = notes.value.trim();
-      submit.disabled = true;
-      const result = await outbox.submit({
-        kind: 'symptom',
-        userId: state.user.id,
-        patientId: state.patientId,
-        path: `/api/patients/${state.patientId}/symptoms`,
-        body,
-      });
-      if (result.outcome === 'failed') {
-        submit.disabled = false;
-        const plain = plainFieldErrors(result.error && result.error.fields);
-        if (result.error && result.error.fields && result.error.fields.temperature_c) setFieldError(temperature, t('symptom.tempRange'));
-        errors.show(plain.length ? plain.join(' ') : messageFor(result.error));
-        return;
-      }
-      const summary = await savedAnswer(`summary:${state.patientId}`);
-      const panel = resultPanel(result, body, temp.error, summary);
-      page.replaceChildren(backLink('#/today', t('action.backToday')), heading(t('symptom.title')), panel);
-      panel.querySelector('h2').focus();
-    },
+  let temp = null;
+  function read() {
+    const codes = boxes.filter((b) => b.checked).map((b) => b.value);
+    temp = parseTemperature(temperature.value);
+    setFieldError(temperature, temp.error || '');
+    // a wrong temperature alone is not sent; with symptoms ticked, they are sent without it
+    if (temp.error && !codes.length) {
+      errors.show(temp.error);
+      return null;
+    }
+    if (!codes.length && temp.value === null) {
+      errors.show(t('symptom.pickOne'));
+      return null;
+    }
+    const body = { occurred_at: new Date().toISOString(), symptoms: codes };
+    if (!temp.error && temp.value !== null) body.temperature_c = temp.value;
+    if (notes.value.trim()) body.notes = notes.value.trim();
+    return body;
+  }
+  function refused(error) {
+    const plain = plainFieldErrors(error && error.fields);
+    if (error && error.fields && error.fields.temperature_c) setFieldError(temperature, t('symptom.tempRange'));
+    errors.show(plain.length ? plain.join(' ') : messageFor(error));
+  }
+  async function answered(result, body) {
+    const summary = await savedAnswer(`summary:${state.patientId}`);
+    return resultPanel(result, body, temp.error, summary);
+  }
+  const page = logScreen({
+    kind: 'symptom',
+    collection: 'symptoms',
+    title: t('symptom.title'),
+    intro: say('symptom.intro'),
+    errors,
+    submit,
+    read,
+    refused,
+    answered,
   },
-  errors.el,
   list,
   urgent,
   field({
@@ -166,9 +159,6 @@ export async function render() {
     input: temperature,
     hint: t('symptom.temperatureHint', { fever: formatNumber(FEVER_C) }),
   }),
-  field({ label: t('symptom.notes'), input: notes }),
-  submit);
-
-  page.append(backLink('#/today', t('action.backToday')), heading(t('symptom.title')), h('p', { class: 'lead' }, say('symptom.intro')), form);
+  field({ label: t('symptom.notes'), input: notes }));
   return page;
 }
