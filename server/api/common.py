@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, g, jsonify, request
@@ -9,12 +10,13 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import Schema
 
-from server.api.access import current_actor, current_user
+from server.api.access import current_actor, current_patient, current_user, now
 from server.api.body import BodyParser
+from server.extensions import db
 from server.services.content import ENGLISH, Content
 from server.services.errors import Invalid
 from server.services.formats import Formats, locale_tag
-from server.services.idempotency import Claim, Outcome, fingerprint
+from server.services.idempotency import Claim, Entry, Outcome, fingerprint
 
 IDEMPOTENCY_DOC = {
     "parameters": [
@@ -128,6 +130,18 @@ def outcome_response(outcome: Outcome) -> ResponseReturnValue:
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+def record_entry(
+    use_case: Callable[..., Outcome], scope: str, schema: Schema, data: dict[str, Any], **extra: Any
+) -> ResponseReturnValue:
+    """A log entry POSTed: the signed-in actor logs `data` for the route's patient through
+    `use_case`, once per Idempotency-Key (`scope` and the response `schema` as in
+    `idempotency_claim`); the answer is the first one."""
+    actor = current_actor()
+    assert actor is not None
+    entry = Entry(actor, current_patient(), data, now(), idempotency_claim(scope, schema))
+    return outcome_response(use_case(db.session, entry, **extra))
 
 
 def config(name: str) -> Any:

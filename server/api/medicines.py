@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from server import policy
 from server.api.access import access, current_actor, current_patient, now
-from server.api.common import IDEMPOTENCY_DOC, blueprint, idempotency_claim, outcome_response
+from server.api.common import IDEMPOTENCY_DOC, blueprint, record_entry
 from server.extensions import db
 from server.schemas.medicines import (
     MedicineChangeIn,
@@ -110,14 +110,4 @@ def post_medicine_event(args: dict[str, Any], patient_id: int) -> ResponseReturn
     """Mark a dose of another medicine (named by its `scheduled_at`) taken or skipped; a dose
     taken comes off its stock (422 for a time the medicine has no dose at, 409 when already
     marked). Clozapine's doses are marked with `dose-events`."""
-    actor = current_actor()
-    assert actor is not None
-    outcome = medicines.record_event(
-        db.session,
-        actor=actor,
-        patient=current_patient(),
-        data=args,
-        now=now(),
-        claim=idempotency_claim("medicine-events", MEDICINE_EVENT_OUT),
-    )
-    return outcome_response(outcome)
+    return record_entry(medicines.record_event, "medicine-events", MEDICINE_EVENT_OUT, args)

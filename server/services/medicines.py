@@ -461,9 +461,8 @@ def clozapine_dose_recorded(
     )
 
 
-def _record_event(
-    session: Session, actor: Actor, patient: Patient, data: dict[str, Any], now: dt.datetime
-) -> MarkedMedicine:
+def _record_event(session: Session, entry: idempotency.Entry) -> MarkedMedicine:
+    actor, patient, data, now = entry.actor, entry.patient, entry.data, entry.now
     medicine = _get(session, patient, data["medicine_id"])
     if medicine.kind == MedicineKind.CLOZAPINE:
         raise Invalid({"medicine_id": ["Clozapine doses are marked on the dose itself."]})
@@ -494,21 +493,11 @@ def _record_event(
     return MarkedMedicine(event, medicine)
 
 
-def record_event(
-    session: Session,
-    *,
-    actor: Actor,
-    patient: Patient,
-    data: dict[str, Any],
-    now: dt.datetime,
-    claim: idempotency.Claim | None,
-) -> idempotency.Outcome:
+def record_event(session: Session, entry: idempotency.Entry) -> idempotency.Outcome:
     """Mark a dose of another medicine taken or skipped; the same Idempotency-Key answers
     once."""
 
-    return idempotency.run_once(
-        session, claim, now, lambda: _record_event(session, actor, patient, data, now)
-    )
+    return entry.once(session, lambda: _record_event(session, entry))
 
 
 # --- reminders (the dispatch cycle) ------------------------------------------------------------

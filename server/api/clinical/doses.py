@@ -8,8 +8,8 @@ from flask.typing import ResponseReturnValue
 
 from server import policy
 from server.api.access import access, current_patient, now
-from server.api.clinical.blueprint import BASE, LOGGERS, READERS, blp, signed_in_actor
-from server.api.common import IDEMPOTENCY_DOC, idempotency_claim, outcome_response, reader_content
+from server.api.clinical.blueprint import BASE, LOGGERS, READERS, blp
+from server.api.common import IDEMPOTENCY_DOC, reader_content, record_entry
 from server.extensions import db
 from server.schemas.common import CollectionQuery
 from server.schemas.doses import (
@@ -59,16 +59,9 @@ def post_dose_event(args: dict[str, Any], patient_id: int) -> ResponseReturnValu
     `dose_withheld` while the treatment course withholds doses). A dose taken comes off the
     clozapine stock (`/medicines`); a skip with `reason_code: ran_out` opens (or adds to) the
     care team's routine `out_of_clozapine` escalation."""
-    outcome = doses.record_dose_event(
-        db.session,
-        actor=signed_in_actor(),
-        patient=current_patient(),
-        data=args,
-        now=now(),
-        claim=idempotency_claim("dose-events", DOSE_EVENT_OUT),
-        content=reader_content(),
+    return record_entry(
+        doses.record_dose_event, "dose-events", DOSE_EVENT_OUT, args, content=reader_content()
     )
-    return outcome_response(outcome)
 
 
 @blp.route(f"{BASE}/dose-events", methods=["GET"])

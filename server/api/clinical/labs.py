@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from server import policy
 from server.api.access import access, current_patient, now
 from server.api.clinical.blueprint import BASE, READERS, blp, signed_in_actor
-from server.api.common import IDEMPOTENCY_DOC, idempotency_claim, outcome_response, reader_content
+from server.api.common import IDEMPOTENCY_DOC, reader_content, record_entry
 from server.extensions import db
 from server.schemas.common import CollectionQuery
 from server.schemas.labs import BloodTestsOut, LabResultIn, LabResultListOut, LabResultOut
@@ -30,16 +30,9 @@ def post_lab_result(args: dict[str, Any], patient_id: int) -> ResponseReturnValu
     (with `upper_limit`) are read by their rules. A patient's or caregiver's copy is kept,
     marked as theirs (`source`), and decides nothing; one far from the clinic's value of the
     same day is shown to the team as a discrepancy (`result_discrepancy`)."""
-    outcome = labs.record_lab_result(
-        db.session,
-        actor=signed_in_actor(),
-        patient=current_patient(),
-        data=args,
-        now=now(),
-        claim=idempotency_claim("lab-results", LAB_RESULT_OUT),
-        content=reader_content(),
+    return record_entry(
+        labs.record_lab_result, "lab-results", LAB_RESULT_OUT, args, content=reader_content()
     )
-    return outcome_response(outcome)
 
 
 @blp.route(f"{BASE}/lab-results", methods=["GET"])
