@@ -192,22 +192,15 @@ def record_symptoms(
         opened = []
         for flag in flags:
             title = content.english.advice_for(flag.advice)["title"]  # the care team's words
-            escalation, _ = escalations.raise_flag(
-                session,
-                patient=patient,
-                rule=flag.rule,
-                severity=flag.severity,
-                summary=f"{title}: reported by the {actor.role}",
-                evidence={
-                    "kind": "symptom_report",
-                    "symptom_report_id": report.id,
-                    "symptoms": report.symptoms,
-                    "temperature_c": report.temperature_c,
-                    **({"temperature_refused": data["temperature_c"]} if refused else {}),
-                    "reported_by": actor.role,
-                },
-                now=now,
-                advice=flag.advice,
+            evidence = {
+                "kind": "symptom_report",
+                "symptom_report_id": report.id,
+                "symptoms": report.symptoms,
+                "temperature_c": report.temperature_c,
+                **({"temperature_refused": data["temperature_c"]} if refused else {}),
+            }
+            escalation, _ = escalations.raise_reported_flag(
+                session, flag, title, patient=patient, reporter=actor, evidence=evidence, now=now
             )
             opened.append(escalation.id)
         return ReadSymptoms(report, red_flags_for(report, content), opened, refused)

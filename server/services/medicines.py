@@ -443,21 +443,14 @@ def clozapine_dose_recorded(
     if flag is None:
         return
     title = content.advice_for(flag.advice)["title"] if content is not None else flag.rule
-    escalations.raise_flag(
-        session,
-        patient=patient,
-        rule=flag.rule,
-        severity=flag.severity,
-        summary=f"{title}: reported by the {actor.role}",
-        evidence={
-            "kind": "dose_event",
-            "dose_id": dose.id,
-            "scheduled_at": dose.scheduled_at.isoformat(),
-            "stock": clozapine.stock if clozapine else None,
-            "reported_by": actor.role,
-        },
-        now=now,
-        advice=flag.advice,
+    evidence = {
+        "kind": "dose_event",
+        "dose_id": dose.id,
+        "scheduled_at": dose.scheduled_at.isoformat(),
+        "stock": clozapine.stock if clozapine else None,
+    }
+    escalations.raise_reported_flag(
+        session, flag, title, patient=patient, reporter=actor, evidence=evidence, now=now
     )
 
 
