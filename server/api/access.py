@@ -79,6 +79,13 @@ def current_actor() -> Actor | None:
     return cast(Actor | None, g.get("actor"))
 
 
+def signed_in_actor() -> Actor:
+    """Who asks, on a route only reached signed in (its access decision needs an actor)."""
+    actor = current_actor()
+    assert actor is not None
+    return actor
+
+
 def session_lifetime(role: str) -> dt.timedelta:
     """How long a session lasts at most, however active (then sign in again)."""
     if role in ("clinician", "admin"):

@@ -8,8 +8,8 @@ from flask.typing import ResponseReturnValue
 
 from server import policy
 from server.api.access import access, current_patient
-from server.api.clinical.blueprint import BASE, LOGGERS, READERS, blp
-from server.api.common import IDEMPOTENCY_DOC, reader_content, record_entry
+from server.api.clinical.blueprint import blp
+from server.api.common import BASE, IDEMPOTENCY_DOC, reader_content, record_entry
 from server.extensions import db
 from server.models import BowelMovement, Weight
 from server.schemas.common import CollectionQuery
@@ -33,7 +33,7 @@ WEIGHT_OUT = WeightOut()
 
 
 @blp.route(f"{BASE}/bowel-movements", methods=["POST"])
-@access(policy.patient("bowel_movements.write", LOGGERS))
+@access(policy.patient("bowel_movements.write", policy.LOGGERS))
 @blp.arguments(BowelMovementIn)
 @blp.response(201, BowelMovementOut)
 @blp.doc(**IDEMPOTENCY_DOC)
@@ -43,7 +43,7 @@ def post_bowel_movement(args: dict[str, Any], patient_id: int) -> ResponseReturn
 
 
 @blp.route(f"{BASE}/bowel-movements", methods=["GET"])
-@access(policy.patient("bowel_movements.read", READERS))
+@access(policy.patient("bowel_movements.read", policy.READERS))
 @blp.arguments(CollectionQuery, location="query")
 @blp.response(200, BowelMovementListOut)
 def list_bowel_movements(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
@@ -55,7 +55,7 @@ def list_bowel_movements(args: dict[str, Any], patient_id: int) -> ResponseRetur
 
 
 @blp.route(f"{BASE}/symptoms", methods=["POST"])
-@access(policy.patient("symptoms.write", LOGGERS))
+@access(policy.patient("symptoms.write", policy.LOGGERS))
 @blp.arguments(SymptomIn)
 @blp.response(201, SymptomOut)
 @blp.doc(**IDEMPOTENCY_DOC)
@@ -68,7 +68,7 @@ def post_symptoms(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
 
 
 @blp.route(f"{BASE}/symptoms", methods=["GET"])
-@access(policy.patient("symptoms.read", READERS))
+@access(policy.patient("symptoms.read", policy.READERS))
 @blp.arguments(CollectionQuery, location="query")
 @blp.response(200, SymptomListOut)
 def list_symptoms(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
@@ -84,7 +84,7 @@ def list_symptoms(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
 
 
 @blp.route(f"{BASE}/weights", methods=["POST"])
-@access(policy.patient("weights.write", READERS))
+@access(policy.patient("weights.write", policy.READERS))
 @blp.arguments(WeightIn)
 @blp.response(201, WeightOut)
 @blp.doc(**IDEMPOTENCY_DOC)
@@ -94,7 +94,7 @@ def post_weight(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
 
 
 @blp.route(f"{BASE}/weights", methods=["GET"])
-@access(policy.patient("weights.read", READERS))
+@access(policy.patient("weights.read", policy.READERS))
 @blp.arguments(CollectionQuery, location="query")
 @blp.response(200, WeightListOut)
 def list_weights(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
