@@ -75,6 +75,13 @@ def current_user() -> User | None:
     return cast(User | None, g.get("user"))
 
 
+def signed_in_user() -> User:
+    """Who asks, on a route only reached signed in."""
+    user = current_user()
+    assert user is not None
+    return user
+
+
 def current_actor() -> Actor | None:
     return cast(Actor | None, g.get("actor"))
 
