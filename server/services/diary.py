@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Select, Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from server.domain import hours_since, is_plausible_temperature, local_date, read_symptom_report
@@ -245,6 +245,17 @@ def listing(
     if since is not None:
         query = query.where(model.recorded_at >= since)
     return session.scalars(query.order_by(when.desc()).limit(limit)).all()
+
+
+def bowel_movements_between(
+    patient: Patient, start: dt.datetime, end: dt.datetime
+) -> Select[dt.datetime, int]:
+    """When and of which Bristol type the patient's bowel movements in [start, end) were."""
+    return select(BowelMovement.occurred_at, BowelMovement.bristol_type).where(
+        BowelMovement.patient_id == patient.id,
+        BowelMovement.occurred_at >= start,
+        BowelMovement.occurred_at < end,
+    )
 
 
 def symptom_reports(

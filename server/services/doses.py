@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from server.domain import daily_doses, dose_instants
@@ -285,6 +285,17 @@ def record_dose_event(
     (services/medicines.py)."""
 
     return entry.once(session, lambda: _record_event(session, entry, content))
+
+
+def of_dates(patient: Patient, first: dt.date, last: dt.date) -> Select[dt.date, str, dt.datetime]:
+    """The patient's doses of the local dates first..last (local date, status, scheduled
+    instant), those a newer plan replaced left out."""
+    return select(Dose.local_date, Dose.status, Dose.scheduled_at).where(
+        Dose.patient_id == patient.id,
+        Dose.local_date >= first,
+        Dose.local_date <= last,
+        Dose.status != "cancelled",
+    )
 
 
 def dose_events(
