@@ -134,13 +134,21 @@ def outcome_response(outcome: Outcome) -> ResponseReturnValue:
 
 
 def record_entry(
-    use_case: Callable[..., Outcome], scope: str, schema: Schema, data: dict[str, Any], **extra: Any
+    use_case: Callable[..., Outcome],
+    scope: str,
+    schema: Schema,
+    data: dict[str, Any],
+    *,
+    with_content: bool = False,
 ) -> ResponseReturnValue:
     """A log entry POSTed: the signed-in actor logs `data` for the route's patient through
     `use_case`, once per Idempotency-Key (`scope` and the response `schema` as in
-    `idempotency_claim`); the answer is the first one."""
-    actor = signed_in_actor()
-    entry = Entry(actor, current_patient(), data, now(), idempotency_claim(scope, schema))
+    `idempotency_claim`); the answer is the first one. `with_content`: the use case also
+    takes the reader's words (`reader_content`, read once the key is accepted)."""
+    entry = Entry(
+        signed_in_actor(), current_patient(), data, now(), idempotency_claim(scope, schema)
+    )
+    extra = {"content": reader_content()} if with_content else {}
     return outcome_response(use_case(db.session, entry, **extra))
 
 

@@ -62,9 +62,7 @@ def list_bowel_movements(args: dict[str, Any], patient_id: int) -> ResponseRetur
 def post_symptoms(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
     """Report symptoms; red flags come back at once with the advice to show, and the care
     team's escalation is opened in the same transaction."""
-    return record_entry(
-        diary.record_symptoms, "symptoms", SYMPTOM_OUT, args, content=reader_content()
-    )
+    return record_entry(diary.record_symptoms, "symptoms", SYMPTOM_OUT, args, with_content=True)
 
 
 @blp.route(f"{BASE}/symptoms", methods=["GET"])

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from server import policy
 from server.api.access import access, current_patient, now
 from server.api.clinical.blueprint import blp
-from server.api.common import BASE, IDEMPOTENCY_DOC, reader_content, record_entry
+from server.api.common import BASE, IDEMPOTENCY_DOC, record_entry
 from server.extensions import db
 from server.schemas.common import CollectionQuery
 from server.schemas.doses import (
@@ -60,7 +60,7 @@ def post_dose_event(args: dict[str, Any], patient_id: int) -> ResponseReturnValu
     clozapine stock (`/medicines`); a skip with `reason_code: ran_out` opens (or adds to) the
     care team's routine `out_of_clozapine` escalation."""
     return record_entry(
-        doses.record_dose_event, "dose-events", DOSE_EVENT_OUT, args, content=reader_content()
+        doses.record_dose_event, "dose-events", DOSE_EVENT_OUT, args, with_content=True
     )
 
 

@@ -31,7 +31,7 @@ def post_lab_result(args: dict[str, Any], patient_id: int) -> ResponseReturnValu
     marked as theirs (`source`), and decides nothing; one far from the clinic's value of the
     same day is shown to the team as a discrepancy (`result_discrepancy`)."""
     return record_entry(
-        labs.record_lab_result, "lab-results", LAB_RESULT_OUT, args, content=reader_content()
+        labs.record_lab_result, "lab-results", LAB_RESULT_OUT, args, with_content=True
     )
 
 
