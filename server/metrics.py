@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
@@ -49,6 +49,16 @@ def _age(value: float | None) -> float:
     return math.inf if value is None else value
 
 
+def _counts(
+    name: str, help_text: str, label: str, known: tuple[str, ...], counts: Mapping[str, int]
+) -> GaugeMetricFamily:
+    """A gauge by `label`: every `known` value (0 when none counted) and any other counted."""
+    family = GaugeMetricFamily(name, help_text, labels=[label])
+    for value in sorted({*known, *counts}):
+        family.add_metric([value], counts.get(value, 0))
+    return family
+
+
 class OperationsCollector(Collector):
     """One snapshot as metric families."""
 
@@ -57,14 +67,13 @@ class OperationsCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         ops = self.operations
-        due = GaugeMetricFamily(
+        yield _counts(
             "companion_outbox_due_messages",
             "Messages due and not sent yet (waiting for a worker or for another attempt)",
-            labels=["channel"],
+            "channel",
+            ("push", "webhook", "email"),
+            ops.due_messages,
         )
-        for channel in sorted({"push", "webhook", "email", *ops.due_messages}):
-            due.add_metric([channel], ops.due_messages.get(channel, 0))
-        yield due
         yield GaugeMetricFamily(
             "companion_outbox_oldest_due_age_seconds",
             "How long the oldest message due and not sent has waited (0 when none)",
@@ -87,14 +96,13 @@ class OperationsCollector(Collector):
             buckets=buckets,
             sum_value=sum(times),
         )
-        open_ones = GaugeMetricFamily(
+        yield _counts(
             "companion_escalations_unacknowledged",
             "Open escalations nobody has acknowledged yet, by severity",
-            labels=["severity"],
+            "severity",
+            ("emergency", "urgent", "routine"),
+            ops.unacknowledged,
         )
-        for severity in sorted({"emergency", "urgent", "routine", *ops.unacknowledged}):
-            open_ones.add_metric([severity], ops.unacknowledged.get(severity, 0))
-        yield open_ones
         yield GaugeMetricFamily(
             "companion_escalation_oldest_unacknowledged_age_seconds",
             "How long the oldest unacknowledged escalation has been open (0 when none)",

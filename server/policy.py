@@ -13,6 +13,11 @@ from enum import Enum
 
 ALL_ROLES = ("admin", "clinician", "patient", "caregiver")
 CARE_TEAM = frozenset({"clinician", "admin"})
+# the roles of a patient's own routes: who reads their records (each decided by `decide`), who
+# logs their diaries and doses, and the patient with their care team (not a caregiver)
+READERS = frozenset(ALL_ROLES)
+LOGGERS = frozenset({"patient", "caregiver"})
+PATIENT_AND_CARE_TEAM = CARE_TEAM | {"patient"}
 
 
 class Decision(Enum):

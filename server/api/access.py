@@ -75,8 +75,22 @@ def current_user() -> User | None:
     return cast(User | None, g.get("user"))
 
 
+def signed_in_user() -> User:
+    """Who asks, on a route only reached signed in."""
+    user = current_user()
+    assert user is not None
+    return user
+
+
 def current_actor() -> Actor | None:
     return cast(Actor | None, g.get("actor"))
+
+
+def signed_in_actor() -> Actor:
+    """Who asks, on a route only reached signed in (its access decision needs an actor)."""
+    actor = current_actor()
+    assert actor is not None
+    return actor
 
 
 def session_lifetime(role: str) -> dt.timedelta:

@@ -8,8 +8,15 @@ from flask import current_app
 from flask.typing import ResponseReturnValue
 
 from server import policy
-from server.api.access import access, current_actor, current_patient, current_user, now
-from server.api.common import blueprint, browser_language
+from server.api.access import (
+    access,
+    current_actor,
+    current_patient,
+    current_user,
+    now,
+    signed_in_actor,
+)
+from server.api.common import BASE, blueprint, browser_language
 from server.api.request_audit import Anonymous, audit_request
 from server.api.session import user_view
 from server.extensions import db, limiter
@@ -27,7 +34,6 @@ from server.schemas.session import UserOut
 from server.services import accounts
 
 blp = blueprint("accounts", "Activation, caregivers and their invites, password reset")
-PATIENT_AND_CARE_TEAM = {"patient", "clinician", "admin"}
 
 
 def _signed_in_key() -> str:
@@ -103,18 +109,16 @@ def reset_password(args: dict[str, Any]) -> ResponseReturnValue:
     return None
 
 
-@blp.route("/patients/<int:patient_id>/reset-codes", methods=["POST"])
-@access(policy.patient("account.reset_code", {"clinician", "admin"}))
+@blp.route(f"{BASE}/reset-codes", methods=["POST"])
+@access(policy.patient("account.reset_code", policy.CARE_TEAM))
 @blp.arguments(ResetCodeIn)
 @blp.response(201, ResetCodeOut)
 def issue_reset_code(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
     """A one-time code (shown once) for the patient's login or one of their caregivers' to
     set a new password: give it in person or by phone. An earlier unused code stops working."""
-    actor = current_actor()
-    assert actor is not None
     return accounts.issue_reset_code(
         db.session,
-        actor=actor,
+        actor=signed_in_actor(),
         patient=current_patient(),
         user_id=args["user_id"],
         now=now(),
@@ -122,31 +126,29 @@ def issue_reset_code(args: dict[str, Any], patient_id: int) -> ResponseReturnVal
     )
 
 
-@blp.route("/patients/<int:patient_id>/caregiver-invites", methods=["POST"])
-@access(policy.patient("caregiver.invite", PATIENT_AND_CARE_TEAM))
+@blp.route(f"{BASE}/caregiver-invites", methods=["POST"])
+@access(policy.patient("caregiver.invite", policy.PATIENT_AND_CARE_TEAM))
 @blp.response(201, InviteOut)
 def invite_caregiver(patient_id: int) -> ResponseReturnValue:
     """A one-time code for a caregiver of this patient (shown once, never stored in clear);
     at most 5 open at a time (409 `too_many_invites`: cancel one first)."""
-    actor = current_actor()
-    assert actor is not None
     days = int(current_app.config["ACTIVATION_CODE_DAYS"])
     instant = now()
     return accounts.invite_caregiver(
-        db.session, actor=actor, patient=current_patient(), now=instant, code_days=days
+        db.session, actor=signed_in_actor(), patient=current_patient(), now=instant, code_days=days
     )
 
 
-@blp.route("/patients/<int:patient_id>/caregivers", methods=["GET"])
-@access(policy.patient("caregivers.list", PATIENT_AND_CARE_TEAM))
+@blp.route(f"{BASE}/caregivers", methods=["GET"])
+@access(policy.patient("caregivers.list", policy.PATIENT_AND_CARE_TEAM))
 @blp.response(200, CaregiversOut)
 def list_caregivers(patient_id: int) -> ResponseReturnValue:
     """The patient's own login, who cares for them, and the invites nobody has used yet."""
     return accounts.care_circle(db.session, current_patient(), now())
 
 
-@blp.route("/patients/<int:patient_id>/caregivers/<int:caregiver_id>", methods=["DELETE"])
-@access(policy.patient("caregivers.remove", PATIENT_AND_CARE_TEAM))
+@blp.route(f"{BASE}/caregivers/<int:caregiver_id>", methods=["DELETE"])
+@access(policy.patient("caregivers.remove", policy.PATIENT_AND_CARE_TEAM))
 @blp.response(204)
 def remove_caregiver(patient_id: int, caregiver_id: int) -> ResponseReturnValue:
     """End a caregiver's access to this patient, at once (their account stays)."""
@@ -154,8 +156,8 @@ def remove_caregiver(patient_id: int, caregiver_id: int) -> ResponseReturnValue:
     return None
 
 
-@blp.route("/patients/<int:patient_id>/caregiver-invites/<int:invite_id>", methods=["DELETE"])
-@access(policy.patient("caregiver.cancel_invite", PATIENT_AND_CARE_TEAM))
+@blp.route(f"{BASE}/caregiver-invites/<int:invite_id>", methods=["DELETE"])
+@access(policy.patient("caregiver.cancel_invite", policy.PATIENT_AND_CARE_TEAM))
 @blp.response(204)
 def cancel_invite(patient_id: int, invite_id: int) -> ResponseReturnValue:
     """Withdraw an invite nobody has used: its code stops working."""

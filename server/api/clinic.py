@@ -8,7 +8,7 @@ from flask import current_app
 from flask.typing import ResponseReturnValue
 
 from server import policy
-from server.api.access import access, current_actor
+from server.api.access import access, signed_in_actor
 from server.api.common import blueprint
 from server.extensions import db
 from server.notify.destinations import Destinations
@@ -23,9 +23,7 @@ blp = blueprint("clinic", "Clinic settings")
 @blp.response(200, ClinicSettingsOut)
 def get_settings() -> ResponseReturnValue:
     """The monitoring profile, escalation windows, on-call contact, webhook and email."""
-    actor = current_actor()
-    assert actor is not None
-    return clinic_settings.view(clinic_settings.current(db.session, actor))
+    return clinic_settings.view(clinic_settings.current(db.session, signed_in_actor()))
 
 
 @blp.route("/clinic/settings", methods=["PUT"])
@@ -34,10 +32,10 @@ def get_settings() -> ResponseReturnValue:
 @blp.response(200, ClinicSettingsOut)
 def put_settings(args: dict[str, Any]) -> ResponseReturnValue:
     """Change the clinic's settings (admins only); the webhook secret is never shown back."""
-    actor = current_actor()
-    assert actor is not None
     destinations = Destinations.from_config(current_app.config)
-    return clinic_settings.view(clinic_settings.update(db.session, actor, args, destinations))
+    return clinic_settings.view(
+        clinic_settings.update(db.session, signed_in_actor(), args, destinations)
+    )
 
 
 @blp.route("/clinic/alert-contacts", methods=["PUT"])
@@ -47,7 +45,7 @@ def put_settings(args: dict[str, Any]) -> ResponseReturnValue:
 def put_alert_contacts(args: dict[str, Any]) -> ResponseReturnValue:
     """Who is told about escalations: the email recipients and the on-call contact. The care
     team changes these (a shift changes hands); the rest of the settings stay the admin's."""
-    actor = current_actor()
-    assert actor is not None
     destinations = Destinations.from_config(current_app.config)
-    return clinic_settings.view(clinic_settings.update(db.session, actor, args, destinations))
+    return clinic_settings.view(
+        clinic_settings.update(db.session, signed_in_actor(), args, destinations)
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, g, jsonify, request
@@ -9,12 +10,15 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import Schema
 
-from server.api.access import current_actor, current_user
+from server.api.access import current_patient, current_user, now, signed_in_actor
 from server.api.body import BodyParser
+from server.extensions import db
 from server.services.content import ENGLISH, Content
 from server.services.errors import Invalid
 from server.services.formats import Formats, locale_tag
-from server.services.idempotency import Claim, Outcome, fingerprint
+from server.services.idempotency import Claim, Entry, Outcome, fingerprint
+
+BASE = "/patients/<int:patient_id>"  # the routes on one patient's records
 
 IDEMPOTENCY_DOC = {
     "parameters": [
@@ -105,8 +109,7 @@ def idempotency_claim(scope: str, schema: Schema) -> Claim:
     """The request's Idempotency-Key (None when the client sent none) as a claim, with the
     route's response schema (built once) to present the answer before the commit: the
     answer the key keeps."""
-    actor = current_actor()
-    assert actor is not None
+    actor = signed_in_actor()
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return Claim(actor.user_id, None, scope, "", schema.dump)
@@ -128,6 +131,25 @@ def outcome_response(outcome: Outcome) -> ResponseReturnValue:
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+def record_entry(
+    use_case: Callable[..., Outcome],
+    scope: str,
+    schema: Schema,
+    data: dict[str, Any],
+    *,
+    with_content: bool = False,
+) -> ResponseReturnValue:
+    """A log entry POSTed: the signed-in actor logs `data` for the route's patient through
+    `use_case`, once per Idempotency-Key (`scope` and the response `schema` as in
+    `idempotency_claim`); the answer is the first one. `with_content`: the use case also
+    takes the reader's words (`reader_content`, read once the key is accepted)."""
+    entry = Entry(
+        signed_in_actor(), current_patient(), data, now(), idempotency_claim(scope, schema)
+    )
+    extra = {"content": reader_content()} if with_content else {}
+    return outcome_response(use_case(db.session, entry, **extra))
 
 
 def config(name: str) -> Any:

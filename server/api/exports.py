@@ -10,8 +10,8 @@ from flask import Response, url_for
 from flask.typing import ResponseReturnValue
 
 from server import policy
-from server.api.access import access, current_actor, current_patient, now
-from server.api.common import blueprint, reader_content, reader_formats
+from server.api.access import access, current_patient, now, signed_in_actor
+from server.api.common import BASE, blueprint, reader_content, reader_formats
 from server.api.request_audit import Anonymous, audit_request, audit_subject
 from server.extensions import db
 from server.schemas.exports import (
@@ -27,16 +27,6 @@ from server.services.exports import account, calendar, fhir, report, tables
 
 blp = blueprint("exports", "Clinic summary, FHIR, CSV, account export and deletion, calendar")
 
-BASE = "/patients/<int:patient_id>"
-READERS = {"patient", "caregiver", "clinician", "admin"}
-OWNER_AND_CARE = {"patient", "clinician", "admin"}
-
-
-def _actor() -> Any:
-    actor = current_actor()
-    assert actor is not None
-    return actor
-
 
 def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
     response = Response(body, mimetype=mimetype)
@@ -45,7 +35,7 @@ def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
 
 
 @blp.route(f"{BASE}/report.pdf", methods=["GET"])
-@access(policy.patient("exports.report", READERS))
+@access(policy.patient("exports.report", policy.READERS))
 @blp.arguments(ReportQuery, location="query")
 @blp.response(200, content_type="application/pdf")
 def get_report(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
@@ -68,7 +58,7 @@ def get_report(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
 
 
 @blp.route(f"{BASE}/fhir", methods=["GET"])
-@access(policy.patient("exports.fhir", READERS))
+@access(policy.patient("exports.fhir", policy.READERS))
 @blp.response(200, content_type="application/fhir+json")
 def get_fhir(patient_id: int) -> ResponseReturnValue:
     """The patient's records as a FHIR R4 Bundle of type `collection`."""
@@ -77,7 +67,7 @@ def get_fhir(patient_id: int) -> ResponseReturnValue:
 
 
 @blp.route(f"{BASE}/exports/<kind>.csv", methods=["GET"])
-@access(policy.patient("exports.csv", READERS))
+@access(policy.patient("exports.csv", policy.READERS))
 @blp.response(200, content_type="text/csv")
 def get_csv(patient_id: int, kind: str) -> ResponseReturnValue:
     """One diary as CSV: `bowel-movements`, `symptoms`, `doses`, `lab-results` or `weights`.
@@ -105,7 +95,7 @@ def get_account_zip(patient_id: int) -> ResponseReturnValue:
 def post_deletion_request(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
     """Ask for the account to be deleted; the clinic's admin carries it out (see DELETE)."""
     return account.request_deletion(
-        db.session, _actor(), current_patient(), args.get("reason"), now()
+        db.session, signed_in_actor(), current_patient(), args.get("reason"), now()
     )
 
 
@@ -118,11 +108,11 @@ def delete_patient(patient_id: int) -> ResponseReturnValue:
     clinic's clinical record (plans, clinic lab results, escalations) are kept, as records
     with legal retention duties (see server/services/exports/account.py)."""
     audit_subject(patient_id)
-    return account.delete_patient(db.session, _actor(), current_patient(), now())
+    return account.delete_patient(db.session, signed_in_actor(), current_patient(), now())
 
 
 @blp.route(f"{BASE}/calendar-feed", methods=["POST"])
-@access(policy.patient("calendar_feed.create", OWNER_AND_CARE))
+@access(policy.patient("calendar_feed.create", policy.PATIENT_AND_CARE_TEAM))
 @blp.response(201, CalendarFeedOut)
 def post_calendar_feed(patient_id: int) -> ResponseReturnValue:
     """A secret calendar URL of upcoming blood tests (shown once; a new one revokes the old).
@@ -130,13 +120,13 @@ def post_calendar_feed(patient_id: int) -> ResponseReturnValue:
     A convenience for the patient's own calendar, never the safety channel: reminders and
     the care team's escalations never depend on it. Its words are in the language of the
     person who made it (the URL carries it)."""
-    token = calendar.create_feed(db.session, _actor(), current_patient(), now())
+    token = calendar.create_feed(db.session, signed_in_actor(), current_patient(), now())
     language = reader_content().language
     return {"url": url_for("exports.get_calendar", token=token, lang=language, _external=True)}
 
 
 @blp.route(f"{BASE}/calendar-feed", methods=["DELETE"])
-@access(policy.patient("calendar_feed.revoke", OWNER_AND_CARE))
+@access(policy.patient("calendar_feed.revoke", policy.PATIENT_AND_CARE_TEAM))
 @blp.response(204)
 def delete_calendar_feed(patient_id: int) -> ResponseReturnValue:
     """Revoke the calendar URL: it answers 404 from now on."""

@@ -8,8 +8,8 @@ from flask import current_app
 from flask.typing import ResponseReturnValue
 
 from server import policy
-from server.api.access import access, current_actor, current_patient, now
-from server.api.common import IDEMPOTENCY_DOC, blueprint, idempotency_claim, outcome_response
+from server.api.access import access, current_patient, now, signed_in_actor
+from server.api.common import BASE, IDEMPOTENCY_DOC, blueprint, record_entry
 from server.extensions import db
 from server.schemas.medicines import (
     MedicineChangeIn,
@@ -23,44 +23,37 @@ from server.services import medicines
 
 blp = blueprint("medicines", "Other medicines, reminders for them, and the stock of each")
 
-BASE = "/patients/<int:patient_id>"
-READERS = {"patient", "caregiver", "clinician", "admin"}
 # the care team or the patient's side lists medicines and counts the stock (issue 16)
 LISTERS = {"patient", "caregiver", "clinician"}
-LOGGERS = {"patient", "caregiver"}
 
 
 MEDICINE_EVENT_OUT = MedicineEventOut()  # built once: it presents the event before the commit
 
 
 def _view(medicine: Any) -> medicines.MedicineOnDay:
-    actor = current_actor()
-    assert actor is not None
     return medicines.medicine_on_day(
         db.session,
         medicine,
         current_patient(),
         now(),
         current_app.extensions["companion.content"],
-        actor.role,
+        signed_in_actor().role,
     )
 
 
 @blp.route(f"{BASE}/medicines", methods=["GET"])
-@access(policy.patient("medicines.read", READERS))
+@access(policy.patient("medicines.read", policy.READERS))
 @blp.response(200, MedicineListOut)
 def list_medicines(patient_id: int) -> ResponseReturnValue:
     """The medicines still taken, laxatives first, each with today's doses (pending, taken,
     skipped or missed), its stock, the day it runs out, and from a week before that day a
     `supply_note` (for clozapine: whether the blood result the next supply needs is in)."""
-    actor = current_actor()
-    assert actor is not None
     return medicines.overview(
         db.session,
         current_patient(),
         now(),
         current_app.extensions["companion.content"],
-        actor.role,
+        signed_in_actor().role,
     )
 
 
@@ -73,10 +66,8 @@ def add_medicine(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
     zone) and, optionally, its dose in words, what one dose takes from the stock, and the stock
     on hand; or clozapine's stock in tablets of one strength (its doses come from the plan;
     409 when it is already listed). Reminders follow at the times, without clozapine's rules."""
-    actor = current_actor()
-    assert actor is not None
     medicine = medicines.add_medicine(
-        db.session, actor=actor, patient=current_patient(), data=args, now=now()
+        db.session, actor=signed_in_actor(), patient=current_patient(), data=args, now=now()
     )
     return _view(medicine)
 
@@ -88,11 +79,9 @@ def add_medicine(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
 def change_medicine(args: dict[str, Any], patient_id: int, medicine_id: int) -> ResponseReturnValue:
     """Change a medicine; a new `stock` is a new count (after a refill) and gets its own refill
     reminder; `stopped: true` takes it off the list and cancels its reminders."""
-    actor = current_actor()
-    assert actor is not None
     medicine = medicines.change_medicine(
         db.session,
-        actor=actor,
+        actor=signed_in_actor(),
         patient=current_patient(),
         medicine_id=medicine_id,
         data=args,
@@ -102,7 +91,7 @@ def change_medicine(args: dict[str, Any], patient_id: int, medicine_id: int) -> 
 
 
 @blp.route(f"{BASE}/medicine-events", methods=["POST"])
-@access(policy.patient("medicine_events.write", LOGGERS))
+@access(policy.patient("medicine_events.write", policy.LOGGERS))
 @blp.arguments(MedicineEventIn)
 @blp.response(201, MedicineEventOut)
 @blp.doc(**IDEMPOTENCY_DOC)
@@ -110,14 +99,4 @@ def post_medicine_event(args: dict[str, Any], patient_id: int) -> ResponseReturn
     """Mark a dose of another medicine (named by its `scheduled_at`) taken or skipped; a dose
     taken comes off its stock (422 for a time the medicine has no dose at, 409 when already
     marked). Clozapine's doses are marked with `dose-events`."""
-    actor = current_actor()
-    assert actor is not None
-    outcome = medicines.record_event(
-        db.session,
-        actor=actor,
-        patient=current_patient(),
-        data=args,
-        now=now(),
-        claim=idempotency_claim("medicine-events", MEDICINE_EVENT_OUT),
-    )
-    return outcome_response(outcome)
+    return record_entry(medicines.record_event, "medicine-events", MEDICINE_EVENT_OUT, args)

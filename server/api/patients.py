@@ -8,8 +8,8 @@ from flask import current_app
 from flask.typing import ResponseReturnValue
 
 from server import policy
-from server.api.access import access, current_actor, current_patient, now
-from server.api.common import blueprint, reader_content
+from server.api.access import access, current_patient, now, signed_in_actor
+from server.api.common import BASE, blueprint, reader_content
 from server.api.request_audit import audit_subject, audit_subjects
 from server.extensions import db
 from server.schemas.audit import AuditListOut, AuditQuery
@@ -25,8 +25,6 @@ from server.services import accounts, audit, patients
 
 blp = blueprint("patients", "Patients")
 
-ALL_READERS = {"patient", "caregiver", "clinician", "admin"}
-
 
 @blp.route("/patients", methods=["POST"])
 @access(policy.clinic("patients.enrol", {"clinician"}))
@@ -34,33 +32,29 @@ ALL_READERS = {"patient", "caregiver", "clinician", "admin"}
 @blp.response(201, PatientCreatedOut)
 def enrol(args: dict[str, Any]) -> ResponseReturnValue:
     """Enrol a patient of your clinic; the answer carries their one-time activation code."""
-    actor = current_actor()
-    assert actor is not None
     days = int(current_app.config["ACTIVATION_CODE_DAYS"])
     instant = now()
     enrolment = accounts.enrol_patient(
-        db.session, actor=actor, data=args, now=instant, code_days=days
+        db.session, actor=signed_in_actor(), data=args, now=instant, code_days=days
     )
     audit_subject(enrolment.patient.id)
     return enrolment
 
 
 @blp.route("/patients", methods=["GET"])
-@access(policy.clinic("patients.list", ALL_READERS))
+@access(policy.clinic("patients.list", policy.READERS))
 @blp.response(200, PatientListOut)
 def list_patients() -> ResponseReturnValue:
     """The patients you may see: your clinic's, yourself, or those you care for."""
-    actor = current_actor()
-    assert actor is not None
-    items = patients.visible_to(db.session, actor)
+    items = patients.visible_to(db.session, signed_in_actor())
     audit_subjects(p.id for p in items)
     instant = now()
     content = reader_content()
     return {"items": [patients.summary(db.session, p, instant, content) for p in items]}
 
 
-@blp.route("/patients/<int:patient_id>", methods=["GET"])
-@access(policy.patient("patient.read", ALL_READERS))
+@blp.route(BASE, methods=["GET"])
+@access(policy.patient("patient.read", policy.READERS))
 @blp.response(200, PatientDetailOut)
 def get_patient(patient_id: int) -> ResponseReturnValue:
     """One patient's summary with their current status, next blood test and open red flags."""
@@ -68,8 +62,8 @@ def get_patient(patient_id: int) -> ResponseReturnValue:
     return patients.summary(db.session, current_patient(), now(), content)
 
 
-@blp.route("/patients/<int:patient_id>/tablets", methods=["PUT"])
-@access(policy.patient("tablets.write", {"clinician", "admin"}))
+@blp.route(f"{BASE}/tablets", methods=["PUT"])
+@access(policy.patient("tablets.write", policy.CARE_TEAM))
 @blp.arguments(TabletStrengthsIn)
 @blp.response(200, TabletStrengthsOut)
 def put_tablets(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
@@ -78,21 +72,19 @@ def put_tablets(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
     return patients.set_tablet_strengths(db.session, current_patient(), args["strengths_mg"])
 
 
-@blp.route("/patients/<int:patient_id>/audit", methods=["GET"])
-@access(policy.patient("audit.read", {"clinician", "admin"}))
+@blp.route(f"{BASE}/audit", methods=["GET"])
+@access(policy.patient("audit.read", policy.CARE_TEAM))
 @blp.arguments(AuditQuery, location="query")
 @blp.response(200, AuditListOut)
 def audit_trail(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
     """Who read or changed this patient's records, newest first; `kind` and `hide_own_reads`
     narrow it (the care app hides the reader's own page views by default)."""
-    actor = current_actor()
-    assert actor is not None
     rows = audit.trail(
         db.session,
         patient_id,
         before_id=args.get("before_id"),
         limit=args["limit"],
         kind=args["kind"],
-        hide_reads_of=actor.user_id if args["hide_own_reads"] else None,
+        hide_reads_of=signed_in_actor().user_id if args["hide_own_reads"] else None,
     )
     return {"items": rows}

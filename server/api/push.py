@@ -8,7 +8,7 @@ from flask import current_app
 from flask.typing import ResponseReturnValue
 
 from server import policy
-from server.api.access import access, current_actor, now
+from server.api.access import access, now, signed_in_actor
 from server.api.common import blueprint
 from server.extensions import db
 from server.notify.destinations import Destinations
@@ -46,11 +46,9 @@ def subscribe(args: dict[str, Any]) -> ResponseReturnValue:
     endpoint must be https on a known push service (COMPANION_PUSH_SERVICES) resolving to
     public addresses (422 otherwise); one registered by another account answers 409
     `subscription_taken` (the app then subscribes again, which gives a new endpoint)."""
-    actor = current_actor()
-    assert actor is not None
     row = push_subscriptions.subscribe(
         db.session,
-        actor=actor,
+        actor=signed_in_actor(),
         endpoint=args["endpoint"],
         p256dh=args["keys"]["p256dh"],
         auth=args["keys"]["auth"],
@@ -66,7 +64,5 @@ def subscribe(args: dict[str, Any]) -> ResponseReturnValue:
 @blp.response(204)
 def unsubscribe(args: dict[str, Any]) -> ResponseReturnValue:
     """Forget this browser's subscription (when the user turns notifications off)."""
-    actor = current_actor()
-    assert actor is not None
-    push_subscriptions.unsubscribe(db.session, actor=actor, endpoint=args["endpoint"])
+    push_subscriptions.unsubscribe(db.session, actor=signed_in_actor(), endpoint=args["endpoint"])
     return None

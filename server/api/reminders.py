@@ -7,27 +7,24 @@ from typing import Any
 from flask.typing import ResponseReturnValue
 
 from server import policy
-from server.api.access import access, current_actor, current_patient, now
-from server.api.common import blueprint
+from server.api.access import access, current_patient, now, signed_in_actor
+from server.api.common import BASE, blueprint
 from server.extensions import db
 from server.schemas.reminders import ReminderSettingsIn, ReminderSettingsOut, SnoozeIn, SnoozeOut
 from server.services import reminder_settings, reminders
 
 blp = blueprint("reminders", "Reminders")
-BASE = "/patients/<int:patient_id>"
 
 
 @blp.route(f"{BASE}/doses/<int:dose_id>/snooze", methods=["POST"])
-@access(policy.patient("doses.snooze", {"patient", "caregiver"}))
+@access(policy.patient("doses.snooze", policy.LOGGERS))
 @blp.arguments(SnoozeIn)
 @blp.response(200, SnoozeOut)
 def snooze(args: dict[str, Any], patient_id: int, dose_id: int) -> ResponseReturnValue:
     """Remind again in 10, 30 or 60 minutes (from the app or the notification's button)."""
-    actor = current_actor()
-    assert actor is not None
     dose = reminders.snooze(
         db.session,
-        actor=actor,
+        actor=signed_in_actor(),
         patient=current_patient(),
         dose_id=dose_id,
         minutes=args["minutes"],
@@ -37,7 +34,7 @@ def snooze(args: dict[str, Any], patient_id: int, dose_id: int) -> ResponseRetur
 
 
 @blp.route(f"{BASE}/reminder-settings", methods=["GET"])
-@access(policy.patient("reminder_settings.read", {"patient", "caregiver", "clinician", "admin"}))
+@access(policy.patient("reminder_settings.read", policy.READERS))
 @blp.response(200, ReminderSettingsOut)
 def get_settings(patient_id: int) -> ResponseReturnValue:
     """Quiet hours (check-ins and nudges wait; dose reminders and red flags never do)."""

@@ -16,6 +16,7 @@ from server.api.access import (
     current_user,
     end_session,
     now,
+    signed_in_user,
     start_session,
 )
 from server.api.common import blueprint, browser_language
@@ -101,9 +102,7 @@ def sign_out() -> ResponseReturnValue:
 @blp.response(204)
 def sign_out_everywhere() -> ResponseReturnValue:
     """Sign out everywhere: every browser and phone signed in to this account, this one too."""
-    user = current_user()
-    assert user is not None
-    accounts.end_every_session(db.session, user=user, now=now())
+    accounts.end_every_session(db.session, user=signed_in_user(), now=now())
     session.clear()
     return None
 
@@ -120,11 +119,9 @@ def sign_out_everywhere() -> ResponseReturnValue:
 def change_password(args: dict[str, Any]) -> ResponseReturnValue:
     """Change your password (your current one is asked for); every other browser signed in
     to this account is signed out, this one stays."""
-    user = current_user()
-    assert user is not None
     accounts.change_password(
         db.session,
-        user=user,
+        user=signed_in_user(),
         current_password=args["current_password"],
         new_password=args["new_password"],
         keep_token=current_session_token(),
@@ -152,8 +149,7 @@ def choose_language(args: dict[str, Any]) -> ResponseReturnValue:
     """Choose the language you read the apps and your notifications in, on every device
     (`en`, `es`, ...: the languages the app lists; 422 for another). The people you care
     for, or who care for you, keep their own."""
-    user = current_user()
-    assert user is not None
+    user = signed_in_user()
     accounts.choose_language(
         db.session,
         user=user,

@@ -7,7 +7,7 @@ from typing import Any
 from flask.typing import ResponseReturnValue
 
 from server import policy
-from server.api.access import access, current_actor, current_patient, now
+from server.api.access import access, current_patient, now, signed_in_actor
 from server.api.common import blueprint
 from server.extensions import db
 from server.schemas.treatment import (
@@ -34,16 +34,16 @@ def post_treatment_event(args: dict[str, Any], patient_id: int) -> ResponseRetur
     not apply to the course's state (`invalid_transition`), or an interrupted course's latest
     clinic count has not recovered (`anc_not_recovered`). A resume after more than 48 h without a
     recorded dose answers with `warning: gap_over_48h`. The answer carries the new status."""
-    actor = current_actor()
-    assert actor is not None
     patient = current_patient()
     instant = now()
-    event, _ = course.act(db.session, actor=actor, patient=patient, data=args, now=instant)
+    event, _ = course.act(
+        db.session, actor=signed_in_actor(), patient=patient, data=args, now=instant
+    )
     return course.acted(db.session, event, patient, instant)
 
 
 @blp.route(BASE, methods=["GET"])
-@access(policy.patient("treatment.read", {"clinician", "admin"}))
+@access(policy.patient("treatment.read", policy.CARE_TEAM))
 @blp.response(200, TreatmentEventListOut)
 def list_treatment_events(patient_id: int) -> ResponseReturnValue:
     """Every change of the course, newest first: the clinician's acts and what the product saw

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Final
 
 from server.domain.codes import AncBand, TrafficLight
-from server.domain.monitoring_profile import AncBandRule, Profile, TrafficLightRule
+from server.domain.monitoring_profile import BandOutcome, Profile
 
 CELLS_PER_UL: Final = "cells/uL"
 GIGA_PER_L: Final = "10^9/L"
@@ -88,7 +88,7 @@ def _without_ben_cutoffs(profile: Profile, ben: bool) -> bool:
 
 
 def _from_rule(
-    rule: AncBandRule | TrafficLightRule,
+    rule: BandOutcome,
     previous_band: str | None,
     light: str | None,
     *,

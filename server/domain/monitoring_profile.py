@@ -82,12 +82,12 @@ class InterruptionRule:
         )
 
 
-@dataclass(frozen=True)
-class AncBandRule:
-    """One row of an ANC table (RULES.md section 2): results >= min_cells_per_ul fall here."""
+@dataclass(frozen=True, kw_only=True)
+class BandOutcome:
+    """What a result in one band means (RULES.md section 2): the action, its monitoring and
+    next test, and the escalation it opens (None: none)."""
 
     band: str
-    min_cells_per_ul: float
     action: str
     action_text: str
     monitoring: str
@@ -100,20 +100,18 @@ class AncBandRule:
     action_text_without_ben_cutoffs: str | None = None
 
 
-@dataclass(frozen=True)
-class TrafficLightRule:
+@dataclass(frozen=True, kw_only=True)
+class AncBandRule(BandOutcome):
+    """One row of an ANC table (RULES.md section 2): results >= min_cells_per_ul fall here."""
+
+    min_cells_per_ul: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrafficLightRule(BandOutcome):
     """What one UK traffic light means (RULES.md section 2, uk-smpc)."""
 
     light: str
-    band: str
-    action: str
-    action_text: str
-    monitoring: str
-    next_test_in_days: int | None
-    escalation_rule: str | None
-    severity: str | None
-    action_without_ben_cutoffs: str | None = None
-    action_text_without_ben_cutoffs: str | None = None
 
 
 @dataclass(frozen=True)

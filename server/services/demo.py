@@ -11,6 +11,7 @@ from server.models import ActivationCode, CaregiverLink, DosePlan, Patient, User
 from server.services import course, diary, dose_plans, doses, labs, medicines
 from server.services.accounts import PasswordPolicy, actor_for, get_or_create_clinic, hash_code
 from server.services.content import Content
+from server.services.idempotency import Entry
 
 CLINIC = "Demo clinic"
 PASSWORD = "demo-password-2026"  # noqa: S105 - printed by the command; demo data only
@@ -114,14 +115,9 @@ def _clinical_history(
     for week, count in enumerate((2100, 1900, 1800, 2000)):
         at = begin - dt.timedelta(days=1) + dt.timedelta(days=7 * week)
         if at < now:
+            anc = {"test": "anc", "value": count, "unit": "cells/uL", "collected_at": at}
             labs.record_lab_result(
-                session,
-                actor=team,
-                patient=patient,
-                data={"test": "anc", "value": count, "unit": "cells/uL", "collected_at": at},
-                now=at + dt.timedelta(hours=2),
-                claim=None,
-                content=content,
+                session, Entry(team, patient, anc, at + dt.timedelta(hours=2)), content
             )
     data = {
         "start_date": start,
@@ -138,24 +134,14 @@ def _clinical_history(
             when = dose.scheduled_at + dt.timedelta(minutes=10)
             if when >= now or (day.toordinal() % 9 == 0 and dose.local_time == "08:00"):
                 continue  # now and then a morning dose is not marked
+            taken = {"dose_id": dose.id, "status": "taken", "at": when}
             doses.record_dose_event(
-                session,
-                actor=alex,
-                patient=patient,
-                data={"dose_id": dose.id, "status": "taken", "at": when},
-                now=when + dt.timedelta(minutes=1),
-                claim=None,
+                session, Entry(alex, patient, taken, when + dt.timedelta(minutes=1))
             )
         if day.toordinal() % 3 != 0:
             at = dt.datetime.combine(day, dt.time(9, 30), dt.UTC)
-            diary.record_bowel_movement(
-                session,
-                actor=alex,
-                patient=patient,
-                data={"occurred_at": at, "bristol_type": 3 + day.toordinal() % 3},
-                now=at,
-                claim=None,
-            )
+            movement = {"occurred_at": at, "bristol_type": 3 + day.toordinal() % 3}
+            diary.record_bowel_movement(session, Entry(alex, patient, movement, at))
         day += dt.timedelta(days=1)
     # a laxative at breakfast and bedtime, and a clozapine count that runs low within a week
     for medicine in (
@@ -165,13 +151,6 @@ def _clinical_history(
     ):  # fmt: skip
         medicines.add_medicine(session, actor=team, patient=patient, data=medicine, now=now)
     at = now - dt.timedelta(days=2)
-    diary.record_symptoms(
-        session,
-        actor=alex,
-        patient=patient,
-        data={"occurred_at": at, "symptoms": ["sedation", "hypersalivation"]},
-        now=at,
-        claim=None,
-        content=content,
-    )
+    symptoms = {"occurred_at": at, "symptoms": ["sedation", "hypersalivation"]}
+    diary.record_symptoms(session, Entry(alex, patient, symptoms, at), content)
     session.commit()

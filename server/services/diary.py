@@ -5,15 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import TypeVar, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Select, Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from server.domain import hours_since, is_plausible_temperature, local_date, read_symptom_report
 from server.domain.dosetimes import FUTURE_SKEW
 from server.models import BowelMovement, Patient, PatientState, SymptomReport, Weight
-from server.policy import Actor
 from server.services import escalations, idempotency
 from server.services import state as states
 from server.services.content import Content
@@ -72,32 +71,25 @@ def check_log_time(field: str, at: dt.datetime, now: dt.datetime) -> None:
         raise Invalid({field: ["This is more than a year ago."]})
 
 
-def record_bowel_movement(
-    session: Session,
-    *,
-    actor: Actor,
-    patient: Patient,
-    data: dict[str, Any],
-    now: dt.datetime,
-    claim: idempotency.Claim | None,
-) -> idempotency.Outcome:
+def record_bowel_movement(session: Session, entry: idempotency.Entry) -> idempotency.Outcome:
     """Log a bowel movement (Bristol type 1-7) and keep the last-movement summaries current."""
+    data, now = entry.data, entry.now
     check_log_time("occurred_at", data["occurred_at"], now)
 
     def work() -> LoggedBowelMovement:
-        entry = {
-            "patient_id": patient.id,
+        row = {
+            "patient_id": entry.patient.id,
             "occurred_at": data["occurred_at"],
             "bristol_type": data["bristol_type"],
             "notes": data.get("notes"),
-            "recorded_by_id": actor.user_id,
+            "recorded_by_id": entry.actor.user_id,
             "recorded_at": now,
         }
-        entry["id"] = session.execute(INSERT_BOWEL_MOVEMENT, entry).scalar_one()
-        states.bowel_movement_logged(session, patient, now)
-        return LoggedBowelMovement(**entry)
+        row["id"] = session.execute(INSERT_BOWEL_MOVEMENT, row).scalar_one()
+        states.bowel_movement_logged(session, entry.patient, now)
+        return LoggedBowelMovement(**row)
 
-    return idempotency.run_once(session, claim, now, work)
+    return entry.once(session, work)
 
 
 def red_flags_for(report: SymptomReport, content: Content) -> list[RedFlagAdvice]:
@@ -148,20 +140,14 @@ def _hours_without_bowel_movement(
 
 
 def record_symptoms(
-    session: Session,
-    *,
-    actor: Actor,
-    patient: Patient,
-    data: dict[str, Any],
-    now: dt.datetime,
-    claim: idempotency.Claim | None,
-    content: Content,
+    session: Session, entry: idempotency.Entry, content: Content
 ) -> idempotency.Outcome:
     """Log a symptom report (a temperature alone is one); a red flag opens (or adds to) its
     escalation in the same transaction, and the answer carries the advice to show the patient
     at once. The report is read with the clinic's current ANC band and the bowel diary
     (RULES.md 7). An implausible temperature is refused on its own field: the symptoms are
     still recorded and flagged, and the answer's refused_fields says why."""
+    actor, patient, data, now = entry.actor, entry.patient, entry.data, entry.now
     check_log_time("occurred_at", data["occurred_at"], now)
     occurred_at: dt.datetime = data["occurred_at"]
     day = local_date(occurred_at, patient.timezone)
@@ -206,53 +192,39 @@ def record_symptoms(
         opened = []
         for flag in flags:
             title = content.english.advice_for(flag.advice)["title"]  # the care team's words
-            escalation, _ = escalations.raise_flag(
-                session,
-                patient=patient,
-                rule=flag.rule,
-                severity=flag.severity,
-                summary=f"{title}: reported by the {actor.role}",
-                evidence={
-                    "kind": "symptom_report",
-                    "symptom_report_id": report.id,
-                    "symptoms": report.symptoms,
-                    "temperature_c": report.temperature_c,
-                    **({"temperature_refused": data["temperature_c"]} if refused else {}),
-                    "reported_by": actor.role,
-                },
-                now=now,
-                advice=flag.advice,
+            evidence = {
+                "kind": "symptom_report",
+                "symptom_report_id": report.id,
+                "symptoms": report.symptoms,
+                "temperature_c": report.temperature_c,
+                **({"temperature_refused": data["temperature_c"]} if refused else {}),
+            }
+            escalation, _ = escalations.raise_reported_flag(
+                session, flag, title, patient=patient, reporter=actor, evidence=evidence, now=now
             )
             opened.append(escalation.id)
         return ReadSymptoms(report, red_flags_for(report, content), opened, refused)
 
-    return idempotency.run_once(session, claim, now, work)
+    return entry.once(session, work)
 
 
-def record_weight(
-    session: Session,
-    *,
-    actor: Actor,
-    patient: Patient,
-    data: dict[str, Any],
-    now: dt.datetime,
-    claim: idempotency.Claim | None,
-) -> idempotency.Outcome:
-    check_log_time("measured_at", data["measured_at"], now)
+def record_weight(session: Session, entry: idempotency.Entry) -> idempotency.Outcome:
+    """Log a weight in kg."""
+    check_log_time("measured_at", entry.data["measured_at"], entry.now)
 
     def work() -> Weight:
-        entry = Weight(
-            patient_id=patient.id,
-            measured_at=data["measured_at"],
-            kg=data["kg"],
-            recorded_by_id=actor.user_id,
-            recorded_at=now,
+        weight = Weight(
+            patient_id=entry.patient.id,
+            measured_at=entry.data["measured_at"],
+            kg=entry.data["kg"],
+            recorded_by_id=entry.actor.user_id,
+            recorded_at=entry.now,
         )
-        session.add(entry)
+        session.add(weight)
         session.flush()
-        return entry
+        return weight
 
-    return idempotency.run_once(session, claim, now, work)
+    return entry.once(session, work)
 
 
 def listing(
@@ -273,6 +245,17 @@ def listing(
     if since is not None:
         query = query.where(model.recorded_at >= since)
     return session.scalars(query.order_by(when.desc()).limit(limit)).all()
+
+
+def bowel_movements_between(
+    patient: Patient, start: dt.datetime, end: dt.datetime
+) -> Select[dt.datetime, int]:
+    """When and of which Bristol type the patient's bowel movements in [start, end) were."""
+    return select(BowelMovement.occurred_at, BowelMovement.bristol_type).where(
+        BowelMovement.patient_id == patient.id,
+        BowelMovement.occurred_at >= start,
+        BowelMovement.occurred_at < end,
+    )
 
 
 def symptom_reports(

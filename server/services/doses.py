@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from server.domain import daily_doses, dose_instants
@@ -21,7 +21,6 @@ from server.domain.doses import (
 )
 from server.domain.tablets import Tablets, split_dose
 from server.models import Dose, DoseEvent, DosePlan, Patient
-from server.policy import Actor
 from server.services import idempotency, medicines
 from server.services import state as states
 from server.services.errors import Conflict, Invalid, NotFound
@@ -228,14 +227,8 @@ def doses_of_day(
     )
 
 
-def _record_event(
-    session: Session,
-    actor: Actor,
-    patient: Patient,
-    data: dict[str, Any],
-    now: dt.datetime,
-    content: Any = None,
-) -> MarkedDose:
+def _record_event(session: Session, entry: idempotency.Entry, content: Any = None) -> MarkedDose:
+    actor, patient, data, now = entry.actor, entry.patient, entry.data, entry.now
     dose = session.get(Dose, data["dose_id"])
     if dose is None or dose.patient_id != patient.id:
         raise NotFound("No such dose for this patient.", {"dose_id": ["Unknown dose."]})
@@ -285,21 +278,23 @@ def _record_event(
 
 
 def record_dose_event(
-    session: Session,
-    *,
-    actor: Actor,
-    patient: Patient,
-    data: dict[str, Any],
-    now: dt.datetime,
-    claim: idempotency.Claim | None,
-    content: Any = None,
+    session: Session, entry: idempotency.Entry, content: Any = None
 ) -> idempotency.Outcome:
     """Mark a dose taken or skipped; the same Idempotency-Key answers once. A dose taken comes
     off the clozapine stock; one skipped because the patient has run out tells the care team
     (services/medicines.py)."""
 
-    return idempotency.run_once(
-        session, claim, now, lambda: _record_event(session, actor, patient, data, now, content)
+    return entry.once(session, lambda: _record_event(session, entry, content))
+
+
+def of_dates(patient: Patient, first: dt.date, last: dt.date) -> Select[dt.date, str, dt.datetime]:
+    """The patient's doses of the local dates first..last (local date, status, scheduled
+    instant), those a newer plan replaced left out."""
+    return select(Dose.local_date, Dose.status, Dose.scheduled_at).where(
+        Dose.patient_id == patient.id,
+        Dose.local_date >= first,
+        Dose.local_date <= last,
+        Dose.status != "cancelled",
     )
 
 

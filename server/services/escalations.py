@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.domain import severity_rank
+from server.domain import RedFlag, severity_rank
 from server.models import Escalation, EscalationEvent, Patient
 from server.policy import Actor
 from server.services import alerts
@@ -131,6 +131,30 @@ def raise_flag(
     elif realert:
         alerts.enqueue(session, existing, f"updated-{_evidence_key(evidence, now)}", now)
     return existing, rose
+
+
+def raise_reported_flag(
+    session: Session,
+    flag: RedFlag,
+    title: str,
+    *,
+    patient: Patient,
+    reporter: Actor,
+    evidence: dict[str, Any],
+    now: dt.datetime,
+) -> tuple[Escalation, bool]:
+    """A red flag from what the patient's side logged (a symptom, a dose skipped for want of
+    stock): `raise_flag` with the care team's `title` and who reported it."""
+    return raise_flag(
+        session,
+        patient=patient,
+        rule=flag.rule,
+        severity=flag.severity,
+        summary=f"{title}: reported by the {reporter.role}",
+        evidence={**evidence, "reported_by": reporter.role},
+        now=now,
+        advice=flag.advice,
+    )
 
 
 def is_repeat_emergency(escalation: Escalation, severity: str) -> bool:

@@ -27,7 +27,8 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from server.models import IdempotencyRecord
+from server.models import IdempotencyRecord, Patient
+from server.policy import Actor
 from server.services.errors import Conflict
 
 T = TypeVar("T")
@@ -64,6 +65,22 @@ class Outcome:
     result: Any
     answer: Any
     replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A request to log an entry for a patient: who logs it, its values (as the route's schema
+    loaded them), when, and its claim on an Idempotency-Key (None: a script or the demo)."""
+
+    actor: Actor
+    patient: Patient
+    data: dict[str, Any]
+    now: dt.datetime
+    claim: Claim | None = None
+
+    def once(self, session: Session, work: Callable[[], T]) -> Outcome:
+        """Do the entry's `work` and commit, once per Idempotency-Key (`run_once`)."""
+        return run_once(session, self.claim, self.now, work)
 
 
 def fingerprint(payload: Any) -> str:

@@ -38,7 +38,7 @@ from server.domain.lab_units import COUNT_TESTS, UNITS, is_plausible, to_canonic
 from server.domain.schedule import DueTest
 from server.domain.signals import READ_TESTS
 from server.models import LabResult, Patient, ReminderSettings
-from server.policy import CARE_TEAM, Actor
+from server.policy import CARE_TEAM
 from server.services import course, escalations, idempotency, outbox
 from server.services import state as states
 from server.services.content import Content
@@ -369,17 +369,11 @@ def _read_copy(
 
 
 def record_lab_result(
-    session: Session,
-    *,
-    actor: Actor,
-    patient: Patient,
-    data: dict[str, Any],
-    now: dt.datetime,
-    claim: idempotency.Claim | None,
-    content: Content,
+    session: Session, entry: idempotency.Entry, content: Content
 ) -> idempotency.Outcome:
     """Record a result. The clinic's is read (RULES.md 2, 3, 7); a copy is kept as the
     patient's or caregiver's and compared with the clinic's value of the same day."""
+    actor, patient, data, now = entry.actor, entry.patient, entry.data, entry.now
     test, unit, value = data["test"], data.get("unit"), data.get("value")
     if unit not in UNITS[test]:
         raise Invalid({"unit": [f"Use one of: {', '.join(UNITS[test])}."]})
@@ -431,9 +425,7 @@ def record_lab_result(
             result.interpretation = {**result.interpretation, "next_test_due": due}
         return result
 
-    return idempotency.run_once(
-        session, claim, now, lambda: read_as(work(), content, reader_role=actor.role)
-    )
+    return entry.once(session, lambda: read_as(work(), content, reader_role=actor.role))
 
 
 def _patient_side(

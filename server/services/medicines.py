@@ -443,27 +443,19 @@ def clozapine_dose_recorded(
     if flag is None:
         return
     title = content.advice_for(flag.advice)["title"] if content is not None else flag.rule
-    escalations.raise_flag(
-        session,
-        patient=patient,
-        rule=flag.rule,
-        severity=flag.severity,
-        summary=f"{title}: reported by the {actor.role}",
-        evidence={
-            "kind": "dose_event",
-            "dose_id": dose.id,
-            "scheduled_at": dose.scheduled_at.isoformat(),
-            "stock": clozapine.stock if clozapine else None,
-            "reported_by": actor.role,
-        },
-        now=now,
-        advice=flag.advice,
+    evidence = {
+        "kind": "dose_event",
+        "dose_id": dose.id,
+        "scheduled_at": dose.scheduled_at.isoformat(),
+        "stock": clozapine.stock if clozapine else None,
+    }
+    escalations.raise_reported_flag(
+        session, flag, title, patient=patient, reporter=actor, evidence=evidence, now=now
     )
 
 
-def _record_event(
-    session: Session, actor: Actor, patient: Patient, data: dict[str, Any], now: dt.datetime
-) -> MarkedMedicine:
+def _record_event(session: Session, entry: idempotency.Entry) -> MarkedMedicine:
+    actor, patient, data, now = entry.actor, entry.patient, entry.data, entry.now
     medicine = _get(session, patient, data["medicine_id"])
     if medicine.kind == MedicineKind.CLOZAPINE:
         raise Invalid({"medicine_id": ["Clozapine doses are marked on the dose itself."]})
@@ -494,21 +486,11 @@ def _record_event(
     return MarkedMedicine(event, medicine)
 
 
-def record_event(
-    session: Session,
-    *,
-    actor: Actor,
-    patient: Patient,
-    data: dict[str, Any],
-    now: dt.datetime,
-    claim: idempotency.Claim | None,
-) -> idempotency.Outcome:
+def record_event(session: Session, entry: idempotency.Entry) -> idempotency.Outcome:
     """Mark a dose of another medicine taken or skipped; the same Idempotency-Key answers
     once."""
 
-    return idempotency.run_once(
-        session, claim, now, lambda: _record_event(session, actor, patient, data, now)
-    )
+    return entry.once(session, lambda: _record_event(session, entry))
 
 
 # --- reminders (the dispatch cycle) ------------------------------------------------------------

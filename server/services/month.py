@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.domain.doses import dose_status
-from server.models import BowelMovement, Dose, Patient, SymptomReport
+from server.models import BowelMovement, Patient, SymptomReport
+from server.services import diary, doses
 from server.services import state as states
 
 DOSE_STATUSES = ("taken", "skipped", "missed", "pending", "withheld")
@@ -64,25 +65,11 @@ def month_view(
         for n in range(last.day)
         if first + dt.timedelta(days=n) <= today
     }
-    doses = session.execute(
-        select(Dose.local_date, Dose.status, Dose.scheduled_at).where(
-            Dose.patient_id == patient.id,
-            Dose.local_date >= first,
-            Dose.local_date <= last,
-            Dose.status != "cancelled",
-        )
-    )
-    for day, status, scheduled_at in doses:
+    for day, status, scheduled_at in session.execute(doses.of_dates(patient, first, last)):
         if day in days:
             days[day].doses[dose_status(status, scheduled_at, now)] += 1
     movements = session.execute(
-        select(BowelMovement.occurred_at, BowelMovement.bristol_type)
-        .where(
-            BowelMovement.patient_id == patient.id,
-            BowelMovement.occurred_at >= start,
-            BowelMovement.occurred_at < end,
-        )
-        .order_by(BowelMovement.occurred_at)
+        diary.bowel_movements_between(patient, start, end).order_by(BowelMovement.occurred_at)
     )
     for at, bristol in movements:
         entry = days.get(at.astimezone(zone).date())

@@ -7,16 +7,16 @@ from typing import Any
 from flask.typing import ResponseReturnValue
 
 from server import policy
-from server.api.access import access, current_patient, now
-from server.api.clinical.blueprint import BASE, CARE_TEAM, READERS, blp, signed_in_actor
-from server.api.common import reader_content
+from server.api.access import access, current_patient, now, signed_in_actor
+from server.api.clinical.blueprint import blp
+from server.api.common import BASE, reader_content
 from server.extensions import db
 from server.schemas.appointments import AppointmentIn, AppointmentListOut, AppointmentOut
 from server.services import appointments
 
 
 @blp.route(f"{BASE}/appointments", methods=["POST"])
-@access(policy.patient("appointments.book", CARE_TEAM))
+@access(policy.patient("appointments.book", policy.CARE_TEAM))
 @blp.arguments(AppointmentIn)
 @blp.response(201, AppointmentOut)
 def book_appointment(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
@@ -28,7 +28,7 @@ def book_appointment(args: dict[str, Any], patient_id: int) -> ResponseReturnVal
 
 
 @blp.route(f"{BASE}/appointments", methods=["GET"])
-@access(policy.patient("appointments.read", READERS))
+@access(policy.patient("appointments.read", policy.READERS))
 @blp.response(200, AppointmentListOut)
 def list_appointments(patient_id: int) -> ResponseReturnValue:
     """Appointments still to come, soonest first."""
@@ -37,7 +37,7 @@ def list_appointments(patient_id: int) -> ResponseReturnValue:
 
 
 @blp.route(f"{BASE}/appointments/<int:appointment_id>", methods=["DELETE"])
-@access(policy.patient("appointments.cancel", CARE_TEAM))
+@access(policy.patient("appointments.cancel", policy.CARE_TEAM))
 @blp.response(204)
 def cancel_appointment(patient_id: int, appointment_id: int) -> ResponseReturnValue:
     """Cancel an appointment."""

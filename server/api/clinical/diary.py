@@ -7,9 +7,9 @@ from typing import Any
 from flask.typing import ResponseReturnValue
 
 from server import policy
-from server.api.access import access, current_patient, now
-from server.api.clinical.blueprint import BASE, LOGGERS, READERS, blp, signed_in_actor
-from server.api.common import IDEMPOTENCY_DOC, idempotency_claim, outcome_response, reader_content
+from server.api.access import access, current_patient
+from server.api.clinical.blueprint import blp
+from server.api.common import BASE, IDEMPOTENCY_DOC, reader_content, record_entry
 from server.extensions import db
 from server.models import BowelMovement, Weight
 from server.schemas.common import CollectionQuery
@@ -33,25 +33,17 @@ WEIGHT_OUT = WeightOut()
 
 
 @blp.route(f"{BASE}/bowel-movements", methods=["POST"])
-@access(policy.patient("bowel_movements.write", LOGGERS))
+@access(policy.patient("bowel_movements.write", policy.LOGGERS))
 @blp.arguments(BowelMovementIn)
 @blp.response(201, BowelMovementOut)
 @blp.doc(**IDEMPOTENCY_DOC)
 def post_bowel_movement(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
     """Log a bowel movement with its Bristol type (1-7)."""
-    outcome = diary.record_bowel_movement(
-        db.session,
-        actor=signed_in_actor(),
-        patient=current_patient(),
-        data=args,
-        now=now(),
-        claim=idempotency_claim("bowel-movements", BOWEL_MOVEMENT_OUT),
-    )
-    return outcome_response(outcome)
+    return record_entry(diary.record_bowel_movement, "bowel-movements", BOWEL_MOVEMENT_OUT, args)
 
 
 @blp.route(f"{BASE}/bowel-movements", methods=["GET"])
-@access(policy.patient("bowel_movements.read", READERS))
+@access(policy.patient("bowel_movements.read", policy.READERS))
 @blp.arguments(CollectionQuery, location="query")
 @blp.response(200, BowelMovementListOut)
 def list_bowel_movements(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
@@ -63,27 +55,18 @@ def list_bowel_movements(args: dict[str, Any], patient_id: int) -> ResponseRetur
 
 
 @blp.route(f"{BASE}/symptoms", methods=["POST"])
-@access(policy.patient("symptoms.write", LOGGERS))
+@access(policy.patient("symptoms.write", policy.LOGGERS))
 @blp.arguments(SymptomIn)
 @blp.response(201, SymptomOut)
 @blp.doc(**IDEMPOTENCY_DOC)
 def post_symptoms(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
     """Report symptoms; red flags come back at once with the advice to show, and the care
     team's escalation is opened in the same transaction."""
-    outcome = diary.record_symptoms(
-        db.session,
-        actor=signed_in_actor(),
-        patient=current_patient(),
-        data=args,
-        now=now(),
-        claim=idempotency_claim("symptoms", SYMPTOM_OUT),
-        content=reader_content(),
-    )
-    return outcome_response(outcome)
+    return record_entry(diary.record_symptoms, "symptoms", SYMPTOM_OUT, args, with_content=True)
 
 
 @blp.route(f"{BASE}/symptoms", methods=["GET"])
-@access(policy.patient("symptoms.read", READERS))
+@access(policy.patient("symptoms.read", policy.READERS))
 @blp.arguments(CollectionQuery, location="query")
 @blp.response(200, SymptomListOut)
 def list_symptoms(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
@@ -99,25 +82,17 @@ def list_symptoms(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
 
 
 @blp.route(f"{BASE}/weights", methods=["POST"])
-@access(policy.patient("weights.write", READERS))
+@access(policy.patient("weights.write", policy.READERS))
 @blp.arguments(WeightIn)
 @blp.response(201, WeightOut)
 @blp.doc(**IDEMPOTENCY_DOC)
 def post_weight(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
     """Record a weight in kg."""
-    outcome = diary.record_weight(
-        db.session,
-        actor=signed_in_actor(),
-        patient=current_patient(),
-        data=args,
-        now=now(),
-        claim=idempotency_claim("weights", WEIGHT_OUT),
-    )
-    return outcome_response(outcome)
+    return record_entry(diary.record_weight, "weights", WEIGHT_OUT, args)
 
 
 @blp.route(f"{BASE}/weights", methods=["GET"])
-@access(policy.patient("weights.read", READERS))
+@access(policy.patient("weights.read", policy.READERS))
 @blp.arguments(CollectionQuery, location="query")
 @blp.response(200, WeightListOut)
 def list_weights(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:

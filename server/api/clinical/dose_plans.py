@@ -7,8 +7,9 @@ from typing import Any
 from flask.typing import ResponseReturnValue
 
 from server import policy
-from server.api.access import access, current_patient, now
-from server.api.clinical.blueprint import BASE, READERS, blp, signed_in_actor
+from server.api.access import access, current_patient, now, signed_in_actor
+from server.api.clinical.blueprint import blp
+from server.api.common import BASE
 from server.extensions import db
 from server.schemas.dose_plans import DosePlanIn, DosePlanOut
 from server.services import dose_plans
@@ -39,7 +40,7 @@ def put_dose_plan(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
 
 
 @blp.route(f"{BASE}/dose-plan", methods=["GET"])
-@access(policy.patient("dose_plan.read", READERS))
+@access(policy.patient("dose_plan.read", policy.READERS))
 @blp.response(200, DosePlanOut)
 def get_dose_plan(patient_id: int) -> ResponseReturnValue:
     """The newest plan version with its day-by-day doses."""

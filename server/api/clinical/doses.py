@@ -8,8 +8,8 @@ from flask.typing import ResponseReturnValue
 
 from server import policy
 from server.api.access import access, current_patient, now
-from server.api.clinical.blueprint import BASE, LOGGERS, READERS, blp, signed_in_actor
-from server.api.common import IDEMPOTENCY_DOC, idempotency_claim, outcome_response, reader_content
+from server.api.clinical.blueprint import blp
+from server.api.common import BASE, IDEMPOTENCY_DOC, record_entry
 from server.extensions import db
 from server.schemas.common import CollectionQuery
 from server.schemas.doses import (
@@ -27,7 +27,7 @@ DOSE_EVENT_OUT = DoseEventOut()  # built once: it presents the event before the 
 
 
 @blp.route(f"{BASE}/doses", methods=["GET"])
-@access(policy.patient("doses.read", READERS))
+@access(policy.patient("doses.read", policy.READERS))
 @blp.arguments(DosesQuery, location="query")
 @blp.response(200, DayDosesOut)
 def get_doses(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
@@ -38,7 +38,7 @@ def get_doses(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
 
 
 @blp.route(f"{BASE}/month", methods=["GET"])
-@access(policy.patient("month.read", READERS))
+@access(policy.patient("month.read", policy.READERS))
 @blp.arguments(MonthQuery, location="query")
 @blp.response(200, MonthOut)
 def get_month(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
@@ -50,7 +50,7 @@ def get_month(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
 
 
 @blp.route(f"{BASE}/dose-events", methods=["POST"])
-@access(policy.patient("dose_events.write", LOGGERS))
+@access(policy.patient("dose_events.write", policy.LOGGERS))
 @blp.arguments(DoseEventIn)
 @blp.response(201, DoseEventOut)
 @blp.doc(**IDEMPOTENCY_DOC)
@@ -59,20 +59,13 @@ def post_dose_event(args: dict[str, Any], patient_id: int) -> ResponseReturnValu
     `dose_withheld` while the treatment course withholds doses). A dose taken comes off the
     clozapine stock (`/medicines`); a skip with `reason_code: ran_out` opens (or adds to) the
     care team's routine `out_of_clozapine` escalation."""
-    outcome = doses.record_dose_event(
-        db.session,
-        actor=signed_in_actor(),
-        patient=current_patient(),
-        data=args,
-        now=now(),
-        claim=idempotency_claim("dose-events", DOSE_EVENT_OUT),
-        content=reader_content(),
+    return record_entry(
+        doses.record_dose_event, "dose-events", DOSE_EVENT_OUT, args, with_content=True
     )
-    return outcome_response(outcome)
 
 
 @blp.route(f"{BASE}/dose-events", methods=["GET"])
-@access(policy.patient("dose_events.read", READERS))
+@access(policy.patient("dose_events.read", policy.READERS))
 @blp.arguments(CollectionQuery, location="query")
 @blp.response(200, DoseEventListOut)
 def list_dose_events(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:

@@ -7,9 +7,9 @@ from typing import Any
 from flask.typing import ResponseReturnValue
 
 from server import policy
-from server.api.access import access, current_patient, now
-from server.api.clinical.blueprint import BASE, READERS, blp, signed_in_actor
-from server.api.common import IDEMPOTENCY_DOC, idempotency_claim, outcome_response, reader_content
+from server.api.access import access, current_patient, now, signed_in_actor
+from server.api.clinical.blueprint import blp
+from server.api.common import BASE, IDEMPOTENCY_DOC, reader_content, record_entry
 from server.extensions import db
 from server.schemas.common import CollectionQuery
 from server.schemas.labs import BloodTestsOut, LabResultIn, LabResultListOut, LabResultOut
@@ -19,7 +19,7 @@ LAB_RESULT_OUT = LabResultOut()  # built once: it presents the result before the
 
 
 @blp.route(f"{BASE}/lab-results", methods=["POST"])
-@access(policy.patient("lab_results.write", READERS))
+@access(policy.patient("lab_results.write", policy.READERS))
 @blp.arguments(LabResultIn)
 @blp.response(201, LabResultOut)
 @blp.doc(**IDEMPOTENCY_DOC)
@@ -30,20 +30,13 @@ def post_lab_result(args: dict[str, Any], patient_id: int) -> ResponseReturnValu
     (with `upper_limit`) are read by their rules. A patient's or caregiver's copy is kept,
     marked as theirs (`source`), and decides nothing; one far from the clinic's value of the
     same day is shown to the team as a discrepancy (`result_discrepancy`)."""
-    outcome = labs.record_lab_result(
-        db.session,
-        actor=signed_in_actor(),
-        patient=current_patient(),
-        data=args,
-        now=now(),
-        claim=idempotency_claim("lab-results", LAB_RESULT_OUT),
-        content=reader_content(),
+    return record_entry(
+        labs.record_lab_result, "lab-results", LAB_RESULT_OUT, args, with_content=True
     )
-    return outcome_response(outcome)
 
 
 @blp.route(f"{BASE}/lab-results", methods=["GET"])
-@access(policy.patient("lab_results.read", READERS))
+@access(policy.patient("lab_results.read", policy.READERS))
 @blp.arguments(CollectionQuery, location="query")
 @blp.response(200, LabResultListOut)
 def list_lab_results(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
@@ -55,7 +48,7 @@ def list_lab_results(args: dict[str, Any], patient_id: int) -> ResponseReturnVal
 
 
 @blp.route(f"{BASE}/blood-tests", methods=["GET"])
-@access(policy.patient("blood_tests.read", READERS))
+@access(policy.patient("blood_tests.read", policy.READERS))
 @blp.response(200, BloodTestsOut)
 def get_blood_tests(patient_id: int) -> ResponseReturnValue:
     """What is due (upcoming, due or overdue) on the clinic's monitoring profile, and what was

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from server.domain import daily_doses, local_date
 from server.domain.doses import plan_day
-from server.models import BowelMovement, Dose, Escalation, LabResult, Patient
+from server.models import Dose, Escalation, LabResult, Patient
+from server.services import diary, doses
 from server.services import state as states
 from server.services.content import Content, fill
 from server.services.formats import Formats
@@ -75,13 +76,7 @@ def gather(
 
     adherence: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
     rows = session.execute(
-        select(Dose.local_date, Dose.status, Dose.scheduled_at).where(
-            Dose.patient_id == patient.id,
-            Dose.local_date >= start,
-            Dose.local_date <= end,
-            Dose.status != "cancelled",
-            Dose.scheduled_at <= now,
-        )
+        doses.of_dates(patient, start, end).where(Dose.scheduled_at <= now)
     ).all()
     for day, status, _at in rows:
         counts = adherence[_week(day)]
@@ -90,13 +85,7 @@ def gather(
             counts[0] += 1
 
     bowel: dict[dt.date, list[int]] = defaultdict(list)
-    for at, bristol in session.execute(
-        select(BowelMovement.occurred_at, BowelMovement.bristol_type).where(
-            BowelMovement.patient_id == patient.id,
-            BowelMovement.occurred_at >= lo,
-            BowelMovement.occurred_at < hi,
-        )
-    ).all():
+    for at, bristol in session.execute(diary.bowel_movements_between(patient, lo, hi)).all():
         day = local_date(at, tz)
         if start <= day <= end:
             bowel[_week(day)].append(bristol)
@@ -135,14 +124,14 @@ def gather(
     plan = None
     if plan_row is not None:
         on = max(plan_row.start_date, min(today, end))
-        doses = daily_doses(states.steps_of(plan_row), plan_day(plan_row.start_date, on))
+        mg = daily_doses(states.steps_of(plan_row), plan_day(plan_row.start_date, on))
         plan = {
             "version": plan_row.version,
             "kind": plan_row.kind,
             "start_date": plan_row.start_date,
             "target": plan_row.target_mg_per_day,
             "on": on,
-            "doses": list(zip(plan_row.times, doses, strict=False)),
+            "doses": list(zip(plan_row.times, mg, strict=False)),
             "maintenance_from": states.stable_dose_since(plan_row),
             "status": states.treatment_status(session, patient, now),
         }
