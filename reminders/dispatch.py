@@ -1,7 +1,7 @@
 """The worker's ways out, as configured: web push, the care-team webhook and email, each a
 channel in the registry the delivery runtime looks a message's channel up in
-(server/notify/channels.py). Preparing a claimed batch is server/services/sends.py's;
-making the sends and recording them, reminders/delivery.py's.
+(server/notify/channels.py). Addressing a claimed batch is server/services/sends.py's;
+routing each message by its channel, sending and recording, reminders/delivery.py's.
 """
 
 from __future__ import annotations

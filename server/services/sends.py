@@ -1,4 +1,4 @@
-"""The sends a claimed batch needs, prepared, and what their outcomes add up to.
+"""A claimed batch addressed (what its sends need, read once), and what their outcomes add up to.
 
 A claimed message is addressed: a push message to each subscription of its recipient not
 reached yet, a webhook message to its clinic's webhook, an email to its addresses. Everything
