@@ -18,7 +18,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '6673b629e55f';
+const VERSION = 'ae1ae4e85d6d';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',

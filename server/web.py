@@ -107,20 +107,23 @@ def _today_answers(actor: policy.Actor) -> dict[str, Any]:
 
 
 def _static_text(name: str) -> str:
-    """A file of pwa_static/ as text (server/assets.py keeps it while unchanged; its version is
-    checked once per request)."""
-    cache = g.setdefault("static_texts", {})
-    if name not in cache:
-        cache[name] = assets.contents(_static_dir(), name).decode("utf-8")
-    return str(cache[name])
+    """A file of pwa_static/ as text (server/assets.py keeps it while unchanged)."""
+    return assets.contents(_static_dir(), name).decode("utf-8")
 
 
-# `import ... from './x.js'`, `export ... from './x.js'` and `import './x.js'`: the static
+# `import ... from './x.js'`, `export ... from '/static/x.js'` and `import './x.js'`: the static
 # imports a browser fetches before the module runs (a dynamic import() is not one of them)
 _STATIC_IMPORT = re.compile(
-    r"""^\s*(?:(?:import|export)\b[^'"`;]*?\bfrom\s*|import\s*)['"](\.{1,2}/[^'"]+)['"]""",
+    r"""^\s*(?:(?:import|export)\b[^'"`;]*?\bfrom\s*|import\s*)['"]((?:\.{1,2}|/static)/[^'"]+)['"]""",
     re.MULTILINE,
 )
+
+
+def _imported(importer: str, target: str) -> str:
+    """The module under pwa_static/ that `importer` names as `target`."""
+    if target.startswith("/static/"):
+        return target.removeprefix("/static/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(importer), target))
 
 
 def module_graph(entry: str) -> list[str]:
@@ -133,9 +136,39 @@ def module_graph(entry: str) -> list[str]:
         if name in found:
             continue
         found.append(name)
-        for target in _STATIC_IMPORT.findall(_static_text(name)):
-            waiting.append(posixpath.normpath(posixpath.join(posixpath.dirname(name), target)))
+        waiting.extend(
+            _imported(name, target) for target in _STATIC_IMPORT.findall(_static_text(name))
+        )
     return found
+
+
+def _preload_links(entry: str, html: str) -> str:
+    """A modulepreload link for each module of `entry`'s graph that `html` does not name yet:
+    all of that code asked for at once (each import would otherwise be found only when the
+    module importing it has arrived)."""
+    named = set(_NAMED.findall(html))
+    return "".join(
+        f'  <link rel="modulepreload" href="/static/{name}">\n'
+        for name in module_graph(entry)
+        if name not in named
+    )
+
+
+_NAMED = re.compile(r'"/static/([^"]+)"')
+_MODULE_SCRIPT = re.compile(r'[ \t]*<script type="module" src="/static/([^"]+)"[^>]*></script>\n')
+
+
+def _page(name: str) -> str:
+    """The page `name` of pwa_static/ with its code named in its head: after each of its module
+    scripts, the modules that script imports, and what those import."""
+    html = _static_text(name)
+    return _MODULE_SCRIPT.sub(
+        lambda script: script.group(0) + _preload_links(script.group(1), html), html
+    )
+
+
+def _send_page(name: str) -> Response:
+    return assets.send_made(_page(name).encode("utf-8"), "text/html", request)
 
 
 TODAY = "js/views/today.js"  # the first screen of a signed-in patient or caregiver
@@ -144,23 +177,18 @@ _LANGUAGES_PRELOAD = re.compile(rf'[ \t]*<link rel="preload" href="/static/{LANG
 
 
 def _preloads(html: str) -> str:
-    """Links for the head of a signed-in page: Today's code, all of it at once (each import
-    would otherwise be found only when the module importing it has arrived), and the words of
-    the reader's language when it is not English (index.html preloads English, which i18n.js
-    reads in any case). In the page after its stylesheet, not in a Link header: a header's
-    preloads would be asked for before the stylesheet that the first paint waits for."""
-    links = [
-        f'<link rel="modulepreload" href="/static/{name}">'
-        for name in module_graph(TODAY)
-        if f'"/static/{name}"' not in html  # not named by the page already
-    ]
+    """Links for the head of a signed-in page: Today's code (see `_preload_links`), and the
+    words of the reader's language when it is not English (index.html preloads English, which
+    i18n.js reads in any case). In the page after its stylesheet, not in a Link header: a
+    header's preloads would be asked for before the stylesheet that the first paint waits for."""
+    links = _preload_links(TODAY, html)
     language = g.get("content_language", ENGLISH)
     if language != ENGLISH and (_static_dir() / f"i18n/{language}.json").is_file():
-        links.append(
-            f'<link rel="preload" href="/static/i18n/{language}.json" as="fetch"'
-            ' crossorigin="anonymous">'
+        links += (
+            f'  <link rel="preload" href="/static/i18n/{language}.json" as="fetch"'
+            ' crossorigin="anonymous">\n'
         )
-    return "".join(f"  {link}\n" for link in links)
+    return links
 
 
 def _signed_in_page(html: str) -> str | None:
@@ -192,9 +220,9 @@ def _signed_in_page(html: str) -> str | None:
 @web.route("/", methods=["GET"])
 @access(policy.public("web.app"))
 def app_shell() -> ResponseReturnValue:
-    page = _signed_in_page(_static_text("index.html"))
+    page = _signed_in_page(_page("index.html"))
     if page is None:
-        return _send("index.html")
+        return _send_page("index.html")
     # not compressed: the page carries the session's CSRF token (BREACH)
     response = Response(page, mimetype="text/html")
     # health data: kept by no cache (the service worker caches only pages without it)
@@ -205,7 +233,7 @@ def app_shell() -> ResponseReturnValue:
 @web.route("/care/", methods=["GET"])
 @access(policy.public("web.care_app"))
 def care_shell() -> ResponseReturnValue:
-    return _send("care/index.html")
+    return _send_page("care/index.html")
 
 
 @web.route("/sw.js", methods=["GET"])

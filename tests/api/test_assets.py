@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 from pathlib import Path
 
 import brotli
@@ -94,3 +95,78 @@ def test_nothing_outside_the_apps_files_is_sent(app: Flask, files: Path, name: s
     answer = app.test_client().get(f"/static/{name}")
     assert answer.status_code == 404
     assert b"not the app's" not in answer.get_data()
+
+
+PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <link rel="stylesheet" href="/static/css/app.css">
+  <script type="module" src="/static/js/app.js"></script>
+  <link rel="modulepreload" href="/static/js/ui.js">
+</head>
+<body><main id="main"></main></body>
+</html>
+"""
+
+
+def _preloaded(html: str) -> list[str]:
+    return re.findall(r'<link rel="modulepreload" href="/static/([^"]+)">', html)
+
+
+def test_a_page_names_all_the_code_its_script_imports(app: Flask, files: Path) -> None:
+    (files / "index.html").write_text(PAGE)
+    (files / "care").mkdir()
+    (files / "care" / "index.html").write_text(PAGE.replace("/js/app.js", "/care/app.js"))
+    modules = {
+        "js/app.js": "import { h } from './dom.js';\nimport * as store from './store.js';\n"
+        "const later = () => import('./views/today.js');\n",
+        "js/dom.js": "export const h = 1;\n",
+        "js/store.js": "import { h } from './dom.js';\nexport { words } from './words.js';\n",
+        "js/ui.js": "import { h } from './dom.js';\n",
+        "js/views/today.js": "import '../ui.js';\n",
+        # the care app's modules import the patient app's by their absolute path
+        "care/app.js": "import { h } from '/static/js/dom.js';\nimport './live.js';\n",
+        "care/live.js": "import { ui } from '../js/ui.js';\n",
+    }
+    (files / "js" / "views").mkdir()
+    for name, source in modules.items():
+        (files / name).write_text(source)
+    client = app.test_client()
+
+    page = client.get("/")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    # after the script: what it imports, and what those import (words.js is the fixture's own);
+    # not the screen it imports later, nor ui.js again, which the page names itself
+    assert _preloaded(page.get_data(as_text=True)) == [
+        "js/dom.js",
+        "js/store.js",
+        "js/words.js",
+        "js/ui.js",
+    ]
+    assert page.get_data(as_text=True).index("js/app.js") < page.get_data(as_text=True).index(
+        "js/dom.js"
+    )
+    care = client.get("/care/").get_data(as_text=True)
+    assert _preloaded(care) == ["js/dom.js", "care/live.js", "js/ui.js"]
+
+    # sent as a file is: compressed, and a 304 while nothing it is made of has changed
+    coded = client.get("/care/", headers={"Accept-Encoding": "br"})
+    assert coded.headers["Content-Encoding"] == "br"
+    assert brotli.decompress(coded.get_data()).decode() == care
+    tag = coded.headers["ETag"]
+    unchanged = client.get("/care/", headers={"Accept-Encoding": "br", "If-None-Match": tag})
+    assert unchanged.status_code == 304
+    live = files / "care" / "live.js"
+    live.write_text("import { ui } from '../js/ui.js';\nimport { api } from '/static/js/api.js';\n")
+    (files / "js" / "api.js").write_text("export const api = 1;\n")
+    stat = live.stat()
+    os.utime(live, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    changed = client.get("/care/", headers={"Accept-Encoding": "br", "If-None-Match": tag})
+    assert changed.status_code == 200
+    # (ui.js last: the page's own link)
+    assert _preloaded(brotli.decompress(changed.get_data()).decode()) == [
+        "js/dom.js",
+        "care/live.js",
+        "js/api.js",
+        "js/ui.js",
+    ]
