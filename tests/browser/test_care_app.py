@@ -298,11 +298,9 @@ def test_banner_says_when_the_scheduler_is_not_running(desk: Any, server: LiveSe
 # --- clinic settings ------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def admin(server: LiveServer) -> Person:
-    """An administrator of the live server clinician's clinic, made with the CLI the way
+def care_member(server: LiveServer, role: str, email: str, name: str) -> Person:
+    """A member of the live server clinician's clinic, made with the CLI the way
     live_server.start() makes the clinician (same instance, same environment)."""
-    email = f"admin-{os.getpid()}@browser.test"
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY"}}
     env.update(
         COMPANION_INSTANCE_PATH=str(server.instance),
@@ -313,7 +311,7 @@ def admin(server: LiveServer) -> Person:
     result = subprocess.run(
         [
             str(Path(BIN) / "companion"),
-            *["create-user", "--role", "admin", "--email", email, "--name", "Ada Admin"],
+            *["create-user", "--role", role, "--email", email, "--name", name],
             *["--clinic", "Browser test clinic", "--password-stdin"],
         ],
         cwd=ROOT,
@@ -325,7 +323,13 @@ def admin(server: LiveServer) -> Person:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    return Person(email, PASSWORD, 0, "Ada Admin", "Europe/London")
+    return Person(email, PASSWORD, 0, name, "Europe/London")
+
+
+@pytest.fixture(scope="session")
+def admin(server: LiveServer) -> Person:
+    """An administrator of the live server clinician's clinic."""
+    return care_member(server, "admin", f"admin-{os.getpid()}@browser.test", "Ada Admin")
 
 
 def admin_api(server: LiveServer, admin: Person) -> Api:
@@ -469,3 +473,41 @@ def test_every_care_string_is_in_the_catalogue() -> None:
     missing += [k for k in re.findall(r'data-i18n="([\w.-]+)"', html) if k not in strings]
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>|\sstyle=|<style", html)
     assert missing == []
+
+
+def test_a_care_team_member_changes_their_password(desk: Any, server: LiveServer) -> None:
+    member = care_member(server, "clinician", f"nurse-{os.getpid()}@browser.test", "Nia Nurse")
+    new_password = "a longer password for the ward 7"
+    page = desk.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    care_sign_in(page, member.email)
+    open_settings(page)
+    change = page.get_by_role("button", name="Change password", exact=True)
+
+    # a wrong current password: said in the error box, the button usable again, nothing changed
+    page.get_by_label("Current password", exact=True).fill("not my password at all")
+    page.get_by_label("New password", exact=True).fill(new_password)
+    change.click()
+    page.locator(".error-box:not([hidden])").wait_for()
+    assert change.is_enabled()
+    assert (
+        server.new_api()
+        .raw("POST", "/api/session", json={"email": member.email, "password": PASSWORD})
+        .ok
+    )
+
+    page.get_by_label("Current password", exact=True).fill(PASSWORD)
+    change.click()
+    page.get_by_text("Your password is changed.").wait_for()
+    assert page.locator(".error-box:not([hidden])").count() == 0
+    assert page.get_by_label("Current password", exact=True).input_value() == ""
+    signed_in = server.new_api().raw(
+        "POST", "/api/session", json={"email": member.email, "password": new_password}
+    )
+    assert signed_in.status_code == 200
+    old = server.new_api().raw(
+        "POST", "/api/session", json={"email": member.email, "password": PASSWORD}
+    )
+    assert old.status_code == 401
+    assert not errors, errors

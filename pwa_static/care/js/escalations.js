@@ -7,7 +7,7 @@
 import { h, uid } from '/static/js/dom.js';
 import { ago, formatDateTime, formatTime, t, tn } from './i18n.js';
 import { call, session } from './session.js';
-import { errorBox, failureText, field, ruleTitle, severityTag, symptomName } from './ui.js';
+import { errorBox, failureText, field, ruleTitle, sendingForm, severityTag, symptomName } from './ui.js';
 
 const RANK = { emergency: 0, urgent: 1, routine: 2 };
 const RESOLVED_HOURS = 72;
@@ -77,32 +77,27 @@ export async function render({ go }) {
       type: 'button', class: 'button', 'aria-describedby': titleId, 'aria-expanded': 'false',
     }, t('esc.resolve'));
     const confirm = h('button', { type: 'submit', class: 'button primary' }, t('esc.confirmResolve'));
-    const form = h('form', {
-      class: 'resolve-form stack', hidden: true, novalidate: true,
+    const form = sendingForm({
+      class: 'resolve-form stack', hidden: true,
       'aria-label': t('esc.resolveTitle', { rule, name }),
-      onsubmit: async (event) => {
-        event.preventDefault();
-        formError.hide();
-        if (!note.value.trim()) {
-          noteField.setError(t('esc.noteMissing'));
-          note.focus();
-          return;
-        }
-        noteField.setError('');
-        confirm.disabled = true;
+      errors: formError,
+      button: confirm,
+      fields: { note: noteField },
+      read: () => {
+        if (note.value.trim()) return { note: note.value.trim() };
+        noteField.setError(t('esc.noteMissing'));
+        note.focus();
+        return null;
+      },
+      work: async (body) => {
         busy = true;
         try {
-          await call('POST', `/api/escalations/${item.id}/resolve`, { body: { note: note.value.trim() } });
-          announce.textContent = t('esc.resolvedDone', { rule, name });
-          busy = false;
-          await refresh(true);
-        } catch (error) {
-          busy = false;
-          formError.show(failureText(error));
-          if (error.fields && error.fields.note) noteField.setError(error.fields.note.join(' '));
+          await call('POST', `/api/escalations/${item.id}/resolve`, { body });
         } finally {
-          confirm.disabled = false;
+          busy = false;
         }
+        announce.textContent = t('esc.resolvedDone', { rule, name });
+        await refresh(true);
       },
     },
     h('h3', {}, t('esc.resolveTitle', { rule, name })),

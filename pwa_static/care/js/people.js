@@ -5,7 +5,7 @@
 import { h } from '/static/js/dom.js';
 import { formatDateTime, languages, t } from './i18n.js';
 import { call, session } from './session.js';
-import { errorBox, failureText } from './ui.js';
+import { errorBox, failureText, sendingForm } from './ui.js';
 
 export function peopleBlock(base) {
   const errors = errorBox();
@@ -78,26 +78,26 @@ export function accountBlock({ onSignedOut }) {
   const done = h('p', { role: 'status' });
   const current = h('input', { type: 'password', id: 'account-current', autocomplete: 'current-password' });
   const next = h('input', { type: 'password', id: 'account-new', autocomplete: 'new-password' });
-  const form = h('form', {
+  const change = h('button', { type: 'submit', class: 'button' }, t('account.change'));
+  const form = sendingForm({
     class: 'stack',
-    novalidate: true,
-    onsubmit: async (event) => {
-      event.preventDefault();
-      errors.hide();
+    errors,
+    button: change,
+    read: () => {
       done.textContent = '';
-      try {
-        await call('POST', '/api/me/password', { body: { current_password: current.value, new_password: next.value } });
-        current.value = '';
-        next.value = '';
-        done.textContent = t('account.changed');
-      } catch (error) {
-        errors.show(failureText(error));
-      }
+      return { current_password: current.value, new_password: next.value };
     },
+    work: async (body) => {
+      await call('POST', '/api/me/password', { body });
+      current.value = '';
+      next.value = '';
+      done.textContent = t('account.changed');
+    },
+    failed: (error) => errors.show(failureText(error)),
   },
   h('div', { class: 'field' }, h('label', { for: current.id }, t('account.current')), current),
   h('div', { class: 'field' }, h('label', { for: next.id }, t('account.new')), next),
-  h('div', {}, h('button', { type: 'submit', class: 'button' }, t('account.change'))));
+  h('div', {}, change));
   const everywhere = h('button', {
     type: 'button',
     class: 'button',

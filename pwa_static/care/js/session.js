@@ -5,6 +5,7 @@
 import { api, ApiError, setCsrf } from '/static/js/api.js';
 import { h, uid } from '/static/js/dom.js';
 import { t } from './i18n.js';
+import { errorBox, sendingForm } from './ui.js';
 
 export const session = { user: null };
 const CARE_ROLES = new Set(['clinician', 'admin']);
@@ -47,34 +48,24 @@ export async function signOut() {
 export function signInForm({ onDone, email = '' }) {
   const emailId = uid('email');
   const passwordId = uid('password');
-  const errorId = uid('signin-error');
-  const error = h('div', { id: errorId, class: 'error-box', role: 'alert', hidden: true, tabindex: '-1' });
+  const errors = errorBox();
   const emailInput = h('input', { id: emailId, type: 'email', name: 'email', autocomplete: 'username', required: true, value: email });
   const passwordInput = h('input', { id: passwordId, type: 'password', name: 'password', autocomplete: 'current-password', required: true });
   const button = h('button', { type: 'submit', class: 'button primary' }, t('signin.submit'));
-  const form = h('form', {
+  const form = sendingForm({
     class: 'stack signin-form',
-    novalidate: true,
-    onsubmit: async (event) => {
-      event.preventDefault();
-      error.hidden = true;
-      button.disabled = true;
-      try {
-        await signIn(emailInput.value.trim(), passwordInput.value);
-        passwordInput.value = '';
-        await onDone(session.user);
-      } catch (failure) {
-        error.textContent = failure.code === 'not_care_team' ? t('signin.notCareTeam')
-          : failure.status === 401 || failure.status === 422 || failure.status === 400 ? t('signin.wrong')
-            : failure.isNetwork ? t('error.network') : t('error.generic', { message: failure.message });
-        error.hidden = false;
-        error.focus();
-      } finally {
-        button.disabled = false;
-      }
+    errors,
+    button,
+    work: async () => {
+      await signIn(emailInput.value.trim(), passwordInput.value);
+      passwordInput.value = '';
+      await onDone(session.user);
     },
+    failed: (failure) => errors.show(failure.code === 'not_care_team' ? t('signin.notCareTeam')
+      : failure.status === 401 || failure.status === 422 || failure.status === 400 ? t('signin.wrong')
+        : failure.isNetwork ? t('error.network') : t('error.generic', { message: failure.message })),
   },
-  error,
+  errors.el,
   h('div', { class: 'field' }, h('label', { for: emailId }, t('signin.email')), emailInput),
   h('div', { class: 'field' }, h('label', { for: passwordId }, t('signin.password')), passwordInput),
   h('div', {}, button));

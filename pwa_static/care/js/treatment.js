@@ -5,7 +5,7 @@
 import { h, uid } from '/static/js/dom.js';
 import { ago, formatDate, formatDateTime, has, t } from './i18n.js';
 import { call } from './session.js';
-import { choiceField, errorBox, failureText, field, shape } from './ui.js';
+import { choiceField, errorBox, failureText, field, sendingForm, shape } from './ui.js';
 
 // Paused courses come first in the patient list, the blood count first of all.
 const PAUSED_ORDER = { interrupted: 0, needs_retitration: 1, held: 2 };
@@ -140,12 +140,12 @@ function actionForm(action, { base, patient, onDone, onCancel }) {
     confirmError.hidden = true;
   }
 
-  const form = h('form', {
+  const form = sendingForm({
     class: 'stack course-form',
-    novalidate: true,
     'aria-labelledby': titleId,
-    onsubmit: async (event) => {
-      event.preventDefault();
+    errors,
+    button: submit,
+    read: () => {
       clear();
       const chosen = reasons.value();
       const more = details.input.value.trim();
@@ -158,25 +158,25 @@ function actionForm(action, { base, patient, onDone, onCancel }) {
         confirmError.hidden = false;
         first = first || confirmBox;
       }
-      if (first) { first.focus(); return; }
+      if (first) { first.focus(); return null; }
       const label = t(`course.reason.${action}.${chosen}`);
       const body = { action, reason: chosen === 'other' ? more : (more ? `${label}: ${more}` : label) };
       if (rechallenge) body.rechallenge = rechallenge.value();
-      submit.disabled = true;
-      try {
-        const answer = await call('POST', `${base}/treatment-events`, { body });
-        onDone({
-          text: t(`course.done.${action}`, { state: courseName(answer.status) }),
-          warning: answer.warning === 'gap_over_48h' ? t('course.warning.gap_over_48h') : null,
-        });
-      } catch (error) {
-        submit.disabled = false;
-        errors.show(failureText(error));
-        const fields = error.fields || {};
-        if (fields.reason) { reasons.setError(fields.reason.join(' ')); reasons.inputs[0].focus(); }
-        if (fields.rechallenge && rechallenge) { rechallenge.setError(fields.rechallenge.join(' ')); rechallenge.inputs[0].focus(); }
-        if (fields.action) errors.show(`${failureText(error)} ${fields.action.join(' ')}`);
-      }
+      return body;
+    },
+    work: async (body) => {
+      const answer = await call('POST', `${base}/treatment-events`, { body });
+      onDone({
+        text: t(`course.done.${action}`, { state: courseName(answer.status) }),
+        warning: answer.warning === 'gap_over_48h' ? t('course.warning.gap_over_48h') : null,
+      });
+    },
+    failed: (error) => {
+      errors.show(failureText(error));
+      const fields = error.fields || {};
+      if (fields.reason) { reasons.setError(fields.reason.join(' ')); reasons.inputs[0].focus(); }
+      if (fields.rechallenge && rechallenge) { rechallenge.setError(fields.rechallenge.join(' ')); rechallenge.inputs[0].focus(); }
+      if (fields.action) errors.show(`${failureText(error)} ${fields.action.join(' ')}`);
     },
   },
   h('h3', { id: titleId }, t(`course.action.${action}`)),
