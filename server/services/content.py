@@ -151,13 +151,15 @@ class Content:
             english._languages[tag] = Content(english.directory, tag, english=english)
         return english._languages[tag]
 
-    def _table(self, name: str, table: str) -> dict[str, dict[str, Any]]:
-        english = tomllib.loads((self.english.directory / name).read_text(encoding="utf-8"))
-        entries = {key: dict(value) for key, value in english[table].items()}
+    def _table(self, name: str) -> dict[str, dict[str, Any]]:
+        """The table `name` of content/<name>.toml, a translation's words over English's."""
+        file = f"{name}.toml"
+        english = tomllib.loads((self.english.directory / file).read_text(encoding="utf-8"))
+        entries = {key: dict(value) for key, value in english[name].items()}
         if self.language != ENGLISH:
-            path = self.directory / self.language / name
+            path = self.directory / self.language / file
             if path.is_file():
-                translated = tomllib.loads(path.read_text(encoding="utf-8")).get(table, {})
+                translated = tomllib.loads(path.read_text(encoding="utf-8")).get(name, {})
                 for key, values in translated.items():
                     if key in entries:  # a translation adds words, never codes
                         entries[key].update(values)
@@ -181,29 +183,29 @@ class Content:
 
     @cached_property
     def advice(self) -> dict[str, dict[str, Any]]:
-        return self._table("advice.toml", "advice")
+        return self._table("advice")
 
     @cached_property
     def symptoms(self) -> dict[str, dict[str, Any]]:
-        return self._table("symptoms.toml", "symptoms")
+        return self._table("symptoms")
 
     @cached_property
     def bristol(self) -> dict[str, dict[str, Any]]:
-        return self._table("bristol.toml", "bristol")
+        return self._table("bristol")
 
     @cached_property
     def supply(self) -> dict[str, dict[str, Any]]:
-        return self._table("supply.toml", "supply")
+        return self._table("supply")
 
     @cached_property
     def treatment(self) -> dict[str, dict[str, Any]]:
-        return self._table("treatment.toml", "treatment")
+        return self._table("treatment")
 
     @cached_property
     def documents(self) -> dict[str, dict[str, Any]]:
         """The words of what the server draws itself (calendar, appointment titles, the
         clinic summary PDF, email), one table per output; every language has every key."""
-        return self._table("documents.toml", "documents")
+        return self._table("documents")
 
     def words(self, output: str) -> dict[str, str]:
         """One output's words from `documents` (a test checks each language has them all)."""

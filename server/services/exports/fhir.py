@@ -33,6 +33,11 @@ CLOZAPINE = {
     "coding": [{"system": RXNORM, "code": "2626", "display": "clozapine"}],
     "text": "Clozapine",
 }
+# the vital signs exported, by resource kind: LOINC code and display, UCUM unit
+VITAL_SIGNS = {
+    "temp": ("8310-5", "Body temperature", "Cel"),
+    "weight": ("29463-7", "Body weight", "kg"),
+}
 TASK_STATUS = {"open": "requested", "acknowledged": "accepted", "resolved": "completed"}
 TASK_PRIORITY = {"emergency": "stat", "urgent": "urgent", "routine": "routine"}
 
@@ -218,28 +223,19 @@ def bristol_observation(entry: BowelMovement, patient_url: str) -> dict[str, Any
     )
 
 
-def temperature_observation(report: SymptomReport, patient_url: str) -> dict[str, Any]:
-    assert report.temperature_c is not None
+def vital_sign_observation(
+    kind: str, row_id: int, patient_url: str, at: dt.datetime, value: float
+) -> dict[str, Any]:
+    """One of the VITAL_SIGNS measured at `at`, as an Observation of its quantity."""
+    code, display, unit = VITAL_SIGNS[kind]
     return _observation(
-        "temp",
-        report.id,
+        kind,
+        row_id,
         patient_url,
-        report.occurred_at,
-        _loinc("8310-5", "Body temperature"),
+        at,
+        _loinc(code, display),
         _category("vital-signs", "Vital Signs"),
-        {"valueQuantity": _quantity(report.temperature_c, "Cel", "Cel")},
-    )
-
-
-def weight_observation(entry: Weight, patient_url: str) -> dict[str, Any]:
-    return _observation(
-        "weight",
-        entry.id,
-        patient_url,
-        entry.measured_at,
-        _loinc("29463-7", "Body weight"),
-        _category("vital-signs", "Vital Signs"),
-        {"valueQuantity": _quantity(entry.kg, "kg", "kg")},
+        {"valueQuantity": _quantity(value, unit, unit)},
     )
 
 
@@ -331,12 +327,19 @@ def patient_bundle(session: Session, patient: Patient, now: dt.datetime) -> dict
         .where(SymptomReport.patient_id == patient.id, SymptomReport.temperature_c.is_not(None))
         .order_by(SymptomReport.occurred_at)
     ):
-        entries.append((_url("temp", report.id), temperature_observation(report, patient_url)))
+        assert report.temperature_c is not None  # the query keeps only reports with one
+        resource = vital_sign_observation(
+            "temp", report.id, patient_url, report.occurred_at, report.temperature_c
+        )
+        entries.append((_url("temp", report.id), resource))
 
     for weight in session.scalars(
         select(Weight).where(Weight.patient_id == patient.id).order_by(Weight.measured_at)
     ):
-        entries.append((_url("weight", weight.id), weight_observation(weight, patient_url)))
+        resource = vital_sign_observation(
+            "weight", weight.id, patient_url, weight.measured_at, weight.kg
+        )
+        entries.append((_url("weight", weight.id), resource))
 
     for escalation in session.scalars(
         select(Escalation).where(Escalation.patient_id == patient.id).order_by(Escalation.opened_at)
