@@ -261,6 +261,21 @@ def _band_interval(profile: Profile, band: str) -> int | None:
         return min(intervals) if intervals else None
 
 
+def _band_due(
+    profile: Profile, band: str | None, last: date | None, band_since: date | None
+) -> tuple[date, int] | None:
+    """The next count an ANC band below normal asks for, and the band's interval in days: that
+    interval after the latest count or the band's start, whichever is later (RULES.md 3).
+    None in the normal band, or with no interval or no date to count from."""
+    if band is None or band == AncBand.NORMAL:
+        return None
+    interval = _band_interval(profile, band)
+    reference = max((d for d in (last, band_since) if d is not None), default=None)
+    if interval is None or reference is None:
+        return None
+    return reference + timedelta(days=interval), interval
+
+
 def _reading_due(profile: Profile, readings: Sequence[CountReading]) -> list[tuple[date, str]]:
     """Due dates the latest clinic counts set on their own (RULES.md 2 and 7)."""
     if not readings:
@@ -301,15 +316,7 @@ def _next_anc(
 ) -> tuple[date, str]:
     code = profile.anc_test
     last = _latest(last_results, code, ANC)
-    band_due: tuple[date, str] | None = None
-    if anc_band is not None and anc_band != AncBand.NORMAL:
-        interval = _band_interval(profile, anc_band)
-        reference = max((d for d in (last, anc_band_since) if d is not None), default=None)
-        if interval is not None and reference is not None:
-            band_due = (
-                reference + timedelta(days=interval),
-                f"ANC {anc_band}: every {interval} day(s) until back in the normal band",
-            )
+    band_due = _band_due(profile, anc_band, last, anc_band_since)
     if last is None:
         if not baseline_done.get(code, False) and not baseline_done.get(ANC, False):
             return start_date, "baseline count before the first dose"
@@ -317,7 +324,9 @@ def _next_anc(
     phase_due = _next_by_phase(start_date, last, profile, interruptions, confirmed_step_downs)
     candidates = [phase_due, *_reading_due(profile, recent_counts)]
     if band_due is not None:
-        candidates.insert(0, band_due)
+        due, interval = band_due
+        why = f"ANC {anc_band}: every {interval} day(s) until back in the normal band"
+        candidates.insert(0, (due, why))
     return min(candidates, key=lambda item: item[0])  # the first of equals: band, then phase
 
 
@@ -381,14 +390,12 @@ def _after_stop(
     anc_band: str | None,
     anc_band_since: date | None,
 ) -> list[DueTest]:
-    if anc_band is None or anc_band == AncBand.NORMAL:
+    band_due = _band_due(
+        profile, anc_band, _latest(last_results, profile.anc_test, ANC), anc_band_since
+    )
+    if band_due is None:
         return []
-    interval = _band_interval(profile, anc_band)
-    last = _latest(last_results, profile.anc_test, ANC)
-    reference = max((d for d in (last, anc_band_since) if d is not None), default=None)
-    if interval is None or reference is None:
-        return []
-    due = reference + timedelta(days=interval)
+    due, interval = band_due
     why = f"ANC {anc_band} after stopping: every {interval} day(s) until back in the normal band"
     return [DueTest(profile.anc_test, due, due_status(due, today), why)]
 
