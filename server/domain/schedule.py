@@ -123,6 +123,11 @@ def _treatment_clock(
     return clock, windows
 
 
+def _treatment_week(clock: date, on_date: date) -> int:
+    """The treatment week `on_date` falls in, weeks counted from `clock` (week 1 = days 0-6)."""
+    return max((on_date - clock).days // 7 + 1, 1)
+
+
 def _phase_in_force(
     profile: Profile, week: int, clock: date, confirmed: ConfirmedStepDowns
 ) -> tuple[AncPhase, AncPhase | None]:
@@ -151,7 +156,7 @@ def _anc_regime(
 ) -> tuple[int, str]:
     """(interval in days, why) for ANC testing on `on_date`."""
     clock, windows = _treatment_clock(start_date, on_date, profile, interruptions)
-    week = max((on_date - clock).days // 7 + 1, 1)
+    week = _treatment_week(clock, on_date)
     phase, waiting = _phase_in_force(profile, week, clock, confirmed)
     interval = phase.interval_days
     restarted_note = "" if clock == start_date else f" since the restart on {clock.isoformat()}"
@@ -183,7 +188,7 @@ def pending_step_downs(
     if not profile.step_down_needs_confirmation:
         return []
     clock, _ = _treatment_clock(start_date, today, profile, interruptions)
-    week = max((today - clock).days // 7 + 1, 1)
+    week = _treatment_week(clock, today)
     phase, waiting = _phase_in_force(profile, week, clock, confirmed)
     if waiting is None:
         return []
