@@ -7,7 +7,7 @@ instants. zoneinfo does the work; the DST choices are documented on dose_instant
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,6 +28,23 @@ def parse_hhmm(value: str) -> time:
     if match is None:
         raise ValueError(f"time must be 'HH:MM' (00:00-23:59), not {value!r}")
     return time(int(match.group(1)), int(match.group(2)))
+
+
+def sorted_times(times: Iterable[str], most: int, what: str, repeated: str) -> tuple[str, ...]:
+    """Check 1 to `most` "HH:MM" times of day, none given twice, and return them sorted.
+
+    ValueError otherwise: for a string instead of a list, a time not "HH:MM", a count out of
+    range ("between 1 and `most` `what` are needed") or a time given twice (`repeated`)."""
+    if isinstance(times, str):
+        raise ValueError("times must be a list of 'HH:MM' strings")
+    values = list(times)
+    if not 1 <= len(values) <= most:
+        raise ValueError(f"between 1 and {most} {what} are needed")
+    for value in values:
+        parse_hhmm(value)
+    if len(set(values)) != len(values):
+        raise ValueError(repeated)
+    return tuple(sorted(values))
 
 
 def is_valid_timezone(name: str) -> bool:

@@ -123,6 +123,11 @@ def _treatment_clock(
     return clock, windows
 
 
+def _treatment_week(clock: date, on_date: date) -> int:
+    """The treatment week `on_date` falls in, weeks counted from `clock` (week 1 = days 0-6)."""
+    return max((on_date - clock).days // 7 + 1, 1)
+
+
 def _phase_in_force(
     profile: Profile, week: int, clock: date, confirmed: ConfirmedStepDowns
 ) -> tuple[AncPhase, AncPhase | None]:
@@ -151,7 +156,7 @@ def _anc_regime(
 ) -> tuple[int, str]:
     """(interval in days, why) for ANC testing on `on_date`."""
     clock, windows = _treatment_clock(start_date, on_date, profile, interruptions)
-    week = max((on_date - clock).days // 7 + 1, 1)
+    week = _treatment_week(clock, on_date)
     phase, waiting = _phase_in_force(profile, week, clock, confirmed)
     interval = phase.interval_days
     restarted_note = "" if clock == start_date else f" since the restart on {clock.isoformat()}"
@@ -183,7 +188,7 @@ def pending_step_downs(
     if not profile.step_down_needs_confirmation:
         return []
     clock, _ = _treatment_clock(start_date, today, profile, interruptions)
-    week = max((today - clock).days // 7 + 1, 1)
+    week = _treatment_week(clock, today)
     phase, waiting = _phase_in_force(profile, week, clock, confirmed)
     if waiting is None:
         return []
@@ -261,6 +266,21 @@ def _band_interval(profile: Profile, band: str) -> int | None:
         return min(intervals) if intervals else None
 
 
+def _band_due(
+    profile: Profile, band: str | None, last: date | None, band_since: date | None
+) -> tuple[date, int] | None:
+    """The next count an ANC band below normal asks for, and the band's interval in days: that
+    interval after the latest count or the band's start, whichever is later (RULES.md 3).
+    None in the normal band, or with no interval or no date to count from."""
+    if band is None or band == AncBand.NORMAL:
+        return None
+    interval = _band_interval(profile, band)
+    reference = max((d for d in (last, band_since) if d is not None), default=None)
+    if interval is None or reference is None:
+        return None
+    return reference + timedelta(days=interval), interval
+
+
 def _reading_due(profile: Profile, readings: Sequence[CountReading]) -> list[tuple[date, str]]:
     """Due dates the latest clinic counts set on their own (RULES.md 2 and 7)."""
     if not readings:
@@ -301,15 +321,7 @@ def _next_anc(
 ) -> tuple[date, str]:
     code = profile.anc_test
     last = _latest(last_results, code, ANC)
-    band_due: tuple[date, str] | None = None
-    if anc_band is not None and anc_band != AncBand.NORMAL:
-        interval = _band_interval(profile, anc_band)
-        reference = max((d for d in (last, anc_band_since) if d is not None), default=None)
-        if interval is not None and reference is not None:
-            band_due = (
-                reference + timedelta(days=interval),
-                f"ANC {anc_band}: every {interval} day(s) until back in the normal band",
-            )
+    band_due = _band_due(profile, anc_band, last, anc_band_since)
     if last is None:
         if not baseline_done.get(code, False) and not baseline_done.get(ANC, False):
             return start_date, "baseline count before the first dose"
@@ -317,7 +329,9 @@ def _next_anc(
     phase_due = _next_by_phase(start_date, last, profile, interruptions, confirmed_step_downs)
     candidates = [phase_due, *_reading_due(profile, recent_counts)]
     if band_due is not None:
-        candidates.insert(0, band_due)
+        due, interval = band_due
+        why = f"ANC {anc_band}: every {interval} day(s) until back in the normal band"
+        candidates.insert(0, (due, why))
     return min(candidates, key=lambda item: item[0])  # the first of equals: band, then phase
 
 
@@ -381,14 +395,12 @@ def _after_stop(
     anc_band: str | None,
     anc_band_since: date | None,
 ) -> list[DueTest]:
-    if anc_band is None or anc_band == AncBand.NORMAL:
+    band_due = _band_due(
+        profile, anc_band, _latest(last_results, profile.anc_test, ANC), anc_band_since
+    )
+    if band_due is None:
         return []
-    interval = _band_interval(profile, anc_band)
-    last = _latest(last_results, profile.anc_test, ANC)
-    reference = max((d for d in (last, anc_band_since) if d is not None), default=None)
-    if interval is None or reference is None:
-        return []
-    due = reference + timedelta(days=interval)
+    due, interval = band_due
     why = f"ANC {anc_band} after stopping: every {interval} day(s) until back in the normal band"
     return [DueTest(profile.anc_test, due, due_status(due, today), why)]
 

@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import Final
 
 from server.domain.codes import Rule, Severity
-from server.domain.dosetimes import as_utc, dose_instants, local_date, parse_hhmm
+from server.domain.dosetimes import as_utc, dose_instants, local_date, sorted_times
 from server.domain.red_flags import RedFlag
 from server.domain.schedule import due_status
 
@@ -138,16 +138,7 @@ def tablets_per_dose(mg: float, strength_mg: float) -> float:
 
 def medicine_times(times: Iterable[str]) -> tuple[str, ...]:
     """Check 1-6 unique "HH:MM" times of day for another medicine and return them sorted."""
-    if isinstance(times, str):
-        raise ValueError("times must be a list of 'HH:MM' strings")
-    values = list(times)
-    if not 1 <= len(values) <= MAX_TIMES_A_DAY:
-        raise ValueError(f"between 1 and {MAX_TIMES_A_DAY} times a day are needed")
-    for value in values:
-        parse_hhmm(value)
-    if len(set(values)) != len(values):
-        raise ValueError("the times must be different")
-    return tuple(sorted(values))
+    return sorted_times(times, MAX_TIMES_A_DAY, "times a day", "the times must be different")
 
 
 def next_dose_at(times: Iterable[str], tz_name: str, after: datetime) -> datetime | None:

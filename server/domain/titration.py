@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from server.domain.dosetimes import as_utc, parse_hhmm
+from server.domain.dosetimes import as_utc, sorted_times
 from server.domain.treatment import STARTS_LOW, PlanKind
 
 DOSE_STEP_MG: Final = 12.5  # RULES.md 1: tablets 12.5/25/50/100/200 mg
@@ -74,16 +74,7 @@ class PlanCheck:
 
 def normalize_times(times: Sequence[str]) -> tuple[str, ...]:
     """Check 1-3 unique "HH:MM" dose times and return them sorted (doses follow this order)."""
-    if isinstance(times, str):
-        raise ValueError("times must be a list of 'HH:MM' strings")
-    values = list(times)
-    if not 1 <= len(values) <= _MAX_DOSE_TIMES:
-        raise ValueError(f"between 1 and {_MAX_DOSE_TIMES} dose times are needed")
-    for value in values:
-        parse_hhmm(value)
-    if len(set(values)) != len(values):
-        raise ValueError("dose times must be unique")
-    return tuple(sorted(values))
+    return sorted_times(times, _MAX_DOSE_TIMES, "dose times", "dose times must be unique")
 
 
 def _to_units(mg: float, what: str) -> int:

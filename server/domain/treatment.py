@@ -18,6 +18,7 @@ rechallenge), L179-L182 (myocarditis: stop, do not rechallenge if confirmed).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -174,6 +175,13 @@ class CourseView:
 NEW_COURSE: Final = Course(state=CourseState.NOT_STARTED, since=None, cause=Cause.ENROLLED)
 
 
+def _moved(course: Course, state: str, since: datetime, cause: str) -> Course:
+    """The course in `state` from `since` because of `cause`, any planned restart called off."""
+    return replace(
+        course, state=state, since=since, cause=cause, restart_on=None, restart_cause=None
+    )
+
+
 def current(course: Course, plan_today: PlanShape | None, today: date) -> CourseView:
     """The state on `today` (the patient's local date) of a course last changed as `course`,
     with `plan_today` the plan in force that day (RULES.md 6 table).
@@ -277,7 +285,7 @@ def after_plan(
     if view.state in NO_DOSES and starts_on > today:
         return replace(course, restart_on=starts_on, restart_cause=cause)
     state = CourseState.STABLE if kind == PlanKind.MAINTENANCE else CourseState.IN_TITRATION
-    return replace(course, state=state, since=now, cause=cause, restart_on=None, restart_cause=None)
+    return _moved(course, state, now, cause)
 
 
 def anc_treatment(action: str) -> AncTreatment:
@@ -311,14 +319,7 @@ def after_clinic_anc(
     if view.state == CourseState.INTERRUPTED and course.restart_on is None:
         return course
     cause = Cause.ANC_STOP if treatment is AncTreatment.STOP else Cause.ANC_INTERRUPT
-    return replace(
-        course,
-        state=CourseState.INTERRUPTED,
-        since=now,
-        cause=cause,
-        restart_on=None,
-        restart_cause=None,
-    )
+    return _moved(course, CourseState.INTERRUPTED, now, cause)
 
 
 def rechallenge_marker_after_anc(treatment: AncTreatment, *, ben: bool, uk_lights: bool) -> bool:
@@ -335,14 +336,7 @@ def after_missed_doses(course: Course, view: CourseView, now: datetime) -> Cours
     were due, so nothing was missed)."""
     if view.state not in ACTIVE:
         return None
-    return replace(
-        course,
-        state=CourseState.NEEDS_RETITRATION,
-        since=now,
-        cause=Cause.MISSED_DOSES,
-        restart_on=None,
-        restart_cause=None,
-    )
+    return _moved(course, CourseState.NEEDS_RETITRATION, now, Cause.MISSED_DOSES)
 
 
 def after_taper(course: Course, view: CourseView, ended_at: datetime) -> Course | None:
@@ -350,14 +344,7 @@ def after_taper(course: Course, view: CourseView, ended_at: datetime) -> Course 
     `ended_at`: the start of its first day without a dose."""
     if view.state != CourseState.STOPPED or course.state == CourseState.STOPPED:
         return None
-    return replace(
-        course,
-        state=CourseState.STOPPED,
-        since=ended_at,
-        cause=Cause.TAPER_COMPLETED,
-        restart_on=None,
-        restart_cause=None,
-    )
+    return _moved(course, CourseState.STOPPED, ended_at, Cause.TAPER_COMPLETED)
 
 
 def after_clinician(
@@ -389,14 +376,7 @@ def after_clinician(
                 "invalid_transition",
                 f"Only a held, interrupted or paused course can be resumed (it is {state}).",
             )
-        return replace(
-            course,
-            state=CourseState.IN_TITRATION,
-            since=now,
-            cause=Cause.CLINICIAN_RESUME,
-            restart_on=None,
-            restart_cause=None,
-        )
+        return _moved(course, CourseState.IN_TITRATION, now, Cause.CLINICIAN_RESUME)
     if action == ClinicianAction.STOP:
         if state in (CourseState.NOT_STARTED, CourseState.STOPPED):
             raise TransitionRefused(
@@ -408,14 +388,7 @@ def after_clinician(
                 "Say whether restarting clozapine later is advised.",
                 "rechallenge",
             )
-        stopped = replace(
-            course,
-            state=CourseState.STOPPED,
-            since=now,
-            cause=Cause.CLINICIAN_STOP,
-            restart_on=None,
-            restart_cause=None,
-        )
+        stopped = _moved(course, CourseState.STOPPED, now, Cause.CLINICIAN_STOP)
         if rechallenge == Rechallenge.NOT_ADVISED:
             return replace(
                 stopped, rechallenge=Rechallenge.NOT_ADVISED, rechallenge_cause=Cause.CLINICIAN_STOP
@@ -424,28 +397,29 @@ def after_clinician(
     raise TransitionRefused("invalid_action", f"Unknown action {action!r}.", "action")
 
 
-def allowed_actions(course: Course, view: CourseView, now: datetime) -> list[str]:
-    """The clinician actions the state allows (the apps offer these and no others)."""
+def _allowed(choices: type[StrEnum], attempt: Callable[[str], object]) -> list[str]:
+    """The choices, in their order, that `attempt` does not refuse (TransitionRefused)."""
     allowed = []
-    for action in ClinicianAction:
+    for choice in choices:
         try:
-            after_clinician(course, view, action, now, rechallenge=Rechallenge.ADVISED)
+            attempt(choice)
         except TransitionRefused:
             continue
-        allowed.append(action.value)
+        allowed.append(choice.value)
     return allowed
+
+
+def allowed_actions(course: Course, view: CourseView, now: datetime) -> list[str]:
+    """The clinician actions the state allows (the apps offer these and no others)."""
+    return _allowed(
+        ClinicianAction,
+        lambda action: after_clinician(course, view, action, now, rechallenge=Rechallenge.ADVISED),
+    )
 
 
 def allowed_plan_kinds(view: CourseView) -> list[str]:
     """The plan kinds the state allows, in the order the apps offer them."""
-    allowed = []
-    for kind in PlanKind:
-        try:
-            check_plan_kind(view, kind)
-        except TransitionRefused:
-            continue
-        allowed.append(kind.value)
-    return allowed
+    return _allowed(PlanKind, lambda kind: check_plan_kind(view, kind))
 
 
 def check_anc_recovered(view: CourseView, band_treatment: AncTreatment | None) -> None:
