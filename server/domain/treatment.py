@@ -357,10 +357,12 @@ def after_clinician(
 ) -> Course:
     """A clinician's hold, resume or stop (RULES.md 6; CONTRACT.md `treatment-events`).
 
-    hold: an active course is held. resume: a held, interrupted or needs-re-titration course
-    goes on with its plan, from now (the reason is the clinician's; a resume after more than
-    48 h without a dose is their judgement, see gap_warning). stop: any started course stops;
-    `rechallenge` (advised or not_advised) is required, and not_advised leaves the marker.
+    hold: an active course is held (a restart planned for a date that has come is over: it
+    would otherwise make the course active again). resume: a held, interrupted or
+    needs-re-titration course goes on with its plan, from now (the reason is the clinician's;
+    a resume after more than 48 h without a dose is their judgement, see gap_warning). stop:
+    any started course stops; `rechallenge` (advised or not_advised) is required, and
+    not_advised leaves the marker.
     TransitionRefused when the action does not apply to the state.
     """
     state = view.state
@@ -369,7 +371,7 @@ def after_clinician(
             raise TransitionRefused(
                 "invalid_transition", f"Only a course in progress can be held (it is {state})."
             )
-        return replace(course, state=CourseState.HELD, since=now, cause=Cause.CLINICIAN_HOLD)
+        return _moved(course, CourseState.HELD, now, Cause.CLINICIAN_HOLD)
     if action == ClinicianAction.RESUME:
         if state not in WITHHELD:
             raise TransitionRefused(

@@ -426,6 +426,25 @@ def test_a_restart_tomorrow_keeps_today_withheld(taking: World, clock: FakeClock
     assert summary(taking)["treatment"] == "in_titration"
 
 
+def test_a_hold_once_a_planned_restart_has_begun_holds(taking: World, clock: FakeClock) -> None:
+    """RULES.md 6: a clinician's hold withholds the doses, also of a course that restarted on
+    a planned date (the restart is over once it has begun: it does not undo the hold)."""
+    missed(taking, clock)
+    assert plan(taking, {"start_date": "2026-11-28", "target_mg_per_day": 300}).status_code == 200
+    clock.set(at("2026-11-28T09:00:00+00:00"))
+    assert summary(taking)["treatment"] == "in_titration"
+    held = act(taking, {"action": "hold", "reason": "Suspected myocarditis: troponin today"})
+    assert held.status_code == 201, held.get_json()
+    assert held.get_json()["status"]["treatment"] == "held"
+    status = summary(taking)
+    assert (status["treatment"], status["restart_on"]) == ("held", None)
+    assert day(taking, "2026-11-28")["doses_withheld"] is True
+    assert {d["status"] for d in day(taking, "2026-11-28")["doses"]} == {"withheld"}
+    clock.set(at("2026-11-30T09:00:00+00:00"))
+    assert summary(taking)["treatment"] == "held"
+    assert day(taking, "2026-11-30")["doses_withheld"] is True
+
+
 def test_a_taper_ends_the_course_as_stopped_without_a_false_alarm(
     world: World, clock: FakeClock
 ) -> None:

@@ -378,6 +378,22 @@ def test_a_restart_plan_waits_for_its_first_day() -> None:
     assert now_plan.state == S.IN_TITRATION and now_plan.restart_on is None
 
 
+def test_a_hold_after_a_planned_restart_began_calls_the_restart_off() -> None:
+    """RULES.md 6 `held`: "a clinician holds treatment ... doses withheld". A restart planned
+    for a date that has come is over: holding the restarted course withholds its doses on
+    that day and every later one, until the clinician leaves the hold."""
+    tomorrow = TODAY + timedelta(days=1)
+    plan = PlanShape("retitration", tomorrow, tomorrow + timedelta(days=13))
+    planned = course(S.NEEDS_RETITRATION, restart_on=tomorrow, restart_cause="retitration_plan")
+    restarted = current(planned, plan, tomorrow)
+    assert restarted.state == S.IN_TITRATION
+    held = after_clinician(planned, restarted, "hold", NOW + timedelta(days=1))
+    assert (held.state, held.restart_on) == (S.HELD, None)
+    for later in (tomorrow, tomorrow + timedelta(days=5)):
+        assert current(held, plan, later).state == S.HELD
+        assert current(held, plan, later).doses_withheld
+
+
 # --- plan checks by kind (RULES.md 1 and 6; guideline L52, L57, L74) -------------------------
 
 TIMES = ["08:00", "21:00"]
