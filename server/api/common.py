@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 
 from flask import current_app, g, jsonify, request
@@ -10,9 +12,11 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import Schema
 
-from server.api.access import current_patient, current_user, now, signed_in_actor
+from server.api.access import access, current_patient, current_user, now, signed_in_actor
 from server.api.body import BodyParser
 from server.extensions import db
+from server.policy import Access
+from server.schemas.common import CollectionQuery
 from server.services.content import ENGLISH, Content
 from server.services.errors import Invalid
 from server.services.formats import Formats, locale_tag
@@ -43,6 +47,54 @@ class ApiBlueprint(Blueprint):
         if isinstance(schema, type):
             schema = schema()
         return super().arguments(schema, *args, **kwargs)
+
+    def entry_post(
+        self, resource: str, rule: Access, body: type[Schema], answer: type[Schema]
+    ) -> Callable[[Callable[..., Any]], Any]:
+        """A route that records a log entry, `POST BASE/<resource>`: who may (`rule`), the
+        entry's schema (`body`), 201 with `answer`, and the Idempotency-Key header. The view is
+        given a `PostedEntry` (the loaded body, `resource` as its keys' scope) to record."""
+        presenter = answer()  # built once: it presents the use case's row before the commit
+
+        def decorate(view: Callable[..., Any]) -> Any:
+            @wraps(view)
+            def posted(data: dict[str, Any], **path: Any) -> Any:
+                return view(PostedEntry(data, resource, presenter), **path)
+
+            return stacked(
+                posted,
+                self.route(f"{BASE}/{resource}", methods=["POST"]),
+                access(rule),
+                self.arguments(body),
+                self.response(201, answer),
+                self.doc(**IDEMPOTENCY_DOC),
+            )
+
+        return decorate
+
+    def entry_listing(
+        self, resource: str, rule: Access, answer: type[Schema]
+    ) -> Callable[[Callable[..., Any]], Any]:
+        """A route that lists log entries, `GET BASE/<resource>`: who may (`rule`), the
+        `CollectionQuery` the view is given, and 200 with `answer`."""
+
+        def decorate(view: Callable[..., Any]) -> Any:
+            return stacked(
+                view,
+                self.route(f"{BASE}/{resource}", methods=["GET"]),
+                access(rule),
+                self.arguments(CollectionQuery, location="query"),
+                self.response(200, answer),
+            )
+
+        return decorate
+
+
+def stacked(view: Callable[..., Any], *decorators: Callable[[Any], Any]) -> Any:
+    """`view` under `decorators`, listed as they would be written above it (outermost first)."""
+    for decorator in reversed(decorators):
+        view = decorator(view)
+    return view
 
 
 LANGUAGE_COOKIE = "companion_lang"  # the app's chosen language, for page loads (i18n.js)
@@ -101,7 +153,7 @@ def say_content_language(response: Any) -> Any:
     return response
 
 
-def blueprint(name: str, description: str, url_prefix: str = "/api") -> Blueprint:
+def blueprint(name: str, description: str, url_prefix: str = "/api") -> ApiBlueprint:
     return ApiBlueprint(name, __name__, url_prefix=url_prefix, description=description)
 
 
@@ -133,23 +185,30 @@ def outcome_response(outcome: Outcome) -> ResponseReturnValue:
     return response
 
 
-def record_entry(
-    use_case: Callable[..., Outcome],
-    scope: str,
-    schema: Schema,
-    data: dict[str, Any],
-    *,
-    with_content: bool = False,
-) -> ResponseReturnValue:
-    """A log entry POSTed: the signed-in actor logs `data` for the route's patient through
-    `use_case`, once per Idempotency-Key (`scope` and the response `schema` as in
-    `idempotency_claim`); the answer is the first one. `with_content`: the use case also
-    takes the reader's words (`reader_content`, read once the key is accepted)."""
-    entry = Entry(
-        signed_in_actor(), current_patient(), data, now(), idempotency_claim(scope, schema)
-    )
-    extra = {"content": reader_content()} if with_content else {}
-    return outcome_response(use_case(db.session, entry, **extra))
+@dataclass(frozen=True)
+class PostedEntry:
+    """A log entry POSTed (see `ApiBlueprint.entry_post`): the loaded body, the route's
+    Idempotency-Key scope and its response schema (as in `idempotency_claim`)."""
+
+    data: dict[str, Any]
+    scope: str
+    schema: Schema
+
+    def record(
+        self, use_case: Callable[..., Outcome], *, with_content: bool = False
+    ) -> ResponseReturnValue:
+        """The signed-in actor logs the entry for the route's patient through `use_case`, once
+        per Idempotency-Key; the answer is the first one. `with_content`: the use case also
+        takes the reader's words (`reader_content`, read once the key is accepted)."""
+        entry = Entry(
+            signed_in_actor(),
+            current_patient(),
+            self.data,
+            now(),
+            idempotency_claim(self.scope, self.schema),
+        )
+        extra = {"content": reader_content()} if with_content else {}
+        return outcome_response(use_case(db.session, entry, **extra))
 
 
 def config(name: str) -> Any:

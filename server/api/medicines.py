@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from server import policy
 from server.api.access import access, current_patient, now, signed_in_actor
-from server.api.common import BASE, IDEMPOTENCY_DOC, blueprint, record_entry
+from server.api.common import BASE, PostedEntry, blueprint
 from server.extensions import db
 from server.schemas.medicines import (
     MedicineChangeIn,
@@ -25,9 +25,6 @@ blp = blueprint("medicines", "Other medicines, reminders for them, and the stock
 
 # the care team or the patient's side lists medicines and counts the stock (issue 16)
 LISTERS = {"patient", "caregiver", "clinician"}
-
-
-MEDICINE_EVENT_OUT = MedicineEventOut()  # built once: it presents the event before the commit
 
 
 def _view(medicine: Any) -> medicines.MedicineOnDay:
@@ -90,13 +87,14 @@ def change_medicine(args: dict[str, Any], patient_id: int, medicine_id: int) -> 
     return _view(medicine)
 
 
-@blp.route(f"{BASE}/medicine-events", methods=["POST"])
-@access(policy.patient("medicine_events.write", policy.LOGGERS))
-@blp.arguments(MedicineEventIn)
-@blp.response(201, MedicineEventOut)
-@blp.doc(**IDEMPOTENCY_DOC)
-def post_medicine_event(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
+@blp.entry_post(
+    "medicine-events",
+    policy.patient("medicine_events.write", policy.LOGGERS),
+    MedicineEventIn,
+    MedicineEventOut,
+)
+def post_medicine_event(entry: PostedEntry, patient_id: int) -> ResponseReturnValue:
     """Mark a dose of another medicine (named by its `scheduled_at`) taken or skipped; a dose
     taken comes off its stock (422 for a time the medicine has no dose at, 409 when already
     marked). Clozapine's doses are marked with `dose-events`."""
-    return record_entry(medicines.record_event, "medicine-events", MEDICINE_EVENT_OUT, args)
+    return entry.record(medicines.record_event)

@@ -9,9 +9,8 @@ from flask.typing import ResponseReturnValue
 from server import policy
 from server.api.access import access, current_patient, now
 from server.api.clinical.blueprint import blp
-from server.api.common import BASE, IDEMPOTENCY_DOC, record_entry
+from server.api.common import BASE, PostedEntry
 from server.extensions import db
-from server.schemas.common import CollectionQuery
 from server.schemas.doses import (
     DayDosesOut,
     DoseEventIn,
@@ -22,8 +21,6 @@ from server.schemas.doses import (
     MonthQuery,
 )
 from server.services import doses, month
-
-DOSE_EVENT_OUT = DoseEventOut()  # built once: it presents the event before the commit
 
 
 @blp.route(f"{BASE}/doses", methods=["GET"])
@@ -49,25 +46,20 @@ def get_month(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
     return month.month_view(db.session, current_patient(), chosen, now())
 
 
-@blp.route(f"{BASE}/dose-events", methods=["POST"])
-@access(policy.patient("dose_events.write", policy.LOGGERS))
-@blp.arguments(DoseEventIn)
-@blp.response(201, DoseEventOut)
-@blp.doc(**IDEMPOTENCY_DOC)
-def post_dose_event(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
+@blp.entry_post(
+    "dose-events", policy.patient("dose_events.write", policy.LOGGERS), DoseEventIn, DoseEventOut
+)
+def post_dose_event(entry: PostedEntry, patient_id: int) -> ResponseReturnValue:
     """Mark a dose taken or skipped (409 when it is already recorded so, and 409
     `dose_withheld` while the treatment course withholds doses). A dose taken comes off the
     clozapine stock (`/medicines`); a skip with `reason_code: ran_out` opens (or adds to) the
     care team's routine `out_of_clozapine` escalation."""
-    return record_entry(
-        doses.record_dose_event, "dose-events", DOSE_EVENT_OUT, args, with_content=True
-    )
+    return entry.record(doses.record_dose_event, with_content=True)
 
 
-@blp.route(f"{BASE}/dose-events", methods=["GET"])
-@access(policy.patient("dose_events.read", policy.READERS))
-@blp.arguments(CollectionQuery, location="query")
-@blp.response(200, DoseEventListOut)
+@blp.entry_listing(
+    "dose-events", policy.patient("dose_events.read", policy.READERS), DoseEventListOut
+)
 def list_dose_events(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
     """Dose events, newest first."""
     rows = doses.dose_events(db.session, current_patient(), args.get("since"), args["limit"])

@@ -9,36 +9,28 @@ from flask.typing import ResponseReturnValue
 from server import policy
 from server.api.access import access, current_patient, now, signed_in_actor
 from server.api.clinical.blueprint import blp
-from server.api.common import BASE, IDEMPOTENCY_DOC, reader_content, record_entry
+from server.api.common import BASE, PostedEntry, reader_content
 from server.extensions import db
-from server.schemas.common import CollectionQuery
 from server.schemas.labs import BloodTestsOut, LabResultIn, LabResultListOut, LabResultOut
 from server.services import labs
 
-LAB_RESULT_OUT = LabResultOut()  # built once: it presents the result before the commit
 
-
-@blp.route(f"{BASE}/lab-results", methods=["POST"])
-@access(policy.patient("lab_results.write", policy.READERS))
-@blp.arguments(LabResultIn)
-@blp.response(201, LabResultOut)
-@blp.doc(**IDEMPOTENCY_DOC)
-def post_lab_result(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
+@blp.entry_post(
+    "lab-results", policy.patient("lab_results.write", policy.READERS), LabResultIn, LabResultOut
+)
+def post_lab_result(entry: PostedEntry, patient_id: int) -> ResponseReturnValue:
     """Record a result. Only the care team's (the clinic's) results count: an ANC (or, under
     the UK profile, a WBC) comes back banded with the action and the next test due, and a low
     band opens its escalation; troponin (with `upper_limit`), CRP, a trough level and ALT/AST
     (with `upper_limit`) are read by their rules. A patient's or caregiver's copy is kept,
     marked as theirs (`source`), and decides nothing; one far from the clinic's value of the
     same day is shown to the team as a discrepancy (`result_discrepancy`)."""
-    return record_entry(
-        labs.record_lab_result, "lab-results", LAB_RESULT_OUT, args, with_content=True
-    )
+    return entry.record(labs.record_lab_result, with_content=True)
 
 
-@blp.route(f"{BASE}/lab-results", methods=["GET"])
-@access(policy.patient("lab_results.read", policy.READERS))
-@blp.arguments(CollectionQuery, location="query")
-@blp.response(200, LabResultListOut)
+@blp.entry_listing(
+    "lab-results", policy.patient("lab_results.read", policy.READERS), LabResultListOut
+)
 def list_lab_results(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
     """Lab results, newest first, each with its source; the patient's side sees its own words,
     never the clinician's action text."""
