@@ -133,3 +133,102 @@ def _instant(value: object) -> dt.datetime:
         if value.tzinfo is None
         else value.astimezone(dt.UTC).replace(tzinfo=None)
     )
+
+
+# --- 0015: courses held after a planned restart had begun (the hold did not hold) -----------
+
+
+@pytest.fixture(params=BACKENDS)
+def at_0014(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    """An empty database migrated to 0014 (SQLite file, or a schema of its own on PostgreSQL)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    else:
+        base = sqlalchemy_url(PG_URL)
+        engine = create_engine(base)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS migration_0014 CASCADE"))
+            conn.execute(text("CREATE SCHEMA migration_0014"))
+        engine.dispose()
+        url = f"{base}?options=-csearch_path%3Dmigration_0014"
+    application = create_app(app_config(url, tmp_path / "instance"))
+    with application.app_context():
+        upgrade(revision="0014_held_cursor")
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_0015_lets_a_hold_made_after_a_restart_began_hold(at_0014: Flask) -> None:
+    """RULES.md 6 `held`: doses withheld. 1 was held after its planned restart had begun (the
+    restart date kept: it read as active); 2 is held with no restart; 3 waits for a restart
+    planned for a later day (its doses from that day are pending, as they should be)."""
+    times = {"now": "2026-11-25 12:00:00", "past": "2026-11-20 08:00:00"}
+    times["soon"] = "2099-01-01 08:00:00"
+
+    def run(sql: str, **values: object) -> None:
+        with db.engine.begin() as conn:
+            conn.execute(text(sql), {**times, **values})
+
+    run(
+        "INSERT INTO clinic (id, name, monitoring_profile, settings, created_at) "
+        "VALUES (1, 'C', 'guideline', '{}', :now)"
+    )
+    run(
+        "INSERT INTO user_account (id, email, display_name, role, password_hash, clinic_id, "
+        "session_version, created_at) VALUES (1, 'dr@x.org', 'Dr', 'clinician', '-', 1, 1, :now)"
+    )
+    for pid in (1, 2, 3):
+        run(
+            "INSERT INTO patient (id, clinic_id, display_name, timezone, clozapine_start_date, "
+            "benign_ethnic_neutropenia, created_at) VALUES (:pid, 1, 'P', 'Europe/London', "
+            "'2026-11-01', false, :now)",
+            pid=pid,
+        )
+        run(
+            "INSERT INTO dose_plan (id, patient_id, version, start_date, times, steps, kind, "
+            "warnings, created_by_id, created_at) VALUES (:pid, :pid, 1, '2026-11-01', "
+            "'[\"08:00\"]', '[{\"day\": 1, \"doses_mg\": [12.5]}]', 'retitration', '[]', 1, :now)",
+            pid=pid,
+        )
+        for day, at in (("2026-11-01", times["past"]), ("2026-11-02", times["soon"])):
+            run(
+                "INSERT INTO dose (patient_id, plan_id, local_date, local_time, scheduled_at, "
+                "mg, status) VALUES (:pid, :pid, :day, '08:00', :at, 12.5, 'pending')",
+                pid=pid,
+                day=day,
+                at=at,
+            )
+    run(
+        "INSERT INTO patient_state (patient_id, treatment_status, treatment_cause, restart_on, "
+        "restart_cause, updated_at) VALUES "
+        "(1, 'held', 'clinician_hold', '2026-11-22', 'retitration_plan', :now), "
+        "(2, 'held', 'clinician_hold', NULL, NULL, :now), "
+        "(3, 'needs_retitration', 'missed_doses_48h', '2099-01-01', 'retitration_plan', :now)"
+    )
+    upgrade()
+    with db.engine.connect() as conn:
+        states = conn.execute(
+            text(
+                "SELECT patient_id, treatment_status, restart_on, restart_cause FROM "
+                "patient_state ORDER BY patient_id"
+            )
+        ).all()
+        doses = conn.execute(
+            text("SELECT patient_id, local_date, status FROM dose ORDER BY patient_id, local_date")
+        ).all()
+    assert [(row[0], row[1], row[3]) for row in states] == [
+        (1, "held", None),
+        (2, "held", None),
+        (3, "needs_retitration", "retitration_plan"),
+    ]
+    assert [row[2] is None for row in states] == [True, True, False]
+    # the held course's dose still to come is withheld; a past one is left for the record
+    assert [(row[0], str(row[1]), row[2]) for row in doses] == [
+        (1, "2026-11-01", "pending"),
+        (1, "2026-11-02", "withheld"),
+        (2, "2026-11-01", "pending"),
+        (2, "2026-11-02", "pending"),
+        (3, "2026-11-01", "pending"),
+        (3, "2026-11-02", "pending"),
+    ]
