@@ -142,19 +142,24 @@ def module_graph(entry: str) -> list[str]:
     return found
 
 
-def _preload_links(entry: str, html: str) -> str:
-    """A modulepreload link for each module of `entry`'s graph that `html` does not name yet:
-    all of that code asked for at once (each import would otherwise be found only when the
-    module importing it has arrived)."""
-    named = set(_NAMED.findall(html))
-    return "".join(
-        f'  <link rel="modulepreload" href="/static/{name}">\n'
-        for name in module_graph(entry)
-        if name not in named
-    )
+def _preload_links(entry: str, named: set[str]) -> str:
+    """A modulepreload link for each module of `entry`'s graph not `named` yet (a page's own
+    links and scripts, and the links already made), which it then names: all of that code
+    asked for at once (each import would otherwise be found only when the module importing it
+    has arrived)."""
+    links = []
+    for name in module_graph(entry):
+        if name not in named:
+            named.add(name)
+            links.append(f'  <link rel="modulepreload" href="/static/{name}">\n')
+    return "".join(links)
 
 
-_NAMED = re.compile(r'"/static/([^"]+)"')
+def _named(html: str) -> set[str]:
+    """The files under /static/ that `html` names."""
+    return set(re.findall(r'"/static/([^"]+)"', html))
+
+
 _MODULE_SCRIPT = re.compile(r'[ \t]*<script type="module" src="/static/([^"]+)"[^>]*></script>\n')
 
 
@@ -162,8 +167,9 @@ def _page(name: str) -> str:
     """The page `name` of pwa_static/ with its code named in its head: after each of its module
     scripts, the modules that script imports, and what those import."""
     html = _static_text(name)
+    named = _named(html)
     return _MODULE_SCRIPT.sub(
-        lambda script: script.group(0) + _preload_links(script.group(1), html), html
+        lambda script: script.group(0) + _preload_links(script.group(1), named), html
     )
 
 
@@ -181,7 +187,7 @@ def _preloads(html: str) -> str:
     words of the reader's language when it is not English (index.html preloads English, which
     i18n.js reads in any case). In the page after its stylesheet, not in a Link header: a
     header's preloads would be asked for before the stylesheet that the first paint waits for."""
-    links = _preload_links(TODAY, html)
+    links = _preload_links(TODAY, _named(html))
     language = g.get("content_language", ENGLISH)
     if language != ENGLISH and (_static_dir() / f"i18n/{language}.json").is_file():
         links += (

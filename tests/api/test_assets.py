@@ -170,3 +170,20 @@ def test_a_page_names_all_the_code_its_script_imports(app: Flask, files: Path) -
         "js/api.js",
         "js/ui.js",
     ]
+
+
+def test_a_module_two_scripts_import_is_named_once(app: Flask, files: Path) -> None:
+    (files / "index.html").write_text(
+        PAGE.replace(
+            '<script type="module" src="/static/js/app.js"></script>\n',
+            '<script type="module" src="/static/js/first.js" async></script>\n'
+            '  <script type="module" src="/static/js/app.js"></script>\n',
+        )
+    )
+    (files / "js" / "first.js").write_text("import { h } from './dom.js';\n")
+    (files / "js" / "app.js").write_text("import { h } from './dom.js';\nimport './store.js';\n")
+    (files / "js" / "dom.js").write_text("export const h = 1;\n")
+    (files / "js" / "store.js").write_text("import { h } from './dom.js';\n")
+    page = app.test_client().get("/").get_data(as_text=True)
+    assert _preloaded(page) == ["js/dom.js", "js/store.js", "js/ui.js"]
+    assert page.index("js/first.js") < page.index("js/dom.js") < page.index("js/app.js")
