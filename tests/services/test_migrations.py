@@ -29,42 +29,59 @@ def test_migrations_match_the_models(app: Flask) -> None:
 # --- 0008: what the treatment course reads from the summaries stored before it ----------------
 
 
-@pytest.fixture(params=BACKENDS)
-def at_0007(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
-    """An empty database migrated to 0007 (SQLite file, or a schema of its own on PostgreSQL)."""
+def _database_at(request: pytest.FixtureRequest, tmp_path: Path, revision: str) -> Iterator[Flask]:
+    """An empty database migrated to `revision` (SQLite file, or a schema of its own on
+    PostgreSQL)."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
     else:
+        schema = f"migration_{revision.split('_')[0]}"
         base = sqlalchemy_url(PG_URL)
         engine = create_engine(base)
         with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS migration_data CASCADE"))
-            conn.execute(text("CREATE SCHEMA migration_data"))
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
         engine.dispose()
-        url = f"{base}?options=-csearch_path%3Dmigration_data"
+        url = f"{base}?options=-csearch_path%3D{schema}"
     application = create_app(app_config(url, tmp_path / "instance"))
     with application.app_context():
-        upgrade(revision="0007_time_rule_clocks")
+        upgrade(revision=revision)
         yield application
         db.session.remove()
         db.engine.dispose()
+
+
+def _run(sql: str, **values: object) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(text(sql), values)
+
+
+def _clinic_and_clinician(now: str) -> None:
+    """Clinic 1 and its clinician, user 1."""
+    _run(
+        "INSERT INTO clinic (id, name, monitoring_profile, settings, created_at) "
+        "VALUES (1, 'C', 'guideline', '{}', :now)",
+        now=now,
+    )
+    _run(
+        "INSERT INTO user_account (id, email, display_name, role, password_hash, clinic_id, "
+        "session_version, created_at) VALUES (1, 'dr@x.org', 'Dr', 'clinician', '-', 1, 1, :now)",
+        now=now,
+    )
+
+
+@pytest.fixture(params=BACKENDS)
+def at_0007(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    yield from _database_at(request, tmp_path, "0007_time_rule_clocks")
 
 
 def test_0008_carries_each_patients_course_over(at_0007: Flask) -> None:
     times = {"now": "2026-11-25 12:00:00", "soon": "2099-01-01 08:00:00"}
 
     def run(sql: str) -> None:
-        with db.engine.begin() as conn:
-            conn.execute(text(sql), times)
+        _run(sql, **times)
 
-    run(
-        "INSERT INTO clinic (id, name, monitoring_profile, settings, created_at) "
-        "VALUES (1, 'C', 'guideline', '{}', :now)"
-    )
-    run(
-        "INSERT INTO user_account (id, email, display_name, role, password_hash, clinic_id, "
-        "session_version, created_at) VALUES (1, 'dr@x.org', 'Dr', 'clinician', '-', 1, 1, :now)"
-    )
+    _clinic_and_clinician(times["now"])
     run(
         "INSERT INTO patient (id, clinic_id, display_name, timezone, clozapine_start_date, "
         "benign_ethnic_neutropenia, created_at) VALUES "
@@ -140,23 +157,7 @@ def _instant(value: object) -> dt.datetime:
 
 @pytest.fixture(params=BACKENDS)
 def at_0014(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
-    """An empty database migrated to 0014 (SQLite file, or a schema of its own on PostgreSQL)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-    else:
-        base = sqlalchemy_url(PG_URL)
-        engine = create_engine(base)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS migration_0014 CASCADE"))
-            conn.execute(text("CREATE SCHEMA migration_0014"))
-        engine.dispose()
-        url = f"{base}?options=-csearch_path%3Dmigration_0014"
-    application = create_app(app_config(url, tmp_path / "instance"))
-    with application.app_context():
-        upgrade(revision="0014_held_cursor")
-        yield application
-        db.session.remove()
-        db.engine.dispose()
+    yield from _database_at(request, tmp_path, "0014_held_cursor")
 
 
 def test_0015_lets_a_hold_made_after_a_restart_began_hold(at_0014: Flask) -> None:
@@ -167,17 +168,9 @@ def test_0015_lets_a_hold_made_after_a_restart_began_hold(at_0014: Flask) -> Non
     times["soon"] = "2099-01-01 08:00:00"
 
     def run(sql: str, **values: object) -> None:
-        with db.engine.begin() as conn:
-            conn.execute(text(sql), {**times, **values})
+        _run(sql, **times, **values)
 
-    run(
-        "INSERT INTO clinic (id, name, monitoring_profile, settings, created_at) "
-        "VALUES (1, 'C', 'guideline', '{}', :now)"
-    )
-    run(
-        "INSERT INTO user_account (id, email, display_name, role, password_hash, clinic_id, "
-        "session_version, created_at) VALUES (1, 'dr@x.org', 'Dr', 'clinician', '-', 1, 1, :now)"
-    )
+    _clinic_and_clinician(times["now"])
     for pid in (1, 2, 3):
         run(
             "INSERT INTO patient (id, clinic_id, display_name, timezone, clozapine_start_date, "
