@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from server.domain.supply import MAX_TIMES_A_DAY, MEDICINE_KINDS, SKIP_REASONS
+from server.domain.tablets import TABLET_STRENGTHS_MG
 from server.schemas.common import HHMM, In, Instant, Out
 
 
@@ -31,7 +32,7 @@ class MedicineIn(In):
     )
     strength_mg = fields.Float(
         allow_none=True,
-        validate=validate.OneOf([12.5, 25, 50, 100, 200]),
+        validate=validate.OneOf(TABLET_STRENGTHS_MG),
         metadata={"description": "clozapine: the strength of the tablets counted in `stock`"},
     )
     stock = fields.Float(
