@@ -18,7 +18,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = 'ae1ae4e85d6d';
+const VERSION = '324889664e12';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -31,6 +31,7 @@ const SHELL = [
   '/static/js/app.js',
   '/static/js/api.js',
   '/static/js/charts.js',
+  '/static/js/clinical.js',
   '/static/js/db.js',
   '/static/js/dom.js',
   '/static/js/i18n.js',

@@ -2,6 +2,10 @@
 // error shape {"error": {"code", "message", "fields"?}} turned into an ApiError.
 
 import { lang } from './i18n.js';
+import './outbox-core.js';
+
+// what an answer means, as the outbox and the service worker read it
+const { isRetryable, needsSignIn } = globalThis.companionOutboxCore;
 
 let csrfToken = null;
 
@@ -23,12 +27,12 @@ export class ApiError extends Error {
 
   /** Sending again later may work: offline, timeouts, rate limits and server errors. */
   get isRetryable() {
-    return this.status === 0 || this.status === 408 || this.status === 429 || this.status >= 500;
+    return isRetryable(this.status);
   }
 
   /** The session has ended (or its CSRF token is stale): sign in again, keep the entry. */
   get needsSignIn() {
-    return this.status === 401 || (this.status === 403 && this.code === 'csrf_failed');
+    return needsSignIn(this.status, this.code);
   }
 }
 

@@ -1,8 +1,9 @@
 // The outbox's core, one copy for the page (js/db.js and js/outbox.js import it) and the service
 // worker (sw.js loads it with importScripts): the phone's database and its two stores, the Web
 // Lock and the Background Sync tag both senders use, and what the server's answer to a sent
-// entry means. A classic script with no imports or exports, so that a module and a classic
-// service worker can both load it; it sets globalThis.companionOutboxCore.
+// entry means (js/api.js reads its errors' meaning here too). A classic script with no imports
+// or exports, so that a module and a classic service worker can both load it; it sets
+// globalThis.companionOutboxCore.
 
 (() => {
   const DB_NAME = 'companion';
@@ -51,10 +52,23 @@
   function outcomeOf(status, code, kind) {
     if (status >= 200 && status < 300) return 'sent';
     if (status === 409 && kind === 'dose' && code !== 'dose_withheld') return 'already';
-    if (status === 401 || (status === 403 && code === 'csrf_failed')) return 'signin';
-    if (status === 0 || status === 408 || status === 429 || status >= 500) return 'pending';
+    if (needsSignIn(status, code)) return 'signin';
+    if (isRetryable(status)) return 'pending';
     return 'failed';
   }
 
-  globalThis.companionOutboxCore = { LOCK_NAME, SYNC_TAG, openDatabase, runIn, withLock, outcomeOf };
+  /** Sending again later may work: no answer, a timeout, a rate limit or a server error (the
+   * page's API errors say it too, js/api.js). */
+  function isRetryable(status) {
+    return status === 0 || status === 408 || status === 429 || status >= 500;
+  }
+
+  /** The session has ended (or its CSRF token is stale): sign in again, keep the entry. */
+  function needsSignIn(status, code) {
+    return status === 401 || (status === 403 && code === 'csrf_failed');
+  }
+
+  globalThis.companionOutboxCore = {
+    LOCK_NAME, SYNC_TAG, openDatabase, runIn, withLock, outcomeOf, isRetryable, needsSignIn,
+  };
 })();

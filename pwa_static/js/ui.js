@@ -2,6 +2,7 @@
 // app checks itself, the call button, and the plain-word names of symptoms, Bristol types and
 // saved entries.
 
+import { FEVER_C } from './clinical.js';
 import { h, uid } from './dom.js';
 import { formatDateTime, has, lang, t } from './i18n.js';
 import { isCaregiver, settings, state } from './store.js';
@@ -17,7 +18,6 @@ const RED_FLAG_CODES = new Set([
   'seizure', 'flu_like',
 ]);
 const EMERGENCY_CODES = new Set(['chest_pain', 'seizure']);
-export const FEVER_C = 38.0;
 // the advice entry that matches a symptom, for advice shown without a connection
 const ADVICE_FOR = {
   fever: 'fever', sore_throat: 'sore_throat', flu_like: 'sore_throat', chest_pain: 'chest_pain',

@@ -161,3 +161,27 @@ def test_screens_never_reach_back_into_the_router() -> None:
         if path.name != "app.js" and re.search(r"""['"][./]*app\.js['"]""", path.read_text())
     ]
     assert importing == []
+
+
+def _js_constant(source: str, name: str) -> object:
+    found = re.search(rf"^export const {name} = (.+);$", source, re.MULTILINE)
+    assert found is not None, f"js/clinical.js has no {name}"
+    return json.loads(found.group(1))
+
+
+def test_the_apps_clinical_figures_are_the_servers() -> None:
+    """js/clinical.js holds the figures of the rules the phone needs offline; each must be the
+    server's own (RULES.md 1 tablet strengths, RULES.md 4 fever)."""
+    from server.domain.red_flags import FEVER_C
+    from server.domain.tablets import TABLET_STRENGTHS_MG
+
+    source = (APP / "js" / "clinical.js").read_text(encoding="utf-8")
+    assert _js_constant(source, "TABLET_STRENGTHS_MG") == list(TABLET_STRENGTHS_MG)
+    assert _js_constant(source, "FEVER_C") == FEVER_C
+    # and no other module of either app writes them again
+    for path in sorted(APP.rglob("*.js")):
+        if path.name == "clinical.js" or "node_modules" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\[\s*12\.5,\s*25,\s*50,\s*100,\s*200\s*\]", text), path
+        assert not re.search(r"const (TABLET_)?STRENGTHS|const FEVER", text), path

@@ -3,6 +3,7 @@
 // marked, and for clozapine whether the blood result for the next supply is in); a form to add
 // one with its times and stock; a new count after a refill; taking one off the list.
 
+import { TABLET_STRENGTHS_MG } from '/static/js/clinical.js';
 import { h } from '/static/js/dom.js';
 import { formatDate, t } from './i18n.js';
 import { call } from './session.js';
@@ -10,7 +11,6 @@ import { noticeBox } from './treatment.js';
 import { choiceField, errorBox, failureText, field, sendingForm, showFieldErrors } from './ui.js';
 
 const KINDS = ['laxative', 'other', 'clozapine'];
-const STRENGTHS = [12.5, 25, 50, 100, 200];
 
 function number(text) {
   const value = Number(String(text).trim().replace(',', '.'));
@@ -81,7 +81,7 @@ function addForm(base, onSaved) {
   const when = field(t('medicines.timesLabel'), h('input', { type: 'text', autocomplete: 'off', placeholder: '08:00, 20:00' }), { name: 'times', hint: t('medicines.timesHint') });
   const dose = field(t('medicines.dose'), h('input', { type: 'text', autocomplete: 'off', maxlength: '120' }), { name: 'dose_text', hint: t('medicines.doseHint') });
   const units = field(t('medicines.units'), h('input', { type: 'text', inputmode: 'decimal', autocomplete: 'off', value: '1' }), { name: 'units_per_dose', hint: t('medicines.unitsHint') });
-  const strength = field(t('medicines.strength'), h('select', {}, STRENGTHS.map((mg) => h('option', { value: String(mg) }, `${mg} mg`))), { name: 'strength_mg' });
+  const strength = field(t('medicines.strength'), h('select', {}, TABLET_STRENGTHS_MG.map((mg) => h('option', { value: String(mg) }, `${mg} mg`))), { name: 'strength_mg' });
   const stock = field(t('medicines.stock'), h('input', { type: 'text', inputmode: 'decimal', autocomplete: 'off' }), { name: 'stock', hint: t('medicines.stockHint') });
   const fields = { name, times: when, dose_text: dose, units_per_dose: units, strength_mg: strength, stock, kind };
   function fit() {

@@ -6,6 +6,7 @@
 // stale; what was said is kept.
 
 import { columns } from '/static/js/charts.js';
+import { cellsPerUl } from '/static/js/clinical.js';
 import { h } from '/static/js/dom.js';
 import { addDays, formatDate, formatDateTime, isoDate, localInputToIso, nowForInput, t } from './i18n.js';
 import { bowelChart, ancChart } from './charts.js';
@@ -20,11 +21,6 @@ import { courseEntries, courseName, courseSection, redrawPatient, takeNotice } f
 
 const weekday = (date) => new Intl.DateTimeFormat(undefined, { weekday: 'short', timeZone: 'UTC' }).format(new Date(`${date}T12:00:00Z`));
 const maybe = (promise, fallback) => promise.catch((error) => (error.status === 404 ? fallback : Promise.reject(error)));
-
-function toCells(result) {
-  if (result.value === null || result.value === undefined) return null;
-  return result.unit === '10^9/L' ? result.value * 1000 : result.value;
-}
 
 function section(id, title, ...children) {
   return h('section', { id: `sec-${id}`, class: 'card stack', 'aria-labelledby': `h-${id}` },
@@ -95,11 +91,11 @@ export async function render({ params, refresh, go }) {
   // --- ANC --------------------------------------------------------------------------------------
   const ancHolder = h('div', { class: 'stack' });
   function drawAnc(items) {
-    const anc = items.filter((r) => r.test === 'anc' && toCells(r) !== null);
+    const anc = items.filter((r) => r.test === 'anc' && cellsPerUl(r) !== null);
     if (!anc.length) { ancHolder.replaceChildren(h('p', {}, t('anc.none'))); return; }
     // the chart is the clinic's counts: a copy is listed below, marked, and never plotted
     const points = anc.filter((r) => r.source === 'clinic').map((r) => ({
-      at: r.collected_at, value: toCells(r), band: r.band,
+      at: r.collected_at, value: cellsPerUl(r), band: r.band,
       label: formatDate(isoDate(new Date(r.collected_at), zone), 'short').replace(/^\w+,?\s/, ''),
     }));
     const summary = t('anc.chart', { list: points.map((p) => t('anc.point', { date: p.label, value: Math.round(p.value), band: bandName(p.band) })).join('; ') });

@@ -2,18 +2,18 @@
 // then shows each dose as tablets ("one 25 mg and half a 25 mg"). The split itself is the
 // server's (server/domain/tablets.py); this only chooses the strengths.
 
+import { TABLET_STRENGTHS_MG } from '/static/js/clinical.js';
 import { h, uid } from '/static/js/dom.js';
 import { t } from './i18n.js';
 import { call } from './session.js';
 import { errorBox, sendingForm } from './ui.js';
 
-const STRENGTHS = [12.5, 25, 50, 100, 200];
 
 export function tabletsBlock(base, patient) {
   const errors = errorBox();
   const saved = h('p', { class: 'saved-line', role: 'status' });
   const have = new Set((patient.tablet_strengths_mg || []).map(Number));
-  const boxes = STRENGTHS.map((mg) => {
+  const boxes = TABLET_STRENGTHS_MG.map((mg) => {
     const id = uid('tablet');
     const box = h('input', { type: 'checkbox', id, name: 'tablet_strengths', value: String(mg), checked: have.has(mg) });
     return { mg, box, el: h('div', { class: 'check' }, box, h('label', { for: id }, t('tablets.strength', { mg }))) };

@@ -2,6 +2,7 @@
 // simple chart and the same figures as text. Entries not sent yet are shown, marked as such.
 
 import { columns, line } from '../charts.js';
+import { FEVER_C, cellsPerUl } from '../clinical.js';
 import { h } from '../dom.js';
 import {
   formatDate, formatDateTime, formatMonth, formatNumber, has, isoDate, t, tn, weekdayNames,
@@ -9,7 +10,7 @@ import {
 import * as outbox from '../outbox.js';
 import { cachedGet, currentPatient, state, whenPatients } from '../store.js';
 import {
-  FEVER_C, backLink, bristolTypes, checkedForm, describeEntry, errorBox, field, heading, messageFor, showFieldErrors, symptomLabel,
+  backLink, bristolTypes, checkedForm, describeEntry, errorBox, field, heading, messageFor, showFieldErrors, symptomLabel,
 } from '../ui.js';
 import { say } from '../parts.js';
 
@@ -215,10 +216,6 @@ async function symptomsPage(pid, tz) {
 }
 
 // --- blood results -------------------------------------------------------------------------
-
-function cellsPerUl(item) {
-  return item.unit === '10^9/L' ? item.value * 1000 : item.value;
-}
 
 function testName(test) {
   return has(`test.${test}`) ? t(`test.${test}`) : t('test.other', { name: String(test).replace(/_/g, ' ') });

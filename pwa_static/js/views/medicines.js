@@ -9,6 +9,7 @@ import { h, uid } from '../dom.js';
 import { formatDate, formatTime, t } from '../i18n.js';
 import * as outbox from '../outbox.js';
 import { api } from '../api.js';
+import { TABLET_STRENGTHS_MG } from '../clinical.js';
 import { isCaregiver, state } from '../store.js';
 import { backLink, checkedForm, errorBox, field, heading, messageFor, setFieldError, showFieldErrors } from '../ui.js';
 
@@ -144,7 +145,6 @@ export function ranOutAdvice(sent) {
 // --- the page: #/medicines --------------------------------------------------------------------
 
 const KINDS = ['laxative', 'other', 'clozapine'];
-const STRENGTHS = [12.5, 25, 50, 100, 200];
 
 function listedMedicine(medicine, context, refresh) {
   const out = h('p', { role: 'status' });
@@ -179,7 +179,7 @@ function addForm(context, refresh) {
   const times = h('input', { type: 'text', autocomplete: 'off', inputmode: 'numeric', placeholder: '08:00, 20:00' });
   const dose = h('input', { type: 'text', autocomplete: 'off', maxlength: '120' });
   const stock = h('input', { type: 'text', inputmode: 'decimal', autocomplete: 'off' });
-  const strength = h('select', {}, STRENGTHS.map((mg) => h('option', { value: String(mg) }, `${mg} mg`)));
+  const strength = h('select', {}, TABLET_STRENGTHS_MG.map((mg) => h('option', { value: String(mg) }, `${mg} mg`)));
   const group = uid('kind');
   const kinds = KINDS.map((kind) => {
     const input = h('input', { type: 'radio', name: group, value: kind, id: uid('kind'), onchange: () => fit() });

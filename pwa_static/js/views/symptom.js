@@ -2,11 +2,12 @@
 // first, with a call button and "Call my care team". Offline, a red flag says the team does not
 // know yet (it is told once the phone is online) and to call now if it is severe.
 
+import { FEVER_C } from '../clinical.js';
 import { h, uid } from '../dom.js';
 import { formatNumber, t } from '../i18n.js';
 import { ensureCatalogue, isCaregiver, savedAnswer, state } from '../store.js';
 import {
-  FEVER_C, callButton, emergencyNumber, errorBox, field, isEmergency, isRedFlag, messageFor, offlineAdvice, setFieldError, symptomGroups,
+  callButton, emergencyNumber, errorBox, field, isEmergency, isRedFlag, messageFor, offlineAdvice, setFieldError, symptomGroups,
 } from '../ui.js';
 import { contactSection, logScreen, say } from '../parts.js';
 

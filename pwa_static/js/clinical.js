@@ -1,0 +1,16 @@
+// The few figures of the clinical rules the apps use on the phone, offline too, in one place
+// for both apps. Each is the server's own (server/domain); tests/browser/test_static_rules.py
+// fails when one of them differs from it.
+
+/** Clozapine tablet strengths (RULES.md 1: tablets 12.5/25/50/100/200 mg; server/domain/tablets.py). */
+export const TABLET_STRENGTHS_MG = [12.5, 25, 50, 100, 200];
+
+/** A temperature from this is a fever (RULES.md 4; server/domain/red_flags.py FEVER_C). */
+export const FEVER_C = 38.0;
+
+/** An ANC result in cells/uL, from either unit the API takes (10^9/L is a thousand times
+ * larger); null for a result without a value. */
+export function cellsPerUl(result) {
+  if (result.value === null || result.value === undefined) return null;
+  return result.unit === '10^9/L' ? result.value * 1000 : result.value;
+}
