@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Final
 
 from server.domain.dosetimes import as_utc, sorted_times
-from server.domain.treatment import STARTS_LOW, PlanKind
+from server.domain.treatment import RETITRATION_AFTER, STARTS_LOW, PlanKind
 
 DOSE_STEP_MG: Final = 12.5  # RULES.md 1: tablets 12.5/25/50/100/200 mg
 MAX_DAILY_MG: Final = 900.0  # RULES.md 1; guideline L58 "Up to 900 mg/day"
@@ -24,7 +24,6 @@ EARLY_PHASE_DAYS: Final = 14  # guideline L56 "Target dose by end of week 2"
 EARLY_PHASE_CAP_MG: Final = 450.0  # guideline L56 "300-450 mg/day"
 EARLY_MAX_DAILY_RISE_MG: Final = 50.0  # guideline L55 "Increase by 25-50 mg/day"
 LATER_MAX_WEEKLY_RISE_MG: Final = 100.0  # RULES.md 1 "later raises of up to 100 mg"
-RETITRATION_AFTER: Final = timedelta(hours=48)  # guideline L78 ">2 days"
 # RULES.md 6: "a single dose above 450 mg is a warning, since the guideline divides the usual
 # range into 2-3 doses" (guideline L57 "300-600 mg/day, divided into 2-3 doses").
 SINGLE_DOSE_WARNING_MG: Final = 450.0

@@ -20,9 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Final
+
+# RULES.md 1 and 6; guideline L78 (">2 days" without clozapine: re-initiate at 12.5 mg)
+RETITRATION_AFTER: Final = timedelta(hours=48)
+RETITRATION_AFTER_HOURS: Final = RETITRATION_AFTER.total_seconds() / 3600
 
 
 class CourseState(StrEnum):
@@ -436,13 +440,10 @@ def check_anc_recovered(view: CourseView, band_treatment: AncTreatment | None) -
         )
 
 
-MAX_GAP_HOURS_FOR_RESUME: Final = 48.0  # RULES.md 1 and 6; guideline L78 ">2 days"
-
-
 def gap_warning(hours_without_dose: float | None) -> str | None:
     """A resume after more than 48 h without a recorded dose: the clinician is warned that the
     usual dose is not restarted after such a gap unless doses were in fact taken (guideline
     L78); the resume is still theirs to make."""
-    if hours_without_dose is not None and hours_without_dose > MAX_GAP_HOURS_FOR_RESUME:
+    if hours_without_dose is not None and hours_without_dose > RETITRATION_AFTER_HOURS:
         return "gap_over_48h"
     return None
