@@ -18,7 +18,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '324889664e12';
+const VERSION = '031962bd0544';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',

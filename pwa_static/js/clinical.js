@@ -8,6 +8,15 @@ export const TABLET_STRENGTHS_MG = [12.5, 25, 50, 100, 200];
 /** A temperature from this is a fever (RULES.md 4; server/domain/red_flags.py FEVER_C). */
 export const FEVER_C = 38.0;
 
+/** Hours without a bowel movement before the prompt, and before the red flag (RULES.md 4;
+ * server/domain/red_flags.py BOWEL_PROMPT_AFTER, BOWEL_FLAG_AFTER). */
+export const BOWEL_PROMPT_HOURS = 48;
+export const BOWEL_FLAG_HOURS = 72;
+
+/** Hours without clozapine after which the usual dose is not restarted (RULES.md 1, 6;
+ * guideline L78; server/domain/treatment.py RETITRATION_AFTER). */
+export const RETITRATION_AFTER_HOURS = 48;
+
 /** An ANC result in cells/uL, from either unit the API takes (10^9/L is a thousand times
  * larger); null for a result without a value. */
 export function cellsPerUl(result) {

@@ -4,6 +4,7 @@ English catalogue, pages build DOM without innerHTML, and the HTML has no inline
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -172,12 +173,19 @@ def _js_constant(source: str, name: str) -> object:
 def test_the_apps_clinical_figures_are_the_servers() -> None:
     """js/clinical.js holds the figures of the rules the phone needs offline; each must be the
     server's own (RULES.md 1 tablet strengths, RULES.md 4 fever)."""
-    from server.domain.red_flags import FEVER_C
+    from server.domain.red_flags import BOWEL_FLAG_AFTER, BOWEL_PROMPT_AFTER, FEVER_C
     from server.domain.tablets import TABLET_STRENGTHS_MG
+    from server.domain.treatment import RETITRATION_AFTER
+
+    def hours(span: dt.timedelta) -> float:
+        return span.total_seconds() / 3600
 
     source = (APP / "js" / "clinical.js").read_text(encoding="utf-8")
     assert _js_constant(source, "TABLET_STRENGTHS_MG") == list(TABLET_STRENGTHS_MG)
     assert _js_constant(source, "FEVER_C") == FEVER_C
+    assert _js_constant(source, "BOWEL_PROMPT_HOURS") == hours(BOWEL_PROMPT_AFTER)
+    assert _js_constant(source, "BOWEL_FLAG_HOURS") == hours(BOWEL_FLAG_AFTER)
+    assert _js_constant(source, "RETITRATION_AFTER_HOURS") == hours(RETITRATION_AFTER)
     # and no other module of either app writes them again
     for path in sorted(APP.rglob("*.js")):
         if path.name == "clinical.js" or "node_modules" in path.parts:

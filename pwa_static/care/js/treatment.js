@@ -2,6 +2,7 @@
 // since when and why, the "restart not advised" marker, a clinician's hold, resume or stop, the
 // course's events for the timeline, and the patient page drawn again after each save.
 
+import { RETITRATION_AFTER_HOURS } from '/static/js/clinical.js';
 import { h, uid } from '/static/js/dom.js';
 import { ago, formatDate, formatDateTime, has, t } from './i18n.js';
 import { call } from './session.js';
@@ -118,7 +119,7 @@ function actionForm(action, { base, patient, onDone, onCancel }) {
     ? choiceField(t('course.form.rechallenge'), uid('rechallenge'), ['advised', 'not_advised'].map((v) => [v, t(`course.rechallengeChoice.${v}`)]))
     : null;
   const hours = hoursWithoutDose(status);
-  const longGap = action === 'resume' && hours !== null && hours > 48;
+  const longGap = action === 'resume' && hours !== null && hours > RETITRATION_AFTER_HOURS;
   const confirmBox = longGap ? h('input', { type: 'checkbox', id: uid('confirm') }) : null;
   const confirmError = h('p', { id: uid('err'), class: 'field-error', hidden: true });
   const gapWarning = longGap

@@ -2,6 +2,7 @@
 // form that sends (its button disabled meanwhile, its failure shown), the traffic light and
 // plain-word names.
 
+import { BOWEL_FLAG_HOURS, BOWEL_PROMPT_HOURS, RETITRATION_AFTER_HOURS } from '/static/js/clinical.js';
 import { h, s, uid } from '/static/js/dom.js';
 import { has, t, tn } from './i18n.js';
 
@@ -181,14 +182,14 @@ export function patientLight(patient, now = Date.now()) {
   else if (test && test.status === 'due') reasons.amber.push(t('reason.bloodDue'));
   const hours = (iso) => (iso ? (now - new Date(iso).getTime()) / 3600000 : null);
   const bowel = hours(status.last_bowel_movement_at);
-  if (bowel !== null && bowel >= 72) reasons.red.push(t('reason.bowel72'));
-  else if (bowel !== null && bowel >= 48) reasons.amber.push(t('reason.bowel48'));
+  if (bowel !== null && bowel >= BOWEL_FLAG_HOURS) reasons.red.push(t('reason.bowel72'));
+  else if (bowel !== null && bowel >= BOWEL_PROMPT_HOURS) reasons.amber.push(t('reason.bowel48'));
   const dose = hours(status.last_dose_taken_at);
   // a paused course (RULES.md 6) waits for the care team: its doses are withheld meanwhile
   if (status.treatment === 'interrupted') reasons.red.push(t('reason.interrupted'));
   if (status.needs_retitration) reasons.red.push(t('reason.retitrate'));
   if (status.treatment === 'held') reasons.amber.push(t('reason.held'));
-  if (dose !== null && dose >= 48 && !status.doses_withheld) reasons.amber.push(t('reason.dose48'));
+  if (dose !== null && dose >= RETITRATION_AFTER_HOURS && !status.doses_withheld) reasons.amber.push(t('reason.dose48'));
   // push is its own column (pushTag): a patient without it can still be on track
   if (reasons.red.length) return { level: 'red', reasons: [...reasons.red, ...reasons.amber] };
   if (reasons.amber.length) return { level: 'amber', reasons: reasons.amber };
