@@ -7,6 +7,9 @@
  *   cache so logging works offline, and any other page falls back to the offline page. A page
  *   marked no-store (a signed-in "/", which carries that person's first answers) is never cached.
  * - Static assets are served cache-first. /api/ is never cached: health data stays off disk caches.
+ *   The one exception is kept, not served: the public symptom catalogue (`/api/catalogue`, no
+ *   person's data), English's from install and the chosen language's, which the page reads
+ *   when it starts offline before it ever had its own copy (store.js).
  * - push always shows a notification; dose notifications carry "Taken" and "Snooze" actions that
  *   work without opening a window; a plain tap opens the payload's URL. A payload carries a
  *   message code and its parameters in the recipient's language (`lang`); the words are that
@@ -18,7 +21,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '031962bd0544';
+const VERSION = '06ee48b5987f';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -61,7 +64,7 @@ const NAVIGATION_TIMEOUT_MS = 6000;
 importScripts('/static/js/outbox-core.js', '/static/js/words-core.js');
 const core = self.companionOutboxCore;
 const { SYNC_TAG } = core;
-const { fill } = self.companionWords;
+const { fill, symptomCatalogueUrl } = self.companionWords;
 
 // --- install, activate ---------------------------------------------------------------------
 
@@ -70,7 +73,8 @@ self.addEventListener('install', (event) => {
     const cache = await caches.open(SHELL_CACHE);
     // without the cookie: a signed-in "/" carries that person's data (server/web.py), the
     // cached shell must not
-    await cache.addAll(SHELL.map((url) => new Request(url, { cache: 'reload', credentials: 'omit' })));
+    await cache.addAll([...SHELL, symptomCatalogueUrl('en')]
+      .map((url) => new Request(url, { cache: 'reload', credentials: 'omit' })));
     await keepCatalogue(await chosenLanguage()).catch(() => {}); // the notifications' words
     await self.skipWaiting();
   })());
@@ -178,12 +182,15 @@ async function chosenLanguage() {
   }
 }
 
-/** Keep the catalogue of `lang` in the shell cache (English is in the shell itself). */
+/** Keep the words of `lang` in the shell cache, the app's and the server's symptom catalogue
+ * (English's are kept at install). */
 async function keepCatalogue(lang) {
   if (!lang || lang === 'en' || !LANGUAGE.test(lang)) return;
   const cache = await caches.open(SHELL_CACHE);
-  if (await cache.match(catalogueUrl(lang))) return;
-  await cache.add(new Request(catalogueUrl(lang), { credentials: 'omit' }));
+  for (const url of [catalogueUrl(lang), symptomCatalogueUrl(lang)]) {
+    if (await cache.match(url, { ignoreVary: true })) continue;
+    await cache.add(new Request(url, { credentials: 'omit' }));
+  }
 }
 
 self.addEventListener('message', (event) => {

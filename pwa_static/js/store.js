@@ -3,6 +3,7 @@
 
 import { api, setCsrf } from './api.js';
 import { kv } from './db.js';
+import './words-core.js';
 import { lang, loadLanguage, tellServerLanguage, tellWorkerLanguage, translateDom } from './i18n.js';
 
 const SETTINGS_KEY = 'companion.settings';
@@ -262,10 +263,12 @@ export async function followUserLanguage({ later = (work) => work() } = {}) {
 }
 
 const CATALOGUE_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+const { symptomCatalogueUrl } = globalThis.companionWords; // words-core.js, loaded by i18n.js
 
 /**
  * The symptom, Bristol and advice catalogue, kept on the phone for offline use: the phone's copy
- * at once; the server's when the copy is missing or a day old (or `fresh` is asked for).
+ * at once; the server's when the copy is missing or a day old (or `fresh` is asked for); with
+ * neither (a first start offline), the copy the service worker kept when it was installed.
  */
 let catalogueStarted = false;
 
@@ -279,14 +282,29 @@ export function loadCatalogue({ fresh = false } = {}) {
       return state.catalogue;
     }
     try {
-      state.catalogue = await api('GET', '/api/catalogue');
+      state.catalogue = await api('GET', symptomCatalogueUrl(lang));
       await kv.set(key, { data: state.catalogue, savedAt: Date.now() });
     } catch {
-      // offline or not served: the phone's copy (or the built-in English words) will do
+      if (!state.catalogue) state.catalogue = await workerCatalogue();
     }
     return state.catalogue;
   })();
   return state.catalogueReady;
+}
+
+/** The catalogue the service worker keeps (sw.js: English from install, the chosen language
+ * when it is chosen): this language's, else English's; null without one. */
+async function workerCatalogue() {
+  if (typeof caches === 'undefined') return null;
+  for (const wanted of new Set([lang, 'en'])) {
+    try {
+      const kept = await caches.match(symptomCatalogueUrl(wanted), { ignoreVary: true });
+      if (kept && kept.ok) return await kept.json();
+    } catch {
+      // a copy that cannot be read is no copy
+    }
+  }
+  return null;
 }
 
 /** For the screens that list symptoms and Bristol types: wait a little, never long. */

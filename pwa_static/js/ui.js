@@ -4,48 +4,13 @@
 
 import { FEVER_C } from './clinical.js';
 import { h, uid } from './dom.js';
-import { formatDateTime, has, lang, t } from './i18n.js';
+import { formatDateTime, has, t } from './i18n.js';
 import { isCaregiver, settings, state } from './store.js';
 
-// Used before the catalogue has ever been fetched (the first start offline).
-const SYMPTOM_CODES = [
-  'fever', 'sore_throat', 'chest_pain', 'palpitations', 'shortness_of_breath', 'fainting',
-  'dizziness', 'seizure', 'constipation', 'abdominal_pain', 'vomiting', 'muscle_stiffness',
-  'confusion', 'hypersalivation', 'sedation', 'flu_like',
-];
-const RED_FLAG_CODES = new Set([
-  'fever', 'sore_throat', 'chest_pain', 'palpitations', 'shortness_of_breath', 'fainting',
-  'seizure', 'flu_like',
-]);
-const EMERGENCY_CODES = new Set(['chest_pain', 'seizure']);
-// the advice entry that matches a symptom, for advice shown without a connection
-const ADVICE_FOR = {
-  fever: 'fever', sore_throat: 'sore_throat', flu_like: 'sore_throat', chest_pain: 'chest_pain',
-  palpitations: 'cardiac_symptoms', shortness_of_breath: 'cardiac_symptoms',
-  fainting: 'cardiac_symptoms', seizure: 'seizure',
-};
-
-function preferServerText() {
-  return lang === 'en';
-}
-
-/** The symptom choices: {code, label, hint, red_flag, severity}. */
+/** The symptom choices: {code, label, hint, red_flag, severity, advice}, as the server's
+ * catalogue gives them in this person's language (the phone keeps a copy; store.js). */
 export function symptoms() {
-  const list = state.catalogue && state.catalogue.symptoms;
-  if (list && list.length) {
-    return list.map((item) => ({
-      ...item,
-      label: preferServerText() || !has(`symptom.${item.code}`) ? item.label : t(`symptom.${item.code}`),
-      hint: preferServerText() || !has(`symptom.${item.code}.hint`) ? item.hint : t(`symptom.${item.code}.hint`),
-    }));
-  }
-  return SYMPTOM_CODES.map((code) => ({
-    code,
-    label: t(`symptom.${code}`),
-    hint: has(`symptom.${code}.hint`) ? t(`symptom.${code}.hint`) : '',
-    red_flag: RED_FLAG_CODES.has(code),
-    severity: EMERGENCY_CODES.has(code) ? 'emergency' : RED_FLAG_CODES.has(code) ? 'urgent' : null,
-  }));
+  return (state.catalogue && state.catalogue.symptoms) || [];
 }
 
 export function symptomLabel(code) {
@@ -55,34 +20,41 @@ export function symptomLabel(code) {
 
 /** The Bristol types: {type, label, description, meaning}. */
 export function bristolTypes() {
-  const list = state.catalogue && state.catalogue.bristol;
+  const list = (state.catalogue && state.catalogue.bristol) || [];
   return [1, 2, 3, 4, 5, 6, 7].map((type) => {
-    const server = list && list.find((item) => Number(item.type) === type);
-    const useServer = server && (preferServerText() || !has(`bristol.${type}.description`));
+    const server = list.find((item) => Number(item.type) === type);
     return {
       type,
       label: t('bristol.label', { type }),
-      description: useServer ? server.description : t(`bristol.${type}.description`),
-      meaning: useServer ? server.meaning : t(`bristol.${type}.meaning`),
+      description: server ? server.description : '',
+      meaning: server ? server.meaning : '',
     };
   });
 }
 
-/** Advice known on the phone for symptoms reported offline: [{title, text, call_now}]. */
+/** Is this symptom, reported alone, a warning sign (a red flag that is not routine)? */
+function isWarning(item) {
+  return Boolean(item && item.red_flag && item.severity !== 'routine');
+}
+
+/** Advice known on the phone for symptoms reported offline: [{title, text, call_now, emergency}],
+ * the advice entry the catalogue names for each warning sign, once each, emergencies first. */
 export function offlineAdvice(codes) {
   const advice = (state.catalogue && state.catalogue.advice) || {};
+  const byCode = new Map(symptoms().map((item) => [item.code, item]));
   const seen = new Set();
   const found = [];
   for (const code of codes) {
-    const key = ADVICE_FOR[code];
+    const item = byCode.get(code);
+    const key = isWarning(item) && item.advice;
     if (!key || seen.has(key) || !advice[key]) continue;
     seen.add(key);
-    const item = advice[key];
+    const entry = advice[key];
     found.push({
-      title: item.title,
-      text: (isCaregiver() && item.caregiver) || item.patient,
-      call_now: item.call_now,
-      emergency: EMERGENCY_CODES.has(code),
+      title: entry.title,
+      text: (isCaregiver() && entry.caregiver) || entry.patient,
+      call_now: entry.call_now,
+      emergency: item.severity === 'emergency',
     });
   }
   return found.sort((a, b) => Number(b.emergency) - Number(a.emergency));
@@ -90,13 +62,9 @@ export function offlineAdvice(codes) {
 
 /** Does this report need the "your team does not know yet: call if severe" message offline? */
 export function isRedFlag(codes, temperature) {
-  const byCode = new Map(symptoms().map((item) => [item.code, item]));
   if (temperature !== null && temperature !== undefined && temperature >= FEVER_C) return true;
-  return codes.some((code) => {
-    const item = byCode.get(code);
-    if (!item) return RED_FLAG_CODES.has(code);
-    return item.red_flag && item.severity !== 'routine';
-  });
+  const byCode = new Map(symptoms().map((item) => [item.code, item]));
+  return codes.some((code) => isWarning(byCode.get(code)));
 }
 
 // things that are not symptoms but change the care: asked apart from the symptoms
@@ -107,7 +75,7 @@ export function symptomGroups() {
   const groups = { warning: [], other: [], changes: [] };
   for (const item of symptoms()) {
     if (LIFE_CHANGES.has(item.code)) groups.changes.push(item);
-    else if (item.red_flag && item.severity !== 'routine') groups.warning.push(item);
+    else if (isWarning(item)) groups.warning.push(item);
     else groups.other.push(item);
   }
   return Object.entries(groups).filter(([, items]) => items.length);
@@ -115,7 +83,7 @@ export function symptomGroups() {
 
 export function isEmergency(code) {
   const found = symptoms().find((item) => item.code === code);
-  return found && found.severity ? found.severity === 'emergency' : EMERGENCY_CODES.has(code);
+  return Boolean(found && found.severity === 'emergency');
 }
 
 // --- the device (dom.js, shared with the care-team app's push client) --------------------------

@@ -1,6 +1,7 @@
 // How a catalogue's words are filled in, one copy for the page (i18n.js imports it) and the
 // service worker (sw.js loads it with importScripts): each {name} placeholder takes the value of
-// that name, and one without a value stays as it is. A classic script with no imports or exports,
+// that name, and one without a value stays as it is. And where the server's symptom catalogue of
+// a language is asked for, which the worker keeps and the page reads when it has no copy. A classic script with no imports or exports,
 // so that a module and a classic service worker can both load it; it sets
 // globalThis.companionWords.
 
@@ -12,5 +13,11 @@
     return text.replace(PLACEHOLDER, (match, name) => (name in values ? String(values[name]) : match));
   }
 
-  globalThis.companionWords = { fill };
+  /** The server's symptom, Bristol and advice catalogue in `lang`: the URL names the language,
+   * so the copy kept offline is that language's. */
+  function symptomCatalogueUrl(lang) {
+    return `/api/catalogue?lang=${encodeURIComponent(lang)}`;
+  }
+
+  globalThis.companionWords = { fill, symptomCatalogueUrl };
 })();

@@ -10,7 +10,13 @@ from server import policy
 from server.api.access import access
 from server.api.common import blueprint, reader_content
 from server.extensions import compress
-from server.schemas.guidance import CatalogueOut, GuidanceListOut, GuidancePageOut, GuidanceQuery
+from server.schemas.guidance import (
+    CatalogueOut,
+    CatalogueQuery,
+    GuidanceListOut,
+    GuidancePageOut,
+    GuidanceQuery,
+)
 from server.services.guidance import catalogue, page
 
 blp = blueprint("guidance", "Plain-language guidance")
@@ -46,8 +52,9 @@ def get_guidance(slug: str) -> ResponseReturnValue:
 @blp.route("/catalogue", methods=["GET"])
 @access(policy.public("catalogue.read"))
 @compress.compressed()
+@blp.arguments(CatalogueQuery, location="query")
 @blp.response(200, CatalogueOut)
-def get_catalogue() -> ResponseReturnValue:
-    """Symptom labels (and which raise a red flag alone), Bristol types and advice texts, for
-    the apps to keep offline."""
-    return catalogue(reader_content())
+def get_catalogue(args: dict[str, Any]) -> ResponseReturnValue:
+    """Symptom labels (with what each raises alone: red flag, severity, advice entry), Bristol
+    types and advice texts, for the apps to keep offline."""
+    return catalogue(reader_content(chosen=args.get("lang")))

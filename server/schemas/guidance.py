@@ -11,6 +11,17 @@ class GuidanceQuery(In):
     audience = fields.String(validate=validate.OneOf(["patient", "clinician"]))
 
 
+class CatalogueQuery(In):
+    lang = fields.String(
+        validate=validate.Length(max=35),
+        metadata={
+            "description": "The language wanted (a tag the app offers); else the signed-in "
+            "person's, else Accept-Language's. The URL names the language, so a copy kept "
+            "offline is the one of that language."
+        },
+    )
+
+
 class GuidanceItemOut(Out):
     slug = fields.String()
     title = fields.String()

@@ -17,7 +17,10 @@ def page(content: Content, slug: str) -> dict[str, Any]:
 
 
 def catalogue(content: Content) -> dict[str, Any]:
-    """Labels for the apps, and for each symptom whether reporting it alone is a red flag."""
+    """Labels for the apps, and for each symptom what reporting it alone raises (the domain's
+    own classification): whether it is a red flag, how severe, and which advice entry says
+    what to do. The patient app keeps it, so that a report made offline is classed as the
+    server would class it alone (combinations are only known when the report reaches it)."""
     symptoms = []
     for code, label in content.symptoms.items():
         if label.get("alias_of"):
@@ -30,6 +33,7 @@ def catalogue(content: Content) -> dict[str, Any]:
                 "hint": label.get("hint", ""),
                 "red_flag": bool(flags),
                 "severity": flags[0].severity if flags else None,
+                "advice": flags[0].advice if flags else None,
             }
         )
     bristol = [

@@ -29,12 +29,6 @@ BUILT_KEYS = {
         *["doses", "bowel", "symptoms", "blood"],
         *["dosesHint", "bowelHint", "symptomsHint", "bloodHint"],
     ],
-    "symptom": [
-        "fever", "sore_throat", "chest_pain", "palpitations", "shortness_of_breath", "fainting",
-        "dizziness", "seizure", "constipation", "abdominal_pain", "vomiting", "muscle_stiffness",
-        "confusion", "hypersalivation", "sedation", "flu_like",
-    ],
-    "bristol": [f"{n}.{part}" for n in range(1, 8) for part in ("description", "meaning")],
 }  # fmt: skip
 
 
@@ -62,9 +56,7 @@ def test_every_built_key_is_in_the_english_catalogue(prefix: str) -> None:
 
 
 def test_contract_labels() -> None:
-    assert STRINGS["symptom.fever"] == "Fever"
-    assert STRINGS["symptom.sore_throat"] == "Sore throat"
-    assert STRINGS["symptom.chest_pain"] == "Chest pain"
+    # the symptoms' labels are the server's catalogue's: tests/services/test_content.py
     assert STRINGS["bristol.label"] == "Type {type}"
     assert STRINGS["today.doses"] == "Today's doses"
     assert STRINGS["dose.taken"] == "Taken"
@@ -193,3 +185,21 @@ def test_the_apps_clinical_figures_are_the_servers() -> None:
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"\[\s*12\.5,\s*25,\s*50,\s*100,\s*200\s*\]", text), path
         assert not re.search(r"const (TABLET_)?STRENGTHS|const FEVER", text), path
+
+
+def test_the_patient_app_leaves_the_symptoms_to_the_servers_catalogue() -> None:
+    """Which symptoms are offered, which are warning signs, how severe and what advice each
+    brings come from /api/catalogue (the phone's copy, or the service worker's from install):
+    no module of the app lists symptom codes again. Only the changes in life are named, to be
+    asked apart from the symptoms."""
+    from server.domain import SYMPTOM_CODES
+
+    life_changes = {"pregnant", "breastfeeding", "stopped_smoking", "started_smoking"}
+    life_changes |= {"switched_to_ecig"}
+    named = {
+        code
+        for source in [*SOURCES, APP / "sw.js", APP / "index.html"]
+        for code in SYMPTOM_CODES
+        if re.search(rf"""['"]{code}['"]""", source.read_text(encoding="utf-8"))
+    }
+    assert named <= life_changes, sorted(named - life_changes)

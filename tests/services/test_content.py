@@ -8,6 +8,7 @@ import pytest
 
 from server import PROJECT_ROOT
 from server.domain import ADVICE_CODES, SYMPTOM_CODES
+from server.domain.red_flags import classify_symptoms
 from server.domain.treatment import NO_DOSES
 from server.services.content import Content, blocks
 
@@ -74,6 +75,30 @@ def test_the_api_serves_guidance_and_the_catalogue(app) -> None:
     assert fever == {**fever, "label": "Fever", "red_flag": True, "severity": "urgent"}
     assert next(s for s in catalogue["symptoms"] if s["code"] == "sedation")["red_flag"] is False
     assert len(catalogue["bristol"]) == 7
+
+
+def test_the_catalogue_classes_each_symptom_as_the_domain_does_alone(app) -> None:
+    """What the patient app tells at once about a report made offline comes from here: every
+    symptom the server accepts, with the red flag, severity and advice entry the domain gives
+    it reported alone (RULES.md 4; guideline L221, L232 for diarrhoea after constipation)."""
+    catalogue = app.test_client().get("/api/catalogue").get_json()
+    by_code = {item["code"]: item for item in catalogue["symptoms"]}
+    offered = set(by_code)
+    aliases = {code for code, label in CONTENT.symptoms.items() if label.get("alias_of")}
+    assert offered == set(SYMPTOM_CODES) - aliases
+    for code, item in by_code.items():
+        flags = classify_symptoms([code], temperature_c=None, days_on_clozapine=None)
+        first = flags[0] if flags else None
+        assert (item["red_flag"], item["severity"], item["advice"]) == (
+            bool(flags),
+            first and first.severity,
+            first and first.advice,
+        ), code
+        assert item["advice"] is None or item["advice"] in catalogue["advice"], code
+    assert by_code["diarrhoea_after_constipation"]["severity"] == "emergency"
+    assert by_code["diarrhoea_after_constipation"]["advice"] == "bowel_obstruction_signs"
+    assert by_code["flu_like"]["advice"] == "sore_throat"
+    assert by_code["sedation"]["advice"] is None
 
 
 def test_content_is_the_projects_own_folder() -> None:

@@ -202,6 +202,13 @@ def test_the_api_answers_in_the_readers_language(world: World) -> None:
     labels = {item["code"]: item["label"] for item in catalogue["symptoms"]}
     assert labels["fever"] == "Fiebre"
     assert catalogue["advice"]["fever"]["title"] == "Fiebre"
+    # the language the app asks for in the URL (a copy kept offline is named by it), over the
+    # signed-in person's and the browser's; a language the app does not have is ignored
+    asked = world.patient.get("/api/catalogue?lang=es", headers={"Accept-Language": "en"})
+    assert asked.headers["Content-Language"] == "es"
+    assert {i["code"]: i["label"] for i in asked.get_json()["symptoms"]}["fever"] == "Fiebre"
+    unknown = world.anonymous.get("/api/catalogue?lang=xx", headers=spanish)
+    assert unknown.headers["Content-Language"] == "es"
 
 
 def test_a_caregiver_reads_spanish_while_the_care_team_stores_english(world: World) -> None:
