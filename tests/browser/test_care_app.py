@@ -475,6 +475,20 @@ def test_every_care_string_is_in_the_catalogue() -> None:
     assert missing == []
 
 
+def test_the_care_team_has_a_name_for_every_symptom_the_server_accepts() -> None:
+    """The care app names symptoms in its own (clinical) words; one it had no word for was shown
+    as its bare code (mouth sores, pregnancy and seven more were). A code accepted from older
+    apps as another's alias (dizziness_on_standing) reads well enough as its code."""
+    from server.domain import SYMPTOM_CODES
+    from server.services.content import Content
+
+    aliases = {
+        code for code, label in Content(ROOT / "content").symptoms.items() if "alias_of" in label
+    }
+    strings = json.loads((ROOT / "pwa_static" / "care" / "i18n" / "en.json").read_text())
+    assert sorted(c for c in SYMPTOM_CODES - aliases if f"symptom.{c}" not in strings) == []
+
+
 def test_a_care_team_member_changes_their_password(desk: Any, server: LiveServer) -> None:
     member = care_member(server, "clinician", f"nurse-{os.getpid()}@browser.test", "Nia Nurse")
     new_password = "a longer password for the ward 7"
