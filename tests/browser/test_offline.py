@@ -162,7 +162,7 @@ def test_signing_out_forgets_the_person_on_this_phone(phone: Any, patient: Perso
 
 
 def test_a_first_start_offline_offers_and_classes_every_symptom_as_the_server_does(
-    browser: Any, server: LiveServer, patient: Person
+    phone: Any, server: LiveServer, patient: Person
 ) -> None:
     """The app has never kept its own copy of the symptom catalogue (it started, then lost the
     connection before asking): the service worker's copy from install is used, so every symptom
@@ -173,38 +173,33 @@ def test_a_first_start_offline_offers_and_classes_every_symptom_as_the_server_do
         s for s in catalogue["symptoms"] if s["code"] == "diarrhoea_after_constipation"
     )
     advice = catalogue["advice"][emergency["advice"]]
-    context = browser.new_context(base_url=server.url, **PHONE)
-    context.set_default_timeout(15000)
-    try:
-        page = context.new_page()
-        sign_in(page, patient)
-        wait_for_service_worker(page)
-        page.evaluate(
-            """() => new Promise((resolve, reject) => {
-                 const open = indexedDB.open('companion');
-                 open.onsuccess = () => {
-                   const store = open.result.transaction('kv', 'readwrite').objectStore('kv');
-                   const keys = store.getAllKeys();
-                   keys.onsuccess = () => {
-                     const kept = keys.result.filter((key) => key.startsWith('catalogue'));
-                     for (const key of kept) store.delete(key);
-                     store.transaction.oncomplete = () => resolve();
-                   };
-                   keys.onerror = () => reject(keys.error);
-                 };
-               })"""
-        )
-        context.set_offline(True)
-        page.reload()
-        page.get_by_role("button", name="Report a symptom").click()
-        for item in catalogue["symptoms"]:
-            page.get_by_label(item["label"], exact=True).wait_for(state="attached")
-        page.get_by_label(emergency["label"], exact=True).check()
-        page.get_by_label("Anything else?").fill("first start offline")
-        page.get_by_role("button", name="Send").click()
-        page.get_by_role("heading", name="Saved on this phone, not sent yet").wait_for()
-        page.get_by_text("This phone is offline, so your care team does not know yet.").wait_for()
-        page.get_by_role("heading", name=advice["title"]).first.wait_for()
-        shot(page, "25-first-start-offline-emergency")
-    finally:
-        context.close()
+    page = phone.new_page()
+    sign_in(page, patient)
+    wait_for_service_worker(page)
+    page.evaluate(
+        """() => new Promise((resolve, reject) => {
+             const open = indexedDB.open('companion');
+             open.onsuccess = () => {
+               const store = open.result.transaction('kv', 'readwrite').objectStore('kv');
+               const keys = store.getAllKeys();
+               keys.onsuccess = () => {
+                 const kept = keys.result.filter((key) => key.startsWith('catalogue'));
+                 for (const key of kept) store.delete(key);
+                 store.transaction.oncomplete = () => resolve();
+               };
+               keys.onerror = () => reject(keys.error);
+             };
+           })"""
+    )
+    phone.set_offline(True)
+    page.reload()
+    page.get_by_role("button", name="Report a symptom").click()
+    for item in catalogue["symptoms"]:
+        page.get_by_label(item["label"], exact=True).wait_for(state="attached")
+    page.get_by_label(emergency["label"], exact=True).check()
+    page.get_by_label("Anything else?").fill("first start offline")
+    page.get_by_role("button", name="Send").click()
+    page.get_by_role("heading", name="Saved on this phone, not sent yet").wait_for()
+    page.get_by_text("This phone is offline, so your care team does not know yet.").wait_for()
+    page.get_by_role("heading", name=advice["title"]).first.wait_for()
+    shot(page, "25-first-start-offline-emergency")
