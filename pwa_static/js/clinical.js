@@ -8,6 +8,10 @@ export const TABLET_STRENGTHS_MG = [12.5, 25, 50, 100, 200];
 /** A temperature from this is a fever (RULES.md 4; server/domain/red_flags.py FEVER_C). */
 export const FEVER_C = 38.0;
 
+/** The temperatures (°C) a reading can be; outside them it was mistyped or taken in °F
+ * (RULES.md 7; server/domain/red_flags.py MIN_PLAUSIBLE_C, MAX_PLAUSIBLE_C). */
+export const PLAUSIBLE_C = [30.0, 45.0];
+
 /** Hours without a bowel movement before the prompt, and before the red flag (RULES.md 4;
  * server/domain/red_flags.py BOWEL_PROMPT_AFTER, BOWEL_FLAG_AFTER). */
 export const BOWEL_PROMPT_HOURS = 48;

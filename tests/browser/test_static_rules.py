@@ -165,7 +165,13 @@ def _js_constant(source: str, name: str) -> object:
 def test_the_apps_clinical_figures_are_the_servers() -> None:
     """js/clinical.js holds the figures of the rules the phone needs offline; each must be the
     server's own (RULES.md 1 tablet strengths, RULES.md 4 fever)."""
-    from server.domain.red_flags import BOWEL_FLAG_AFTER, BOWEL_PROMPT_AFTER, FEVER_C
+    from server.domain.red_flags import (
+        BOWEL_FLAG_AFTER,
+        BOWEL_PROMPT_AFTER,
+        FEVER_C,
+        MAX_PLAUSIBLE_C,
+        MIN_PLAUSIBLE_C,
+    )
     from server.domain.tablets import TABLET_STRENGTHS_MG
     from server.domain.treatment import RETITRATION_AFTER
 
@@ -175,6 +181,7 @@ def test_the_apps_clinical_figures_are_the_servers() -> None:
     source = (APP / "js" / "clinical.js").read_text(encoding="utf-8")
     assert _js_constant(source, "TABLET_STRENGTHS_MG") == list(TABLET_STRENGTHS_MG)
     assert _js_constant(source, "FEVER_C") == FEVER_C
+    assert _js_constant(source, "PLAUSIBLE_C") == [MIN_PLAUSIBLE_C, MAX_PLAUSIBLE_C]
     assert _js_constant(source, "BOWEL_PROMPT_HOURS") == hours(BOWEL_PROMPT_AFTER)
     assert _js_constant(source, "BOWEL_FLAG_HOURS") == hours(BOWEL_FLAG_AFTER)
     assert _js_constant(source, "RETITRATION_AFTER_HOURS") == hours(RETITRATION_AFTER)
@@ -184,7 +191,8 @@ def test_the_apps_clinical_figures_are_the_servers() -> None:
             continue
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"\[\s*12\.5,\s*25,\s*50,\s*100,\s*200\s*\]", text), path
-        assert not re.search(r"const (TABLET_)?STRENGTHS|const FEVER", text), path
+        assert not re.search(r"const (TABLET_)?STRENGTHS|const FEVER|PLAUSIBLE_C =", text), path
+        assert not re.search(r"(<|>|<=|>=) ?(30|45|86|113)\b", text), path
 
 
 def test_the_patient_app_leaves_the_symptoms_to_the_servers_catalogue() -> None:

@@ -2,7 +2,7 @@
 // first, with a call button and "Call my care team". Offline, a red flag says the team does not
 // know yet (it is told once the phone is online) and to call now if it is severe.
 
-import { FEVER_C } from '../clinical.js';
+import { FEVER_C, PLAUSIBLE_C } from '../clinical.js';
 import { h, uid } from '../dom.js';
 import { formatNumber, t } from '../i18n.js';
 import { ensureCatalogue, isCaregiver, savedAnswer, state } from '../store.js';
@@ -20,13 +20,16 @@ function plainFieldErrors(fields) {
   return Object.keys(fields || {}).filter((name) => PLAIN_FIELD_ERROR[name]).map((name) => t(PLAIN_FIELD_ERROR[name]));
 }
 
+const [LOWEST_C, HIGHEST_C] = PLAUSIBLE_C;
+const fahrenheit = (celsius) => (celsius * 9) / 5 + 32;
+
 function parseTemperature(text) {
   const cleaned = text.trim().replace(',', '.').replace(/°?\s*c$/i, '');
   if (!cleaned) return { value: null };
   const value = Number(cleaned);
   if (!Number.isFinite(value)) return { error: t('symptom.tempInvalid') };
-  if (value >= 86 && value <= 113) return { error: t('symptom.tempFahrenheit') };
-  if (value < 30 || value > 45) return { error: t('symptom.tempRange') };
+  if (value >= fahrenheit(LOWEST_C) && value <= fahrenheit(HIGHEST_C)) return { error: t('symptom.tempFahrenheit') };
+  if (value < LOWEST_C || value > HIGHEST_C) return { error: t('symptom.tempRange') };
   return { value: Math.round(value * 10) / 10 };
 }
 
