@@ -19,6 +19,8 @@ NAGS: Final = 3
 CAREGIVER_AFTER: Final = timedelta(hours=1)
 # how far before a moment a dose can still have a reminder due: its last nag or the caregivers'
 REMINDER_REACH: Final = max(NAG_EVERY * NAGS, CAREGIVER_AFTER)
+# "Remind me later": the minutes a patient can push a dose's reminders back by
+SNOOZE_MINUTES: Final = (10, 30, 60)
 
 
 def reminder_moments(scheduled_at: datetime) -> Iterator[tuple[int, datetime, datetime]]:

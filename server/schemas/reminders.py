@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from server.domain.dose_reminders import SNOOZE_MINUTES
 from server.schemas.common import HHMM, In, Instant, Out
 
 
 class SnoozeIn(In):
-    minutes = fields.Integer(required=True, strict=True, validate=validate.OneOf([10, 30, 60]))
+    minutes = fields.Integer(required=True, strict=True, validate=validate.OneOf(SNOOZE_MINUTES))
 
 
 class SnoozeOut(Out):

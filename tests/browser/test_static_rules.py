@@ -195,6 +195,20 @@ def test_the_apps_clinical_figures_are_the_servers() -> None:
         assert not re.search(r"(<|>|<=|>=) ?(30|45|86|113)\b", text), path
 
 
+def test_the_snooze_choices_are_the_servers() -> None:
+    """Today offers the minutes the API takes (server/domain/dose_reminders.py), each with its
+    words; a notification's "Snooze" asks for one of them."""
+    from server.domain.dose_reminders import SNOOZE_MINUTES
+
+    today = (APP / "js" / "views" / "today.js").read_text(encoding="utf-8")
+    offered = re.search(r"^const SNOOZE_MINUTES = (\[.*\]);$", today, re.MULTILINE)
+    assert offered is not None and json.loads(offered.group(1)) == list(SNOOZE_MINUTES)
+    assert [m for m in SNOOZE_MINUTES if f"dose.snoozeIn{m}" not in STRINGS] == []
+    worker = (APP / "sw.js").read_text(encoding="utf-8")
+    asked = re.findall(r"/snooze`, \{ minutes: (\d+) \}", worker)
+    assert asked and all(int(m) in SNOOZE_MINUTES for m in asked)
+
+
 def test_the_patient_app_leaves_the_symptoms_to_the_servers_catalogue() -> None:
     """Which symptoms are offered, which are warning signs, how severe and what advice each
     brings come from /api/catalogue (the phone's copy, or the service worker's from install):
