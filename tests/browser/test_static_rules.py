@@ -209,6 +209,17 @@ def test_the_snooze_choices_are_the_servers() -> None:
     assert asked and all(int(m) in SNOOZE_MINUTES for m in asked)
 
 
+def test_the_skip_reasons_are_the_servers() -> None:
+    """Today's reasons for a skipped dose send the codes the domain reads (ran_out tells the
+    care team: server/domain/supply.py)."""
+    from server.domain.supply import SKIP_REASONS
+
+    today = (APP / "js" / "views" / "today.js").read_text(encoding="utf-8")
+    codes = re.search(r"^const REASON_CODES = \{(.*)\};$", today, re.MULTILINE)
+    assert codes is not None
+    assert set(re.findall(r"'(\w+)'", codes.group(1))) == set(SKIP_REASONS)
+
+
 def test_the_patient_app_leaves_the_symptoms_to_the_servers_catalogue() -> None:
     """Which symptoms are offered, which are warning signs, how severe and what advice each
     brings come from /api/catalogue (the phone's copy, or the service worker's from install):
