@@ -7,7 +7,7 @@ import { h, uid } from './dom.js';
 import { formatDateTime, has, t } from './i18n.js';
 import { isCaregiver, settings, state } from './store.js';
 
-/** The symptom choices: {code, label, hint, red_flag, severity, advice}, as the server's
+/** The symptom choices: {code, label, hint, red_flag, severity, flags}, as the server's
  * catalogue gives them in this person's language (the phone keeps a copy; store.js). */
 export function symptoms() {
   return (state.catalogue && state.catalogue.symptoms) || [];
@@ -37,34 +37,50 @@ function isWarning(item) {
   return Boolean(item && item.red_flag && item.severity !== 'routine');
 }
 
-/** Advice known on the phone for symptoms reported offline: [{title, text, call_now, emergency}],
- * the advice entry the catalogue names for each warning sign, once each, emergencies first. */
-export function offlineAdvice(codes) {
-  const advice = (state.catalogue && state.catalogue.advice) || {};
-  const byCode = new Map(symptoms().map((item) => [item.code, item]));
-  const seen = new Set();
-  const found = [];
-  for (const code of codes) {
-    const item = byCode.get(code);
-    const key = isWarning(item) && item.advice;
-    if (!key || seen.has(key) || !advice[key]) continue;
-    seen.add(key);
-    const entry = advice[key];
-    found.push({
-      title: entry.title,
-      text: (isCaregiver() && entry.caregiver) || entry.patient,
-      call_now: entry.call_now,
-      emergency: item.severity === 'emergency',
-    });
+const SEVERITY_RANK = { emergency: 0, urgent: 1, routine: 2 };
+
+/** The flags a report raises, classed on the phone as the server classes it ({rule, severity,
+ * advice}, one a rule, emergency first): a temperature from FEVER_C counts as a fever; each
+ * symptom raises its own flags and each pair of them the catalogue names raises more (no rule
+ * asks for more than two: server/domain/red_flags.py `raised_in_pairs`). The days on
+ * clozapine are not known here, so a heart symptom with fever reads as in the first weeks. */
+export function offlineFlags(codes, temperature, catalogue = state.catalogue) {
+  const reported = new Set(codes);
+  if (temperature !== null && temperature !== undefined && temperature >= FEVER_C) reported.add('fever');
+  const found = new Map();
+  const raise = ({ rule, severity, advice }) => {
+    const had = found.get(rule);
+    if (!had || SEVERITY_RANK[severity] < SEVERITY_RANK[had.severity]) found.set(rule, { rule, severity, advice });
+  };
+  for (const item of (catalogue && catalogue.symptoms) || []) {
+    if (reported.has(item.code)) (item.flags || []).forEach(raise);
   }
-  return found.sort((a, b) => Number(b.emergency) - Number(a.emergency));
+  for (const pair of (catalogue && catalogue.pairs) || []) {
+    if (pair.symptoms.every((code) => reported.has(code))) raise(pair);
+  }
+  return [...found.values()].sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
+}
+
+/** Advice known on the phone for a report made offline: [{title, text, call_now, emergency}],
+ * one for each warning its flags raise, emergencies first. */
+export function offlineAdvice(codes, temperature) {
+  const advice = (state.catalogue && state.catalogue.advice) || {};
+  return offlineFlags(codes, temperature)
+    .filter((flag) => flag.severity !== 'routine' && advice[flag.advice])
+    .map((flag) => {
+      const entry = advice[flag.advice];
+      return {
+        title: entry.title,
+        text: (isCaregiver() && entry.caregiver) || entry.patient,
+        call_now: entry.call_now,
+        emergency: flag.severity === 'emergency',
+      };
+    });
 }
 
 /** Does this report need the "your team does not know yet: call if severe" message offline? */
 export function isRedFlag(codes, temperature) {
-  if (temperature !== null && temperature !== undefined && temperature >= FEVER_C) return true;
-  const byCode = new Map(symptoms().map((item) => [item.code, item]));
-  return codes.some((code) => isWarning(byCode.get(code)));
+  return offlineFlags(codes, temperature).some((flag) => flag.severity !== 'routine');
 }
 
 // things that are not symptoms but change the care: asked apart from the symptoms
@@ -81,9 +97,9 @@ export function symptomGroups() {
   return Object.entries(groups).filter(([, items]) => items.length);
 }
 
-export function isEmergency(code) {
-  const found = symptoms().find((item) => item.code === code);
-  return Boolean(found && found.severity === 'emergency');
+/** Is what is ticked an emergency (alone or together: constipation with vomiting, say)? */
+export function isEmergency(codes) {
+  return offlineFlags(codes, null).some((flag) => flag.severity === 'emergency');
 }
 
 // --- the device (dom.js, shared with the care-team app's push client) --------------------------

@@ -65,6 +65,7 @@ from server.domain.red_flags import (
     evaluate_time_rules,
     hours_since,
     is_plausible_temperature,
+    raised_in_pairs,
     sort_flags,
 )
 from server.domain.schedule import (
@@ -175,6 +176,7 @@ __all__ = [
     "parse_hhmm",
     "parse_profile",
     "pending_step_downs",
+    "raised_in_pairs",
     "read_clozapine_level",
     "read_crp",
     "read_liver_test",

@@ -144,6 +144,32 @@ def classify_symptoms(
     return sort_flags(flags)
 
 
+def raised_in_pairs(symptoms: Collection[str]) -> list[tuple[tuple[str, str], RedFlag]]:
+    """The pairs of `symptoms` that raise a flag neither raises alone (or a higher severity of
+    one), each pair with each such flag, read as `classify_symptoms` reads a report of unknown
+    days on clozapine (the cautious reading).
+
+    With each symptom's own flags, this is all a phone needs to class a report offline as the
+    server would: no rule asks for more than two symptoms, and a temperature from FEVER_C counts
+    as a reported fever; so a report raises, for each rule, the most severe flag any one of its
+    symptoms or any such pair of them raises. tests/unit/test_red_flags.py holds that for every
+    report of up to three symptoms, with and without a fever temperature.
+    """
+    codes = sorted(set(symptoms))
+
+    def alone(code: str) -> list[RedFlag]:
+        return classify_symptoms([code], temperature_c=None, days_on_clozapine=None)
+
+    singles = {code: {(f.rule, f.severity) for f in alone(code)} for code in codes}
+    pairs: list[tuple[tuple[str, str], RedFlag]] = []
+    for index, first in enumerate(codes):
+        for second in codes[index + 1 :]:
+            known = singles[first] | singles[second]
+            both = classify_symptoms([first, second], temperature_c=None, days_on_clozapine=None)
+            pairs += [((first, second), f) for f in both if (f.rule, f.severity) not in known]
+    return pairs
+
+
 def hours_since(earlier: datetime, now: datetime) -> float:
     """Hours from `earlier` to `now` (negative if `earlier` is later); naive values are UTC."""
     return (as_utc(now) - as_utc(earlier)).total_seconds() / 3600.0

@@ -50,5 +50,6 @@ class GuidancePageOut(GuidanceItemOut):
 
 class CatalogueOut(Out):
     symptoms = fields.List(fields.Dict())
+    pairs = fields.List(fields.Dict())
     bristol = fields.List(fields.Dict())
     advice = fields.Dict()

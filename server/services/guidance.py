@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.domain import classify_symptoms
+from server.domain import RedFlag, classify_symptoms, raised_in_pairs
 from server.services.content import Content
 from server.services.errors import NotFound
 
@@ -17,14 +17,14 @@ def page(content: Content, slug: str) -> dict[str, Any]:
 
 
 def catalogue(content: Content) -> dict[str, Any]:
-    """Labels for the apps, and for each symptom what reporting it alone raises (the domain's
-    own classification): whether it is a red flag, how severe, and which advice entry says
-    what to do. The patient app keeps it, so that a report made offline is classed as the
-    server would class it alone (combinations are only known when the report reaches it)."""
+    """Labels for the apps, and how the domain classes a report (read with unknown days on
+    clozapine, the cautious reading): each symptom's flags alone (`red_flag` and `severity` the
+    first's), and the pairs of symptoms that raise more than their symptoms alone. The patient
+    app keeps it, so that a report made offline is classed as the server would class it; no
+    rule asks for more than two symptoms (domain `raised_in_pairs`)."""
+    offered = {code: label for code, label in content.symptoms.items() if not label.get("alias_of")}
     symptoms = []
-    for code, label in content.symptoms.items():
-        if label.get("alias_of"):
-            continue  # accepted from older apps, not offered twice
+    for code, label in offered.items():  # an alias is accepted from older apps, not offered
         flags = classify_symptoms([code], temperature_c=None, days_on_clozapine=None)
         symptoms.append(
             {
@@ -33,9 +33,10 @@ def catalogue(content: Content) -> dict[str, Any]:
                 "hint": label.get("hint", ""),
                 "red_flag": bool(flags),
                 "severity": flags[0].severity if flags else None,
-                "advice": flags[0].advice if flags else None,
+                "flags": [_flag(f) for f in flags],
             }
         )
+    pairs = [{"symptoms": list(pair), **_flag(f)} for pair, f in raised_in_pairs(offered)]
     bristol = [
         {"type": int(number), **entry}
         for number, entry in sorted(content.bristol.items(), key=lambda item: int(item[0]))
@@ -44,4 +45,8 @@ def catalogue(content: Content) -> dict[str, Any]:
         code: {key: entry.get(key) for key in ("title", "patient", "caregiver", "call_now")}
         for code, entry in content.advice.items()
     }
-    return {"symptoms": symptoms, "bristol": bristol, "advice": advice}
+    return {"symptoms": symptoms, "pairs": pairs, "bristol": bristol, "advice": advice}
+
+
+def _flag(flag: RedFlag) -> dict[str, str]:
+    return {"rule": flag.rule, "severity": flag.severity, "advice": flag.advice}

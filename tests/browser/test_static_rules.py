@@ -221,18 +221,19 @@ def test_the_skip_reasons_are_the_servers() -> None:
 
 
 def test_the_patient_app_leaves_the_symptoms_to_the_servers_catalogue() -> None:
-    """Which symptoms are offered, which are warning signs, how severe and what advice each
-    brings come from /api/catalogue (the phone's copy, or the service worker's from install):
-    no module of the app lists symptom codes again. Only the changes in life are named, to be
-    asked apart from the symptoms."""
+    """Which symptoms are offered, which are warning signs alone or in pairs, how severe and
+    what advice each brings come from /api/catalogue (the phone's copy, or the service worker's
+    from install): no module of the app lists symptom codes again. Named: the changes in life,
+    asked apart from the symptoms, and fever, which a temperature from FEVER_C counts as (as
+    the domain's classify_symptoms reads it)."""
     from server.domain import SYMPTOM_CODES
 
-    life_changes = {"pregnant", "breastfeeding", "stopped_smoking", "started_smoking"}
-    life_changes |= {"switched_to_ecig"}
+    allowed = {"pregnant", "breastfeeding", "stopped_smoking", "started_smoking"}
+    allowed |= {"switched_to_ecig", "fever"}
     named = {
         code
         for source in [*SOURCES, APP / "sw.js", APP / "index.html"]
         for code in SYMPTOM_CODES
         if re.search(rf"""['"]{code}['"]""", source.read_text(encoding="utf-8"))
     }
-    assert named <= life_changes, sorted(named - life_changes)
+    assert named <= allowed, sorted(named - allowed)

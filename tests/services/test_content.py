@@ -77,28 +77,36 @@ def test_the_api_serves_guidance_and_the_catalogue(app) -> None:
     assert len(catalogue["bristol"]) == 7
 
 
-def test_the_catalogue_classes_each_symptom_as_the_domain_does_alone(app) -> None:
+def test_the_catalogue_classes_symptoms_as_the_domain_does(app) -> None:
     """What the patient app tells at once about a report made offline comes from here: every
-    symptom the server accepts, with the red flag, severity and advice entry the domain gives
-    it reported alone (RULES.md 4; guideline L221, L232 for diarrhoea after constipation)."""
+    symptom the server offers with the flags the domain gives it alone, and the pairs that raise
+    more (RULES.md 4; guideline L221, L232 bowel obstruction, L269 NMS), each naming an advice
+    entry the catalogue has."""
     catalogue = app.test_client().get("/api/catalogue").get_json()
     by_code = {item["code"]: item for item in catalogue["symptoms"]}
-    offered = set(by_code)
     aliases = {code for code, label in CONTENT.symptoms.items() if label.get("alias_of")}
-    assert offered == set(SYMPTOM_CODES) - aliases
+    assert set(by_code) == set(SYMPTOM_CODES) - aliases
     for code, item in by_code.items():
-        flags = classify_symptoms([code], temperature_c=None, days_on_clozapine=None)
-        first = flags[0] if flags else None
-        assert (item["red_flag"], item["severity"], item["advice"]) == (
-            bool(flags),
-            first and first.severity,
-            first and first.advice,
-        ), code
-        assert item["advice"] is None or item["advice"] in catalogue["advice"], code
-    assert by_code["diarrhoea_after_constipation"]["severity"] == "emergency"
-    assert by_code["diarrhoea_after_constipation"]["advice"] == "bowel_obstruction_signs"
-    assert by_code["flu_like"]["advice"] == "sore_throat"
-    assert by_code["sedation"]["advice"] is None
+        alone = classify_symptoms([code], temperature_c=None, days_on_clozapine=None)
+        assert item["flags"] == [
+            {"rule": f.rule, "severity": f.severity, "advice": f.advice} for f in alone
+        ], code
+    assert by_code["diarrhoea_after_constipation"]["flags"] == [
+        {
+            "rule": "bowel_obstruction_signs",
+            "severity": "emergency",
+            "advice": "bowel_obstruction_signs",
+        }
+    ]
+    assert by_code["flu_like"]["flags"][0]["advice"] == "sore_throat"
+    assert by_code["constipation"]["flags"] == by_code["vomiting"]["flags"] == []
+    pairs = {tuple(p["symptoms"]): p for p in catalogue["pairs"]}
+    assert pairs[("constipation", "vomiting")]["severity"] == "emergency"
+    assert pairs[("constipation", "vomiting")]["advice"] == "bowel_obstruction_signs"
+    assert pairs[("fever", "muscle_stiffness")]["rule"] == "nms_signs"
+    assert all(set(pair) <= set(by_code) for pair in pairs)
+    advised = [f["advice"] for item in by_code.values() for f in item["flags"]]
+    assert set(advised) | {p["advice"] for p in pairs.values()} <= set(catalogue["advice"])
 
 
 def test_content_is_the_projects_own_folder() -> None:

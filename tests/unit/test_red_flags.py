@@ -342,3 +342,67 @@ def test_check_liver_tests(
 def test_check_liver_tests_rejects(value: float, uln: float) -> None:
     with pytest.raises(ValueError):
         check_liver_tests(value, uln, symptomatic=True)
+
+
+def _from_singles_and_pairs(
+    report: set[str], temperature: float | None, pairs: list[tuple[tuple[str, str], RedFlag]]
+) -> list[tuple[str, str]]:
+    """How a phone classes a report offline (pwa_static/js/ui.js `offlineFlags`): a temperature
+    from FEVER_C as a reported fever; each symptom's own flags and each pair's from
+    `raised_in_pairs`; for each rule the most severe."""
+    from server.domain.red_flags import FEVER_C, sort_flags
+
+    fever = temperature is not None and temperature >= FEVER_C
+    reported = set(report) | ({"fever"} if fever else set())
+    raised = [
+        f
+        for code in reported
+        for f in classify_symptoms([code], temperature_c=None, days_on_clozapine=None)
+    ]
+    raised += [f for pair, f in pairs if set(pair) <= reported]
+    best: dict[str, RedFlag] = {}
+    for flag in raised:
+        had = best.get(flag.rule)
+        if had is None or severity_rank(flag.severity) > severity_rank(had.severity):
+            best[flag.rule] = flag
+    return [(f.rule, f.severity) for f in sort_flags(best.values())]
+
+
+@pytest.mark.parametrize("temperature", [None, 37.9, 38.0])
+def test_single_symptoms_and_pairs_class_any_report_as_the_rules_do(
+    temperature: float | None,
+) -> None:
+    """What the catalogue gives the phone (each symptom alone, and the pairs that raise more)
+    classes every report of up to three symptoms as classify_symptoms does with unknown days
+    (RULES.md 4: bowel obstruction, NMS and myocarditis signs are pairs; guideline L221, L269,
+    L175). A rule that needed three symptoms would fail here before a phone misread it."""
+    import itertools
+
+    from server.domain.red_flags import raised_in_pairs
+
+    pairs = raised_in_pairs(SYMPTOM_CODES)
+    codes = sorted(SYMPTOM_CODES)
+    for size in (1, 2, 3):
+        for report in itertools.combinations(codes, size):
+            offline = _from_singles_and_pairs(set(report), temperature, pairs)
+            assert offline == flags(set(report), temperature, None), report
+
+
+def test_the_pairs_that_raise_more_than_their_symptoms_alone() -> None:
+    """RULES.md 4: constipation with abdominal pain, vomiting or a swollen belly (guideline
+    L221, L232); fever with stiffness or confusion (L269); fever with a heart symptom or
+    unusual tiredness, read as in the first 28 days when the days are unknown (L112, L175)."""
+    from server.domain.red_flags import raised_in_pairs
+
+    raised = {(pair, f.rule, f.severity) for pair, f in raised_in_pairs(SYMPTOM_CODES)}
+    assert raised == {
+        (("abdominal_pain", "constipation"), "bowel_obstruction_signs", "emergency"),
+        (("constipation", "swollen_belly"), "bowel_obstruction_signs", "emergency"),
+        (("constipation", "vomiting"), "bowel_obstruction_signs", "emergency"),
+        (("confusion", "fever"), "nms_signs", "emergency"),
+        (("fever", "muscle_stiffness"), "nms_signs", "emergency"),
+        (("fainting", "fever"), "cardiac_symptoms", "emergency"),
+        (("fever", "palpitations"), "cardiac_symptoms", "emergency"),
+        (("fever", "shortness_of_breath"), "cardiac_symptoms", "emergency"),
+        (("fever", "unusual_tiredness"), "cardiac_symptoms", "emergency"),
+    }

@@ -77,7 +77,7 @@ function resultPanel(result, body, localError, summary) {
       panel.append(h('div', { class: 'flag card severity-emergency' },
         h('p', { class: 'big' }, say('symptom.offlineTold', { number: emergencyNumber() })),
         callButton()));
-      panel.append(...offlineAdvice(body.symptoms).map((item) => adviceCard({ ...item, severity: item.emergency ? 'emergency' : 'urgent' })));
+      panel.append(...offlineAdvice(body.symptoms, body.temperature_c).map((item) => adviceCard({ ...item, severity: item.emergency ? 'emergency' : 'urgent' })));
       panel.append(contactSection(summary));
     }
     panel.append(h('p', {}, t('saved.notSentHelp')));
@@ -107,7 +107,7 @@ export async function render() {
         value: item.code,
         'aria-describedby': item.hint ? `${id}-hint` : null,
         onchange: () => {
-          urgent.hidden = !boxes.some((b) => b.checked && isEmergency(b.value));
+          urgent.hidden = !isEmergency(boxes.filter((b) => b.checked).map((b) => b.value));
         },
       });
       boxes.push(box);
