@@ -205,6 +205,41 @@ def test_a_second_gap_needs_retitration_again(taking: World, clock: FakeClock) -
     assert causes.count("missed_doses_48h") == 2
 
 
+def test_a_retitration_plan_is_not_undone_by_the_week_old_last_dose(
+    taking: World, clock: FakeClock
+) -> None:
+    """Defect: minutes after a re-titration plan's first dose was due (not yet marked), the
+    cycle counted 48 h from the dose taken before the gap and put the course back in
+    needs_retitration (doses withheld, "do not restart", the team alerted) whenever another
+    time rule made the patient a candidate, here a quiet bowel diary. RULES.md 1 (line 21):
+    48 h since the last dose taken *while doses were due*."""
+    missed(taking, clock)
+    clock.set(at("2026-11-28T09:00:00+00:00"))
+    answer = plan(taking, {"start_date": "2026-11-28", "target_mg_per_day": 300})
+    assert answer.status_code == 200, answer.get_json()
+    state = db.session.get(PatientState, taking.patient_id)
+    state.last_bowel_movement_at = at("2026-11-25T00:00:00+00:00")  # candidate: bowel rule
+    db.session.commit()
+    first_dose = at("2026-11-28T21:00:00+00:00")
+    for when in (first_dose + dt.timedelta(minutes=5), first_dose + dt.timedelta(hours=48)):
+        clock.set(when)
+        tick(taking.app, when)
+        assert summary(taking)["treatment"] == "in_titration", when
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Escalation)
+            .where(Escalation.rule == "missed_doses_48h", Escalation.resolved_at.is_(None))
+        )
+        == 0
+    )
+    # still nothing taken 48 h after the re-titration's first dose was due: needs it again
+    later = first_dose + dt.timedelta(hours=48, minutes=1)
+    clock.set(later)
+    tick(taking.app, later)
+    assert summary(taking)["treatment"] == "needs_retitration"
+
+
 # --- a clinician's hold, resume and stop (CONTRACT.md treatment-events) -----------------------
 
 

@@ -115,6 +115,7 @@ def evaluate_all(session: Session, now: dt.datetime, content: Content) -> Evalua
                 bowel_movements_last_7d=recent,
                 last_dose_taken_at=row.last_dose_taken_at,
                 first_missed_due_at=first_missed if row.doses_due_since else None,
+                doses_due_since=row.doses_due_since,
                 next_blood_test_due=row.next_blood_test_due,
                 today=local_date(now, row.timezone),
             )
