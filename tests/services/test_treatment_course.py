@@ -519,6 +519,48 @@ def test_a_taper_ends_the_course_as_stopped_without_a_false_alarm(
     assert summary(world)["treatment_since"] == "2026-12-03T00:00:00+00:00"
 
 
+def test_a_completed_taper_leaves_no_blood_test_overdue(world: World, clock: FakeClock) -> None:
+    """Defect: the ANC due date stored while the taper ran (2026-12-02) stayed after the taper
+    ended the course as stopped, and the cycle raised blood_test_overdue (urgent) for a patient
+    no longer on clozapine with a normal count, although the schedule asks nothing of them
+    (RULES.md 6 "stopped": monitoring continues only where the profile asks; RULES.md 3)."""
+    assert (
+        add_anc(world.clinician, world.patient_id, 2000, "2026-11-25T09:00:00+00:00").status_code
+        == 201
+    )
+    assert (
+        plan(
+            world, {"start_date": "2026-11-25", "kind": "maintenance", "target_mg_per_day": 300}
+        ).status_code
+        == 200
+    )
+    clock.set(at("2026-11-26T06:00:00+00:00"))
+    assert (
+        plan(world, {"start_date": "2026-11-26", "kind": "taper", "taper_days": 7}).status_code
+        == 200
+    )
+    moment = at("2026-11-26T00:30:00+00:00")
+    while moment < at("2026-12-03T00:00:00+00:00"):
+        worker_makes_doses(moment)
+        for dose in day(world, moment.date().isoformat())["doses"]:
+            when = at(dose["scheduled_at"]) + dt.timedelta(minutes=2)
+            clock.set(when)
+            assert mark(world, dose["id"], "taken", when).status_code == 201
+        moment += dt.timedelta(days=1)
+    state = db.session.get(PatientState, world.patient_id)
+    state.last_bowel_movement_at = at("2026-12-20T00:00:00+00:00")  # quiet bowel rules
+    db.session.commit()
+    for when in (at("2026-12-03T12:00:00+00:00"), at("2026-12-06T12:00:00+00:00")):
+        clock.set(when)
+        tick(world.app, when)
+        assert summary(world)["treatment"] == "stopped"
+        rules = db.session.scalars(
+            select(Escalation.rule).where(Escalation.patient_id == world.patient_id)
+        ).all()
+        assert "blood_test_overdue" not in rules, when
+    assert db.session.get(PatientState, world.patient_id).next_blood_test_due is None
+
+
 # --- a plan change never loses the day's reminders (issue 17, finding 3) ---------------------
 
 
