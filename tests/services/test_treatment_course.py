@@ -414,6 +414,43 @@ def test_a_count_below_500_interrupts_with_rechallenge_not_advised(taking: World
     assert shown["rechallenge"] == "not_advised"
 
 
+def test_a_count_below_500_entered_after_a_newer_one_still_carries_the_marker(
+    taking: World, clock: FakeClock
+) -> None:
+    """Defect: a count below 500 taken on clozapine but entered after a newer normal count (the
+    laboratory's results arrived out of order) left no "rechallenge not advised" marker,
+    although its anc_severe escalation opened. The newest count keeps the band and the state
+    (RULES.md 7 "Whose result counts"); the marker follows any count below 500 (RULES.md 6
+    "After ANC < 500 (UK red) ... a 'rechallenge not advised' marker")."""
+    clock.set(at("2026-11-27T12:00:00+00:00"))
+    assert (
+        add_anc(nurse(taking), taking.patient_id, 2000, "2026-11-27T09:00:00+00:00").status_code
+        == 201
+    )
+    assert (
+        add_anc(nurse(taking), taking.patient_id, 400, "2026-11-26T09:00:00+00:00").status_code
+        == 201
+    )
+    status = summary(taking)
+    assert (status["anc_band"], status["treatment"]) == ("normal", "in_titration")
+    assert (status["rechallenge"], status["rechallenge_cause"]) == ("not_advised", "anc_stop")
+    shown = nurse(taking).get(f"/api/patients/{taking.patient_id}/dose-plan").get_json()
+    assert shown["rechallenge"] == "not_advised"
+
+
+def test_a_baseline_below_500_entered_late_carries_no_marker(
+    taking: World, clock: FakeClock
+) -> None:
+    """A count taken before the first dose was due is a baseline (it refuses a start, RULES.md
+    2), not a count on clozapine: no marker, entered late or not."""
+    clock.set(at("2026-11-27T12:00:00+00:00"))
+    assert (
+        add_anc(nurse(taking), taking.patient_id, 400, "2026-11-20T09:00:00+00:00").status_code
+        == 201
+    )
+    assert summary(taking)["rechallenge"] is None
+
+
 # --- plan kinds (RULES.md 6; CONTRACT.md defaults) --------------------------------------------
 
 
