@@ -182,7 +182,8 @@ class TimeSummary:
     tracking_since: when diary tracking started (no bowel flag before 72 h of tracking without
     a recorded movement). first_missed_due_at: the earliest scheduled dose not taken since the
     last dose taken. today: the patient's local date. days_on_clozapine (optional; 1 = start
-    date) turns on the daily check-in prompt in days 1-28.
+    date) turns on the daily check-in prompt in days 1-28. doses_due_since (optional): when
+    the current stretch of due doses began (needs_retitration).
     """
 
     now: datetime
@@ -194,6 +195,7 @@ class TimeSummary:
     next_blood_test_due: date | None
     today: date
     days_on_clozapine: int | None = None
+    doses_due_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -230,7 +232,12 @@ def evaluate_time_rules(summary: TimeSummary) -> TimeRuleResult:
     if tracked >= WEEK and summary.bowel_movements_last_7d < MIN_BOWEL_MOVEMENTS_PER_WEEK:
         prompts.append(Prompt.BOWEL_FEWER_THAN_3_IN_7D.value)
 
-    if needs_retitration(summary.last_dose_taken_at, summary.first_missed_due_at, now):
+    if needs_retitration(
+        summary.last_dose_taken_at,
+        summary.first_missed_due_at,
+        now,
+        doses_due_since=summary.doses_due_since,
+    ):
         flags.append(_flag(Rule.MISSED_DOSES_48H, Severity.URGENT))
 
     if summary.next_blood_test_due is not None and summary.today > summary.next_blood_test_due:

@@ -442,13 +442,17 @@ def needs_retitration(
     last_dose_taken_at: datetime | None,
     first_missed_due_at: datetime | None,
     now: datetime,
+    *,
+    doses_due_since: datetime | None = None,
 ) -> bool:
     """Whether doses were missed for more than 48 h, so the plan needs re-titration.
 
     RULES.md 1 "Missed doses over 2 days (48 h since the last dose taken while doses were
     due)"; guideline L78 and L339 ">2 days". Strictly more than 48 h: 48:00:00 is False,
     48:00:01 True. No missed due dose: False. No dose ever taken: counted from the first
-    missed due dose. Naive datetimes are taken as UTC.
+    missed due dose. doses_due_since: the first dose due of the current stretch of due doses
+    (after a hold, a resume or a re-titration plan); a last dose taken before it counts from
+    it, since no dose was due in between. Naive datetimes are taken as UTC.
     """
     if first_missed_due_at is None:
         return False
@@ -456,4 +460,6 @@ def needs_retitration(
     if as_utc(first_missed_due_at) > now_utc:
         return False
     since = as_utc(last_dose_taken_at if last_dose_taken_at is not None else first_missed_due_at)
+    if doses_due_since is not None and as_utc(doses_due_since) > since:
+        since = as_utc(doses_due_since)
     return now_utc - since > RETITRATION_AFTER

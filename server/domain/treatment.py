@@ -334,6 +334,17 @@ def rechallenge_marker_after_anc(treatment: AncTreatment, *, ben: bool, uk_light
     return treatment is AncTreatment.STOP and not (ben and uk_lights)
 
 
+def after_earlier_clinic_anc(course: Course, *, marker: bool, on_clozapine: bool) -> Course:
+    """The course after a clinic count older than the newest one (entered late): the newest
+    keeps the band and the state (RULES.md 7 "Whose result counts"), but a count that carries
+    the marker (rechallenge_marker_after_anc) and was taken once clozapine had been started
+    (`on_clozapine`; before, it is a baseline) leaves "rechallenge not advised" all the same
+    (RULES.md 6 "After ANC < 500 (UK red)"; guideline L139, L149)."""
+    if not marker or not on_clozapine or course.rechallenge == Rechallenge.NOT_ADVISED:
+        return course
+    return replace(course, rechallenge=Rechallenge.NOT_ADVISED, rechallenge_cause=Cause.ANC_STOP)
+
+
 def after_missed_doses(course: Course, view: CourseView, now: datetime) -> Course | None:
     """Missed doses over 48 h (RULES.md 1, 6; guideline L78, L339) put an active course in
     needs_retitration, every time it happens; None when the course is not active (no doses

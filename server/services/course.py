@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.domain import Rule, load_profile
+from server.domain import Rule, load_profile, local_date
 from server.domain import treatment as rules
 from server.models import DosePlan, Patient, TreatmentEvent, User
 from server.policy import Actor
@@ -223,11 +223,8 @@ def clinic_anc(
     now: dt.datetime,
 ) -> bool:
     """A clinic blood count: its band is kept when it is the newest (True), and a band whose
-    treatment is interrupt or stop (UK red) interrupts the course (RULES.md 6)."""
-    if not states.clinic_anc_recorded(session, patient, band, collected_at, now):
-        return False
-    before = states.course_view(session, patient, now)
-    state = states.get_state(session, patient, now)
+    treatment is interrupt or stop (UK red) interrupts the course (RULES.md 6). An older count
+    entered late changes neither, but may leave the rechallenge marker."""
     profile = load_profile(patient.clinic.monitoring_profile)
     treatment = rules.anc_treatment(action)
     marker = rules.rechallenge_marker_after_anc(
@@ -235,6 +232,20 @@ def clinic_anc(
         ben=patient.benign_ethnic_neutropenia,
         uk_lights=profile.traffic_light is not None,
     )
+    if not states.clinic_anc_recorded(session, patient, band, collected_at, now):
+        first_plan = session.scalar(
+            select(func.min(DosePlan.start_date)).where(DosePlan.patient_id == patient.id)
+        )
+        taken_on = local_date(collected_at, patient.timezone)
+        course = states.course_of(states.get_state(session, patient, now))
+        after = rules.after_earlier_clinic_anc(
+            course, marker=marker, on_clozapine=first_plan is not None and first_plan <= taken_on
+        )
+        if after != course:
+            states.course_changed(session, patient, after, now)
+        return False
+    before = states.course_view(session, patient, now)
+    state = states.get_state(session, patient, now)
     course = states.course_of(state)
     after = rules.after_clinic_anc(course, before, treatment, marker=marker, now=now)
     if after != course:

@@ -202,8 +202,9 @@ def test_time_based_red_flags_are_delivered_too(
         state.last_bowel_movement_at = NOW + dt.timedelta(hours=40)
         when = NOW + dt.timedelta(hours=58)  # the 21:00 dose on day 1 was due; none taken
     else:
-        state.next_blood_test_due = dt.date(2026, 11, 25)
-        state.last_bowel_movement_at = NOW
+        # the count of 2026-11-25 is due again a week later: overdue the day after
+        when = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
+        state.last_bowel_movement_at = when - dt.timedelta(hours=1)
     db.session.commit()
     tick(clinic.app, channels, when)
     rules = [

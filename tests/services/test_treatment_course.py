@@ -205,6 +205,41 @@ def test_a_second_gap_needs_retitration_again(taking: World, clock: FakeClock) -
     assert causes.count("missed_doses_48h") == 2
 
 
+def test_a_retitration_plan_is_not_undone_by_the_week_old_last_dose(
+    taking: World, clock: FakeClock
+) -> None:
+    """Defect: minutes after a re-titration plan's first dose was due (not yet marked), the
+    cycle counted 48 h from the dose taken before the gap and put the course back in
+    needs_retitration (doses withheld, "do not restart", the team alerted) whenever another
+    time rule made the patient a candidate, here a quiet bowel diary. RULES.md 1 (line 21):
+    48 h since the last dose taken *while doses were due*."""
+    missed(taking, clock)
+    clock.set(at("2026-11-28T09:00:00+00:00"))
+    answer = plan(taking, {"start_date": "2026-11-28", "target_mg_per_day": 300})
+    assert answer.status_code == 200, answer.get_json()
+    state = db.session.get(PatientState, taking.patient_id)
+    state.last_bowel_movement_at = at("2026-11-25T00:00:00+00:00")  # candidate: bowel rule
+    db.session.commit()
+    first_dose = at("2026-11-28T21:00:00+00:00")
+    for when in (first_dose + dt.timedelta(minutes=5), first_dose + dt.timedelta(hours=48)):
+        clock.set(when)
+        tick(taking.app, when)
+        assert summary(taking)["treatment"] == "in_titration", when
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Escalation)
+            .where(Escalation.rule == "missed_doses_48h", Escalation.resolved_at.is_(None))
+        )
+        == 0
+    )
+    # still nothing taken 48 h after the re-titration's first dose was due: needs it again
+    later = first_dose + dt.timedelta(hours=48, minutes=1)
+    clock.set(later)
+    tick(taking.app, later)
+    assert summary(taking)["treatment"] == "needs_retitration"
+
+
 # --- a clinician's hold, resume and stop (CONTRACT.md treatment-events) -----------------------
 
 
@@ -379,6 +414,43 @@ def test_a_count_below_500_interrupts_with_rechallenge_not_advised(taking: World
     assert shown["rechallenge"] == "not_advised"
 
 
+def test_a_count_below_500_entered_after_a_newer_one_still_carries_the_marker(
+    taking: World, clock: FakeClock
+) -> None:
+    """Defect: a count below 500 taken on clozapine but entered after a newer normal count (the
+    laboratory's results arrived out of order) left no "rechallenge not advised" marker,
+    although its anc_severe escalation opened. The newest count keeps the band and the state
+    (RULES.md 7 "Whose result counts"); the marker follows any count below 500 (RULES.md 6
+    "After ANC < 500 (UK red) ... a 'rechallenge not advised' marker")."""
+    clock.set(at("2026-11-27T12:00:00+00:00"))
+    assert (
+        add_anc(nurse(taking), taking.patient_id, 2000, "2026-11-27T09:00:00+00:00").status_code
+        == 201
+    )
+    assert (
+        add_anc(nurse(taking), taking.patient_id, 400, "2026-11-26T09:00:00+00:00").status_code
+        == 201
+    )
+    status = summary(taking)
+    assert (status["anc_band"], status["treatment"]) == ("normal", "in_titration")
+    assert (status["rechallenge"], status["rechallenge_cause"]) == ("not_advised", "anc_stop")
+    shown = nurse(taking).get(f"/api/patients/{taking.patient_id}/dose-plan").get_json()
+    assert shown["rechallenge"] == "not_advised"
+
+
+def test_a_baseline_below_500_entered_late_carries_no_marker(
+    taking: World, clock: FakeClock
+) -> None:
+    """A count taken before the first dose was due is a baseline (it refuses a start, RULES.md
+    2), not a count on clozapine: no marker, entered late or not."""
+    clock.set(at("2026-11-27T12:00:00+00:00"))
+    assert (
+        add_anc(nurse(taking), taking.patient_id, 400, "2026-11-20T09:00:00+00:00").status_code
+        == 201
+    )
+    assert summary(taking)["rechallenge"] is None
+
+
 # --- plan kinds (RULES.md 6; CONTRACT.md defaults) --------------------------------------------
 
 
@@ -482,6 +554,48 @@ def test_a_taper_ends_the_course_as_stopped_without_a_false_alarm(
     assert state.treatment_status == "stopped" and state.treatment_cause == "taper_completed"
     assert state.treatment_since == at("2026-12-03T00:00:00+00:00")  # London, GMT
     assert summary(world)["treatment_since"] == "2026-12-03T00:00:00+00:00"
+
+
+def test_a_completed_taper_leaves_no_blood_test_overdue(world: World, clock: FakeClock) -> None:
+    """Defect: the ANC due date stored while the taper ran (2026-12-02) stayed after the taper
+    ended the course as stopped, and the cycle raised blood_test_overdue (urgent) for a patient
+    no longer on clozapine with a normal count, although the schedule asks nothing of them
+    (RULES.md 6 "stopped": monitoring continues only where the profile asks; RULES.md 3)."""
+    assert (
+        add_anc(world.clinician, world.patient_id, 2000, "2026-11-25T09:00:00+00:00").status_code
+        == 201
+    )
+    assert (
+        plan(
+            world, {"start_date": "2026-11-25", "kind": "maintenance", "target_mg_per_day": 300}
+        ).status_code
+        == 200
+    )
+    clock.set(at("2026-11-26T06:00:00+00:00"))
+    assert (
+        plan(world, {"start_date": "2026-11-26", "kind": "taper", "taper_days": 7}).status_code
+        == 200
+    )
+    moment = at("2026-11-26T00:30:00+00:00")
+    while moment < at("2026-12-03T00:00:00+00:00"):
+        worker_makes_doses(moment)
+        for dose in day(world, moment.date().isoformat())["doses"]:
+            when = at(dose["scheduled_at"]) + dt.timedelta(minutes=2)
+            clock.set(when)
+            assert mark(world, dose["id"], "taken", when).status_code == 201
+        moment += dt.timedelta(days=1)
+    state = db.session.get(PatientState, world.patient_id)
+    state.last_bowel_movement_at = at("2026-12-20T00:00:00+00:00")  # quiet bowel rules
+    db.session.commit()
+    for when in (at("2026-12-03T12:00:00+00:00"), at("2026-12-06T12:00:00+00:00")):
+        clock.set(when)
+        tick(world.app, when)
+        assert summary(world)["treatment"] == "stopped"
+        rules = db.session.scalars(
+            select(Escalation.rule).where(Escalation.patient_id == world.patient_id)
+        ).all()
+        assert "blood_test_overdue" not in rules, when
+    assert db.session.get(PatientState, world.patient_id).next_blood_test_due is None
 
 
 # --- a plan change never loses the day's reminders (issue 17, finding 3) ---------------------

@@ -262,6 +262,30 @@ def test_missed_doses_48h(since_last_dose: timedelta, flag: bool) -> None:
 
 
 @pytest.mark.parametrize(
+    ("since_due", "flag"),
+    [
+        # RULES.md 1 (line 21): "while doses were due" -- a re-titration plan's first dose,
+        # not yet marked, after a last dose taken 5 days before it
+        (timedelta(minutes=5), False),
+        (timedelta(hours=48), False),
+        (timedelta(hours=48, minutes=1), True),
+    ],
+)
+def test_missed_doses_count_from_when_doses_were_due_again(
+    since_due: timedelta, flag: bool
+) -> None:
+    due = NOW - since_due
+    result = evaluate_time_rules(
+        summary(
+            last_dose_taken_at=due - timedelta(days=5),
+            first_missed_due_at=due,
+            doses_due_since=due,
+        )
+    )
+    assert ("missed_doses_48h" in rules(result.red_flags)) is flag
+
+
+@pytest.mark.parametrize(
     ("due", "flag"),
     [
         # RULES.md 3: a test past its due date is overdue (guideline L303).

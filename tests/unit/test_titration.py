@@ -287,6 +287,25 @@ def test_needs_retitration_never_taken_counts_from_first_missed_dose() -> None:
     assert needs_retitration(None, NOW - timedelta(hours=47), NOW) is False
 
 
+@pytest.mark.parametrize(
+    ("since_due", "expected"),
+    [
+        (timedelta(hours=1), False),
+        (timedelta(hours=48), False),  # exactly 48 h of due doses is not "over 2 days"
+        (timedelta(hours=48, seconds=1), True),
+    ],
+)
+def test_needs_retitration_counts_only_while_doses_were_due(
+    since_due: timedelta, expected: bool
+) -> None:
+    """RULES.md 1 (line 21) "48 h since the last dose taken while doses were due": the last
+    dose was taken a week ago, before a hold or a re-titration plan; doses are due again from
+    `due`, so the clock runs from there, not from the week-old dose."""
+    due = NOW - since_due
+    last = NOW - timedelta(days=7)
+    assert needs_retitration(last, due, NOW, doses_due_since=due) is expected
+
+
 def test_needs_retitration_treats_naive_as_utc() -> None:
     naive_last = (NOW - timedelta(hours=49)).replace(tzinfo=None)
     assert needs_retitration(naive_last, naive_last + timedelta(hours=12), NOW) is True

@@ -19,6 +19,7 @@ from server.domain.treatment import (
     TransitionRefused,
     after_clinic_anc,
     after_clinician,
+    after_earlier_clinic_anc,
     after_missed_doses,
     after_plan,
     after_taper,
@@ -200,6 +201,28 @@ def test_the_rechallenge_marker_after_a_count(
     treatment: AncTreatment, ben: bool, uk: bool, marker: bool
 ) -> None:
     assert rechallenge_marker_after_anc(treatment, ben=ben, uk_lights=uk) is marker
+
+
+@pytest.mark.parametrize(
+    ("marker", "on_clozapine", "rechallenge"),
+    [
+        # RULES.md 6 (line 126) "After ANC < 500 (UK red) ... 'rechallenge not advised'": a
+        # count entered after a newer one still leaves it once clozapine had been started
+        (True, True, "not_advised"),
+        (True, False, None),  # a baseline: it refuses a start, nothing to rechallenge
+        (False, True, None),  # not a stop band
+    ],
+)
+def test_an_earlier_count_entered_late_leaves_only_the_marker(
+    marker: bool, on_clozapine: bool, rechallenge: str | None
+) -> None:
+    before = course("in_titration")
+    after = after_earlier_clinic_anc(before, marker=marker, on_clozapine=on_clozapine)
+    assert after.rechallenge == rechallenge
+    # the newest count keeps the state (RULES.md 7 "Whose result counts")
+    assert (after.state, after.since, after.cause) == (before.state, before.since, before.cause)
+    if rechallenge:
+        assert after.rechallenge_cause == Cause.ANC_STOP
 
 
 def test_a_baseline_below_500_refuses_the_start_and_leaves_no_marker() -> None:

@@ -19,6 +19,7 @@ from server.domain.red_flags import BOWEL_PROMPT_AFTER, WEEK
 from server.domain.titration import RETITRATION_AFTER
 from server.models import Escalation, Patient, PatientState
 from server.services import course, escalations
+from server.services import state as states
 from server.services.content import Content
 from server.services.sql import batches
 from server.services.steps.base import CycleRun, Step
@@ -115,6 +116,7 @@ def evaluate_all(session: Session, now: dt.datetime, content: Content) -> Evalua
                 bowel_movements_last_7d=recent,
                 last_dose_taken_at=row.last_dose_taken_at,
                 first_missed_due_at=first_missed if row.doses_due_since else None,
+                doses_due_since=row.doses_due_since,
                 next_blood_test_due=row.next_blood_test_due,
                 today=local_date(now, row.timezone),
             )
@@ -133,6 +135,13 @@ def evaluate_all(session: Session, now: dt.datetime, content: Content) -> Evalua
             # every time it happens (an escalation still open or acknowledged is added to)
             if missed and not course.missed_doses(session, patient, now):
                 continue
+            # the stored due date is the candidate query's copy, written when something
+            # happened; the calendar may have moved the course since (a taper that ended it):
+            # the schedule decides, and the copy follows (RULES.md 3, 6)
+            if flag.rule == Rule.BLOOD_TEST_OVERDUE:
+                due = states.blood_schedule_refreshed(session, patient, now)
+                if due is None or due.status != "overdue":
+                    continue
             escalation, _ = escalations.raise_flag(
                 session,
                 patient=patient,
