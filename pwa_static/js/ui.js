@@ -39,12 +39,16 @@ function isWarning(item) {
 
 const SEVERITY_RANK = { emergency: 0, urgent: 1, routine: 2 };
 
-/** The flags a report raises, classed on the phone as the server classes it ({rule, severity,
+/** The flags a report raises, read on the phone as the server reads it ({rule, severity,
  * advice}, one a rule, emergency first): a temperature from FEVER_C counts as a fever; each
  * symptom raises its own flags and each pair of them the catalogue names raises more (no rule
- * asks for more than two: server/domain/red_flags.py `raised_in_pairs`). The days on
- * clozapine are not known here, so a heart symptom with fever reads as in the first weeks. */
-export function offlineFlags(codes, temperature, catalogue = state.catalogue) {
+ * asks for more than two: server/domain/red_flags.py `raised_in_pairs`); then the catalogue's
+ * `context` rules (server/domain/signals.py `reading_context`) with what the phone knows: the
+ * clinic's band (`band`) and the hours since the last bowel movement (`hoursWithoutBowel`).
+ * The days on clozapine are not known here, so a heart symptom with fever reads as in the
+ * first weeks. */
+export function offlineFlags(codes, temperature, known = {}, catalogue = state.catalogue) {
+  const { band = null, hoursWithoutBowel = null } = known;
   const reported = new Set(codes);
   if (temperature !== null && temperature !== undefined && temperature >= FEVER_C) reported.add('fever');
   const found = new Map();
@@ -58,14 +62,23 @@ export function offlineFlags(codes, temperature, catalogue = state.catalogue) {
   for (const pair of (catalogue && catalogue.pairs) || []) {
     if (pair.symptoms.every((code) => reported.has(code))) raise(pair);
   }
+  const { neutropenic, diary } = (catalogue && catalogue.context) || {};
+  if (neutropenic && neutropenic.bands.includes(band)) {
+    for (const flag of found.values()) {
+      if (neutropenic.rules.includes(flag.rule)) found.set(flag.rule, { ...flag, severity: neutropenic.severity, advice: neutropenic.advice });
+    }
+  }
+  if (diary && hoursWithoutBowel !== null && hoursWithoutBowel >= diary.hours && diary.symptoms.some((code) => reported.has(code))) {
+    if (!found.has(diary.rule)) raise(diary);
+  }
   return [...found.values()].sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
 }
 
 /** Advice known on the phone for a report made offline: [{title, text, call_now, emergency}],
  * one for each warning its flags raise, emergencies first. */
-export function offlineAdvice(codes, temperature) {
+export function offlineAdvice(codes, temperature, known) {
   const advice = (state.catalogue && state.catalogue.advice) || {};
-  return offlineFlags(codes, temperature)
+  return offlineFlags(codes, temperature, known)
     .filter((flag) => flag.severity !== 'routine' && advice[flag.advice])
     .map((flag) => {
       const entry = advice[flag.advice];
@@ -79,8 +92,8 @@ export function offlineAdvice(codes, temperature) {
 }
 
 /** Does this report need the "your team does not know yet: call if severe" message offline? */
-export function isRedFlag(codes, temperature) {
-  return offlineFlags(codes, temperature).some((flag) => flag.severity !== 'routine');
+export function isRedFlag(codes, temperature, known) {
+  return offlineFlags(codes, temperature, known).some((flag) => flag.severity !== 'routine');
 }
 
 // things that are not symptoms but change the care: asked apart from the symptoms
@@ -97,9 +110,9 @@ export function symptomGroups() {
   return Object.entries(groups).filter(([, items]) => items.length);
 }
 
-/** Is what is ticked an emergency (alone or together: constipation with vomiting, say)? */
-export function isEmergency(codes) {
-  return offlineFlags(codes, null).some((flag) => flag.severity === 'emergency');
+/** Is what is ticked an emergency (alone, together, or with what the phone knows)? */
+export function isEmergency(codes, known) {
+  return offlineFlags(codes, null, known).some((flag) => flag.severity === 'emergency');
 }
 
 // --- the device (dom.js, shared with the care-team app's push client) --------------------------

@@ -121,6 +121,30 @@ def read_symptom_report(
     return sort_flags(flags)
 
 
+def reading_context() -> dict[str, dict[str, object]]:
+    """The two rules of `read_symptom_report` that need more than the report, as data, for a
+    phone that reads a report offline (with each symptom's flags and red_flags.raised_in_pairs):
+    `neutropenic` (which rules become which emergency under which clinic bands) and `diary`
+    (which symptoms raise which flag after how many hours without a bowel movement).
+    tests/browser/test_offline.py holds the app's reading to read_symptom_report."""
+    obstruction = _flag(Rule.BOWEL_OBSTRUCTION_SIGNS, Severity.EMERGENCY)
+    return {
+        "neutropenic": {
+            "rules": sorted(_INFECTION_RULES),
+            "bands": sorted(NEUTROPENIC_BANDS),
+            "severity": Severity.EMERGENCY.value,
+            "advice": Advice.NEUTROPENIC_FEVER.value,
+        },
+        "diary": {
+            "symptoms": sorted(str(code) for code in _OBSTRUCTION_SIGNS),
+            "hours": OBSTRUCTION_AFTER_HOURS,
+            "rule": obstruction.rule,
+            "severity": obstruction.severity,
+            "advice": obstruction.advice,
+        },
+    }
+
+
 # --- results ------------------------------------------------------------------------------
 
 

@@ -51,5 +51,6 @@ class GuidancePageOut(GuidanceItemOut):
 class CatalogueOut(Out):
     symptoms = fields.List(fields.Dict())
     pairs = fields.List(fields.Dict())
+    context = fields.Dict()
     bristol = fields.List(fields.Dict())
     advice = fields.Dict()

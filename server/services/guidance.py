@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.domain import RedFlag, classify_symptoms, raised_in_pairs
+from server.domain.signals import reading_context
 from server.services.content import Content
 from server.services.errors import NotFound
 
@@ -17,11 +18,12 @@ def page(content: Content, slug: str) -> dict[str, Any]:
 
 
 def catalogue(content: Content) -> dict[str, Any]:
-    """Labels for the apps, and how the domain classes a report (read with unknown days on
-    clozapine, the cautious reading): each symptom's flags alone (`red_flag` and `severity` the
-    first's), and the pairs of symptoms that raise more than their symptoms alone. The patient
-    app keeps it, so that a report made offline is classed as the server would class it; no
-    rule asks for more than two symptoms (domain `raised_in_pairs`)."""
+    """Labels for the apps, and how the domain reads a report (with unknown days on clozapine,
+    the cautious reading): each symptom's flags alone (`red_flag` and `severity` the first's),
+    the pairs of symptoms that raise more than their symptoms alone (no rule asks for more than
+    two: domain `raised_in_pairs`), and the rules that read the clinic's band and the bowel
+    diary too (`context`: domain `reading_context`). The patient app keeps it, so that a report
+    made offline is read as the server would read it."""
     offered = {code: label for code, label in content.symptoms.items() if not label.get("alias_of")}
     symptoms = []
     for code, label in offered.items():  # an alias is accepted from older apps, not offered
@@ -45,7 +47,13 @@ def catalogue(content: Content) -> dict[str, Any]:
         code: {key: entry.get(key) for key in ("title", "patient", "caregiver", "call_now")}
         for code, entry in content.advice.items()
     }
-    return {"symptoms": symptoms, "pairs": pairs, "bristol": bristol, "advice": advice}
+    return {
+        "symptoms": symptoms,
+        "pairs": pairs,
+        "context": reading_context(),
+        "bristol": bristol,
+        "advice": advice,
+    }
 
 
 def _flag(flag: RedFlag) -> dict[str, str]:

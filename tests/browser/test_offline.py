@@ -209,3 +209,52 @@ def test_a_first_start_offline_offers_and_classes_every_symptom_as_the_server_do
     page.get_by_text("This phone is offline, so your care team does not know yet.").wait_for()
     page.get_by_role("heading", name=advice["title"]).first.wait_for()
     shot(page, "25-first-start-offline-emergency")
+
+
+def test_the_app_reads_a_report_as_the_server_does(phone: Any, server: LiveServer) -> None:
+    """The app's own reading (js/ui.js `offlineFlags`, from the catalogue) gives the flags the
+    domain's read_symptom_report gives, for every report of one or two symptoms (and the
+    triples of the pair rules), with and without a fever temperature, under each clinic band
+    and with the diary at 47.9 h and 48 h without a bowel movement (RULES.md 4 and 7:
+    neutropenic fever, obstruction from the diary), the days on clozapine unknown."""
+    import itertools
+
+    from server.domain.signals import read_symptom_report
+
+    catalogue = server.clinician.call("GET", "/api/catalogue?lang=en")
+    codes = sorted(item["code"] for item in catalogue["symptoms"])
+    reports = [[code] for code in codes] + [list(p) for p in itertools.combinations(codes, 2)]
+    reports += [sorted({*p["symptoms"], extra}) for p in catalogue["pairs"] for extra in codes]
+    cases = [
+        {"codes": report, "temperature": temperature, "band": band, "hours": hours}
+        for report in reports
+        for temperature in (None, 38.0)
+        for band in (None, "mild", "moderate", "severe")
+        for hours in (None, 47.9, 48.0)
+    ]
+    page = phone.new_page()
+    page.goto("/")
+    page.get_by_role("heading", name="Sign in").wait_for()
+    read = page.evaluate(
+        """async ([catalogue, cases]) => {
+             const { offlineFlags } = await import('/static/js/ui.js');
+             return cases.map((c) => offlineFlags(c.codes, c.temperature,
+               { band: c.band, hoursWithoutBowel: c.hours }, catalogue));
+           }""",
+        [catalogue, cases],
+    )
+    differ = []
+    for case, flags in zip(cases, read, strict=True):
+        expected = read_symptom_report(
+            case["codes"],
+            temperature_c=case["temperature"],
+            days_on_clozapine=None,
+            clinic_anc_band=case["band"],
+            hours_without_bowel_movement=case["hours"],
+        )
+        want = sorted((f.rule, f.severity, f.advice) for f in expected)
+        got = sorted((f["rule"], f["severity"], f["advice"]) for f in flags)
+        if got != want:
+            differ.append((case, got, want))
+    assert len(cases) > 8000
+    assert differ == [], differ[:5]

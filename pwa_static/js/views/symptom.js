@@ -5,6 +5,7 @@
 import { FEVER_C, PLAUSIBLE_C } from '../clinical.js';
 import { h, uid } from '../dom.js';
 import { formatNumber, t } from '../i18n.js';
+import { entries } from '../outbox.js';
 import { ensureCatalogue, isCaregiver, savedAnswer, state } from '../store.js';
 import {
   callButton, emergencyNumber, errorBox, field, isEmergency, isRedFlag, messageFor, offlineAdvice, setFieldError, symptomGroups,
@@ -50,7 +51,23 @@ function temperatureNote(result, localError) {
   return h('p', { class: 'notice', role: 'status' }, t('symptom.tempNotSent', { why }));
 }
 
-function resultPanel(result, body, localError, summary) {
+const HOUR_MS = 60 * 60 * 1000;
+
+/** What the phone knows that the server reads a report with (ui.js offlineFlags): the clinic's
+ * band, and the hours since the last bowel movement (kept from the server, or logged here
+ * since; else since tracking began), as server/services/diary.py counts them. */
+async function knownHere(summary) {
+  const waiting = await entries(state.user.id).catch(() => []);
+  const logged = waiting
+    .filter((entry) => entry.kind === 'bowel' && String(entry.patientId) === String(state.patientId))
+    .map((entry) => entry.body && entry.body.occurred_at);
+  const movements = [summary && summary.last_bowel_movement_at, ...logged].filter(Boolean).map(Date.parse);
+  const since = movements.length ? Math.max(...movements) : Date.parse((summary && summary.tracking_since) || '');
+  const hours = (Date.now() - since) / HOUR_MS;
+  return { band: (summary && summary.anc_band) || null, hoursWithoutBowel: hours >= 0 ? hours : null };
+}
+
+function resultPanel(result, body, localError, summary, known) {
   const panel = h('section', { class: 'stack result', 'aria-labelledby': 'result-title' });
   if (result.outcome === 'sent') {
     const flags = [...((result.data && result.data.red_flags) || [])]
@@ -73,11 +90,11 @@ function resultPanel(result, body, localError, summary) {
   } else {
     // on this phone only: nobody has been told yet, and the advice says so
     panel.append(h('h2', { id: 'result-title', tabindex: '-1' }, t('saved.notSent')));
-    if (isRedFlag(body.symptoms, body.temperature_c)) {
+    if (isRedFlag(body.symptoms, body.temperature_c, known)) {
       panel.append(h('div', { class: 'flag card severity-emergency' },
         h('p', { class: 'big' }, say('symptom.offlineTold', { number: emergencyNumber() })),
         callButton()));
-      panel.append(...offlineAdvice(body.symptoms, body.temperature_c).map((item) => adviceCard({ ...item, severity: item.emergency ? 'emergency' : 'urgent' })));
+      panel.append(...offlineAdvice(body.symptoms, body.temperature_c, known).map((item) => adviceCard({ ...item, severity: item.emergency ? 'emergency' : 'urgent' })));
       panel.append(contactSection(summary));
     }
     panel.append(h('p', {}, t('saved.notSentHelp')));
@@ -90,6 +107,7 @@ function resultPanel(result, body, localError, summary) {
 
 export async function render() {
   await ensureCatalogue();
+  const known = await knownHere(await savedAnswer(`summary:${state.patientId}`));
   const errors = errorBox();
   const temperature = h('input', { type: 'text', name: 'temperature_c', inputmode: 'decimal', autocomplete: 'off', size: '6' });
   const notes = h('textarea', { name: 'notes', rows: '3', maxlength: '1000' });
@@ -107,7 +125,7 @@ export async function render() {
         value: item.code,
         'aria-describedby': item.hint ? `${id}-hint` : null,
         onchange: () => {
-          urgent.hidden = !isEmergency(boxes.filter((b) => b.checked).map((b) => b.value));
+          urgent.hidden = !isEmergency(boxes.filter((b) => b.checked).map((b) => b.value), known);
         },
       });
       boxes.push(box);
@@ -143,7 +161,7 @@ export async function render() {
   }
   async function answered(result, body) {
     const summary = await savedAnswer(`summary:${state.patientId}`);
-    return resultPanel(result, body, temp.error, summary);
+    return resultPanel(result, body, temp.error, summary, await knownHere(summary));
   }
   const page = logScreen({
     kind: 'symptom',
