@@ -6,8 +6,10 @@ names its section and guideline line.
 
 from server.domain.anc import (
     ANC_UNITS,
+    AncBandEdge,
     AncInterpretation,
     BaselineCheck,
+    anc_band_edges,
     baseline_allows_start,
     baseline_allows_start_on,
     interpret_anc,
@@ -124,6 +126,7 @@ __all__ = [
     "TRAFFIC_LIGHTS",
     "Advice",
     "AncBand",
+    "AncBandEdge",
     "AncInterpretation",
     "BaselineCheck",
     "CountReading",
@@ -147,6 +150,7 @@ __all__ = [
     "TimeSummary",
     "TrafficLight",
     "TreatmentBreak",
+    "anc_band_edges",
     "anc_phase_interval_days",
     "as_utc",
     "available_profiles",

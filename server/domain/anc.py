@@ -237,6 +237,45 @@ def interpret_uk_counts(
     )
 
 
+@dataclass(frozen=True)
+class AncBandEdge:
+    """Where one ANC band begins: a count (cells/uL) at or above min_cells_per_ul, and below
+    the edge above it, falls in `band` (under a traffic-light profile, in `traffic_light`)."""
+
+    min_cells_per_ul: float
+    band: str
+    traffic_light: str | None = None
+
+
+def anc_band_edges(profile: Profile, *, ben: bool) -> tuple[AncBandEdge, ...]:
+    """The bands a patient's ANC is read with, highest first, the last beginning at 0.
+
+    The same reading as the lab results get (RULES.md 2, lines 26-49): without traffic lights,
+    the profile's general table, or its BEN table for a BEN patient when it has one
+    (interpret_anc); under traffic lights (uk-smpc), the neutrophil cut-offs of the lights,
+    green >= 2.0, amber 1.5-2.0, red < 1.5 x10^9/L (interpret_uk_counts), whatever the BEN
+    flag, since UK BEN cut-offs are not encoded (RULES.md 2, line 49).
+    """
+    scheme = profile.traffic_light
+    if scheme is None:
+        return tuple(
+            AncBandEdge(rule.min_cells_per_ul, rule.band) for rule in profile.band_rules(ben=ben)
+        )
+    starts = (
+        (to_cells_per_ul(scheme.green_neutrophils_min, GIGA_PER_L), TrafficLight.GREEN.value),
+        (to_cells_per_ul(scheme.red_neutrophils_below, GIGA_PER_L), TrafficLight.AMBER.value),
+        (0.0, TrafficLight.RED.value),
+    )
+    edges: list[AncBandEdge] = []
+    for start, light in starts:
+        # a light whose range is empty (amber when red and green meet) begins where the one
+        # above it does: the one above wins, as in traffic_light_of
+        if edges and edges[-1].min_cells_per_ul <= start:
+            continue
+        edges.append(AncBandEdge(start, scheme.rule_for(light).band, light))
+    return tuple(edges)
+
+
 def baseline_allows_start(
     baseline_counts_cells_per_ul: Sequence[float],
     *,

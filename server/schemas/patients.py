@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import fields, validate
 
+from server.domain.codes import ANC_BANDS, TRAFFIC_LIGHTS
 from server.domain.tablets import TABLET_STRENGTHS_MG
 from server.domain.treatment import COURSE_STATES
 from server.schemas.clinic import PatientContactOut
@@ -129,6 +130,25 @@ class OpenRedFlagOut(Out):
     call_now = fields.Boolean()
 
 
+class AncBandEdgeOut(Out):
+    """An anc.AncBandEdge: where one ANC band begins."""
+
+    min_cells_per_ul = fields.Float(
+        metadata={
+            "description": "A count (cells/uL) at or above this, and below the edge above it, "
+            "is in the band."
+        }
+    )
+    band = fields.String(metadata={"enum": sorted(ANC_BANDS)})
+    traffic_light = fields.String(
+        allow_none=True,
+        metadata={
+            "enum": sorted(TRAFFIC_LIGHTS),
+            "description": "The UK light of the band (null: a profile without traffic lights).",
+        },
+    )
+
+
 class PatientDetailOut(PatientOut):
     """A patients.PatientSummary."""
 
@@ -143,6 +163,16 @@ class PatientDetailOut(PatientOut):
     care_team_contact = fields.Nested(
         PatientContactOut,
         metadata={"description": 'The clinic\'s number and hours for "Call my care team".'},
+    )
+    anc_band_edges = fields.List(
+        fields.Nested(AncBandEdgeOut),
+        metadata={
+            "description": "The bands the patient's ANC results are read with, highest first, "
+            "the last beginning at 0: those of the clinic's monitoring profile (its BEN table "
+            "for a patient with benign ethnic neutropenia, where the profile has one; under "
+            "traffic lights, the lights' neutrophil cut-offs). The care team's chart draws a "
+            "line at each edge above 0."
+        },
     )
 
 

@@ -20,12 +20,14 @@ from sqlalchemy.orm import Session
 
 from server.domain import (
     AncBand,
+    AncBandEdge,
     AncInterpretation,
     Prompt,
     ResultReading,
     ResultSource,
     Rule,
     Severity,
+    anc_band_edges,
     interpret_anc,
     interpret_uk_counts,
     is_far_from,
@@ -120,6 +122,13 @@ def _same_day(
             .order_by(LabResult.collected_at.desc(), LabResult.id.desc())
         )
     )
+
+
+def band_edges(patient: Patient) -> tuple[AncBandEdge, ...]:
+    """The bands the patient's ANC is read with by _read_count, highest first: the clinic's
+    monitoring profile, with its BEN table for a BEN patient (RULES.md 2)."""
+    profile = load_profile(patient.clinic.monitoring_profile)
+    return anc_band_edges(profile, ben=patient.benign_ethnic_neutropenia)
 
 
 def _read_count(

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, false, select
 from sqlalchemy.orm import Session
 
+from server.domain import AncBandEdge
 from server.models import Escalation, Patient
 from server.policy import Actor, reach_of
-from server.services import clinic_settings, escalations
+from server.services import clinic_settings, escalations, labs
 from server.services import state as states
 from server.services.content import Content
 
@@ -42,7 +43,8 @@ class OpenRedFlag:
 @dataclass(frozen=True)
 class PatientSummary:
     """The patient as the apps show them: the row, their status and next blood count, their
-    open red flags, what to do while doses are withheld, and how to reach the care team."""
+    open red flags, what to do while doses are withheld, how to reach the care team, and the
+    ANC bands their results are read with (the edges the care team's chart draws)."""
 
     patient: Patient
     status: states.PatientStatus
@@ -50,6 +52,7 @@ class PatientSummary:
     open_red_flags: list[OpenRedFlag]
     treatment_advice: dict[str, str] | None
     care_team_contact: dict[str, str | None]
+    anc_band_edges: tuple[AncBandEdge, ...]
 
 
 def summary(
@@ -80,6 +83,7 @@ def summary(
         if content and status.doses_withheld
         else None,
         care_team_contact=clinic_settings.patient_contact(patient.clinic),
+        anc_band_edges=labs.band_edges(patient),
     )
 
 

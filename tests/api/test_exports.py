@@ -20,7 +20,14 @@ from server.models import AuditEvent, BowelMovement, Escalation, LabResult, Pati
 from server.models_exports import CalendarFeed
 from server.services.content import Content
 from tests.support.clock import FakeClock
-from tests.support.world import ApiClient, World, add_anc, start_plan, worker_makes_doses
+from tests.support.world import (
+    ApiClient,
+    World,
+    add_anc,
+    enrol_patient,
+    start_plan,
+    worker_makes_doses,
+)
 
 CONTENT = Content(Path(__file__).resolve().parents[2] / "content")
 SPANISH = {"Accept-Language": "es-ES,es;q=0.9"}
@@ -265,6 +272,32 @@ def test_report_in_spanish_for_a_spanish_reader(filled: World) -> None:
     english = _pdf_text(filled.patient.get(path))
     assert "Adherence per week" in english and "Clozapine clinic summary" in english
     assert "Sep 1, 2026 to Nov 25, 2026" in english and "mild" in english
+
+
+def test_the_report_draws_the_bands_the_patient_is_read_with(world: World) -> None:
+    """The chart's dashed lines and the heading's bands are the clinic's profile (and BEN's
+    table), not the guideline's 1500/1000/500 whatever the profile (RULES.md 2)."""
+    at = "2026-11-25T09:00:00+00:00"
+    assert add_anc(world.clinician, world.patient_id, 2600, at).status_code == 201
+    path = f"/api/patients/{world.patient_id}/report.pdf"
+    text = _pdf_text(world.clinician.get(path))
+    assert "bands: normal >= 1,500, mild >= 1,000, moderate >= 500, severe < 500)" in text
+    assert "1,500 normal\n1,000 mild\n500 moderate\n" in text
+    spanish = _pdf_text(world.clinician.get(path, headers=SPANISH))
+    assert (
+        "grupos: normal 1.500 o más, leve 1.000 o más, moderado 500 o más, grave menos" in spanish
+    )
+    ben = enrol_patient(world.clinician, "Robin", ben=True)["id"]
+    assert add_anc(world.clinician, ben, 2600, at).status_code == 201
+    text = _pdf_text(world.clinician.get(f"/api/patients/{ben}/report.pdf"))
+    assert "bands: normal >= 1,000, mild >= 500, severe < 500)" in text
+    assert "1,000 normal\n500 mild\n" in text
+    settings = world.admin.put("/api/clinic/settings", json={"monitoring_profile": "uk-smpc"})
+    assert settings.status_code == 200, settings.get_json()
+    text = _pdf_text(world.clinician.get(path))
+    assert "bands: normal >= 2,000, mild >= 1,500, severe < 1,500)" in text
+    assert "2,000 normal\n1,500 mild\n" in text
+    assert "1,000" not in text and "500 moderate" not in text
 
 
 def test_report_without_compression_shows_the_name_in_the_bytes(filled: World) -> None:

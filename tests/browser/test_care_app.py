@@ -298,9 +298,11 @@ def test_banner_says_when_the_scheduler_is_not_running(desk: Any, server: LiveSe
 # --- clinic settings ------------------------------------------------------------------------------
 
 
-def care_member(server: LiveServer, role: str, email: str, name: str) -> Person:
-    """A member of the live server clinician's clinic, made with the CLI the way
-    live_server.start() makes the clinician (same instance, same environment)."""
+def care_member(
+    server: LiveServer, role: str, email: str, name: str, clinic: str = "Browser test clinic"
+) -> Person:
+    """A member of the live server clinician's clinic (or of `clinic`), made with the CLI the
+    way live_server.start() makes the clinician (same instance, same environment)."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY"}}
     env.update(
         COMPANION_INSTANCE_PATH=str(server.instance),
@@ -312,7 +314,7 @@ def care_member(server: LiveServer, role: str, email: str, name: str) -> Person:
         [
             str(Path(BIN) / "companion"),
             *["create-user", "--role", role, "--email", email, "--name", name],
-            *["--clinic", "Browser test clinic", "--password-stdin"],
+            *["--clinic", clinic, "--password-stdin"],
         ],
         cwd=ROOT,
         env=env,
@@ -524,4 +526,101 @@ def test_a_care_team_member_changes_their_password(desk: Any, server: LiveServer
         "POST", "/api/session", json={"email": member.email, "password": PASSWORD}
     )
     assert old.status_code == 401
+    assert not errors, errors
+
+
+# --- the ANC chart's lines are the patient's own bands (RULES.md 2) -------------------------
+
+
+def add_counts(api: Api, patient_id: int, values: tuple[float, ...]) -> None:
+    now = dt.datetime.now(dt.UTC)
+    for days, value in enumerate(reversed(values), start=1):
+        api.call(
+            "POST",
+            f"/api/patients/{patient_id}/lab-results",
+            json={
+                "test": "anc",
+                "value": value,
+                "unit": "cells/uL",
+                "collected_at": (now - dt.timedelta(days=days)).isoformat(),
+            },
+        )
+
+
+def chart_lines(page: Any, patient_id: int, name: str) -> dict[str, Any]:
+    page.goto(f"/care/#/patients/{patient_id}")
+    page.get_by_role("heading", name=name, level=1, exact=True).wait_for()
+    chart = page.locator("#sec-anc svg.care-chart")
+    chart.wait_for()
+    lines = chart.locator("line.threshold")
+    return {
+        "at": [lines.nth(i).get_attribute("data-cells-per-ul") for i in range(lines.count())],
+        "lights": [lines.nth(i).get_attribute("data-light") for i in range(lines.count())],
+        "labels": chart.locator("text.threshold-label").all_text_contents(),
+        "summary": chart.get_attribute("aria-label"),
+        "legend": page.locator("#sec-anc p.hint").inner_text(),
+    }
+
+
+def test_the_anc_chart_draws_the_clinics_profile(
+    desk: Any, browser: Any, server: LiveServer
+) -> None:
+    """A nurse of a UK traffic-light clinic sees the UK lines (neutrophils 2.0 and 1.5 x10^9/L,
+    amber and red below), not the guideline's 1500/1000/500; the guideline clinic's patients
+    keep theirs, a BEN patient's lines are the BEN table's (RULES.md 2)."""
+    tag = os.getpid()
+    uk_admin = care_member(
+        server, "admin", f"uk-admin-{tag}@browser.test", "Una Admin", "UK clinic"
+    )
+    nurse = care_member(
+        server, "clinician", f"uk-nurse-{tag}@browser.test", "Nia Nurse", "UK clinic"
+    )
+    admin_api(server, uk_admin).call(
+        "PUT", "/api/clinic/settings", json={"monitoring_profile": "uk-smpc"}
+    )
+    uk_api = server.new_api()
+    uk_api.sign_in(nurse.email, nurse.password)
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    enrolment = {"timezone": "Europe/London", "clozapine_start_date": today}
+    uk_patient = uk_api.call("POST", "/api/patients", json={"display_name": "Ula", **enrolment})
+    add_counts(uk_api, uk_patient["id"], (2600, 1800, 1300))
+    ben_patient = server.clinician.call(
+        "POST",
+        "/api/patients",
+        json={"display_name": "Bea", "benign_ethnic_neutropenia": True, **enrolment},
+    )["id"]
+    add_counts(server.clinician, ben_patient, (1600, 1200, 700))
+    general = server.enrol_patient(dose_plan=False, activate=False)
+    add_counts(server.clinician, general.patient_id, (2600, 1700, 1300))
+
+    page = desk.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    care_sign_in(page, nurse.email)
+    uk = chart_lines(page, uk_patient["id"], "Ula")
+    shot(page, "care-anc-chart-uk")
+    assert uk["at"] == ["2000", "1500"] and uk["lights"] == ["green", "amber"]
+    assert uk["labels"] == ["2000", "1500"]
+    assert "lines at 2000, 1500:" in uk["summary"]
+    assert (
+        uk["legend"]
+        == "Dashed lines: 2000 (below it: Amber), 1500 (below it: Red). Values in cells/µL."
+    )
+
+    # the guideline clinic's nurse, in a browser of their own
+    other_desk = browser.new_context(base_url=server.url, **DESKTOP)
+    page = other_desk.new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    care_sign_in(page)
+    guideline = chart_lines(page, general.patient_id, general.display_name)
+    assert guideline["at"] == ["1500", "1000", "500"] and guideline["lights"] == [None] * 3
+    assert guideline["labels"] == ["1500", "1000", "500"]
+    assert guideline["legend"] == (
+        "Dashed lines: 1500 (below it: Mild), 1000 (below it: Moderate), "
+        "500 (below it: Severe). Values in cells/µL."
+    )
+    ben = chart_lines(page, ben_patient, "Bea")
+    assert ben["at"] == ["1000", "500"] and ben["labels"] == ["1000", "500"]
+    assert "lines at 1000, 500:" in ben["summary"]
+    other_desk.close()
     assert not errors, errors

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import pytest
 
 from server.domain import (
     ANC_UNITS,
+    AncBandEdge,
     Profile,
+    anc_band_edges,
     baseline_allows_start,
     interpret_anc,
+    interpret_uk_counts,
     interpret_uk_traffic_light,
     load_profile,
+    parse_profile,
     to_cells_per_ul,
 )
 
 GUIDELINE = load_profile("guideline")
 US = load_profile("us-label-2025")
 UK = load_profile("uk-smpc")
+PROFILE_DIR = Path(__file__).resolve().parents[2] / "server" / "domain" / "profiles"
 
 # (cells/uL, band, action, next test in days, escalation, severity)
 GENERAL_ROWS = [
@@ -200,6 +207,83 @@ def test_uk_traffic_light_needs_a_traffic_light_profile() -> None:
 def test_uk_traffic_light_rejects_impossible_counts(wbc: float, neut: float) -> None:
     with pytest.raises(ValueError):
         interpret_uk_traffic_light(wbc, neut, UK)
+
+
+# --- the band edges the care team's chart draws (RULES.md 2) --------------------------------
+
+GENERAL_EDGES = (  # RULES.md 2 lines 31-34: >= 1500 normal, 1000-1499 mild, 500-999 moderate
+    AncBandEdge(1500, "normal"),
+    AncBandEdge(1000, "mild"),
+    AncBandEdge(500, "moderate"),
+    AncBandEdge(0, "severe"),
+)
+BEN_EDGES = (  # RULES.md 2 lines 40-42: >= 1000 normal, 500-999 mild, < 500 severe
+    AncBandEdge(1000, "normal"),
+    AncBandEdge(500, "mild"),
+    AncBandEdge(0, "severe"),
+)
+UK_EDGES = (  # RULES.md 2 lines 46-49: neutrophils >= 2.0 green, 1.5-2.0 amber, < 1.5 red
+    AncBandEdge(2000, "normal", "green"),
+    AncBandEdge(1500, "mild", "amber"),
+    AncBandEdge(0, "severe", "red"),
+)
+
+
+@pytest.mark.parametrize(
+    ("profile", "ben", "edges"),
+    [
+        (GUIDELINE, False, GENERAL_EDGES),
+        (GUIDELINE, True, BEN_EDGES),
+        (US, False, GENERAL_EDGES),
+        (US, True, BEN_EDGES),
+        (UK, False, UK_EDGES),
+        # RULES.md 2 line 49: UK BEN cut-offs not encoded; a BEN patient is read as general
+        (UK, True, UK_EDGES),
+    ],
+    ids=["guideline", "guideline-ben", "us", "us-ben", "uk", "uk-ben"],
+)
+def test_anc_band_edges(profile: Profile, ben: bool, edges: tuple[AncBandEdge, ...]) -> None:
+    assert anc_band_edges(profile, ben=ben) == edges
+
+
+def _uk_with(green: float, red: float) -> Profile:
+    data = json.loads((PROFILE_DIR / "uk-smpc.json").read_text("utf-8"))
+    data["anc"]["traffic_light"]["green"]["neutrophils_min"] = green
+    data["anc"]["traffic_light"]["red"]["neutrophils_below"] = red
+    return parse_profile(data)
+
+
+def test_anc_band_edges_follow_the_lights_not_a_second_table() -> None:
+    """The lights' own cut-offs (what a UK count is read with), not the bands table beside them."""
+    assert [e.min_cells_per_ul for e in anc_band_edges(_uk_with(1.8, 1.2), ben=False)] == [
+        1800,
+        1200,
+        0,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("green", "red", "edges"),
+    [
+        # red and green meet: nothing is amber, as traffic_light_of reads it
+        (1.5, 1.5, [(1500, "green"), (0, "red")]),
+        # nothing is red below 0
+        (2.0, 0.0, [(2000, "green"), (0, "amber")]),
+    ],
+)
+def test_anc_band_edges_leave_out_an_empty_light(
+    green: float, red: float, edges: list[tuple[float, str]]
+) -> None:
+    profile = _uk_with(green, red)
+    assert [(e.min_cells_per_ul, e.traffic_light) for e in anc_band_edges(profile, ben=False)] == (
+        edges
+    )
+    for cells, light in edges:
+        assert interpret_anc_light(profile, cells) == light
+
+
+def interpret_anc_light(profile: Profile, cells: float) -> str | None:
+    return interpret_uk_counts(profile, neutrophils_10e9_l=cells / 1000).traffic_light
 
 
 # --- baseline (RULES.md 2 "Baseline before starting"; guideline L89) ------------------------

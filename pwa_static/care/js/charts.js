@@ -11,23 +11,27 @@ const RIGHT = 16;
 const TOP = 16;
 const BASE = 200;
 
-/** ANC (cells/uL) over time against the 1500/1000/500 lines. points: [{at, value, label, band}]. */
-export function ancChart(points, summary, thresholds = [1500, 1000, 500]) {
+/** ANC (cells/uL) over time against a dashed line where each of the patient's bands begins.
+ * points: [{at, value, label, band}]; lines: [{value, band, light}], highest first, from the
+ * server's anc_band_edges (the bands it reads this patient's results with), never written here. */
+export function ancChart(points, summary, lines) {
   const times = points.map((p) => new Date(p.at).getTime());
   const first = Math.min(...times);
   const last = Math.max(...times);
   const span = Math.max(last - first, 24 * 3600 * 1000);
-  const top = Math.max(2500, ...points.map((p) => p.value)) * 1.1;
+  // room above the highest line (its height x 5/3), or above the highest count
+  const top = Math.max(1, ...lines.map((l) => (l.value * 5) / 3), ...points.map((p) => p.value)) * 1.1;
   const x = (time) => (points.length === 1 ? (LEFT + W - RIGHT) / 2 : LEFT + ((time - first) / span) * (W - LEFT - RIGHT - 30) + 15);
   const y = (value) => BASE - (value / top) * (BASE - TOP);
   const parts = [
     s('line', { class: 'axis', x1: LEFT, y1: BASE, x2: W - RIGHT, y2: BASE }),
     s('line', { class: 'axis', x1: LEFT, y1: TOP, x2: LEFT, y2: BASE }),
   ];
-  thresholds.forEach((value, index) => {
+  lines.forEach(({ value, band, light }, index) => {
+    const data = { 'data-cells-per-ul': value, 'data-band': band, 'data-light': light };
     parts.push(
-      s('line', { class: `threshold threshold-${index}`, x1: LEFT, y1: y(value), x2: W - RIGHT, y2: y(value) }),
-      s('text', { class: 'chart-label', x: LEFT - 6, y: y(value) + 4, 'text-anchor': 'end' }, String(value)),
+      s('line', { class: `threshold threshold-${index}`, x1: LEFT, y1: y(value), x2: W - RIGHT, y2: y(value), ...data }),
+      s('text', { class: 'chart-label threshold-label', x: LEFT - 6, y: y(value) + 4, 'text-anchor': 'end' }, String(value)),
     );
   });
   let lastLabel = -Infinity;

@@ -98,10 +98,14 @@ export async function render({ params, refresh, go }) {
       at: r.collected_at, value: cellsPerUl(r), band: r.band,
       label: formatDate(isoDate(new Date(r.collected_at), zone), 'short').replace(/^\w+,?\s/, ''),
     }));
-    const summary = t('anc.chart', { list: points.map((p) => t('anc.point', { date: p.label, value: Math.round(p.value), band: bandName(p.band) })).join('; ') });
+    const lines = ancLines(patient.anc_band_edges);
+    const summary = t('anc.chart', {
+      lines: lines.map((l) => l.value).join(', '),
+      list: points.map((p) => t('anc.point', { date: p.label, value: Math.round(p.value), band: bandName(p.band) })).join('; '),
+    });
     ancHolder.replaceChildren(
-      points.length ? ancChart(points, summary) : h('p', {}, t('anc.noClinic')),
-      points.length ? h('p', { class: 'hint' }, t('anc.legend')) : null,
+      points.length ? ancChart(points, summary, lines) : h('p', {}, t('anc.noClinic')),
+      points.length ? h('p', { class: 'hint' }, t('anc.legend', { lines: lines.map((l) => t('anc.line', { value: l.value, below: l.below })).join(', ') })) : null,
       h('div', { class: 'table-wrap' }, h('table', {},
         h('caption', {}, t('anc.table.caption')),
         h('thead', {}, h('tr', {}, ['date', 'value', 'band', 'source'].map((c) => h('th', { scope: 'col' }, t(`anc.table.${c}`))))),
@@ -215,6 +219,16 @@ export async function render({ params, refresh, go }) {
   }
   void refresh;
   return page;
+}
+
+/** The chart's lines: where each of the patient's ANC bands begins, as the server reads their
+ * results (the summary's anc_band_edges, highest first, the last at 0: no line there), each
+ * with the name of the band (or UK light) below it. */
+function ancLines(edges) {
+  const name = (edge) => (edge.traffic_light ? t(`uklight.${edge.traffic_light}`) : bandName(edge.band));
+  return edges.flatMap((edge, index) => (edge.min_cells_per_ul > 0 && edges[index + 1]
+    ? [{ value: edge.min_cells_per_ul, band: edge.band, light: edge.traffic_light, below: name(edges[index + 1]) }]
+    : []));
 }
 
 // --- results: sources, discrepancies, markers and levels with their limits (RULES.md 7) --------

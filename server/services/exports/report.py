@@ -13,17 +13,16 @@ from fpdf.enums import XPos, YPos
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.domain import daily_doses, local_date
+from server.domain import AncBandEdge, daily_doses, local_date
 from server.domain.doses import plan_day
 from server.models import Dose, Escalation, LabResult, Patient
-from server.services import diary, doses
+from server.services import diary, doses, labs
 from server.services import state as states
 from server.services.content import Content, fill
 from server.services.formats import Formats
 
 MAX_RANGE_DAYS = 731
 DEFAULT_RANGE_DAYS = 90
-ANC_LINES = ((1500, "normal"), (1000, "mild"), (500, "moderate"))
 TABLE_ROWS = 8
 FLAG_ROWS = 8
 
@@ -41,6 +40,7 @@ class ReportData:
     anc: list[tuple[dt.date, float, str | None, str]]
     flags: list[Escalation]
     upcoming: list[tuple[str, dt.date, str]]  # (test, due date, status)
+    anc_edges: tuple[AncBandEdge, ...]  # the bands the ANC is read with (labs.band_edges)
     notes: list[str] = field(default_factory=list)
 
 
@@ -151,6 +151,7 @@ def gather(
         anc=anc,
         flags=flags,
         upcoming=upcoming,
+        anc_edges=labs.band_edges(patient),
     )
 
 
@@ -257,11 +258,29 @@ def _bars(
     pdf.set_y(y0 + height + 5)
 
 
+def _band_words(words: Words, edges: Sequence[AncBandEdge]) -> str:
+    """The patient's bands in words, highest first: "normal >= 1,500, ..., severe < 500"."""
+    parts = []
+    for above, edge in zip((None, *edges), edges, strict=False):
+        band = words.code("band", edge.band)
+        if above is not None and edge.min_cells_per_ul == 0:  # the last: below the one above
+            value = words.number(above.min_cells_per_ul)
+            parts.append(words("anc_band_below", band=band, value=value))
+        else:
+            value = words.number(edge.min_cells_per_ul)
+            parts.append(words("anc_band_from", band=band, value=value))
+    return ", ".join(parts)
+
+
 def _anc_chart(pdf: SummaryPdf, data: ReportData, height: float = 38) -> None:
-    """ANC over the range: solid line with square markers, dashed lines at the band limits."""
+    """ANC over the range: solid line with square markers, dashed lines where the patient's
+    bands begin (the clinic's profile, BEN's table where it has one), each named for the band
+    above it."""
     x0, width = pdf.l_margin + 12, pdf.w - pdf.l_margin - pdf.r_margin - 12
     y0 = pdf.get_y() + 2
-    top = max([3000.0] + [v for _, v, _, _ in data.anc]) * 1.1
+    lines = [(e.min_cells_per_ul, e.band) for e in data.anc_edges if e.min_cells_per_ul > 0]
+    # room above the highest line (twice its height), or above the highest count
+    top = max([1.0] + [2 * value for value, _ in lines] + [v for _, v, _, _ in data.anc]) * 1.1
     span = max((data.end - data.start).days, 1)
 
     def xy(day: dt.date, value: float) -> tuple[float, float]:
@@ -272,7 +291,7 @@ def _anc_chart(pdf: SummaryPdf, data: ReportData, height: float = 38) -> None:
     pdf.set_line_width(0.2)
     pdf.rect(x0, y0, width, height, style="D")
     pdf.set_font("Helvetica", "", 6.5)
-    for value, band in ANC_LINES:
+    for value, band in lines:
         _, y = xy(data.start, value)
         pdf.set_dash_pattern(dash=1.2, gap=1.2)
         pdf.line(x0, y, x0 + width, y)
@@ -380,7 +399,7 @@ def render(
         share = w.number(round(100 * t / s)) if s else "-"
         pdf.row(widths, [day(week), str(t), str(s), share])
 
-    pdf.heading(w("anc_heading"))
+    pdf.heading(w("anc_heading", bands=_band_words(w, data.anc_edges)))
     if not data.anc:
         pdf.line_text(w("no_anc"))
     else:
