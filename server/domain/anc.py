@@ -261,19 +261,10 @@ def anc_band_edges(profile: Profile, *, ben: bool) -> tuple[AncBandEdge, ...]:
         return tuple(
             AncBandEdge(rule.min_cells_per_ul, rule.band) for rule in profile.band_rules(ben=ben)
         )
-    starts = (
-        (to_cells_per_ul(scheme.green_neutrophils_min, GIGA_PER_L), TrafficLight.GREEN.value),
-        (to_cells_per_ul(scheme.red_neutrophils_below, GIGA_PER_L), TrafficLight.AMBER.value),
-        (0.0, TrafficLight.RED.value),
+    return tuple(
+        AncBandEdge(start, scheme.rule_for(light).band, light)
+        for start, light in scheme.neutrophil_edges()
     )
-    edges: list[AncBandEdge] = []
-    for start, light in starts:
-        # a light whose range is empty (amber when red and green meet) begins where the one
-        # above it does: the one above wins, as in traffic_light_of
-        if edges and edges[-1].min_cells_per_ul <= start:
-            continue
-        edges.append(AncBandEdge(start, scheme.rule_for(light).band, light))
-    return tuple(edges)
 
 
 def baseline_allows_start(

@@ -134,6 +134,22 @@ class TrafficLightScheme:
                 return rule
         raise KeyError(light)
 
+    def neutrophil_edges(self) -> tuple[tuple[float, str], ...]:
+        """Where each light begins on the neutrophil count alone, in cells/uL (x1000 the
+        cut-offs), highest first, the last at 0: green at its minimum, amber at red's "below",
+        red at 0. A light whose range is empty (amber when red and green meet, red when its
+        cut-off is 0) is left out, as anc.traffic_light_of reads the count."""
+        starts = (
+            (round(self.green_neutrophils_min * 1000.0, 6), "green"),
+            (round(self.red_neutrophils_below * 1000.0, 6), "amber"),
+            (0.0, "red"),
+        )
+        edges: list[tuple[float, str]] = []
+        for start, light in starts:
+            if not edges or start < edges[-1][0]:
+                edges.append((start, light))
+        return tuple(edges)
+
 
 @dataclass(frozen=True)
 class BaselineRule:
@@ -276,6 +292,10 @@ def parse_profile(data: Any, *, expected_name: str | None = None) -> Profile:
     bands = _obj(anc.get("bands"), "$.anc.bands")
     ben_raw = bands.get("ben")
     traffic_raw = anc.get("traffic_light")
+    general = _band_table(bands.get("general"), "$.anc.bands.general")
+    lights = None if traffic_raw is None else _traffic_light(traffic_raw, "$.anc.traffic_light")
+    if lights is not None:
+        _table_reads_as_lights(general, lights, "$.anc.bands.general")
     return Profile(
         name=name,
         title=_str(root, "title", "$"),
@@ -286,11 +306,9 @@ def parse_profile(data: Any, *, expected_name: str | None = None) -> Profile:
             _interruption(item, f"$.anc.interruptions[{i}]")
             for i, item in enumerate(_list(anc.get("interruptions", []), "$.anc.interruptions"))
         ),
-        anc_bands_general=_band_table(bands.get("general"), "$.anc.bands.general"),
+        anc_bands_general=general,
         anc_bands_ben=None if ben_raw is None else _band_table(ben_raw, "$.anc.bands.ben"),
-        traffic_light=None
-        if traffic_raw is None
-        else _traffic_light(traffic_raw, "$.anc.traffic_light"),
+        traffic_light=lights,
         baseline=_baseline(anc.get("baseline"), "$.anc.baseline"),
         trough=_trough(root.get("trough_level"), "$.trough_level"),
         calendar_tests=_calendar_tests(root.get("calendar_tests"), "$.calendar_tests"),
@@ -446,6 +464,18 @@ def _traffic_light(raw: Any, where: str) -> TrafficLightScheme:
     ):
         raise ProfileError(f"{where}: red cut-offs must not be above green ones")
     return scheme
+
+
+def _table_reads_as_lights(
+    table: tuple[AncBandRule, ...], lights: TrafficLightScheme, where: str
+) -> None:
+    """Under traffic lights a count is banded by the lights' neutrophil cut-offs; the profile's
+    band table (whose bands and actions the course and the schedule read) must begin its bands
+    where the lights do (TrafficLightScheme.neutrophil_edges), each with its light's band."""
+    wanted = [(start, lights.rule_for(light).band) for start, light in lights.neutrophil_edges()]
+    found = [(float(row.min_cells_per_ul), row.band) for row in table]
+    if found != wanted:
+        raise ProfileError(f"{where}: must read as the traffic light does, {wanted}, not {found}")
 
 
 def _baseline(raw: Any, where: str) -> BaselineRule:

@@ -247,9 +247,19 @@ def test_anc_band_edges(profile: Profile, ben: bool, edges: tuple[AncBandEdge, .
 
 
 def _uk_with(green: float, red: float) -> Profile:
+    """uk-smpc with other neutrophil cut-offs, its band table moved with them (a profile whose
+    table reads otherwise than its lights is refused)."""
     data = json.loads((PROFILE_DIR / "uk-smpc.json").read_text("utf-8"))
-    data["anc"]["traffic_light"]["green"]["neutrophils_min"] = green
-    data["anc"]["traffic_light"]["red"]["neutrophils_below"] = red
+    lights = data["anc"]["traffic_light"]
+    lights["green"]["neutrophils_min"] = green
+    lights["red"]["neutrophils_below"] = red
+    rows = {row["band"]: row for row in data["anc"]["bands"]["general"]}
+    starts = [(green * 1000, "green"), (red * 1000, "amber"), (0, "red")]
+    kept = [s for i, s in enumerate(starts) if i == 0 or s[0] < starts[i - 1][0]]
+    data["anc"]["bands"]["general"] = [
+        {**rows[lights["lights"][light]["band"]], "min_cells_per_ul": start}
+        for start, light in kept
+    ]
     return parse_profile(data)
 
 

@@ -97,7 +97,13 @@ def test_a_new_profile_is_just_a_json_file(tmp_path: Path) -> None:
             "source": "test",
         }
     ]
-    data["anc"]["bands"]["general"][0]["min_cells_per_ul"] = 1800
+    # under traffic lights the table begins its bands where the lights do: 2200, 1000, 0
+    general = {row["band"]: row for row in data["anc"]["bands"]["general"]}
+    data["anc"]["bands"]["general"] = [
+        {**general["normal"], "min_cells_per_ul": 2200},
+        {**general["mild"], "min_cells_per_ul": 1000},
+        {**general["severe"], "min_cells_per_ul": 0},
+    ]
     data["anc"]["bands"]["ben"] = None
     data["anc"]["traffic_light"] = {
         "green": {"wbc_min": 4.0, "neutrophils_min": 2.2},
@@ -126,10 +132,10 @@ def test_a_new_profile_is_just_a_json_file(tmp_path: Path) -> None:
     profile = load_profile("clinic-x", tmp_path)
     assert load_profile("clinic-x", tmp_path / "clinic-x.json") == profile
 
-    # Band thresholds come from the file: 1799 is mild here, and BEN falls back to general.
-    assert interpret_anc(1799, ben=False, profile=profile).band == "mild"
-    assert interpret_anc(1799, ben=True, profile=profile).band == "mild"
-    assert interpret_anc(1800, ben=False, profile=profile).band == "normal"
+    # Band thresholds come from the file: 2199 is mild here, and BEN falls back to general.
+    assert interpret_anc(2199, ben=False, profile=profile).band == "mild"
+    assert interpret_anc(2199, ben=True, profile=profile).band == "mild"
+    assert interpret_anc(2200, ben=False, profile=profile).band == "normal"
     # Traffic lights from the file.
     assert interpret_uk_traffic_light(3.9, 3.0, profile).traffic_light == "amber"
     assert interpret_uk_traffic_light(4.0, 2.2, profile).traffic_light == "green"
@@ -228,3 +234,22 @@ def test_invalid_json_is_refused(tmp_path: Path) -> None:
         load_profile("bad", _write(tmp_path, "{not json"))
     with pytest.raises(ProfileError):
         load_profile("missing", tmp_path)
+
+
+def test_a_traffic_light_profile_whose_band_table_reads_otherwise_is_refused(
+    tmp_path: Path,
+) -> None:
+    """Under uk-smpc a count is banded by the lights' neutrophil cut-offs (RULES.md 2, the UK
+    traffic light: green >= 2.0, red < 1.5 x10^9/L); the band table, read where no WBC is at
+    hand, may not say otherwise (the two were written apart in the file, nothing held them)."""
+    data = json.loads((PROFILE_DIR / "uk-smpc.json").read_text("utf-8"))
+    data["name"] = "bad"
+    data["anc"]["bands"]["general"][1]["min_cells_per_ul"] = 1400
+    with pytest.raises(ProfileError, match="must read as the traffic light does"):
+        load_profile("bad", _write(tmp_path, data))
+    data["anc"]["bands"]["general"][1]["min_cells_per_ul"] = 1500
+    data["anc"]["traffic_light"]["green"]["neutrophils_min"] = 2.5
+    with pytest.raises(ProfileError, match="must read as the traffic light does"):
+        load_profile("bad", _write(tmp_path, data))
+    data["anc"]["bands"]["general"][0]["min_cells_per_ul"] = 2500
+    assert load_profile("bad", _write(tmp_path, data)).traffic_light is not None
