@@ -83,13 +83,16 @@ def _change(
     after: rules.Course,
     now: dt.datetime,
 ) -> rules.CourseView:
-    """Store `after` and apply what the change of state means for the doses."""
+    """Store `after` and apply what the change of state means for the doses: a course that
+    was taking doses, or had a restart planned (its days already made hold pending doses, and
+    the change called it off), or that stops, has none to come."""
     states.course_changed(session, patient, after, now)
     view = states.course_view(session, patient, now)
-    if view.state in rules.NO_DOSES and before.state not in rules.NO_DOSES:
-        _pause(session, patient, before, now, stop=view.state == rules.CourseState.STOPPED)
-    elif view.state == rules.CourseState.STOPPED:  # a paused course stops: nothing is to come
-        _pause(session, patient, before, now, stop=True)
+    stopped = view.state == rules.CourseState.STOPPED
+    if view.state in rules.NO_DOSES and (
+        before.state not in rules.NO_DOSES or before.restart_on is not None or stopped
+    ):
+        _pause(session, patient, before, now, stop=stopped)
     return view
 
 

@@ -656,3 +656,33 @@ def test_a_retitration_starts_the_myocarditis_watch_again(world: World, clock: F
     state = db.session.get(PatientState, world.patient_id)
     assert state.course_started_on == dt.date(2026, 12, 10)
     assert state.next_check_in_at == at("2026-12-10T18:00:00+00:00")
+
+
+def test_a_count_that_calls_off_a_planned_restart_withholds_its_doses(
+    taking: World, clock: FakeClock
+) -> None:
+    """RULES.md 6: interrupted by a clinic count means doses withheld and no dose reminders;
+    a re-titration planned for tomorrow, made pending already, is called off by a count in
+    the interrupt band today (CONTRACT.md: withheld, never pending)."""
+    missed(taking, clock)
+    assert plan(taking, {"start_date": "2026-11-28", "target_mg_per_day": 300}).status_code == 200
+    assert {d["status"] for d in day(taking, "2026-11-28")["doses"]} == {"pending"}
+    clock.set(at("2026-11-27T22:00:00+00:00"))
+    counted = add_anc(nurse(taking), taking.patient_id, 700, "2026-11-27T21:30:00+00:00")
+    assert counted.status_code == 201, counted.get_json()
+    status = summary(taking)
+    assert (status["treatment"], status["restart_on"]) == ("interrupted", None)
+    assert {d["status"] for d in day(taking, "2026-11-28")["doses"]} == {"withheld"}
+    assert db.session.get(PatientState, taking.patient_id).doses_due_since is None
+    moment = clock.now
+    while moment < at("2026-11-29T00:00:00+00:00"):
+        moment += dt.timedelta(minutes=15)
+        tick(taking.app, moment)
+    clock.set(moment)
+    assert summary(taking)["treatment"] == "interrupted"
+    reminders = db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.kind == "dose", OutboxMessage.due_at > at("2026-11-28T00:00:00+00:00")
+        )
+    ).all()
+    assert reminders == []
