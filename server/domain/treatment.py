@@ -5,6 +5,7 @@ its cause; `now` (or the patient's `today`) is always an argument:
 
     not_started --plan--> in_titration --steady dose reached--> stable
     in_titration / stable --ANC interrupt or stop (UK red)--> interrupted
+    (also a course whose first plan or restart after a stop is planned for a later day)
     in_titration / stable --clinician hold--> held
     in_titration / stable --missed doses over 48 h--> needs_retitration   (every time)
     interrupted / held / needs_retitration --re-titration plan, or resume with a reason--> active
@@ -307,7 +308,10 @@ def after_clinic_anc(
     """The course after a clinic ANC whose band says `treatment` (RULES.md 6: "a clinic ANC in
     a band whose treatment is interrupt or stop (UK: red)" -> interrupted). A course that is
     held or needs re-titration is now interrupted by the count (the stronger reason, and it is
-    what must recover before a restart); a planned restart is called off. `marker`: the count
+    what must recover before a restart); a planned restart is called off. A course not
+    started, or stopped, is interrupted only when a start is planned (a first plan set for a
+    later day, or a restart after a stop): that start is called off (RULES.md 2: the plan
+    cannot start below the baseline), else there is nothing to interrupt. `marker`: the count
     carries "rechallenge not advised" (rechallenge_marker_after_anc), kept in every state once
     clozapine has been taken (a count before the first plan is a baseline: it refuses the
     start, RULES.md 2, and there is nothing to rechallenge)."""
@@ -315,15 +319,25 @@ def after_clinic_anc(
         course = replace(
             course, rechallenge=Rechallenge.NOT_ADVISED, rechallenge_cause=Cause.ANC_STOP
         )
-    if treatment is AncTreatment.CONTINUE or view.state in (
-        CourseState.NOT_STARTED,
-        CourseState.STOPPED,
+    if treatment is AncTreatment.CONTINUE:
+        return course
+    if view.state in (CourseState.NOT_STARTED, CourseState.STOPPED) and not _start_planned(
+        course, view
     ):
         return course
     if view.state == CourseState.INTERRUPTED and course.restart_on is None:
         return course
     cause = Cause.ANC_STOP if treatment is AncTreatment.STOP else Cause.ANC_INTERRUPT
     return _moved(course, CourseState.INTERRUPTED, now, cause)
+
+
+def _start_planned(course: Course, view: CourseView) -> bool:
+    """Whether a course that is not started, or stopped, starts on a later day by itself: a
+    first plan set that has not begun (the course is stored active, and reads not_started
+    until the plan's first day), or a restart planned after a stop."""
+    if view.state == CourseState.NOT_STARTED:
+        return course.state in ACTIVE
+    return view.restart_on is not None
 
 
 def rechallenge_marker_after_anc(treatment: AncTreatment, *, ben: bool, uk_lights: bool) -> bool:

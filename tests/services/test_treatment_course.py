@@ -686,3 +686,55 @@ def test_a_count_that_calls_off_a_planned_restart_withholds_its_doses(
         )
     ).all()
     assert reminders == []
+
+
+def test_a_count_before_a_planned_first_day_calls_the_start_off(
+    world: World, clock: FakeClock
+) -> None:
+    """RULES.md 6: a clinic ANC in an interrupt band -> interrupted, doses withheld and not
+    reminded; RULES.md 2: the plan cannot start below the baseline. A plan set yesterday for
+    today is not started by a count in the moderate band that arrived in between."""
+    start_plan(world, start="2026-11-26", baseline_at="2026-11-25T09:00:00+00:00")
+    assert summary(world)["treatment"] == "not_started"
+    counted = add_anc(nurse(world), world.patient_id, 700, "2026-11-25T11:30:00+00:00")
+    assert counted.status_code == 201, counted.get_json()
+    status = summary(world)
+    assert (status["treatment"], status["treatment_cause"]) == ("interrupted", "anc_interrupt")
+    assert status["doses_withheld"] is True
+    assert {d["status"] for d in day(world, "2026-11-26")["doses"]} == {"withheld"}
+    moment = clock.now
+    while moment < at("2026-11-27T00:00:00+00:00"):
+        moment += dt.timedelta(minutes=15)
+        tick(world.app, moment)
+    clock.set(moment)
+    assert summary(world)["treatment"] == "interrupted"
+    assert day(world, "2026-11-26")["doses_withheld"] is True
+    assert db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "dose")).all() == []
+    assert db.session.scalar(select(func.count()).select_from(TreatmentInterruption)) == 0
+    # leaving is the clinician's act, once the count has recovered
+    refused = act(world, {"action": "resume", "reason": "start as planned"})
+    assert refused.get_json()["error"]["code"] == "anc_not_recovered"
+    add_anc(nurse(world), world.patient_id, 1800, "2026-11-26T23:30:00+00:00")
+    assert act(world, {"action": "resume", "reason": "ANC 1800"}).status_code == 201
+    assert summary(world)["treatment"] == "in_titration"
+    assert {d["status"] for d in day(world, "2026-11-27")["doses"]} == {"pending"}
+
+
+def test_a_count_before_a_planned_rechallenge_calls_it_off(taking: World, clock: FakeClock) -> None:
+    """As above, for a restart planned after a stop (RULES.md 6: stopped --plan--> restart)."""
+    clock.set(at("2026-11-26T10:00:00+00:00"))
+    stopped = act(taking, {"action": "stop", "reason": "Patient choice", "rechallenge": "advised"})
+    assert stopped.status_code == 201, stopped.get_json()
+    restart = plan(taking, {"start_date": "2026-11-27", "target_mg_per_day": 300})
+    assert restart.status_code == 200, restart.get_json()
+    status = summary(taking)
+    assert (status["treatment"], status["restart_on"]) == ("stopped", "2026-11-27")
+    assert {d["status"] for d in day(taking, "2026-11-27")["doses"]} == {"pending"}
+    counted = add_anc(nurse(taking), taking.patient_id, 700, "2026-11-26T09:30:00+00:00")
+    assert counted.status_code == 201, counted.get_json()
+    status = summary(taking)
+    assert (status["treatment"], status["restart_on"]) == ("interrupted", None)
+    assert {d["status"] for d in day(taking, "2026-11-27")["doses"]} == {"withheld"}
+    clock.set(at("2026-11-27T09:00:00+00:00"))
+    assert summary(taking)["treatment"] == "interrupted"
+    assert day(taking, "2026-11-27")["doses_withheld"] is True

@@ -175,6 +175,35 @@ def test_a_clinic_count_in_an_interrupt_or_stop_band_interrupts(
     assert (changed.state, changed.cause) == (after, cause)
 
 
+@pytest.mark.parametrize(
+    ("planned", "plan_today"),
+    [
+        # a first plan set to begin tomorrow: the course reads not_started today
+        (course(S.IN_TITRATION), None),
+        # a rechallenge planned for tomorrow after a stop
+        (course(S.STOPPED, restart_on=TODAY + timedelta(days=1)), MAINTENANCE),
+    ],
+)
+def test_a_count_calls_off_a_planned_start(planned: Course, plan_today: PlanShape | None) -> None:
+    """RULES.md 6: a clinic ANC in a band whose treatment is interrupt or stop -> interrupted
+    (doses withheld); RULES.md 2: the plan cannot start below the baseline. A start the
+    calendar would make tomorrow is called off, as a restart planned from a pause is."""
+    before = current(planned, plan_today, TODAY)
+    assert before.state in (S.NOT_STARTED, S.STOPPED)
+    changed = after_clinic_anc(planned, before, AncTreatment.INTERRUPT, marker=False, now=NOW)
+    assert (changed.state, changed.cause, changed.restart_on) == (
+        S.INTERRUPTED,
+        Cause.ANC_INTERRUPT,
+        None,
+    )
+    tomorrow = TODAY + timedelta(days=1)
+    later = current(changed, PlanShape("initiation", tomorrow, tomorrow), tomorrow)
+    assert later.state == S.INTERRUPTED and later.doses_withheld
+    # a count in the normal band changes nothing
+    kept = after_clinic_anc(planned, before, AncTreatment.CONTINUE, marker=False, now=NOW)
+    assert kept == planned
+
+
 def test_a_count_calls_off_a_planned_restart() -> None:
     planned = course(S.NEEDS_RETITRATION, restart_on=TODAY + timedelta(days=1))
     changed = after_clinic_anc(
