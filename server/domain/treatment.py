@@ -442,10 +442,26 @@ def allowed_plan_kinds(view: CourseView) -> list[str]:
     return _allowed(PlanKind, lambda kind: check_plan_kind(view, kind))
 
 
+def baseline_decides(kind: str, has_plan: bool) -> bool:
+    """Whether a plan of `kind` is a start that the baseline count decides (RULES.md 2
+    "Baseline before starting"): an initiation, or a patient's first plan starting low; any
+    other plan waits for a recovered count instead (check_anc_recovered)."""
+    return kind == PlanKind.INITIATION or (kind == PlanKind.RETITRATION and not has_plan)
+
+
 def check_anc_recovered(view: CourseView, band_treatment: AncTreatment | None) -> None:
     """Leaving `interrupted` needs the latest clinic count out of the interrupt and stop bands
     (guideline L140: "monitor daily until ANC >= 1000/uL, then may resume"): TransitionRefused
-    otherwise."""
+    otherwise. So does a start from `not_started` or `stopped` when the latest clinic count is
+    in one of those bands (a count that would interrupt the course at once; a stop is no way
+    round an interruption); with no count yet, the baseline check decides (RULES.md 2)."""
+    unrecovered = band_treatment in (AncTreatment.INTERRUPT, AncTreatment.STOP)
+    if view.state in (CourseState.NOT_STARTED, CourseState.STOPPED) and unrecovered:
+        raise TransitionRefused(
+            "anc_not_recovered",
+            "The latest clinic blood count is in a band that interrupts or stops clozapine: "
+            "record a recovered count first.",
+        )
     if view.state == CourseState.INTERRUPTED and band_treatment is not AncTreatment.CONTINUE:
         raise TransitionRefused(
             "anc_not_recovered",

@@ -101,13 +101,15 @@ def _change(
 
 def check_plan(session: Session, patient: Patient, kind: str | None, now: dt.datetime) -> str:
     """The plan's kind (the contract's default when left out), refused when the course does
-    not allow it (RULES.md 6)."""
+    not allow it, or the latest clinic count does not (RULES.md 6). An initiation or a first
+    plan is answered by the baseline check instead (dose_plans, RULES.md 2), which names the
+    missing count."""
     view = states.course_view(session, patient, now)
     has_plan = states.latest_plan(session, patient.id) is not None
     chosen = kind or rules.default_plan_kind(view, has_plan)
     try:
         rules.check_plan_kind(view, chosen)
-        if chosen in rules.STARTS_LOW:
+        if not rules.baseline_decides(chosen, has_plan):
             rules.check_anc_recovered(view, _band_treatment(session, patient, now))
     except rules.TransitionRefused as refusal:
         raise _refused(refusal) from None

@@ -738,3 +738,39 @@ def test_a_count_before_a_planned_rechallenge_calls_it_off(taking: World, clock:
     clock.set(at("2026-11-27T09:00:00+00:00"))
     assert summary(taking)["treatment"] == "interrupted"
     assert day(taking, "2026-11-27")["doses_withheld"] is True
+
+
+def test_a_stop_is_no_way_round_a_count_that_has_not_recovered(taking: World) -> None:
+    """RULES.md 6: leaving interrupted takes a recovered count (guideline L140); stopping the
+    interrupted course and restarting it at once is the same restart, refused alike, and an
+    established patient whose latest clinic count stops clozapine does not enter on a
+    maintenance dose either (RULES.md 2 severe: stop)."""
+    add_anc(nurse(taking), taking.patient_id, 400, "2026-11-25T21:03:00+00:00")
+    assert summary(taking)["treatment"] == "interrupted"
+    stopped = act(taking, {"action": "stop", "reason": "ANC 400", "rechallenge": "advised"})
+    assert stopped.status_code == 201, stopped.get_json()
+    restart = plan(
+        taking, {"start_date": "2026-11-26", "kind": "retitration", "target_mg_per_day": 300}
+    )
+    assert restart.status_code == 409, restart.get_json()
+    assert restart.get_json()["error"]["code"] == "anc_not_recovered"
+    # an initiation is a new start: the baseline check refuses it, naming the count
+    anew = plan(
+        taking, {"start_date": "2026-11-26", "kind": "initiation", "target_mg_per_day": 300}
+    )
+    assert anew.status_code == 422 and "baseline_anc" in anew.get_json()["error"]["fields"]
+    assert db.session.scalar(select(func.max(Dose.plan_id))) == 1
+    assert summary(taking)["treatment"] == "stopped"
+
+
+def test_an_established_patient_whose_latest_count_stops_clozapine_does_not_enter(
+    world: World,
+) -> None:
+    add_anc(nurse(world), world.patient_id, 800, "2026-11-25T09:00:00+00:00")
+    entered = plan(
+        world, {"start_date": "2026-11-25", "kind": "maintenance", "target_mg_per_day": 400}
+    )
+    assert entered.status_code == 409, entered.get_json()
+    assert entered.get_json()["error"]["code"] == "anc_not_recovered"
+    assert db.session.scalar(select(func.count()).select_from(Dose)) == 0
+    assert summary(world)["treatment"] == "not_started"

@@ -25,6 +25,7 @@ from server.domain.treatment import (
     allowed_actions,
     allowed_plan_kinds,
     anc_treatment,
+    baseline_decides,
     check_anc_recovered,
     check_plan_kind,
     current,
@@ -270,6 +271,44 @@ def test_leaving_interrupted_needs_a_recovered_count(
     else:
         check_anc_recovered(view(S.INTERRUPTED), band_treatment)
     check_anc_recovered(view(S.HELD), None)  # only an interrupted course waits for a count
+
+
+@pytest.mark.parametrize("state", [S.NOT_STARTED, S.STOPPED])
+@pytest.mark.parametrize(
+    ("band_treatment", "refused"),
+    [
+        (AncTreatment.CONTINUE, False),
+        (AncTreatment.INTERRUPT, True),
+        (AncTreatment.STOP, True),
+        (None, False),  # no count yet: the baseline check decides (RULES.md 2)
+    ],
+)
+def test_a_start_waits_for_a_count_that_would_not_interrupt_it(
+    state: str, band_treatment: AncTreatment | None, refused: bool
+) -> None:
+    """RULES.md 6 (interrupted: a clinic ANC in an interrupt or stop band; leaving it takes a
+    recovered count, L140): a start from not_started or stopped with such a count is refused
+    too, or a stop would be a way round the interruption."""
+    if refused:
+        with pytest.raises(TransitionRefused) as caught:
+            check_anc_recovered(view(state, MAINTENANCE), band_treatment)
+        assert caught.value.code == "anc_not_recovered"
+    else:
+        check_anc_recovered(view(state, MAINTENANCE), band_treatment)
+
+
+@pytest.mark.parametrize(
+    ("kind", "has_plan", "decides"),
+    [
+        ("initiation", False, True),
+        ("initiation", True, True),
+        ("retitration", False, True),
+        ("retitration", True, False),
+        ("maintenance", False, False),
+    ],
+)
+def test_which_starts_the_baseline_count_decides(kind: str, has_plan: bool, decides: bool) -> None:
+    assert baseline_decides(kind, has_plan) is decides
 
 
 # --- a clinician's act (CONTRACT.md treatment-events) ----------------------------------------
