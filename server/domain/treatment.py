@@ -376,7 +376,9 @@ def after_clinician(
     """A clinician's hold, resume or stop (RULES.md 6; CONTRACT.md `treatment-events`).
 
     hold: an active course is held (a restart planned for a date that has come is over: it
-    would otherwise make the course active again). resume: a held, interrupted or
+    would otherwise make the course active again), and so is one whose first plan begins on a
+    later day; a paused or stopped course with a restart planned for a later day keeps its
+    state, the restart called off. resume: a held, interrupted or
     needs-re-titration course goes on with its plan, from now (the reason is the clinician's;
     a resume after more than 48 h without a dose is their judgement, see gap_warning). stop:
     any started course stops; `rechallenge` (advised or not_advised) is required, and
@@ -385,11 +387,14 @@ def after_clinician(
     """
     state = view.state
     if action == ClinicianAction.HOLD:
-        if state not in ACTIVE:
-            raise TransitionRefused(
-                "invalid_transition", f"Only a course in progress can be held (it is {state})."
-            )
-        return _moved(course, CourseState.HELD, now, Cause.CLINICIAN_HOLD)
+        if state in ACTIVE or (state == CourseState.NOT_STARTED and _start_planned(course, view)):
+            return _moved(course, CourseState.HELD, now, Cause.CLINICIAN_HOLD)
+        if view.restart_on is not None:  # paused or stopped: the planned restart is called off
+            return replace(course, restart_on=None, restart_cause=None)
+        raise TransitionRefused(
+            "invalid_transition",
+            f"Only a course in progress, or one with a start planned, can be held (it is {state}).",
+        )
     if action == ClinicianAction.RESUME:
         if state not in WITHHELD:
             raise TransitionRefused(

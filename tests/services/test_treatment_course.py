@@ -774,3 +774,36 @@ def test_an_established_patient_whose_latest_count_stops_clozapine_does_not_ente
     assert entered.get_json()["error"]["code"] == "anc_not_recovered"
     assert db.session.scalar(select(func.count()).select_from(Dose)) == 0
     assert summary(world)["treatment"] == "not_started"
+
+
+def test_a_start_planned_for_tomorrow_can_be_held(world: World, clock: FakeClock) -> None:
+    """RULES.md 6 `held`: a clinician holds treatment (here, a suspected myocarditis in the
+    family history to look into): a first plan set for tomorrow could not be held or stopped,
+    and would have begun."""
+    start_plan(world, start="2026-11-26", baseline_at="2026-11-25T09:00:00+00:00")
+    assert summary(world)["treatment_actions"] == ["hold"]
+    held = act(world, {"action": "hold", "reason": "ECG to review first"})
+    assert held.status_code == 201, held.get_json()
+    assert held.get_json()["status"]["treatment"] == "held"
+    assert {d["status"] for d in day(world, "2026-11-26")["doses"]} == {"withheld"}
+    clock.set(at("2026-11-26T09:00:00+00:00"))
+    tick(world.app, clock.now)
+    assert summary(world)["treatment"] == "held"
+    assert day(world, "2026-11-26")["doses_withheld"] is True
+    assert db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "dose")).all() == []
+
+
+def test_a_hold_calls_off_a_planned_retitration(taking: World, clock: FakeClock) -> None:
+    """A re-titration planned for tomorrow could be called off only by a stop (which ends the
+    diary's tracking); a hold keeps the course paused, its restart called off."""
+    missed(taking, clock)
+    assert plan(taking, {"start_date": "2026-11-28", "target_mg_per_day": 300}).status_code == 200
+    assert "hold" in summary(taking)["treatment_actions"]
+    held = act(taking, {"action": "hold", "reason": "Fever: see the GP first"})
+    assert held.status_code == 201, held.get_json()
+    status = summary(taking)
+    assert (status["treatment"], status["restart_on"]) == ("needs_retitration", None)
+    assert {d["status"] for d in day(taking, "2026-11-28")["doses"]} == {"withheld"}
+    clock.set(at("2026-11-28T09:00:00+00:00"))
+    assert summary(taking)["treatment"] == "needs_retitration"
+    assert db.session.get(PatientState, taking.patient_id).tracking_since is not None

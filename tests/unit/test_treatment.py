@@ -462,6 +462,37 @@ def test_a_hold_after_a_planned_restart_began_calls_the_restart_off() -> None:
         assert current(held, plan, later).doses_withheld
 
 
+@pytest.mark.parametrize(
+    ("planned", "plan_today"),
+    [
+        # a first plan set to begin tomorrow (not_started today)
+        (course(S.IN_TITRATION), None),
+        # a re-titration planned for tomorrow while held, paused or interrupted
+        (course(S.HELD, restart_on=TODAY + timedelta(days=1)), TITRATION),
+        (course(S.NEEDS_RETITRATION, restart_on=TODAY + timedelta(days=1)), TITRATION),
+        (course(S.INTERRUPTED, restart_on=TODAY + timedelta(days=1)), TITRATION),
+        # a restart planned for tomorrow after a stop
+        (course(S.STOPPED, restart_on=TODAY + timedelta(days=1)), TITRATION),
+    ],
+)
+def test_a_hold_calls_off_a_start_planned_for_a_later_day(
+    planned: Course, plan_today: PlanShape | None
+) -> None:
+    """RULES.md 6 `held`: "a clinician holds treatment (an illness, a procedure, a suspected
+    myocarditis)": a start the calendar would make tomorrow can be held before it begins (it
+    could only be stopped, or, before a first start, not called off at all). A first start
+    is held; a paused or stopped course stays as it is (its cause, and what leaving it takes,
+    are kept), its planned restart called off."""
+    before = current(planned, plan_today, TODAY)
+    assert "hold" in allowed_actions(planned, before, NOW)
+    held = after_clinician(planned, before, "hold", NOW)
+    expected = S.HELD if before.state == S.NOT_STARTED else planned.state
+    assert (held.state, held.restart_on) == (expected, None)
+    tomorrow = TODAY + timedelta(days=1)
+    later = current(held, PlanShape("retitration", tomorrow, tomorrow), tomorrow)
+    assert later.state == expected and later.doses_withheld
+
+
 # --- plan checks by kind (RULES.md 1 and 6; guideline L52, L57, L74) -------------------------
 
 TIMES = ["08:00", "21:00"]
