@@ -5,6 +5,7 @@ its cause; `now` (or the patient's `today`) is always an argument:
 
     not_started --plan--> in_titration --steady dose reached--> stable
     in_titration / stable --ANC interrupt or stop (UK red)--> interrupted
+    (also a course whose first plan or restart after a stop is planned for a later day)
     in_titration / stable --clinician hold--> held
     in_titration / stable --missed doses over 48 h--> needs_retitration   (every time)
     interrupted / held / needs_retitration --re-titration plan, or resume with a reason--> active
@@ -307,7 +308,10 @@ def after_clinic_anc(
     """The course after a clinic ANC whose band says `treatment` (RULES.md 6: "a clinic ANC in
     a band whose treatment is interrupt or stop (UK: red)" -> interrupted). A course that is
     held or needs re-titration is now interrupted by the count (the stronger reason, and it is
-    what must recover before a restart); a planned restart is called off. `marker`: the count
+    what must recover before a restart); a planned restart is called off. A course not
+    started, or stopped, is interrupted only when a start is planned (a first plan set for a
+    later day, or a restart after a stop): that start is called off (RULES.md 2: the plan
+    cannot start below the baseline), else there is nothing to interrupt. `marker`: the count
     carries "rechallenge not advised" (rechallenge_marker_after_anc), kept in every state once
     clozapine has been taken (a count before the first plan is a baseline: it refuses the
     start, RULES.md 2, and there is nothing to rechallenge)."""
@@ -315,15 +319,25 @@ def after_clinic_anc(
         course = replace(
             course, rechallenge=Rechallenge.NOT_ADVISED, rechallenge_cause=Cause.ANC_STOP
         )
-    if treatment is AncTreatment.CONTINUE or view.state in (
-        CourseState.NOT_STARTED,
-        CourseState.STOPPED,
+    if treatment is AncTreatment.CONTINUE:
+        return course
+    if view.state in (CourseState.NOT_STARTED, CourseState.STOPPED) and not _start_planned(
+        course, view
     ):
         return course
     if view.state == CourseState.INTERRUPTED and course.restart_on is None:
         return course
     cause = Cause.ANC_STOP if treatment is AncTreatment.STOP else Cause.ANC_INTERRUPT
     return _moved(course, CourseState.INTERRUPTED, now, cause)
+
+
+def _start_planned(course: Course, view: CourseView) -> bool:
+    """Whether a course that is not started, or stopped, starts on a later day by itself: a
+    first plan set that has not begun (the course is stored active, and reads not_started
+    until the plan's first day), or a restart planned after a stop."""
+    if view.state == CourseState.NOT_STARTED:
+        return course.state in ACTIVE
+    return view.restart_on is not None
 
 
 def rechallenge_marker_after_anc(treatment: AncTreatment, *, ben: bool, uk_lights: bool) -> bool:
@@ -373,7 +387,9 @@ def after_clinician(
     """A clinician's hold, resume or stop (RULES.md 6; CONTRACT.md `treatment-events`).
 
     hold: an active course is held (a restart planned for a date that has come is over: it
-    would otherwise make the course active again). resume: a held, interrupted or
+    would otherwise make the course active again), and so is one whose first plan begins on a
+    later day; a paused or stopped course with a restart planned for a later day keeps its
+    state, the restart called off. resume: a held, interrupted or
     needs-re-titration course goes on with its plan, from now (the reason is the clinician's;
     a resume after more than 48 h without a dose is their judgement, see gap_warning). stop:
     any started course stops; `rechallenge` (advised or not_advised) is required, and
@@ -382,11 +398,14 @@ def after_clinician(
     """
     state = view.state
     if action == ClinicianAction.HOLD:
-        if state not in ACTIVE:
-            raise TransitionRefused(
-                "invalid_transition", f"Only a course in progress can be held (it is {state})."
-            )
-        return _moved(course, CourseState.HELD, now, Cause.CLINICIAN_HOLD)
+        if state in ACTIVE or (state == CourseState.NOT_STARTED and _start_planned(course, view)):
+            return _moved(course, CourseState.HELD, now, Cause.CLINICIAN_HOLD)
+        if view.restart_on is not None:  # paused or stopped: the planned restart is called off
+            return replace(course, restart_on=None, restart_cause=None)
+        raise TransitionRefused(
+            "invalid_transition",
+            f"Only a course in progress, or one with a start planned, can be held (it is {state}).",
+        )
     if action == ClinicianAction.RESUME:
         if state not in WITHHELD:
             raise TransitionRefused(
@@ -439,10 +458,26 @@ def allowed_plan_kinds(view: CourseView) -> list[str]:
     return _allowed(PlanKind, lambda kind: check_plan_kind(view, kind))
 
 
+def baseline_decides(kind: str, has_plan: bool) -> bool:
+    """Whether a plan of `kind` is a start that the baseline count decides (RULES.md 2
+    "Baseline before starting"): an initiation, or a patient's first plan starting low; any
+    other plan waits for a recovered count instead (check_anc_recovered)."""
+    return kind == PlanKind.INITIATION or (kind == PlanKind.RETITRATION and not has_plan)
+
+
 def check_anc_recovered(view: CourseView, band_treatment: AncTreatment | None) -> None:
     """Leaving `interrupted` needs the latest clinic count out of the interrupt and stop bands
     (guideline L140: "monitor daily until ANC >= 1000/uL, then may resume"): TransitionRefused
-    otherwise."""
+    otherwise. So does a start from `not_started` or `stopped` when the latest clinic count is
+    in one of those bands (a count that would interrupt the course at once; a stop is no way
+    round an interruption); with no count yet, the baseline check decides (RULES.md 2)."""
+    unrecovered = band_treatment in (AncTreatment.INTERRUPT, AncTreatment.STOP)
+    if view.state in (CourseState.NOT_STARTED, CourseState.STOPPED) and unrecovered:
+        raise TransitionRefused(
+            "anc_not_recovered",
+            "The latest clinic blood count is in a band that interrupts or stops clozapine: "
+            "record a recovered count first.",
+        )
     if view.state == CourseState.INTERRUPTED and band_treatment is not AncTreatment.CONTINUE:
         raise TransitionRefused(
             "anc_not_recovered",

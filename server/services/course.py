@@ -83,13 +83,16 @@ def _change(
     after: rules.Course,
     now: dt.datetime,
 ) -> rules.CourseView:
-    """Store `after` and apply what the change of state means for the doses."""
+    """Store `after` and apply what the change of state means for the doses: a course that
+    was taking doses, or had a restart planned (its days already made hold pending doses, and
+    the change called it off), or that stops, has none to come."""
     states.course_changed(session, patient, after, now)
     view = states.course_view(session, patient, now)
-    if view.state in rules.NO_DOSES and before.state not in rules.NO_DOSES:
-        _pause(session, patient, before, now, stop=view.state == rules.CourseState.STOPPED)
-    elif view.state == rules.CourseState.STOPPED:  # a paused course stops: nothing is to come
-        _pause(session, patient, before, now, stop=True)
+    stopped = view.state == rules.CourseState.STOPPED
+    if view.state in rules.NO_DOSES and (
+        before.state not in rules.NO_DOSES or before.restart_on is not None or stopped
+    ):
+        _pause(session, patient, before, now, stop=stopped)
     return view
 
 
@@ -98,13 +101,15 @@ def _change(
 
 def check_plan(session: Session, patient: Patient, kind: str | None, now: dt.datetime) -> str:
     """The plan's kind (the contract's default when left out), refused when the course does
-    not allow it (RULES.md 6)."""
+    not allow it, or the latest clinic count does not (RULES.md 6). An initiation or a first
+    plan is answered by the baseline check instead (dose_plans, RULES.md 2), which names the
+    missing count."""
     view = states.course_view(session, patient, now)
     has_plan = states.latest_plan(session, patient.id) is not None
     chosen = kind or rules.default_plan_kind(view, has_plan)
     try:
         rules.check_plan_kind(view, chosen)
-        if chosen in rules.STARTS_LOW:
+        if not rules.baseline_decides(chosen, has_plan):
             rules.check_anc_recovered(view, _band_treatment(session, patient, now))
     except rules.TransitionRefused as refusal:
         raise _refused(refusal) from None

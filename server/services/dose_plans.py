@@ -25,7 +25,7 @@ from server.domain import (
 )
 from server.domain.doses import plan_day
 from server.domain.titration import TAPER_MAX_DAYS
-from server.domain.treatment import STARTS_LOW, PlanKind, Rechallenge
+from server.domain.treatment import STARTS_LOW, PlanKind, Rechallenge, baseline_decides
 from server.models import DosePlan, LabResult, Patient
 from server.policy import Actor
 from server.services import course, medicines
@@ -164,7 +164,7 @@ def set_dose_plan(
         for issue in check.errors:
             fields.setdefault(issue.field, []).append(issue.message)
         raise Invalid(fields, "The plan is not safe to use as written.")
-    if kind == PlanKind.INITIATION or (previous is None and kind == PlanKind.RETITRATION):
+    if baseline_decides(kind, has_plan=previous is not None):
         problem = _baseline_problem(session, patient, start)
         if problem:
             # the blood count is missing, not the date wrong: named as a field of its own, so

@@ -770,3 +770,154 @@ def test_a_retitration_starts_the_myocarditis_watch_again(world: World, clock: F
     state = db.session.get(PatientState, world.patient_id)
     assert state.course_started_on == dt.date(2026, 12, 10)
     assert state.next_check_in_at == at("2026-12-10T18:00:00+00:00")
+
+
+def test_a_count_that_calls_off_a_planned_restart_withholds_its_doses(
+    taking: World, clock: FakeClock
+) -> None:
+    """RULES.md 6: interrupted by a clinic count means doses withheld and no dose reminders;
+    a re-titration planned for tomorrow, made pending already, is called off by a count in
+    the interrupt band today (CONTRACT.md: withheld, never pending)."""
+    missed(taking, clock)
+    assert plan(taking, {"start_date": "2026-11-28", "target_mg_per_day": 300}).status_code == 200
+    assert {d["status"] for d in day(taking, "2026-11-28")["doses"]} == {"pending"}
+    clock.set(at("2026-11-27T22:00:00+00:00"))
+    counted = add_anc(nurse(taking), taking.patient_id, 700, "2026-11-27T21:30:00+00:00")
+    assert counted.status_code == 201, counted.get_json()
+    status = summary(taking)
+    assert (status["treatment"], status["restart_on"]) == ("interrupted", None)
+    assert {d["status"] for d in day(taking, "2026-11-28")["doses"]} == {"withheld"}
+    assert db.session.get(PatientState, taking.patient_id).doses_due_since is None
+    moment = clock.now
+    while moment < at("2026-11-29T00:00:00+00:00"):
+        moment += dt.timedelta(minutes=15)
+        tick(taking.app, moment)
+    clock.set(moment)
+    assert summary(taking)["treatment"] == "interrupted"
+    reminders = db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.kind == "dose", OutboxMessage.due_at > at("2026-11-28T00:00:00+00:00")
+        )
+    ).all()
+    assert reminders == []
+
+
+def test_a_count_before_a_planned_first_day_calls_the_start_off(
+    world: World, clock: FakeClock
+) -> None:
+    """RULES.md 6: a clinic ANC in an interrupt band -> interrupted, doses withheld and not
+    reminded; RULES.md 2: the plan cannot start below the baseline. A plan set yesterday for
+    today is not started by a count in the moderate band that arrived in between."""
+    start_plan(world, start="2026-11-26", baseline_at="2026-11-25T09:00:00+00:00")
+    assert summary(world)["treatment"] == "not_started"
+    counted = add_anc(nurse(world), world.patient_id, 700, "2026-11-25T11:30:00+00:00")
+    assert counted.status_code == 201, counted.get_json()
+    status = summary(world)
+    assert (status["treatment"], status["treatment_cause"]) == ("interrupted", "anc_interrupt")
+    assert status["doses_withheld"] is True
+    assert {d["status"] for d in day(world, "2026-11-26")["doses"]} == {"withheld"}
+    moment = clock.now
+    while moment < at("2026-11-27T00:00:00+00:00"):
+        moment += dt.timedelta(minutes=15)
+        tick(world.app, moment)
+    clock.set(moment)
+    assert summary(world)["treatment"] == "interrupted"
+    assert day(world, "2026-11-26")["doses_withheld"] is True
+    assert db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "dose")).all() == []
+    assert db.session.scalar(select(func.count()).select_from(TreatmentInterruption)) == 0
+    # leaving is the clinician's act, once the count has recovered
+    refused = act(world, {"action": "resume", "reason": "start as planned"})
+    assert refused.get_json()["error"]["code"] == "anc_not_recovered"
+    add_anc(nurse(world), world.patient_id, 1800, "2026-11-26T23:30:00+00:00")
+    assert act(world, {"action": "resume", "reason": "ANC 1800"}).status_code == 201
+    assert summary(world)["treatment"] == "in_titration"
+    assert {d["status"] for d in day(world, "2026-11-27")["doses"]} == {"pending"}
+
+
+def test_a_count_before_a_planned_rechallenge_calls_it_off(taking: World, clock: FakeClock) -> None:
+    """As above, for a restart planned after a stop (RULES.md 6: stopped --plan--> restart)."""
+    clock.set(at("2026-11-26T10:00:00+00:00"))
+    stopped = act(taking, {"action": "stop", "reason": "Patient choice", "rechallenge": "advised"})
+    assert stopped.status_code == 201, stopped.get_json()
+    restart = plan(taking, {"start_date": "2026-11-27", "target_mg_per_day": 300})
+    assert restart.status_code == 200, restart.get_json()
+    status = summary(taking)
+    assert (status["treatment"], status["restart_on"]) == ("stopped", "2026-11-27")
+    assert {d["status"] for d in day(taking, "2026-11-27")["doses"]} == {"pending"}
+    counted = add_anc(nurse(taking), taking.patient_id, 700, "2026-11-26T09:30:00+00:00")
+    assert counted.status_code == 201, counted.get_json()
+    status = summary(taking)
+    assert (status["treatment"], status["restart_on"]) == ("interrupted", None)
+    assert {d["status"] for d in day(taking, "2026-11-27")["doses"]} == {"withheld"}
+    clock.set(at("2026-11-27T09:00:00+00:00"))
+    assert summary(taking)["treatment"] == "interrupted"
+    assert day(taking, "2026-11-27")["doses_withheld"] is True
+
+
+def test_a_stop_is_no_way_round_a_count_that_has_not_recovered(taking: World) -> None:
+    """RULES.md 6: leaving interrupted takes a recovered count (guideline L140); stopping the
+    interrupted course and restarting it at once is the same restart, refused alike, and an
+    established patient whose latest clinic count stops clozapine does not enter on a
+    maintenance dose either (RULES.md 2 severe: stop)."""
+    add_anc(nurse(taking), taking.patient_id, 400, "2026-11-25T21:03:00+00:00")
+    assert summary(taking)["treatment"] == "interrupted"
+    stopped = act(taking, {"action": "stop", "reason": "ANC 400", "rechallenge": "advised"})
+    assert stopped.status_code == 201, stopped.get_json()
+    restart = plan(
+        taking, {"start_date": "2026-11-26", "kind": "retitration", "target_mg_per_day": 300}
+    )
+    assert restart.status_code == 409, restart.get_json()
+    assert restart.get_json()["error"]["code"] == "anc_not_recovered"
+    # an initiation is a new start: the baseline check refuses it, naming the count
+    anew = plan(
+        taking, {"start_date": "2026-11-26", "kind": "initiation", "target_mg_per_day": 300}
+    )
+    assert anew.status_code == 422 and "baseline_anc" in anew.get_json()["error"]["fields"]
+    assert db.session.scalar(select(func.max(Dose.plan_id))) == 1
+    assert summary(taking)["treatment"] == "stopped"
+
+
+def test_an_established_patient_whose_latest_count_stops_clozapine_does_not_enter(
+    world: World,
+) -> None:
+    add_anc(nurse(world), world.patient_id, 800, "2026-11-25T09:00:00+00:00")
+    entered = plan(
+        world, {"start_date": "2026-11-25", "kind": "maintenance", "target_mg_per_day": 400}
+    )
+    assert entered.status_code == 409, entered.get_json()
+    assert entered.get_json()["error"]["code"] == "anc_not_recovered"
+    assert db.session.scalar(select(func.count()).select_from(Dose)) == 0
+    assert summary(world)["treatment"] == "not_started"
+
+
+def test_a_start_planned_for_tomorrow_can_be_held(world: World, clock: FakeClock) -> None:
+    """RULES.md 6 `held`: a clinician holds treatment (here, a suspected myocarditis in the
+    family history to look into): a first plan set for tomorrow could not be held or stopped,
+    and would have begun."""
+    start_plan(world, start="2026-11-26", baseline_at="2026-11-25T09:00:00+00:00")
+    assert summary(world)["treatment_actions"] == ["hold"]
+    held = act(world, {"action": "hold", "reason": "ECG to review first"})
+    assert held.status_code == 201, held.get_json()
+    assert held.get_json()["status"]["treatment"] == "held"
+    assert {d["status"] for d in day(world, "2026-11-26")["doses"]} == {"withheld"}
+    clock.set(at("2026-11-26T09:00:00+00:00"))
+    tick(world.app, clock.now)
+    assert summary(world)["treatment"] == "held"
+    assert day(world, "2026-11-26")["doses_withheld"] is True
+    assert db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "dose")).all() == []
+
+
+def test_a_hold_calls_off_a_planned_retitration(taking: World, clock: FakeClock) -> None:
+    """A re-titration planned for tomorrow could be called off only by a stop (which ends the
+    diary's tracking); a hold keeps the course paused, its restart called off."""
+    missed(taking, clock)
+    assert plan(taking, {"start_date": "2026-11-28", "target_mg_per_day": 300}).status_code == 200
+    assert "hold" in summary(taking)["treatment_actions"]
+    held = act(taking, {"action": "hold", "reason": "Fever: see the GP first"})
+    assert held.status_code == 201, held.get_json()
+    status = summary(taking)
+    assert (status["treatment"], status["restart_on"]) == ("needs_retitration", None)
+    assert {d["status"] for d in day(taking, "2026-11-28")["doses"]} == {"withheld"}
+    clock.set(at("2026-11-28T09:00:00+00:00"))
+    assert summary(taking)["treatment"] == "needs_retitration"
+    assert db.session.get(PatientState, taking.patient_id).tracking_since is not None

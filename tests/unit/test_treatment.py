@@ -26,6 +26,7 @@ from server.domain.treatment import (
     allowed_actions,
     allowed_plan_kinds,
     anc_treatment,
+    baseline_decides,
     check_anc_recovered,
     check_plan_kind,
     current,
@@ -176,6 +177,35 @@ def test_a_clinic_count_in_an_interrupt_or_stop_band_interrupts(
     assert (changed.state, changed.cause) == (after, cause)
 
 
+@pytest.mark.parametrize(
+    ("planned", "plan_today"),
+    [
+        # a first plan set to begin tomorrow: the course reads not_started today
+        (course(S.IN_TITRATION), None),
+        # a rechallenge planned for tomorrow after a stop
+        (course(S.STOPPED, restart_on=TODAY + timedelta(days=1)), MAINTENANCE),
+    ],
+)
+def test_a_count_calls_off_a_planned_start(planned: Course, plan_today: PlanShape | None) -> None:
+    """RULES.md 6: a clinic ANC in a band whose treatment is interrupt or stop -> interrupted
+    (doses withheld); RULES.md 2: the plan cannot start below the baseline. A start the
+    calendar would make tomorrow is called off, as a restart planned from a pause is."""
+    before = current(planned, plan_today, TODAY)
+    assert before.state in (S.NOT_STARTED, S.STOPPED)
+    changed = after_clinic_anc(planned, before, AncTreatment.INTERRUPT, marker=False, now=NOW)
+    assert (changed.state, changed.cause, changed.restart_on) == (
+        S.INTERRUPTED,
+        Cause.ANC_INTERRUPT,
+        None,
+    )
+    tomorrow = TODAY + timedelta(days=1)
+    later = current(changed, PlanShape("initiation", tomorrow, tomorrow), tomorrow)
+    assert later.state == S.INTERRUPTED and later.doses_withheld
+    # a count in the normal band changes nothing
+    kept = after_clinic_anc(planned, before, AncTreatment.CONTINUE, marker=False, now=NOW)
+    assert kept == planned
+
+
 def test_a_count_calls_off_a_planned_restart() -> None:
     planned = course(S.NEEDS_RETITRATION, restart_on=TODAY + timedelta(days=1))
     changed = after_clinic_anc(
@@ -264,6 +294,44 @@ def test_leaving_interrupted_needs_a_recovered_count(
     else:
         check_anc_recovered(view(S.INTERRUPTED), band_treatment)
     check_anc_recovered(view(S.HELD), None)  # only an interrupted course waits for a count
+
+
+@pytest.mark.parametrize("state", [S.NOT_STARTED, S.STOPPED])
+@pytest.mark.parametrize(
+    ("band_treatment", "refused"),
+    [
+        (AncTreatment.CONTINUE, False),
+        (AncTreatment.INTERRUPT, True),
+        (AncTreatment.STOP, True),
+        (None, False),  # no count yet: the baseline check decides (RULES.md 2)
+    ],
+)
+def test_a_start_waits_for_a_count_that_would_not_interrupt_it(
+    state: str, band_treatment: AncTreatment | None, refused: bool
+) -> None:
+    """RULES.md 6 (interrupted: a clinic ANC in an interrupt or stop band; leaving it takes a
+    recovered count, L140): a start from not_started or stopped with such a count is refused
+    too, or a stop would be a way round the interruption."""
+    if refused:
+        with pytest.raises(TransitionRefused) as caught:
+            check_anc_recovered(view(state, MAINTENANCE), band_treatment)
+        assert caught.value.code == "anc_not_recovered"
+    else:
+        check_anc_recovered(view(state, MAINTENANCE), band_treatment)
+
+
+@pytest.mark.parametrize(
+    ("kind", "has_plan", "decides"),
+    [
+        ("initiation", False, True),
+        ("initiation", True, True),
+        ("retitration", False, True),
+        ("retitration", True, False),
+        ("maintenance", False, False),
+    ],
+)
+def test_which_starts_the_baseline_count_decides(kind: str, has_plan: bool, decides: bool) -> None:
+    assert baseline_decides(kind, has_plan) is decides
 
 
 # --- a clinician's act (CONTRACT.md treatment-events) ----------------------------------------
@@ -415,6 +483,37 @@ def test_a_hold_after_a_planned_restart_began_calls_the_restart_off() -> None:
     for later in (tomorrow, tomorrow + timedelta(days=5)):
         assert current(held, plan, later).state == S.HELD
         assert current(held, plan, later).doses_withheld
+
+
+@pytest.mark.parametrize(
+    ("planned", "plan_today"),
+    [
+        # a first plan set to begin tomorrow (not_started today)
+        (course(S.IN_TITRATION), None),
+        # a re-titration planned for tomorrow while held, paused or interrupted
+        (course(S.HELD, restart_on=TODAY + timedelta(days=1)), TITRATION),
+        (course(S.NEEDS_RETITRATION, restart_on=TODAY + timedelta(days=1)), TITRATION),
+        (course(S.INTERRUPTED, restart_on=TODAY + timedelta(days=1)), TITRATION),
+        # a restart planned for tomorrow after a stop
+        (course(S.STOPPED, restart_on=TODAY + timedelta(days=1)), TITRATION),
+    ],
+)
+def test_a_hold_calls_off_a_start_planned_for_a_later_day(
+    planned: Course, plan_today: PlanShape | None
+) -> None:
+    """RULES.md 6 `held`: "a clinician holds treatment (an illness, a procedure, a suspected
+    myocarditis)": a start the calendar would make tomorrow can be held before it begins (it
+    could only be stopped, or, before a first start, not called off at all). A first start
+    is held; a paused or stopped course stays as it is (its cause, and what leaving it takes,
+    are kept), its planned restart called off."""
+    before = current(planned, plan_today, TODAY)
+    assert "hold" in allowed_actions(planned, before, NOW)
+    held = after_clinician(planned, before, "hold", NOW)
+    expected = S.HELD if before.state == S.NOT_STARTED else planned.state
+    assert (held.state, held.restart_on) == (expected, None)
+    tomorrow = TODAY + timedelta(days=1)
+    later = current(held, PlanShape("retitration", tomorrow, tomorrow), tomorrow)
+    assert later.state == expected and later.doses_withheld
 
 
 # --- plan checks by kind (RULES.md 1 and 6; guideline L52, L57, L74) -------------------------
