@@ -90,6 +90,27 @@ class Api:
             )
         return response.json() if response.content else None
 
+    def lab_result(
+        self,
+        patient_id: int,
+        value: float,
+        collected_at: dt.datetime,
+        *,
+        test: str = "anc",
+        unit: str = "cells/uL",
+    ) -> Any:
+        """Record a lab result for the patient, as this person."""
+        return self.call(
+            "POST",
+            f"/api/patients/{patient_id}/lab-results",
+            json={
+                "test": test,
+                "value": value,
+                "unit": unit,
+                "collected_at": collected_at.isoformat(),
+            },
+        )
+
 
 @dataclass
 class Person:
@@ -160,15 +181,8 @@ class LiveServer:
         person.extra["activation_code"] = created["activation_code"]
         if dose_plan:
             # the server asks for a baseline blood count before clozapine can start
-            self.clinician.call(
-                "POST",
-                f"/api/patients/{created['id']}/lab-results",
-                json={
-                    "test": "anc",
-                    "value": 4.2,
-                    "unit": "10^9/L",
-                    "collected_at": (now - dt.timedelta(hours=2)).isoformat(),
-                },
+            self.clinician.lab_result(
+                created["id"], 4.2, now - dt.timedelta(hours=2), unit="10^9/L"
             )
             person.extra["plan"] = self.clinician.call(
                 "PUT",

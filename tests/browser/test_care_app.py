@@ -133,16 +133,7 @@ def _seed(server: LiveServer, person: Person) -> None:
             },
         )
     for days, value in ((9, 2600), (5, 1700), (1, 1300)):
-        server.clinician.call(
-            "POST",
-            f"{base}/lab-results",
-            json={
-                "test": "anc",
-                "value": value,
-                "unit": "cells/uL",
-                "collected_at": (now - dt.timedelta(days=days)).isoformat(),
-            },
-        )
+        server.clinician.lab_result(person.patient_id, value, now - dt.timedelta(days=days))
     api.call(
         "POST",
         f"{base}/symptoms",
@@ -535,16 +526,7 @@ def test_a_care_team_member_changes_their_password(desk: Any, server: LiveServer
 def add_counts(api: Api, patient_id: int, values: tuple[float, ...]) -> None:
     now = dt.datetime.now(dt.UTC)
     for days, value in enumerate(reversed(values), start=1):
-        api.call(
-            "POST",
-            f"/api/patients/{patient_id}/lab-results",
-            json={
-                "test": "anc",
-                "value": value,
-                "unit": "cells/uL",
-                "collected_at": (now - dt.timedelta(days=days)).isoformat(),
-            },
-        )
+        api.lab_result(patient_id, value, now - dt.timedelta(days=days))
 
 
 def chart_lines(page: Any, patient_id: int, name: str) -> dict[str, Any]:

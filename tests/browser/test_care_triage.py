@@ -236,16 +236,7 @@ def enrol(api: Api, name: str) -> int:
 
 
 def anc(api: Api, patient_id: int, value: int) -> None:
-    api.call(
-        "POST",
-        f"/api/patients/{patient_id}/lab-results",
-        json={
-            "test": "anc",
-            "value": value,
-            "unit": "cells/uL",
-            "collected_at": (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat(),
-        },
-    )
+    api.lab_result(patient_id, value, dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
 
 
 @pytest.fixture(scope="module")

@@ -92,26 +92,13 @@ def test_a_wrong_temperature_does_not_hold_back_chest_pain(
 def test_the_care_team_sees_markers_with_their_limits_and_copies_marked(
     desk: Any, phone: Any, patient: Person, server: LiveServer
 ) -> None:
-    base = f"/api/patients/{patient.patient_id}"
-    at = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
-    server.clinician.call(
-        "POST",
-        f"{base}/lab-results",
-        json={"test": "crp", "value": 12, "unit": "mg/L", "collected_at": at},
-    )
-    server.clinician.call(
-        "POST",
-        f"{base}/lab-results",
-        json={"test": "trough_level", "value": 300, "unit": "ng/mL", "collected_at": at},
-    )
+    at = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    server.clinician.lab_result(patient.patient_id, 12, at, test="crp", unit="mg/L")
+    server.clinician.lab_result(patient.patient_id, 300, at, test="trough_level", unit="ng/mL")
     # the patient adds a copy of the morning's count, mistyped tenfold
     api = server.new_api()
     api.sign_in(patient.email, patient.password)
-    api.call(
-        "POST",
-        f"{base}/lab-results",
-        json={"test": "anc", "value": 42, "unit": "10^9/L", "collected_at": at},
-    )
+    api.lab_result(patient.patient_id, 42, at, unit="10^9/L")
 
     page = desk.new_page()
     errors: list[str] = []
