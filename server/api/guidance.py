@@ -10,13 +10,7 @@ from server import policy
 from server.api.access import access
 from server.api.common import blueprint, reader_content
 from server.extensions import compress
-from server.schemas.guidance import (
-    CatalogueOut,
-    CatalogueQuery,
-    GuidanceListOut,
-    GuidancePageOut,
-    GuidanceQuery,
-)
+from server.schemas import guidance as schema
 from server.services.guidance import catalogue, page
 
 blp = blueprint("guidance", "Plain-language guidance")
@@ -25,8 +19,8 @@ blp = blueprint("guidance", "Plain-language guidance")
 @blp.route("/guidance", methods=["GET"])
 @access(policy.public("guidance.list"))
 @compress.compressed()
-@blp.arguments(GuidanceQuery, location="query")
-@blp.response(200, GuidanceListOut)
+@blp.arguments(schema.GuidanceQuery, location="query")
+@blp.response(200, schema.GuidanceListOut)
 def list_guidance(args: dict[str, Any]) -> ResponseReturnValue:
     """The guidance library; `audience=patient` (plain words) or `clinician`. In the language
     of Accept-Language where translated (a translation awaiting clinical review says so)."""
@@ -43,7 +37,7 @@ def list_guidance(args: dict[str, Any]) -> ResponseReturnValue:
 @blp.route("/guidance/<slug>", methods=["GET"])
 @access(policy.public("guidance.read"))
 @compress.compressed()
-@blp.response(200, GuidancePageOut)
+@blp.response(200, schema.GuidancePageOut)
 def get_guidance(slug: str) -> ResponseReturnValue:
     """One page as blocks (headings, paragraphs with bold spans, lists) with its sources."""
     return page(reader_content(), slug)
@@ -52,9 +46,10 @@ def get_guidance(slug: str) -> ResponseReturnValue:
 @blp.route("/catalogue", methods=["GET"])
 @access(policy.public("catalogue.read"))
 @compress.compressed()
-@blp.arguments(CatalogueQuery, location="query")
-@blp.response(200, CatalogueOut)
+@blp.arguments(schema.CatalogueQuery, location="query")
+@blp.response(200, schema.CatalogueOut)
 def get_catalogue(args: dict[str, Any]) -> ResponseReturnValue:
-    """Symptom labels (with what each raises alone: red flag, severity, advice entry), Bristol
-    types and advice texts, for the apps to keep offline."""
+    """Symptom labels and how the domain reads a report (each symptom's flags alone, the pairs
+    that raise more, the rules that read the clinic's band and the bowel diary), Bristol types
+    and advice texts, for the apps to keep offline; in the language `lang` names."""
     return catalogue(reader_content(chosen=args.get("lang")))
