@@ -384,6 +384,29 @@ def test_a_resume_the_same_day_keeps_the_dose_taken_before_the_hold_recordable(
     assert at(summary(taking)["last_dose_taken_at"]) == at("2026-11-26T21:00:00+00:00")
 
 
+def test_doses_logged_late_after_missed_doses_paused_the_course(
+    taking: World, clock: FakeClock
+) -> None:
+    """needs_retitration at 48 h 01 (21:01 on day 3): the 08:00 dose, missed (unmarked) before
+    the pause, and the 21:00 one, withheld by it, were in fact taken, and are logged the next
+    morning. Both are recorded; the course stays paused (the team decides) and the resume no
+    longer warns of a gap over 48 h."""
+    missed(taking, clock, hours=47, minutes=59)
+    paused = missed(taking, clock, hours=48, minutes=1)
+    morning, evening = day(taking, "2026-11-27")["doses"]
+    assert (morning["status"], evening["status"]) == ("missed", "withheld")
+    clock.set(at("2026-11-28T07:00:00+00:00"))
+    assert mark(taking, morning["id"], "taken", paused).status_code == 409  # at the pause
+    assert mark(taking, morning["id"], "taken", at("2026-11-27T08:05:00+00:00")).status_code == 201
+    assert mark(taking, evening["id"], "taken", paused - dt.timedelta(seconds=1)).status_code == 201
+    status = summary(taking)
+    assert status["treatment"] == "needs_retitration"
+    assert at(status["last_dose_taken_at"]) == paused - dt.timedelta(seconds=1)
+    clock.set(at("2026-11-28T09:00:00+00:00"))
+    resumed = act(taking, {"action": "resume", "reason": "Doses were taken after all"})
+    assert resumed.status_code == 201 and resumed.get_json()["warning"] is None
+
+
 def test_doses_made_while_held_keep_the_moment_of_the_hold(taking: World, clock: FakeClock) -> None:
     hold_at_ten(taking, clock)
     worker_makes_doses(at("2026-11-27T00:30:00+00:00"), since=clock.now)
