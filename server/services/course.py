@@ -179,9 +179,14 @@ def make_days(
     while day <= last:
         plan = states.active_plan(session, patient.id, day)
         view = rules.current(course, states.plan_shape(plan), day)
-        if view.state != rules.CourseState.STOPPED:
-            status = "withheld" if view.state in rules.WITHHELD else "pending"
-            doses.materialise(session, patient, day, status=status, not_before=not_before)
+        if view.state in rules.WITHHELD:
+            # the moment the course was paused: a dose taken before it may still be recorded
+            paused = view.since if isinstance(view.since, dt.datetime) else None
+            doses.materialise(
+                session, patient, day, status="withheld", status_at=paused, not_before=not_before
+            )
+        elif view.state != rules.CourseState.STOPPED:
+            doses.materialise(session, patient, day, not_before=not_before)
         day += dt.timedelta(days=1)
 
 

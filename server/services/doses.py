@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
@@ -18,8 +19,11 @@ from server.domain.doses import (
     event_time_problem,
     marking_window,
     plan_day,
+    was_taken_before_pause,
 )
+from server.domain.dosetimes import as_utc
 from server.domain.tablets import Tablets, split_dose
+from server.domain.treatment import WITHHELD, CourseView
 from server.models import Dose, DoseEvent, DosePlan, Patient
 from server.services import idempotency, medicines
 from server.services import state as states
@@ -84,11 +88,13 @@ def materialise(
     on: dt.date,
     *,
     status: str = "pending",
+    status_at: dt.datetime | None = None,
     not_before: dt.datetime | None = None,
 ) -> None:
     """Insert the day's doses from the plan in force (once: a unique key per plan and time),
-    as `status` (pending, or withheld while the course withholds them); none before
-    `not_before` (a plan made today has no doses before it was made)."""
+    as `status` (pending, or withheld while the course withholds them, with `status_at` the
+    moment it was paused); none before `not_before` (a plan made today has no doses before it
+    was made)."""
     plan = states.active_plan(session, patient.id, on)
     if plan is None:
         return
@@ -101,6 +107,7 @@ def materialise(
             "scheduled_at": instant,
             "mg": mg,
             "status": status,
+            "status_at": status_at,
         }
         for time, instant, mg in planned_doses(plan, patient, on)
         if not_before is None or instant >= not_before
@@ -227,6 +234,40 @@ def doses_of_day(
     )
 
 
+def paused_at(dose: Dose, view: CourseView) -> dt.datetime | None:
+    """When the course was paused for this dose: a withheld dose keeps the moment it was
+    withheld (a resume the same day leaves it so); a dose left unmarked before a pause that
+    lasts, the course's pause; None for a stopped course (its doses are not taken again)."""
+    if dose.status == "withheld" and dose.status_at is not None:
+        return dose.status_at
+    if view.state in WITHHELD and isinstance(view.since, dt.datetime):
+        return view.since
+    return None
+
+
+def _check_taken_before_pause(
+    dose: Dose, view: CourseView, patient: Patient, data: dict[str, Any]
+) -> None:
+    """A dose of a paused course is refused (409 `dose_withheld`, RULES.md 6), unless it is
+    recorded taken at a time before the pause, inside its window (was_taken_before_pause)."""
+    paused = paused_at(dose, view)
+    if (
+        data["status"] == "taken"
+        and paused is not None
+        and was_taken_before_pause(dose.scheduled_at, data["at"], paused)
+    ):
+        return
+    message = "This dose is withheld: do not take it. The care team will say when to restart."
+    if data["status"] == "taken" and paused is not None and as_utc(data["at"]) >= as_utc(paused):
+        local = as_utc(paused).astimezone(ZoneInfo(patient.timezone))
+        message = (
+            f"Treatment was paused at {local:%Y-%m-%d %H:%M} ({patient.timezone}): a dose "
+            "taken after that cannot be recorded. Do not take doses until the care team "
+            "says to restart."
+        )
+    raise Conflict(message, {"dose_id": ["Withheld."]}, code="dose_withheld")
+
+
 def _record_event(session: Session, entry: idempotency.Entry, content: Any = None) -> MarkedDose:
     actor, patient, data, now = entry.actor, entry.patient, entry.data, entry.now
     dose = session.get(Dose, data["dose_id"])
@@ -234,12 +275,9 @@ def _record_event(session: Session, entry: idempotency.Entry, content: Any = Non
         raise NotFound("No such dose for this patient.", {"dose_id": ["Unknown dose."]})
     if dose.status == "cancelled":
         raise Conflict("This dose was replaced by a newer plan.", {"dose_id": ["Replaced."]})
-    if dose.status == "withheld" or states.course_view(session, patient, now).doses_withheld:
-        raise Conflict(
-            "This dose is withheld: do not take it. The care team will say when to restart.",
-            {"dose_id": ["Withheld."]},
-            code="dose_withheld",
-        )
+    view = states.course_view(session, patient, now)
+    if dose.status == "withheld" or view.doses_withheld:
+        _check_taken_before_pause(dose, view, patient, data)
     if dose.status == data["status"]:
         raise Conflict(
             f"This dose is already recorded as {dose.status}.", {"dose_id": ["Already recorded."]}
@@ -273,7 +311,7 @@ def _record_event(session: Session, entry: idempotency.Entry, content: Any = Non
     )
     states.dose_taken(session, patient, now)
     if data["status"] == "taken":
-        states.interruption_ended(session, patient, data["at"], now)
+        states.dose_taken_at(session, patient, data["at"], now)
     return MarkedDose(event, dose)
 
 

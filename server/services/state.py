@@ -496,6 +496,39 @@ def interruption_started(
     return gap
 
 
+def dose_taken_at(
+    session: Session, patient: Patient, taken_at: dt.datetime, now: dt.datetime
+) -> None:
+    """A dose taken at `taken_at` and just recorded: taken before a break began (logged late,
+    from an offline phone, once the course was paused), the break starts at it, the last dose
+    taken before the pause, rather than earlier; otherwise the first dose taken after a break
+    ends it. The blood-test schedule follows either way (RULES.md 3 Interruption, 6)."""
+    later = session.scalars(
+        select(TreatmentInterruption)
+        .where(
+            TreatmentInterruption.patient_id == patient.id,
+            TreatmentInterruption.created_at > taken_at,
+        )
+        .order_by(TreatmentInterruption.created_at)
+        .limit(1)
+    ).first()
+    if later is None:
+        interruption_ended(session, patient, taken_at, now)
+        return
+    session.flush()
+    last_before = session.scalar(
+        select(func.max(Dose.status_at)).where(
+            Dose.patient_id == patient.id,
+            Dose.status == "taken",
+            Dose.status_at <= later.created_at,
+        )
+    )
+    if last_before is not None and last_before != later.gap_from:
+        later.gap_from = last_before
+        session.flush()
+        blood_schedule_refreshed(session, patient, now)
+
+
 def interruption_ended(
     session: Session, patient: Patient, resumed_at: dt.datetime, now: dt.datetime
 ) -> bool:

@@ -336,22 +336,23 @@ def test_a_clinician_holds_resumes_tapers_and_stops_treatment(
 def test_a_dose_marked_offline_after_the_team_paused_clozapine_is_refused_not_lost(
     phone_a11y: Any, server: LiveServer
 ) -> None:
-    """A "Taken" saved on the phone while offline, sent after a clinician held treatment: the
-    server answers 409 dose_withheld, which is a refusal to tell the person about (not "already
-    recorded", which a 409 for a dose used to mean), and Today then says what to do."""
+    """A "Taken" tapped on the phone while offline after a clinician held treatment (the phone
+    could not know), sent once online: the server answers 409 dose_withheld, which is a refusal
+    to tell the person about (not "already recorded", which a 409 for a dose used to mean), and
+    Today then says what to do."""
     person = server.enrol_patient("Sasha")
     page = phone_a11y.new_page()
     sign_in(page, person)
     wait_for_service_worker(page)
     phone_a11y.set_offline(True)
-    page.get_by_role("button", name="Taken", exact=True).first.click()
-    page.get_by_text("Not sent yet.").first.wait_for()
     server.clinician.call(
         "POST",
         f"/api/patients/{person.patient_id}/treatment-events",
         json={"action": "hold", "reason": "Chest infection"},
         expect=201,
     )
+    page.get_by_role("button", name="Taken", exact=True).first.click()
+    page.get_by_text("Not sent yet.").first.wait_for()
     phone_a11y.set_offline(False)
     held = server.clinician.call("GET", f"/api/patients/{person.patient_id}")["treatment_advice"]
     page.locator("section.treatment-card").get_by_role("heading", name=held["title"]).wait_for()
@@ -361,3 +362,43 @@ def test_a_dose_marked_offline_after_the_team_paused_clozapine_is_refused_not_lo
     shot(page, "course-offline-dose-refused")
     doses = server.clinician.call("GET", f"/api/patients/{person.patient_id}/doses")["doses"]
     assert [d for d in doses if d["status"] == "taken"] == []
+
+
+def test_a_dose_taken_offline_before_the_team_held_clozapine_is_recorded_not_lost(
+    phone_a11y: Any, server: LiveServer
+) -> None:
+    """A "Taken" tapped offline before a clinician held treatment, sent after the hold: the dose
+    was taken while the course ran, so it is recorded with the time of the tap (not refused), it
+    is the last dose taken, and Today shows the hold and nothing "Could not be saved"."""
+    person = server.enrol_patient("Robin")
+    page = phone_a11y.new_page()
+    sign_in(page, person)
+    wait_for_service_worker(page)
+    phone_a11y.set_offline(True)
+    tapped = dt.datetime.now(dt.UTC)
+    page.get_by_role("button", name="Taken", exact=True).first.click()
+    page.get_by_text("Not sent yet.").first.wait_for()
+    page.wait_for_timeout(1100)  # the hold comes later than the tap, on any clock resolution
+    server.clinician.call(
+        "POST",
+        f"/api/patients/{person.patient_id}/treatment-events",
+        json={"action": "hold", "reason": "Chest infection"},
+        expect=201,
+    )
+    phone_a11y.set_offline(False)
+    doses = doses_once_sent(server, page, person.patient_id)
+    taken = [d for d in doses if d["status"] == "taken"]
+    assert len(taken) == 1, doses
+    summary = server.clinician.call("GET", f"/api/patients/{person.patient_id}")
+    assert summary["status"]["treatment"] == "held"
+    last = _instant(summary["status"]["last_dose_taken_at"])
+    assert tapped - dt.timedelta(seconds=1) <= last <= tapped + dt.timedelta(seconds=5)
+    assert page.get_by_role("heading", name="Could not be saved").count() == 0
+    # Today drawn again (the app learns of the hold when it next asks: a reload here) says
+    # what to do instead, and keeps the dose as taken
+    page.reload()
+    held = summary["treatment_advice"]
+    page.locator("section.treatment-card").get_by_role("heading", name=held["title"]).wait_for()
+    assert page.locator('li.dose[data-status="taken"]').count() == 1
+    assert page.get_by_role("heading", name="Could not be saved").count() == 0
+    shot(page, "course-offline-dose-taken-before-hold")

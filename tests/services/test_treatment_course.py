@@ -280,6 +280,140 @@ def test_hold_and_resume_with_a_reason(taking: World, clock: FakeClock) -> None:
     assert "treatment.write" in audited
 
 
+# --- a dose taken before the pause, logged after it (an offline phone) --------------------------
+# RULES.md 6: "| `held` | a clinician holds treatment ... | doses withheld, no dose reminders |";
+# "A withheld dose is never offered as "Taken"; a client that marks it gets a conflict";
+# CONTRACT.md "Treatment course (v2)": marking a withheld dose `taken` answers 409
+# `dose_withheld`. A dose swallowed before the hold is not a dose of the paused course: nothing a
+# user entered is lost (server/domain/doses.py was_taken_before_pause).
+
+HOLD = at("2026-11-26T10:00:00+00:00")
+
+
+def hold_at_ten(world: World, clock: FakeClock) -> dict[str, Any]:
+    """Day 2's doses made, the course held at 10:00; returns day 2's 08:00 dose (withheld)."""
+    clock.set(at("2026-11-26T07:00:00+00:00"))
+    worker_makes_doses(clock.now)
+    clock.set(HOLD)
+    assert act(world, {"action": "hold", "reason": "Chest infection"}).status_code == 201
+    morning = day(world, "2026-11-26")["doses"][0]
+    assert (morning["local_time"], morning["status"]) == ("08:00", "withheld")
+    return morning
+
+
+def taken_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Dose).where(Dose.status == "taken"))
+
+
+def test_a_dose_taken_before_the_hold_and_logged_after_it_is_recorded(
+    taking: World, clock: FakeClock
+) -> None:
+    morning = hold_at_ten(taking, clock)
+    assert at(summary(taking)["last_dose_taken_at"]) == TAKEN
+    clock.set(at("2026-11-26T10:30:00+00:00"))  # the phone comes back online
+    early = at("2026-11-26T07:55:00+00:00")
+    answer = mark(taking, morning["id"], "taken", early)
+    assert answer.status_code == 201, answer.get_json()
+    assert [(d["local_time"], d["status"]) for d in day(taking, "2026-11-26")["doses"]] == [
+        ("08:00", "taken"),
+        ("21:00", "withheld"),
+    ]
+    status = summary(taking)
+    assert at(status["last_dose_taken_at"]) == early
+    assert status["treatment"] == "held" and status["doses_withheld"] is True
+    # the break begins at that dose, not at the evening before
+    gap = db.session.scalars(select(TreatmentInterruption)).one()
+    assert (gap.gap_from, gap.resumed_at) == (early, None)
+    events = taking.patient.get(f"/api/patients/{taking.patient_id}/dose-events")
+    newest = events.get_json()["items"][0]
+    assert (newest["dose_id"], at(newest["at"])) == (morning["id"], early)
+
+
+@pytest.mark.parametrize(
+    ("taken_at", "paused_message"),
+    [
+        (HOLD, True),  # at the hold
+        (HOLD + dt.timedelta(minutes=5), True),
+        (at("2026-11-25T19:59:00+00:00"), False),  # before the hold, 12 h 01 before the dose
+    ],
+)
+def test_a_dose_taken_at_or_after_the_hold_is_still_refused(
+    taking: World, clock: FakeClock, taken_at: dt.datetime, paused_message: bool
+) -> None:
+    morning = hold_at_ten(taking, clock)
+    clock.set(HOLD + dt.timedelta(minutes=30))
+    refused = mark(taking, morning["id"], "taken", taken_at)
+    assert refused.status_code == 409
+    error = refused.get_json()["error"]
+    assert error["code"] == "dose_withheld"
+    assert ("Treatment was paused at 2026-11-26 10:00 (Europe/London)" in error["message"]) is (
+        paused_message
+    )
+    assert taken_count() == 1
+    assert at(summary(taking)["last_dose_taken_at"]) == TAKEN
+    gap = db.session.scalars(select(TreatmentInterruption)).one()
+    assert gap.gap_from == TAKEN
+
+
+def test_a_skip_of_a_withheld_dose_is_refused_even_before_the_hold(
+    taking: World, clock: FakeClock
+) -> None:
+    morning = hold_at_ten(taking, clock)
+    refused = mark(taking, morning["id"], "skipped", HOLD - dt.timedelta(hours=1))
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "dose_withheld"
+    assert day(taking, "2026-11-26")["doses"][0]["status"] == "withheld"
+
+
+def test_a_resume_the_same_day_keeps_the_dose_taken_before_the_hold_recordable(
+    taking: World, clock: FakeClock
+) -> None:
+    """The 08:00 dose stays withheld after a resume at 14:00; logged at 16:00 as taken at 07:55,
+    it is recorded, and the break (07:55 to the 21:00 dose) is 13 h, not a day."""
+    morning = hold_at_ten(taking, clock)
+    clock.set(at("2026-11-26T14:00:00+00:00"))
+    assert act(taking, {"action": "resume", "reason": "Seen: fine"}).status_code == 201
+    clock.set(at("2026-11-26T16:00:00+00:00"))
+    assert mark(taking, morning["id"], "taken", HOLD + dt.timedelta(minutes=1)).status_code == 409
+    early = at("2026-11-26T07:55:00+00:00")
+    assert mark(taking, morning["id"], "taken", early).status_code == 201
+    evening = day(taking, "2026-11-26")["doses"][1]
+    clock.set(at("2026-11-26T21:05:00+00:00"))
+    assert mark(taking, evening["id"], "taken", at("2026-11-26T21:00:00+00:00")).status_code == 201
+    gap = db.session.scalars(select(TreatmentInterruption)).one()
+    assert gap.resumed_at - gap.gap_from == dt.timedelta(hours=13, minutes=5)
+    assert at(summary(taking)["last_dose_taken_at"]) == at("2026-11-26T21:00:00+00:00")
+
+
+def test_doses_logged_late_after_missed_doses_paused_the_course(
+    taking: World, clock: FakeClock
+) -> None:
+    """needs_retitration at 48 h 01 (21:01 on day 3): the 08:00 dose, missed (unmarked) before
+    the pause, and the 21:00 one, withheld by it, were in fact taken, and are logged the next
+    morning. Both are recorded; the course stays paused (the team decides) and the resume no
+    longer warns of a gap over 48 h."""
+    missed(taking, clock, hours=47, minutes=59)
+    paused = missed(taking, clock, hours=48, minutes=1)
+    morning, evening = day(taking, "2026-11-27")["doses"]
+    assert (morning["status"], evening["status"]) == ("missed", "withheld")
+    clock.set(at("2026-11-28T07:00:00+00:00"))
+    assert mark(taking, morning["id"], "taken", paused).status_code == 409  # at the pause
+    assert mark(taking, morning["id"], "taken", at("2026-11-27T08:05:00+00:00")).status_code == 201
+    assert mark(taking, evening["id"], "taken", paused - dt.timedelta(seconds=1)).status_code == 201
+    status = summary(taking)
+    assert status["treatment"] == "needs_retitration"
+    assert at(status["last_dose_taken_at"]) == paused - dt.timedelta(seconds=1)
+    clock.set(at("2026-11-28T09:00:00+00:00"))
+    resumed = act(taking, {"action": "resume", "reason": "Doses were taken after all"})
+    assert resumed.status_code == 201 and resumed.get_json()["warning"] is None
+
+
+def test_doses_made_while_held_keep_the_moment_of_the_hold(taking: World, clock: FakeClock) -> None:
+    hold_at_ten(taking, clock)
+    worker_makes_doses(at("2026-11-27T00:30:00+00:00"), since=clock.now)
+    made = db.session.scalars(select(Dose).where(Dose.local_date == dt.date(2026, 11, 28))).all()
+    assert made and {(d.status, d.status_at) for d in made} == {("withheld", HOLD)}
+
+
 def test_a_resume_after_more_than_48_hours_comes_with_a_warning(
     taking: World, clock: FakeClock
 ) -> None:
