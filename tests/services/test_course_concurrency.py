@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from reminders.cycle import run_cycle
 from server.extensions import db
 from server.models import Escalation, PatientState, TreatmentEvent
+from tests.conftest import BACKENDS
 from tests.support.clock import FakeClock
 from tests.support.world import ApiClient, World, add_anc, care_team_user, start_plan
 
@@ -271,3 +272,28 @@ def test_the_cycle_does_not_pause_for_missed_doses_a_course_held_a_moment_ago(
         select(Escalation.rule).where(Escalation.patient_id == taking.patient_id)
     ).all()
     assert "missed_doses_48h" not in rules
+
+
+if "postgresql" in BACKENDS:  # the row lock is PostgreSQL's; SQLite renders none
+
+    @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+    def test_the_cycle_locks_only_the_summaries_of_courses_it_changes(taking: World) -> None:
+        """The cycle's hot path takes no row lock: the time rules' candidates (Blake, due a
+        bowel prompt) and the doses made ahead are read as before; only a course that missed
+        doses over 48 h is read locked, to be paused."""
+        locked: list[Any] = []
+
+        def watch(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+            if "FOR NO KEY UPDATE" in statement:
+                locked.append(parameters)
+
+        content = taking.app.extensions["companion.content"]
+        event.listen(db.engine, "before_cursor_execute", watch)
+        try:
+            quiet = run_cycle(db.session, BOTH_ACT - dt.timedelta(minutes=2), content, "w1")
+            assert quiet.counts["time_rule_candidates"] >= 1 and locked == []
+            run_cycle(db.session, BOTH_ACT, content, "w1")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", watch)
+        assert len(locked) == 1 and taking.patient_id in dict(locked[0]).values()
+        assert _course(taking)[0] == "needs_retitration"
