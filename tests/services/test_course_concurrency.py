@@ -276,24 +276,49 @@ def test_the_cycle_does_not_pause_for_missed_doses_a_course_held_a_moment_ago(
 
 if "postgresql" in BACKENDS:  # the row lock is PostgreSQL's; SQLite renders none
 
-    @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-    def test_the_cycle_locks_only_the_summaries_of_courses_it_changes(taking: World) -> None:
-        """The cycle's hot path takes no row lock: the time rules' candidates (Blake, due a
-        bowel prompt) and the doses made ahead are read as before; only a course that missed
-        doses over 48 h is read locked, to be paused."""
+    @contextmanager
+    def row_locks() -> Iterator[list[Any]]:
+        """The parameters of each statement that locks a summary row, while the block runs."""
         locked: list[Any] = []
 
         def watch(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
             if "FOR NO KEY UPDATE" in statement:
                 locked.append(parameters)
 
-        content = taking.app.extensions["companion.content"]
         event.listen(db.engine, "before_cursor_execute", watch)
         try:
+            yield locked
+        finally:
+            event.remove(db.engine, "before_cursor_execute", watch)
+
+    @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+    def test_the_cycle_locks_only_the_summaries_of_courses_it_changes(taking: World) -> None:
+        """The cycle's hot path takes no row lock: the time rules' candidates (Blake, due a
+        bowel prompt) and the doses made ahead are read as before; only a course that missed
+        doses over 48 h is read locked, to be paused."""
+        content = taking.app.extensions["companion.content"]
+        with row_locks() as locked:
             quiet = run_cycle(db.session, BOTH_ACT - dt.timedelta(minutes=2), content, "w1")
             assert quiet.counts["time_rule_candidates"] >= 1 and locked == []
             run_cycle(db.session, BOTH_ACT, content, "w1")
-        finally:
-            event.remove(db.engine, "before_cursor_execute", watch)
         assert len(locked) == 1 and taking.patient_id in dict(locked[0]).values()
         assert _course(taking)[0] == "needs_retitration"
+
+    @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+    def test_reading_the_course_takes_no_lock(taking: World) -> None:
+        """What the apps read of the course (the summary, the day's doses, the plan, the
+        blood tests, the course's history) locks nothing."""
+        nurse = ApiClient(taking.app, "dr.north@example.org")
+        base = f"/api/patients/{taking.patient_id}"
+        with row_locks() as locked:
+            for client, path in (
+                (nurse, base),
+                (nurse, "/api/patients"),
+                (taking.patient, f"{base}/doses?date=2026-11-27"),
+                (nurse, f"{base}/dose-plan"),
+                (taking.patient, f"{base}/blood-tests"),
+                (nurse, f"{base}/treatment-events"),
+            ):
+                response = client.get(path)
+                assert response.status_code == 200, (path, response.get_json())
+        assert locked == []
