@@ -4,7 +4,10 @@ the record (RULES.md 6).
 
 The rules that decide are pure (server/domain/treatment.py); the patient's summary is written
 by services/state.py; every change of state is a `treatment_event` row, in the same
-transaction as its effects.
+transaction as its effects. Each use case reads the course with the patient's summary row
+locked (`states.course_view(..., for_update=True)`, or `states.clinic_anc_recorded`), so
+that two at once for one patient (two clinicians, or a clinician and the worker's cycle)
+take turns, the second deciding on the first one's result.
 """
 
 from __future__ import annotations
@@ -104,7 +107,7 @@ def check_plan(session: Session, patient: Patient, kind: str | None, now: dt.dat
     not allow it, or the latest clinic count does not (RULES.md 6). An initiation or a first
     plan is answered by the baseline check instead (dose_plans, RULES.md 2), which names the
     missing count."""
-    view = states.course_view(session, patient, now)
+    view = states.course_view(session, patient, now, for_update=True)
     has_plan = states.latest_plan(session, patient.id) is not None
     chosen = kind or rules.default_plan_kind(view, has_plan)
     try:
@@ -122,7 +125,7 @@ def plan_set(session: Session, patient: Patient, plan: DosePlan, now: dt.datetim
     missed-dose clock restarts with a new course (RULES.md 6; issue: a plan change never loses
     the day's reminders)."""
     today = states.today_for(patient, now)
-    before = states.course_view(session, patient, now)
+    before = states.course_view(session, patient, now, for_update=True)
     state = states.get_state(session, patient, now)
     after = rules.after_plan(
         states.course_of(state), before, plan.kind, plan.start_date, today, now
@@ -268,7 +271,7 @@ def clinic_anc(
 def missed_doses(session: Session, patient: Patient, now: dt.datetime) -> bool:
     """Missed doses over 48 h (the time rule held): an active course needs re-titration, every
     time (True); a taper that ended is recorded as stopped instead (RULES.md 6)."""
-    before = states.course_view(session, patient, now)
+    before = states.course_view(session, patient, now, for_update=True)
     course = states.course_of(states.get_state(session, patient, now))
     since = before.since
     ended_at = (
@@ -304,7 +307,7 @@ def act(
     rechallenge = data.get("rechallenge")
     if rechallenge is not None and action != rules.ClinicianAction.STOP:
         raise Invalid({"rechallenge": ["Only a stop says whether a restart is advised."]})
-    before = states.course_view(session, patient, now)
+    before = states.course_view(session, patient, now, for_update=True)
     state = states.get_state(session, patient, now)
     try:
         if action == rules.ClinicianAction.RESUME:

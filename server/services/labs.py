@@ -291,7 +291,9 @@ def _read_clinic_result(
 ) -> dict[str, Any] | None:
     """Read a clinic result: a count sets the band and may escalate and prompt a repeat; a
     marker, level or liver test is read by its rule. Returns the interpretation to store."""
-    state = states.get_state(session, patient, now)
+    # a count is read against the band before it and may change the course: the summary row
+    # is locked first, so a concurrent transition is waited for (states.get_state)
+    state = states.get_state(session, patient, now, for_update=result.test in COUNT_TESTS)
     flag: tuple[str, str, str, str | None] | None = None
     interpretation: dict[str, Any] | None = None
     if result.test in COUNT_TESTS:

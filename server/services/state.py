@@ -48,9 +48,25 @@ STATES = cast(Table, PatientState.__table__)
 # --- reading -----------------------------------------------------------------------------------
 
 
-def get_state(session: Session, patient: Patient, now: dt.datetime) -> PatientState:
-    """The patient's summary row (made on first use, as at enrolment)."""
-    state = session.get(PatientState, patient.id)
+def get_state(
+    session: Session, patient: Patient, now: dt.datetime, *, for_update: bool = False
+) -> PatientState:
+    """The patient's summary row (made on first use, as at enrolment).
+
+    for_update: a transition is about to decide on the row and change it (a hold, resume or
+    stop, a plan, a clinic count, missed doses). The row is read afresh and locked until the
+    transaction ends (PostgreSQL: SELECT ... FOR NO KEY UPDATE, the lock its own UPDATE takes),
+    so that of two transitions at once the second waits here and decides on the first one's
+    result instead of writing over it. SQLite renders no lock: a transaction that may write
+    already holds the single write lock from its first statement (server/db.py). Reads that
+    change nothing (the apps' GETs) never take it."""
+    if for_update:
+        # afresh: an object loaded earlier in the session keeps its values otherwise
+        state = session.get(
+            PatientState, patient.id, with_for_update={"key_share": True}, populate_existing=True
+        )
+    else:
+        state = session.get(PatientState, patient.id)
     if state is None:
         state = _new_state(patient, now)
         session.add(state)
@@ -124,11 +140,17 @@ def course_of(state: PatientState) -> course_rules.Course:
 
 
 def course_view(
-    session: Session, patient: Patient, now: dt.datetime, on: dt.date | None = None
+    session: Session,
+    patient: Patient,
+    now: dt.datetime,
+    on: dt.date | None = None,
+    *,
+    for_update: bool = False,
 ) -> course_rules.CourseView:
-    """The state of the patient's treatment on a local date (default today)."""
+    """The state of the patient's treatment on a local date (default today); for_update: read
+    by a transition that will change it, the summary row locked first (get_state)."""
     day = on or today_for(patient, now)
-    state = get_state(session, patient, now)
+    state = get_state(session, patient, now, for_update=for_update)
     return course_rules.current(
         course_of(state), plan_shape(active_plan(session, patient.id, day)), day
     )
@@ -420,8 +442,8 @@ def clinic_anc_recorded(
     session: Session, patient: Patient, band: str, collected_at: dt.datetime, now: dt.datetime
 ) -> bool:
     """Keep the band of the newest clinic count (an older result entered late changes nothing);
-    True when this count is the newest."""
-    state = get_state(session, patient, now)
+    True when this count is the newest (decided on the row locked: get_state)."""
+    state = get_state(session, patient, now, for_update=True)
     if state.last_anc_at is not None and collected_at < state.last_anc_at:
         return False
     if band != state.anc_band:
