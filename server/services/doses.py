@@ -270,12 +270,15 @@ def _check_taken_before_pause(
 
 def _record_event(session: Session, entry: idempotency.Entry, content: Any = None) -> MarkedDose:
     actor, patient, data, now = entry.actor, entry.patient, entry.data, entry.now
+    # the course first, its summary row locked (as a transition reads it): a hold or a count
+    # at the same moment withholds the doses after locking that row, so this event waits for
+    # it and then reads the dose as it left it (the same order, so the two never deadlock)
+    view = states.course_view(session, patient, now, for_update=True)
     dose = session.get(Dose, data["dose_id"])
     if dose is None or dose.patient_id != patient.id:
         raise NotFound("No such dose for this patient.", {"dose_id": ["Unknown dose."]})
     if dose.status == "cancelled":
         raise Conflict("This dose was replaced by a newer plan.", {"dose_id": ["Replaced."]})
-    view = states.course_view(session, patient, now)
     if dose.status == "withheld" or view.doses_withheld:
         _check_taken_before_pause(dose, view, patient, data)
     if dose.status == data["status"]:

@@ -274,6 +274,29 @@ def test_the_cycle_does_not_pause_for_missed_doses_a_course_held_a_moment_ago(
     assert "missed_doses_48h" not in rules
 
 
+def test_a_dose_marked_taken_during_a_hold_waits_for_it_and_is_refused(taking: World) -> None:
+    """A "Taken" sent at the moment of the hold (a time not before it) waits for the hold and
+    is refused as withheld (RULES.md 6; CONTRACT.md 409 `dose_withheld`). Before, the event
+    read the course unlocked: it recorded the dose taken while the hold was being decided, and
+    the two took their row locks in opposite orders (a deadlock on PostgreSQL)."""
+    base = f"/api/patients/{taking.patient_id}"
+    # the bedtime dose of 26 November, not taken (its window is open to 36 h after it)
+    dose = taking.patient.get(f"{base}/doses?date=2026-11-26").get_json()["doses"][-1]
+    marked = Second(
+        lambda: taking.patient.post(
+            f"{base}/dose-events",
+            json={"dose_id": dose["id"], "status": "taken", "at": BOTH_ACT.isoformat()},
+        )
+    )
+    with hold_deciding(taking) as hold:
+        _second_waits_for_the_hold(taking, hold, marked)
+    assert marked.result.status_code == 409, marked.result.get_json()
+    assert marked.result.get_json()["error"]["code"] == "dose_withheld"
+    after = taking.patient.get(f"{base}/doses?date=2026-11-26").get_json()["doses"]
+    assert next(d for d in after if d["id"] == dose["id"])["status"] == "missed"  # not taken
+    assert _course(taking)[0] == "held"
+
+
 if "postgresql" in BACKENDS:  # the row lock is PostgreSQL's; SQLite renders none
 
     @contextmanager
