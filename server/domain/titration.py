@@ -463,3 +463,27 @@ def needs_retitration(
     if doses_due_since is not None and as_utc(doses_due_since) > since:
         since = as_utc(doses_due_since)
     return now_utc - since > RETITRATION_AFTER
+
+
+def first_missed_due(
+    last_dose_taken_at: datetime | None, doses_due_since: datetime | None
+) -> datetime | None:
+    """The first missed dose as the patient's summary tells it (its last dose taken, and when
+    the current stretch of due doses began; None: no doses due): the later of the two."""
+    if doses_due_since is None:
+        return None
+    if last_dose_taken_at is not None and as_utc(last_dose_taken_at) > as_utc(doses_due_since):
+        return last_dose_taken_at
+    return doses_due_since
+
+
+def missed_over_48h(
+    last_dose_taken_at: datetime | None, doses_due_since: datetime | None, now: datetime
+) -> bool:
+    """needs_retitration read from the patient's summary (first_missed_due)."""
+    return needs_retitration(
+        last_dose_taken_at,
+        first_missed_due(last_dose_taken_at, doses_due_since),
+        now,
+        doses_due_since=doses_due_since,
+    )

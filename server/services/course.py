@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from server.domain import Rule, load_profile, local_date
 from server.domain import treatment as rules
+from server.domain.titration import missed_over_48h
 from server.models import DosePlan, Patient, TreatmentEvent, User
 from server.policy import Actor
 from server.services import doses, escalations, outbox
@@ -272,7 +273,8 @@ def missed_doses(session: Session, patient: Patient, now: dt.datetime) -> bool:
     """Missed doses over 48 h (the time rule held): an active course needs re-titration, every
     time (True); a taper that ended is recorded as stopped instead (RULES.md 6)."""
     before = states.course_view(session, patient, now, for_update=True)
-    course = states.course_of(states.get_state(session, patient, now))
+    state = states.get_state(session, patient, now)
+    course = states.course_of(state)
     since = before.since
     ended_at = (
         states.local_midnight(since, patient.timezone)
@@ -283,6 +285,10 @@ def missed_doses(session: Session, patient: Patient, now: dt.datetime) -> bool:
     if ended is not None:
         _change(session, patient, before, ended, now)
         _record(session, patient, before, ended, now)
+        return False
+    # decided again on the row as locked: a dose logged late may have come in since the
+    # cycle read its candidates
+    if not missed_over_48h(state.last_dose_taken_at, state.doses_due_since, now):
         return False
     after = rules.after_missed_doses(course, before, now)
     if after is None:

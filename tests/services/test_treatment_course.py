@@ -110,6 +110,26 @@ def missed(world: World, clock: FakeClock, hours: float = 48, minutes: float = 1
 # --- missed doses over 48 h: needs_retitration, withheld doses (RULES.md 1, 6) ----------------
 
 
+def test_a_dose_logged_after_the_cycle_read_its_candidates_keeps_the_course(
+    taking: World, clock: FakeClock
+) -> None:
+    """The cycle reads the summaries it may act on, then pauses each course whose doses were
+    missed for over 48 h; a dose logged in between (an offline phone sending late) is seen:
+    the course is decided again on the summary row as locked, and not paused."""
+    from server.models import Patient
+    from server.services import course
+
+    when = TAKEN + dt.timedelta(hours=48, minutes=1)
+    clock.set(when)
+    tick(taking.app, when - dt.timedelta(minutes=2))  # the day's doses made, nothing missed yet
+    morning = day(taking, "2026-11-26")["doses"][0]
+    assert mark(taking, morning["id"], "taken", at("2026-11-26T08:05:00+00:00")).status_code == 201
+    patient = db.session.get(Patient, taking.patient_id)
+    assert course.missed_doses(db.session, patient, when) is False  # as the cycle would call it
+    db.session.commit()
+    assert summary(taking)["treatment"] == "in_titration"
+
+
 def test_47_59_is_not_a_break_and_48_01_withholds_every_dose(
     taking: World, clock: FakeClock
 ) -> None:

@@ -309,3 +309,29 @@ def test_needs_retitration_counts_only_while_doses_were_due(
 def test_needs_retitration_treats_naive_as_utc() -> None:
     naive_last = (NOW - timedelta(hours=49)).replace(tzinfo=None)
     assert needs_retitration(naive_last, naive_last + timedelta(hours=12), NOW) is True
+
+
+@pytest.mark.parametrize(
+    ("last_taken", "due_since", "expected"),
+    [
+        # RULES.md 1 (line 21): "48 h since the last dose taken while doses were due"
+        (timedelta(hours=48), timedelta(days=10), False),
+        (timedelta(hours=48, seconds=1), timedelta(days=10), True),
+        # a dose taken before the current stretch of due doses counts from its start
+        (timedelta(days=10), timedelta(hours=48), False),
+        (timedelta(days=10), timedelta(hours=48, seconds=1), True),
+        (None, timedelta(hours=48, seconds=1), True),  # never taken: from the first due
+        (timedelta(days=10), None, False),  # no doses due (paused): nothing is missed
+    ],
+)
+def test_missed_over_48h_from_the_summary(
+    last_taken: timedelta | None, due_since: timedelta | None, expected: bool
+) -> None:
+    """The reading the cycle's candidates and a course's locked re-check share."""
+    from server.domain.titration import first_missed_due, missed_over_48h
+
+    taken = None if last_taken is None else NOW - last_taken
+    due = None if due_since is None else NOW - due_since
+    assert missed_over_48h(taken, due, NOW) is expected
+    first = first_missed_due(taken, due)
+    assert first is None if due is None else first == max(d for d in (taken, due) if d)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.domain import Rule, TimeSummary, evaluate_time_rules, local_date
 from server.domain.red_flags import BOWEL_PROMPT_AFTER, WEEK
-from server.domain.titration import RETITRATION_AFTER
+from server.domain.titration import RETITRATION_AFTER, first_missed_due
 from server.models import Escalation, Patient, PatientState
 from server.services import course, escalations
 from server.services import state as states
@@ -103,11 +103,6 @@ def evaluate_all(session: Session, now: dt.datetime, content: Content) -> Evalua
             and row.third_last_bowel_movement_at >= week_ago
         ):
             recent = 3  # three or more in the week: the rule only asks whether it is fewer than 3
-        first_missed = row.doses_due_since
-        if row.last_dose_taken_at is not None and (
-            first_missed is None or row.last_dose_taken_at > first_missed
-        ):
-            first_missed = row.last_dose_taken_at
         outcome = evaluate_time_rules(
             TimeSummary(
                 now=now,
@@ -115,7 +110,7 @@ def evaluate_all(session: Session, now: dt.datetime, content: Content) -> Evalua
                 last_bowel_movement_at=row.last_bowel_movement_at,
                 bowel_movements_last_7d=recent,
                 last_dose_taken_at=row.last_dose_taken_at,
-                first_missed_due_at=first_missed if row.doses_due_since else None,
+                first_missed_due_at=first_missed_due(row.last_dose_taken_at, row.doses_due_since),
                 doses_due_since=row.doses_due_since,
                 next_blood_test_due=row.next_blood_test_due,
                 today=local_date(now, row.timezone),
