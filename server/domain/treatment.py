@@ -5,7 +5,8 @@ its cause; `now` (or the patient's `today`) is always an argument:
 
     not_started --plan--> in_titration --steady dose reached--> stable
     in_titration / stable --ANC interrupt or stop (UK red)--> interrupted
-    (also a course whose first plan or restart after a stop is planned for a later day)
+    (also a course whose first plan or restart after a stop is planned for a later day;
+    and such a start the baseline decides, on a clinic count below the baseline)
     in_titration / stable --clinician hold--> held
     in_titration / stable --missed doses over 48 h--> needs_retitration   (every time)
     interrupted / held / needs_retitration --re-titration plan, or resume with a reason--> active
@@ -80,6 +81,7 @@ class Cause(StrEnum):
     TAPER_COMPLETED = "taper_completed"
     ANC_INTERRUPT = "anc_interrupt"
     ANC_STOP = "anc_stop"
+    BASELINE_LOW = "baseline_low"
     MISSED_DOSES = "missed_doses_48h"
     CLINICIAN_HOLD = "clinician_hold"
     CLINICIAN_RESUME = "clinician_resume"
@@ -92,6 +94,8 @@ _PLAN_CAUSE: Final = {
     PlanKind.MAINTENANCE: Cause.MAINTENANCE_PLAN,
     PlanKind.TAPER: Cause.TAPER_PLAN,
 }
+
+_CAUSE_PLAN: Final[dict[str, str]] = {c.value: k.value for k, c in _PLAN_CAUSE.items()}
 
 
 class Rechallenge(StrEnum):
@@ -303,7 +307,13 @@ def anc_treatment(action: str) -> AncTreatment:
 
 
 def after_clinic_anc(
-    course: Course, view: CourseView, treatment: AncTreatment, *, marker: bool, now: datetime
+    course: Course,
+    view: CourseView,
+    treatment: AncTreatment,
+    *,
+    marker: bool,
+    now: datetime,
+    below_baseline: bool = False,
 ) -> Course:
     """The course after a clinic ANC whose band says `treatment` (RULES.md 6: "a clinic ANC in
     a band whose treatment is interrupt or stop (UK: red)" -> interrupted). A course that is
@@ -311,8 +321,12 @@ def after_clinic_anc(
     what must recover before a restart); a planned restart is called off. A course not
     started, or stopped, is interrupted only when a start is planned (a first plan set for a
     later day, or a restart after a stop): that start is called off (RULES.md 2: the plan
-    cannot start below the baseline), else there is nothing to interrupt. `marker`: the count
-    carries "rechallenge not advised" (rechallenge_marker_after_anc), kept in every state once
+    cannot start below the baseline), else there is nothing to interrupt. `below_baseline`:
+    the count leaves a planned start that the baseline decides (planned_start, baseline_decides)
+    below the baseline, though its band continues treatment (RULES.md 2 line 45 "Baseline
+    before starting: >= 1500 (BEN >= 1000), or the plan cannot start"; guideline L89): that
+    start is called off the same way, as `baseline_low`. `marker`: the count carries
+    "rechallenge not advised" (rechallenge_marker_after_anc), kept in every state once
     clozapine has been taken (a count before the first plan is a baseline: it refuses the
     start, RULES.md 2, and there is nothing to rechallenge)."""
     if marker and view.state != CourseState.NOT_STARTED:
@@ -320,6 +334,8 @@ def after_clinic_anc(
             course, rechallenge=Rechallenge.NOT_ADVISED, rechallenge_cause=Cause.ANC_STOP
         )
     if treatment is AncTreatment.CONTINUE:
+        if below_baseline and _start_planned(course, view):
+            return _moved(course, CourseState.INTERRUPTED, now, Cause.BASELINE_LOW)
         return course
     if view.state in (CourseState.NOT_STARTED, CourseState.STOPPED) and not _start_planned(
         course, view
@@ -332,12 +348,38 @@ def after_clinic_anc(
 
 
 def _start_planned(course: Course, view: CourseView) -> bool:
-    """Whether a course that is not started, or stopped, starts on a later day by itself: a
-    first plan set that has not begun (the course is stored active, and reads not_started
-    until the plan's first day), or a restart planned after a stop."""
+    """Whether the course starts on a later day by itself: a first plan set that has not begun
+    (the course is stored active, and reads not_started until the plan's first day), or a
+    restart planned after a pause or a stop."""
     if view.state == CourseState.NOT_STARTED:
         return course.state in ACTIVE
     return view.restart_on is not None
+
+
+@dataclass(frozen=True)
+class PlannedStart:
+    """A start the course makes by itself on a later day: its date and its plan's kind."""
+
+    on: date
+    kind: str
+
+
+def planned_start(
+    course: Course, view: CourseView, first_plan: PlanShape | None
+) -> PlannedStart | None:
+    """The start planned for a later day, if any (_start_planned): a first plan not begun
+    (`first_plan`: the plan in force on the first day a plan starts), or a restart planned by
+    an initiation or re-titration plan while doses are withheld or after a stop."""
+    if not _start_planned(course, view):
+        return None
+    if view.state == CourseState.NOT_STARTED:
+        if first_plan is None:
+            return None
+        return PlannedStart(first_plan.start_date, first_plan.kind)
+    kind = _CAUSE_PLAN.get(course.restart_cause) if course.restart_cause else None
+    if view.restart_on is None or kind is None:
+        return None
+    return PlannedStart(view.restart_on, kind)
 
 
 def rechallenge_marker_after_anc(treatment: AncTreatment, *, ben: bool, uk_lights: bool) -> bool:
@@ -458,11 +500,28 @@ def allowed_plan_kinds(view: CourseView) -> list[str]:
     return _allowed(PlanKind, lambda kind: check_plan_kind(view, kind))
 
 
-def baseline_decides(kind: str, has_plan: bool) -> bool:
-    """Whether a plan of `kind` is a start that the baseline count decides (RULES.md 2
-    "Baseline before starting"): an initiation, or a patient's first plan starting low; any
-    other plan waits for a recovered count instead (check_anc_recovered)."""
-    return kind == PlanKind.INITIATION or (kind == PlanKind.RETITRATION and not has_plan)
+def baseline_decides(kind: str, begun: bool) -> bool:
+    """Whether a plan of `kind` is a start that the baseline count decides (RULES.md 2 line 45
+    "Baseline before starting"; guideline L83-L89, the "Pre-Treatment Assessment"): an
+    initiation, or a plan starting low for a patient who has not begun clozapine (`begun`: a
+    dose has been due; a first plan, or one set again after its start was called off). A
+    re-titration after clozapine was taken (guideline L78: re-initiate "as with initial
+    treatment", no baseline named), and any maintenance entry, wait for a recovered count
+    instead (check_anc_recovered)."""
+    return kind == PlanKind.INITIATION or (kind == PlanKind.RETITRATION and not begun)
+
+
+def check_start_baseline(begun: bool, baseline_problem: str | None) -> None:
+    """A resume of a course that has not begun is its start, so the baseline decides it too
+    (RULES.md 2 line 45; RULES.md 7 line 134: only a count at most 10 days before the start):
+    TransitionRefused naming the problem (`baseline_problem`: why the clinic's counts do not
+    allow the start, None when they do)."""
+    if not begun and baseline_problem is not None:
+        raise TransitionRefused(
+            "baseline_anc_needed",
+            f"Clozapine has not started yet and a baseline blood count is needed first: "
+            f"{baseline_problem}",
+        )
 
 
 def check_anc_recovered(view: CourseView, band_treatment: AncTreatment | None) -> None:

@@ -211,10 +211,14 @@ class Content:
         """One output's words from `documents` (a test checks each language has them all)."""
         return {key: str(text) for key, text in self.documents[output].items()}
 
-    def treatment_for(self, state: str, restart_on: str | None) -> dict[str, str] | None:
+    def treatment_for(
+        self, state: str, restart_on: str | None, cause: str | None = None
+    ) -> dict[str, str] | None:
         """What a patient and their helper are told while the course withholds doses (a test
-        checks every such state has it); a planned restart says its date."""
-        entry = self.treatment.get("restart" if restart_on else state)
+        checks every such state has it); a planned restart says its date; a cause with words
+        of its own (a start called off below the baseline) is told instead of its state's."""
+        key = "restart" if restart_on else cause if cause in self.treatment else state
+        entry = self.treatment.get(key)
         if entry is None:
             return None
         return {key: fill(str(entry[key]), date=restart_on or "") for key in TREATMENT_KEYS}

@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.domain import Rule, load_profile, local_date
+from server.domain import Rule, baseline_allows_start_on, load_profile, local_date, to_cells_per_ul
 from server.domain import treatment as rules
 from server.domain.titration import missed_over_48h
-from server.models import DosePlan, Patient, TreatmentEvent, User
+from server.models import DosePlan, LabResult, Patient, TreatmentEvent, User
 from server.policy import Actor
 from server.services import doses, escalations, outbox
 from server.services import state as states
@@ -103,21 +103,55 @@ def _change(
 # --- a plan ------------------------------------------------------------------------------------
 
 
-def check_plan(session: Session, patient: Patient, kind: str | None, now: dt.datetime) -> str:
+def baseline_problem(session: Session, patient: Patient, start: dt.date) -> str | None:
+    """Why the clinic's counts do not allow a start on `start` (None when they do): RULES.md 2,
+    a baseline ANC >= 1500 (BEN >= 1000) by the patient's profile; RULES.md 7, only the
+    clinic's counts, taken no more than 10 days before the start."""
+    rows = session.scalars(
+        select(LabResult)
+        .where(
+            LabResult.patient_id == patient.id,
+            LabResult.test == "anc",
+            LabResult.source == "clinic",
+        )
+        .order_by(LabResult.collected_at, LabResult.id)
+    ).all()
+    counts = [
+        # the start is the patient's own date: so is the day a count was taken on
+        (
+            local_date(row.collected_at, patient.timezone),
+            to_cells_per_ul(row.value, row.unit or "cells/uL"),
+        )
+        for row in rows
+        if row.value is not None
+    ]
+    check = baseline_allows_start_on(
+        counts,
+        start_date=start,
+        ben=patient.benign_ethnic_neutropenia,
+        profile=load_profile(patient.clinic.monitoring_profile),
+    )
+    return None if check.ok else check.reason
+
+
+def check_plan(
+    session: Session, patient: Patient, kind: str | None, now: dt.datetime
+) -> tuple[str, bool]:
     """The plan's kind (the contract's default when left out), refused when the course does
-    not allow it, or the latest clinic count does not (RULES.md 6). An initiation or a first
-    plan is answered by the baseline check instead (dose_plans, RULES.md 2), which names the
-    missing count."""
+    not allow it, or the latest clinic count does not (RULES.md 6); and whether the baseline
+    decides the plan (baseline_decides: then the baseline check answers instead, dose_plans,
+    RULES.md 2, which names the missing count)."""
     view = states.course_view(session, patient, now, for_update=True)
     has_plan = states.latest_plan(session, patient.id) is not None
     chosen = kind or rules.default_plan_kind(view, has_plan)
     try:
         rules.check_plan_kind(view, chosen)
-        if not rules.baseline_decides(chosen, has_plan):
+        decides = rules.baseline_decides(chosen, doses.clozapine_begun(session, patient, now))
+        if not decides:
             rules.check_anc_recovered(view, _band_treatment(session, patient, now))
     except rules.TransitionRefused as refusal:
         raise _refused(refusal) from None
-    return chosen
+    return chosen, decides
 
 
 def plan_set(session: Session, patient: Patient, plan: DosePlan, now: dt.datetime) -> None:
@@ -226,6 +260,39 @@ def _band_treatment(
     return rules.anc_treatment(next((a for b, a in actions if b == band), "continue"))
 
 
+@dataclass(frozen=True)
+class CountApplied:
+    """What a clinic count did to the course: `newest` (its band is kept), and the date of a
+    planned start it called off for being below the baseline (`start_called_off`)."""
+
+    newest: bool
+    start_called_off: dt.date | None = None
+
+
+def _below_baseline(
+    session: Session,
+    patient: Patient,
+    course: rules.Course,
+    before: rules.CourseView,
+    now: dt.datetime,
+) -> dt.date | None:
+    """The date of a start planned for a later day that the baseline decides and the clinic's
+    counts no longer allow (RULES.md 2 "Baseline before starting ... or the plan cannot
+    start"), else None."""
+    first_start = session.scalar(
+        select(func.min(DosePlan.start_date)).where(DosePlan.patient_id == patient.id)
+    )
+    first_plan = (
+        None if first_start is None else states.active_plan(session, patient.id, first_start)
+    )
+    start = rules.planned_start(course, before, states.plan_shape(first_plan))
+    if start is None or not rules.baseline_decides(
+        start.kind, doses.clozapine_begun(session, patient, now)
+    ):
+        return None
+    return start.on if baseline_problem(session, patient, start.on) else None
+
+
 def clinic_anc(
     session: Session,
     patient: Patient,
@@ -235,10 +302,12 @@ def clinic_anc(
     collected_at: dt.datetime,
     result_id: int,
     now: dt.datetime,
-) -> bool:
-    """A clinic blood count: its band is kept when it is the newest (True), and a band whose
-    treatment is interrupt or stop (UK red) interrupts the course (RULES.md 6). An older count
-    entered late changes neither, but may leave the rechallenge marker."""
+) -> CountApplied:
+    """A clinic blood count: its band is kept when it is the newest, and a band whose
+    treatment is interrupt or stop (UK red) interrupts the course (RULES.md 6); so does a
+    count that leaves a start planned for a later day below the baseline the start needs
+    (RULES.md 2), calling that start off. An older count entered late changes neither, but may
+    leave the rechallenge marker."""
     profile = load_profile(patient.clinic.monitoring_profile)
     treatment = rules.anc_treatment(action)
     marker = rules.rechallenge_marker_after_anc(
@@ -257,16 +326,21 @@ def clinic_anc(
         )
         if after != course:
             states.course_changed(session, patient, after, now)
-        return False
+        return CountApplied(newest=False)
     before = states.course_view(session, patient, now)
     state = states.get_state(session, patient, now)
     course = states.course_of(state)
-    after = rules.after_clinic_anc(course, before, treatment, marker=marker, now=now)
+    called_off = None
+    if treatment is rules.AncTreatment.CONTINUE:
+        called_off = _below_baseline(session, patient, course, before, now)
+    after = rules.after_clinic_anc(
+        course, before, treatment, marker=marker, now=now, below_baseline=called_off is not None
+    )
     if after != course:
         view = _change(session, patient, before, after, now)
         if view.state != before.state:
             _record(session, patient, before, after, now, detail={"lab_result_id": result_id})
-    return True
+    return CountApplied(newest=True, start_called_off=called_off)
 
 
 def missed_doses(session: Session, patient: Patient, now: dt.datetime) -> bool:
@@ -318,6 +392,7 @@ def act(
     try:
         if action == rules.ClinicianAction.RESUME:
             rules.check_anc_recovered(before, _band_treatment(session, patient, now))
+            _check_start_baseline(session, patient, before, now)
         after = rules.after_clinician(
             states.course_of(state), before, action, now, rechallenge=rechallenge
         )
@@ -352,6 +427,20 @@ def act(
     states.blood_schedule_refreshed(session, patient, now)
     session.commit()
     return event, warning
+
+
+def _check_start_baseline(
+    session: Session, patient: Patient, before: rules.CourseView, now: dt.datetime
+) -> None:
+    """A resume of a course that has not begun is its start: the baseline decides it on the
+    day the plan starts, or today if that day has passed (RULES.md 2, 7)."""
+    if before.state not in rules.WITHHELD:
+        return  # the resume is refused as a transition
+    begun = doses.clozapine_begun(session, patient, now)
+    plan = states.latest_plan(session, patient.id)
+    today = states.today_for(patient, now)
+    start = today if plan is None else max(plan.start_date, today)
+    rules.check_start_baseline(begun, None if begun else baseline_problem(session, patient, start))
 
 
 def events(session: Session, patient: Patient, limit: int = 200) -> Sequence[TreatmentEvent]:

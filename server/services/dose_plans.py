@@ -6,27 +6,22 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.domain import (
     PlanStep,
-    baseline_allows_start_on,
     daily_doses,
-    load_profile,
-    local_date,
     normalize_times,
     retitration_proposal,
     split_daily_total,
     standard_plan,
     taper_proposal,
-    to_cells_per_ul,
     validate_plan,
 )
 from server.domain.doses import plan_day
 from server.domain.titration import TAPER_MAX_DAYS
-from server.domain.treatment import STARTS_LOW, PlanKind, Rechallenge, baseline_decides
-from server.models import DosePlan, LabResult, Patient
+from server.domain.treatment import STARTS_LOW, PlanKind, Rechallenge
+from server.models import DosePlan, Patient
 from server.policy import Actor
 from server.services import course, medicines
 from server.services import state as states
@@ -99,36 +94,6 @@ def _daily_total(session: Session, patient: Patient, on: dt.date) -> float | Non
     return float(sum(daily_doses(states.steps_of(plan), plan_day(plan.start_date, on))))
 
 
-def _baseline_problem(session: Session, patient: Patient, start: dt.date) -> str | None:
-    """RULES.md 2: the plan cannot start without a baseline ANC >= 1500 (BEN >= 1000); RULES.md
-    7: only the clinic's counts, taken no more than 10 days before the start."""
-    rows = session.scalars(
-        select(LabResult)
-        .where(
-            LabResult.patient_id == patient.id,
-            LabResult.test == "anc",
-            LabResult.source == "clinic",
-        )
-        .order_by(LabResult.collected_at)
-    ).all()
-    counts = [
-        # the start is the patient's own date: so is the day a count was taken on
-        (
-            local_date(row.collected_at, patient.timezone),
-            to_cells_per_ul(row.value, row.unit or "cells/uL"),
-        )
-        for row in rows
-        if row.value is not None
-    ]
-    check = baseline_allows_start_on(
-        counts,
-        start_date=start,
-        ben=patient.benign_ethnic_neutropenia,
-        profile=load_profile(patient.clinic.monitoring_profile),
-    )
-    return None if check.ok else check.reason
-
-
 def set_dose_plan(
     session: Session, *, actor: Actor, patient: Patient, data: dict[str, Any], now: dt.datetime
 ) -> DosePlan:
@@ -150,7 +115,7 @@ def set_dose_plan(
         raise Invalid({"start_date": ["A new plan starts today or later: history is kept."]})
     if start > today + dt.timedelta(days=MAX_PLAN_DAYS):
         raise Invalid({"start_date": ["Start within the next year."]})
-    kind = course.check_plan(session, patient, data.get("kind"), now)
+    kind, baseline_decides = course.check_plan(session, patient, data.get("kind"), now)
     generator, steps = _steps(session, patient, data, kind, times, today)
     previous = states.latest_plan(session, patient.id)
     check = validate_plan(
@@ -164,8 +129,8 @@ def set_dose_plan(
         for issue in check.errors:
             fields.setdefault(issue.field, []).append(issue.message)
         raise Invalid(fields, "The plan is not safe to use as written.")
-    if baseline_decides(kind, has_plan=previous is not None):
-        problem = _baseline_problem(session, patient, start)
+    if baseline_decides:
+        problem = course.baseline_problem(session, patient, start)
         if problem:
             # the blood count is missing, not the date wrong: named as a field of its own, so
             # the form does not mark its "First day" (the apps point to entering a result)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.domain import daily_doses, dose_instants
@@ -133,6 +133,29 @@ def first_dose_after(
                     return instant
         day += dt.timedelta(days=1)
     return None
+
+
+def clozapine_begun(session: Session, patient: Patient, now: dt.datetime) -> bool:
+    """Whether the patient has begun clozapine: a dose has been due (marked, left pending past
+    its time, or withheld or cancelled once its time had come). A start called off before its
+    first dose, or a plan not begun, has none (RULES.md 2 "Baseline before starting")."""
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Dose.patient_id == patient.id,
+                    or_(
+                        Dose.status.in_(("taken", "skipped")),
+                        and_(Dose.status == "pending", Dose.scheduled_at <= now),
+                        and_(
+                            Dose.status.in_(("withheld", "cancelled")),
+                            Dose.status_at >= Dose.scheduled_at,
+                        ),
+                    ),
+                )
+            )
+        )
+    )
 
 
 def withhold(session: Session, patient: Patient, now: dt.datetime, *, stop: bool) -> list[int]:

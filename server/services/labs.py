@@ -313,8 +313,16 @@ def _read_clinic_result(
             interpretation = _count_view(reading)
             if reading.escalation_rule and reading.severity:
                 summary = f"{_describe(result)} ({reading.traffic_light or reading.band})"
+                if applied.start_called_off is not None:
+                    # RULES.md 2: below the baseline the plan cannot start; the team is told
+                    # with the count's own escalation (every band below a profile's baseline
+                    # has one)
+                    summary += (
+                        ": below the baseline needed to start clozapine, so the start planned "
+                        f"for {applied.start_called_off.isoformat()} is called off"
+                    )
                 flag = (reading.escalation_rule, reading.severity, summary, None)
-            if applied and reading.confirm_within_24h:
+            if applied.newest and reading.confirm_within_24h:
                 _prompt_repeat(session, patient, result, now)
     else:
         marker = read_result(

@@ -79,7 +79,7 @@ def summary(
         status=status,
         next_blood_test=current.next_blood_test,
         open_red_flags=flags,
-        treatment_advice=content.treatment_for(status.treatment, restart)
+        treatment_advice=content.treatment_for(status.treatment, restart, status.treatment_cause)
         if content and status.doses_withheld
         else None,
         care_team_contact=clinic_settings.patient_contact(patient.clinic),

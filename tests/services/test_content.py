@@ -9,7 +9,7 @@ import pytest
 from server import PROJECT_ROOT
 from server.domain import ADVICE_CODES, SYMPTOM_CODES
 from server.domain.red_flags import classify_symptoms
-from server.domain.treatment import NO_DOSES
+from server.domain.treatment import NO_DOSES, Cause, CourseState
 from server.services.content import Content, blocks
 
 CONTENT = Content(PROJECT_ROOT / "content")
@@ -120,6 +120,30 @@ def test_every_state_that_withholds_doses_tells_patient_and_helper_what_to_do(st
     assert told is not None and all(told[key].strip() for key in ("title", "patient", "caregiver"))
     planned = CONTENT.treatment_for(state, "2026-12-03")
     assert planned is not None and "2026-12-03" in planned["patient"]
+
+
+def test_a_start_called_off_below_the_baseline_says_so() -> None:
+    """RULES.md 2 "or the plan cannot start": a patient who has not begun clozapine is not told
+    to stop "keep taking" it; a planned restart still says its date; a cause's own table is
+    a cause the course gives."""
+    told = CONTENT.treatment_for(CourseState.INTERRUPTED, None, Cause.BASELINE_LOW)
+    assert told is not None and told["title"] == "Do not start clozapine yet"
+    assert "start" in told["patient"] and "keep taking" not in told["patient"]
+    assert CONTENT.treatment_for(CourseState.INTERRUPTED, None, Cause.ANC_INTERRUPT) == (
+        CONTENT.treatment_for(CourseState.INTERRUPTED, None)
+    )
+    planned = CONTENT.treatment_for(CourseState.INTERRUPTED, "2026-12-03", Cause.BASELINE_LOW)
+    assert planned is not None and "2026-12-03" in planned["patient"]
+    states = {s.value for s in CourseState} | {"restart"}
+    assert set(CONTENT.treatment) - states <= {c.value for c in Cause}
+
+
+def test_the_care_app_words_every_cause() -> None:
+    """The care team reads why the course is in its state (pwa_static/care/js/treatment.js)."""
+    import json
+
+    words = json.loads((PROJECT_ROOT / "pwa_static/care/i18n/en.json").read_text("utf-8"))
+    assert [c.value for c in Cause if f"course.cause.{c.value}" not in words] == []
 
 
 def test_a_paused_course_says_do_not_restart_at_the_usual_dose() -> None:

@@ -18,6 +18,7 @@ from server.models import (
     Dose,
     Escalation,
     OutboxMessage,
+    Patient,
     PatientState,
     TreatmentEvent,
     TreatmentInterruption,
@@ -1075,3 +1076,174 @@ def test_a_hold_calls_off_a_planned_retitration(taking: World, clock: FakeClock)
     clock.set(at("2026-11-28T09:00:00+00:00"))
     assert summary(taking)["treatment"] == "needs_retitration"
     assert db.session.get(PatientState, taking.patient_id).tracking_since is not None
+
+
+# --- the baseline before a start (RULES.md 2 line 45, RULES.md 7 line 134) -------------------
+
+
+def _dose_reminders(since: str) -> list[OutboxMessage]:
+    return list(
+        db.session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.kind == "dose", OutboxMessage.due_at > at(since)
+            )
+        ).all()
+    )
+
+
+def _ticks(world: World, clock: FakeClock, until: str, every: dt.timedelta) -> None:
+    moment = clock.now
+    while moment < at(until):
+        moment += every
+        tick(world.app, moment)
+    clock.set(moment)
+
+
+def test_a_count_below_the_baseline_calls_off_a_start_planned_for_next_week(
+    world: World, clock: FakeClock
+) -> None:
+    """RULES.md 2: "Baseline before starting: >= 1500 ... or the plan cannot start". A plan set
+    on a good baseline for next week is not started by a count of 1200 that arrived in
+    between, though its band (mild) continues a course already taken: the start is called
+    off (interrupted, baseline_low), the team is told with the count's escalation, the doses
+    are withheld and not reminded, and the patient reads that the start is put off."""
+    start_plan(world, start="2026-12-01", baseline_at="2026-11-25T09:00:00+00:00")
+    assert summary(world)["treatment"] == "not_started"
+    clock.set(at("2026-11-27T12:00:00+00:00"))
+    counted = add_anc(nurse(world), world.patient_id, 1200, "2026-11-27T09:00:00+00:00")
+    assert counted.status_code == 201, counted.get_json()
+    assert counted.get_json()["interpretation"]["band"] == "mild"
+    status = summary(world)
+    assert (status["treatment"], status["treatment_cause"]) == ("interrupted", "baseline_low")
+    assert status["doses_withheld"] is True and status["restart_on"] is None
+    told = nurse(world).get(f"/api/patients/{world.patient_id}").get_json()["treatment_advice"]
+    assert told["title"] == "Do not start clozapine yet"
+    flag = db.session.scalars(select(Escalation).where(Escalation.rule == "anc_mild")).one()
+    assert flag.severity == "urgent" and "2026-12-01 is called off" in flag.summary
+    event = db.session.scalars(select(TreatmentEvent).order_by(TreatmentEvent.id.desc())).first()
+    assert event is not None
+    assert (event.from_state, event.to_state, event.cause) == (
+        "not_started",
+        "interrupted",
+        "baseline_low",
+    )
+    # the start day comes: its doses are withheld, none is reminded
+    clock.set(at("2026-11-30T22:00:00+00:00"))
+    tick(world.app, clock.now)
+    _ticks(world, clock, "2026-12-02T00:00:00+00:00", dt.timedelta(minutes=30))
+    assert summary(world)["treatment"] == "interrupted"
+    start_day = day(world, "2026-12-01")
+    assert start_day["doses"] and {d["status"] for d in start_day["doses"]} == {"withheld"}
+    assert _dose_reminders("2026-11-25T00:00:00+00:00") == []
+    # a count that is back above the baseline starts nothing by itself: the clinician does
+    add_anc(nurse(world), world.patient_id, 1600, "2026-12-01T23:00:00+00:00")
+    assert summary(world)["treatment"] == "interrupted"
+
+
+def test_a_start_called_off_below_the_baseline_is_not_restarted_round_it(
+    world: World, clock: FakeClock
+) -> None:
+    """Clozapine has not begun, so leaving the called-off start is a start too: a resume or a
+    plan set again while the latest count is below the baseline is refused and writes
+    nothing (a re-titration after doses were taken waits only for a recovered count); with a
+    count at the baseline the plan is set again and begins."""
+    start_plan(world, start="2026-11-27", baseline_at="2026-11-25T09:00:00+00:00")
+    add_anc(nurse(world), world.patient_id, 1499, "2026-11-25T11:00:00+00:00")
+    assert summary(world)["treatment_cause"] == "baseline_low"
+    assert set(summary(world)["plan_kinds"]) == {"retitration"}
+    refused = act(world, {"action": "resume", "reason": "start as planned"})
+    assert refused.status_code == 409, refused.get_json()
+    assert refused.get_json()["error"]["code"] == "baseline_anc_needed"
+    again = plan(world, {"start_date": "2026-11-27", "target_mg_per_day": 300})
+    assert again.status_code == 422 and "baseline_anc" in again.get_json()["error"]["fields"]
+    assert db.session.scalar(select(func.count()).select_from(TreatmentEvent)) == 2
+    assert summary(world)["treatment"] == "interrupted"
+    add_anc(nurse(world), world.patient_id, 1500, "2026-11-25T11:30:00+00:00")
+    again = plan(world, {"start_date": "2026-11-27", "target_mg_per_day": 300})
+    assert again.status_code == 200, again.get_json()
+    assert again.get_json()["kind"] == "retitration"
+    clock.set(at("2026-11-27T09:00:00+00:00"))
+    assert summary(world)["treatment"] == "in_titration"
+
+
+@pytest.mark.parametrize(
+    ("ben", "earlier", "count", "called_off"),
+    [
+        # RULES.md 2 line 45: >= 1500 general population
+        (False, None, 1499, True),
+        (False, None, 1500, False),
+        # BEN >= 1000, two counts needed (the plan's 2000 and one more)
+        (True, 1100, 999, True),
+        (True, 1100, 1000, False),
+    ],
+)
+def test_a_count_on_the_baseline_lets_the_start_go_ahead(
+    world: World, clock: FakeClock, ben: bool, earlier: float | None, count: float, called_off: bool
+) -> None:
+    """The boundary through the API: a plan for tomorrow (its doses made already), then a
+    clinic count today; at the baseline the start goes ahead and its doses are reminded."""
+    patient = db.session.get(Patient, world.patient_id)
+    assert patient is not None
+    patient.benign_ethnic_neutropenia = ben  # set at enrolment (no path changes it)
+    db.session.commit()
+    if earlier is not None:
+        add_anc(nurse(world), world.patient_id, earlier, "2026-11-24T09:00:00+00:00")
+    start_plan(world, start="2026-11-26", baseline_at="2026-11-25T09:00:00+00:00")
+    assert {d["status"] for d in day(world, "2026-11-26")["doses"]} == {"pending"}
+    counted = add_anc(nurse(world), world.patient_id, count, "2026-11-25T11:00:00+00:00")
+    assert counted.status_code == 201, counted.get_json()
+    _ticks(world, clock, "2026-11-27T00:00:00+00:00", dt.timedelta(minutes=15))
+    status = summary(world)
+    if called_off:
+        assert (status["treatment"], status["treatment_cause"]) == ("interrupted", "baseline_low")
+        assert {d["status"] for d in day(world, "2026-11-26")["doses"]} == {"withheld"}
+        assert _dose_reminders("2026-11-25T00:00:00+00:00") == []
+    else:
+        assert status["treatment"] == "in_titration"
+        assert {d["status"] for d in day(world, "2026-11-26")["doses"]} == {"pending"}
+        assert _dose_reminders("2026-11-25T00:00:00+00:00") != []
+
+
+def test_a_plan_refused_for_a_low_baseline_waits_for_the_clinician(world: World) -> None:
+    """The other direction: a plan refused for a baseline of 1200 leaves nothing behind, and a
+    good count later starts nothing by itself; the clinician sets the plan again."""
+    add_anc(nurse(world), world.patient_id, 1200, "2026-11-25T09:00:00+00:00")
+    refused = plan(world, {"start_date": "2026-11-26", "target_mg_per_day": 300})
+    assert refused.status_code == 422 and "baseline_anc" in refused.get_json()["error"]["fields"]
+    add_anc(nurse(world), world.patient_id, 1600, "2026-11-25T11:00:00+00:00")
+    status = summary(world)
+    assert (status["treatment"], status["treatment_cause"]) == ("not_started", "enrolled")
+    assert db.session.scalar(select(func.count()).select_from(Dose)) == 0
+    assert db.session.scalar(select(func.count()).select_from(TreatmentEvent)) == 0
+    assert plan(world, {"start_date": "2026-11-26", "target_mg_per_day": 300}).status_code == 200
+
+
+def test_a_restart_after_a_stop_reads_the_baseline_only_as_an_initiation(
+    taking: World, clock: FakeClock
+) -> None:
+    """After clozapine was taken and stopped, an initiation is a new start that the baseline
+    decides (when set, and so when a count comes before it); a re-titration (guideline L78:
+    re-initiate at 12.5 mg) waits only for a count out of the interrupt and stop bands, so a
+    mild count does not call it off."""
+    clock.set(at("2026-11-26T10:00:00+00:00"))
+    stopped = act(taking, {"action": "stop", "reason": "Patient choice", "rechallenge": "advised"})
+    assert stopped.status_code == 201, stopped.get_json()
+    anew = plan(
+        taking, {"start_date": "2026-11-28", "kind": "initiation", "target_mg_per_day": 300}
+    )
+    assert anew.status_code == 200, anew.get_json()
+    add_anc(nurse(taking), taking.patient_id, 1200, "2026-11-26T09:30:00+00:00")
+    status = summary(taking)
+    assert (status["treatment"], status["treatment_cause"]) == ("interrupted", "baseline_low")
+    assert status["restart_on"] is None
+    # a re-titration, set once the count is back
+    add_anc(nurse(taking), taking.patient_id, 1600, "2026-11-26T09:40:00+00:00")
+    again = plan(
+        taking, {"start_date": "2026-11-28", "kind": "retitration", "target_mg_per_day": 300}
+    )
+    assert again.status_code == 200, again.get_json()
+    assert summary(taking)["restart_on"] == "2026-11-28"
+    add_anc(nurse(taking), taking.patient_id, 1200, "2026-11-26T09:50:00+00:00")
+    assert summary(taking)["restart_on"] == "2026-11-28"
+    clock.set(at("2026-11-28T09:00:00+00:00"))
+    assert summary(taking)["treatment"] == "in_titration"

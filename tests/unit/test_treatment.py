@@ -8,7 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from server.domain import PlanStep, taper_proposal, validate_plan
+from server.domain import (
+    PlanStep,
+    baseline_allows_start_on,
+    interpret_anc,
+    load_profile,
+    taper_proposal,
+    validate_plan,
+)
 from server.domain.treatment import (
     NEW_COURSE,
     AncTreatment,
@@ -29,9 +36,11 @@ from server.domain.treatment import (
     baseline_decides,
     check_anc_recovered,
     check_plan_kind,
+    check_start_baseline,
     current,
     default_plan_kind,
     gap_warning,
+    planned_start,
     rechallenge_marker_after_anc,
 )
 
@@ -206,6 +215,122 @@ def test_a_count_calls_off_a_planned_start(planned: Course, plan_today: PlanShap
     assert kept == planned
 
 
+NEXT_WEEK = TODAY + timedelta(days=7)
+
+
+@pytest.mark.parametrize(
+    ("planned", "first_plan", "start"),
+    [
+        # a first plan set for next week: the course is stored active and reads not_started
+        (course(S.IN_TITRATION), PlanShape("initiation", NEXT_WEEK, NEXT_WEEK), "initiation"),
+        (course(S.STABLE), PlanShape("maintenance", NEXT_WEEK, NEXT_WEEK), "maintenance"),
+        # a restart after a stop, or from a pause, by the plan that set it
+        (
+            course(S.STOPPED, restart_on=NEXT_WEEK, restart_cause=Cause.INITIATION_PLAN),
+            None,
+            "initiation",
+        ),
+        (
+            course(S.INTERRUPTED, restart_on=NEXT_WEEK, restart_cause=Cause.RETITRATION_PLAN),
+            None,
+            "retitration",
+        ),
+        # nothing planned: enrolled, active today, paused or stopped without a restart
+        (NEW_COURSE, None, None),
+        (course(S.INTERRUPTED), None, None),
+        (course(S.STOPPED), None, None),
+    ],
+)
+def test_the_start_a_course_makes_by_itself(
+    planned: Course, first_plan: PlanShape | None, start: str | None
+) -> None:
+    before = current(planned, None, TODAY)
+    found = planned_start(planned, before, first_plan)
+    assert (found.kind if found else None) == start
+    if found is not None:
+        assert found.on == NEXT_WEEK
+    active = course(S.IN_TITRATION)
+    assert planned_start(active, current(active, TITRATION, TODAY), TITRATION) is None
+
+
+# RULES.md 2 line 45: "Baseline before starting: >= 1500 (BEN >= 1000), or the plan cannot
+# start"; RULES.md 7 line 134: only a count at most 10 days before the start counts.
+@pytest.mark.parametrize(
+    ("profile", "ben", "earlier", "count", "called_off"),
+    [
+        ("guideline", False, [], 1499, True),  # mild: continue, but below the baseline
+        ("guideline", False, [], 1500, False),
+        ("guideline", True, [1100], 999, True),  # BEN mild
+        ("guideline", True, [1100], 1000, False),
+        ("guideline", True, [900], 1000, True),  # BEN: the latest two counts >= 1000
+        ("us-label-2025", False, [], 1499, True),
+        ("us-label-2025", True, [1100], 1000, False),
+        ("uk-smpc", False, [], 1999, True),  # amber: neutrophils >= 2.0 x10^9/L to start
+        ("uk-smpc", False, [], 2000, False),
+    ],
+)
+def test_a_count_below_the_baseline_calls_off_a_start_the_baseline_decides(
+    profile: str, ben: bool, earlier: list[float], count: float, called_off: bool
+) -> None:
+    """The count's own band continues treatment (an interrupt band calls the start off
+    anyway); the baseline the profile asks of a start decides whether it still goes ahead."""
+    rules = load_profile(profile)
+    reading = interpret_anc(count, ben=ben, profile=rules)
+    treatment = anc_treatment(reading.action)
+    assert treatment is AncTreatment.CONTINUE
+    counts = [(TODAY - timedelta(days=3), c) for c in earlier] + [(TODAY, count)]
+    check = baseline_allows_start_on(counts, start_date=NEXT_WEEK, ben=ben, profile=rules)
+    planned = course(S.IN_TITRATION)
+    before = current(planned, None, TODAY)
+    start = planned_start(planned, before, PlanShape("initiation", NEXT_WEEK, NEXT_WEEK))
+    assert start is not None and baseline_decides(start.kind, begun=False)
+    after = after_clinic_anc(
+        planned, before, treatment, marker=False, now=NOW, below_baseline=not check.ok
+    )
+    if called_off:
+        assert (after.state, after.cause, after.since) == (S.INTERRUPTED, Cause.BASELINE_LOW, NOW)
+        assert current(
+            after, PlanShape("initiation", NEXT_WEEK, NEXT_WEEK), NEXT_WEEK
+        ).doses_withheld
+    else:
+        assert after == planned
+        assert current(after, TITRATION, TODAY).state == S.IN_TITRATION
+
+
+@pytest.mark.parametrize("profile", ["guideline", "us-label-2025", "uk-smpc"])
+@pytest.mark.parametrize("ben", [False, True])
+def test_every_count_below_a_baseline_tells_the_care_team(profile: str, ben: bool) -> None:
+    """A start called off below the baseline is told to the team by the count's own
+    escalation (RULES.md 2 "Escalations"): every band a count below the baseline falls in has
+    one, in every profile (the BEN table where the profile has BEN cut-offs)."""
+    rules = load_profile(profile)
+    baseline = rules.baseline
+    minimum = baseline.general_min_cells_per_ul
+    if ben and baseline.ben_min_cells_per_ul is not None:
+        minimum = baseline.ben_min_cells_per_ul
+    for band in rules.band_rules(ben=ben):
+        if band.min_cells_per_ul < minimum:
+            assert band.escalation_rule is not None, (profile, ben, band.band)
+    assert interpret_anc(minimum - 1, ben=ben, profile=rules).escalation_rule is not None
+    assert interpret_anc(minimum, ben=ben, profile=rules).escalation_rule is None
+
+
+@pytest.mark.parametrize(
+    "state", [S.IN_TITRATION, S.STABLE, S.HELD, S.NEEDS_RETITRATION, S.STOPPED, S.NOT_STARTED]
+)
+def test_below_the_baseline_changes_nothing_without_a_planned_start(state: str) -> None:
+    """On clozapine, a mild count continues treatment (RULES.md 2 table): the baseline is for
+    a start only."""
+    was = course(state) if state != S.NOT_STARTED else NEW_COURSE
+    before = current(was, TITRATION, TODAY)
+    assert (
+        after_clinic_anc(
+            was, before, AncTreatment.CONTINUE, marker=False, now=NOW, below_baseline=True
+        )
+        == was
+    )
+
+
 def test_a_count_calls_off_a_planned_restart() -> None:
     planned = course(S.NEEDS_RETITRATION, restart_on=TODAY + timedelta(days=1))
     changed = after_clinic_anc(
@@ -321,17 +446,31 @@ def test_a_start_waits_for_a_count_that_would_not_interrupt_it(
 
 
 @pytest.mark.parametrize(
-    ("kind", "has_plan", "decides"),
+    ("kind", "begun", "decides"),
     [
+        # RULES.md 2 line 45 "Baseline before starting"; guideline L83-L89
         ("initiation", False, True),
         ("initiation", True, True),
+        # a first re-titration, or one set again after a start called off before its first dose
         ("retitration", False, True),
+        # after clozapine was taken: a recovered count (check_anc_recovered), guideline L78
         ("retitration", True, False),
         ("maintenance", False, False),
+        ("maintenance", True, False),
     ],
 )
-def test_which_starts_the_baseline_count_decides(kind: str, has_plan: bool, decides: bool) -> None:
-    assert baseline_decides(kind, has_plan) is decides
+def test_which_starts_the_baseline_count_decides(kind: str, begun: bool, decides: bool) -> None:
+    assert baseline_decides(kind, begun) is decides
+
+
+def test_a_resume_of_a_course_not_begun_is_a_start_the_baseline_decides() -> None:
+    """RULES.md 2 line 45: a course whose start was called off before its first dose is
+    started by a resume: refused while the clinic's counts do not allow a start."""
+    with pytest.raises(TransitionRefused) as caught:
+        check_start_baseline(False, "baseline ANC below 1500/uL (general population)")
+    assert caught.value.code == "baseline_anc_needed" and "1500" in caught.value.message
+    check_start_baseline(False, None)
+    check_start_baseline(True, "anything: after clozapine was taken, a recovered count decides")
 
 
 # --- a clinician's act (CONTRACT.md treatment-events) ----------------------------------------
