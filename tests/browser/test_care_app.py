@@ -588,6 +588,9 @@ def test_the_anc_chart_draws_the_clinics_profile(
         uk["legend"]
         == "Dashed lines: 2000 (below it: Amber), 1500 (below it: Red). Values in cells/µL."
     )
+    # the results are named by their lights too, not the band table's words
+    bands = page.locator("#sec-anc table tbody span.band").all_text_contents()
+    assert sorted(bands) == ["Amber", "Green", "Red"], bands
 
     # the guideline clinic's nurse, in a browser of their own
     other_desk = browser.new_context(base_url=server.url, **DESKTOP)
@@ -601,6 +604,7 @@ def test_the_anc_chart_draws_the_clinics_profile(
         "Dashed lines: 1500 (below it: Mild), 1000 (below it: Moderate), "
         "500 (below it: Severe). Values in cells/µL."
     )
+    assert "Mild" in page.locator("#sec-anc table tbody span.band").all_text_contents()
     ben = chart_lines(page, ben_patient, "Bea")
     assert ben["at"] == ["1000", "500"] and ben["labels"] == ["1000", "500"]
     assert "lines at 1000, 500:" in ben["summary"]

@@ -60,7 +60,7 @@ export async function render({ params, refresh, go }) {
     patient.benign_ethnic_neutropenia ? h('p', { class: 'notice' }, t('patient.ben')) : null,
     h('div', { class: `status-panel status-${status.level}` }, light(status.level),
       h('ul', { class: 'reasons' }, status.reasons.map((r) => h('li', {}, r))),
-      h('p', {}, `${t('patients.col.anc')}: ${bandName(patient.status.anc_band)}. ${t('patients.col.blood')}: ${bloodTestText(patient.next_blood_test)}.`),
+      h('p', {}, `${t('patients.col.anc')}: ${bandName(patient.status.anc_band, patient.anc_band_edges)}. ${t('patients.col.blood')}: ${bloodTestText(patient.next_blood_test)}.`),
       h('p', {}, `${t('patients.col.push')}: `, pushTag(patient.status.push_reachable))),
     h('div', { class: 'stack' }, h('h2', {}, t('patient.openFlags')),
       flags.length
@@ -101,7 +101,7 @@ export async function render({ params, refresh, go }) {
     const lines = ancLines(patient.anc_band_edges);
     const summary = t('anc.chart', {
       lines: lines.map((l) => l.value).join(', '),
-      list: points.map((p) => t('anc.point', { date: p.label, value: Math.round(p.value), band: bandName(p.band) })).join('; '),
+      list: points.map((p) => t('anc.point', { date: p.label, value: Math.round(p.value), band: bandName(p.band, patient.anc_band_edges) })).join('; '),
     });
     ancHolder.replaceChildren(
       points.length ? ancChart(points, summary, lines) : h('p', {}, t('anc.noClinic')),
@@ -112,7 +112,7 @@ export async function render({ params, refresh, go }) {
         h('tbody', {}, anc.slice(0, 12).map((r) => h('tr', {},
           h('td', {}, formatDateTime(r.collected_at, zone)),
           h('td', {}, `${r.value} ${r.unit}`),
-          h('td', {}, r.band ? h('span', { class: `band band-${r.band}` }, bandName(r.band)) : t('result.noBand')),
+          h('td', {}, r.band ? h('span', { class: `band band-${r.band}` }, bandName(r.band, patient.anc_band_edges)) : t('result.noBand')),
           h('td', {}, sourceText(r))))))));
   }
   drawAnc(labs.items);
@@ -152,7 +152,7 @@ export async function render({ params, refresh, go }) {
     })),
     ...labs.items.map((r) => ({
       at: r.collected_at, kind: 'lab',
-      text: r.band ? t('timeline.lab', { test: testName(r.test), value: r.value, unit: r.unit || '', band: bandName(r.band) }) : t('timeline.labOther', { test: testName(r.test), value: r.value ?? '', unit: r.unit || '' }),
+      text: r.band ? t('timeline.lab', { test: testName(r.test), value: r.value, unit: r.unit || '', band: bandName(r.band, patient.anc_band_edges) }) : t('timeline.labOther', { test: testName(r.test), value: r.value ?? '', unit: r.unit || '' }),
     })),
     ...escalations.escalations.map((e) => ({ at: e.opened_at, kind: 'escalation', text: t('timeline.escalation', { rule: ruleTitle(e.rule, e.title), severity: t(`severity.${e.severity}`) }) })),
     // what was done: the resolution note, for the next shift
@@ -225,7 +225,7 @@ export async function render({ params, refresh, go }) {
  * results (the summary's anc_band_edges, highest first, the last at 0: no line there), each
  * with the name of the band (or UK light) below it. */
 function ancLines(edges) {
-  const name = (edge) => (edge.traffic_light ? t(`uklight.${edge.traffic_light}`) : bandName(edge.band));
+  const name = (edge) => bandName(edge.band, [edge]);
   return edges.flatMap((edge, index) => (edge.min_cells_per_ul > 0 && edges[index + 1]
     ? [{ value: edge.min_cells_per_ul, band: edge.band, light: edge.traffic_light, below: name(edges[index + 1]) }]
     : []));

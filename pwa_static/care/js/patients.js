@@ -61,7 +61,7 @@ function row(entry, cols) {
     cell(cols[2], 'flags', h('span', { class: 'one-line', title: flagText }, flagText)),
     cell(cols[3], '', entry.oldestSerious ? ago(entry.oldestSerious) : '–'),
     cell(cols[4], '', h('span', { class: 'course-cell one-line' }, courseCell(patient.status))),
-    cell(cols[5], '', h('span', { class: `band band-${patient.status.anc_band || 'none'}` }, bandName(patient.status.anc_band))),
+    cell(cols[5], '', h('span', { class: `band band-${patient.status.anc_band || 'none'}` }, bandName(patient.status.anc_band, patient.anc_band_edges))),
     cell(cols[6], '', h('span', { class: test && test.status === 'overdue' ? 'overdue' : '' }, bloodTestText(test))),
     cell(cols[7], '', adherenceText(patient.status.adherence_7d)),
     cell(cols[8], '', pushTag(patient.status.push_reachable)));

@@ -146,8 +146,13 @@ export function testName(code) {
   return has(`test.${code}`) ? t(`test.${code}`) : code.replace(/_/g, ' ');
 }
 
-export function bandName(band) {
-  return band ? (has(`band.${band}`) ? t(`band.${band}`) : band) : t('band.unknown');
+/** A band in the care team's words: under a traffic-light profile the light the patient's
+ * bands give it (`edges`: the summary's anc_band_edges; "Amber", not "Mild"), else its name. */
+export function bandName(band, edges = []) {
+  if (!band) return t('band.unknown');
+  const edge = (edges || []).find((e) => e.band === band && e.traffic_light);
+  if (edge) return t(`uklight.${edge.traffic_light}`);
+  return has(`band.${band}`) ? t(`band.${band}`) : band;
 }
 
 /** Emergency, urgent or routine as a word with a shape: never colour alone. */
@@ -175,8 +180,9 @@ export function patientLight(patient, now = Date.now()) {
   else if (flags.length) reasons.amber.push(tn('reason.flag', flags.length));
   const status = patient.status || {};
   const band = status.anc_band;
-  if (band === 'moderate' || band === 'severe') reasons.red.push(t('reason.ancLow', { band: bandName(band) }));
-  else if (band === 'mild') reasons.amber.push(t('reason.ancLow', { band: bandName(band) }));
+  const edges = patient.anc_band_edges;
+  if (band === 'moderate' || band === 'severe') reasons.red.push(t('reason.ancLow', { band: bandName(band, edges) }));
+  else if (band === 'mild') reasons.amber.push(t('reason.ancLow', { band: bandName(band, edges) }));
   const test = patient.next_blood_test;
   if (test && test.status === 'overdue') reasons.red.push(t('reason.bloodOverdue'));
   else if (test && test.status === 'due') reasons.amber.push(t('reason.bloodDue'));
