@@ -40,12 +40,13 @@ def can_mark(status: str, scheduled_at: datetime, now: datetime, *, withheld: bo
 
 def was_taken_before_pause(scheduled_at: datetime, at: datetime, paused_at: datetime) -> bool:
     """Whether a dose the course withheld may still be recorded taken at `at`: it was taken
-    before the course was paused (`paused_at`: a hold, a clinic count, missed doses) and
-    within its own marking window. RULES.md 6 "A withheld dose is never offered as 'Taken'"
-    and CONTRACT.md "Treatment course (v2)" (marking one taken answers 409 `dose_withheld`)
-    are about the doses of a paused course; a dose swallowed while the course was still
-    running, and logged later (an offline phone sends what it saved with the time it was
-    made), is a dose taken, and the break began after it. At or after the pause: refused."""
+    before the course was paused (`paused_at`: a hold, a clinic count, missed doses; or the
+    stop, for a dose the stop cancelled) and within its own marking window. RULES.md 6 "A
+    withheld dose is never offered as 'Taken'" and CONTRACT.md "Treatment course (v2)"
+    (marking one taken answers 409 `dose_withheld`) are about the doses of a paused course; a
+    dose swallowed while the course was still running, and logged later (an offline phone
+    sends what it saved with the time it was made), is a dose taken, and the break began
+    after it. At or after the pause: refused."""
     when = as_utc(at)
     opens, closes = marking_window(scheduled_at)
     return when < as_utc(paused_at) and opens <= when <= closes

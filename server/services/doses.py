@@ -23,7 +23,7 @@ from server.domain.doses import (
 )
 from server.domain.dosetimes import as_utc
 from server.domain.tablets import Tablets, split_dose
-from server.domain.treatment import WITHHELD, CourseView
+from server.domain.treatment import WITHHELD, CourseState, CourseView
 from server.models import Dose, DoseEvent, DosePlan, Patient
 from server.services import idempotency, medicines
 from server.services import state as states
@@ -260,7 +260,8 @@ def doses_of_day(
 def paused_at(dose: Dose, view: CourseView) -> dt.datetime | None:
     """When the course was paused for this dose: a withheld dose keeps the moment it was
     withheld (a resume the same day leaves it so); a dose left unmarked before a pause that
-    lasts, the course's pause; None for a stopped course (its doses are not taken again)."""
+    lasts, the course's pause; None for a stopped course (stopped_at answers for the doses
+    its stop cancelled)."""
     if dose.status == "withheld" and dose.status_at is not None:
         return dose.status_at
     if view.state in WITHHELD and isinstance(view.since, dt.datetime):
@@ -268,12 +269,27 @@ def paused_at(dose: Dose, view: CourseView) -> dt.datetime | None:
     return None
 
 
+def stopped_at(dose: Dose, view: CourseView) -> dt.datetime | None:
+    """When a stop cancelled this dose: the course is stopped and the dose was cancelled at
+    that very moment (`withhold(stop=True)` writes it in status_at). None for a dose a newer
+    plan replaced (cancelled at the moment of that plan, which has its own dose then)."""
+    if (
+        dose.status == "cancelled"
+        and view.state == CourseState.STOPPED
+        and isinstance(view.since, dt.datetime)
+        and dose.status_at is not None
+        and as_utc(dose.status_at) == as_utc(view.since)
+    ):
+        return view.since
+    return None
+
+
 def _check_taken_before_pause(
-    dose: Dose, view: CourseView, patient: Patient, data: dict[str, Any]
+    dose: Dose, paused: dt.datetime | None, patient: Patient, data: dict[str, Any], *, stop: bool
 ) -> None:
-    """A dose of a paused course is refused (409 `dose_withheld`, RULES.md 6), unless it is
-    recorded taken at a time before the pause, inside its window (was_taken_before_pause)."""
-    paused = paused_at(dose, view)
+    """A dose of a paused course, or one a stop cancelled, is refused (409 `dose_withheld`,
+    RULES.md 6), unless it is recorded taken at a time before the pause or the stop (`paused`),
+    inside its window (was_taken_before_pause)."""
     if (
         data["status"] == "taken"
         and paused is not None
@@ -281,13 +297,25 @@ def _check_taken_before_pause(
     ):
         return
     message = "This dose is withheld: do not take it. The care team will say when to restart."
-    if data["status"] == "taken" and paused is not None and as_utc(data["at"]) >= as_utc(paused):
+    if paused is not None:
         local = as_utc(paused).astimezone(ZoneInfo(patient.timezone))
-        message = (
-            f"Treatment was paused at {local:%Y-%m-%d %H:%M} ({patient.timezone}): a dose "
-            "taken after that cannot be recorded. Do not take doses until the care team "
-            "says to restart."
-        )
+        moment = f"{local:%Y-%m-%d %H:%M} ({patient.timezone})"
+        after = data["status"] == "taken" and as_utc(data["at"]) >= as_utc(paused)
+        if after and not stop:
+            message = (
+                f"Treatment was paused at {moment}: a dose taken after that cannot be "
+                "recorded. Do not take doses until the care team says to restart."
+            )
+        elif after:
+            message = (
+                f"Treatment was stopped at {moment}: a dose taken after that cannot be "
+                "recorded. Do not take clozapine unless the care team says to restart."
+            )
+        elif stop:
+            message = (
+                f"Treatment was stopped at {moment}: this dose is no longer due. Do not take "
+                "clozapine unless the care team says to restart."
+            )
     raise Conflict(message, {"dose_id": ["Withheld."]}, code="dose_withheld")
 
 
@@ -301,9 +329,12 @@ def _record_event(session: Session, entry: idempotency.Entry, content: Any = Non
     if dose is None or dose.patient_id != patient.id:
         raise NotFound("No such dose for this patient.", {"dose_id": ["Unknown dose."]})
     if dose.status == "cancelled":
-        raise Conflict("This dose was replaced by a newer plan.", {"dose_id": ["Replaced."]})
-    if dose.status == "withheld" or view.doses_withheld:
-        _check_taken_before_pause(dose, view, patient, data)
+        stopped = stopped_at(dose, view)
+        if stopped is None:
+            raise Conflict("This dose was replaced by a newer plan.", {"dose_id": ["Replaced."]})
+        _check_taken_before_pause(dose, stopped, patient, data, stop=True)
+    elif dose.status == "withheld" or view.doses_withheld:
+        _check_taken_before_pause(dose, paused_at(dose, view), patient, data, stop=False)
     if dose.status == data["status"]:
         raise Conflict(
             f"This dose is already recorded as {dose.status}.", {"dose_id": ["Already recorded."]}

@@ -435,6 +435,103 @@ def test_doses_made_while_held_keep_the_moment_of_the_hold(taking: World, clock:
     assert made and {(d.status, d.status_at) for d in made} == {("withheld", HOLD)}
 
 
+# --- a dose taken before a stop, logged after it ----------------------------------------------
+# RULES.md 6: "| `stopped` | a clinician stops treatment ... | no doses ... |"; the stop cancels
+# the doses still to come (services/course.py _pause). One swallowed before the stop is a dose
+# taken, as before a hold (was_taken_before_pause, with the stop's moment); one a newer plan
+# replaced stays refused: that plan has its own dose then, and it would count twice.
+
+STOP = at("2026-11-26T10:00:00+00:00")
+
+
+def stop_at_ten(world: World, clock: FakeClock) -> dict[str, Any]:
+    """Day 2's doses made, the course stopped at 10:00; returns day 2's 08:00 dose (cancelled:
+    no longer listed)."""
+    clock.set(at("2026-11-26T07:00:00+00:00"))
+    worker_makes_doses(clock.now)
+    morning = day(world, "2026-11-26")["doses"][0]
+    assert (morning["local_time"], morning["status"]) == ("08:00", "pending")
+    clock.set(STOP)
+    stopped = act(
+        world, {"action": "stop", "reason": "Suspected myocarditis", "rechallenge": "advised"}
+    )
+    assert stopped.status_code == 201, stopped.get_json()
+    assert day(world, "2026-11-26")["doses"] == []
+    return morning
+
+
+def test_a_dose_taken_before_the_stop_and_logged_after_it_is_recorded(
+    taking: World, clock: FakeClock
+) -> None:
+    morning = stop_at_ten(taking, clock)
+    clock.set(at("2026-11-26T10:30:00+00:00"))  # the phone comes back online
+    early = at("2026-11-26T07:55:00+00:00")
+    answer = mark(taking, morning["id"], "taken", early)
+    assert answer.status_code == 201, answer.get_json()
+    assert [(d["local_time"], d["status"]) for d in day(taking, "2026-11-26")["doses"]] == [
+        ("08:00", "taken")
+    ]
+    status = summary(taking)
+    assert at(status["last_dose_taken_at"]) == early
+    assert status["treatment"] == "stopped"
+    gap = db.session.scalars(select(TreatmentInterruption)).one()
+    assert (gap.gap_from, gap.resumed_at) == (early, None)
+
+
+@pytest.mark.parametrize(
+    ("status", "when", "words"),
+    [
+        ("taken", STOP, "a dose taken after that cannot be recorded"),  # at the stop
+        ("taken", STOP + dt.timedelta(minutes=5), "a dose taken after that cannot be recorded"),
+        ("skipped", STOP - dt.timedelta(hours=1), "this dose is no longer due"),
+    ],
+)
+def test_a_dose_taken_at_or_after_the_stop_is_refused_saying_so(
+    taking: World, clock: FakeClock, status: str, when: dt.datetime, words: str
+) -> None:
+    morning = stop_at_ten(taking, clock)
+    clock.set(STOP + dt.timedelta(minutes=30))
+    refused = mark(taking, morning["id"], status, when)
+    assert refused.status_code == 409
+    error = refused.get_json()["error"]
+    assert error["code"] == "dose_withheld"
+    assert error["message"].startswith(
+        f"Treatment was stopped at 2026-11-26 10:00 (Europe/London): {words}."
+    )
+    assert "replaced" not in error["message"]
+    assert taken_count() == 1
+    assert db.session.get(Dose, morning["id"]).status == "cancelled"
+    assert at(summary(taking)["last_dose_taken_at"]) == TAKEN
+
+
+def test_a_dose_a_newer_plan_replaced_stays_refused_though_taken_before_it(
+    taking: World, clock: FakeClock
+) -> None:
+    """A plan set at 10:00 replaces the 21:00 dose still to come (the 08:00 one, already due,
+    stays: services/doses.py replace_from); the old 21:00 marked taken at 09:30, before the new
+    plan and inside its window, is still refused: the new plan has its own 21:00 dose."""
+    clock.set(at("2026-11-26T07:00:00+00:00"))
+    worker_makes_doses(clock.now)
+    evening = day(taking, "2026-11-26")["doses"][1]
+    assert evening["local_time"] == "21:00"
+    clock.set(STOP)
+    changed = plan(
+        taking, {"start_date": "2026-11-26", "kind": "maintenance", "target_mg_per_day": 50}
+    )
+    assert changed.status_code == 200, changed.get_json()
+    assert db.session.get(Dose, evening["id"]).status == "cancelled"
+    clock.set(STOP + dt.timedelta(minutes=30))
+    refused = mark(taking, evening["id"], "taken", at("2026-11-26T09:30:00+00:00"))
+    assert refused.status_code == 409
+    error = refused.get_json()["error"]
+    assert (error["code"], error["message"]) == (
+        "conflict",
+        "This dose was replaced by a newer plan.",
+    )
+    assert taken_count() == 1
+    assert at(summary(taking)["last_dose_taken_at"]) == TAKEN
+
+
 def test_a_resume_after_more_than_48_hours_comes_with_a_warning(
     taking: World, clock: FakeClock
 ) -> None:
