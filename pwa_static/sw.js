@@ -21,7 +21,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '26ff66d361e2';
+const VERSION = 'a7931827fefb';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',

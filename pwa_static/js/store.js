@@ -263,7 +263,7 @@ export async function followUserLanguage({ later = (work) => work() } = {}) {
 }
 
 const CATALOGUE_MAX_AGE_MS = 24 * 60 * 60 * 1000;
-const { symptomCatalogueUrl } = globalThis.companionWords; // words-core.js, loaded by i18n.js
+const { symptomCatalogueUrl } = globalThis.companionWords; // words-core.js, imported above
 
 /**
  * The symptom, Bristol and advice catalogue, kept on the phone for offline use: the phone's copy

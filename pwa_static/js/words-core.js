@@ -1,9 +1,9 @@
 // How a catalogue's words are filled in, one copy for the page (i18n.js imports it) and the
 // service worker (sw.js loads it with importScripts): each {name} placeholder takes the value of
-// that name, and one without a value stays as it is. And where the server's symptom catalogue of
-// a language is asked for, which the worker keeps and the page reads when it has no copy. A classic script with no imports or exports,
-// so that a module and a classic service worker can both load it; it sets
-// globalThis.companionWords.
+// that name, and one without a value stays as it is; and the address of the server's symptom
+// catalogue in a language, which the worker keeps and the page reads when it has no copy. A
+// classic script with no imports or exports, so that a module and a classic service worker can
+// both load it; it sets globalThis.companionWords.
 
 (() => {
   const PLACEHOLDER = /\{(\w+)\}/g;

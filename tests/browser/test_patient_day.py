@@ -231,14 +231,15 @@ def test_the_status_line_never_says_all_sent_when_something_was_refused(
         "'status'), {childList: true, characterData: true, subtree: true}); }"
     )
     phone.set_offline(True)
-    page.get_by_role("button", name="Taken", exact=True).click()
-    page.get_by_text("Saved on this phone, not sent yet").first.wait_for()
-    # meanwhile the care team holds clozapine: the dose will be refused when it arrives
+    # meanwhile the care team holds clozapine; the phone, offline, does not know: the dose
+    # marked after the hold is refused when it arrives (one taken before it would be recorded)
     server.clinician.call(
         "POST",
         f"/api/patients/{person.patient_id}/treatment-events",
         json={"action": "hold", "reason": "Suspected infection, seen in clinic"},
     )
+    page.get_by_role("button", name="Taken", exact=True).click()
+    page.get_by_text("Saved on this phone, not sent yet").first.wait_for()
     phone.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.locator("#status", has_text="could not be saved").wait_for(timeout=30000)
