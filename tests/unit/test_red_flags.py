@@ -371,9 +371,9 @@ def test_check_liver_tests_rejects(value: float, uln: float) -> None:
 def _from_singles_and_pairs(
     report: set[str], temperature: float | None, pairs: list[tuple[tuple[str, str], RedFlag]]
 ) -> list[tuple[str, str]]:
-    """How a phone classes a report offline (pwa_static/js/ui.js `offlineFlags`): a temperature
-    from FEVER_C as a reported fever; each symptom's own flags and each pair's from
-    `raised_in_pairs`; for each rule the most severe."""
+    """The closure the catalogue promises (raised_in_pairs' docstring): a temperature from
+    FEVER_C as a reported fever; each symptom's own flags and each pair's; for each rule the
+    most severe. (The app's own reading is held to the server's by a browser test.)"""
     from server.domain.red_flags import FEVER_C, sort_flags
 
     fever = temperature is not None and temperature >= FEVER_C
