@@ -21,7 +21,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = 'a7931827fefb';
+const VERSION = '4cdf36449c4c';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',

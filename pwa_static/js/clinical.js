@@ -5,6 +5,16 @@
 /** Clozapine tablet strengths (RULES.md 1: tablets 12.5/25/50/100/200 mg; server/domain/tablets.py). */
 export const TABLET_STRENGTHS_MG = [12.5, 25, 50, 100, 200];
 
+/** The severities of a red flag, most severe first (RULES.md 4; server/domain/codes.py
+ * severity_rank). */
+export const SEVERITIES = ['emergency', 'urgent', 'routine'];
+
+/** Where a severity sorts: the most severe first, an unknown one last. */
+export function severityOrder(severity) {
+  const at = SEVERITIES.indexOf(severity);
+  return at === -1 ? SEVERITIES.length : at;
+}
+
 /** A temperature from this is a fever (RULES.md 4; server/domain/red_flags.py FEVER_C). */
 export const FEVER_C = 38.0;
 

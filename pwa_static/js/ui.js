@@ -2,7 +2,7 @@
 // app checks itself, the call button, and the plain-word names of symptoms, Bristol types and
 // saved entries.
 
-import { FEVER_C } from './clinical.js';
+import { FEVER_C, severityOrder } from './clinical.js';
 import { h, uid } from './dom.js';
 import { formatDateTime, has, t } from './i18n.js';
 import { isCaregiver, settings, state } from './store.js';
@@ -37,8 +37,6 @@ function isWarning(item) {
   return Boolean(item && item.red_flag && item.severity !== 'routine');
 }
 
-const SEVERITY_RANK = { emergency: 0, urgent: 1, routine: 2 };
-
 /** The flags a report raises, read on the phone as the server reads it ({rule, severity,
  * advice}, one a rule, emergency first): a temperature from FEVER_C counts as a fever; each
  * symptom raises its own flags and each pair of them the catalogue names raises more (no rule
@@ -54,7 +52,7 @@ export function offlineFlags(codes, temperature, known = {}, catalogue = state.c
   const found = new Map();
   const raise = ({ rule, severity, advice }) => {
     const had = found.get(rule);
-    if (!had || SEVERITY_RANK[severity] < SEVERITY_RANK[had.severity]) found.set(rule, { rule, severity, advice });
+    if (!had || severityOrder(severity) < severityOrder(had.severity)) found.set(rule, { rule, severity, advice });
   };
   for (const item of (catalogue && catalogue.symptoms) || []) {
     if (reported.has(item.code)) (item.flags || []).forEach(raise);
@@ -71,7 +69,7 @@ export function offlineFlags(codes, temperature, known = {}, catalogue = state.c
   if (diary && hoursWithoutBowel !== null && hoursWithoutBowel >= diary.hours && diary.symptoms.some((code) => reported.has(code))) {
     if (!found.has(diary.rule)) raise(diary);
   }
-  return [...found.values()].sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
+  return [...found.values()].sort((a, b) => severityOrder(a.severity) - severityOrder(b.severity));
 }
 
 /** Advice known on the phone for a report made offline: [{title, text, call_now, emergency}],

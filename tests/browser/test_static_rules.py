@@ -159,7 +159,7 @@ def test_screens_never_reach_back_into_the_router() -> None:
 def _js_constant(source: str, name: str) -> object:
     found = re.search(rf"^export const {name} = (.+);$", source, re.MULTILINE)
     assert found is not None, f"js/clinical.js has no {name}"
-    return json.loads(found.group(1))
+    return json.loads(found.group(1).replace("'", '"'))  # a JS string list reads as JSON
 
 
 def test_the_apps_clinical_figures_are_the_servers() -> None:
@@ -182,6 +182,9 @@ def test_the_apps_clinical_figures_are_the_servers() -> None:
     assert _js_constant(source, "TABLET_STRENGTHS_MG") == list(TABLET_STRENGTHS_MG)
     assert _js_constant(source, "FEVER_C") == FEVER_C
     assert _js_constant(source, "PLAUSIBLE_C") == [MIN_PLAUSIBLE_C, MAX_PLAUSIBLE_C]
+    from server.domain.codes import SEVERITIES, severity_rank
+
+    assert _js_constant(source, "SEVERITIES") == sorted(SEVERITIES, key=severity_rank)[::-1]
     assert _js_constant(source, "BOWEL_PROMPT_HOURS") == hours(BOWEL_PROMPT_AFTER)
     assert _js_constant(source, "BOWEL_FLAG_HOURS") == hours(BOWEL_FLAG_AFTER)
     assert _js_constant(source, "RETITRATION_AFTER_HOURS") == hours(RETITRATION_AFTER)
@@ -193,6 +196,7 @@ def test_the_apps_clinical_figures_are_the_servers() -> None:
         assert not re.search(r"\[\s*12\.5,\s*25,\s*50,\s*100,\s*200\s*\]", text), path
         assert not re.search(r"const (TABLET_)?STRENGTHS|const FEVER|PLAUSIBLE_C =", text), path
         assert not re.search(r"(<|>|<=|>=) ?(30|45|86|113)\b", text), path
+        assert not re.search(r"emergency: ?\d", text), path  # a severity order of its own
 
 
 def test_the_snooze_choices_are_the_servers() -> None:

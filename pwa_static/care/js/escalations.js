@@ -4,16 +4,16 @@
 // itself when the live pulse says something changed (live.js), keeping the focus where it was
 // and never while a resolve form is open; below it, what was resolved lately, with the notes.
 
+import { severityOrder } from '/static/js/clinical.js';
 import { h, uid } from '/static/js/dom.js';
 import { ago, formatDateTime, formatTime, t, tn } from './i18n.js';
 import { call, session } from './session.js';
 import { errorBox, failureText, field, ruleTitle, sendingForm, severityTag, symptomName } from './ui.js';
 
-const RANK = { emergency: 0, urgent: 1, routine: 2 };
 const RESOLVED_HOURS = 72;
 
 export function sortEscalations(list) {
-  return [...list].sort((a, b) => (RANK[a.severity] ?? 3) - (RANK[b.severity] ?? 3)
+  return [...list].sort((a, b) => severityOrder(a.severity) - severityOrder(b.severity)
     || new Date(a.opened_at) - new Date(b.opened_at) || a.id - b.id);
 }
 

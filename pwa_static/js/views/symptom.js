@@ -2,7 +2,7 @@
 // first, with a call button and "Call my care team". Offline, a red flag says the team does not
 // know yet (it is told once the phone is online) and to call now if it is severe.
 
-import { FEVER_C, PLAUSIBLE_C } from '../clinical.js';
+import { FEVER_C, PLAUSIBLE_C, severityOrder } from '../clinical.js';
 import { h, uid } from '../dom.js';
 import { formatNumber, t } from '../i18n.js';
 import { entries } from '../outbox.js';
@@ -12,7 +12,6 @@ import {
 } from '../ui.js';
 import { contactSection, logScreen, say } from '../parts.js';
 
-const SEVERITY_ORDER = { emergency: 0, urgent: 1, routine: 2 };
 
 // The server's field errors in this screen's own plain words (never a validator's message).
 const PLAIN_FIELD_ERROR = { temperature_c: 'symptom.tempRange', symptoms: 'symptom.pickOne' };
@@ -71,7 +70,7 @@ function resultPanel(result, body, localError, summary, known) {
   const panel = h('section', { class: 'stack result', 'aria-labelledby': 'result-title' });
   if (result.outcome === 'sent') {
     const flags = [...((result.data && result.data.red_flags) || [])]
-      .sort((a, b) => (SEVERITY_ORDER[a.severity] ?? 3) - (SEVERITY_ORDER[b.severity] ?? 3));
+      .sort((a, b) => severityOrder(a.severity) - severityOrder(b.severity));
     if (flags.length) {
       panel.append(h('h2', { id: 'result-title', tabindex: '-1' }, t('symptom.actNow')));
       panel.append(...flags.map((flag) => adviceCard({

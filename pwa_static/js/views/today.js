@@ -6,6 +6,7 @@
 // Today: a signed-in page carries the answers it starts from (server/web.py, store.js's boot),
 // so it is drawn as soon as its code is in, without waiting for the API.
 
+import { severityOrder } from '../clinical.js';
 import { afterFirstScreen, h, uid } from '../dom.js';
 import { formatDate, formatDateTime, formatNumber, formatTime, isoDate, t, tn } from '../i18n.js';
 import * as outbox from '../outbox.js';
@@ -18,7 +19,6 @@ import {
 import { callButton, describeEntry, heading, isInstalled, isIos, messageFor } from '../ui.js';
 import { contactSection, say, tabletsLine } from '../parts.js';
 
-const SEVERITY_ORDER = { emergency: 0, urgent: 1, routine: 2 };
 const SKIP_REASONS = ['unwell', 'ranOut', 'told', 'other'];
 const SNOOZE_MINUTES = [10, 30, 60];
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -37,7 +37,7 @@ function nowIso() {
  */
 function redFlags(summary, tz) {
   const flags = [...((summary && summary.open_red_flags) || [])]
-    .sort((a, b) => (SEVERITY_ORDER[a.severity] ?? 3) - (SEVERITY_ORDER[b.severity] ?? 3));
+    .sort((a, b) => severityOrder(a.severity) - severityOrder(b.severity));
   if (!flags.length) return null;
   return h('section', { class: 'stack flags', 'aria-labelledby': 'flags-title' },
     h('h2', { id: 'flags-title' }, t('today.flagsTitle')),
