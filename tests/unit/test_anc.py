@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -254,11 +255,12 @@ def _uk_with(green: float, red: float) -> Profile:
     lights["green"]["neutrophils_min"] = green
     lights["red"]["neutrophils_below"] = red
     rows = {row["band"]: row for row in data["anc"]["bands"]["general"]}
-    starts = [(green * 1000, "green"), (red * 1000, "amber"), (0, "red")]
-    kept = [s for i, s in enumerate(starts) if i == 0 or s[0] < starts[i - 1][0]]
+    scheme = load_profile("uk-smpc").traffic_light
+    assert scheme is not None
+    moved = replace(scheme, green_neutrophils_min=green, red_neutrophils_below=red)
     data["anc"]["bands"]["general"] = [
-        {**rows[lights["lights"][light]["band"]], "min_cells_per_ul": start}
-        for start, light in kept
+        {**rows[scheme.rule_for(light).band], "min_cells_per_ul": start}
+        for start, light in moved.neutrophil_edges()
     ]
     return parse_profile(data)
 
