@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Final
 
 from server.domain.dosetimes import as_utc, sorted_times
-from server.domain.treatment import RETITRATION_AFTER, STARTS_LOW, PlanKind
+from server.domain.treatment import RETITRATION_AFTER, STARTS_LOW, PlanKind, TransitionRefused
 
 DOSE_STEP_MG: Final = 12.5  # RULES.md 1: tablets 12.5/25/50/100/200 mg
 MAX_DAILY_MG: Final = 900.0  # RULES.md 1; guideline L58 "Up to 900 mg/day"
@@ -475,6 +475,21 @@ def first_missed_due(
     if last_dose_taken_at is not None and as_utc(last_dose_taken_at) > as_utc(doses_due_since):
         return last_dose_taken_at
     return doses_due_since
+
+
+def check_resumed_start(kind: str, day: int, daily_mg: float) -> None:
+    """A resume of a course that has not begun is its start, and a start is low (RULES.md 1
+    "start 12.5 mg once or twice daily", RULES.md 6 "initiation and retitration start at
+    <= 25 mg on day 1"; guideline L52): a plan starting low whose first days passed while its
+    start was called off would begin at day `day`'s dose. TransitionRefused when that is above
+    the first day's limit; the clinician sets a re-titration plan from day 1 instead."""
+    if kind in STARTS_LOW and daily_mg > MAX_FIRST_DAY_MG + 1e-9:
+        raise TransitionRefused(
+            "retitration_needed",
+            f"Clozapine has not begun, and resuming now would start at day {day} of its plan "
+            f"({daily_mg:g} mg a day). Set a re-titration plan that starts at 12.5-25 mg on "
+            "day 1 instead.",
+        )
 
 
 def missed_over_48h(

@@ -20,8 +20,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.domain import Rule, baseline_allows_start_on, load_profile, local_date, to_cells_per_ul
+from server.domain import (
+    Rule,
+    baseline_allows_start_on,
+    check_resumed_start,
+    daily_doses,
+    load_profile,
+    local_date,
+    to_cells_per_ul,
+)
 from server.domain import treatment as rules
+from server.domain.doses import plan_day
 from server.domain.titration import missed_over_48h
 from server.models import DosePlan, LabResult, Patient, TreatmentEvent, User
 from server.policy import Actor
@@ -392,7 +401,7 @@ def act(
     try:
         if action == rules.ClinicianAction.RESUME:
             rules.check_anc_recovered(before, _band_treatment(session, patient, now))
-            _check_start_baseline(session, patient, before, now)
+            _check_start(session, patient, before, now)
         after = rules.after_clinician(
             states.course_of(state), before, action, now, rechallenge=rechallenge
         )
@@ -429,18 +438,23 @@ def act(
     return event, warning
 
 
-def _check_start_baseline(
+def _check_start(
     session: Session, patient: Patient, before: rules.CourseView, now: dt.datetime
 ) -> None:
-    """A resume of a course that has not begun is its start: the baseline decides it on the
-    day the plan starts, or today if that day has passed (RULES.md 2, 7)."""
+    """A resume of a course that has not begun is its start, on the day the plan starts or
+    today if that day has passed: the baseline decides it (RULES.md 2, 7), and it starts at
+    the plan's first day's dose, not a later day's (RULES.md 1, 6)."""
     if before.state not in rules.WITHHELD:
         return  # the resume is refused as a transition
-    begun = doses.clozapine_begun(session, patient, now)
+    if doses.clozapine_begun(session, patient, now):
+        return
     plan = states.latest_plan(session, patient.id)
     today = states.today_for(patient, now)
     start = today if plan is None else max(plan.start_date, today)
-    rules.check_start_baseline(begun, None if begun else baseline_problem(session, patient, start))
+    rules.check_start_baseline(False, baseline_problem(session, patient, start))
+    if plan is not None:
+        day = plan_day(plan.start_date, start)
+        check_resumed_start(plan.kind, day, sum(daily_doses(states.steps_of(plan), day)))
 
 
 def events(session: Session, patient: Patient, limit: int = 200) -> Sequence[TreatmentEvent]:

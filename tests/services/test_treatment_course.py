@@ -1081,9 +1081,16 @@ def test_a_count_before_a_planned_first_day_calls_the_start_off(
     refused = act(world, {"action": "resume", "reason": "start as planned"})
     assert refused.get_json()["error"]["code"] == "anc_not_recovered"
     add_anc(nurse(world), world.patient_id, 1800, "2026-11-26T23:30:00+00:00")
-    assert act(world, {"action": "resume", "reason": "ANC 1800"}).status_code == 201
+    # the plan's first day has passed without a dose: a resume would start at day 2 (37.5 mg),
+    # so the start is a re-titration plan from day 1 (RULES.md 6 "<= 25 mg on day 1")
+    resumed = act(world, {"action": "resume", "reason": "ANC 1800"})
+    assert resumed.get_json()["error"]["code"] == "retitration_needed"
+    restart = plan(world, {"start_date": "2026-11-27", "target_mg_per_day": 300})
+    assert restart.status_code == 200, restart.get_json()
     assert summary(world)["treatment"] == "in_titration"
-    assert {d["status"] for d in day(world, "2026-11-27")["doses"]} == {"pending"}
+    assert [(d["status"], d["mg"]) for d in day(world, "2026-11-27")["doses"]] == [
+        ("pending", 12.5)
+    ]
 
 
 def test_a_count_before_a_planned_rechallenge_calls_it_off(taking: World, clock: FakeClock) -> None:
@@ -1344,3 +1351,45 @@ def test_a_restart_after_a_stop_reads_the_baseline_only_as_an_initiation(
     assert summary(taking)["restart_on"] == "2026-11-28"
     clock.set(at("2026-11-28T09:00:00+00:00"))
     assert summary(taking)["treatment"] == "in_titration"
+
+
+def test_a_start_held_past_its_first_days_is_not_resumed_at_a_later_days_dose(
+    world: World, clock: FakeClock
+) -> None:
+    """RULES.md 1 "start 12.5 mg once or twice daily", 6 "initiation and retitration start at
+    <= 25 mg on day 1" (guideline L52): a first plan held before its start and resumed five
+    days later offered day 6's doses (37.5 and 100 mg) to a patient who had never taken
+    clozapine. The resume is refused with what to do instead, and writes nothing; a
+    re-titration plan from today starts at day 1."""
+    start_plan(world, start="2026-11-26", baseline_at="2026-11-25T09:00:00+00:00")
+    assert act(world, {"action": "hold", "reason": "ECG to review first"}).status_code == 201
+    clock.set(at("2026-12-01T09:00:00+00:00"))
+    tick(world.app, clock.now)
+    events_before = db.session.scalar(select(func.count()).select_from(TreatmentEvent))
+    resumed = act(world, {"action": "resume", "reason": "ECG is fine"})
+    assert resumed.status_code == 409, resumed.get_json()
+    error = resumed.get_json()["error"]
+    assert error["code"] == "retitration_needed"
+    assert "day 6" in error["message"] and "137.5 mg" in error["message"]
+    assert db.session.scalar(select(func.count()).select_from(TreatmentEvent)) == events_before
+    assert summary(world)["treatment"] == "held"
+    assert {d["status"] for d in day(world, "2026-12-01")["doses"]} == {"withheld"}
+    restart = plan(
+        world, {"kind": "retitration", "start_date": "2026-12-01", "target_mg_per_day": 300}
+    )
+    assert restart.status_code == 200, restart.get_json()
+    offered = [d["mg"] for d in day(world, "2026-12-01")["doses"] if d["status"] == "pending"]
+    assert offered == [12.5]
+
+
+def test_a_start_held_and_resumed_on_its_first_day_starts_at_day_1(
+    world: World, clock: FakeClock
+) -> None:
+    """The other side of the boundary: resumed on the plan's first day, the start goes on at
+    its first day's dose (12.5 mg; RULES.md 6)."""
+    start_plan(world, start="2026-11-26", baseline_at="2026-11-25T09:00:00+00:00")
+    assert act(world, {"action": "hold", "reason": "ECG to review first"}).status_code == 201
+    clock.set(at("2026-11-26T07:00:00+00:00"))
+    resumed = act(world, {"action": "resume", "reason": "ECG is fine"})
+    assert resumed.status_code == 201, resumed.get_json()
+    assert sum(d["mg"] for d in day(world, "2026-11-26")["doses"]) == 12.5
