@@ -31,6 +31,21 @@ export const BOWEL_FLAG_HOURS = 72;
  * guideline L78; server/domain/treatment.py RETITRATION_AFTER). */
 export const RETITRATION_AFTER_HOURS = 48;
 
+/** The readings of a clozapine level (trough, ng/mL): from LEVEL_HIGH_NG_ML high, below
+ * LEVEL_TARGET_NG_ML under target (RULES.md 7; server/domain/signals.py). */
+export const LEVEL_HIGH_NG_ML = 1000;
+export const LEVEL_TARGET_NG_ML = 350;
+
+/** The readings of a CRP (mg/L): above CRP_HIGH_MG_L and from CRP_RAISED_MG_L (RULES.md 7,
+ * myocarditis markers; server/domain/signals.py). */
+export const CRP_HIGH_MG_L = 100;
+export const CRP_RAISED_MG_L = 50;
+
+/** Multiples of a laboratory's upper limit: troponin above TROPONIN_HIGH_MULTIPLE times, and a
+ * liver test above LIVER_MULTIPLE times (RULES.md 3, 7; server/domain/signals.py). */
+export const TROPONIN_HIGH_MULTIPLE = 2;
+export const LIVER_MULTIPLE = 3;
+
 /** An ANC result in cells/uL, from either unit the API takes (10^9/L is a thousand times
  * larger); null for a result without a value. */
 export function cellsPerUl(result) {

@@ -188,6 +188,21 @@ def test_the_apps_clinical_figures_are_the_servers() -> None:
     assert _js_constant(source, "BOWEL_PROMPT_HOURS") == hours(BOWEL_PROMPT_AFTER)
     assert _js_constant(source, "BOWEL_FLAG_HOURS") == hours(BOWEL_FLAG_AFTER)
     assert _js_constant(source, "RETITRATION_AFTER_HOURS") == hours(RETITRATION_AFTER)
+    from server.domain import signals
+
+    for name in (
+        "LEVEL_HIGH_NG_ML",
+        "LEVEL_TARGET_NG_ML",
+        "CRP_HIGH_MG_L",
+        "CRP_RAISED_MG_L",
+        "TROPONIN_HIGH_MULTIPLE",
+        "LIVER_MULTIPLE",
+    ):
+        assert _js_constant(source, name) == getattr(signals, name), name
+    # the care team's words for a marker's reading take these figures, not figures of their own
+    care_words = json.loads((APP / "care" / "i18n" / "en.json").read_text(encoding="utf-8"))
+    findings = {key: text for key, text in care_words.items() if key.startswith("finding.")}
+    assert findings and not [key for key, text in findings.items() if re.search(r"\d", text)]
     # and no other module of either app writes them again
     for path in sorted(APP.rglob("*.js")):
         if path.name == "clinical.js" or "node_modules" in path.parts:

@@ -6,7 +6,9 @@
 // stale; what was said is kept.
 
 import { columns } from '/static/js/charts.js';
-import { cellsPerUl } from '/static/js/clinical.js';
+import {
+  CRP_HIGH_MG_L, CRP_RAISED_MG_L, LEVEL_HIGH_NG_ML, LEVEL_TARGET_NG_ML, LIVER_MULTIPLE, TROPONIN_HIGH_MULTIPLE, cellsPerUl,
+} from '/static/js/clinical.js';
 import { h } from '/static/js/dom.js';
 import { addDays, formatDate, formatDateTime, isoDate, localInputToIso, nowForInput, t } from './i18n.js';
 import { bowelChart, ancChart } from './charts.js';
@@ -263,7 +265,15 @@ function findingText(r) {
   const i = r.interpretation || {};
   if (!i.finding) return r.source === 'clinic' ? '' : t('result.noBand');
   const key = `finding.${i.finding}`;
-  const text = t(key, { multiple: i.multiple_of_upper_limit ?? '' });
+  const text = t(key, {
+    multiple: i.multiple_of_upper_limit ?? '',
+    levelHigh: LEVEL_HIGH_NG_ML,
+    levelTarget: LEVEL_TARGET_NG_ML,
+    crpHigh: CRP_HIGH_MG_L,
+    crpRaised: CRP_RAISED_MG_L,
+    troponinMultiple: TROPONIN_HIGH_MULTIPLE,
+    liverMultiple: LIVER_MULTIPLE,
+  });
   return text === key ? i.finding.replace(/_/g, ' ') : text;
 }
 
