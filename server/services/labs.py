@@ -321,6 +321,10 @@ def _read_clinic_result(
                         ": below the baseline needed to start clozapine, so the start planned "
                         f"for {applied.start_called_off.isoformat()} is called off"
                     )
+                if not applied.newest:
+                    # RULES.md 7: the newest clinic count keeps the band; the team reads this
+                    # one as history, not as the patient's count today
+                    summary += f"; entered after a newer count, which is {state.anc_band}"
                 flag = (reading.escalation_rule, reading.severity, summary, None)
             if applied.newest and reading.confirm_within_24h:
                 _prompt_repeat(session, patient, result, now)

@@ -688,6 +688,9 @@ def test_a_count_below_500_entered_after_a_newer_one_still_carries_the_marker(
     assert (status["rechallenge"], status["rechallenge_cause"]) == ("not_advised", "anc_stop")
     shown = nurse(taking).get(f"/api/patients/{taking.patient_id}/dose-plan").get_json()
     assert shown["rechallenge"] == "not_advised"
+    # the team is told the count is history: the newer one decides the band
+    escalation = db.session.scalars(select(Escalation).where(Escalation.rule == "anc_severe")).one()
+    assert escalation.summary.endswith("entered after a newer count, which is normal")
 
 
 def test_a_baseline_below_500_entered_late_carries_no_marker(
