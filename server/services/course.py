@@ -237,10 +237,14 @@ def make_days(
         day += dt.timedelta(days=1)
 
 
-def make_ahead(session: Session, patient: Patient, now: dt.datetime) -> None:
+def make_ahead(
+    session: Session, patient: Patient, now: dt.datetime, *, locked: bool = False
+) -> None:
     """The worker's step for one patient: today's and tomorrow's doses (from yesterday, so that
-    a worker that was down still finds them)."""
-    state = states.get_state(session, patient, now)
+    a worker that was down still finds them). The course is read locked (`locked`: the caller
+    has locked the summary row already, states.lock_states), so that the days are not made
+    pending from a course a hold is changing at that moment (RULES.md 6)."""
+    state = states.get_state(session, patient, now, for_update=not locked)
     today = states.today_for(patient, now)
     first = today - dt.timedelta(days=1)
     if state.doses_made_until is not None:

@@ -11,6 +11,7 @@ module writes these columns (tests/services/test_summary_owner.py).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -41,6 +42,7 @@ from server.models import (
 )
 from server.services import schedule_inputs
 from server.services.reminder_times import next_blood_reminder, next_check_in
+from server.services.sql import batches
 
 STATES = cast(Table, PatientState.__table__)
 
@@ -72,6 +74,22 @@ def get_state(
         session.add(state)
         session.flush()
     return state
+
+
+def lock_states(session: Session, patient_ids: Sequence[int]) -> None:
+    """The summary rows of many patients read afresh and locked, as `get_state(...,
+    for_update=True)` reads one, for a batch that then decides on each course (the cycle's
+    doses made ahead). In patient order, IN_BATCH at a time: two workers locking overlapping
+    batches take turns instead of deadlocking, and one statement per batch keeps the batch
+    fast. get_state then answers from the rows read here."""
+    for batch in batches(sorted(patient_ids)):
+        session.scalars(
+            select(PatientState)
+            .where(PatientState.patient_id.in_(batch))
+            .order_by(PatientState.patient_id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        ).all()
 
 
 def today_for(patient: Patient, now: dt.datetime) -> dt.date:

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from reminders.cycle import run_cycle
 from server.extensions import db
-from server.models import Escalation, PatientState, TreatmentEvent
+from server.models import Dose, Escalation, OutboxMessage, PatientState, TreatmentEvent
 from tests.conftest import BACKENDS
 from tests.support.clock import FakeClock
 from tests.support.world import ApiClient, World, add_anc, care_team_user, start_plan
@@ -297,6 +297,62 @@ def test_a_dose_marked_taken_during_a_hold_waits_for_it_and_is_refused(taking: W
     assert _course(taking)[0] == "held"
 
 
+def test_doses_made_ahead_while_a_hold_commits_are_withheld(
+    taking: World, clock: FakeClock
+) -> None:
+    """The cycle makes the next days' doses at the moment a hold commits: they are made
+    withheld, never pending, so none is reminded, shown as due or accepted as Taken during the
+    hold (RULES.md 6). Before, the make-ahead step read the course unlocked: it made the days
+    pending from the course as it was before the hold, inserted them while the hold was being
+    decided and committed them after the hold had withheld the doses it could see."""
+    now = dt.datetime(2026, 11, 27, 0, 30, tzinfo=UTC)  # 27 Nov is due to be made; no 48 h yet
+    clock.set(now)
+    content = taking.app.extensions["companion.content"]
+    cycle = Second(
+        _in_own_context(taking.app, lambda: run_cycle(db.session, now, content, "w2").counts)
+    )
+    with hold_deciding(taking) as hold:
+        _second_waits_for_the_hold(taking, hold, cycle)
+    assert cycle.result["doses_made_for"] == 1
+    assert _course(taking)[0] == "held"
+    base = f"/api/patients/{taking.patient_id}"
+    made = db.session.execute(
+        select(Dose.id, Dose.local_date, Dose.status)
+        .where(Dose.patient_id == taking.patient_id, Dose.local_date >= dt.date(2026, 11, 27))
+        .order_by(Dose.scheduled_at)
+    ).all()
+    assert {day for _, day, _ in made} == {dt.date(2026, 11, 27), dt.date(2026, 11, 28)}
+    # the day's dose times pass with the worker running every 15 minutes
+    moment = now
+    while moment < dt.datetime(2026, 11, 27, 23, 0, tzinfo=UTC):
+        moment += dt.timedelta(minutes=15)
+        run_cycle(db.session, moment, content, "w1")
+    clock.set(dt.datetime(2026, 11, 27, 21, 5, tzinfo=UTC))
+    day = taking.patient.get(f"{base}/doses?date=2026-11-27").get_json()
+    bedtime = day["doses"][-1]
+    marked = taking.patient.post(
+        f"{base}/dose-events",
+        json={"dose_id": bedtime["id"], "status": "taken", "at": clock.now.isoformat()},
+    )
+    reminded = db.session.scalars(
+        select(OutboxMessage.dose_id).where(
+            OutboxMessage.kind == "dose", OutboxMessage.dose_id.in_([id_ for id_, _, _ in made])
+        )
+    ).all()
+    # all at once: what the patient would get of each
+    assert {
+        "made": {status for _, _, status in made},
+        "listed": {(d["status"], d["can_mark"]) for d in day["doses"]},
+        "reminded": reminded,
+        "taken": marked.status_code,
+    } == {
+        "made": {"withheld"},
+        "listed": {("withheld", False)},
+        "reminded": [],
+        "taken": 409,
+    }
+
+
 if "postgresql" in BACKENDS:  # the row lock is PostgreSQL's; SQLite renders none
 
     @contextmanager
@@ -317,12 +373,19 @@ if "postgresql" in BACKENDS:  # the row lock is PostgreSQL's; SQLite renders non
     @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
     def test_the_cycle_locks_only_the_summaries_of_courses_it_changes(taking: World) -> None:
         """The cycle's hot path takes no row lock: the time rules' candidates (Blake, due a
-        bowel prompt) and the doses made ahead are read as before; only a course that missed
-        doses over 48 h is read locked, to be paused."""
+        bowel prompt) are read as before. Only the courses it acts on are read locked: those
+        whose next days of doses it makes (Alex's, once a day; one statement for the batch),
+        and a course that missed doses over 48 h, to be paused."""
         content = taking.app.extensions["companion.content"]
         with row_locks() as locked:
+            ahead = run_cycle(db.session, BOTH_ACT - dt.timedelta(minutes=3), content, "w1")
+            assert ahead.counts["doses_made_for"] == 1
+            assert len(locked) == 1 and taking.patient_id in dict(locked[0]).values()
+            assert taking.other_patient_id not in dict(locked[0]).values()
+            locked.clear()
             quiet = run_cycle(db.session, BOTH_ACT - dt.timedelta(minutes=2), content, "w1")
-            assert quiet.counts["time_rule_candidates"] >= 1 and locked == []
+            assert quiet.counts["time_rule_candidates"] >= 1 and quiet.counts["doses_made_for"] == 0
+            assert locked == []
             run_cycle(db.session, BOTH_ACT, content, "w1")
         assert len(locked) == 1 and taking.patient_id in dict(locked[0]).values()
         assert _course(taking)[0] == "needs_retitration"

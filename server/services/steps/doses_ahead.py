@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Patient, PatientState
 from server.services import course
+from server.services import state as states
 from server.services.sql import batches
 from server.services.steps.base import CycleRun, Step
 
@@ -39,17 +40,23 @@ def _values(now: dt.datetime, limit: int = MAKE_DOSES_PER_CYCLE) -> dict[str, An
 def make_doses_ahead(session: Session, now: dt.datetime) -> int:
     """Make the dose rows of today and tomorrow (patient-local) for patients whose next day is
     due to be made, as their treatment course has them (services/course.py), a bounded number
-    of patients per cycle."""
+    of patients per cycle. Their summary rows are locked first, in one statement per batch
+    (states.lock_states), and only theirs: the idle cycle, and patients with nothing to make,
+    lock nothing."""
     ids = sorted(session.scalars(_patients_due(), _values(now)))
     if not ids:  # the cycle's next commit ends this read
         return 0
+    # the courses these doses follow, locked as a transition locks one (RULES.md 6): a hold,
+    # stop, count or missed-dose pause committing now either commits first (its course is
+    # read here, and the days are made withheld) or waits for these doses and withholds them
+    states.lock_states(session, ids)
     patients = [
         patient
         for batch in batches(ids)
         for patient in session.scalars(select(Patient).where(Patient.id.in_(batch)))
     ]
     for patient in patients:
-        course.make_ahead(session, patient, now)
+        course.make_ahead(session, patient, now, locked=True)
     session.commit()
     return len(patients)
 
