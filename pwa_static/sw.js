@@ -21,7 +21,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = '4cdf36449c4c';
+const VERSION = 'be43a1a64903';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',
