@@ -21,7 +21,7 @@
  * A classic script (not a module) so that it runs in every browser that has service workers.
  */
 
-const VERSION = 'bd62cf66c47f';
+const VERSION = 'aaaacdbe524b';
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const SHELL = [
   '/',

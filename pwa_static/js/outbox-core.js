@@ -44,14 +44,23 @@
     return locks ? locks.request(LOCK_NAME, work) : work();
   }
 
+  /** The refusals of a dose that mean the care team changed it since the phone showed it: the
+   * course paused or stopped (dose_withheld), or a newer plan replaced the dose (dose_replaced).
+   * The person must be told (Today says what to do), never "already recorded". */
+  const CHANGED_BY_TEAM = ['dose_withheld', 'dose_replaced'];
+
+  function changedByTeam(code) {
+    return CHANGED_BY_TEAM.includes(code);
+  }
+
   /** What the answer to a sent entry means (status 0: no answer at all):
    * 'sent'; 'already' (a dose already recorded: what was wanted; but not a dose the care team
-   * has paused since, dose_withheld, which the person must be told of); 'signin' (the session
+   * changed since, changedByTeam, which the person must be told of); 'signin' (the session
    * ended: keep the entry for the same person); 'pending' (try again later); 'failed' (refused
    * for good). */
   function outcomeOf(status, code, kind) {
     if (status >= 200 && status < 300) return 'sent';
-    if (status === 409 && kind === 'dose' && code !== 'dose_withheld') return 'already';
+    if (status === 409 && kind === 'dose' && !changedByTeam(code)) return 'already';
     if (needsSignIn(status, code)) return 'signin';
     if (isRetryable(status)) return 'pending';
     return 'failed';
@@ -69,6 +78,7 @@
   }
 
   globalThis.companionOutboxCore = {
-    LOCK_NAME, SYNC_TAG, openDatabase, runIn, withLock, outcomeOf, isRetryable, needsSignIn,
+    LOCK_NAME, SYNC_TAG, openDatabase, runIn, withLock, outcomeOf, changedByTeam, isRetryable,
+    needsSignIn,
   };
 })();

@@ -7,7 +7,7 @@
 import { api } from './api.js';
 import { outboxStore } from './db.js';
 
-const { SYNC_TAG, outcomeOf, withLock } = globalThis.companionOutboxCore; // loaded by db.js
+const { SYNC_TAG, changedByTeam, outcomeOf, withLock } = globalThis.companionOutboxCore; // loaded by db.js
 const listeners = new Set();
 let retryTimer = null;
 let retryDelay = 15000;
@@ -25,6 +25,12 @@ export function newId() {
 export function subscribe(listener) {
   listeners.add(listener);
   return () => listeners.delete(listener);
+}
+
+/** Whether a refusal means the care team changed the dose since the phone showed it
+ * (outbox-core.js): Today is drawn again to say what to do instead. */
+export function refusedAsChangedByTeam(error) {
+  return Boolean(error && changedByTeam(error.code));
 }
 
 export function notifyChanged(detail = { type: 'changed' }) {

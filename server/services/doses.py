@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, exists, or_, select, update
+from sqlalchemy import Select, and_, case, exists, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.domain import daily_doses, dose_instants
@@ -191,7 +191,9 @@ def replace_from(
 ) -> list[int]:
     """A new plan from `start`: the earlier plans' doses from then on that were not recorded
     (pending or withheld) and are still to come are cancelled (those already due stay, as
-    missed or withheld, for the record); returns their ids."""
+    missed or withheld, for the record); returns their ids. A cancelled dose keeps in status_at
+    the moment it stopped being due: a withheld one, the pause (a dose taken before it, logged
+    late, is still recorded: _check_taken_before_change); a pending one, now."""
     found = session.execute(
         update(Dose)
         .where(
@@ -201,7 +203,16 @@ def replace_from(
             Dose.scheduled_at > now,
             Dose.status.in_(("pending", "withheld")),
         )
-        .values(status="cancelled", status_at=now)
+        .values(
+            status="cancelled",
+            status_at=case(
+                (
+                    and_(Dose.status == "withheld", Dose.status_at.is_not(None)),
+                    Dose.status_at,
+                ),
+                else_=literal(now, Dose.status_at.type),
+            ),
+        )
         .returning(Dose.id)
         .execution_options(synchronize_session=False)
     )
@@ -272,7 +283,7 @@ def paused_at(dose: Dose, view: CourseView) -> dt.datetime | None:
 def stopped_at(dose: Dose, view: CourseView) -> dt.datetime | None:
     """When a stop cancelled this dose: the course is stopped and the dose was cancelled at
     that very moment (`withhold(stop=True)` writes it in status_at). None for a dose a newer
-    plan replaced (cancelled at the moment of that plan, which has its own dose then)."""
+    plan replaced (_check_taken_before_change answers for those)."""
     if (
         dose.status == "cancelled"
         and view.state == CourseState.STOPPED
@@ -282,6 +293,38 @@ def stopped_at(dose: Dose, view: CourseView) -> dt.datetime | None:
     ):
         return view.since
     return None
+
+
+def _local_moment(moment: dt.datetime, patient: Patient) -> str:
+    local = as_utc(moment).astimezone(ZoneInfo(patient.timezone))
+    return f"{local:%Y-%m-%d %H:%M} ({patient.timezone})"
+
+
+def _check_taken_before_change(dose: Dose, patient: Patient, data: dict[str, Any]) -> None:
+    """A dose a newer plan replaced (a restart plan after a hold or a stop, or a change of
+    dose): recorded taken when it was taken before it stopped being due (status_at: the pause,
+    the stop or the plan, whichever came first; replace_from), inside its window, for it was
+    swallowed while the course was running (RULES.md 6; nothing a patient entered is lost).
+    Otherwise 409 `dose_replaced`: the care team changed it, and the patient is to check
+    today's doses (the new plan's)."""
+    changed = dose.status_at
+    if (
+        data["status"] == "taken"
+        and changed is not None
+        and was_taken_before_pause(dose.scheduled_at, data["at"], changed)
+    ):
+        return
+    moment = f" at {_local_moment(changed, patient)}" if changed is not None else ""
+    if data["status"] == "taken" and (changed is None or as_utc(data["at"]) >= as_utc(changed)):
+        message = (
+            f"Your care team changed this dose{moment}: a dose taken after that cannot be "
+            "recorded as this one. Check today's doses."
+        )
+    else:
+        message = (
+            f"Your care team changed this dose{moment}: it is no longer due. Check today's doses."
+        )
+    raise Conflict(message, {"dose_id": ["Replaced."]}, code="dose_replaced")
 
 
 def _check_taken_before_pause(
@@ -298,8 +341,7 @@ def _check_taken_before_pause(
         return
     message = "This dose is withheld: do not take it. The care team will say when to restart."
     if paused is not None:
-        local = as_utc(paused).astimezone(ZoneInfo(patient.timezone))
-        moment = f"{local:%Y-%m-%d %H:%M} ({patient.timezone})"
+        moment = _local_moment(paused, patient)
         after = data["status"] == "taken" and as_utc(data["at"]) >= as_utc(paused)
         if after and not stop:
             message = (
@@ -331,8 +373,9 @@ def _record_event(session: Session, entry: idempotency.Entry, content: Any = Non
     if dose.status == "cancelled":
         stopped = stopped_at(dose, view)
         if stopped is None:
-            raise Conflict("This dose was replaced by a newer plan.", {"dose_id": ["Replaced."]})
-        _check_taken_before_pause(dose, stopped, patient, data, stop=True)
+            _check_taken_before_change(dose, patient, data)
+        else:
+            _check_taken_before_pause(dose, stopped, patient, data, stop=True)
     elif dose.status == "withheld" or view.doses_withheld:
         _check_taken_before_pause(dose, paused_at(dose, view), patient, data, stop=False)
     if dose.status == data["status"]:

@@ -364,6 +364,45 @@ def test_a_dose_marked_offline_after_the_team_paused_clozapine_is_refused_not_lo
     assert [d for d in doses if d["status"] == "taken"] == []
 
 
+def test_a_dose_marked_offline_after_the_team_changed_the_plan_is_told_not_taken_as_recorded(
+    phone_a11y: Any, server: LiveServer
+) -> None:
+    """A "Taken" tapped offline after a clinician set a new plan that replaced the dose (the
+    phone could not know), sent once online: the server answers 409 dose_replaced. The phone
+    used to read any other 409 on a dose as "already recorded" and drop the entry, saying
+    nothing; now the patient is told, plainly, on Today and on the status line, that the team
+    changed this dose and to check today's doses, and Today shows the new plan's dose."""
+    person = server.enrol_patient("Noor")
+    page = phone_a11y.new_page()
+    sign_in(page, person)
+    wait_for_service_worker(page)
+    today = server.clinician.call("GET", f"/api/patients/{person.patient_id}/doses")["date"]
+    phone_a11y.set_offline(True)
+    changed = server.clinician.call(
+        "PUT",
+        f"/api/patients/{person.patient_id}/dose-plan",
+        json={"start_date": today, "times": ["09:00", "22:00"], "target_mg_per_day": 50},
+    )
+    assert changed["version"] == 2, changed
+    page.wait_for_timeout(1100)  # the tap comes later than the plan, on any clock resolution
+    page.get_by_role("button", name="Taken", exact=True).first.click()
+    page.get_by_text("Not sent yet.").first.wait_for()
+    phone_a11y.set_offline(False)
+    page.get_by_role("heading", name="Could not be saved").wait_for()
+    waiting = page.locator("section.waiting").inner_text()
+    assert "Your care team changed this dose" in waiting, waiting
+    assert "Check today's doses" in waiting, waiting
+    assert "could not be saved" in page.locator("#status").inner_text()
+    assert page.get_by_text("Already recorded as taken.").count() == 0
+    # Today drawn again: the new plan's dose, at its own time, to take
+    page.locator("li.dose").filter(has_text="22:00").get_by_role(
+        "button", name="Taken", exact=True
+    ).wait_for()
+    shot(page, "course-offline-dose-replaced")
+    doses = server.clinician.call("GET", f"/api/patients/{person.patient_id}/doses")["doses"]
+    assert [d for d in doses if d["status"] == "taken"] == []
+
+
 def test_a_dose_taken_offline_before_the_team_held_clozapine_is_recorded_not_lost(
     phone_a11y: Any, server: LiveServer
 ) -> None:

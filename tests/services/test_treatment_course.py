@@ -438,8 +438,8 @@ def test_doses_made_while_held_keep_the_moment_of_the_hold(taking: World, clock:
 # --- a dose taken before a stop, logged after it ----------------------------------------------
 # RULES.md 6: "| `stopped` | a clinician stops treatment ... | no doses ... |"; the stop cancels
 # the doses still to come (services/course.py _pause). One swallowed before the stop is a dose
-# taken, as before a hold (was_taken_before_pause, with the stop's moment); one a newer plan
-# replaced stays refused: that plan has its own dose then, and it would count twice.
+# taken, as before a hold (was_taken_before_pause, with the stop's moment); so is one a newer
+# plan replaced, taken before that plan (the plan has its own dose then, listed beside it).
 
 STOP = at("2026-11-26T10:00:00+00:00")
 
@@ -504,29 +504,57 @@ def test_a_dose_taken_at_or_after_the_stop_is_refused_saying_so(
     assert at(summary(taking)["last_dose_taken_at"]) == TAKEN
 
 
-def test_a_dose_a_newer_plan_replaced_stays_refused_though_taken_before_it(
-    taking: World, clock: FakeClock
-) -> None:
-    """A plan set at 10:00 replaces the 21:00 dose still to come (the 08:00 one, already due,
-    stays: services/doses.py replace_from); the old 21:00 marked taken at 09:30, before the new
-    plan and inside its window, is still refused: the new plan has its own 21:00 dose."""
+def replaced_at_ten(world: World, clock: FakeClock) -> dict[str, Any]:
+    """A maintenance plan set at 10:00 replaces the 21:00 dose still to come (the 08:00 one,
+    already due, stays: services/doses.py replace_from); returns the old 21:00 dose."""
     clock.set(at("2026-11-26T07:00:00+00:00"))
     worker_makes_doses(clock.now)
-    evening = day(taking, "2026-11-26")["doses"][1]
+    evening = day(world, "2026-11-26")["doses"][1]
     assert evening["local_time"] == "21:00"
     clock.set(STOP)
     changed = plan(
-        taking, {"start_date": "2026-11-26", "kind": "maintenance", "target_mg_per_day": 50}
+        world, {"start_date": "2026-11-26", "kind": "maintenance", "target_mg_per_day": 50}
     )
     assert changed.status_code == 200, changed.get_json()
     assert db.session.get(Dose, evening["id"]).status == "cancelled"
+    return evening
+
+
+def test_a_dose_a_newer_plan_replaced_is_recorded_when_taken_before_it(
+    taking: World, clock: FakeClock
+) -> None:
+    """The old 21:00 dose marked taken at 09:30, before the new plan and inside its window, was
+    swallowed while the old plan was in force: it is recorded (it used to be refused as
+    'replaced' and lost); the new plan's own 21:00 dose stays as it was."""
+    evening = replaced_at_ten(taking, clock)
+    new_evening = day(taking, "2026-11-26")["doses"][1]
+    before = summary(taking)["treatment"]
     clock.set(STOP + dt.timedelta(minutes=30))
-    refused = mark(taking, evening["id"], "taken", at("2026-11-26T09:30:00+00:00"))
+    early = at("2026-11-26T09:30:00+00:00")
+    answer = mark(taking, evening["id"], "taken", early)
+    assert answer.status_code == 201, answer.get_json()
+    listed = [(d["id"], d["status"]) for d in day(taking, "2026-11-26")["doses"]]
+    assert (evening["id"], "taken") in listed and (new_evening["id"], "pending") in listed
+    status = summary(taking)
+    assert at(status["last_dose_taken_at"]) == early
+    assert status["treatment"] == before == "stable"
+
+
+@pytest.mark.parametrize("taken_at", [STOP, STOP + dt.timedelta(minutes=5)])
+def test_a_dose_a_newer_plan_replaced_is_refused_when_taken_after_it(
+    taking: World, clock: FakeClock, taken_at: dt.datetime
+) -> None:
+    """At or after the plan: 409 `dose_replaced`, saying the care team changed it and to check
+    today's doses (the phone tells the patient; it used to read a plain 409 as 'recorded')."""
+    evening = replaced_at_ten(taking, clock)
+    clock.set(STOP + dt.timedelta(minutes=30))
+    refused = mark(taking, evening["id"], "taken", taken_at)
     assert refused.status_code == 409
     error = refused.get_json()["error"]
-    assert (error["code"], error["message"]) == (
-        "conflict",
-        "This dose was replaced by a newer plan.",
+    assert error["code"] == "dose_replaced"
+    assert error["message"] == (
+        "Your care team changed this dose at 2026-11-26 10:00 (Europe/London): a dose taken "
+        "after that cannot be recorded as this one. Check today's doses."
     )
     assert taken_count() == 1
     assert at(summary(taking)["last_dose_taken_at"]) == TAKEN
@@ -1396,3 +1424,93 @@ def test_a_start_held_and_resumed_on_its_first_day_starts_at_day_1(
     resumed = act(world, {"action": "resume", "reason": "ECG is fine"})
     assert resumed.status_code == 201, resumed.get_json()
     assert sum(d["mg"] for d in day(world, "2026-11-26")["doses"]) == 12.5
+
+
+# --- a dose taken before a pause or stop, logged after a restart plan replaced it ----------------
+# RULES.md 6: leaving `held` (or `stopped`) is a clinician's act, a re-titration (or initiation)
+# plan; its doses replace the earlier plan's still to come (services/doses.py replace_from). A
+# dose swallowed while the course was running, before the pause or stop (or the plan, with no
+# pause before it), inside its window, is still a dose taken: nothing a patient entered is lost.
+# It counts as the last dose taken (RULES.md 1, the 48 h clock) and changes nothing of the
+# course. At or after that moment it is refused, 409 `dose_replaced`.
+
+EARLY = at("2026-11-26T07:40:00+00:00")  # day 2's 08:00 dose, swallowed with the phone offline
+PAUSE = at("2026-11-26T07:45:00+00:00")
+RESTART = at("2026-11-26T07:50:00+00:00")
+
+
+def restarted_before_eight(world: World, clock: FakeClock, action: str) -> dict[str, Any]:
+    """Day 2's doses made at 07:00; the course held (or stopped) at 07:45 and a re-titration
+    (or initiation) plan from today set at 07:50, which replaces the 08:00 dose still to come;
+    returns that dose as it was listed."""
+    clock.set(at("2026-11-26T07:00:00+00:00"))
+    worker_makes_doses(clock.now)
+    morning = day(world, "2026-11-26")["doses"][0]
+    assert (morning["local_time"], morning["status"]) == ("08:00", "pending")
+    clock.set(PAUSE)
+    body = {"action": action, "reason": "Chest infection"}
+    if action == "stop":
+        body["rechallenge"] = "advised"
+    assert act(world, body).status_code == 201
+    clock.set(RESTART)
+    kind = "retitration" if action == "hold" else "initiation"
+    restarted = plan(
+        world,
+        {
+            "start_date": "2026-11-26",
+            "kind": kind,
+            "titration": "standard",
+            "target_mg_per_day": 300,
+        },
+    )
+    assert restarted.status_code == 200, restarted.get_json()
+    assert db.session.get(Dose, morning["id"]).status == "cancelled"
+    return morning
+
+
+@pytest.mark.parametrize("action", ["hold", "stop"])
+def test_a_dose_taken_before_the_pause_is_recorded_after_a_restart_plan_replaced_it(
+    taking: World, clock: FakeClock, action: str
+) -> None:
+    morning = restarted_before_eight(taking, clock, action)
+    restarted = summary(taking)
+    new_doses = [(d["id"], d["status"]) for d in day(taking, "2026-11-26")["doses"]]
+    clock.set(at("2026-11-26T09:00:00+00:00"))  # the phone comes back online
+    answer = mark(taking, morning["id"], "taken", EARLY)
+    assert answer.status_code == 201, answer.get_json()
+    listed = day(taking, "2026-11-26")["doses"]
+    assert (listed[0]["id"], listed[0]["status"]) == (morning["id"], "taken")
+    assert [(d["id"], d["status"]) for d in listed[1:]] == new_doses  # the new plan's, untouched
+    status = summary(taking)
+    assert at(status["last_dose_taken_at"]) == EARLY
+    # the course is the clinician's: recording the dose changes nothing of it
+    assert (status["treatment"], status["treatment_since"]) == (
+        restarted["treatment"],
+        restarted["treatment_since"],
+    )
+    state = db.session.get(PatientState, taking.patient_id)
+    db.session.refresh(state)
+    assert at(state.doses_due_since.isoformat()) > RESTART
+    gap = db.session.scalars(select(TreatmentInterruption)).one()
+    assert (gap.gap_from, gap.resumed_at) == (EARLY, None)
+    assert taken_count() == 2
+
+
+@pytest.mark.parametrize("action", ["hold", "stop"])
+@pytest.mark.parametrize("taken_at", [PAUSE, PAUSE + dt.timedelta(minutes=2), RESTART])
+def test_a_dose_taken_at_or_after_the_pause_stays_refused_after_a_restart_plan(
+    taking: World, clock: FakeClock, action: str, taken_at: dt.datetime
+) -> None:
+    morning = restarted_before_eight(taking, clock, action)
+    clock.set(at("2026-11-26T09:00:00+00:00"))
+    refused = mark(taking, morning["id"], "taken", taken_at)
+    assert refused.status_code == 409
+    error = refused.get_json()["error"]
+    assert error["code"] == "dose_replaced"
+    assert error["message"].startswith(
+        "Your care team changed this dose at 2026-11-26 07:45 (Europe/London)"
+    )
+    assert "Check today's doses" in error["message"]
+    assert taken_count() == 1
+    assert db.session.get(Dose, morning["id"]).status == "cancelled"
+    assert at(summary(taking)["last_dose_taken_at"]) == TAKEN

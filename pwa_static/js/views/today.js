@@ -249,8 +249,9 @@ function doseRow(dose, entry, context) {
       show(null, kind === 'taken'
         ? (result.already ? t('dose.already') : t('dose.takenAt', { time: formatTime(body.at, context.tz) }))
         : t('dose.skipped'));
-    } else if (result.outcome === 'failed' && result.error && result.error.code === 'dose_withheld') {
-      context.refresh(); // the care team paused clozapine meanwhile: Today says what to do
+    } else if (result.outcome === 'failed' && outbox.refusedAsChangedByTeam(result.error)) {
+      // the care team paused clozapine, or changed this dose, meanwhile: Today says what to do
+      context.refresh();
       return;
     } else if (result.outcome === 'failed') {
       show(null, `${say(`dose.status.${dose.status}`)} ${t('dose.notSaved', { message: messageFor(result.error) })}`);
@@ -463,11 +464,13 @@ export async function render({ refresh, flushNow } = {}) {
       stop();
       return;
     }
-    // a dose marked on this phone and refused because the care team paused clozapine meanwhile:
-    // Today is drawn again to say what to do instead
-    const paused = detail && detail.type === 'flushed' && detail.results.some((r) => r.outcome === 'failed'
-      && r.error && r.error.code === 'dose_withheld' && r.entry.patientId === pid);
-    if (paused && !context.withheld) {
+    // a dose marked on this phone and refused because the care team paused clozapine, or
+    // changed the dose (a newer plan), meanwhile: Today is drawn again to say what to do instead
+    const refused = detail && detail.type === 'flushed' && detail.results.filter((r) => r.outcome === 'failed'
+      && outbox.refusedAsChangedByTeam(r.error) && r.entry.patientId === pid);
+    const paused = refused && refused.some((r) => r.error.code === 'dose_withheld');
+    const replaced = refused && refused.some((r) => r.error.code === 'dose_replaced');
+    if ((paused && !context.withheld) || replaced) {
       stop();
       context.refresh();
       return;

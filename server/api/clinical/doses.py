@@ -52,8 +52,9 @@ def get_month(args: dict[str, Any], patient_id: int) -> ResponseReturnValue:
 def post_dose_event(entry: PostedEntry, patient_id: int) -> ResponseReturnValue:
     """Mark a dose taken or skipped (409 when it is already recorded so, and 409
     `dose_withheld` while the treatment course withholds doses, or for a dose its stop
-    cancelled; a dose taken before the course was paused or stopped, inside its window, is
-    still recorded taken with that time; 409 for a dose a newer plan replaced). A dose taken
+    cancelled; 409 `dose_replaced` for a dose a newer plan replaced; a dose taken before the
+    course was paused or stopped, or before the plan that replaced it, inside its window, is
+    still recorded taken with that time). A dose taken
     comes off the clozapine stock (`/medicines`); a skip with `reason_code: ran_out` opens (or
     adds to) the care team's routine `out_of_clozapine` escalation."""
     return entry.record(doses.record_dose_event, with_content=True)
