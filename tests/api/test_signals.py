@@ -404,6 +404,29 @@ def test_after_red_tests_stay_daily_until_two_greens(uk: World, clock: FakeClock
     assert second["interpretation"]["next_test_due"] == "2026-12-04"  # weekly (week 4)
 
 
+def test_one_sample_entered_as_two_tests_is_one_green_after_red(
+    uk: World, clock: FakeClock
+) -> None:
+    """Defect: after red, the neutrophils and the WBC of one sample, entered as two tests,
+    counted as two greens: daily tests ended after a single green sample and the next count
+    moved a week away (RULES.md 2 uk-smpc and 7 "after red, tests are daily until two
+    greens")."""
+    lab(uk.clinician, uk.patient_id, "anc", 1.2, "10^9/L", wbc=3.1)
+    clinician = later(uk, clock, dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC))
+    sample = "2026-11-26T09:00:00+00:00"
+    lab(clinician, uk.patient_id, "anc", 2.5, "10^9/L", sample)
+    body = lab(clinician, uk.patient_id, "wbc", 4.5, "10^9/L", sample).get_json()
+    assert body["interpretation"]["traffic_light"] == "green"
+    assert body["interpretation"]["next_test_due"] == "2026-11-27"
+    status = clinician.get(f"/api/patients/{uk.patient_id}").get_json()
+    assert status["next_blood_test"]["due_date"] == "2026-11-27"
+    clinician = later(uk, clock, dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC))
+    second = lab(
+        clinician, uk.patient_id, "anc", 2.6, "10^9/L", "2026-11-27T09:00:00+00:00", wbc=4.6
+    ).get_json()
+    assert second["interpretation"]["next_test_due"] == "2026-12-04"  # two greens: weekly
+
+
 def test_each_step_down_waits_for_the_care_team(uk: World, clock: FakeClock) -> None:
     """Defect: the schedule stepped down (weekly -> every 2 weeks at week 19) without the care
     team confirming (RULES.md 3 uk-smpc)."""
