@@ -88,9 +88,10 @@ class BloodTests:
 def _days_on_clozapine(
     session: Session, patient: Patient, at: dt.datetime, now: dt.datetime
 ) -> int:
-    """Day of the current course (1 = its first day; RULES.md 6: a re-titration starts the
-    myocarditis watch again)."""
-    return (local_date(at, patient.timezone) - states.watch_from(session, patient, now)).days + 1
+    """Day of the course in force on the day of `at` (1 = its first day; RULES.md 6: a
+    re-titration starts the myocarditis watch again, from its own first day)."""
+    day = local_date(at, patient.timezone)
+    return (day - states.watch_from_on(session, patient, day, now)).days + 1
 
 
 def _local_day_bounds(patient: Patient, at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:

@@ -20,7 +20,10 @@ def recent_clinic_counts(session: Session, patient: Patient) -> list[CountReadin
     """The clinic's latest counts (ANC or WBC) as the schedule reads them, newest first.
 
     Only the clinic's results count (RULES.md 7 "Whose result counts"); a WBC that no profile
-    read (no interpretation) is left out.
+    read (no interpretation) is left out. One sample is one reading: the neutrophils and the
+    WBC of one collection instant entered as two tests are read by the later entry with both
+    counts (labs._read_count), so only that one is kept -- two rows of one sample are not two
+    greens (RULES.md 7 "after red, tests are daily until two greens").
     """
     rows = session.execute(
         select(LabResult.collected_at, LabResult.interpretation)
@@ -33,9 +36,13 @@ def recent_clinic_counts(session: Session, patient: Patient) -> list[CountReadin
         .limit(RECENT_COUNTS)
     ).all()
     readings = []
+    sample: dt.datetime | None = None
     for collected_at, interpretation in rows:
         if not interpretation or not interpretation.get("band"):
             continue
+        if collected_at == sample:
+            continue  # the other count of the sample just read
+        sample = collected_at
         readings.append(
             CountReading(
                 collected_on=local_date(collected_at, patient.timezone),

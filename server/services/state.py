@@ -144,6 +144,27 @@ def watch_from(session: Session, patient: Patient, now: dt.datetime) -> dt.date:
     return get_state(session, patient, now).course_started_on or patient.clozapine_start_date
 
 
+def watch_from_on(session: Session, patient: Patient, day: dt.date, now: dt.datetime) -> dt.date:
+    """Day 1 of the myocarditis watch in force on a local date: the current course's start
+    (watch_from) from that day on; before it, the start of the course then -- the latest
+    initiation or re-titration plan begun by that date, else the clozapine start date
+    (RULES.md 6: the watch starts again with a re-titration, not before it)."""
+    current = watch_from(session, patient, now)
+    if day >= current:
+        return current
+    earlier = session.scalars(
+        select(DosePlan.start_date)
+        .where(
+            DosePlan.patient_id == patient.id,
+            DosePlan.kind.in_(sorted(str(kind) for kind in course_rules.STARTS_LOW)),
+            DosePlan.start_date <= day,
+        )
+        .order_by(DosePlan.start_date.desc())
+        .limit(1)
+    ).first()
+    return earlier or patient.clozapine_start_date
+
+
 def course_of(state: PatientState) -> course_rules.Course:
     """The course as last changed, from its stored columns."""
     return course_rules.Course(

@@ -280,6 +280,28 @@ def test_markers_and_levels_are_read(
     assert body["interpretation"]["finding"]
 
 
+def test_a_marker_taken_before_a_planned_retitration_is_read_on_its_own_days_day(
+    world: World,
+) -> None:
+    """Defect: a troponin of 6x the upper limit on day 25 (Alex started on Nov 1), entered
+    once a re-titration from Nov 27 was planned, was read as outside days 1-45 (its day
+    counted from the re-titration: day -1) and raised urgent, not emergency (RULES.md 7
+    "Myocarditis markers", Ronaldson 2011; guideline L113, L180; RULES.md 6: the watch
+    starts again with the re-titration, not before it)."""
+    base = f"/api/patients/{world.patient_id}"
+    plan = {"times": ["21:00"], "target_mg_per_day": 300}
+    steady = {**plan, "start_date": "2026-11-25", "kind": "maintenance"}
+    assert world.clinician.put(f"{base}/dose-plan", json=steady).status_code == 200
+    held = world.clinician.post(f"{base}/treatment-events", json={"action": "hold", "reason": "x"})
+    assert held.status_code == 201
+    add_anc(world.clinician, world.patient_id, 2000, "2026-11-25T08:00:00+00:00")
+    again = {**plan, "start_date": "2026-11-27", "kind": "retitration"}
+    assert world.clinician.put(f"{base}/dose-plan", json=again).status_code == 200
+    response = lab(world.clinician, world.patient_id, "troponin", 84, "ng/L", upper_limit=14)
+    assert response.status_code == 201, response.get_json()
+    assert escalations() == {"myocarditis_markers": "emergency"}
+
+
 def test_a_level_below_target_is_shown_to_the_team_without_an_alert(world: World) -> None:
     body = lab(world.clinician, world.patient_id, "trough_level", 300, "ng/mL").get_json()
     assert body["interpretation"]["finding"] == "below_target"
@@ -402,6 +424,29 @@ def test_after_red_tests_stay_daily_until_two_greens(uk: World, clock: FakeClock
         clinician, uk.patient_id, "anc", 2.6, "10^9/L", "2026-11-27T09:00:00+00:00", wbc=4.6
     ).get_json()
     assert second["interpretation"]["next_test_due"] == "2026-12-04"  # weekly (week 4)
+
+
+def test_one_sample_entered_as_two_tests_is_one_green_after_red(
+    uk: World, clock: FakeClock
+) -> None:
+    """Defect: after red, the neutrophils and the WBC of one sample, entered as two tests,
+    counted as two greens: daily tests ended after a single green sample and the next count
+    moved a week away (RULES.md 2 uk-smpc and 7 "after red, tests are daily until two
+    greens")."""
+    lab(uk.clinician, uk.patient_id, "anc", 1.2, "10^9/L", wbc=3.1)
+    clinician = later(uk, clock, dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC))
+    sample = "2026-11-26T09:00:00+00:00"
+    lab(clinician, uk.patient_id, "anc", 2.5, "10^9/L", sample)
+    body = lab(clinician, uk.patient_id, "wbc", 4.5, "10^9/L", sample).get_json()
+    assert body["interpretation"]["traffic_light"] == "green"
+    assert body["interpretation"]["next_test_due"] == "2026-11-27"
+    status = clinician.get(f"/api/patients/{uk.patient_id}").get_json()
+    assert status["next_blood_test"]["due_date"] == "2026-11-27"
+    clinician = later(uk, clock, dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC))
+    second = lab(
+        clinician, uk.patient_id, "anc", 2.6, "10^9/L", "2026-11-27T09:00:00+00:00", wbc=4.6
+    ).get_json()
+    assert second["interpretation"]["next_test_due"] == "2026-12-04"  # two greens: weekly
 
 
 def test_each_step_down_waits_for_the_care_team(uk: World, clock: FakeClock) -> None:
