@@ -17,6 +17,7 @@ from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, current_app, g, request, session
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import lazyload
 
 from server.api import request_audit, request_context
 from server.api.request_context import begin_read_phase, end_read_phase, now
@@ -44,7 +45,9 @@ USER_BY_SESSION = (
 )
 PATIENT_BY_ID = select(Patient).where(Patient.id == bindparam("id"))
 # a route on one patient's records: the session user and the patient named in the path in one
-# round trip (the patient is None when there is no such patient)
+# round trip (the patient is None when there is no such patient). Without the patient's clinic:
+# the decision needs its id only, and the clinic's eager join (an inner join) dropped the row
+# when no patient matched, which read as a session that had ended.
 USER_AND_PATIENT = (
     select(User, UserSession.expires_at, Patient)
     .select_from(User)
@@ -55,6 +58,7 @@ USER_AND_PATIENT = (
         UserSession.token_hash == bindparam("token_hash"),
         UserSession.ended_at.is_(None),
     )
+    .options(lazyload(Patient.clinic))
 )
 
 

@@ -90,6 +90,20 @@ def test_foreign_patients_answer_404_on_every_patient_route(world: World) -> Non
     assert checked >= 4
 
 
+def test_a_patient_that_does_not_exist_answers_404_and_keeps_the_user_signed_in(
+    world: World,
+) -> None:
+    """A path naming no patient at all is not found, like a foreign one; the session that
+    asked is still good (the next request on its own patient is served)."""
+    missing = world.other_patient_id + 1000
+    for client, own in ((world.clinician, world.patient_id), (world.patient, world.patient_id)):
+        for method in ("GET", "POST"):
+            response = client.request(method, f"/api/patients/{missing}/bowel-movements", json={})
+            assert response.status_code == 404, (method, client.user["role"])
+            assert response.get_json()["error"]["code"] == "not_found"
+        assert client.get(f"/api/patients/{own}/bowel-movements").status_code == 200
+
+
 def test_anonymous_callers_get_401_on_every_non_public_route(world: World) -> None:
     for rule, method, view in routes(world.app):
         if view.__access__.scope == "public":
