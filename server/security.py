@@ -22,20 +22,30 @@ CSP = "; ".join(
 )
 
 
+# every answer's headers, and those of every answer but a subresource (see _subresource); a
+# header the view set itself is kept
+EVERY_ANSWER = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+)
+DOCUMENT = (
+    ("Content-Security-Policy", CSP),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
+)
+HSTS = (("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),)
+
+
 def _headers(response: Response, secure: bool) -> Response:
     headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-    if not _subresource(response):
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault(
-            "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
-        )
+    wanted = EVERY_ANSWER if _subresource(response) else EVERY_ANSWER + DOCUMENT
     if secure:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        wanted += HSTS
+    # one pass over the answer's headers (each Headers lookup is a pass of its own)
+    present = {name.lower() for name, _value in headers.items()}
+    headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
     if request.path.startswith("/api/") or request.path == "/healthz":
         # health data stays off every disk cache
         headers["Cache-Control"] = "no-store"
