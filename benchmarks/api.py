@@ -103,6 +103,24 @@ WRK_POST = r"""
 local label = "run"
 local counter = 0
 local threads = 0
+-- the session cookie as a browser keeps it: the sign-in's, then each answer's Set-Cookie (the
+-- server signs the session again when its last-seen time is over 30 s old; a client that sent
+-- the sign-in's cookie for ever would have every request after that signed again)
+local cookies = {}
+local cookie = [==[%(cookie)s]==]
+
+local function keep(pair)
+  local name, value = string.match(pair, "^%%s*([^=;]+)=([^;]*)")
+  if name then cookies[name] = value end
+end
+
+local function joined()
+  local parts = {}
+  for name, value in pairs(cookies) do
+    parts[#parts + 1] = name .. "=" .. value
+  end
+  return table.concat(parts, "; ")
+end
 
 function setup(thread)
   threads = threads + 1
@@ -111,6 +129,17 @@ end
 
 function init(args)
   label = args[1] or "run"
+  for pair in string.gmatch(cookie, "[^;]+") do
+    keep(pair)
+  end
+end
+
+function response(status, headers, body)
+  local set = headers["Set-Cookie"] or headers["set-cookie"]
+  if set then
+    keep(set)
+    cookie = joined()
+  end
 end
 
 function request()
@@ -120,7 +149,9 @@ function request()
     headers[name] = value
   end
   headers["Content-Type"] = "application/json"
-  headers["Cookie"] = [==[%(cookie)s]==]
+  if cookie ~= "" then
+    headers["Cookie"] = cookie
+  end
   headers["X-CSRF-Token"] = [==[%(csrf)s]==]
   headers["Idempotency-Key"] = string.format("bench-%%s-t%%d-%%d", label, tid, counter)
   return wrk.format("POST", [==[%(path)s]==], headers, [==[%(body)s]==])
