@@ -147,7 +147,8 @@ def check_plan(
     session: Session, patient: Patient, kind: str | None, now: dt.datetime
 ) -> tuple[str, bool]:
     """The plan's kind (the contract's default when left out), refused when the course does
-    not allow it, or the latest clinic count does not (RULES.md 6); and whether the baseline
+    not allow it (a maintenance plan also for a patient new to clozapine), or the latest
+    clinic count does not (RULES.md 6); and whether the baseline
     decides the plan (baseline_decides: then the baseline check answers instead, dose_plans,
     RULES.md 2, which names the missing count)."""
     view = states.course_view(session, patient, now, for_update=True)
@@ -155,7 +156,14 @@ def check_plan(
     chosen = kind or rules.default_plan_kind(view, has_plan)
     try:
         rules.check_plan_kind(view, chosen)
-        decides = rules.baseline_decides(chosen, doses.clozapine_begun(session, patient, now))
+        begun = doses.clozapine_begun(session, patient, now)
+        rules.check_established(
+            chosen,
+            begun=begun,
+            on_clozapine_since=patient.clozapine_start_date,
+            today=states.today_for(patient, now),
+        )
+        decides = rules.baseline_decides(chosen, begun)
         if not decides:
             rules.check_anc_recovered(view, _band_treatment(session, patient, now))
     except rules.TransitionRefused as refusal:

@@ -753,6 +753,30 @@ def test_an_established_patient_enters_on_a_maintenance_dose(world: World) -> No
     }
 
 
+@pytest.mark.parametrize("enrolled_start", ["2026-11-25", "2026-11-27"])
+def test_a_patient_new_to_clozapine_does_not_enter_on_a_maintenance_dose(
+    world: World, enrolled_start: str
+) -> None:
+    """RULES.md 6 "maintenance enters an established patient"; RULES.md 1 hard error "a first
+    day above 25 mg" (guideline L52 "12.5 mg once or twice daily"): a patient enrolled to
+    start clozapine today or later, with no dose ever due, was given a maintenance plan of
+    400 mg from their first day (125 + 275 mg, no baseline asked). Refused; the initiation
+    plan is their start."""
+    new = enrol_patient(nurse(world), "Nova", start=dt.date.fromisoformat(enrolled_start))
+    body = {"times": ["08:00", "21:00"], "start_date": enrolled_start, "target_mg_per_day": 400}
+    path = f"/api/patients/{new['id']}/dose-plan"
+    refused = nurse(world).put(path, json={**body, "kind": "maintenance"})
+    assert refused.status_code == 422, refused.get_json()
+    error = refused.get_json()["error"]
+    assert error["code"] == "first_start_is_initiation" and "kind" in error["fields"]
+    assert db.session.scalar(select(func.count()).select_from(Dose)) == 0
+    add_anc(nurse(world), new["id"], 2000, "2026-11-25T09:00:00+00:00")
+    started = nurse(world).put(path, json={**body, "titration": "standard"})
+    assert started.status_code == 200, started.get_json()
+    assert started.get_json()["kind"] == "initiation"
+    assert started.get_json()["days"][0]["total_mg"] == 12.5
+
+
 def test_a_paused_course_takes_a_retitration_plan_only(taking: World, clock: FakeClock) -> None:
     missed(taking, clock)
     refused = plan(
