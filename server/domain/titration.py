@@ -305,6 +305,23 @@ def validate_plan(
     return PlanCheck(tuple(errors), tuple(warnings))
 
 
+def first_day_across_plans(kept_mg: float, to_come_mg: float) -> PlanIssue | None:
+    """A plan that starts today, once the day has begun: the earlier plan's doses taken or due
+    that day stay (`kept_mg`) and this plan's doses still to come that day (`to_come_mg`) are
+    added to them, so the day is their sum. RULES.md 1 "never above 900 mg/day" (a hard error;
+    guideline L58 "Up to 900 mg/day"): the issue, on the start date, when the sum is above."""
+    total = kept_mg + to_come_mg
+    if total <= MAX_DAILY_MG + 1e-9:
+        return None
+    return PlanIssue(
+        "above_max_daily_dose",
+        f"today would be {total:g} mg ({kept_mg:g} mg already taken or due from the earlier "
+        f"plan and {to_come_mg:g} mg still to come from this one), above the "
+        f"{MAX_DAILY_MG:g} mg/day maximum: start this plan tomorrow",
+        "start_date",
+    )
+
+
 def _maintenance_rise_warnings(
     steps: Sequence[PlanStep], previous_daily_mg: float | None
 ) -> list[PlanIssue]:

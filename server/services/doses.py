@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, exists, literal, or_, select, update
+from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.domain import daily_doses, dose_instants
@@ -184,6 +184,22 @@ def release(session: Session, patient: Patient, now: dt.datetime) -> None:
         .values(status="pending", status_at=None)
         .execution_options(synchronize_session=False)
     )
+
+
+def kept_mg(session: Session, patient: Patient, on: dt.date, now: dt.datetime) -> float:
+    """The mg of a local date's doses that a new plan from that date keeps (replace_from):
+    taken, or pending once their time has come (still to be taken and marked)."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(Dose.mg), 0)).where(
+            Dose.patient_id == patient.id,
+            Dose.local_date == on,
+            or_(
+                Dose.status == "taken",
+                and_(Dose.status == "pending", Dose.scheduled_at <= now),
+            ),
+        )
+    )
+    return float(total or 0)
 
 
 def replace_from(

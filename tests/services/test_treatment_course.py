@@ -948,6 +948,48 @@ def test_a_plan_change_makes_todays_and_tomorrows_doses_at_once(
     }
 
 
+@pytest.mark.parametrize(
+    ("first_day_mg", "accepted"),
+    [([400, 450], False), ([0, 512.5], False), ([0, 500], True)],  # 1250, 912.5, 900 mg
+)
+def test_a_plan_from_today_keeps_the_day_within_900_mg_with_the_doses_already_taken(
+    world: World, clock: FakeClock, first_day_mg: list[float], accepted: bool
+) -> None:
+    """RULES.md 1 "never above 900 mg/day" (a hard error; guideline L58): a plan set in the
+    middle of its first day keeps the earlier plan's doses taken or due that day, so they
+    count towards the day. An established patient on 400 + 450 mg took 400 mg at 08:00; a
+    plan from that day with 400 mg at 12:00 and 450 mg at 21:00 asked them for 1250 mg.
+    Now refused naming the start date (it can start tomorrow); 900 mg in all is allowed."""
+    first = plan(
+        world,
+        {
+            "start_date": "2026-11-25",
+            "kind": "maintenance",
+            "steps": [{"day": 1, "doses_mg": [400, 450]}],
+        },
+    )
+    assert first.status_code == 200, first.get_json()
+    clock.set(at("2026-11-26T08:05:00+00:00"))
+    tick(world.app, clock.now)
+    morning = day(world, "2026-11-26")["doses"][0]
+    assert (morning["local_time"], morning["mg"]) == ("08:00", 400.0)
+    assert mark(world, morning["id"], "taken", at("2026-11-26T08:00:00+00:00")).status_code == 201
+    clock.set(at("2026-11-26T10:00:00+00:00"))
+    steps = [{"day": 1, "doses_mg": first_day_mg}, {"day": 2, "doses_mg": [400, 450]}]
+    body = {"times": ["12:00", "21:00"], "steps": steps}
+    today = plan(world, {**body, "start_date": "2026-11-26"})
+    doses = [(d["local_time"], d["mg"], d["status"]) for d in day(world, "2026-11-26")["doses"]]
+    if accepted:
+        assert today.status_code == 200, today.get_json()
+        assert doses == [("08:00", 400.0, "taken"), ("21:00", 500.0, "pending")]
+        return
+    assert today.status_code == 422, today.get_json()
+    assert "start_date" in today.get_json()["error"]["fields"]
+    assert doses == [("08:00", 400.0, "taken"), ("21:00", 450.0, "pending")]  # nothing written
+    tomorrow = plan(world, {**body, "start_date": "2026-11-27"})
+    assert tomorrow.status_code == 200, tomorrow.get_json()
+
+
 def test_reading_doses_writes_nothing(taking: World) -> None:
     count = db.session.scalar(select(func.count()).select_from(Dose))
     for date in ("2026-12-20", "9999-12-31", "2025-01-01"):

@@ -18,6 +18,7 @@ from server.domain import (
     standard_plan,
     validate_plan,
 )
+from server.domain.titration import first_day_across_plans
 
 TIMES = ["08:00", "21:00"]
 
@@ -335,3 +336,25 @@ def test_missed_over_48h_from_the_summary(
     assert missed_over_48h(taken, due, NOW) is expected
     first = first_missed_due(taken, due)
     assert first is None if due is None else first == max(d for d in (taken, due) if d)
+
+
+@pytest.mark.parametrize(
+    ("kept_mg", "to_come_mg", "refused"),
+    [
+        (0.0, 900.0, False),  # a plan from the day's start: its own day
+        (400.0, 500.0, False),  # 900 mg in all: the maximum
+        (400.0, 512.5, True),  # 912.5 mg
+        (400.0, 850.0, True),  # the morning dose taken, then the new plan's two doses
+    ],
+)
+def test_the_first_day_of_a_plan_set_today_counts_the_doses_kept(
+    kept_mg: float, to_come_mg: float, refused: bool
+) -> None:
+    """RULES.md 1 "never above 900 mg/day" (guideline L58): the earlier plan's doses taken or
+    due on the day a plan starts count towards that day."""
+    issue = first_day_across_plans(kept_mg, to_come_mg)
+    if not refused:
+        assert issue is None
+        return
+    assert issue is not None
+    assert (issue.code, issue.field) == ("above_max_daily_dose", "start_date")
