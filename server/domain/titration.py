@@ -181,6 +181,7 @@ def validate_plan(
     kind: str = PlanKind.INITIATION,
     *,
     previous_daily_mg: float | None = None,
+    first_course_day: int | None = None,
 ) -> PlanCheck:
     """Check a plan of `kind` against RULES.md 1 and 6: hard errors refuse it, warnings show.
 
@@ -195,7 +196,9 @@ def validate_plan(
     counted as the total on a step's day minus the total 7 days earlier, or on day 14 if later
     (RULES.md 1 "up to 100 mg once or twice weekly"; rises made up to day 14 belong to the
     first rule); in a maintenance plan, a rise above 100 mg within 7 days, the first day
-    counted from `previous_daily_mg` (the dose in force before it); a single dose above 450 mg
+    counted from `previous_daily_mg` (the dose in force before it), and on its days that fall
+    in days 1-14 of the course (`first_course_day`: the course's day on the plan's day 1) a
+    rise above 50 mg from the day before instead (guideline L55); a single dose above 450 mg
     (RULES.md 6); a taper shorter than 1 or longer than 2 weeks (guideline L74).
     """
     errors: list[PlanIssue] = []
@@ -301,7 +304,8 @@ def validate_plan(
         if kind in STARTS_LOW:
             warnings.extend(_rise_warnings(steps))
         else:
-            warnings.extend(_maintenance_rise_warnings(steps, previous_daily_mg))
+            early_days = 0 if first_course_day is None else EARLY_PHASE_DAYS - first_course_day + 1
+            warnings.extend(_maintenance_rise_warnings(steps, previous_daily_mg, early_days))
     return PlanCheck(tuple(errors), tuple(warnings))
 
 
@@ -323,13 +327,26 @@ def first_day_across_plans(kept_mg: float, to_come_mg: float) -> PlanIssue | Non
 
 
 def _maintenance_rise_warnings(
-    steps: Sequence[PlanStep], previous_daily_mg: float | None
+    steps: Sequence[PlanStep], previous_daily_mg: float | None, early_days: int = 0
 ) -> list[PlanIssue]:
     """RULES.md 1: "later raises of up to 100 mg once or twice weekly", for a dose change:
     each step against the total in force 7 days before it (before day 1: the dose in force
-    before this plan, when known)."""
+    before this plan, when known). A step on the plan's first `early_days` days (days 1-14 of
+    the course): "a daily rise above 50 mg in the first two weeks", against the day before."""
     issues: list[PlanIssue] = []
     for index, step in enumerate(steps):
+        if step.day <= early_days:
+            before = previous_daily_mg if index == 0 else steps[index - 1].total_mg
+            if before is not None and step.total_mg - before > EARLY_MAX_DAILY_RISE_MG + 1e-9:
+                issues.append(
+                    PlanIssue(
+                        "rise_above_50_per_day",
+                        f"day {step.day} rises {step.total_mg - before:g} mg; in the first 2 "
+                        "weeks of treatment rises are 25-50 mg/day",
+                        f"steps[{index}].doses_mg",
+                    )
+                )
+            continue
         since = step.day - 7
         reference = previous_daily_mg if since < 1 else _total_in_force(steps, since)
         if reference is None:

@@ -143,6 +143,7 @@ def set_dose_plan(
         times,
         kind,
         previous_daily_mg=_daily_total(session, patient, start - dt.timedelta(days=1)),
+        first_course_day=(start - states.watch_from(session, patient, now)).days + 1,
     )
     errors = list(check.errors)
     if start == today and not errors:

@@ -753,6 +753,40 @@ def test_an_established_patient_enters_on_a_maintenance_dose(world: World) -> No
     }
 
 
+@pytest.mark.parametrize(
+    ("steps", "warned"),
+    [
+        # day 3 of the course (27 Nov) is 62.5 mg; the plan starts on day 4
+        ([(1, [50, 100])], {"steps[0].doses_mg"}),  # +87.5 mg in a day
+        ([(1, [37.5, 75])], set()),  # +50 mg: the most in a day
+        ([(1, [37.5, 75]), (4, [50, 125])], {"steps[1].doses_mg"}),  # course day 7: +62.5
+        ([(1, [37.5, 75]), (12, [50, 125])], set()),  # course day 15: within 100 a week
+    ],
+)
+def test_a_dose_change_in_the_first_two_weeks_warns_of_a_daily_rise_above_50_mg(
+    taking: World, clock: FakeClock, steps: list[tuple[int, list[float]]], warned: set[str]
+) -> None:
+    """RULES.md 1 "Warnings (shown, not refused): a daily rise above 50 mg in the first two
+    weeks" (guideline L55 "Increase by 25-50 mg/day"): a maintenance plan that changes the dose
+    of a patient in days 1-14 of their course was held only to the later rule (100 mg a week),
+    so a jump from 62.5 to 150 mg a day on day 4 came with no warning."""
+    clock.set(at("2026-11-27T09:00:00+00:00"))
+    answer = plan(
+        taking,
+        {
+            "start_date": "2026-11-28",
+            "steps": [{"day": d, "doses_mg": doses} for d, doses in steps],
+        },
+    )
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["kind"] == "maintenance"
+    rises = {w["field"] for w in answer.get_json()["warnings"] if w["code"].startswith("rise")}
+    assert rises == warned
+    assert {w["code"] for w in answer.get_json()["warnings"] if w["field"] in warned} <= {
+        "rise_above_50_per_day"
+    }
+
+
 @pytest.mark.parametrize("enrolled_start", ["2026-11-25", "2026-11-27"])
 def test_a_patient_new_to_clozapine_does_not_enter_on_a_maintenance_dose(
     world: World, enrolled_start: str

@@ -358,3 +358,27 @@ def test_the_first_day_of_a_plan_set_today_counts_the_doses_kept(
         return
     assert issue is not None
     assert (issue.code, issue.field) == ("above_max_daily_dose", "start_date")
+
+
+@pytest.mark.parametrize(
+    ("first_course_day", "steps", "warned"),
+    [
+        # a dose change on day 4 of the course, from 62.5 mg the day before
+        (4, [PlanStep(1, (50.0, 100.0))], {"rise_above_50_per_day"}),  # +87.5 mg
+        (4, [PlanStep(1, (37.5, 75.0))], set()),  # +50 mg: the most in a day
+        (4, [PlanStep(1, (37.5, 75.0)), PlanStep(11, (50.0, 125.0))], {"rise_above_50_per_day"}),
+        (4, [PlanStep(1, (37.5, 75.0)), PlanStep(12, (50.0, 125.0))], set()),  # course day 15
+        (15, [PlanStep(1, (50.0, 100.0))], set()),  # after week 2: within 100 mg a week
+        (15, [PlanStep(1, (75.0, 100.0))], {"rise_above_100_per_week"}),  # +112.5 mg
+        (None, [PlanStep(1, (50.0, 100.0))], set()),  # course start unknown: the later rule
+    ],
+)
+def test_a_dose_change_in_the_first_two_weeks_is_held_to_50_mg_a_day(
+    first_course_day: int | None, steps: list[PlanStep], warned: set[str]
+) -> None:
+    """RULES.md 1 "a daily rise above 50 mg in the first two weeks, above 100 mg later"
+    (guideline L55): a maintenance plan changing the dose in days 1-14 of the course."""
+    check = validate_plan(
+        steps, TIMES, "maintenance", previous_daily_mg=62.5, first_course_day=first_course_day
+    )
+    assert check.ok and codes(check.warnings) == warned
