@@ -336,12 +336,15 @@ def _maintenance_rise_warnings(
     issues: list[PlanIssue] = []
     for index, step in enumerate(steps):
         if step.day <= early_days:
-            before = previous_daily_mg if index == 0 else steps[index - 1].total_mg
-            if before is not None and step.total_mg - before > EARLY_MAX_DAILY_RISE_MG + 1e-9:
+            day_before = previous_daily_mg if index == 0 else steps[index - 1].total_mg
+            if day_before is None:
+                continue
+            daily_rise = step.total_mg - day_before
+            if daily_rise > EARLY_MAX_DAILY_RISE_MG + 1e-9:
                 issues.append(
                     PlanIssue(
                         "rise_above_50_per_day",
-                        f"day {step.day} rises {step.total_mg - before:g} mg; in the first 2 "
+                        f"day {step.day} rises {daily_rise:g} mg; in the first 2 "
                         "weeks of treatment rises are 25-50 mg/day",
                         f"steps[{index}].doses_mg",
                     )
