@@ -401,7 +401,8 @@ def act(
 ) -> tuple[TreatmentEvent, str | None]:
     """A clinician holds, resumes or stops treatment (CONTRACT.md `treatment-events`), with a
     reason; resuming an interrupted course needs a recovered count; a resume after more than
-    48 h without a dose comes back with a warning. Commits."""
+    48 h without a dose (counted from the first dose due when none was taken) comes back with
+    a warning. Commits."""
     action, reason = data["action"], data["reason"].strip()
     if not reason:
         raise Invalid({"reason": ["Say why, in a few words."]})
@@ -421,7 +422,9 @@ def act(
         raise _refused(refusal) from None
     warning = None
     if action == rules.ClinicianAction.RESUME:
-        last = state.last_dose_taken_at
+        # RULES.md 1: 48 h since the last dose taken while doses were due; none taken: since
+        # the first dose due (as needs_retitration counts it)
+        last = state.last_dose_taken_at or doses.first_due_at(session, patient, now)
         hours = None if last is None else (now - last).total_seconds() / 3600
         warning = rules.gap_warning(hours)
         states.course_changed(session, patient, after, now)

@@ -135,27 +135,33 @@ def first_dose_after(
     return None
 
 
-def clozapine_begun(session: Session, patient: Patient, now: dt.datetime) -> bool:
-    """Whether the patient has begun clozapine: a dose has been due (marked, left pending past
-    its time, or withheld or cancelled once its time had come). A start called off before its
-    first dose, or a plan not begun, has none (RULES.md 2 "Baseline before starting")."""
-    return bool(
-        session.scalar(
-            select(
-                exists().where(
-                    Dose.patient_id == patient.id,
-                    or_(
-                        Dose.status.in_(("taken", "skipped")),
-                        and_(Dose.status == "pending", Dose.scheduled_at <= now),
-                        and_(
-                            Dose.status.in_(("withheld", "cancelled")),
-                            Dose.status_at >= Dose.scheduled_at,
-                        ),
-                    ),
-                )
-            )
-        )
+def _was_due(patient: Patient, now: dt.datetime) -> Any:
+    """A dose of the patient's that has been due: marked, left pending past its time, or
+    withheld or cancelled once its time had come."""
+    return and_(
+        Dose.patient_id == patient.id,
+        or_(
+            Dose.status.in_(("taken", "skipped")),
+            and_(Dose.status == "pending", Dose.scheduled_at <= now),
+            and_(
+                Dose.status.in_(("withheld", "cancelled")),
+                Dose.status_at >= Dose.scheduled_at,
+            ),
+        ),
     )
+
+
+def clozapine_begun(session: Session, patient: Patient, now: dt.datetime) -> bool:
+    """Whether the patient has begun clozapine: a dose has been due (_was_due). A start called
+    off before its first dose, or a plan not begun, has none (RULES.md 2 "Baseline before
+    starting")."""
+    return bool(session.scalar(select(exists().where(_was_due(patient, now)))))
+
+
+def first_due_at(session: Session, patient: Patient, now: dt.datetime) -> dt.datetime | None:
+    """When the patient's first dose came due (_was_due), None if none has."""
+    first = session.scalar(select(func.min(Dose.scheduled_at)).where(_was_due(patient, now)))
+    return None if first is None else as_utc(first)
 
 
 def withhold(session: Session, patient: Patient, now: dt.datetime, *, stop: bool) -> list[int]:

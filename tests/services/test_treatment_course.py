@@ -570,6 +570,26 @@ def test_a_resume_after_more_than_48_hours_comes_with_a_warning(
     assert resumed.status_code == 201 and resumed.get_json()["warning"] == "gap_over_48h"
 
 
+@pytest.mark.parametrize(("hours", "warned"), [(48, False), (48.01, True), (108, True)])
+def test_a_resume_when_no_dose_was_ever_taken_counts_from_the_first_dose_due(
+    world: World, clock: FakeClock, hours: float, warned: bool
+) -> None:
+    """RULES.md 1 "48 h since the last dose taken while doses were due" (guideline L78: after
+    more than 2 days, re-initiate at 12.5 mg): a patient whose first doses came due and were
+    never taken, held and resumed days later, was resumed at day 6 of the plan (137.5 mg)
+    with no warning, because there was no last dose to count from; one who had taken the
+    first dose got the warning. No dose taken: the gap counts from the first dose due."""
+    start_plan(world, start="2026-11-25", baseline_at="2026-11-25T09:00:00+00:00")
+    first_due = at("2026-11-25T21:00:00+00:00")
+    clock.set(at("2026-11-26T12:00:00+00:00"))
+    tick(world.app, clock.now)
+    assert act(world, {"action": "hold", "reason": "Admitted for a procedure"}).status_code == 201
+    clock.set(first_due + dt.timedelta(hours=hours))
+    resumed = act(world, {"action": "resume", "reason": "Back home"})
+    assert resumed.status_code == 201, resumed.get_json()
+    assert resumed.get_json()["warning"] == ("gap_over_48h" if warned else None)
+
+
 @pytest.mark.parametrize(
     ("body", "status", "field"),
     [
