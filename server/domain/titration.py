@@ -182,6 +182,7 @@ def validate_plan(
     *,
     previous_daily_mg: float | None = None,
     first_course_day: int | None = None,
+    replaced_daily_mg: float | None = None,
 ) -> PlanCheck:
     """Check a plan of `kind` against RULES.md 1 and 6: hard errors refuse it, warnings show.
 
@@ -190,7 +191,8 @@ def validate_plan(
     multiple of 12.5 mg; a day above 900 mg (guideline L58). An initiation or re-titration
     plan: a first day above 25 mg (guideline L52, L78). Any kind but a taper: a plan that ends
     with no dose (a stop is a taper or the clinician's stop, RULES.md 6). A taper: a dose that
-    rises, or a last step that is not zero (guideline L74).
+    rises, also a first day above `replaced_daily_mg` (the dose the plan in force gives that
+    day), or a last step that is not zero (guideline L74).
     Warnings: in an initiation or re-titration plan, a rise above 50 mg from one day to the
     next on days 1-14 (guideline L55), and after day 14 a rise above 100 mg within 7 days,
     counted as the total on a step's day minus the total 7 days earlier, or on day 14 if later
@@ -290,7 +292,7 @@ def validate_plan(
         e.code in {"days_not_increasing", "first_day_not_1"} for e in errors
     )
     if ordered_days and kind == PlanKind.TAPER:
-        errors.extend(_taper_errors(steps))
+        errors.extend(_taper_errors(steps, replaced_daily_mg))
         warnings.extend(_taper_warnings(steps))
     elif ordered_days:
         if steps[-1].total_mg <= 0:
@@ -368,9 +370,19 @@ def _maintenance_rise_warnings(
     return issues
 
 
-def _taper_errors(steps: Sequence[PlanStep]) -> list[PlanIssue]:
-    """A taper steps down and ends at zero (guideline L74; RULES.md 6)."""
+def _taper_errors(steps: Sequence[PlanStep], replaced_daily_mg: float | None) -> list[PlanIssue]:
+    """A taper steps down and ends at zero (guideline L74; RULES.md 6), from no more than the
+    dose it replaces on its first day (`replaced_daily_mg`, when known)."""
     issues: list[PlanIssue] = []
+    if replaced_daily_mg is not None and steps[0].total_mg > replaced_daily_mg + 1e-9:
+        issues.append(
+            PlanIssue(
+                "taper_rises",
+                f"day 1 is {steps[0].total_mg:g} mg, above the {replaced_daily_mg:g} mg a day "
+                "in force; a taper only steps down",
+                "steps[0].doses_mg",
+            )
+        )
     for index in range(1, len(steps)):
         if steps[index].total_mg > steps[index - 1].total_mg + 1e-9:
             issues.append(

@@ -144,6 +144,7 @@ def set_dose_plan(
         kind,
         previous_daily_mg=_daily_total(session, patient, start - dt.timedelta(days=1)),
         first_course_day=(start - states.watch_from(session, patient, now)).days + 1,
+        replaced_daily_mg=_daily_total(session, patient, start),
     )
     errors = list(check.errors)
     if start == today and not errors:

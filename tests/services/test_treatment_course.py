@@ -878,6 +878,31 @@ def test_a_hold_once_a_planned_restart_has_begun_holds(taking: World, clock: Fak
     assert day(taking, "2026-11-30")["doses_withheld"] is True
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"target_mg_per_day": 600},  # the proposal from a dose given by hand
+        {"steps": [{"day": 1, "doses_mg": [25, 50]}, {"day": 8, "doses_mg": [0, 0]}]},  # 75
+    ],
+)
+def test_a_taper_does_not_start_above_the_dose_in_force(
+    taking: World, clock: FakeClock, body: dict[str, Any]
+) -> None:
+    """RULES.md 6 "taper steps down to zero" (guideline L74 "taper gradually"), RULES.md 1
+    rises: a patient on day 2 of titration (62.5 mg planned for day 3) was given a "taper"
+    from 600 mg that started at 562.5 mg the next day, with no error or warning; a taper's
+    steps were only checked against each other. A taper whose first day is above the dose the
+    plan in force gives that day rises, and is refused (taper_rises); nothing is written."""
+    clock.set(at("2026-11-26T09:00:00+00:00"))
+    refused = plan(taking, {"start_date": "2026-11-27", "kind": "taper", **body})
+    assert refused.status_code == 422, refused.get_json()
+    assert "steps[0].doses_mg" in refused.get_json()["error"]["fields"]
+    assert db.session.scalar(select(func.count()).select_from(Dose).where(Dose.plan_id > 1)) == 0
+    down = plan(taking, {"start_date": "2026-11-27", "kind": "taper", "taper_days": 7})
+    assert down.status_code == 200, down.get_json()
+    assert down.get_json()["days"][0]["total_mg"] == 62.5  # day 3's dose, as planned
+
+
 def test_a_taper_ends_the_course_as_stopped_without_a_false_alarm(
     world: World, clock: FakeClock
 ) -> None:

@@ -382,3 +382,21 @@ def test_a_dose_change_in_the_first_two_weeks_is_held_to_50_mg_a_day(
         steps, TIMES, "maintenance", previous_daily_mg=62.5, first_course_day=first_course_day
     )
     assert check.ok and codes(check.warnings) == warned
+
+
+@pytest.mark.parametrize(
+    ("replaced", "first_day", "rises"),
+    [
+        (300.0, (100.0, 200.0), False),  # from the dose in force
+        (300.0, (100.0, 187.5), False),
+        (300.0, (100.0, 212.5), True),  # 312.5 mg: a rise, not a taper
+        (None, (100.0, 212.5), False),  # nothing in force to compare with
+    ],
+)
+def test_a_taper_starts_at_or_below_the_dose_it_replaces(
+    replaced: float | None, first_day: tuple[float, float], rises: bool
+) -> None:
+    """RULES.md 6 "taper steps down to zero over 1-2 weeks" (guideline L74)."""
+    steps = [PlanStep(1, first_day), PlanStep(8, (0.0, 0.0))]
+    check = validate_plan(steps, TIMES, "taper", replaced_daily_mg=replaced)
+    assert ("taper_rises" in codes(check.errors)) is rises
