@@ -183,16 +183,18 @@ def validate_plan(
     previous_daily_mg: float | None = None,
     first_course_day: int | None = None,
     replaced_daily_mg: float | None = None,
+    first_start: bool = False,
 ) -> PlanCheck:
     """Check a plan of `kind` against RULES.md 1 and 6: hard errors refuse it, warnings show.
 
     Errors for every kind: empty plan; times not 1-3 unique sorted "HH:MM"; days not strictly
     increasing from day 1; dose count != number of times; a negative dose or one not a
     multiple of 12.5 mg; a day above 900 mg (guideline L58). An initiation or re-titration
-    plan: a first day above 25 mg (guideline L52, L78). Any kind but a taper: a plan that ends
-    with no dose (a stop is a taper or the clinician's stop, RULES.md 6). A taper: a dose that
-    rises, also a first day above `replaced_daily_mg` (the dose the plan in force gives that
-    day), or a last step that is not zero (guideline L74).
+    plan, or any plan that is the patient's `first_start` of clozapine (is_first_start in
+    treatment.py): a first day above 25 mg (guideline L52, L78). Any kind but a taper: a plan
+    that ends with no dose (a stop is a taper or the clinician's stop, RULES.md 6). A taper: a
+    dose that rises, also a first day above `replaced_daily_mg` (the dose the plan in force
+    gives that day), or a last step that is not zero (guideline L74).
     Warnings: in an initiation or re-titration plan, a rise above 50 mg from one day to the
     next on days 1-14 (guideline L55), and after day 14 a rise above 100 mg within 7 days,
     counted as the total on a step's day minus the total 7 days earlier, or on day 14 if later
@@ -279,7 +281,8 @@ def validate_plan(
                     field,
                 )
             )
-        if index == 0 and kind in STARTS_LOW and total > MAX_FIRST_DAY_MG + 1e-9:
+        starts_low = kind in STARTS_LOW or first_start
+        if index == 0 and starts_low and total > MAX_FIRST_DAY_MG + 1e-9:
             errors.append(
                 PlanIssue(
                     "first_day_above_25",

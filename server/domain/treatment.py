@@ -511,20 +511,14 @@ def baseline_decides(kind: str, begun: bool) -> bool:
     return kind == PlanKind.INITIATION or (kind == PlanKind.RETITRATION and not begun)
 
 
-def check_established(kind: str, *, begun: bool, on_clozapine_since: date, today: date) -> None:
-    """A maintenance plan enters an established patient (RULES.md 6): one who has begun
-    clozapine here (`begun`: a dose has been due) or whose enrolment says they were taking it
-    before today (`on_clozapine_since`, their clozapine start date). For anyone else the plan's
-    first day is their first day of clozapine, and a first day is 12.5-25 mg (RULES.md 1 hard
-    error "a first day above 25 mg"; guideline L52): TransitionRefused, naming the kind."""
-    if kind == PlanKind.MAINTENANCE and not begun and on_clozapine_since >= today:
-        raise TransitionRefused(
-            "first_start_is_initiation",
-            f"This patient has not begun clozapine (enrolled to start on "
-            f"{on_clozapine_since.isoformat()}): their first day is 12.5-25 mg. Start with an "
-            "initiation plan (or a re-titration plan once a start is under way).",
-            "kind",
-        )
+def is_first_start(kind: str, *, begun: bool, on_clozapine_since: date, today: date) -> bool:
+    """Whether a maintenance plan is a patient's start of clozapine: RULES.md 6 "maintenance
+    enters an established patient", and a patient is established when they have begun
+    clozapine here (`begun`: a dose has been due) or their enrolment says they were taking it
+    before today (`on_clozapine_since`, their clozapine start date). Such a plan is held to
+    what every start is: a first day of 12.5-25 mg (RULES.md 1 hard error; guideline L52) and
+    a baseline count (RULES.md 2 "Baseline before starting")."""
+    return kind == PlanKind.MAINTENANCE and not begun and on_clozapine_since >= today
 
 
 def check_start_baseline(begun: bool, baseline_problem: str | None) -> None:

@@ -145,30 +145,31 @@ def baseline_problem(session: Session, patient: Patient, start: dt.date) -> str 
 
 def check_plan(
     session: Session, patient: Patient, kind: str | None, now: dt.datetime
-) -> tuple[str, bool]:
+) -> tuple[str, bool, bool]:
     """The plan's kind (the contract's default when left out), refused when the course does
-    not allow it (a maintenance plan also for a patient new to clozapine), or the latest
-    clinic count does not (RULES.md 6); and whether the baseline
-    decides the plan (baseline_decides: then the baseline check answers instead, dose_plans,
-    RULES.md 2, which names the missing count)."""
+    not allow it, or the latest clinic count does not (RULES.md 6); and whether the plan is a
+    start the baseline decides (baseline_decides, or a maintenance plan that is a patient's
+    first start: then the baseline check answers instead, dose_plans, RULES.md 2, which names
+    the missing count); and whether it is such a first start (is_first_start: its first day
+    is held to 12.5-25 mg, RULES.md 1)."""
     view = states.course_view(session, patient, now, for_update=True)
     has_plan = states.latest_plan(session, patient.id) is not None
     chosen = kind or rules.default_plan_kind(view, has_plan)
     try:
         rules.check_plan_kind(view, chosen)
         begun = doses.clozapine_begun(session, patient, now)
-        rules.check_established(
+        first_start = rules.is_first_start(
             chosen,
             begun=begun,
             on_clozapine_since=patient.clozapine_start_date,
             today=states.today_for(patient, now),
         )
-        decides = rules.baseline_decides(chosen, begun)
+        decides = first_start or rules.baseline_decides(chosen, begun)
         if not decides:
             rules.check_anc_recovered(view, _band_treatment(session, patient, now))
     except rules.TransitionRefused as refusal:
         raise _refused(refusal) from None
-    return chosen, decides
+    return chosen, decides, first_start
 
 
 def plan_set(session: Session, patient: Patient, plan: DosePlan, now: dt.datetime) -> None:

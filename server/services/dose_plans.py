@@ -135,7 +135,7 @@ def set_dose_plan(
         raise Invalid({"start_date": ["A new plan starts today or later: history is kept."]})
     if start > today + dt.timedelta(days=MAX_PLAN_DAYS):
         raise Invalid({"start_date": ["Start within the next year."]})
-    kind, baseline_decides = course.check_plan(session, patient, data.get("kind"), now)
+    kind, baseline_decides, first_start = course.check_plan(session, patient, data.get("kind"), now)
     generator, steps = _steps(session, patient, data, kind, times, today)
     previous = states.latest_plan(session, patient.id)
     check = validate_plan(
@@ -145,6 +145,7 @@ def set_dose_plan(
         previous_daily_mg=_daily_total(session, patient, start - dt.timedelta(days=1)),
         first_course_day=(start - states.watch_from(session, patient, now)).days + 1,
         replaced_daily_mg=_daily_total(session, patient, start),
+        first_start=first_start,
     )
     errors = list(check.errors)
     if start == today and not errors:

@@ -808,27 +808,28 @@ def test_a_dose_change_in_the_first_two_weeks_warns_of_a_daily_rise_above_50_mg(
 
 
 @pytest.mark.parametrize("enrolled_start", ["2026-11-25", "2026-11-27"])
-def test_a_patient_new_to_clozapine_does_not_enter_on_a_maintenance_dose(
+def test_a_patient_new_to_clozapine_does_not_start_on_a_maintenance_dose(
     world: World, enrolled_start: str
 ) -> None:
     """RULES.md 6 "maintenance enters an established patient"; RULES.md 1 hard error "a first
-    day above 25 mg" (guideline L52 "12.5 mg once or twice daily"): a patient enrolled to
-    start clozapine today or later, with no dose ever due, was given a maintenance plan of
-    400 mg from their first day (125 + 275 mg, no baseline asked). Refused; the initiation
-    plan is their start."""
+    day above 25 mg" (guideline L52 "12.5 mg once or twice daily"); RULES.md 2 "Baseline
+    before starting": a patient enrolled to start clozapine today or later, with no dose ever
+    due, was given a maintenance plan of 400 mg from their first day (125 + 275 mg), no
+    baseline asked. Such a plan is their start: its first day is held to 12.5-25 mg, and the
+    baseline count decides it."""
     new = enrol_patient(nurse(world), "Nova", start=dt.date.fromisoformat(enrolled_start))
-    body = {"times": ["08:00", "21:00"], "start_date": enrolled_start, "target_mg_per_day": 400}
     path = f"/api/patients/{new['id']}/dose-plan"
-    refused = nurse(world).put(path, json={**body, "kind": "maintenance"})
+    body = {"times": ["08:00", "21:00"], "start_date": enrolled_start, "kind": "maintenance"}
+    refused = nurse(world).put(path, json={**body, "target_mg_per_day": 400})
     assert refused.status_code == 422, refused.get_json()
-    error = refused.get_json()["error"]
-    assert error["code"] == "first_start_is_initiation" and "kind" in error["fields"]
+    assert "steps[0].doses_mg" in refused.get_json()["error"]["fields"]
     assert db.session.scalar(select(func.count()).select_from(Dose)) == 0
+    low = nurse(world).put(path, json={**body, "target_mg_per_day": 25})
+    assert low.status_code == 422 and "baseline_anc" in low.get_json()["error"]["fields"]
     add_anc(nurse(world), new["id"], 2000, "2026-11-25T09:00:00+00:00")
-    started = nurse(world).put(path, json={**body, "titration": "standard"})
+    started = nurse(world).put(path, json={**body, "target_mg_per_day": 25})
     assert started.status_code == 200, started.get_json()
-    assert started.get_json()["kind"] == "initiation"
-    assert started.get_json()["days"][0]["total_mg"] == 12.5
+    assert started.get_json()["days"][0]["total_mg"] == 25
 
 
 def test_a_paused_course_takes_a_retitration_plan_only(taking: World, clock: FakeClock) -> None:

@@ -400,3 +400,21 @@ def test_a_taper_starts_at_or_below_the_dose_it_replaces(
     steps = [PlanStep(1, first_day), PlanStep(8, (0.0, 0.0))]
     check = validate_plan(steps, TIMES, "taper", replaced_daily_mg=replaced)
     assert ("taper_rises" in codes(check.errors)) is rises
+
+
+@pytest.mark.parametrize(
+    ("first_start", "first_day", "refused"),
+    [
+        (True, (12.5, 12.5), False),  # 25 mg: the most on a first day
+        (True, (12.5, 25.0), True),
+        (True, (125.0, 275.0), True),
+        (False, (125.0, 275.0), False),  # an established patient's dose
+    ],
+)
+def test_a_maintenance_plan_that_is_a_first_start_starts_low(
+    first_start: bool, first_day: tuple[float, float], refused: bool
+) -> None:
+    """RULES.md 1 hard error "a first day above 25 mg" (guideline L52), for a maintenance plan
+    that is a patient's first start of clozapine (is_first_start)."""
+    check = validate_plan([PlanStep(1, first_day)], TIMES, "maintenance", first_start=first_start)
+    assert ("first_day_above_25" in codes(check.errors)) is refused

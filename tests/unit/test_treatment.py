@@ -36,12 +36,12 @@ from server.domain.treatment import (
     anc_treatment,
     baseline_decides,
     check_anc_recovered,
-    check_established,
     check_plan_kind,
     check_start_baseline,
     current,
     default_plan_kind,
     gap_warning,
+    is_first_start,
     planned_start,
     rechallenge_marker_after_anc,
 )
@@ -466,28 +466,23 @@ def test_which_starts_the_baseline_count_decides(kind: str, begun: bool, decides
 
 
 @pytest.mark.parametrize(
-    ("kind", "begun", "since", "refused"),
+    ("kind", "begun", "since", "first_start"),
     [
         # RULES.md 6 "maintenance enters an established patient": on clozapine before today
         ("maintenance", False, TODAY - timedelta(days=1), False),
         ("maintenance", False, TODAY, True),  # their first day (RULES.md 1, guideline L52)
         ("maintenance", False, TODAY + timedelta(days=7), True),
         ("maintenance", True, TODAY, False),  # a dose has been due here: a dose change
-        ("initiation", False, TODAY, False),
+        ("initiation", False, TODAY, False),  # a start by its kind already
         ("retitration", False, TODAY, False),
     ],
 )
-def test_a_maintenance_plan_enters_an_established_patient_only(
-    kind: str, begun: bool, since: date, refused: bool
+def test_a_maintenance_plan_for_a_patient_new_to_clozapine_is_their_start(
+    kind: str, begun: bool, since: date, first_start: bool
 ) -> None:
-    """RULES.md 6; RULES.md 1 hard error "a first day above 25 mg": a patient new to
-    clozapine starts with an initiation plan, not at a maintenance dose."""
-    if not refused:
-        check_established(kind, begun=begun, on_clozapine_since=since, today=TODAY)
-        return
-    with pytest.raises(TransitionRefused) as caught:
-        check_established(kind, begun=begun, on_clozapine_since=since, today=TODAY)
-    assert caught.value.code == "first_start_is_initiation" and caught.value.field == "kind"
+    """RULES.md 6; RULES.md 1 hard error "a first day above 25 mg"; RULES.md 2 "Baseline
+    before starting"."""
+    assert is_first_start(kind, begun=begun, on_clozapine_since=since, today=TODAY) is first_start
 
 
 def test_a_resume_of_a_course_not_begun_is_a_start_the_baseline_decides() -> None:
