@@ -181,21 +181,28 @@ def validate_plan(
     kind: str = PlanKind.INITIATION,
     *,
     previous_daily_mg: float | None = None,
+    first_course_day: int | None = None,
+    replaced_daily_mg: float | None = None,
+    first_start: bool = False,
 ) -> PlanCheck:
     """Check a plan of `kind` against RULES.md 1 and 6: hard errors refuse it, warnings show.
 
     Errors for every kind: empty plan; times not 1-3 unique sorted "HH:MM"; days not strictly
     increasing from day 1; dose count != number of times; a negative dose or one not a
     multiple of 12.5 mg; a day above 900 mg (guideline L58). An initiation or re-titration
-    plan: a first day above 25 mg (guideline L52, L78). Any kind but a taper: a plan that ends
-    with no dose (a stop is a taper or the clinician's stop, RULES.md 6). A taper: a dose that
-    rises, or a last step that is not zero (guideline L74).
+    plan, or any plan that is the patient's `first_start` of clozapine (is_first_start in
+    treatment.py): a first day above 25 mg (guideline L52, L78). Any kind but a taper: a plan
+    that ends with no dose (a stop is a taper or the clinician's stop, RULES.md 6). A taper: a
+    dose that rises, also a first day above `replaced_daily_mg` (the dose the plan in force
+    gives that day), or a last step that is not zero (guideline L74).
     Warnings: in an initiation or re-titration plan, a rise above 50 mg from one day to the
     next on days 1-14 (guideline L55), and after day 14 a rise above 100 mg within 7 days,
     counted as the total on a step's day minus the total 7 days earlier, or on day 14 if later
     (RULES.md 1 "up to 100 mg once or twice weekly"; rises made up to day 14 belong to the
     first rule); in a maintenance plan, a rise above 100 mg within 7 days, the first day
-    counted from `previous_daily_mg` (the dose in force before it); a single dose above 450 mg
+    counted from `previous_daily_mg` (the dose in force before it), and on its days that fall
+    in days 1-14 of the course (`first_course_day`: the course's day on the plan's day 1) a
+    rise above 50 mg from the day before instead (guideline L55); a single dose above 450 mg
     (RULES.md 6); a taper shorter than 1 or longer than 2 weeks (guideline L74).
     """
     errors: list[PlanIssue] = []
@@ -274,7 +281,8 @@ def validate_plan(
                     field,
                 )
             )
-        if index == 0 and kind in STARTS_LOW and total > MAX_FIRST_DAY_MG + 1e-9:
+        starts_low = kind in STARTS_LOW or first_start
+        if index == 0 and starts_low and total > MAX_FIRST_DAY_MG + 1e-9:
             errors.append(
                 PlanIssue(
                     "first_day_above_25",
@@ -287,7 +295,7 @@ def validate_plan(
         e.code in {"days_not_increasing", "first_day_not_1"} for e in errors
     )
     if ordered_days and kind == PlanKind.TAPER:
-        errors.extend(_taper_errors(steps))
+        errors.extend(_taper_errors(steps, replaced_daily_mg))
         warnings.extend(_taper_warnings(steps))
     elif ordered_days:
         if steps[-1].total_mg <= 0:
@@ -301,18 +309,52 @@ def validate_plan(
         if kind in STARTS_LOW:
             warnings.extend(_rise_warnings(steps))
         else:
-            warnings.extend(_maintenance_rise_warnings(steps, previous_daily_mg))
+            early_days = 0 if first_course_day is None else EARLY_PHASE_DAYS - first_course_day + 1
+            warnings.extend(_maintenance_rise_warnings(steps, previous_daily_mg, early_days))
     return PlanCheck(tuple(errors), tuple(warnings))
 
 
+def first_day_across_plans(kept_mg: float, to_come_mg: float) -> PlanIssue | None:
+    """A plan that starts today, once the day has begun: the earlier plan's doses taken or due
+    that day stay (`kept_mg`) and this plan's doses still to come that day (`to_come_mg`) are
+    added to them, so the day is their sum. RULES.md 1 "never above 900 mg/day" (a hard error;
+    guideline L58 "Up to 900 mg/day"): the issue, on the start date, when the sum is above."""
+    total = kept_mg + to_come_mg
+    if total <= MAX_DAILY_MG + 1e-9:
+        return None
+    return PlanIssue(
+        "above_max_daily_dose",
+        f"today would be {total:g} mg ({kept_mg:g} mg already taken or due from the earlier "
+        f"plan and {to_come_mg:g} mg still to come from this one), above the "
+        f"{MAX_DAILY_MG:g} mg/day maximum: start this plan tomorrow",
+        "start_date",
+    )
+
+
 def _maintenance_rise_warnings(
-    steps: Sequence[PlanStep], previous_daily_mg: float | None
+    steps: Sequence[PlanStep], previous_daily_mg: float | None, early_days: int = 0
 ) -> list[PlanIssue]:
     """RULES.md 1: "later raises of up to 100 mg once or twice weekly", for a dose change:
     each step against the total in force 7 days before it (before day 1: the dose in force
-    before this plan, when known)."""
+    before this plan, when known). A step on the plan's first `early_days` days (days 1-14 of
+    the course): "a daily rise above 50 mg in the first two weeks", against the day before."""
     issues: list[PlanIssue] = []
     for index, step in enumerate(steps):
+        if step.day <= early_days:
+            day_before = previous_daily_mg if index == 0 else steps[index - 1].total_mg
+            if day_before is None:
+                continue
+            daily_rise = step.total_mg - day_before
+            if daily_rise > EARLY_MAX_DAILY_RISE_MG + 1e-9:
+                issues.append(
+                    PlanIssue(
+                        "rise_above_50_per_day",
+                        f"day {step.day} rises {daily_rise:g} mg; in the first 2 "
+                        "weeks of treatment rises are 25-50 mg/day",
+                        f"steps[{index}].doses_mg",
+                    )
+                )
+            continue
         since = step.day - 7
         reference = previous_daily_mg if since < 1 else _total_in_force(steps, since)
         if reference is None:
@@ -331,9 +373,19 @@ def _maintenance_rise_warnings(
     return issues
 
 
-def _taper_errors(steps: Sequence[PlanStep]) -> list[PlanIssue]:
-    """A taper steps down and ends at zero (guideline L74; RULES.md 6)."""
+def _taper_errors(steps: Sequence[PlanStep], replaced_daily_mg: float | None) -> list[PlanIssue]:
+    """A taper steps down and ends at zero (guideline L74; RULES.md 6), from no more than the
+    dose it replaces on its first day (`replaced_daily_mg`, when known)."""
     issues: list[PlanIssue] = []
+    if replaced_daily_mg is not None and steps[0].total_mg > replaced_daily_mg + 1e-9:
+        issues.append(
+            PlanIssue(
+                "taper_rises",
+                f"day 1 is {steps[0].total_mg:g} mg, above the {replaced_daily_mg:g} mg a day "
+                "in force; a taper only steps down",
+                "steps[0].doses_mg",
+            )
+        )
     for index in range(1, len(steps)):
         if steps[index].total_mg > steps[index - 1].total_mg + 1e-9:
             issues.append(

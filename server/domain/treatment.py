@@ -511,6 +511,16 @@ def baseline_decides(kind: str, begun: bool) -> bool:
     return kind == PlanKind.INITIATION or (kind == PlanKind.RETITRATION and not begun)
 
 
+def is_first_start(kind: str, *, begun: bool, on_clozapine_since: date, today: date) -> bool:
+    """Whether a maintenance plan is a patient's start of clozapine: RULES.md 6 "maintenance
+    enters an established patient", and a patient is established when they have begun
+    clozapine here (`begun`: a dose has been due) or their enrolment says they were taking it
+    before today (`on_clozapine_since`, their clozapine start date). Such a plan is held to
+    what every start is: a first day of 12.5-25 mg (RULES.md 1 hard error; guideline L52) and
+    a baseline count (RULES.md 2 "Baseline before starting")."""
+    return kind == PlanKind.MAINTENANCE and not begun and on_clozapine_since >= today
+
+
 def check_start_baseline(begun: bool, baseline_problem: str | None) -> None:
     """A resume of a course that has not begun is its start, so the baseline decides it too
     (RULES.md 2 line 45; RULES.md 7 line 134: only a count at most 10 days before the start):

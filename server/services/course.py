@@ -145,22 +145,31 @@ def baseline_problem(session: Session, patient: Patient, start: dt.date) -> str 
 
 def check_plan(
     session: Session, patient: Patient, kind: str | None, now: dt.datetime
-) -> tuple[str, bool]:
+) -> tuple[str, bool, bool]:
     """The plan's kind (the contract's default when left out), refused when the course does
-    not allow it, or the latest clinic count does not (RULES.md 6); and whether the baseline
-    decides the plan (baseline_decides: then the baseline check answers instead, dose_plans,
-    RULES.md 2, which names the missing count)."""
+    not allow it, or the latest clinic count does not (RULES.md 6); and whether the plan is a
+    start the baseline decides (baseline_decides, or a maintenance plan that is a patient's
+    first start: then the baseline check answers instead, dose_plans, RULES.md 2, which names
+    the missing count); and whether it is such a first start (is_first_start: its first day
+    is held to 12.5-25 mg, RULES.md 1)."""
     view = states.course_view(session, patient, now, for_update=True)
     has_plan = states.latest_plan(session, patient.id) is not None
     chosen = kind or rules.default_plan_kind(view, has_plan)
     try:
         rules.check_plan_kind(view, chosen)
-        decides = rules.baseline_decides(chosen, doses.clozapine_begun(session, patient, now))
+        begun = doses.clozapine_begun(session, patient, now)
+        first_start = rules.is_first_start(
+            chosen,
+            begun=begun,
+            on_clozapine_since=patient.clozapine_start_date,
+            today=states.today_for(patient, now),
+        )
+        decides = first_start or rules.baseline_decides(chosen, begun)
         if not decides:
             rules.check_anc_recovered(view, _band_treatment(session, patient, now))
     except rules.TransitionRefused as refusal:
         raise _refused(refusal) from None
-    return chosen, decides
+    return chosen, decides, first_start
 
 
 def plan_set(session: Session, patient: Patient, plan: DosePlan, now: dt.datetime) -> None:
@@ -393,7 +402,8 @@ def act(
 ) -> tuple[TreatmentEvent, str | None]:
     """A clinician holds, resumes or stops treatment (CONTRACT.md `treatment-events`), with a
     reason; resuming an interrupted course needs a recovered count; a resume after more than
-    48 h without a dose comes back with a warning. Commits."""
+    48 h without a dose (counted from the first dose due when none was taken) comes back with
+    a warning. Commits."""
     action, reason = data["action"], data["reason"].strip()
     if not reason:
         raise Invalid({"reason": ["Say why, in a few words."]})
@@ -413,7 +423,9 @@ def act(
         raise _refused(refusal) from None
     warning = None
     if action == rules.ClinicianAction.RESUME:
-        last = state.last_dose_taken_at
+        # RULES.md 1: 48 h since the last dose taken while doses were due; none taken: since
+        # the first dose due (as needs_retitration counts it)
+        last = state.last_dose_taken_at or doses.first_due_at(session, patient, now)
         hours = None if last is None else (now - last).total_seconds() / 3600
         warning = rules.gap_warning(hours)
         states.course_changed(session, patient, after, now)

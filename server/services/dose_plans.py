@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from server.domain import (
     PlanStep,
     daily_doses,
+    dose_instants,
     normalize_times,
     retitration_proposal,
     split_daily_total,
@@ -19,11 +20,11 @@ from server.domain import (
     validate_plan,
 )
 from server.domain.doses import plan_day
-from server.domain.titration import TAPER_MAX_DAYS
+from server.domain.titration import TAPER_MAX_DAYS, first_day_across_plans
 from server.domain.treatment import STARTS_LOW, PlanKind, Rechallenge
 from server.models import DosePlan, Patient
 from server.policy import Actor
-from server.services import course, medicines
+from server.services import course, doses, medicines
 from server.services import state as states
 from server.services.errors import Invalid, NotFound
 
@@ -86,6 +87,24 @@ def _taper(
         raise Invalid({"taper_days": [str(exc)]}) from exc
 
 
+def _first_day_to_come(
+    patient: Patient,
+    steps: list[PlanStep],
+    times: tuple[str, ...],
+    start: dt.date,
+    now: dt.datetime,
+) -> float:
+    """The mg of a plan's first-day doses still to come at `now` (those it makes that day)."""
+    instants = dose_instants(start, times, patient.timezone)
+    return float(
+        sum(
+            mg
+            for instant, mg in zip(instants, daily_doses(steps, 1), strict=True)
+            if instant >= now
+        )
+    )
+
+
 def _daily_total(session: Session, patient: Patient, on: dt.date) -> float | None:
     """The daily dose the plan in force gives on a local date."""
     plan = states.active_plan(session, patient.id, on)
@@ -100,7 +119,8 @@ def set_dose_plan(
     """Make a new plan version of a kind (RULES.md 6): initiation or re-titration (day 1 at
     12.5-25 mg), maintenance (an established patient or a dose change), or a taper to zero.
 
-    Refused (422, naming the field) on any hard error of RULES.md 1, and (409 or 422) when the
+    Refused (422, naming the field) on any hard error of RULES.md 1 (for a plan from today, a
+    day above 900 mg counts the earlier plan's doses taken or due today), and (409 or 422) when the
     treatment course does not allow the kind; warnings are kept on the plan and shown. The
     earlier plans' unrecorded doses from the start are replaced, and the new plan's doses made
     for every day already made, in the same transaction; recorded doses stay.
@@ -115,7 +135,7 @@ def set_dose_plan(
         raise Invalid({"start_date": ["A new plan starts today or later: history is kept."]})
     if start > today + dt.timedelta(days=MAX_PLAN_DAYS):
         raise Invalid({"start_date": ["Start within the next year."]})
-    kind, baseline_decides = course.check_plan(session, patient, data.get("kind"), now)
+    kind, baseline_decides, first_start = course.check_plan(session, patient, data.get("kind"), now)
     generator, steps = _steps(session, patient, data, kind, times, today)
     previous = states.latest_plan(session, patient.id)
     check = validate_plan(
@@ -123,10 +143,20 @@ def set_dose_plan(
         times,
         kind,
         previous_daily_mg=_daily_total(session, patient, start - dt.timedelta(days=1)),
+        first_course_day=(start - states.watch_from(session, patient, now)).days + 1,
+        replaced_daily_mg=_daily_total(session, patient, start),
+        first_start=first_start,
     )
-    if check.errors:
+    errors = list(check.errors)
+    if start == today and not errors:
+        # the day has begun: the earlier plan's doses taken or due today stay
+        first_day = _first_day_to_come(patient, steps, times, start, now)
+        crowded = first_day_across_plans(doses.kept_mg(session, patient, start, now), first_day)
+        if crowded is not None:
+            errors.append(crowded)
+    if errors:
         fields: dict[str, list[str]] = {}
-        for issue in check.errors:
+        for issue in errors:
             fields.setdefault(issue.field, []).append(issue.message)
         raise Invalid(fields, "The plan is not safe to use as written.")
     if baseline_decides:

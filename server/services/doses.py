@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, exists, literal, or_, select, update
+from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.domain import daily_doses, dose_instants
@@ -135,27 +135,33 @@ def first_dose_after(
     return None
 
 
-def clozapine_begun(session: Session, patient: Patient, now: dt.datetime) -> bool:
-    """Whether the patient has begun clozapine: a dose has been due (marked, left pending past
-    its time, or withheld or cancelled once its time had come). A start called off before its
-    first dose, or a plan not begun, has none (RULES.md 2 "Baseline before starting")."""
-    return bool(
-        session.scalar(
-            select(
-                exists().where(
-                    Dose.patient_id == patient.id,
-                    or_(
-                        Dose.status.in_(("taken", "skipped")),
-                        and_(Dose.status == "pending", Dose.scheduled_at <= now),
-                        and_(
-                            Dose.status.in_(("withheld", "cancelled")),
-                            Dose.status_at >= Dose.scheduled_at,
-                        ),
-                    ),
-                )
-            )
-        )
+def _was_due(patient: Patient, now: dt.datetime) -> Any:
+    """A dose of the patient's that has been due: marked, left pending past its time, or
+    withheld or cancelled once its time had come."""
+    return and_(
+        Dose.patient_id == patient.id,
+        or_(
+            Dose.status.in_(("taken", "skipped")),
+            and_(Dose.status == "pending", Dose.scheduled_at <= now),
+            and_(
+                Dose.status.in_(("withheld", "cancelled")),
+                Dose.status_at >= Dose.scheduled_at,
+            ),
+        ),
     )
+
+
+def clozapine_begun(session: Session, patient: Patient, now: dt.datetime) -> bool:
+    """Whether the patient has begun clozapine: a dose has been due (_was_due). A start called
+    off before its first dose, or a plan not begun, has none (RULES.md 2 "Baseline before
+    starting")."""
+    return bool(session.scalar(select(exists().where(_was_due(patient, now)))))
+
+
+def first_due_at(session: Session, patient: Patient, now: dt.datetime) -> dt.datetime | None:
+    """When the patient's first dose came due (_was_due), None if none has."""
+    first = session.scalar(select(func.min(Dose.scheduled_at)).where(_was_due(patient, now)))
+    return None if first is None else as_utc(first)
 
 
 def withhold(session: Session, patient: Patient, now: dt.datetime, *, stop: bool) -> list[int]:
@@ -184,6 +190,22 @@ def release(session: Session, patient: Patient, now: dt.datetime) -> None:
         .values(status="pending", status_at=None)
         .execution_options(synchronize_session=False)
     )
+
+
+def kept_mg(session: Session, patient: Patient, on: dt.date, now: dt.datetime) -> float:
+    """The mg of a local date's doses that a new plan from that date keeps (replace_from):
+    taken, or pending once their time has come (still to be taken and marked)."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(Dose.mg), 0)).where(
+            Dose.patient_id == patient.id,
+            Dose.local_date == on,
+            or_(
+                Dose.status == "taken",
+                and_(Dose.status == "pending", Dose.scheduled_at <= now),
+            ),
+        )
+    )
+    return float(total or 0)
 
 
 def replace_from(

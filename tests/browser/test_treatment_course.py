@@ -381,7 +381,8 @@ def test_a_dose_marked_offline_after_the_team_changed_the_plan_is_told_not_taken
     changed = server.clinician.call(
         "PUT",
         f"/api/patients/{person.patient_id}/dose-plan",
-        json={"start_date": today, "times": ["09:00", "22:00"], "target_mg_per_day": 50},
+        # Noor has not begun clozapine: the new plan is a start, 25 mg at most today (RULES.md 1)
+        json={"start_date": today, "times": ["09:00", "22:00"], "target_mg_per_day": 25},
     )
     assert changed["version"] == 2, changed
     page.wait_for_timeout(1100)  # the tap comes later than the plan, on any clock resolution

@@ -570,6 +570,26 @@ def test_a_resume_after_more_than_48_hours_comes_with_a_warning(
     assert resumed.status_code == 201 and resumed.get_json()["warning"] == "gap_over_48h"
 
 
+@pytest.mark.parametrize(("hours", "warned"), [(48, False), (48.01, True), (108, True)])
+def test_a_resume_when_no_dose_was_ever_taken_counts_from_the_first_dose_due(
+    world: World, clock: FakeClock, hours: float, warned: bool
+) -> None:
+    """RULES.md 1 "48 h since the last dose taken while doses were due" (guideline L78: after
+    more than 2 days, re-initiate at 12.5 mg): a patient whose first doses came due and were
+    never taken, held and resumed days later, was resumed at day 6 of the plan (137.5 mg)
+    with no warning, because there was no last dose to count from; one who had taken the
+    first dose got the warning. No dose taken: the gap counts from the first dose due."""
+    start_plan(world, start="2026-11-25", baseline_at="2026-11-25T09:00:00+00:00")
+    first_due = at("2026-11-25T21:00:00+00:00")
+    clock.set(at("2026-11-26T12:00:00+00:00"))
+    tick(world.app, clock.now)
+    assert act(world, {"action": "hold", "reason": "Admitted for a procedure"}).status_code == 201
+    clock.set(first_due + dt.timedelta(hours=hours))
+    resumed = act(world, {"action": "resume", "reason": "Back home"})
+    assert resumed.status_code == 201, resumed.get_json()
+    assert resumed.get_json()["warning"] == ("gap_over_48h" if warned else None)
+
+
 @pytest.mark.parametrize(
     ("body", "status", "field"),
     [
@@ -753,6 +773,65 @@ def test_an_established_patient_enters_on_a_maintenance_dose(world: World) -> No
     }
 
 
+@pytest.mark.parametrize(
+    ("steps", "warned"),
+    [
+        # day 3 of the course (27 Nov) is 62.5 mg; the plan starts on day 4
+        ([(1, [50, 100])], {"steps[0].doses_mg"}),  # +87.5 mg in a day
+        ([(1, [37.5, 75])], set()),  # +50 mg: the most in a day
+        ([(1, [37.5, 75]), (4, [50, 125])], {"steps[1].doses_mg"}),  # course day 7: +62.5
+        ([(1, [37.5, 75]), (12, [50, 125])], set()),  # course day 15: within 100 a week
+    ],
+)
+def test_a_dose_change_in_the_first_two_weeks_warns_of_a_daily_rise_above_50_mg(
+    taking: World, clock: FakeClock, steps: list[tuple[int, list[float]]], warned: set[str]
+) -> None:
+    """RULES.md 1 "Warnings (shown, not refused): a daily rise above 50 mg in the first two
+    weeks" (guideline L55 "Increase by 25-50 mg/day"): a maintenance plan that changes the dose
+    of a patient in days 1-14 of their course was held only to the later rule (100 mg a week),
+    so a jump from 62.5 to 150 mg a day on day 4 came with no warning."""
+    clock.set(at("2026-11-27T09:00:00+00:00"))
+    answer = plan(
+        taking,
+        {
+            "start_date": "2026-11-28",
+            "steps": [{"day": d, "doses_mg": doses} for d, doses in steps],
+        },
+    )
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["kind"] == "maintenance"
+    rises = {w["field"] for w in answer.get_json()["warnings"] if w["code"].startswith("rise")}
+    assert rises == warned
+    assert {w["code"] for w in answer.get_json()["warnings"] if w["field"] in warned} <= {
+        "rise_above_50_per_day"
+    }
+
+
+@pytest.mark.parametrize("enrolled_start", ["2026-11-25", "2026-11-27"])
+def test_a_patient_new_to_clozapine_does_not_start_on_a_maintenance_dose(
+    world: World, enrolled_start: str
+) -> None:
+    """RULES.md 6 "maintenance enters an established patient"; RULES.md 1 hard error "a first
+    day above 25 mg" (guideline L52 "12.5 mg once or twice daily"); RULES.md 2 "Baseline
+    before starting": a patient enrolled to start clozapine today or later, with no dose ever
+    due, was given a maintenance plan of 400 mg from their first day (125 + 275 mg), no
+    baseline asked. Such a plan is their start: its first day is held to 12.5-25 mg, and the
+    baseline count decides it."""
+    new = enrol_patient(nurse(world), "Nova", start=dt.date.fromisoformat(enrolled_start))
+    path = f"/api/patients/{new['id']}/dose-plan"
+    body = {"times": ["08:00", "21:00"], "start_date": enrolled_start, "kind": "maintenance"}
+    refused = nurse(world).put(path, json={**body, "target_mg_per_day": 400})
+    assert refused.status_code == 422, refused.get_json()
+    assert "steps[0].doses_mg" in refused.get_json()["error"]["fields"]
+    assert db.session.scalar(select(func.count()).select_from(Dose)) == 0
+    low = nurse(world).put(path, json={**body, "target_mg_per_day": 25})
+    assert low.status_code == 422 and "baseline_anc" in low.get_json()["error"]["fields"]
+    add_anc(nurse(world), new["id"], 2000, "2026-11-25T09:00:00+00:00")
+    started = nurse(world).put(path, json={**body, "target_mg_per_day": 25})
+    assert started.status_code == 200, started.get_json()
+    assert started.get_json()["days"][0]["total_mg"] == 25
+
+
 def test_a_paused_course_takes_a_retitration_plan_only(taking: World, clock: FakeClock) -> None:
     missed(taking, clock)
     refused = plan(
@@ -798,6 +877,31 @@ def test_a_hold_once_a_planned_restart_has_begun_holds(taking: World, clock: Fak
     clock.set(at("2026-11-30T09:00:00+00:00"))
     assert summary(taking)["treatment"] == "held"
     assert day(taking, "2026-11-30")["doses_withheld"] is True
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"target_mg_per_day": 600},  # the proposal from a dose given by hand
+        {"steps": [{"day": 1, "doses_mg": [25, 50]}, {"day": 8, "doses_mg": [0, 0]}]},  # 75
+    ],
+)
+def test_a_taper_does_not_start_above_the_dose_in_force(
+    taking: World, clock: FakeClock, body: dict[str, Any]
+) -> None:
+    """RULES.md 6 "taper steps down to zero" (guideline L74 "taper gradually"), RULES.md 1
+    rises: a patient on day 2 of titration (62.5 mg planned for day 3) was given a "taper"
+    from 600 mg that started at 562.5 mg the next day, with no error or warning; a taper's
+    steps were only checked against each other. A taper whose first day is above the dose the
+    plan in force gives that day rises, and is refused (taper_rises); nothing is written."""
+    clock.set(at("2026-11-26T09:00:00+00:00"))
+    refused = plan(taking, {"start_date": "2026-11-27", "kind": "taper", **body})
+    assert refused.status_code == 422, refused.get_json()
+    assert "steps[0].doses_mg" in refused.get_json()["error"]["fields"]
+    assert db.session.scalar(select(func.count()).select_from(Dose).where(Dose.plan_id > 1)) == 0
+    down = plan(taking, {"start_date": "2026-11-27", "kind": "taper", "taper_days": 7})
+    assert down.status_code == 200, down.get_json()
+    assert down.get_json()["days"][0]["total_mg"] == 62.5  # day 3's dose, as planned
 
 
 def test_a_taper_ends_the_course_as_stopped_without_a_false_alarm(
@@ -922,6 +1026,48 @@ def test_a_plan_change_makes_todays_and_tomorrows_doses_at_once(
         (at("2026-11-26T09:00:00+00:00"), "pending"),  # its caregiver follow-up
         (at("2026-11-26T22:00:00+00:00"), "pending"),
     }
+
+
+@pytest.mark.parametrize(
+    ("first_day_mg", "accepted"),
+    [([400, 450], False), ([0, 512.5], False), ([0, 500], True)],  # 1250, 912.5, 900 mg
+)
+def test_a_plan_from_today_keeps_the_day_within_900_mg_with_the_doses_already_taken(
+    world: World, clock: FakeClock, first_day_mg: list[float], accepted: bool
+) -> None:
+    """RULES.md 1 "never above 900 mg/day" (a hard error; guideline L58): a plan set in the
+    middle of its first day keeps the earlier plan's doses taken or due that day, so they
+    count towards the day. An established patient on 400 + 450 mg took 400 mg at 08:00; a
+    plan from that day with 400 mg at 12:00 and 450 mg at 21:00 asked them for 1250 mg.
+    Now refused naming the start date (it can start tomorrow); 900 mg in all is allowed."""
+    first = plan(
+        world,
+        {
+            "start_date": "2026-11-25",
+            "kind": "maintenance",
+            "steps": [{"day": 1, "doses_mg": [400, 450]}],
+        },
+    )
+    assert first.status_code == 200, first.get_json()
+    clock.set(at("2026-11-26T08:05:00+00:00"))
+    tick(world.app, clock.now)
+    morning = day(world, "2026-11-26")["doses"][0]
+    assert (morning["local_time"], morning["mg"]) == ("08:00", 400.0)
+    assert mark(world, morning["id"], "taken", at("2026-11-26T08:00:00+00:00")).status_code == 201
+    clock.set(at("2026-11-26T10:00:00+00:00"))
+    steps = [{"day": 1, "doses_mg": first_day_mg}, {"day": 2, "doses_mg": [400, 450]}]
+    body = {"times": ["12:00", "21:00"], "steps": steps}
+    today = plan(world, {**body, "start_date": "2026-11-26"})
+    doses = [(d["local_time"], d["mg"], d["status"]) for d in day(world, "2026-11-26")["doses"]]
+    if accepted:
+        assert today.status_code == 200, today.get_json()
+        assert doses == [("08:00", 400.0, "taken"), ("21:00", 500.0, "pending")]
+        return
+    assert today.status_code == 422, today.get_json()
+    assert "start_date" in today.get_json()["error"]["fields"]
+    assert doses == [("08:00", 400.0, "taken"), ("21:00", 450.0, "pending")]  # nothing written
+    tomorrow = plan(world, {**body, "start_date": "2026-11-27"})
+    assert tomorrow.status_code == 200, tomorrow.get_json()
 
 
 def test_reading_doses_writes_nothing(taking: World) -> None:

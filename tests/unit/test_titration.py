@@ -18,6 +18,7 @@ from server.domain import (
     standard_plan,
     validate_plan,
 )
+from server.domain.titration import first_day_across_plans
 
 TIMES = ["08:00", "21:00"]
 
@@ -335,3 +336,85 @@ def test_missed_over_48h_from_the_summary(
     assert missed_over_48h(taken, due, NOW) is expected
     first = first_missed_due(taken, due)
     assert first is None if due is None else first == max(d for d in (taken, due) if d)
+
+
+@pytest.mark.parametrize(
+    ("kept_mg", "to_come_mg", "refused"),
+    [
+        (0.0, 900.0, False),  # a plan from the day's start: its own day
+        (400.0, 500.0, False),  # 900 mg in all: the maximum
+        (400.0, 512.5, True),  # 912.5 mg
+        (400.0, 850.0, True),  # the morning dose taken, then the new plan's two doses
+    ],
+)
+def test_the_first_day_of_a_plan_set_today_counts_the_doses_kept(
+    kept_mg: float, to_come_mg: float, refused: bool
+) -> None:
+    """RULES.md 1 "never above 900 mg/day" (guideline L58): the earlier plan's doses taken or
+    due on the day a plan starts count towards that day."""
+    issue = first_day_across_plans(kept_mg, to_come_mg)
+    if not refused:
+        assert issue is None
+        return
+    assert issue is not None
+    assert (issue.code, issue.field) == ("above_max_daily_dose", "start_date")
+
+
+@pytest.mark.parametrize(
+    ("first_course_day", "steps", "warned"),
+    [
+        # a dose change on day 4 of the course, from 62.5 mg the day before
+        (4, [PlanStep(1, (50.0, 100.0))], {"rise_above_50_per_day"}),  # +87.5 mg
+        (4, [PlanStep(1, (37.5, 75.0))], set()),  # +50 mg: the most in a day
+        (4, [PlanStep(1, (37.5, 75.0)), PlanStep(11, (50.0, 125.0))], {"rise_above_50_per_day"}),
+        (4, [PlanStep(1, (37.5, 75.0)), PlanStep(12, (50.0, 125.0))], set()),  # course day 15
+        (15, [PlanStep(1, (50.0, 100.0))], set()),  # after week 2: within 100 mg a week
+        (15, [PlanStep(1, (75.0, 100.0))], {"rise_above_100_per_week"}),  # +112.5 mg
+        (None, [PlanStep(1, (50.0, 100.0))], set()),  # course start unknown: the later rule
+    ],
+)
+def test_a_dose_change_in_the_first_two_weeks_is_held_to_50_mg_a_day(
+    first_course_day: int | None, steps: list[PlanStep], warned: set[str]
+) -> None:
+    """RULES.md 1 "a daily rise above 50 mg in the first two weeks, above 100 mg later"
+    (guideline L55): a maintenance plan changing the dose in days 1-14 of the course."""
+    check = validate_plan(
+        steps, TIMES, "maintenance", previous_daily_mg=62.5, first_course_day=first_course_day
+    )
+    assert check.ok and codes(check.warnings) == warned
+
+
+@pytest.mark.parametrize(
+    ("replaced", "first_day", "rises"),
+    [
+        (300.0, (100.0, 200.0), False),  # from the dose in force
+        (300.0, (100.0, 187.5), False),
+        (300.0, (100.0, 212.5), True),  # 312.5 mg: a rise, not a taper
+        (None, (100.0, 212.5), False),  # nothing in force to compare with
+    ],
+)
+def test_a_taper_starts_at_or_below_the_dose_it_replaces(
+    replaced: float | None, first_day: tuple[float, float], rises: bool
+) -> None:
+    """RULES.md 6 "taper steps down to zero over 1-2 weeks" (guideline L74)."""
+    steps = [PlanStep(1, first_day), PlanStep(8, (0.0, 0.0))]
+    check = validate_plan(steps, TIMES, "taper", replaced_daily_mg=replaced)
+    assert ("taper_rises" in codes(check.errors)) is rises
+
+
+@pytest.mark.parametrize(
+    ("first_start", "first_day", "refused"),
+    [
+        (True, (12.5, 12.5), False),  # 25 mg: the most on a first day
+        (True, (12.5, 25.0), True),
+        (True, (125.0, 275.0), True),
+        (False, (125.0, 275.0), False),  # an established patient's dose
+    ],
+)
+def test_a_maintenance_plan_that_is_a_first_start_starts_low(
+    first_start: bool, first_day: tuple[float, float], refused: bool
+) -> None:
+    """RULES.md 1 hard error "a first day above 25 mg" (guideline L52), for a maintenance plan
+    that is a patient's first start of clozapine (is_first_start)."""
+    check = validate_plan([PlanStep(1, first_day)], TIMES, "maintenance", first_start=first_start)
+    assert ("first_day_above_25" in codes(check.errors)) is refused

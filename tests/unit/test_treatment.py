@@ -41,6 +41,7 @@ from server.domain.treatment import (
     current,
     default_plan_kind,
     gap_warning,
+    is_first_start,
     planned_start,
     rechallenge_marker_after_anc,
 )
@@ -462,6 +463,26 @@ def test_a_start_waits_for_a_count_that_would_not_interrupt_it(
 )
 def test_which_starts_the_baseline_count_decides(kind: str, begun: bool, decides: bool) -> None:
     assert baseline_decides(kind, begun) is decides
+
+
+@pytest.mark.parametrize(
+    ("kind", "begun", "since", "first_start"),
+    [
+        # RULES.md 6 "maintenance enters an established patient": on clozapine before today
+        ("maintenance", False, TODAY - timedelta(days=1), False),
+        ("maintenance", False, TODAY, True),  # their first day (RULES.md 1, guideline L52)
+        ("maintenance", False, TODAY + timedelta(days=7), True),
+        ("maintenance", True, TODAY, False),  # a dose has been due here: a dose change
+        ("initiation", False, TODAY, False),  # a start by its kind already
+        ("retitration", False, TODAY, False),
+    ],
+)
+def test_a_maintenance_plan_for_a_patient_new_to_clozapine_is_their_start(
+    kind: str, begun: bool, since: date, first_start: bool
+) -> None:
+    """RULES.md 6; RULES.md 1 hard error "a first day above 25 mg"; RULES.md 2 "Baseline
+    before starting"."""
+    assert is_first_start(kind, begun=begun, on_clozapine_since=since, today=TODAY) is first_start
 
 
 def test_a_resume_of_a_course_not_begun_is_a_start_the_baseline_decides() -> None:
