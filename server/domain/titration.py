@@ -529,13 +529,15 @@ def first_missed_due(
     return doses_due_since
 
 
-def check_resumed_start(kind: str, day: int, daily_mg: float) -> None:
+def check_resumed_start(starts_low: bool, day: int, daily_mg: float) -> None:
     """A resume of a course that has not begun is its start, and a start is low (RULES.md 1
     "start 12.5 mg once or twice daily", RULES.md 6 "initiation and retitration start at
-    <= 25 mg on day 1"; guideline L52): a plan starting low whose first days passed while its
-    start was called off would begin at day `day`'s dose. TransitionRefused when that is above
-    the first day's limit; the clinician sets a re-titration plan from day 1 instead."""
-    if kind in STARTS_LOW and daily_mg > MAX_FIRST_DAY_MG + 1e-9:
+    <= 25 mg on day 1"; guideline L52): a plan that starts low (`starts_low`: an initiation or
+    re-titration, or a maintenance plan that is a patient's first start, is_first_start) whose
+    first days passed while its start was called off would begin at day `day`'s dose.
+    TransitionRefused when that is above the first day's limit; the clinician sets a
+    re-titration plan from day 1 instead."""
+    if starts_low and daily_mg > MAX_FIRST_DAY_MG + 1e-9:
         raise TransitionRefused(
             "retitration_needed",
             f"Clozapine has not begun, and resuming now would start at day {day} of its plan "

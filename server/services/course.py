@@ -470,7 +470,13 @@ def _check_start(
     rules.check_start_baseline(False, baseline_problem(session, patient, start))
     if plan is not None:
         day = plan_day(plan.start_date, start)
-        check_resumed_start(plan.kind, day, sum(daily_doses(states.steps_of(plan), day)))
+        starts_low = plan.kind in rules.STARTS_LOW or rules.is_first_start(
+            plan.kind,
+            begun=False,
+            on_clozapine_since=patient.clozapine_start_date,
+            today=plan.start_date,
+        )
+        check_resumed_start(starts_low, day, sum(daily_doses(states.steps_of(plan), day)))
 
 
 def events(session: Session, patient: Patient, limit: int = 200) -> Sequence[TreatmentEvent]:

@@ -1660,3 +1660,27 @@ def test_a_dose_taken_at_or_after_the_pause_stays_refused_after_a_restart_plan(
     assert taken_count() == 1
     assert db.session.get(Dose, morning["id"]).status == "cancelled"
     assert at(summary(taking)["last_dose_taken_at"]) == TAKEN
+
+
+def test_a_first_start_on_a_maintenance_plan_held_past_its_first_days_is_not_resumed(
+    world: World, clock: FakeClock
+) -> None:
+    """As above for a maintenance plan that is a new patient's start (its first day held to
+    12.5-25 mg, then rising): resumed on its fourth day it would begin at 75 mg a day
+    (RULES.md 1, 6; guideline L52)."""
+    new = enrol_patient(nurse(world), "Nova", start=dt.date(2026, 11, 27))
+    add_anc(nurse(world), new["id"], 2000, "2026-11-25T09:00:00+00:00")
+    steps = [{"day": 1, "doses_mg": [12.5, 12.5]}, {"day": 3, "doses_mg": [25, 50]}]
+    path = f"/api/patients/{new['id']}"
+    body = {"times": ["08:00", "21:00"], "start_date": "2026-11-27", "kind": "maintenance"}
+    started = nurse(world).put(f"{path}/dose-plan", json={**body, "steps": steps})
+    assert started.status_code == 200, started.get_json()
+    held = nurse(world).post(f"{path}/treatment-events", json={"action": "hold", "reason": "ECG"})
+    assert held.status_code == 201, held.get_json()
+    clock.set(at("2026-11-30T07:00:00+00:00"))
+    resumed = nurse(world).post(
+        f"{path}/treatment-events", json={"action": "resume", "reason": "ECG is fine"}
+    )
+    assert resumed.status_code == 409, resumed.get_json()
+    assert resumed.get_json()["error"]["code"] == "retitration_needed"
+    assert "75 mg" in resumed.get_json()["error"]["message"]

@@ -496,28 +496,26 @@ def test_a_resume_of_a_course_not_begun_is_a_start_the_baseline_decides() -> Non
 
 
 @pytest.mark.parametrize(
-    ("kind", "day", "daily_mg", "refused"),
+    ("starts_low", "day", "daily_mg", "refused"),
     [
-        ("initiation", 1, 12.5, False),
-        ("initiation", 2, 25.0, False),  # RULES.md 6: "start at <= 25 mg on day 1"
-        ("initiation", 3, 37.5, True),
-        ("initiation", 6, 137.5, True),
-        ("retitration", 3, 25.0, False),
-        ("retitration", 4, 37.5, True),
-        ("maintenance", 9, 300.0, False),  # an established patient's dose: not a low start
+        (True, 1, 12.5, False),
+        (True, 2, 25.0, False),  # RULES.md 6: "start at <= 25 mg on day 1"
+        (True, 3, 37.5, True),
+        (True, 6, 137.5, True),
+        (False, 9, 300.0, False),  # an established patient's maintenance dose: not a start
     ],
 )
 def test_a_resume_of_a_course_not_begun_starts_low(
-    kind: str, day: int, daily_mg: float, refused: bool
+    starts_low: bool, day: int, daily_mg: float, refused: bool
 ) -> None:
     """RULES.md 1 "start 12.5 mg once or twice daily", 6 "initiation and retitration start at
     <= 25 mg on day 1" (guideline L52): a start called off before its first dose and resumed
     after its plan's first days would begin at a later day's dose."""
     if not refused:
-        check_resumed_start(kind, day, daily_mg)
+        check_resumed_start(starts_low, day, daily_mg)
         return
     with pytest.raises(TransitionRefused) as caught:
-        check_resumed_start(kind, day, daily_mg)
+        check_resumed_start(starts_low, day, daily_mg)
     assert caught.value.code == "retitration_needed"
     assert f"day {day}" in caught.value.message and f"{daily_mg:g} mg" in caught.value.message
 
