@@ -7,7 +7,6 @@ import datetime as dt
 import logging
 import logging.config
 import signal
-import sys
 import uuid
 from typing import Any
 
@@ -171,8 +170,10 @@ def worker(interval: int, send_every: float) -> None:
     )
 
     def stop(*_: Any) -> None:
-        scheduler.shutdown(wait=False)
-        sys.exit(0)
+        # only unwinds the scheduler's loop, as Ctrl-C does: the signal interrupts the main
+        # thread wherever it is, and shutting down here waited for ever when that was inside
+        # the thread pool's lock (submitting a job), which shutdown takes too
+        raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
     log.info(
@@ -181,5 +182,10 @@ def worker(interval: int, send_every: float) -> None:
         interval,
         extra={"worker_id": identity},
     )
-    with contextlib.suppress(KeyboardInterrupt, SystemExit):
-        scheduler.start()
+    try:
+        with contextlib.suppress(KeyboardInterrupt, SystemExit):
+            scheduler.start()
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        log.info("worker %s stopped", identity, extra={"worker_id": identity})
