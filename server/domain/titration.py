@@ -14,7 +14,13 @@ from datetime import datetime
 from typing import Final
 
 from server.domain.dosetimes import as_utc, sorted_times
-from server.domain.treatment import RETITRATION_AFTER, STARTS_LOW, PlanKind, TransitionRefused
+from server.domain.treatment import (
+    RETITRATION_AFTER,
+    STARTS_LOW,
+    PlanKind,
+    TransitionRefused,
+    starts_low,
+)
 
 DOSE_STEP_MG: Final = 12.5  # RULES.md 1: tablets 12.5/25/50/100/200 mg
 MAX_DAILY_MG: Final = 900.0  # RULES.md 1; guideline L58 "Up to 900 mg/day"
@@ -221,6 +227,7 @@ def validate_plan(
 
     valid_totals = True
     previous_day = 0
+    low_start = starts_low(kind, first_start=first_start)
     for index, step in enumerate(steps):
         at = f"steps[{index}]"
         day = step.day
@@ -281,8 +288,7 @@ def validate_plan(
                     field,
                 )
             )
-        starts_low = kind in STARTS_LOW or first_start
-        if index == 0 and starts_low and total > MAX_FIRST_DAY_MG + 1e-9:
+        if index == 0 and low_start and total > MAX_FIRST_DAY_MG + 1e-9:
             errors.append(
                 PlanIssue(
                     "first_day_above_25",
@@ -529,15 +535,15 @@ def first_missed_due(
     return doses_due_since
 
 
-def check_resumed_start(starts_low: bool, day: int, daily_mg: float) -> None:
+def check_resumed_start(low_start: bool, day: int, daily_mg: float) -> None:
     """A resume of a course that has not begun is its start, and a start is low (RULES.md 1
     "start 12.5 mg once or twice daily", RULES.md 6 "initiation and retitration start at
-    <= 25 mg on day 1"; guideline L52): a plan that starts low (`starts_low`: an initiation or
-    re-titration, or a maintenance plan that is a patient's first start, is_first_start) whose
-    first days passed while its start was called off would begin at day `day`'s dose.
+    <= 25 mg on day 1"; guideline L52): a plan that starts low (`low_start`: starts_low in
+    treatment.py) whose first days passed while its start was called off would begin at day
+    `day`'s dose.
     TransitionRefused when that is above the first day's limit; the clinician sets a
     re-titration plan from day 1 instead."""
-    if starts_low and daily_mg > MAX_FIRST_DAY_MG + 1e-9:
+    if low_start and daily_mg > MAX_FIRST_DAY_MG + 1e-9:
         raise TransitionRefused(
             "retitration_needed",
             f"Clozapine has not begun, and resuming now would start at day {day} of its plan "

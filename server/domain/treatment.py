@@ -511,6 +511,14 @@ def baseline_decides(kind: str, begun: bool) -> bool:
     return kind == PlanKind.INITIATION or (kind == PlanKind.RETITRATION and not begun)
 
 
+def starts_low(kind: str, *, first_start: bool) -> bool:
+    """Whether a plan starts at 12.5-25 mg on its day 1 (RULES.md 6 "initiation and
+    retitration start at <= 25 mg on day 1"; RULES.md 1; guideline L52): an initiation or a
+    re-titration, or any plan that is the patient's `first_start` of clozapine
+    (is_first_start)."""
+    return kind in STARTS_LOW or first_start
+
+
 def is_first_start(kind: str, *, begun: bool, on_clozapine_since: date, today: date) -> bool:
     """Whether a maintenance plan is a patient's start of clozapine: RULES.md 6 "maintenance
     enters an established patient", and a patient is established when they have begun

@@ -24,7 +24,6 @@ from server.domain import (
     Rule,
     baseline_allows_start_on,
     check_resumed_start,
-    daily_doses,
     load_profile,
     local_date,
     to_cells_per_ul,
@@ -469,14 +468,18 @@ def _check_start(
     start = today if plan is None else max(plan.start_date, today)
     rules.check_start_baseline(False, baseline_problem(session, patient, start))
     if plan is not None:
-        day = plan_day(plan.start_date, start)
-        starts_low = plan.kind in rules.STARTS_LOW or rules.is_first_start(
+        starts_low = rules.starts_low(
             plan.kind,
-            begun=False,
-            on_clozapine_since=patient.clozapine_start_date,
-            today=plan.start_date,
+            first_start=rules.is_first_start(
+                plan.kind,
+                begun=False,
+                on_clozapine_since=patient.clozapine_start_date,
+                today=plan.start_date,
+            ),
         )
-        check_resumed_start(starts_low, day, sum(daily_doses(states.steps_of(plan), day)))
+        check_resumed_start(
+            starts_low, plan_day(plan.start_date, start), sum(states.doses_on(plan, start))
+        )
 
 
 def events(session: Session, patient: Patient, limit: int = 200) -> Sequence[TreatmentEvent]:

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from server.domain import (
     PlanStep,
     daily_doses,
-    dose_instants,
     normalize_times,
     retitration_proposal,
     split_daily_total,
@@ -19,7 +18,6 @@ from server.domain import (
     taper_proposal,
     validate_plan,
 )
-from server.domain.doses import plan_day
 from server.domain.titration import TAPER_MAX_DAYS, first_day_across_plans
 from server.domain.treatment import STARTS_LOW, PlanKind, Rechallenge
 from server.models import DosePlan, Patient
@@ -95,14 +93,8 @@ def _first_day_to_come(
     now: dt.datetime,
 ) -> float:
     """The mg of a plan's first-day doses still to come at `now` (those it makes that day)."""
-    instants = dose_instants(start, times, patient.timezone)
-    return float(
-        sum(
-            mg
-            for instant, mg in zip(instants, daily_doses(steps, 1), strict=True)
-            if instant >= now
-        )
-    )
+    first_day = doses.doses_of_steps(steps, times, start, patient, start)
+    return float(sum(mg for _, instant, mg in first_day if instant >= now))
 
 
 def _daily_total(session: Session, patient: Patient, on: dt.date) -> float | None:
@@ -110,7 +102,7 @@ def _daily_total(session: Session, patient: Patient, on: dt.date) -> float | Non
     plan = states.active_plan(session, patient.id, on)
     if plan is None or on < plan.start_date:
         return None
-    return float(sum(daily_doses(states.steps_of(plan), plan_day(plan.start_date, on))))
+    return float(sum(states.doses_on(plan, on)))
 
 
 def set_dose_plan(

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from server.domain import daily_doses, dose_instants
+from server.domain import PlanStep, daily_doses, dose_instants
 from server.domain.doses import (
     MISSED_AFTER,
     can_mark,
@@ -71,13 +71,24 @@ def planned_doses(
     plan: DosePlan, patient: Patient, on: dt.date
 ) -> list[tuple[str, dt.datetime, float]]:
     """(time, instant, mg) of each dose the plan gives on a local date (none of 0 mg)."""
-    if on < plan.start_date:
+    return doses_of_steps(states.steps_of(plan), plan.times, plan.start_date, patient, on)
+
+
+def doses_of_steps(
+    steps: Sequence[PlanStep],
+    times: Sequence[str],
+    start: dt.date,
+    patient: Patient,
+    on: dt.date,
+) -> list[tuple[str, dt.datetime, float]]:
+    """planned_doses for a plan's steps and times starting on `start` (one not saved yet)."""
+    if on < start:
         return []
-    doses = daily_doses(states.steps_of(plan), plan_day(plan.start_date, on))
-    instants = dose_instants(on, plan.times, patient.timezone)
+    doses = daily_doses(steps, plan_day(start, on))
+    instants = dose_instants(on, times, patient.timezone)
     return [
         (time, instant, mg)
-        for time, instant, mg in zip(plan.times, instants, doses, strict=True)
+        for time, instant, mg in zip(times, instants, doses, strict=True)
         if mg > 0
     ]
 

@@ -21,12 +21,14 @@ from sqlalchemy.orm import Session
 from server.domain import (
     DueTest,
     PlanStep,
+    daily_doses,
     dose_instants,
     load_profile,
     local_date,
     monitoring_schedule,
 )
 from server.domain import treatment as course_rules
+from server.domain.doses import plan_day
 from server.domain.lab_units import MONITORED_COUNTS, monitored_test
 from server.models import (
     BowelMovement,
@@ -98,6 +100,12 @@ def today_for(patient: Patient, now: dt.datetime) -> dt.date:
 
 def steps_of(plan: DosePlan) -> list[PlanStep]:
     return [PlanStep(int(s["day"]), tuple(float(d) for d in s["doses_mg"])) for s in plan.steps]
+
+
+def doses_on(plan: DosePlan, on: dt.date) -> tuple[float, ...]:
+    """The mg of each of the plan's dose times on a local date, read by the plan's own days
+    (day 1 = its start date)."""
+    return daily_doses(steps_of(plan), plan_day(plan.start_date, on))
 
 
 def active_plan(session: Session, patient_id: int, on: dt.date) -> DosePlan | None:

@@ -44,6 +44,7 @@ from server.domain.treatment import (
     is_first_start,
     planned_start,
     rechallenge_marker_after_anc,
+    starts_low,
 )
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
@@ -496,7 +497,23 @@ def test_a_resume_of_a_course_not_begun_is_a_start_the_baseline_decides() -> Non
 
 
 @pytest.mark.parametrize(
-    ("starts_low", "day", "daily_mg", "refused"),
+    ("kind", "first_start", "low"),
+    [
+        ("initiation", False, True),
+        ("retitration", False, True),
+        ("maintenance", False, False),  # an established patient enters at their dose
+        ("maintenance", True, True),  # a new patient's start, whatever the kind
+        ("taper", False, False),
+    ],
+)
+def test_which_plans_start_low(kind: str, first_start: bool, low: bool) -> None:
+    """RULES.md 6 "initiation and retitration start at <= 25 mg on day 1"; RULES.md 1 "a first
+    day above 25 mg" (guideline L52)."""
+    assert starts_low(kind, first_start=first_start) is low
+
+
+@pytest.mark.parametrize(
+    ("low_start", "day", "daily_mg", "refused"),
     [
         (True, 1, 12.5, False),
         (True, 2, 25.0, False),  # RULES.md 6: "start at <= 25 mg on day 1"
@@ -506,16 +523,16 @@ def test_a_resume_of_a_course_not_begun_is_a_start_the_baseline_decides() -> Non
     ],
 )
 def test_a_resume_of_a_course_not_begun_starts_low(
-    starts_low: bool, day: int, daily_mg: float, refused: bool
+    low_start: bool, day: int, daily_mg: float, refused: bool
 ) -> None:
     """RULES.md 1 "start 12.5 mg once or twice daily", 6 "initiation and retitration start at
     <= 25 mg on day 1" (guideline L52): a start called off before its first dose and resumed
     after its plan's first days would begin at a later day's dose."""
     if not refused:
-        check_resumed_start(starts_low, day, daily_mg)
+        check_resumed_start(low_start, day, daily_mg)
         return
     with pytest.raises(TransitionRefused) as caught:
-        check_resumed_start(starts_low, day, daily_mg)
+        check_resumed_start(low_start, day, daily_mg)
     assert caught.value.code == "retitration_needed"
     assert f"day {day}" in caught.value.message and f"{daily_mg:g} mg" in caught.value.message
 

@@ -13,8 +13,7 @@ from fpdf.enums import XPos, YPos
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.domain import AncBandEdge, daily_doses, local_date
-from server.domain.doses import plan_day
+from server.domain import AncBandEdge, local_date
 from server.models import Dose, Escalation, LabResult, Patient
 from server.services import diary, doses, labs
 from server.services import state as states
@@ -124,7 +123,7 @@ def gather(
     plan = None
     if plan_row is not None:
         on = max(plan_row.start_date, min(today, end))
-        mg = daily_doses(states.steps_of(plan_row), plan_day(plan_row.start_date, on))
+        mg = states.doses_on(plan_row, on)
         plan = {
             "version": plan_row.version,
             "kind": plan_row.kind,
