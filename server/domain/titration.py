@@ -350,16 +350,9 @@ def _maintenance_rise_warnings(
             day_before = previous_daily_mg if index == 0 else steps[index - 1].total_mg
             if day_before is None:
                 continue
-            daily_rise = step.total_mg - day_before
-            if daily_rise > EARLY_MAX_DAILY_RISE_MG + 1e-9:
-                issues.append(
-                    PlanIssue(
-                        "rise_above_50_per_day",
-                        f"day {step.day} rises {daily_rise:g} mg; in the first 2 "
-                        "weeks of treatment rises are 25-50 mg/day",
-                        f"steps[{index}].doses_mg",
-                    )
-                )
+            early = _early_rise(step, day_before, f"steps[{index}].doses_mg")
+            if early is not None:
+                issues.append(early)
             continue
         since = step.day - 7
         reference = previous_daily_mg if since < 1 else _total_in_force(steps, since)
@@ -448,22 +441,28 @@ def taper_proposal(
     return steps
 
 
+def _early_rise(step: PlanStep, day_before_mg: float, field: str) -> PlanIssue | None:
+    """RULES.md 1 "a daily rise above 50 mg in the first two weeks" (guideline L55 "Increase
+    by 25-50 mg/day"): the warning for a step of those weeks against the day before it."""
+    rise = step.total_mg - day_before_mg
+    if rise <= EARLY_MAX_DAILY_RISE_MG + 1e-9:
+        return None
+    return PlanIssue(
+        "rise_above_50_per_day",
+        f"day {step.day} rises {rise:g} mg; in the first 2 weeks rises are 25-50 mg/day",
+        field,
+    )
+
+
 def _rise_warnings(steps: Sequence[PlanStep]) -> list[PlanIssue]:
     issues: list[PlanIssue] = []
     for index in range(1, len(steps)):
         step = steps[index]
         field = f"steps[{index}].doses_mg"
         if step.day <= EARLY_PHASE_DAYS:
-            rise = step.total_mg - steps[index - 1].total_mg
-            if rise > EARLY_MAX_DAILY_RISE_MG + 1e-9:
-                issues.append(
-                    PlanIssue(
-                        "rise_above_50_per_day",
-                        f"day {step.day} rises {rise:g} mg; in the first 2 weeks rises are "
-                        "25-50 mg/day",
-                        field,
-                    )
-                )
+            early = _early_rise(step, steps[index - 1].total_mg, field)
+            if early is not None:
+                issues.append(early)
         else:
             since = max(step.day - 7, EARLY_PHASE_DAYS)
             rise = step.total_mg - _total_in_force(steps, since)

@@ -366,6 +366,7 @@ def test_the_first_day_of_a_plan_set_today_counts_the_doses_kept(
         # a dose change on day 4 of the course, from 62.5 mg the day before
         (4, [PlanStep(1, (50.0, 100.0))], {"rise_above_50_per_day"}),  # +87.5 mg
         (4, [PlanStep(1, (37.5, 75.0))], set()),  # +50 mg: the most in a day
+        (4, [PlanStep(1, (50.0, 75.0))], {"rise_above_50_per_day"}),  # +62.5 mg: one step over
         (4, [PlanStep(1, (37.5, 75.0)), PlanStep(11, (50.0, 125.0))], {"rise_above_50_per_day"}),
         (4, [PlanStep(1, (37.5, 75.0)), PlanStep(12, (50.0, 125.0))], set()),  # course day 15
         (15, [PlanStep(1, (50.0, 100.0))], set()),  # after week 2: within 100 mg a week
