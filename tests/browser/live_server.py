@@ -135,7 +135,7 @@ class LiveServer:
     def tick(self, at: dt.datetime) -> None:
         """One dispatch cycle at `at` on this server's instance (`companion tick --at`): the way
         to reach a time rule's moment (missed doses over 48 h) without waiting for it."""
-        _run(["tick", "--at", at.isoformat()], _environment(self.instance))
+        run_command(["tick", "--at", at.isoformat()], instance_environment(self.instance))
 
     def enrol_patient(
         self,
@@ -211,7 +211,7 @@ class LiveServer:
         return Person(email, PASSWORD, patient.patient_id, "Carer", patient.timezone)
 
 
-def _run(args: list[str], env: dict[str, str], stdin: str | None = None) -> None:
+def run_command(args: list[str], env: dict[str, str], stdin: str | None = None) -> None:
     result = subprocess.run(
         [str(BIN / "companion"), *args],
         cwd=ROOT,
@@ -226,7 +226,7 @@ def _run(args: list[str], env: dict[str, str], stdin: str | None = None) -> None
         raise RuntimeError(f"companion {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
 
 
-def _environment(instance: Path) -> dict[str, str]:
+def instance_environment(instance: Path) -> dict[str, str]:
     """The environment of the server and of the `companion` commands run on its instance."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY"}}
     env.update(
@@ -244,11 +244,11 @@ def _environment(instance: Path) -> dict[str, str]:
 def start(instance: Path) -> LiveServer:
     """Migrate a fresh instance, create the clinician, start scripts/run.sh, wait for /healthz."""
     port = free_port()
-    env = _environment(instance)
+    env = instance_environment(instance)
     env["PORT"] = str(port)
-    _run(["db", "upgrade"], env)
-    _run(["init-instance"], env)
-    _run(
+    run_command(["db", "upgrade"], env)
+    run_command(["init-instance"], env)
+    run_command(
         [
             "create-user",
             "--role",

@@ -19,7 +19,15 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import DESKTOP, axe_violations, shot
-from tests.browser.live_server import BIN, PASSWORD, ROOT, Api, LiveServer, Person, _environment
+from tests.browser.live_server import (
+    BIN,
+    PASSWORD,
+    ROOT,
+    Api,
+    LiveServer,
+    Person,
+    instance_environment,
+)
 from tests.browser.test_care_app import care_sign_in
 from tests.support.push_service import PushService
 
@@ -210,7 +218,7 @@ def make_clinic(server: LiveServer, name: str) -> Api:
     result = subprocess.run(
         [str(BIN / "companion"), "create-user", "--role", "clinician", "--email", email,
          "--name", "Nurse Triage", "--clinic", name, "--password-stdin"],
-        cwd=ROOT, env=_environment(server.instance), input=PASSWORD + "\n",
+        cwd=ROOT, env=instance_environment(server.instance), input=PASSWORD + "\n",
         text=True, capture_output=True, timeout=120, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr

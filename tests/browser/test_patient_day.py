@@ -25,7 +25,14 @@ from tests.browser.conftest import (
     sign_in,
     wait_for_service_worker,
 )
-from tests.browser.live_server import PASSWORD, Api, LiveServer, Person, _environment, _run
+from tests.browser.live_server import (
+    PASSWORD,
+    Api,
+    LiveServer,
+    Person,
+    instance_environment,
+    run_command,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -42,12 +49,12 @@ ADMIN_EMAIL = f"admin-day-{os.getpid()}@browser.test"
 def clinic_admin(server: LiveServer) -> Api:
     """An administrator of the clinic (made with the CLI), who sets the care team's number."""
     email = ADMIN_EMAIL
-    _run(
+    run_command(
         [
             *["create-user", "--role", "admin", "--email", email, "--name", "Day Admin"],
             *["--clinic", "Browser test clinic", "--password-stdin"],
         ],
-        _environment(server.instance),
+        instance_environment(server.instance),
         stdin=PASSWORD + "\n",
     )
     api = server.new_api()

@@ -4,33 +4,17 @@ often as they can (a send lane every 10 ms)."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = ROOT / ".venv" / "bin"
-
-
-def _environment(instance: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY"}}
-    env.update(
-        COMPANION_INSTANCE_PATH=str(instance),
-        COMPANION_ENV="development",
-        COMPANION_LOG_FORMAT="text",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
+from tests.browser.live_server import BIN, ROOT, instance_environment, run_command
 
 
 def test_the_worker_stops_on_sigterm_while_its_jobs_run(tmp_path: Path) -> None:
-    env = _environment(tmp_path)
-    subprocess.run(
-        [str(BIN / "companion"), "db", "upgrade"],
-        cwd=ROOT, env=env, check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
+    env = {**instance_environment(tmp_path), "COMPANION_LOG_FORMAT": "text"}
+    run_command(["db", "upgrade"], env)
     for attempt in range(3):
         log = tmp_path / f"worker-{attempt}.log"
         with log.open("wb") as out:
