@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, update
+from sqlalchemy import Select, and_, case, exists, func, literal, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.domain import PlanStep, daily_doses, dose_instants
@@ -203,17 +203,22 @@ def release(session: Session, patient: Patient, now: dt.datetime) -> None:
     )
 
 
+def _replaced_at(now: dt.datetime) -> Any:
+    """The doses a new plan replaces at `now` (replace_from): not recorded (pending or
+    withheld) and still to come."""
+    return and_(Dose.scheduled_at > now, Dose.status.in_(("pending", "withheld")))
+
+
 def kept_mg(session: Session, patient: Patient, on: dt.date, now: dt.datetime) -> float:
-    """The mg of a local date's doses that a new plan from that date keeps (replace_from):
-    taken, or pending once their time has come (still to be taken and marked)."""
+    """The mg of a local date's doses that a new plan from that date keeps (not _replaced_at)
+    and that count for the day: taken, or pending once their time has come (still to be
+    taken and marked)."""
     total = session.scalar(
         select(func.coalesce(func.sum(Dose.mg), 0)).where(
             Dose.patient_id == patient.id,
             Dose.local_date == on,
-            or_(
-                Dose.status == "taken",
-                and_(Dose.status == "pending", Dose.scheduled_at <= now),
-            ),
+            Dose.status.in_(("taken", "pending")),
+            not_(_replaced_at(now)),
         )
     )
     return float(total or 0)
@@ -233,8 +238,7 @@ def replace_from(
             Dose.patient_id == patient.id,
             Dose.plan_id != plan.id,
             Dose.local_date >= start,
-            Dose.scheduled_at > now,
-            Dose.status.in_(("pending", "withheld")),
+            _replaced_at(now),
         )
         .values(
             status="cancelled",
